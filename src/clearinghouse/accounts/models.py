@@ -1,0 +1,132 @@
+"""Account tables: organisations, users, memberships, API tokens, sessions, login failures."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clearinghouse.db import Base, enum_column, new_id
+
+
+class OrgKind(enum.StrEnum):
+    OPERATOR = "operator"
+    MEMBER = "member"
+    VENDOR = "vendor"
+    FINDER = "finder"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    VIEWER = "viewer"
+
+
+class NotifyMode(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind))
+    country: Mapped[str | None] = mapped_column(String(2))
+    # Regulatory profile: jurisdictions (ISO 3166 codes, "EU") and roles (manufacturer,
+    # product_provider, sec_registrant...) that decide which reporting regimes bind it.
+    jurisdictions: Mapped[list[str]] = mapped_column(default=list)
+    regulatory_roles: Mapped[list[str]] = mapped_column(default=list)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    pgp_public_key: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    notify_mode: Mapped[NotifyMode] = mapped_column(
+        enum_column(NotifyMode), default=NotifyMode.IMMEDIATE
+    )
+    created_at: Mapped[datetime]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    created_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class ApiToken(Base):
+    """A bearer token: shown once, stored as a SHA-256 digest, scoped, expiring, revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class BrowserSession(Base):
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """Failed logins, counted per key (account e-mail, client address) within a window."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(400), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,54 @@
+"""Who is acting: the authenticated identity every policy decision and audit entry uses."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+
+class Via(enum.StrEnum):
+    SESSION = "session"
+    TOKEN = "token"
+    LINK = "link"  # a signed, expiring invitation link (no account)
+    REPORT_TOKEN = "report-token"  # a finder following an anonymous report
+    ANONYMOUS = "anonymous"
+    SYSTEM = "system"  # jobs, the CLI acting as the platform
+
+
+class Scope(enum.StrEnum):
+    """API token scopes. A session carries every scope its role allows."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+    TAXII = "taxii"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    via: Via
+    label: str
+    user_id: uuid.UUID | None = None
+    org_id: uuid.UUID | None = None
+    org_kind: str | None = None  # accounts.models.OrgKind value
+    role: str | None = None  # accounts.models.Role value
+    scopes: frozenset[Scope] = field(default_factory=frozenset)
+    # For LINK / REPORT_TOKEN principals: what the credential opens (e.g. a case participant id).
+    grant: str | None = None
+    token_id: uuid.UUID | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.via in (Via.SESSION, Via.TOKEN, Via.SYSTEM)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.org_kind == "operator" and self.via in (Via.SESSION, Via.TOKEN, Via.SYSTEM)
+
+    def has_scope(self, scope: Scope) -> bool:
+        return self.via is Via.SYSTEM or scope in self.scopes
+
+
+ANONYMOUS = Principal(via=Via.ANONYMOUS, label="anonymous")
+SYSTEM = Principal(via=Via.SYSTEM, label="system", org_kind="operator", scopes=frozenset(Scope))

@@ -1,0 +1,178 @@
+"""Appending to and verifying the hash-chained audit log.
+
+Each entry's ``hash`` is SHA-256 over the previous entry's hash and the entry's own
+canonical fields (including its sequence number and the digest of its change), so
+altering, deleting or reordering any entry breaks the chain from that point on.
+Deleting the newest entries is only detectable against a previously recorded head:
+``clearinghouse audit verify`` prints the head so that it can be published or kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.principal import Principal
+from clearinghouse.audit.models import AuditEntry
+from clearinghouse.timeutil import ensure_utc, format_instant
+
+GENESIS = "0" * 64
+_PG_LOCK_KEY = 0x61756469  # "audi": serialises appends to the chain on PostgreSQL
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return format_instant(value, micro=True)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot put {type(value).__name__} in an audit entry")
+
+
+def canonical(value: Any) -> bytes:
+    """Deterministic JSON: sorted keys, no whitespace, UUIDs and instants as strings."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_SORT_KEYS)
+
+
+def _normalised(change: dict[str, Any]) -> dict[str, Any]:
+    # Store exactly what was hashed: a JSON round-trip turns UUIDs/datetimes into strings.
+    result: dict[str, Any] = orjson.loads(canonical(change))
+    return result
+
+
+def digest_of(change: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(change)).hexdigest()
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    body = {
+        "seq": entry.seq,
+        "id": str(entry.id),
+        "at": format_instant(entry.at, micro=True),
+        "actor_user_id": str(entry.actor_user_id) if entry.actor_user_id else None,
+        "actor_org_id": str(entry.actor_org_id) if entry.actor_org_id else None,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "owner_org_id": str(entry.owner_org_id) if entry.owner_org_id else None,
+        "digest": entry.digest,
+    }
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(body)).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    change: dict[str, Any],
+    at: datetime,
+    owner_org_id: uuid.UUID | None = None,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction (flushes; never commits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    # On SQLite the write transaction began IMMEDIATE: we already hold the write lock.
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    prev_seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    stored_change = _normalised(change)
+    entry = AuditEntry(
+        seq=prev_seq + 1,
+        id=uuid.uuid4(),
+        at=ensure_utc(at),
+        actor_user_id=actor.user_id,
+        actor_org_id=actor.org_id,
+        actor_label=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        owner_org_id=owner_org_id,
+        change=stored_change,
+        digest=digest_of(stored_change),
+        prev_hash=prev_hash,
+        hash="",
+    )
+    entry.hash = entry_hash(prev_hash, entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    head: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def _in_order(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
+    after = 0
+    while True:
+        rows = (
+            session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain; name the first entry that was altered, deleted or reordered."""
+    prev_hash = GENESIS
+    expected_seq = 1
+    count = 0
+    for entry in _in_order(session):
+        if entry.seq != expected_seq:
+            return VerifyResult(
+                False,
+                count,
+                prev_hash,
+                expected_seq,
+                f"entry {expected_seq} is missing (next present entry is {entry.seq})",
+            )
+        if entry.prev_hash != prev_hash:
+            return VerifyResult(
+                False,
+                count,
+                prev_hash,
+                entry.seq,
+                f"entry {entry.seq} does not follow entry {entry.seq - 1} "
+                "(deleted, reordered or re-linked)",
+            )
+        if digest_of(entry.change) != entry.digest:
+            return VerifyResult(
+                False, count, prev_hash, entry.seq, f"entry {entry.seq}: its change was altered"
+            )
+        if entry_hash(prev_hash, entry) != entry.hash:
+            return VerifyResult(
+                False, count, prev_hash, entry.seq, f"entry {entry.seq}: its fields were altered"
+            )
+        prev_hash = entry.hash
+        expected_seq += 1
+        count += 1
+    return VerifyResult(True, count, prev_hash)

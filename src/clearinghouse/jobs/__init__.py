@@ -1,0 +1,1 @@
+"""The transactional outbox: jobs are enqueued in the transaction that causes them."""

@@ -1,0 +1,8 @@
+"""Imports every domain's tables so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from clearinghouse.accounts import models as accounts_models
+from clearinghouse.audit import models as audit_models
+from clearinghouse.db import Base
+from clearinghouse.jobs import models as jobs_models
+
+__all__ = ["Base", "accounts_models", "audit_models", "jobs_models"]

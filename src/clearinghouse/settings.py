@@ -1,0 +1,104 @@
+"""The one settings object, built at start-up from ``CLEARINGHOUSE_*`` environment variables.
+
+Every field here is listed in the README's settings table (a test checks it).
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clearinghouse.errors import ConfigurationError
+
+DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (a known default, refused outside development)
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLEARINGHOUSE_", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production"
+    )
+    database_url: str = Field(
+        "sqlite:///./var/clearinghouse.db",
+        description="SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET_KEY),
+        description="signs links and sessions, encrypts secrets at rest; required in production",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="public URL, used in e-mails and links"
+    )
+    platform_name: str = Field("Clearinghouse", description="name shown in pages and e-mails")
+    # HTTP
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024, description="largest request body accepted (bytes)"
+    )
+    session_cookie_secure: bool | None = Field(
+        None, description="mark session cookies Secure (default: on when base_url is https)"
+    )
+    session_hours: int = Field(12, description="browser session lifetime (hours)")
+    login_max_failures: int = Field(
+        5, description="failed logins per account and per client within the window before 429"
+    )
+    login_window_seconds: int = Field(900, description="window for login_max_failures (seconds)")
+    # Jobs
+    worker_in_process: bool = Field(
+        True, description="run the job worker inside `serve` (turn off when running `worker`)"
+    )
+    worker_poll_seconds: float = Field(1.0, description="how often an idle worker looks for jobs")
+    job_max_attempts: int = Field(8, description="attempts before a job is dead-lettered")
+    job_backoff_seconds: float = Field(
+        5.0, description="first retry delay; doubles per attempt (capped at 1 hour)"
+    )
+    job_lease_seconds: int = Field(
+        300, description="a running job whose worker vanished is retried after this long"
+    )
+    # E-mail
+    smtp_host: str | None = Field(None, description="SMTP server; unset: e-mails are logged only")
+    smtp_port: int = Field(25, description="SMTP port")
+    smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(None, description="SMTP user name")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_timeout_seconds: float = Field(30.0, description="SMTP connection timeout")
+    mail_from: str = Field("clearinghouse@localhost", description="From: address of e-mails")
+    # Webhooks
+    webhook_timeout_seconds: float = Field(10.0, description="HTTP timeout of webhook deliveries")
+    # Logs
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(True, description="structured JSON logs (one object per line)")
+    data_dir: Path = Field(Path("var"), description="where uploads and local state live")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+        ):
+            raise ConfigurationError(
+                "CLEARINGHOUSE_SECRET_KEY is the development default; set a long random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.environment is Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise ConfigurationError("CLEARINGHOUSE_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,91 @@
+"""The hash-chained audit log: appends in the caller's transaction; verification names the
+first entry that was altered, deleted or reordered (tampering by raw SQL)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.audit import service as audit
+from clearinghouse.db import Database
+
+T0 = datetime(2021, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def _fill(database: Database, n: int = 5) -> None:
+    for i in range(n):
+        with database.transaction() as s:
+            audit.append(
+                s,
+                actor=SYSTEM,
+                action="case.updated",
+                object_type="case",
+                object_id=f"CH-2021-{i:04d}",
+                change={"field": "title", "to": f"title {i}", "n": i, "id": uuid.UUID(int=i)},
+                at=T0 + timedelta(minutes=i),
+            )
+
+
+def _verify(database: Database) -> audit.VerifyResult:
+    with database.transaction(write=False) as s:
+        return audit.verify(s)
+
+
+def test_intact_chain_verifies(database: Database) -> None:
+    _fill(database)
+    result = _verify(database)
+    assert result.ok
+    assert result.entries == 5
+    assert len(result.head) == 64
+
+
+def test_rolled_back_change_leaves_no_entry(database: Database) -> None:
+    _fill(database, 2)
+    with pytest.raises(RuntimeError), database.transaction() as s:
+        audit.append(
+            s, actor=SYSTEM, action="x", object_type="case", object_id="1", change={}, at=T0
+        )
+        raise RuntimeError("the change failed")
+    assert _verify(database).entries == 2
+
+
+@pytest.mark.parametrize(
+    ("sql", "bad_seq", "words"),
+    [
+        ("UPDATE audit_entries SET action = 'case.deleted' WHERE seq = 3", 3, "fields were altered"),
+        (
+            "UPDATE audit_entries SET change = '{\"field\": \"title\"}' WHERE seq = 2",
+            2,
+            "change was altered",
+        ),
+        ("DELETE FROM audit_entries WHERE seq = 4", 4, "missing"),
+        ("UPDATE audit_entries SET at = at WHERE seq = 1", None, None),
+    ],
+)
+def test_tampering_is_found(database: Database, sql: str, bad_seq: int | None, words: str) -> None:
+    _fill(database)
+    with database.engine.begin() as conn:
+        conn.execute(text(sql))
+    result = _verify(database)
+    if bad_seq is None:
+        assert result.ok
+        return
+    assert not result.ok
+    assert result.first_bad_seq == bad_seq
+    assert words in (result.problem or "")
+
+
+def test_reordering_is_found(database: Database) -> None:
+    _fill(database)
+    # Swap the contents of entries 2 and 3 (keeping their positions): a reorder.
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET seq = 1002 WHERE seq = 2"))
+        conn.execute(text("UPDATE audit_entries SET seq = 2 WHERE seq = 3"))
+        conn.execute(text("UPDATE audit_entries SET seq = 3 WHERE seq = 1002"))
+    result = _verify(database)
+    assert not result.ok
+    assert result.first_bad_seq == 2
