@@ -118,9 +118,11 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"write": True})
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="DEFERRED"),
+            expire_on_commit=False,
+            info={"write": False},
         )
 
     @property

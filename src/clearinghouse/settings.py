@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         None, description="mark session cookies Secure (default: on when base_url is https)"
     )
     session_hours: int = Field(12, description="browser session lifetime (hours)")
+    argon2_time_cost: int = Field(3, ge=1, description="argon2id passes per password hash")
+    argon2_memory_kib: int = Field(
+        65536, ge=1024, description="argon2id memory per password hash (KiB)"
+    )
     login_max_failures: int = Field(
         5, description="failed logins per account and per client within the window before 429"
     )

@@ -1,0 +1,399 @@
+"""Account operations. Helpers flush and audit; the caller's transaction commits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.models import (
+    ApiToken,
+    BrowserSession,
+    LoginFailure,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+)
+from clearinghouse.accounts.principal import Principal, Scope, Via
+from clearinghouse.audit import service as audit
+from clearinghouse.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+TOKEN_PREFIX = "chk_"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+MIN_PASSWORD = 12
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.ADMIN: frozenset({Scope.READ, Scope.WRITE, Scope.ADMIN, Scope.TAXII}),
+    Role.ANALYST: frozenset({Scope.READ, Scope.WRITE, Scope.TAXII}),
+    Role.VIEWER: frozenset({Scope.READ, Scope.TAXII}),
+}
+
+
+def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set the argon2id cost (from settings, at start-up). Existing hashes keep verifying:
+    the parameters are stored inside each hash."""
+    global _hasher  # noqa: PLW0603 (one process-wide hasher, set once by create_app)
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
+    if len(password) > 1024:
+        raise InvalidInput("a password may have at most 1024 characters", field="password")
+    return _hasher.hash(password)
+
+
+def _password_matches(stored: str | None, password: str) -> bool:
+    if not stored:
+        _hasher.hash("timing-equaliser")  # spend the same time for unknown users
+        return False
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# ---- organisations and users -------------------------------------------------------------
+
+
+def create_organisation(
+    session: Session,
+    *,
+    actor: Principal,
+    now: datetime,
+    slug: str,
+    name: str,
+    kind: OrgKind,
+    country: str | None = None,
+    jurisdictions: list[str] | None = None,
+    regulatory_roles: list[str] | None = None,
+    contact_email: str | None = None,
+) -> Organisation:
+    if not _SLUG.match(slug):
+        raise InvalidInput(
+            "slug must be 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit",
+            field="slug",
+        )
+    if session.scalar(select(Organisation.id).where(Organisation.slug == slug)):
+        raise Conflict(f"an organisation with slug {slug!r} exists", field="slug")
+    org = Organisation(
+        slug=slug,
+        name=name,
+        kind=kind,
+        country=country.upper() if country else None,
+        jurisdictions=sorted({j.upper() for j in jurisdictions or []}),
+        regulatory_roles=sorted(set(regulatory_roles or [])),
+        contact_email=contact_email,
+        created_at=now,
+    )
+    session.add(org)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="organisation.created",
+        object_type="organisation",
+        object_id=org.id,
+        owner_org_id=org.id,
+        at=now,
+        change={
+            "slug": slug,
+            "name": name,
+            "kind": kind.value,
+            "country": org.country,
+            "jurisdictions": org.jurisdictions,
+            "regulatory_roles": org.regulatory_roles,
+        },
+    )
+    return org
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Principal,
+    now: datetime,
+    email: str,
+    name: str,
+    password: str | None,
+    organisation: Organisation,
+    role: Role,
+    timezone: str = "UTC",
+) -> User:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput("not an e-mail address", field="email")
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("a user with this e-mail exists", field="email")
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password) if password else None,
+        timezone=timezone,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    session.add(
+        Membership(user_id=user.id, organisation_id=organisation.id, role=role, created_at=now)
+    )
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        owner_org_id=organisation.id,
+        at=now,
+        change={
+            "email": email,
+            "name": name,
+            "organisation": organisation.slug,
+            "role": role.value,
+        },
+    )
+    return user
+
+
+def membership_of(
+    session: Session, user_id: uuid.UUID, org_id: uuid.UUID | None = None
+) -> Membership:
+    query = select(Membership).where(Membership.user_id == user_id)
+    if org_id is not None:
+        query = query.where(Membership.organisation_id == org_id)
+    membership = session.scalars(query.order_by(Membership.created_at)).first()
+    if membership is None:
+        raise NotFound("the user belongs to no such organisation")
+    return membership
+
+
+def principal_for(
+    membership: Membership,
+    via: Via,
+    scopes: frozenset[Scope] | None = None,
+    token_id: uuid.UUID | None = None,
+) -> Principal:
+    allowed = ROLE_SCOPES[membership.role]
+    return Principal(
+        via=via,
+        label=membership.user.email,
+        user_id=membership.user_id,
+        org_id=membership.organisation_id,
+        org_kind=membership.organisation.kind.value,
+        role=membership.role.value,
+        scopes=allowed if scopes is None else scopes & allowed,
+        token_id=token_id,
+    )
+
+
+# ---- login, rate limiting, browser sessions ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    max_failures: int
+    window: timedelta
+
+
+def _failures(session: Session, key: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.key == key, LoginFailure.at >= since)
+        )
+        or 0
+    )
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, client: str, now: datetime, limits: LoginLimits
+) -> User:
+    """Check a password, counting failures per account and per client address.
+
+    Over the limit, even a correct password is refused with 429 until the window passes,
+    so that guessing cannot continue at full speed."""
+    email = email.strip().lower()
+    keys = [f"email:{email}", f"client:{client}"]
+    since = now - limits.window
+    for key in keys:
+        if _failures(session, key, since) >= limits.max_failures:
+            raise RateLimited(
+                "too many failed logins; wait and try again",
+                retry_after=int(limits.window.total_seconds()),
+            )
+    user = session.scalars(select(User).where(User.email == email)).first()
+    if user is None or not user.is_active or not _password_matches(user.password_hash, password):
+        for key in keys:
+            session.add(LoginFailure(key=key, at=now))
+        session.flush()
+        raise Unauthenticated("wrong e-mail or password")
+    session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    record: BrowserSession
+
+
+def start_session(
+    session: Session, *, user: User, org_id: uuid.UUID, now: datetime, hours: int
+) -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    record = BrowserSession(
+        user_id=user.id,
+        organisation_id=org_id,
+        token_hash=sha256(token),
+        csrf_token=csrf,
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    session.add(record)
+    session.flush()
+    return NewSession(token, csrf, record)
+
+
+def session_principal(
+    session: Session, token: str, now: datetime
+) -> tuple[Principal, BrowserSession] | None:
+    record = session.scalars(
+        select(BrowserSession).where(BrowserSession.token_hash == sha256(token))
+    ).first()
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    membership = membership_of(session, record.user_id, record.organisation_id)
+    if not membership.user.is_active:
+        return None
+    return principal_for(membership, Via.SESSION), record
+
+
+def end_session(session: Session, token: str, now: datetime) -> None:
+    record = session.scalars(
+        select(BrowserSession).where(BrowserSession.token_hash == sha256(token))
+    ).first()
+    if record is not None and record.revoked_at is None:
+        record.revoked_at = now
+
+
+# ---- API tokens ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    secret: str  # shown once
+    record: ApiToken
+
+
+def create_token(
+    session: Session,
+    *,
+    actor: Principal,
+    user: User,
+    org_id: uuid.UUID,
+    name: str,
+    scopes: set[Scope],
+    now: datetime,
+    expires_at: datetime | None,
+) -> NewToken:
+    if not scopes:
+        raise InvalidInput("a token needs at least one scope", field="scopes")
+    membership = membership_of(session, user.id, org_id)
+    allowed = ROLE_SCOPES[membership.role]
+    if not scopes <= allowed:
+        extra = ", ".join(sorted(s.value for s in scopes - allowed))
+        raise InvalidInput(
+            f"the role {membership.role.value!r} cannot grant: {extra}", field="scopes"
+        )
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput("expires_at must be in the future", field="expires_at")
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    record = ApiToken(
+        user_id=user.id,
+        organisation_id=org_id,
+        name=name,
+        prefix=prefix,
+        token_hash=sha256(secret),
+        scopes=sorted(s.value for s in scopes),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(record)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="token.created",
+        object_type="api_token",
+        object_id=record.id,
+        owner_org_id=org_id,
+        at=now,
+        change={
+            "name": name,
+            "user": user.email,
+            "scopes": record.scopes,
+            "prefix": prefix,
+            "expires_at": expires_at,
+        },
+    )
+    return NewToken(secret, record)
+
+
+def token_principal(session: Session, secret: str, now: datetime) -> Principal:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        raise Unauthenticated("the bearer token is not one of ours")
+    record = session.scalars(select(ApiToken).where(ApiToken.token_hash == sha256(secret))).first()
+    if record is None:
+        raise Unauthenticated("unknown token")
+    if record.revoked_at is not None:
+        raise Unauthenticated("this token was revoked")
+    if record.expires_at is not None and record.expires_at <= now:
+        raise Unauthenticated("this token expired")
+    membership = membership_of(session, record.user_id, record.organisation_id)
+    if not membership.user.is_active:
+        raise Unauthenticated("this token's user is deactivated")
+    if session.info.get("write") and (
+        record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1)
+    ):
+        record.last_used_at = now
+    return principal_for(
+        membership, Via.TOKEN, frozenset(Scope(s) for s in record.scopes), record.id
+    )
+
+
+def revoke_token(session: Session, *, actor: Principal, token: ApiToken, now: datetime) -> None:
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = now
+    audit.append(
+        session,
+        actor=actor,
+        action="token.revoked",
+        object_type="api_token",
+        object_id=token.id,
+        owner_org_id=token.organisation_id,
+        at=now,
+        change={"prefix": token.prefix},
+    )

@@ -1,0 +1,1 @@
+"""HTTP conventions shared by every domain's router: problems, dependencies, pagination."""

@@ -1,0 +1,121 @@
+"""RFC 9457 problem details: the one place domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from clearinghouse.errors import ClearinghouseError, RateLimited, Unauthenticated
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://clearinghouse.dev/problems/"
+
+log = logging.getLogger("clearinghouse.http")
+
+_STATUS_CODES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-input", "The input is not valid"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("internal", "Internal error"),
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _for_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ClearinghouseError)  # noqa: S101 (registered for this type only)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="clearinghouse"'
+    if isinstance(exc, RateLimited) and "retry_after" in exc.extensions:
+        headers["Retry-After"] = str(exc.extensions["retry_after"])
+    return problem(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        request=request,
+        headers=headers,
+        **exc.extensions,
+    )
+
+
+def _for_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+    where = ".".join(first["loc"]) or "request"
+    return problem(
+        422,
+        "invalid-input",
+        "The input is not valid",
+        f"{where}: {first['msg']}",
+        request=request,
+        errors=errors,
+    )
+
+
+def _for_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    code, title = _STATUS_CODES.get(exc.status_code, ("error", "Request failed"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem(exc.status_code, code, title, detail, request=request, headers=exc.headers)
+
+
+def _for_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(
+        500,
+        "internal",
+        "Internal error",
+        "Something went wrong on our side; nothing you sent was half-applied. Quote the "
+        "request_id when reporting this.",
+        request=request,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ClearinghouseError, _for_error)
+    app.add_exception_handler(RequestValidationError, _for_validation)
+    app.add_exception_handler(StarletteHTTPException, _for_http)
+    app.add_exception_handler(Exception, _for_unexpected)

@@ -1,0 +1,82 @@
+"""The audit trail over HTTP: an object's trail (operator: everything; others: their own)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.audit import service as audit
+from clearinghouse.audit.models import AuditEntry
+from clearinghouse.policy import Action, OwnedFacts, can, require
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class EntryOut(BaseModel):
+    seq: int
+    id: uuid.UUID
+    at: datetime
+    actor: str
+    actor_org_id: uuid.UUID | None
+    action: str
+    object_type: str
+    object_id: str
+    change: dict[str, Any]
+    digest: str
+    hash: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    head: str
+    first_bad_seq: int | None
+    problem: str | None
+
+
+@router.get("", response_model=Page[EntryOut], summary="Audit entries, oldest first")
+def trail(
+    ctx: CtxDep,
+    object_type: Annotated[str | None, Query(max_length=50)] = None,
+    object_id: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int | None, Query()] = None,
+) -> Page[EntryOut]:
+    p = ctx.principal
+    require(p, Action.AUDIT_READ, OwnedFacts(p.org_id))
+    n = clamp_limit(limit)
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    if not can(p, Action.AUDIT_READ, OwnedFacts(None)):
+        # Not the operator: only entries about objects the caller's organisation owns.
+        query = query.where(AuditEntry.owner_org_id == p.org_id)
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(AuditEntry.seq > int(after[0]))
+    rows = ctx.session.scalars(query.limit(n + 1)).all()
+    items = [
+        EntryOut(
+            seq=e.seq, id=e.id, at=e.at, actor=e.actor_label, actor_org_id=e.actor_org_id,
+            action=e.action, object_type=e.object_type, object_id=e.object_id, change=e.change,
+            digest=e.digest, hash=e.hash,
+        )
+        for e in rows[:n]
+    ]
+    return Page(items=items, next_cursor=encode_cursor([rows[n - 1].seq]) if len(rows) > n else None)
+
+
+@router.get("/verify", response_model=VerifyOut, summary="Verify the whole chain (operator)")
+def verify(ctx: CtxDep) -> VerifyOut:
+    require(ctx.principal, Action.AUDIT_VERIFY)
+    r = audit.verify(ctx.session)
+    return VerifyOut(ok=r.ok, entries=r.entries, head=r.head, first_bad_seq=r.first_bad_seq, problem=r.problem)
