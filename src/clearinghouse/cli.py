@@ -1,0 +1,241 @@
+"""The one command line: ``clearinghouse --help``.
+
+Exit codes (README, "Exit codes"): 0 success; 1 a check failed (e.g. the audit chain is
+broken); 2 invalid input; 3 not found; 4 conflict; 5 not allowed; 6 rate limited;
+7 misconfigured; 70 unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from clearinghouse.runtime import Runtime
+    from clearinghouse.settings import Settings
+
+app = typer.Typer(
+    name="clearinghouse",
+    help="Clearinghouse: coordinated vulnerability disclosure, regulatory clocks and sharing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Organisations and administrators.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demonstration data.", no_args_is_help=True)
+jobs_app = typer.Typer(help="The job queue (outbox).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+app.add_typer(jobs_app, name="jobs")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_CHECK_FAILED = 1
+EXIT_INTERNAL = 70
+
+
+def _settings() -> Settings:
+    from clearinghouse.settings import Settings
+
+    return Settings()
+
+
+def _runtime() -> Runtime:
+    from clearinghouse.accounts import service as accounts
+    from clearinghouse.app import build_runtime
+
+    settings = _settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db_path = settings.database_url.removeprefix("sqlite:///")
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    accounts.configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
+    return build_runtime(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply the migrations (creates the SQLite file when needed)."""
+    from clearinghouse import migrate
+
+    rt = _runtime()
+    migrate.upgrade(rt.database.engine, revision)
+    out.print(
+        f"database at {revision}: {rt.database.engine.url.render_as_string(hide_password=True)}"
+    )
+
+
+@admin_app.command("create")
+def admin_create(
+    email: Annotated[str, typer.Option(help="the administrator's e-mail")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="at least 12 characters")
+    ],
+    name: Annotated[str, typer.Option(help="display name")] = "Administrator",
+    org_slug: Annotated[str, typer.Option("--org", help="operator organisation slug")] = "operator",
+    org_name: Annotated[
+        str, typer.Option(help="operator organisation name")
+    ] = "Clearinghouse operator",
+) -> None:
+    """Create the operator organisation (if missing) and an administrator in it."""
+    from sqlalchemy import select
+
+    from clearinghouse.accounts import service as accounts
+    from clearinghouse.accounts.models import Organisation, OrgKind, Role
+    from clearinghouse.accounts.principal import SYSTEM
+
+    rt = _runtime()
+    now = rt.clock.now()
+    with rt.database.transaction() as s:
+        org = s.scalars(select(Organisation).where(Organisation.slug == org_slug)).first()
+        if org is None:
+            org = accounts.create_organisation(
+                s, actor=SYSTEM, now=now, slug=org_slug, name=org_name, kind=OrgKind.OPERATOR
+            )
+        elif org.kind is not OrgKind.OPERATOR:
+            raise InvalidInput(f"organisation {org_slug!r} is not the operator")
+        accounts.create_user(
+            s,
+            actor=SYSTEM,
+            now=now,
+            email=email,
+            name=name,
+            password=password,
+            organisation=org,
+            role=Role.ADMIN,
+        )
+    out.print(f"administrator {email} created in {org_slug}")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="the token's user")],
+    name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
+    scope: Annotated[list[str], typer.Option(help="read, write, admin, taxii (repeatable)")] = [
+        "read"
+    ],  # noqa: B006
+    days: Annotated[int, typer.Option(help="days until it expires (0: never)")] = 90,
+    org_slug: Annotated[
+        str | None, typer.Option("--org", help="organisation, when several")
+    ] = None,
+) -> None:
+    """Create an API token for a user and print it (shown once)."""
+    from sqlalchemy import select
+
+    from clearinghouse.accounts import service as accounts
+    from clearinghouse.accounts.models import Organisation, User
+    from clearinghouse.accounts.principal import SYSTEM, Scope
+
+    try:
+        scopes = {Scope(s) for s in scope}
+    except ValueError as exc:
+        raise InvalidInput(f"unknown scope: {exc}") from exc
+    rt = _runtime()
+    now = rt.clock.now()
+    with rt.database.transaction() as s:
+        user = s.scalars(select(User).where(User.email == email.lower())).first()
+        if user is None:
+            raise NotFound(f"no user {email}")
+        org_id = None
+        if org_slug:
+            org_id = s.scalars(select(Organisation.id).where(Organisation.slug == org_slug)).first()
+        membership = accounts.membership_of(s, user.id, org_id)
+        new = accounts.create_token(
+            s,
+            actor=SYSTEM,
+            user=user,
+            org_id=membership.organisation_id,
+            name=name,
+            scopes=scopes,
+            now=now,
+            expires_at=now + timedelta(days=days) if days else None,
+        )
+    out.print(new.secret, highlight=False, soft_wrap=True)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole chain; name the first entry that was altered, deleted or reordered."""
+    from clearinghouse.audit import service as audit
+
+    rt = _runtime()
+    with rt.database.transaction(write=False) as s:
+        result = audit.verify(s)
+    if result.ok:
+        out.print(f"ok: {result.entries} entries; head {result.head}")
+        return
+    err.print(f"BROKEN at entry {result.first_bad_seq}: {result.problem}")
+    err.print(f"({result.entries} entries verified before it; last good head {result.head})")
+    raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@demo_app.command("load")
+def demo_load(
+    password: Annotated[
+        str,
+        typer.Option(help="password for every demo account", envvar="CLEARINGHOUSE_DEMO_PASSWORD"),
+    ] = "clearinghouse-demo",
+) -> None:
+    """Load the Log4Shell replay (idempotent: an existing demo is left as it is)."""
+    from clearinghouse import demo
+
+    rt = _runtime()
+    result = demo.load(rt, password=password)
+    out.print(result.summary())
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Serve the web application and API (and, by default, the job worker in-process)."""
+    import uvicorn
+
+    from clearinghouse.app import create_app, default_background
+
+    settings = _settings()
+    application = create_app(settings, background=default_background(settings))
+    out.print(f"Clearinghouse on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def main() -> None:
+    """Entry point: run the app, turning typed errors into messages and exit codes."""
+    try:
+        app(standalone_mode=False)
+    except ClearinghouseError as exc:
+        err.print(f"error: {exc.detail}")
+        sys.exit(exc.exit_code)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(EXIT_CHECK_FAILED)
+    except Exception as exc:  # noqa: BLE001 (the CLI's last resort: a message, not a trace)
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err.print(f"internal error: {type(exc).__name__}: {exc}")
+        sys.exit(EXIT_INTERNAL)
