@@ -1,0 +1,17 @@
+"""The one error the versions package raises on purpose."""
+
+from __future__ import annotations
+
+from clearinghouse.errors import InvalidInput
+
+
+class InvalidVersion(InvalidInput):
+    """A version string cannot be ordered under the scheme it was given to.
+
+    Only strict schemes raise it (SemVer for ``SEMVER`` ranges, npm, crates.io, Go...).
+    Maven, PyPI (with its legacy fallback), RubyGems and the generic scheme order every
+    string, so they never do.
+    """
+
+    code = "invalid-version"
+    title = "The version is not valid"
