@@ -34,12 +34,14 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demonstration data.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The job queue (outbox).", no_args_is_help=True)
+clocks_app = typer.Typer(help="Regulatory clocks: regimes and what-if evaluation.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(clocks_app, name="clocks")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -197,6 +199,58 @@ def demo_load(
     rt = _runtime()
     result = demo.load(rt, password=password)
     out.print(result.summary())
+
+
+@clocks_app.command("evaluate")
+def clocks_evaluate(
+    events: Annotated[Path, typer.Option(help="event document (docs/clocks.md)", exists=False)],
+    at: Annotated[
+        str | None, typer.Option(help="RFC 3339 instant (default: the latest recorded_at)")
+    ] = None,
+) -> None:
+    """Print the obligations derived from an event file, as JSON (the server's engine)."""
+    import orjson
+
+    from clearinghouse.clocks.whatif import evaluate_document
+    from clearinghouse.timeutil import parse_instant
+
+    try:
+        raw = events.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {events}: {exc.strerror}") from exc
+    if len(raw) > 20 * 1024 * 1024:
+        raise InvalidInput(f"{events} is larger than 20 MiB")
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"{events} is not JSON: {exc}") from exc
+    try:
+        instant = parse_instant(at) if at else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    result = evaluate_document(doc, instant)
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@clocks_app.command("regimes")
+def clocks_regimes(
+    extra: Annotated[
+        list[Path] | None, typer.Option("--dir", help="extra directory of regime files")
+    ] = None,
+) -> None:
+    """List the regimes (shipped and from extra directories) with their flags."""
+    from rich.table import Table
+
+    from clearinghouse.clocks.loader import load_regimes
+
+    regimes = load_regimes(extra or [])
+    table = Table("id", "title", "status", "enabled", "stages", "flags")
+    for r in regimes.values():
+        table.add_row(
+            r.id, r.title, r.status.value, "yes" if r.enabled_by_default else "no",
+            ", ".join(s.id for s in r.stages), ", ".join(f.id for f in r.flags),
+        )
+    out.print(table)
 
 
 @app.command("serve")

@@ -4,5 +4,14 @@ from clearinghouse.accounts import models as accounts_models
 from clearinghouse.audit import models as audit_models
 from clearinghouse.db import Base
 from clearinghouse.jobs import models as jobs_models
+from clearinghouse.notify import models as notify_models
+from clearinghouse.standing import models as standing_models
 
-__all__ = ["Base", "accounts_models", "audit_models", "jobs_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "audit_models",
+    "jobs_models",
+    "notify_models",
+    "standing_models",
+]

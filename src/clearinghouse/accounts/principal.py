@@ -37,6 +37,9 @@ class Principal:
     # For LINK / REPORT_TOKEN principals: what the credential opens (e.g. a case participant id).
     grant: str | None = None
     token_id: uuid.UUID | None = None
+    # The principal's organisation is under an active suspension (standing): it keeps its
+    # obligations and its own data but receives no pre-publication or AMBER/RED material.
+    suspended: bool = False
 
     @property
     def is_authenticated(self) -> bool:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -23,6 +23,7 @@ from clearinghouse.accounts.principal import ANONYMOUS, Principal, Via
 from clearinghouse.errors import Forbidden, Unauthenticated
 from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
+from clearinghouse.standing.queries import active_suspension
 
 SESSION_COOKIE = "ch_session"
 CSRF_HEADER = "x-csrf-token"
@@ -112,6 +113,10 @@ def _context(request: Request) -> Iterator[Ctx]:
         session.begin()
         try:
             principal = resolve_principal(request, session, rt)
+            if principal.org_id is not None and active_suspension(
+                session, principal.org_id, rt.clock.now()
+            ):
+                principal = replace(principal, suspended=True)
         except Unauthenticated:
             session.commit()  # keep the counted login failures
             raise

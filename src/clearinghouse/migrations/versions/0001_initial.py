@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 08:37:17.263420
+Create Date: 2026-11-29 08:48:49.852322
 """
 
 from collections.abc import Sequence
@@ -81,7 +81,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=True),
         sa.Column("run_after", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
         sa.Column("locked_until", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
@@ -219,6 +219,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_browser_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "member_sanctions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("suspension", name="sanctionkind", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "active",
+                "reinstated",
+                "extended",
+                name="sanctionstate",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("starts_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reassessment_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column(
+            "basis",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_member_sanctions_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_sanctions")),
+    )
+    with op.batch_alter_table("member_sanctions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_member_sanctions_org_time", ["org_id", "starts_at", "ends_at"], unique=False
+        )
+
+    op.create_table(
         "memberships",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
@@ -247,16 +293,234 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_memberships_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("organisation_id", sa.Uuid(), nullable=True),
+        sa.Column("kind", sa.String(length=100), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("link", sa.String(length=2000), nullable=True),
+        sa.Column(
+            "delivery",
+            sa.Enum("immediate", "digest", name="delivery", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("emailed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("digest_sent_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("read_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_notifications_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_notifications_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notifications_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_notifications_user_created", ["user_id", "created_at"], unique=False
+        )
+
+    op.create_table(
+        "regime_overrides",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=100), nullable=True),
+        sa.Column("regime", sa.String(length=100), nullable=False),
+        sa.Column("applies", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_regime_overrides_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_regime_overrides")),
+    )
+    with op.batch_alter_table("regime_overrides", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_regime_overrides_org_id"), ["org_id"], unique=False)
+
+    op.create_table(
+        "submissions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=100), nullable=False),
+        sa.Column("regime", sa.String(length=100), nullable=False),
+        sa.Column("stage", sa.String(length=100), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("draft", "submitted", name="submissionstate", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column(
+            "content",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("recipient", sa.String(length=300), nullable=True),
+        sa.Column("reference", sa.String(length=300), nullable=True),
+        sa.Column("submitted_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("event_id", sa.String(length=64), nullable=True),
+        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_submissions_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
+    )
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_submissions_key", ["org_id", "subject", "regime", "stage"], unique=False
+        )
+
+    op.create_table(
+        "webhook_subscriptions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("organisation_id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret_ciphertext", sa.Text(), nullable=False),
+        sa.Column(
+            "event_types",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("disabled_reason", sa.String(length=300), nullable=True),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_webhook_subscriptions_organisation_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
+    )
+    with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_subscriptions_organisation_id"),
+            ["organisation_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "reassessment_decisions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("sanction_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum(
+                "reinstate", "extend", name="reassessmentoutcome", native_enum=False, length=40
+            ),
+            nullable=False,
+        ),
+        sa.Column("new_ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "new_reassessment_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sanction_id"],
+            ["member_sanctions.id"],
+            name=op.f("fk_reassessment_decisions_sanction_id_member_sanctions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reassessment_decisions")),
+    )
+    with op.batch_alter_table("reassessment_decisions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_reassessment_decisions_sanction_id"), ["sanction_id"], unique=False
+        )
+
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("subscription_id", sa.Uuid(), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("event_type", sa.String(length=100), nullable=False),
+        sa.Column("job_id", sa.Uuid(), nullable=True),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscriptions.id"],
+            name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_event_id"), ["event_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_webhook_deliveries_subscription_at", ["subscription_id", "at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_subscription_at")
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_id"))
+
+    op.drop_table("webhook_deliveries")
+    with op.batch_alter_table("reassessment_decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reassessment_decisions_sanction_id"))
+
+    op.drop_table("reassessment_decisions")
+    with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_subscriptions_organisation_id"))
+
+    op.drop_table("webhook_subscriptions")
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_key")
+
+    op.drop_table("submissions")
+    with op.batch_alter_table("regime_overrides", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_regime_overrides_org_id"))
+
+    op.drop_table("regime_overrides")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_created")
+        batch_op.drop_index(batch_op.f("ix_notifications_organisation_id"))
+
+    op.drop_table("notifications")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
         batch_op.drop_index(batch_op.f("ix_memberships_organisation_id"))
 
     op.drop_table("memberships")
+    with op.batch_alter_table("member_sanctions", schema=None) as batch_op:
+        batch_op.drop_index("ix_member_sanctions_org_time")
+
+    op.drop_table("member_sanctions")
     with op.batch_alter_table("browser_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_browser_sessions_user_id"))
 
