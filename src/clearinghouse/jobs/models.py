@@ -1,4 +1,10 @@
-"""The jobs table (a transactional outbox)."""
+"""The jobs table (a transactional outbox).
+
+A row is written in the transaction that causes the work; a worker claims it (status
+``running`` with a lease), runs its handler in a second transaction that also marks it
+``done``, and on failure schedules a retry or dead-letters it. ``attempts`` counts claims
+and doubles as a fencing token: a worker whose lease was taken over cannot finish the job.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +37,8 @@ class Job(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus), default=JobStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    max_attempts: Mapped[int] = mapped_column(default=8)
+    # None: the worker's ``job_max_attempts`` setting decides.
+    max_attempts: Mapped[int | None]
     run_after: Mapped[datetime]
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]

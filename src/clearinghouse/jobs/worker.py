@@ -1,0 +1,312 @@
+"""The worker: claims due jobs, runs their handlers, retries or dead-letters failures.
+
+Three transactions per attempt, each short:
+
+1. **claim**: pick one due job (pending and ``run_after <= now``, or running with an
+   expired lease: its worker died) and mark it running, ``attempts + 1``, leased to this
+   worker until ``now + job_lease_seconds``. On PostgreSQL the pick is
+   ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent workers pick different jobs; on
+   SQLite the transaction is ``BEGIN IMMEDIATE``, which serialises claimers. Either way
+   the UPDATE is conditional on the job still being due.
+2. **run**: the handler's work and "mark done" commit together. Marking done is fenced
+   on ``(locked_by, attempts)``: if the lease expired and another worker re-claimed the
+   job meanwhile, this worker's whole transaction is rolled back, so the handler's
+   database effects still happen exactly once.
+3. **on failure**: record ``last_error`` (and whatever the handler asked to keep), then
+   either schedule a retry after an exponential backoff or dead-letter the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from clearinghouse.db import Database
+from clearinghouse.jobs.backoff import backoff_delay
+from clearinghouse.jobs.models import Job, JobStatus
+from clearinghouse.jobs.registry import (
+    JobContext,
+    JobRegistry,
+    PermanentJobError,
+    UnknownJobKindError,
+)
+from clearinghouse.settings import Settings
+from clearinghouse.timeutil import Clock
+
+log = logging.getLogger("clearinghouse.jobs")
+
+MAX_ERROR_CHARS = 4000
+SCHEDULE_INTERVAL = timedelta(seconds=60)
+
+
+class LeaseLostError(Exception):
+    """The job was re-claimed by another worker before this one could finish it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A job this worker holds: ``attempt`` is the fencing token."""
+
+    job_id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        registry: JobRegistry,
+        clock: Clock,
+        settings: Settings,
+        worker_id: str,
+    ) -> None:
+        if not worker_id or len(worker_id) > 100:
+            raise ValueError("a worker id is 1-100 characters")
+        self.database = database
+        self.registry = registry
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id
+        self._schedules_ran_at: datetime | None = None
+
+    # ---- the loop -----------------------------------------------------------------------
+
+    def run_once(self) -> bool:
+        """Claim and run one due job; ``False`` when none was due."""
+        claim = self.claim()
+        if claim is None:
+            return False
+        self._run(claim)
+        return True
+
+    def run_until_idle(self, limit: int = 10_000) -> int:
+        """Run due jobs until none is left (tests, ``worker --once``); returns how many."""
+        count = 0
+        while count < limit and self.run_once():
+            count += 1
+        return count
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; idle polls every ``worker_poll_seconds``.
+
+        A database outage does not end the loop: it is logged and retried after a poll.
+        """
+        log.info("worker started", extra={"worker": self.worker_id})
+        while not stop.is_set():
+            try:
+                self.maybe_run_schedules()
+                worked = self.run_once()
+            except SQLAlchemyError:
+                log.exception(
+                    "worker could not reach the database", extra={"worker": self.worker_id}
+                )
+                worked = False
+            if not worked:
+                stop.wait(self.settings.worker_poll_seconds)
+        log.info("worker stopped", extra={"worker": self.worker_id})
+
+    # ---- schedules ----------------------------------------------------------------------
+
+    def maybe_run_schedules(self) -> int:
+        now = self.clock.now()
+        if self._schedules_ran_at is not None and now - self._schedules_ran_at < SCHEDULE_INTERVAL:
+            return 0
+        self._schedules_ran_at = now
+        return self.run_schedules()
+
+    def run_schedules(self) -> int:
+        """Run every registered schedule once, each in its own transaction."""
+        enqueued = 0
+        for name, schedule in self.registry.schedules().items():
+            with self.database.transaction() as session:
+                enqueued += schedule(session, self.clock.now())
+            log.debug("schedule ran", extra={"schedule": name})
+        return enqueued
+
+    # ---- claiming -----------------------------------------------------------------------
+
+    def _max_attempts(self, job_max: int | None) -> int:
+        return job_max if job_max is not None else self.settings.job_max_attempts
+
+    def claim(self) -> Claim | None:
+        """Transaction 1: take one due job (see the module docstring)."""
+        with self.database.transaction() as session:
+            for _ in range(100):  # bounded: each turn skips an abandoned job or a lost race
+                now = self.clock.now()
+                due = or_(
+                    and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
+                    and_(Job.status == JobStatus.RUNNING, Job.locked_until <= now),
+                )
+                job = session.scalars(
+                    select(Job)
+                    .where(due)
+                    .order_by(Job.run_after, Job.created_at)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if job is None:
+                    return None
+                limit = self._max_attempts(job.max_attempts)
+                if job.status is JobStatus.RUNNING and job.attempts >= limit:
+                    # Its workers keep vanishing mid-job (a crash, an OOM kill): stop here.
+                    self._dead_letter_abandoned(session, job, now)
+                    continue
+                taken = session.execute(
+                    update(Job)
+                    .where(Job.id == job.id, Job.attempts == job.attempts, due)
+                    .values(
+                        status=JobStatus.RUNNING,
+                        attempts=job.attempts + 1,
+                        locked_by=self.worker_id,
+                        locked_until=now + timedelta(seconds=self.settings.job_lease_seconds),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(taken) != 1:  # somebody else was faster; look again
+                    session.expire_all()
+                    continue
+                return Claim(job.id, job.kind, dict(job.payload), job.attempts + 1, limit)
+        return None
+
+    def _dead_letter_abandoned(self, session: Session, job: Job, now: datetime) -> None:
+        message = (
+            f"abandoned: the worker running attempt {job.attempts} ({job.locked_by}) vanished "
+            "and the lease expired; no attempts left"
+        )
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.attempts == job.attempts)
+            .values(
+                status=JobStatus.DEAD,
+                locked_by=None,
+                locked_until=None,
+                finished_at=now,
+                last_error=message,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.expire_all()
+        log.error(
+            "job dead-lettered", extra={"job_id": str(job.id), "kind": job.kind, "error": message}
+        )
+
+    # ---- running ------------------------------------------------------------------------
+
+    def _fence(self, claim: Claim) -> Any:
+        return and_(
+            Job.id == claim.job_id,
+            Job.status == JobStatus.RUNNING,
+            Job.locked_by == self.worker_id,
+            Job.attempts == claim.attempt,
+        )
+
+    def _run(self, claim: Claim) -> None:
+        session = self.database.session()
+        ctx = JobContext(
+            session=session,
+            clock=self.clock,
+            settings=self.settings,
+            services=self.registry.services,
+            database=self.database,
+            job_id=claim.job_id,
+            kind=claim.kind,
+            attempt=claim.attempt,
+            max_attempts=claim.max_attempts,
+            worker_id=self.worker_id,
+        )
+        extra = {"job_id": str(claim.job_id), "kind": claim.kind, "attempt": claim.attempt}
+        try:
+            with session.begin():
+                handler = self.registry.handler(claim.kind)
+                if handler is None:
+                    raise UnknownJobKindError(f"no handler for job kind {claim.kind!r}")
+                handler(ctx, claim.payload)
+                finished = session.execute(
+                    update(Job)
+                    .where(self._fence(claim))
+                    .values(
+                        status=JobStatus.DONE,
+                        locked_by=None,
+                        locked_until=None,
+                        finished_at=self.clock.now(),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(finished) != 1:
+                    raise LeaseLostError(str(claim.job_id))
+        except LeaseLostError:
+            log.warning("job lease lost; another worker owns it now; rolled back", extra=extra)
+            return
+        # The boundary between the platform and arbitrary handler code: whatever a handler
+        # raises must become a recorded failure (and a retry), never a dead worker.
+        except Exception as exc:  # noqa: BLE001
+            self._failed(claim, ctx, exc)
+            return
+        finally:
+            session.close()
+        log.info("job done", extra=extra)
+
+    def _failed(self, claim: Claim, ctx: JobContext, exc: Exception) -> None:
+        permanent = isinstance(exc, PermanentJobError)
+        error = _describe(exc)
+        now = self.clock.now()
+        dead = permanent or claim.attempt >= claim.max_attempts
+        values: dict[str, Any] = {"last_error": error, "locked_by": None, "locked_until": None}
+        if dead:
+            values.update(status=JobStatus.DEAD, finished_at=now)
+        else:
+            delay = backoff_delay(
+                claim.attempt, self.settings.job_backoff_seconds, salt=str(claim.job_id)
+            )
+            values.update(status=JobStatus.PENDING, run_after=now + delay)
+        with self.database.transaction() as session:
+            recorded = session.execute(
+                update(Job)
+                .where(self._fence(claim))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(recorded) != 1:  # nothing was written; the empty commit is harmless
+                log.warning(
+                    "job failed after its lease was lost; not recorded",
+                    extra={"job_id": str(claim.job_id)},
+                )
+                return
+            for record in ctx.failure_records:
+                record(session)
+        extra = {
+            "job_id": str(claim.job_id),
+            "kind": claim.kind,
+            "attempt": claim.attempt,
+            "error": error,
+        }
+        if dead:
+            log.error("job dead-lettered", extra=extra)
+        else:
+            log.warning(
+                "job failed; will retry", extra={**extra, "run_after": str(values["run_after"])}
+            )
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, PermanentJobError):
+        tb = "".join(traceback.format_exception(exc)[-3:])
+        text = f"{text}\n{tb}"
+    return text[:MAX_ERROR_CHARS]
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,1 @@
+"""Notifications: in-platform notices, e-mail (immediate or daily digest), signed webhooks."""

@@ -1,0 +1,266 @@
+"""Job handlers for notifications: ``email.send``, ``notify.email``, ``notify.digest``,
+``webhook.deliver``, and the ``notify.digests`` schedule.
+
+Only ``email.send`` and ``webhook.deliver`` leave the building; they are at-least-once
+and carry stable identifiers (Message-ID from the job id; ``webhook-id`` from the event)
+so a repeat after a crash is recognisable. The others are database-only and exactly-once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+import uuid
+from datetime import date
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import update
+
+from clearinghouse.accounts.models import User
+from clearinghouse.crypto import SecretDecryptionError
+from clearinghouse.jobs.queue import enqueue
+from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from clearinghouse.notify import compose, service, signing
+from clearinghouse.notify.mail import MailRejectedError
+from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
+from clearinghouse.notify.webhooks import KIND_DELIVER
+
+log = logging.getLogger("clearinghouse.notify")
+
+KIND_SEND = "email.send"
+MAX_RESPONSE_NOTE = 500
+
+
+def _required(payload: dict[str, Any], key: str) -> Any:
+    if key not in payload:
+        raise PermanentJobError(f"the job payload has no {key!r}")
+    return payload[key]
+
+
+def _uuid(payload: dict[str, Any], key: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(_required(payload, key)))
+    except ValueError as exc:
+        raise PermanentJobError(f"the job payload's {key!r} is not a UUID") from exc
+
+
+# ---- e-mail ----------------------------------------------------------------------------------
+
+
+def message_id(job_id: uuid.UUID, mail_from: str) -> str:
+    """Stable per job, so a retried send is recognisable as the same message."""
+    domain = mail_from.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<{job_id}@{domain}>"
+
+
+def build_message(ctx: JobContext, payload: dict[str, Any]) -> EmailMessage:
+    recipients = _required(payload, "to")
+    to = [recipients] if isinstance(recipients, str) else list(recipients)
+    if not to or not all(isinstance(r, str) and "@" in r for r in to):
+        raise PermanentJobError("the e-mail has no valid recipient")
+    message = EmailMessage()
+    message["From"] = ctx.settings.mail_from
+    message["To"] = ", ".join(to)
+    message["Subject"] = str(_required(payload, "subject"))
+    message["Date"] = format_datetime(ctx.now())
+    message["Message-ID"] = message_id(ctx.job_id, ctx.settings.mail_from)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message.set_content(str(_required(payload, "text")))
+    html = payload.get("html")
+    if html:
+        message.add_alternative(str(html), subtype="html")
+    return message
+
+
+def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Payload: ``to`` (address or list), ``subject``, ``text``, optional ``html``,
+    optional ``notification_ids`` (marked e-mailed once the server accepted it)."""
+    message = build_message(ctx, payload)
+    try:
+        ctx.services.mailer.send(message)  # before the first statement: no lock held
+    except MailRejectedError as exc:
+        raise PermanentJobError(exc.detail) from exc
+    ids = [uuid.UUID(str(i)) for i in payload.get("notification_ids") or []]
+    if ids:
+        ctx.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
+            .values(emailed_at=ctx.now())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _notice(n: Notification) -> compose.Notice:
+    return compose.Notice(n.subject, n.body, n.link, n.created_at)
+
+
+def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Compose one immediate notification e-mail and queue it for sending."""
+    notification = ctx.session.get(Notification, _uuid(payload, "notification_id"))
+    if notification is None or notification.emailed_at is not None:
+        return
+    user = ctx.session.get(User, notification.user_id)
+    if user is None or not user.is_active:
+        return
+    letter = compose.immediate(
+        _notice(notification),
+        platform=ctx.settings.platform_name,
+        base_url=ctx.settings.base_url,
+    )
+    enqueue(
+        ctx.session,
+        KIND_SEND,
+        {
+            "to": user.email,
+            "subject": letter.subject,
+            "text": letter.text,
+            "notification_ids": [str(notification.id)],
+        },
+        now=ctx.now(),
+        idempotency_key=f"{KIND_SEND}:notification:{notification.id}",
+    )
+
+
+def send_digest(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Collect the user's waiting notices, mark them digested, queue one e-mail."""
+    user_id = _uuid(payload, "user_id")
+    try:
+        day = date.fromisoformat(str(_required(payload, "day")))
+    except ValueError as exc:
+        raise PermanentJobError("the digest job's 'day' is not a date") from exc
+    notices = service.pending_digest(ctx.session, user_id)
+    if not notices:
+        return
+    now = ctx.now()
+    for notification in notices:
+        notification.digest_sent_at = now
+    ctx.session.flush()
+    user = ctx.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return
+    letter = compose.digest(
+        [_notice(n) for n in notices],
+        day=day,
+        platform=ctx.settings.platform_name,
+        base_url=ctx.settings.base_url,
+    )
+    enqueue(
+        ctx.session,
+        KIND_SEND,
+        {
+            "to": user.email,
+            "subject": letter.subject,
+            "text": letter.text,
+            "notification_ids": [str(n.id) for n in notices],
+        },
+        now=now,
+        idempotency_key=f"{KIND_SEND}:digest:{user_id}:{day.isoformat()}:{ctx.job_id}",
+    )
+
+
+# ---- webhooks --------------------------------------------------------------------------------
+
+
+class WebhookDeliveryError(Exception):
+    """The endpoint did not accept the delivery (retried by the job system)."""
+
+
+def check_target(url: str) -> None:
+    """Refuse endpoints on loopback, private, link-local or otherwise non-public addresses.
+
+    Resolved just before sending. (A name that resolves differently a moment later
+    could still slip through; run workers without access to internal services too.)
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise WebhookDeliveryError(f"cannot resolve {host}: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise PermanentJobError(
+                f"{host} resolves to {address}, which is not a public address; webhooks "
+                "are not delivered to loopback or private networks"
+            )
+
+
+def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
+    subscription_id = _uuid(payload, "subscription_id")
+    event_id = str(_required(payload, "event_id"))
+    event_type = str(_required(payload, "event_type"))
+    body = str(_required(payload, "body"))
+    # Read outside the job's transaction: the HTTP call below must not hold a write lock.
+    with ctx.read() as reader:
+        sub = reader.get(WebhookSubscription, subscription_id)
+        target = (sub.url, sub.secret_ciphertext) if sub is not None and sub.active else None
+    if target is None:
+        log.info("webhook skipped: subscription gone or inactive", extra={"event_id": event_id})
+        return
+    url, ciphertext = target
+    try:
+        secret = ctx.services.secrets.decrypt(ciphertext)
+    except SecretDecryptionError as exc:
+        raise PermanentJobError(exc.detail) from exc
+    if not ctx.services.webhook_allow_private:
+        check_target(url)
+    at = ctx.now()
+    headers = signing.signed_headers(secret, event_id, int(at.timestamp()), body)
+    headers["content-type"] = "application/json"
+
+    def record(status: int | None, error: str | None, duration_ms: int | None) -> WebhookDelivery:
+        return WebhookDelivery(
+            id=uuid.uuid4(),
+            subscription_id=subscription_id,
+            event_id=event_id,
+            event_type=event_type,
+            job_id=ctx.job_id,
+            attempt=ctx.attempt,
+            at=at,
+            status_code=status,
+            error=error,
+            duration_ms=duration_ms,
+        )
+
+    started = time.monotonic()
+    try:
+        with ctx.services.http_client() as client:
+            response = client.post(url, content=body.encode(), headers=headers)
+    except httpx.HTTPError as exc:
+        failure = record(None, f"{type(exc).__name__}: {exc}", None)
+        ctx.on_failure(lambda session: session.add(failure))
+        raise WebhookDeliveryError(f"POST {url} failed: {exc}") from exc
+    elapsed = int((time.monotonic() - started) * 1000)
+    status = response.status_code
+    if 200 <= status < 300:
+        ctx.session.add(record(status, None, elapsed))
+        return
+    note = f"HTTP {status}: {response.text[:MAX_RESPONSE_NOTE]}"
+    if status == 410:  # Gone: the receiver asks us to stop (Standard Webhooks)
+        ctx.session.add(record(status, note, elapsed))
+        ctx.session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == subscription_id)
+            .values(active=False, disabled_reason="the endpoint answered 410 Gone", updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    failure = record(status, note, elapsed)
+    ctx.on_failure(lambda session: session.add(failure))
+    raise WebhookDeliveryError(f"POST {url} answered {status}")
+
+
+def register(registry: JobRegistry) -> None:
+    registry.register(KIND_SEND, send_email)
+    registry.register(service.KIND_EMAIL, email_notification)
+    registry.register(service.KIND_DIGEST, send_digest)
+    registry.register(KIND_DELIVER, deliver_webhook)
+    registry.add_schedule("notify.digests", service.schedule_digests)

@@ -1,0 +1,215 @@
+"""Notifying users: record in-platform notices, e-mail them now or in a daily digest.
+
+``notify_users`` runs in the caller's transaction: the notices and the e-mail jobs
+exist exactly when the change that caused them was committed (outbox). E-mails are
+composed by the ``notify.email`` and ``notify.digest`` jobs, which enqueue ``email.send``
+jobs in turn: every step is a database-only transaction, and only the last one talks
+to the SMTP server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.models import NotifyMode, User
+from clearinghouse.accounts.principal import Principal
+from clearinghouse.audit import service as audit
+from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.jobs.queue import enqueue
+from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.timeutil import ensure_utc
+
+# Digests are sent from this hour of the day, in each user's own time zone.
+DIGEST_HOUR = 8
+KIND_EMAIL = "notify.email"
+KIND_DIGEST = "notify.digest"
+MAX_SUBJECT = 300
+MAX_BODY = 20_000
+
+
+def notify_users(
+    session: Session,
+    users: Iterable[User],
+    kind: str,
+    subject: str,
+    body: str,
+    link: str | None,
+    now: datetime,
+    *,
+    organisation_id: uuid.UUID | None = None,
+) -> list[Notification]:
+    """Record one notification per (active, distinct) user and, for users who want
+    immediate e-mail, enqueue it. ``body`` must be safe to e-mail: no embargoed detail.
+    """
+    subject = " ".join(subject.split())
+    if not subject or len(subject) > MAX_SUBJECT:
+        raise InvalidInput(f"a notification subject is 1-{MAX_SUBJECT} characters", field="subject")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"a notification body is at most {MAX_BODY} characters", field="body")
+    if not kind or len(kind) > 100:
+        raise InvalidInput("a notification kind is 1-100 characters", field="kind")
+    now = ensure_utc(now)
+    created: list[Notification] = []
+    seen: set[uuid.UUID] = set()
+    for user in users:
+        if user.id in seen or not user.is_active:
+            continue
+        seen.add(user.id)
+        delivery = Delivery.DIGEST if user.notify_mode is NotifyMode.DIGEST else Delivery.IMMEDIATE
+        notification = Notification(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            organisation_id=organisation_id,
+            kind=kind,
+            subject=subject,
+            body=body,
+            link=link,
+            delivery=delivery,
+            created_at=now,
+        )
+        session.add(notification)
+        created.append(notification)
+    session.flush()
+    for notification in created:
+        if notification.delivery is Delivery.IMMEDIATE:
+            enqueue(
+                session,
+                KIND_EMAIL,
+                {"notification_id": str(notification.id)},
+                now=now,
+                idempotency_key=f"{KIND_EMAIL}:{notification.id}",
+            )
+    return created
+
+
+def list_notifications(
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    unread_only: bool = False,
+    limit: int = 50,
+    before: datetime | None = None,
+) -> list[Notification]:
+    """A user's notifications, newest first."""
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(max(1, min(limit, 500)))
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        query = query.where(Notification.created_at < ensure_utc(before))
+    return list(session.scalars(query))
+
+
+def mark_read(
+    session: Session, user_id: uuid.UUID, notification_ids: Iterable[uuid.UUID], now: datetime
+) -> int:
+    """Mark some of the user's notifications read; returns how many changed."""
+    ids = list(notification_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.id.in_(ids),
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=ensure_utc(now))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_notify_mode(
+    session: Session, *, actor: Principal, user_id: uuid.UUID, mode: NotifyMode, now: datetime
+) -> User:
+    """Change a user's preference. Notices already recorded keep their delivery: those
+    waiting for a digest still go out in the next one."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    if user.notify_mode is mode:
+        return user
+    previous = user.notify_mode
+    user.notify_mode = mode
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="user.notify_mode_changed",
+        object_type="user",
+        object_id=user.id,
+        at=now,
+        change={"from": previous.value, "to": mode.value},
+    )
+    return user
+
+
+# ---- digests ---------------------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def digest_day_and_time(now: datetime, timezone: str) -> tuple[date, datetime]:
+    """The user's local day at ``now``, and when that day's digest is due (UTC)."""
+    zone = _zone(timezone)
+    local = ensure_utc(now).astimezone(zone)
+    due = datetime.combine(local.date(), time(DIGEST_HOUR), tzinfo=zone).astimezone(UTC)
+    return local.date(), max(due, ensure_utc(now))
+
+
+def schedule_digests(session: Session, now: datetime) -> int:
+    """Enqueue today's digest job for every user with notices waiting for one.
+
+    Idempotent (one key per user per local day), so every worker may run it every
+    minute. Returns how many users have a digest job for today.
+    """
+    rows = session.execute(
+        select(User.id, User.timezone)
+        .join(Notification, Notification.user_id == User.id)
+        .where(Notification.delivery == Delivery.DIGEST, Notification.digest_sent_at.is_(None))
+        .distinct()
+    ).all()
+    for user_id, timezone in rows:
+        day, due = digest_day_and_time(now, timezone)
+        enqueue(
+            session,
+            KIND_DIGEST,
+            {"user_id": str(user_id), "day": day.isoformat()},
+            now=now,
+            run_after=due,
+            idempotency_key=f"{KIND_DIGEST}:{user_id}:{day.isoformat()}",
+        )
+    return len(rows)
+
+
+def pending_digest(session: Session, user_id: uuid.UUID) -> list[Notification]:
+    """The notices that the user's next digest will list, oldest first, locked on
+    PostgreSQL so that two digest jobs cannot both take them."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.delivery == Delivery.DIGEST,
+                Notification.digest_sent_at.is_(None),
+            )
+            .order_by(Notification.created_at, Notification.id)
+            .with_for_update()
+        )
+    )
