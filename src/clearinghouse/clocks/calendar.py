@@ -7,9 +7,13 @@ Why these rules (docs/clocks.md, "Time arithmetic"):
   still 86,400 seconds long. The arithmetic is done in UTC.
 * ``calendar_days`` and ``months`` keep the local wall-clock time of the anchor in the
   regime's reference time zone (UTC when the regime names none), so they may be 23 or
-  25 elapsed hours per day across a DST change. A local time that does not exist (spring
-  forward) or exists twice (fall back) resolves with ``fold=0``; months clamp to the last
-  day of a shorter month (31 January + 1 month = 28/29 February).
+  25 elapsed hours per day across a DST change. Months clamp to the last day of a
+  shorter month (31 January + 1 month = 28/29 February). DST edges are resolved so
+  that a later anchor never gives an earlier due, and never a later one than needed:
+  a due local time that does not exist (spring forward) becomes the instant the clocks
+  jump; one that exists twice (fall back) is its first occurrence; an anchor in the
+  *first* pass of a repeated hour is read as the start of that hour (up to one hour
+  earlier: the conservative side).
 * ``business_days`` step over dates in the reference time zone, skipping Saturdays,
   Sundays and the calendar's holidays. A start on a non-business day counts the first
   business day after it as day 1 (Form 8-K General Instruction B.1 reads the same way).
@@ -123,10 +127,42 @@ def zone(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or "UTC")
 
 
+def _offset_change(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant in (before, after] whose UTC offset is that of ``after``
+    (a DST transition; zoneinfo transitions fall on whole seconds)."""
+    target = after.astimezone(tz).utcoffset()
+    lo, hi = int(before.timestamp()), int(after.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).utcoffset() == target:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
 def _resolve_local(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    # fold=0: a non-existent local time is read with the pre-transition offset (it lands
-    # after the gap); an ambiguous one takes its first, earlier occurrence.
-    return datetime.combine(day, clock.replace(tzinfo=None, fold=0), tzinfo=tz).astimezone(UTC)
+    """The instant of a local wall time (see the module docstring for DST edges)."""
+    wall = datetime.combine(day, clock.replace(tzinfo=None, fold=0))
+    first = wall.replace(tzinfo=tz).astimezone(UTC)  # fold=0: pre-transition offset
+    if first.astimezone(tz).replace(tzinfo=None) == wall:
+        return first  # exists (the first occurrence when repeated)
+    # In a spring-forward gap: fold=1 reads it with the post-transition offset, before
+    # the jump; the due is the jump itself.
+    early = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    return _offset_change(min(early, first), max(early, first), tz)
+
+
+def _local_wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The naive local wall time an anchor is read as (see the module docstring)."""
+    local = instant.astimezone(tz)
+    wall = local.replace(tzinfo=None)
+    second = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    if local.fold == 0 and second != instant.astimezone(UTC) and second > instant:
+        # First pass of a repeated hour: read as the start of the repeated interval.
+        change = _offset_change(instant.astimezone(UTC), second, tz)
+        return change.astimezone(tz).replace(tzinfo=None)
+    return wall
 
 
 def add_hours(start: datetime, hours: int) -> datetime:
@@ -136,18 +172,18 @@ def add_hours(start: datetime, hours: int) -> datetime:
 
 def add_calendar_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
     """Same local wall-clock time ``days`` days later in ``tz``."""
-    local = start.astimezone(tz)
-    return _resolve_local(local.date() + timedelta(days=days), local.timetz(), tz)
+    local = _local_wall(start, tz)
+    return _resolve_local(local.date() + timedelta(days=days), local.time(), tz)
 
 
 def add_months(start: datetime, months: int, tz: ZoneInfo) -> datetime:
     """Same local wall-clock time ``months`` months later in ``tz``, clamped to the last
     day of the target month."""
-    local = start.astimezone(tz)
+    local = _local_wall(start, tz)
     index = local.month - 1 + months
     year, month = local.year + index // 12, index % 12 + 1
     day = min(local.day, _stdcal.monthrange(year, month)[1])
-    return _resolve_local(date(year, month, day), local.timetz(), tz)
+    return _resolve_local(date(year, month, day), local.time(), tz)
 
 
 def add_business_days_at(
@@ -159,7 +195,7 @@ def add_business_days_at(
 ) -> datetime:
     """``days`` business days after the local date of ``start`` in ``tz``, at the local
     ``cutoff`` time (or the anchor's local time of day when ``cutoff`` is None)."""
-    local = start.astimezone(tz)
+    local = _local_wall(start, tz)
     last = calendar.add_business_days(local.date(), days)
-    due = _resolve_local(last, cutoff or local.timetz(), tz)
+    due = _resolve_local(last, cutoff or local.time(), tz)
     return max(due, start.astimezone(UTC))

@@ -5,8 +5,8 @@ edited copy of a shipped regime).
 Precedence: sources are read in order (shipped first, then each extra directory); a
 later source may replace a regime of the same id from an earlier source (that is how an
 operator edits ``cn-nvdb-partner-terms`` without touching the installed package), and
-:attr:`RegimeSet.origins` records which file won. Two files with the same id in one
-directory are an error, as is a file whose name is not ``<id>.yaml``.
+:attr:`RegimeSet.origins` records which file won. A file must be named ``<id>.yaml``,
+which also keeps ids unique within one directory.
 """
 
 from __future__ import annotations
@@ -95,13 +95,9 @@ class RegimeSet(Mapping[str, Regime]):
 def _read_dir(directory: Path, label: str | None = None) -> list[tuple[Regime, str]]:
     if not directory.is_dir():
         raise RegimeError(str(directory), "", "regime directory does not exist")
-    found: dict[str, str] = {}
     out: list[tuple[Regime, str]] = []
     for path in sorted(directory.glob("*.yaml")):
-        regime = load_regime_file(path)
-        if regime.id in found:
-            raise RegimeError(str(path), "id", f"duplicate regime id, also in {found[regime.id]}")
-        found[regime.id] = str(path)
+        regime = load_regime_file(path)  # the name rule keeps ids unique in a directory
         out.append((regime, f"{label}{path.name}" if label else str(path)))
     return out
 

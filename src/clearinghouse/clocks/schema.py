@@ -85,13 +85,20 @@ class BindClause(_Frozen):
 
 class Condition(_Frozen):
     """Matches an event of any of the types whose ``data`` has every ``where`` key equal
-    to the given value (a list means any of its values)."""
+    to the given value (a list means any of its values). With ``own: true`` only events
+    recorded for the organisation itself count, not case-wide ones (awareness is always
+    someone's own: a case-wide "exploited" record must not start another party's clock
+    before that party knew of the vulnerability)."""
 
     any_of: tuple[EventType, ...] = Field(min_length=1)
     where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    own: bool = False
 
-    def matches(self, event_type: EventType, data: Any) -> bool:
+    def matches(self, event_type: EventType, data: Any, organisation: str | None = None) -> bool:
+        """``organisation`` is the event's organisation (None when case-wide)."""
         if event_type not in self.any_of:
+            return False
+        if self.own and organisation is None:
             return False
         for key, wanted in self.where.items():
             value = data.get(key) if hasattr(data, "get") else None
