@@ -253,9 +253,7 @@ def test_table_with_unknown_value_is_refused(tmp_path: Path) -> None:
 
 def test_table_with_other_points_is_refused(tmp_path: Path) -> None:
     document = _document()
-    document["decision_points"]["ssvc:EXP:1.0.0"] = document["decision_points"].pop(
-        "ssvc:U:1.0.1"
-    )
+    document["decision_points"]["ssvc:EXP:1.0.0"] = document["decision_points"].pop("ssvc:U:1.0.1")
     with pytest.raises(TriageTableError, match="decision points"):
         ssvc.load_table(_write(tmp_path, document))
 
