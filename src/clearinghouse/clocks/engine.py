@@ -117,9 +117,7 @@ def effective_events(
 
 def _first(events: Iterable[Event], condition: Condition) -> Event | None:
     # `events` is sorted by occurrence, so the first match is the earliest.
-    return next(
-        (e for e in events if condition.matches(e.type, e.data, e.organisation)), None
-    )
+    return next((e for e in events if condition.matches(e.type, e.data, e.organisation)), None)
 
 
 def _submission(events: Iterable[Event], org: str, regime: str, stage: str) -> Event | None:

@@ -207,7 +207,8 @@ class Anchor(_Frozen):
 
 class ContentField(_Frozen):
     """A field the submission must contain. ``from_facts`` lists fact keys used to
-    pre-fill it when the fact named like the field is absent."""
+    pre-fill it when the fact named like the field is absent (or always, joined, when
+    the field's own id is among them, e.g. product from [product, versions])."""
 
     id: Slug
     label: Text

@@ -132,7 +132,7 @@ def _text(value: Any) -> str | None:
 
 
 def _fill(spec: ContentField, facts: Mapping[str, Any]) -> DraftField:
-    own = _text(facts.get(spec.id))
+    own = None if spec.id in spec.from_facts else _text(facts.get(spec.id))
     value: str | None
     used: tuple[str, ...]
     if own is not None:
@@ -147,9 +147,9 @@ def _fill(spec: ContentField, facts: Mapping[str, Any]) -> DraftField:
 def draft_submission(obligation: Obligation, regime: Regime, facts: Mapping[str, Any]) -> Draft:
     """Pre-fill the obligation's stage content from ``facts``.
 
-    A field takes the fact with its own id; failing that, the facts named in its
-    ``from_facts`` joined with "; ". ``facts["title"]`` is the case title. Lists become
-    comma-separated text.
+    A field takes the fact with its own id; failing that (or when its own id is listed
+    in ``from_facts``), the facts named in ``from_facts`` joined with "; ".
+    ``facts["title"]`` is the case title. Lists become comma-separated text.
     """
     if obligation.regime != regime.id:
         raise SubmissionError(

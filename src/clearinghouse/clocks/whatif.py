@@ -3,8 +3,9 @@
 ``clearinghouse clocks evaluate --events FILE.json [--at INSTANT]`` calls
 :func:`evaluate_document`. The format (``clearinghouse-clocks/1``) is documented in
 docs/clocks.md, with an example in docs/examples/clocks-cra.json. Pure apart from
-reading the shipped regime files: when ``at`` is not given, the latest ``recorded_at``
-among the events is used (never the wall clock) and the output says so.
+reading the shipped regime files. When the document has ``facts``, every open
+obligation carries a pre-filled submission draft. When ``at`` is not given, the latest
+``recorded_at`` among the events is used (never the wall clock) and the output says so.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from clearinghouse.clocks.model import (
     Binding,
     Event,
     EventType,
+    Obligation,
     OrgProfile,
     Role,
     Thresholds,
 )
+from clearinghouse.clocks.submissions import draft_submission
 from clearinghouse.timeutil import format_instant, parse_instant
 
 FORMAT = "clearinghouse-clocks/1"
@@ -195,8 +198,19 @@ def evaluate_document(
             }
             for r in regime_set.values()
         ],
-        "obligations": [
-            {**o.to_json(), "alerts": [a.to_json() for a in alerts_due(o, thresholds, at)]}
-            for o in obligations
-        ],
+        "obligations": [_result(o, regime_set, thresholds, at, parsed.facts) for o in obligations],
     }
+
+
+def _result(
+    obligation: Obligation,
+    regimes: RegimeSet,
+    thresholds: Thresholds,
+    at: datetime,
+    facts: dict[str, Any],
+) -> dict[str, Any]:
+    out = obligation.to_json()
+    out["alerts"] = [a.to_json() for a in alerts_due(obligation, thresholds, at)]
+    if facts and obligation.open:
+        out["draft"] = draft_submission(obligation, regimes[obligation.regime], facts).to_json()
+    return out

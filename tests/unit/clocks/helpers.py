@@ -23,9 +23,7 @@ from clearinghouse.timeutil import parse_instant
 REGIMES: RegimeSet = load_regimes()
 
 ACME = OrgProfile("acme", "Acme Devices GmbH", {"EU", "DE"}, {Role.MANUFACTURER})
-CLOUDCO = OrgProfile(
-    "cloudco", "CloudCo", {"CN"}, {Role.PRODUCT_PROVIDER, Role.PLATFORM_PARTNER}
-)
+CLOUDCO = OrgProfile("cloudco", "CloudCo", {"CN"}, {Role.PRODUCT_PROVIDER, Role.PLATFORM_PARTNER})
 REGISTRANT = OrgProfile("bigcorp", "BigCorp Inc.", {"US"}, {Role.SEC_REGISTRANT})
 
 

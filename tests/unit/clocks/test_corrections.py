@@ -122,13 +122,15 @@ def test_inconsistent_event_sets_are_refused(events: list[Event], message: str) 
 
 def test_event_invariants() -> None:
     with pytest.raises(EventError, match="aware instant"):
-        Event("x", EventType.AWARE, datetime(2026, 1, 1), t("2026-01-01T00:00:00Z"), "u", None, "s")  # noqa: DTZ001
+        Event("x", EventType.AWARE, datetime(2026, 1, 1), t("2026-01-01T00:00:00Z"), "u", None, "s")
     with pytest.raises(EventError, match=r"data\.regime"):
         ev("x", EventType.REPORT_SUBMITTED, "2026-01-01T00:00:00Z", data={"stage": "report"})
     with pytest.raises(EventError, match="must name what it supersedes"):
         ev("x", EventType.WITHDRAWN, "2026-01-01T00:00:00Z")
     with pytest.raises(EventError, match="unknown event type"):
-        Event("x", "teleported", t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z"), "u", None, "s")  # type: ignore[arg-type]
+        Event(
+            "x", "teleported", t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z"), "u", None, "s"
+        )  # type: ignore[arg-type]
     with pytest.raises(EventError, match="supersedes itself"):
         ev("x", EventType.AWARE, "2026-01-01T00:00:00Z", supersedes="x")
     local = Event(

@@ -124,4 +124,3 @@ def test_other_manufacturers_on_the_case_are_not_settled_by_acme() -> None:
     assert early["acme"].status is ObligationStatus.MET
     assert early["beta"].status is ObligationStatus.PENDING
     assert early["beta"].due == t("2026-10-02T12:00:00Z")
-

@@ -124,7 +124,13 @@ def test_nis2_intermediate_report_on_request_uses_the_stated_deadline() -> None:
 def test_nis2_intermediate_report_without_stated_deadline_defaults_to_14_days() -> None:
     events = [
         ev("i", EventType.SIGNIFICANT_INCIDENT_AWARE, "2026-03-02T09:00:00Z", org="gridco"),
-        ev("rq", EventType.REPORT_REQUESTED, "2026-03-10T09:00:00Z", "gridco", data={"regime": NIS2}),
+        ev(
+            "rq",
+            EventType.REPORT_REQUESTED,
+            "2026-03-10T09:00:00Z",
+            "gridco",
+            data={"regime": NIS2},
+        ),
     ]
     stage = by_stage(run(events, "2026-03-11T00:00:00Z", [ESSENTIAL], regimes=[NIS2]), NIS2)[
         "intermediate_report"
@@ -156,7 +162,9 @@ def test_cn_miit_48_hours_missed_and_third_party_report_does_not_count() -> None
             data={"regime": MIIT, "stage": "report"},
         ),
     ]
-    report = by_stage(run(events, "2021-12-22T00:00:00Z", [CLOUDCO], regimes=[MIIT]), MIIT)["report"]
+    report = by_stage(run(events, "2021-12-22T00:00:00Z", [CLOUDCO], regimes=[MIIT]), MIIT)[
+        "report"
+    ]
     assert report.due == t("2021-11-25T16:00:00Z")  # 2021-11-26 00:00 in Beijing
     assert report.status is ObligationStatus.MISSED
     assert report.met_by is None
@@ -168,7 +176,9 @@ def test_cn_miit_own_late_report_is_met_late() -> None:
         ev("a", EventType.AWARE, "2021-11-24T00:00:00+08:00", org="cloudco"),
         submitted("s", MIIT, "report", "2021-11-27T00:00:00+08:00", org="cloudco"),
     ]
-    report = by_stage(run(events, "2021-12-22T00:00:00Z", [CLOUDCO], regimes=[MIIT]), MIIT)["report"]
+    report = by_stage(run(events, "2021-12-22T00:00:00Z", [CLOUDCO], regimes=[MIIT]), MIIT)[
+        "report"
+    ]
     assert report.status is ObligationStatus.MET_LATE
 
 
@@ -204,6 +214,7 @@ def test_override_excludes_a_regime_for_one_subject_with_its_reason() -> None:
 
 def test_certin_six_hours_from_noticing() -> None:
     events = [ev("n", EventType.INCIDENT_NOTICED, "2026-05-01T10:00:00+05:30", org="hostin")]
+
     # Noticed 10:00 IST = 04:30Z; due 6 h later = 10:30Z; half the window gone at 07:30Z.
     def report_at(at: str) -> Obligation:
         return by_stage(run(events, at, [INDIA], regimes=[CERTIN]), CERTIN)["report"]

@@ -41,7 +41,8 @@ SHIPPED = {
 def test_every_shipped_regime_file_validates(path: Path) -> None:
     regime = load_regime_file(path)
     assert regime.id == path.stem
-    assert regime.sources and regime.stages
+    assert regime.sources
+    assert regime.stages
 
 
 def test_the_shipped_set() -> None:
@@ -93,15 +94,32 @@ _DELETE = object()
         (("status",), "maybe", "status", "in_force"),
         (("binds", 0, "roles"), ["wizard"], "binds[0].roles[0]", "manufacturer"),
         (("stages", 0, "duration", "calendar"), "Narnia", "stages[0].duration", "calendar"),
-        (("stages", 0, "duration", "at_local_time"), 1050, "stages[0].duration.at_local_time", "quoted"),
+        (
+            ("stages", 0, "duration", "at_local_time"),
+            1050,
+            "stages[0].duration.at_local_time",
+            "quoted",
+        ),
         (("stages", 0, "anchor"), {"stage_submitted": "later"}, "", "not an earlier stage"),
         (("reference_time_zone",), "Mars/Olympus", "reference_time_zone", "time zone"),
         (("effective_until",), "2020-01-01", "", "effective_until"),
-        (("trigger", "all_of", 0, "any_of"), ["teleported"], "trigger.all_of[0].any_of[0]", "aware"),
-        (("stages", 0, "anchor"), {"trigger": True, "stage_submitted": "x"}, "stages[0].anchor", "exactly one"),
+        (
+            ("trigger", "all_of", 0, "any_of"),
+            ["teleported"],
+            "trigger.all_of[0].any_of[0]",
+            "aware",
+        ),
+        (
+            ("stages", 0, "anchor"),
+            {"trigger": True, "stage_submitted": "x"},
+            "stages[0].anchor",
+            "exactly one",
+        ),
     ],
 )
-def test_bad_fields_are_named(path: tuple[str | int, ...], value: Any, field: str, text: str) -> None:
+def test_bad_fields_are_named(
+    path: tuple[str | int, ...], value: Any, field: str, text: str
+) -> None:
     with pytest.raises(RegimeError) as caught:
         parse_regime(_break(path, value), "inline.yaml")
     assert caught.value.field == field
