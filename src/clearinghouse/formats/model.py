@@ -112,8 +112,16 @@ class ProductStatement:
     vendor: str | None = None
 
     def __post_init__(self) -> None:
-        if self.status is ProductStatus.NOT_AFFECTED and self.justification is None:
-            raise FormatError("a 'not_affected' statement needs a justification")
+        # VEX (CSAF 2.0 test 6.1.27.9, OpenVEX) accepts either a machine-readable
+        # justification or a free-text impact statement for 'not_affected'.
+        if (
+            self.status is ProductStatus.NOT_AFFECTED
+            and self.justification is None
+            and not self.statement
+        ):
+            raise FormatError(
+                "a 'not_affected' statement needs a justification or an impact statement"
+            )
         if self.status is not ProductStatus.NOT_AFFECTED and self.justification is not None:
             raise FormatError("only a 'not_affected' statement carries a justification")
 

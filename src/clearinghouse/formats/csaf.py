@@ -1,0 +1,39 @@
+"""CSAF 2.0: render, import and check advisories (the module the platform calls).
+
+The work lives in four modules kept under the size limit: ``csaf_render`` (model to
+CSAF), ``csaf_parse`` (CSAF to model), ``csaf_validate`` (schema and mandatory tests)
+and ``csaf_vocab`` (shared names). Import from here.
+"""
+
+from __future__ import annotations
+
+from clearinghouse.formats.csaf_parse import (
+    DEFAULT_LIMITS,
+    CsafLimits,
+    parse_csaf,
+    parse_csaf_json,
+)
+from clearinghouse.formats.csaf_render import model_to_csaf
+from clearinghouse.formats.csaf_validate import (
+    MANDATORY_TESTS,
+    CsafFinding,
+    check_csaf_mandatory,
+    validate_csaf,
+    validate_csaf_schema,
+)
+from clearinghouse.formats.csaf_vocab import CsafError, CsafProfile
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "MANDATORY_TESTS",
+    "CsafError",
+    "CsafFinding",
+    "CsafLimits",
+    "CsafProfile",
+    "check_csaf_mandatory",
+    "model_to_csaf",
+    "parse_csaf",
+    "parse_csaf_json",
+    "validate_csaf",
+    "validate_csaf_schema",
+]
