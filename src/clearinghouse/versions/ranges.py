@@ -137,19 +137,31 @@ class CompiledRanges:
     scheme: Scheme | None  # the one ordering every part uses, or None when they differ
 
     def affects(self, version: str) -> bool:
-        """Is ``version`` affected? Raises :class:`InvalidVersion` if a strict ordering
-        the ranges need cannot read it (and it is not literally in ``versions``)."""
+        """Is ``version`` affected?
+
+        Raises :class:`InvalidVersion` when a strict ordering the ranges need cannot
+        read ``version`` and nothing else (the listed strings, another range) shows it
+        affected: an unreadable version is never silently reported clean.
+        """
         if version in self.versions:
             return True
+        unreadable: InvalidVersion | None = None
         for steps in self.steps:
-            if steps.contains_key(steps.key(version)):
+            try:
+                key = steps.key(version)
+            except InvalidVersion as exc:
+                unreadable = exc
+                continue
+            if steps.contains_key(key):
                 return True
         if self.version_keys:
             try:
-                key = key_function(scheme_for(self.ecosystem))(version)
-            except InvalidVersion:
-                return False
-            return key in self.version_keys
+                if key_function(scheme_for(self.ecosystem))(version) in self.version_keys:
+                    return True
+            except InvalidVersion as exc:
+                unreadable = exc
+        if unreadable is not None:
+            raise unreadable
         return False
 
     def affects_key(self, key: SortKey) -> bool:
