@@ -1,0 +1,308 @@
+"""Bundled JSON Schemas, schema validation, and bounded reading of untrusted documents.
+
+Shared by the format codecs (OSV, CVE 5.x; others may use it too).
+
+Why the schemas are bundled: the platform validates uploads and its own renditions at run
+time, so it cannot depend on ``../shared/data`` or on the network. The copies under
+``formats/schemas/`` are unmodified; ``schemas/SOURCE.txt`` records origin and licence.
+
+Why validators are built once: building a validator (and checking the schema itself) costs
+far more than validating a small record; :func:`validator` caches one per schema.
+
+Why no format checker: with ``rfc3987-syntax`` installed, jsonschema's ``uri`` and
+``iri-reference`` checks cost seconds per large document (STANDARDS.md measured ~100 s for a
+CycloneDX SBOM). ``format`` stays an annotation here; the codecs check the few formats
+that matter (timestamps) themselves.
+
+Why bounded loading: documents arrive from other organisations. :func:`load_document`
+refuses oversized input, YAML aliases (the "billion laughs" expansion and self-referencing
+nodes), duplicate YAML keys, values JSON cannot carry, and nesting beyond a depth limit,
+each as the caller's typed error with the path of the offending value.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import importlib.resources
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+import yaml
+from jsonschema import validators
+from jsonschema.exceptions import ValidationError, best_match, relevance
+from jsonschema.protocols import Validator
+
+from clearinghouse.formats.model import FormatError
+
+try:  # libyaml's parser: ~10x faster, and it caps nesting depth itself
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class BundledSchema(enum.StrEnum):
+    """The schemas shipped in ``formats/schemas/`` (value: the file name)."""
+
+    OSV = "osv.schema.json"  # ossf/osv-schema 1.7, draft 2020-12
+    CVE5 = "cve5.schema.json"  # CVE Record Format 5.1 bundled, draft-07
+
+
+@functools.cache
+def load_schema(schema: BundledSchema) -> Mapping[str, Any]:
+    """The parsed schema document (shared and cached: do not mutate it)."""
+    resource = importlib.resources.files("clearinghouse.formats") / "schemas" / schema.value
+    loaded: Mapping[str, Any] = orjson.loads(resource.read_bytes())
+    return loaded
+
+
+@functools.cache
+def validator(schema: BundledSchema) -> Validator:
+    """A ready validator for ``schema``, built once; the draft follows the schema's ``$schema``.
+
+    No ``format_checker`` is attached on purpose (see the module docstring).
+    """
+    document = load_schema(schema)
+    cls = validators.validator_for(document)
+    cls.check_schema(document)
+    built: Validator = cls(document)
+    return built
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One way a document breaks its schema."""
+
+    path: str  # where in the document, as a JSON path: $.affected[0].ranges[1].type
+    message: str  # jsonschema's explanation
+    keyword: str  # the schema keyword that failed: required, pattern, enum, oneOf...
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def schema_violations(
+    schema: BundledSchema, instance: object, *, limit: int = 20
+) -> tuple[SchemaViolation, ...]:
+    """Up to ``limit`` violations of ``schema`` by ``instance``, most relevant first.
+
+    An empty tuple means the instance is valid. For ``oneOf``/``anyOf`` failures the first
+    entry descends to the branch that came closest, which reads better than "is not valid
+    under any of the given schemas".
+    """
+    errors = list(itertools.islice(validator(schema).iter_errors(instance), max(limit, 1) * 5))
+    if not errors:
+        return ()
+    best = best_match(errors)
+    rest = sorted((e for e in errors if e is not best), key=relevance)
+    return tuple(_violation(e) for e in [best, *rest][:limit])
+
+
+def _violation(error: ValidationError) -> SchemaViolation:
+    return SchemaViolation(
+        path=json_path(error.absolute_path),
+        message=_shorten(error.message),
+        keyword=str(error.validator),
+    )
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    # jsonschema quotes whole sub-documents in messages; an upload must not echo megabytes.
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+class PathError(Protocol):
+    """What :func:`require_valid` and :func:`load_document` raise: a FormatError class
+    that accepts the path of the offending value."""
+
+    def __call__(self, detail: str, *, path: str = ...) -> FormatError: ...
+
+
+def require_valid(schema: BundledSchema, instance: object, *, error: PathError) -> None:
+    """Raise ``error`` naming the first violation (and carrying all of them) if invalid."""
+    found = schema_violations(schema, instance)
+    if not found:
+        return
+    first = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    exc = error(f"not valid against the {schema.name} schema: {first}{more}", path=first.path)
+    exc.extensions["violations"] = [
+        {"path": v.path, "message": v.message, "keyword": v.keyword} for v in found
+    ]
+    raise exc
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """``["affected", 0, "package"]`` -> ``$.affected[0].package`` (odd keys are quoted)."""
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append(f".{part}")
+        else:
+            out.append(f"[{orjson.dumps(part).decode()}]")
+    return "".join(out)
+
+
+# --- bounded loading -------------------------------------------------------------------
+
+
+class DocumentFormat(enum.StrEnum):
+    JSON = "json"
+    YAML = "yaml"
+
+
+def document_format(filename: str, data: bytes | str) -> DocumentFormat:
+    """JSON for ``*.json``, YAML for ``*.yaml``/``*.yml``; otherwise sniff the first byte."""
+    lower = filename.lower()
+    if lower.endswith(".json"):
+        return DocumentFormat.JSON
+    if lower.endswith((".yaml", ".yml")):
+        return DocumentFormat.YAML
+    head = data[:64].lstrip() if isinstance(data, str) else data[:64].lstrip().decode("latin-1")
+    return (
+        DocumentFormat.JSON if head.lstrip("\ufeff").startswith(("{", "[")) else DocumentFormat.YAML
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLimits:
+    """Bounds for reading one untrusted document (defaults fit every real OSV/CVE record
+    with a wide margin: the largest PyPA record is 17 kB and 9 levels deep)."""
+
+    max_bytes: int = 4 * 1024 * 1024
+    max_depth: int = 32  # nesting of objects and arrays, the root being depth 1
+    max_nodes: int = 500_000  # values of any kind, containers included
+
+    def __post_init__(self) -> None:
+        if min(self.max_bytes, self.max_depth, self.max_nodes) < 1:
+            raise ValueError("document limits must be positive")
+
+
+DEFAULT_LIMITS = DocumentLimits()
+
+
+def load_document(
+    data: bytes | str,
+    *,
+    filename: str,
+    error: PathError,
+    limits: DocumentLimits = DEFAULT_LIMITS,
+) -> Any:
+    """Parse JSON or YAML (safe subset) from untrusted input into plain JSON values.
+
+    YAML scalars that look like timestamps stay strings (the codecs keep the original
+    text); aliases, duplicate keys, tags beyond the safe set and non-JSON values
+    (binary, sets, NaN) are refused. Every failure is ``error`` with ``path`` set.
+    """
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > limits.max_bytes:
+        raise error(
+            f"{filename}: the document is {size} bytes; the limit is {limits.max_bytes}", path="$"
+        )
+    fmt = document_format(filename, data)
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise error(
+                f"{filename}: not UTF-8 text ({exc.reason} at byte {exc.start})", path="$"
+            ) from None
+    else:
+        text = data
+    text = text.removeprefix("\ufeff")
+    if fmt is DocumentFormat.JSON:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise error(f"{filename}: not valid JSON: {exc}", path="$") from None
+    else:
+        value = _load_yaml(text, filename=filename, error=error)
+    check_json_value(value, limits=limits, error=error)
+    return value
+
+
+class _StrictYamlLoader(_SafeLoader):
+    """Safe loader that keeps timestamps as text and refuses aliases and duplicate keys."""
+
+    # PyYAML looks resolvers up on the class; a copy without the timestamp rule.
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class-level table
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Each node of a tree is constructed once; a second visit means an alias (*name).
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed", node.start_mark
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str, *, filename: str, error: PathError) -> Any:
+    loader = _StrictYamlLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise error(f"{filename}: not valid YAML: {_shorten(str(exc))}", path="$") from None
+    except RecursionError:  # the pure-Python parser recurses per nesting level
+        raise error(f"{filename}: YAML nested too deeply", path="$") from None
+    finally:
+        loader.dispose()
+
+
+def check_json_value(
+    value: object, *, limits: DocumentLimits = DEFAULT_LIMITS, error: PathError
+) -> None:
+    """Refuse values that are not plain JSON or exceed ``limits`` (depth, node count).
+
+    Iterative, so hostile nesting cannot exhaust the interpreter's stack.
+    """
+    nodes = 0
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            raise error(f"the document has more than {limits.max_nodes} values", path="$")
+        if isinstance(item, dict):
+            if len(path) >= limits.max_depth:
+                raise error(f"nested deeper than {limits.max_depth} levels", path=json_path(path))
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise error(f"object key {key!r} is not a string", path=json_path(path))
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            if len(path) >= limits.max_depth:
+                raise error(f"nested deeper than {limits.max_depth} levels", path=json_path(path))
+            stack.extend((child, (*path, i)) for i, child in enumerate(item))
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise error(f"{item!r} cannot be represented in JSON", path=json_path(path))
+        elif item is not None and not isinstance(item, str | int):  # bool is an int
+            raise error(
+                f"a {type(item).__name__} value cannot be represented in JSON",
+                path=json_path(path),
+            )
