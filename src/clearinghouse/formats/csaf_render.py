@@ -190,7 +190,7 @@ def _default_vendor(package: Package) -> str:
 
 
 @dataclass
-class _VulnProducts:
+class VulnProducts:
     """The products one vulnerability speaks about, with what it says of each."""
 
     status: dict[ProductKey, ProductStatus] = field(default_factory=dict)
@@ -215,8 +215,12 @@ def _statement_targets(
     return keys
 
 
-def _collect(vuln: Vulnerability) -> _VulnProducts:
-    out = _VulnProducts()
+def collect_products(vuln: Vulnerability) -> VulnProducts:
+    """Resolve a vulnerability's affected ranges and statements to per-product facts.
+
+    Shared with the CycloneDX VEX renderer so that both VEX forms say the same thing.
+    """
+    out = VulnProducts()
     affected_keys: dict[Package, list[ProductKey]] = {}
     interval_fixes: list[tuple[ProductKey, str]] = []
     for affected in vuln.affected:
@@ -364,7 +368,7 @@ def _scores(severities: Iterable[Severity], products: list[str]) -> list[Json]:
     return [score]
 
 
-def _remediations(vuln: Vulnerability, products: _VulnProducts) -> list[Json]:
+def _remediations(vuln: Vulnerability, products: VulnProducts) -> list[Json]:
     affected = sorted(k.pid for k, s in products.status.items() if s is ProductStatus.AFFECTED)
     everything = sorted({k.pid for k in products.status})
     merged: dict[tuple[str, str, str | None], set[str]] = {}
@@ -420,7 +424,7 @@ def _cwe_names(advisory: Advisory) -> dict[str, str]:
 
 
 def _vulnerability(
-    vuln: Vulnerability, products: _VulnProducts, cwe_names: Mapping[str, str]
+    vuln: Vulnerability, products: VulnProducts, cwe_names: Mapping[str, str]
 ) -> Json:
     out: Json = {}
     cve = vuln.cve or next((a for a in (vuln.id, *vuln.aliases) if _CVE.match(a)), None)
@@ -550,7 +554,7 @@ def model_to_csaf(
     if advisory.publisher.category not in PUBLISHER_CATEGORIES:
         raise CsafError(f"publisher category {advisory.publisher.category!r} is not CSAF's")
 
-    collected = [(v, _collect(v)) for v in advisory.vulnerabilities]
+    collected = [(v, collect_products(v)) for v in advisory.vulnerabilities]
     for vuln, products in collected:
         if not products.status:
             raise CsafError(f"vulnerability {vuln.id} names no product; CSAF needs at least one")
