@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,9 +14,19 @@ from clearinghouse import __version__
 from clearinghouse.accounts import api as accounts_api
 from clearinghouse.accounts import service as accounts_service
 from clearinghouse.api import problems, system
-from clearinghouse.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, configure_logging
+from clearinghouse.api.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    configure_logging,
+)
 from clearinghouse.audit import api as audit_api
 from clearinghouse.db import Database
+from clearinghouse.jobs.builtin import default_registry
+from clearinghouse.jobs.registry import JobRegistry
+from clearinghouse.jobs.services import Services
+from clearinghouse.jobs.worker import Worker
+from clearinghouse.standing import api as standing_api
+from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import Clock, SystemClock
@@ -24,12 +36,38 @@ from clearinghouse.timeutil import Clock, SystemClock
 BackgroundStarter = Callable[[Runtime, threading.Event], threading.Thread]
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, database: Database | None = None
+) -> Runtime:
     return Runtime(
         settings=settings,
         database=database or Database(settings.database_url),
         clock=clock or SystemClock(),
     )
+
+
+def build_registry(settings: Settings, services: Services | None = None) -> JobRegistry:
+    """Every job kind and schedule the platform runs (the app's worker and `worker`)."""
+    registry = default_registry(services or Services.from_settings(settings))
+    standing_jobs.register(registry, settings)
+    return registry
+
+
+def start_worker(rt: Runtime, stop: threading.Event) -> threading.Thread:
+    """The in-process job worker (``serve`` starts it unless worker_in_process is off)."""
+    registry = build_registry(rt.settings)
+    worker = Worker(
+        rt.database, registry, rt.clock, rt.settings, f"serve-{socket.gethostname()}-{os.getpid()}"
+    )
+    thread = threading.Thread(
+        target=worker.run_forever, args=(stop,), name="job-worker", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def default_background(settings: Settings) -> list[BackgroundStarter]:
+    return [start_worker] if settings.worker_in_process else []
 
 
 def create_app(
@@ -40,7 +78,9 @@ def create_app(
     background: list[BackgroundStarter] | None = None,
 ) -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
-    accounts_service.configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
+    accounts_service.configure_password_hashing(
+        settings.argon2_time_cost, settings.argon2_memory_kib
+    )
     rt = build_runtime(settings, clock=clock, database=database)
     starters = list(background or [])
 
@@ -69,6 +109,7 @@ def create_app(
     app.include_router(system.router)
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
+    app.include_router(standing_api.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -34,7 +34,9 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demonstration data.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The job queue (outbox).", no_args_is_help=True)
-clocks_app = typer.Typer(help="Regulatory clocks: regimes and what-if evaluation.", no_args_is_help=True)
+clocks_app = typer.Typer(
+    help="Regulatory clocks: regimes and what-if evaluation.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
@@ -247,10 +249,95 @@ def clocks_regimes(
     table = Table("id", "title", "status", "enabled", "stages", "flags")
     for r in regimes.values():
         table.add_row(
-            r.id, r.title, r.status.value, "yes" if r.enabled_by_default else "no",
-            ", ".join(s.id for s in r.stages), ", ".join(f.id for f in r.flags),
+            r.id,
+            r.title,
+            r.status.value,
+            "yes" if r.enabled_by_default else "no",
+            ", ".join(s.id for s in r.stages),
+            ", ".join(f.id for f in r.flags),
         )
     out.print(table)
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option(help="run the due jobs, then exit")] = False,
+    name: Annotated[str | None, typer.Option(help="worker id (default: host-pid)")] = None,
+) -> None:
+    """Run the job worker (e-mail, webhooks, alerts, scheduled publication...)."""
+    import os
+    import signal
+    import socket
+    import threading
+
+    from clearinghouse.app import build_registry
+    from clearinghouse.jobs.worker import Worker
+
+    rt = _runtime()
+    w = Worker(
+        rt.database,
+        build_registry(rt.settings),
+        rt.clock,
+        rt.settings,
+        name or f"{socket.gethostname()}-{os.getpid()}",
+    )
+    if once:
+        w.run_schedules()
+        out.print(f"ran {w.run_until_idle()} job(s)")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    out.print(f"worker {w.worker_id} running (Ctrl-C to stop)")
+    w.run_forever(stop)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="pending, running, done or dead")] = None,
+    limit: Annotated[int, typer.Option(help="how many (newest first)")] = 50,
+) -> None:
+    """List jobs, newest first (dead-lettered ones with their last error)."""
+    from rich.table import Table
+
+    from clearinghouse.jobs.models import JobStatus
+    from clearinghouse.jobs.queue import list_jobs
+
+    try:
+        wanted = JobStatus(status) if status else None
+    except ValueError as exc:
+        raise InvalidInput(f"unknown status {status!r}") from exc
+    rt = _runtime()
+    table = Table("id", "kind", "status", "attempts", "run after", "last error")
+    with rt.database.transaction(write=False) as s:
+        for j in list_jobs(s, wanted, limit=limit):
+            table.add_row(
+                str(j.id),
+                j.kind,
+                j.status.value,
+                str(j.attempts),
+                f"{j.run_after:%Y-%m-%d %H:%M:%S}",
+                (j.last_error or "")[:80],
+            )
+    out.print(table)
+
+
+@jobs_app.command("requeue")
+def jobs_requeue(job_id: Annotated[str, typer.Argument(help="a dead job's id")]) -> None:
+    """Run a dead-lettered job again (audited)."""
+    import uuid
+
+    from clearinghouse.accounts.principal import SYSTEM
+    from clearinghouse.jobs.queue import requeue_dead
+
+    try:
+        ident = uuid.UUID(job_id)
+    except ValueError as exc:
+        raise InvalidInput(f"not a job id: {job_id!r}") from exc
+    rt = _runtime()
+    with rt.database.transaction() as s:
+        requeue_dead(s, ident, SYSTEM, rt.clock.now())
+    out.print(f"job {job_id} re-queued")
 
 
 @app.command("serve")

@@ -78,6 +78,24 @@ class Settings(BaseSettings):
     mail_from: str = Field("clearinghouse@localhost", description="From: address of e-mails")
     # Webhooks
     webhook_timeout_seconds: float = Field(10.0, description="HTTP timeout of webhook deliveries")
+    # Regulatory clocks
+    regimes_dir: Path | None = Field(
+        None, description="extra regime files (YAML); a file with a shipped id replaces it"
+    )
+    enabled_regimes: list[str] = Field(
+        default_factory=list,
+        description="regimes disabled by default to enable anyway (JSON list, e.g. [\"us-circia\"])",
+    )
+    alert_fractions: list[float] = Field(
+        default_factory=lambda: [0.5, 0.8],
+        description="alert when these shares of a reporting window have elapsed (JSON list)",
+    )
+    alert_before_due_hours: list[float] = Field(
+        default_factory=lambda: [2.0], description="alert this many hours before a due instant"
+    )
+    clocks_scan_minutes: int = Field(
+        5, ge=1, description="how often the worker re-derives obligations and sends alerts"
+    )
     # Logs
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(True, description="structured JSON logs (one object per line)")

@@ -103,7 +103,7 @@ def _for_http(request: Request, exc: Exception) -> Response:
 
 
 def _for_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", extra={"path": request.url.path})
+    log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return problem(
         500,
         "internal",

@@ -1,0 +1,388 @@
+"""Obligations, the compliance record, sanctions and submissions over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from clearinghouse.accounts.models import Organisation
+from clearinghouse.api.deps import CtxDep
+from clearinghouse.cases.models import Case
+from clearinghouse.clocks.alerts import alerts_due, upcoming_alerts
+from clearinghouse.clocks.model import ObligationStatus
+from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.policy import StandingAction, require_standing
+from clearinghouse.standing import obligations as obl
+from clearinghouse.standing import sanctions, submissions
+from clearinghouse.standing.models import (
+    MemberSanction,
+    ReassessmentOutcome,
+    RegimeOverride,
+    Submission,
+)
+from clearinghouse.standing.queries import active_suspension
+from clearinghouse.audit import service as audit
+
+router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
+
+
+class SanctionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: datetime
+    months: int | None = Field(None, ge=1, le=120)
+    days: int | None = Field(None, ge=1, le=3650)
+    reassessment_at: datetime | None = None
+    reason: str = Field(min_length=1, max_length=4000)
+    basis: dict[str, Any] = Field(default_factory=dict)
+
+
+class SanctionOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    state: str
+    starts_at: datetime
+    ends_at: datetime
+    reassessment_at: datetime
+    reason: str
+    basis: dict[str, Any]
+    decided_by: str
+    decided_at: datetime
+
+
+class ReassessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: ReassessmentOutcome
+    reason: str = Field(min_length=1, max_length=4000)
+    extend_months: int | None = Field(None, ge=1, le=120)
+    extend_days: int | None = Field(None, ge=1, le=3650)
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    regime: str = Field(min_length=1, max_length=100)
+    subject: str | None = Field(None, max_length=100, description="case id; omit for all subjects")
+    applies: bool
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organisation: str = Field(max_length=64)
+    subject: str = Field(max_length=100)
+    regime: str = Field(max_length=100)
+    stage: str = Field(max_length=100)
+
+
+class FieldsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: dict[str, str] = Field(max_length=100)
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=1, max_length=300)
+    recipient: str | None = Field(None, max_length=300)
+    submitted_at: datetime | None = Field(None, description="default: now")
+
+
+class SubmissionOut(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    subject: str
+    regime: str
+    stage: str
+    state: str
+    content: dict[str, Any]
+    reference: str | None
+    recipient: str | None
+    submitted_at: datetime | None
+    event_id: str | None
+
+
+def _org(ctx: CtxDep, slug: str) -> Organisation:
+    org = ctx.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
+    if org is None:
+        require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, None)
+        raise NotFound(f"no organisation {slug!r}")
+    return org
+
+
+def _sanction_out(s: MemberSanction) -> SanctionOut:
+    return SanctionOut(
+        id=s.id,
+        kind=s.kind.value,
+        state=s.state.value,
+        starts_at=s.starts_at,
+        ends_at=s.ends_at,
+        reassessment_at=s.reassessment_at,
+        reason=s.reason,
+        basis=s.basis,
+        decided_by=s.decided_by_label,
+        decided_at=s.decided_at,
+    )
+
+
+def _submission_out(s: Submission) -> SubmissionOut:
+    return SubmissionOut(
+        id=s.id,
+        organisation_id=s.org_id,
+        subject=s.subject,
+        regime=s.regime,
+        stage=s.stage,
+        state=s.state.value,
+        content=s.content,
+        reference=s.reference,
+        recipient=s.recipient,
+        submitted_at=s.submitted_at,
+        event_id=s.event_id,
+    )
+
+
+@router.get("/obligations", summary="Reporting obligations derived from recorded events")
+def list_obligations(
+    ctx: CtxDep,
+    organisation: Annotated[str | None, Query(max_length=64)] = None,
+    case: Annotated[str | None, Query(max_length=20, description="case public id")] = None,
+    status: Annotated[ObligationStatus | None, Query()] = None,
+    at: Annotated[
+        datetime | None, Query(description="evaluate at this instant (what-if); default now")
+    ] = None,
+) -> dict[str, Any]:
+    org_id = None
+    if organisation:
+        org_id = _org(ctx, organisation).id
+    elif not ctx.principal.is_operator:
+        org_id = ctx.principal.org_id
+    require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org_id)
+    case_id = None
+    if case:
+        case_id = ctx.session.scalars(select(Case.id).where(Case.public_id == case)).first()
+        if case_id is None:
+            raise NotFound(f"no case {case}")
+    when = at or ctx.now()
+    items, _ = obl.obligations(ctx.session, ctx.settings, when, org_id=org_id, case_id=case_id)
+    if status is not None:
+        items = [o for o in items if o.status is status]
+    thresholds = obl.thresholds_for(ctx.settings)
+    return {
+        "at": when,
+        "obligations": [
+            {
+                **o.to_json(),
+                "alerts_fired": [a.to_json() for a in alerts_due(o, thresholds, when)],
+                "alerts_upcoming": [a.to_json() for a in upcoming_alerts(o, thresholds, when)],
+            }
+            for o in items
+        ],
+    }
+
+
+@router.get("/organisations/{slug}/standing", summary="Compliance record and sanctions")
+def standing(slug: str, ctx: CtxDep) -> dict[str, Any]:
+    org = _org(ctx, slug)
+    require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org.id)
+    now = ctx.now()
+    items, _ = obl.obligations(ctx.session, ctx.settings, now, org_id=org.id)
+    suspension = active_suspension(ctx.session, org.id, now)
+    return {
+        "organisation": org.slug,
+        "at": now,
+        "suspended": suspension is not None,
+        "suspension": _sanction_out(suspension).model_dump() if suspension else None,
+        "record": [
+            r.__dict__ if hasattr(r, "__dict__") else _record(r)
+            for r in obl.compliance_record(items)
+        ],
+        "sanctions": [
+            _sanction_out(s).model_dump() for s in sanctions.sanctions_of(ctx.session, org.id)
+        ],
+        "obligations": [o.to_json() for o in items],
+    }
+
+
+def _record(r: obl.RegimeRecord) -> dict[str, Any]:
+    return {
+        "regime": r.regime,
+        "title": r.title,
+        "met": r.met,
+        "met_late": r.met_late,
+        "missed": r.missed,
+        "open": r.open,
+    }
+
+
+@router.post("/organisations/{slug}/sanctions", status_code=201, response_model=SanctionOut)
+def suspend(slug: str, body: SanctionIn, ctx: CtxDep) -> SanctionOut:
+    org = _org(ctx, slug)
+    require_standing(ctx.principal, StandingAction.SANCTION_MANAGE, org.id)
+    s = sanctions.suspend(
+        ctx.session,
+        actor=ctx.principal,
+        org=org,
+        starts_at=body.starts_at,
+        reason=body.reason,
+        now=ctx.now(),
+        months=body.months,
+        days=body.days,
+        reassessment_at=body.reassessment_at,
+        basis=body.basis,
+    )
+    return _sanction_out(s)
+
+
+@router.post("/sanctions/{sanction_id}/reassessment", response_model=SanctionOut)
+def reassess(sanction_id: uuid.UUID, body: ReassessIn, ctx: CtxDep) -> SanctionOut:
+    require_standing(ctx.principal, StandingAction.SANCTION_MANAGE, None)
+    s = sanctions.get_sanction(ctx.session, sanction_id)
+    sanctions.reassess(
+        ctx.session,
+        actor=ctx.principal,
+        sanction=s,
+        outcome=body.outcome,
+        reason=body.reason,
+        now=ctx.now(),
+        extend_months=body.extend_months,
+        extend_days=body.extend_days,
+    )
+    return _sanction_out(s)
+
+
+@router.post("/organisations/{slug}/regime-overrides", status_code=201)
+def override(slug: str, body: OverrideIn, ctx: CtxDep) -> dict[str, Any]:
+    org = _org(ctx, slug)
+    require_standing(ctx.principal, StandingAction.OVERRIDE_MANAGE, org.id)
+    if body.regime not in obl.regimes_for(ctx.settings):
+        raise InvalidInput(f"unknown regime {body.regime!r}", field="regime")
+    now = ctx.now()
+    row = RegimeOverride(
+        org_id=org.id,
+        subject=body.subject,
+        regime=body.regime,
+        applies=body.applies,
+        reason=body.reason,
+        decided_by_label=ctx.principal.label,
+        decided_at=now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    audit.append(
+        ctx.session,
+        actor=ctx.principal,
+        action="regime.override",
+        object_type="organisation",
+        object_id=org.id,
+        owner_org_id=org.id,
+        at=now,
+        change={
+            "regime": body.regime,
+            "subject": body.subject,
+            "applies": body.applies,
+            "reason": body.reason,
+        },
+    )
+    return {"id": row.id, "regime": row.regime, "subject": row.subject, "applies": row.applies}
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    response_model=SubmissionOut,
+    summary="Draft a report for an obligation",
+)
+def draft(body: DraftIn, ctx: CtxDep) -> SubmissionOut:
+    org = _org(ctx, body.organisation)
+    require_standing(ctx.principal, StandingAction.SUBMISSION_WRITE, org.id)
+    submission, _ = submissions.create_draft(
+        ctx.session,
+        ctx.settings,
+        actor=ctx.principal,
+        org=org,
+        subject=body.subject,
+        regime=body.regime,
+        stage=body.stage,
+        now=ctx.now(),
+    )
+    return _submission_out(submission)
+
+
+def _submission(ctx: CtxDep, submission_id: uuid.UUID, action: StandingAction) -> Submission:
+    s = ctx.session.get(Submission, submission_id)
+    if s is None:
+        require_standing(
+            ctx.principal, StandingAction.OBLIGATIONS_READ, None
+        ) if ctx.principal.is_operator else None
+        raise NotFound("no such submission")
+    require_standing(ctx.principal, action, s.org_id)
+    return s
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(submission_id: uuid.UUID, ctx: CtxDep) -> SubmissionOut:
+    return _submission_out(_submission(ctx, submission_id, StandingAction.OBLIGATIONS_READ))
+
+
+@router.get(
+    "/submissions/{submission_id}/printable",
+    response_class=PlainTextResponse,
+    summary="The report as a printable Markdown document",
+)
+def printable(submission_id: uuid.UUID, ctx: CtxDep) -> PlainTextResponse:
+    s = _submission(ctx, submission_id, StandingAction.OBLIGATIONS_READ)
+    return PlainTextResponse(render_markdown(s), media_type="text/markdown; charset=utf-8")
+
+
+@router.patch("/submissions/{submission_id}", response_model=SubmissionOut)
+def edit(submission_id: uuid.UUID, body: FieldsIn, ctx: CtxDep) -> SubmissionOut:
+    s = _submission(ctx, submission_id, StandingAction.SUBMISSION_WRITE)
+    submissions.update_fields(
+        ctx.session, actor=ctx.principal, submission=s, values=body.fields, now=ctx.now()
+    )
+    return _submission_out(s)
+
+
+@router.post("/submissions/{submission_id}/submit", response_model=SubmissionOut)
+def submit(submission_id: uuid.UUID, body: SubmitIn, ctx: CtxDep) -> SubmissionOut:
+    s = _submission(ctx, submission_id, StandingAction.SUBMISSION_WRITE)
+    now = ctx.now()
+    submissions.mark_submitted(
+        ctx.session,
+        actor=ctx.principal,
+        submission=s,
+        reference=body.reference,
+        recipient=body.recipient,
+        submitted_at=body.submitted_at or now,
+        now=now,
+    )
+    return _submission_out(s)
+
+
+def render_markdown(s: Submission) -> str:
+    c = s.content
+    lines = [
+        f"# {c.get('regime_title', s.regime)}: {c.get('stage_name', s.stage)}",
+        "",
+        f"- Organisation: {c.get('organisation', '')}",
+        f"- Subject: {s.subject}",
+        f"- Due: {c.get('due') or 'not yet (waiting for its anchor event)'}",
+        f"- Recipients: {', '.join(c.get('recipients', [])) or 'see the regime'}",
+        f"- State: {s.state.value}"
+        + (
+            f" (reference {s.reference}, {s.submitted_at:%Y-%m-%d %H:%M} UTC)"
+            if s.submitted_at
+            else ""
+        ),
+        "",
+    ]
+    for flag in c.get("flags", []):
+        lines.append(f"> **{flag.get('id')}**: {flag.get('explanation')}")
+    lines.append("")
+    for f in c.get("fields", []):
+        mark = " (required)" if f.get("required") else ""
+        lines += [f"## {f.get('label')}{mark}", "", f.get("value") or "_missing_", ""]
+    return "\n".join(lines)

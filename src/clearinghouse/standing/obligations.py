@@ -1,0 +1,184 @@
+"""Obligations over the database: recorded timeline events and organisation profiles go
+into the pure clocks engine (:mod:`clearinghouse.clocks.engine`); obligations come out.
+
+Nothing here is stored: obligations are always re-derived from the append-only events,
+so a correction (an event that supersedes another) moves every deadline it touches.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.models import Organisation
+from clearinghouse.cases.models import Case, TimelineEvent
+from clearinghouse.clocks.engine import evaluate
+from clearinghouse.clocks.loader import RegimeSet, load_regimes
+from clearinghouse.clocks.model import (
+    Binding,
+    Event,
+    EventType,
+    Obligation,
+    ObligationStatus,
+    OrgProfile,
+    Role,
+    Thresholds,
+)
+from clearinghouse.settings import Settings
+from clearinghouse.standing.models import RegimeOverride
+
+CLOCK_TYPES = frozenset(t.value for t in EventType)
+
+
+@lru_cache(maxsize=8)
+def _regimes(extra: str | None) -> RegimeSet:
+    return load_regimes([Path(extra)] if extra else [])
+
+
+def regimes_for(settings: Settings) -> RegimeSet:
+    """The shipped regimes plus the operator's own directory (cached per directory)."""
+    return _regimes(str(settings.regimes_dir) if settings.regimes_dir else None)
+
+
+def thresholds_for(settings: Settings) -> Thresholds:
+    return Thresholds(
+        fractions=tuple(settings.alert_fractions),
+        before_due=tuple(timedelta(hours=h) for h in settings.alert_before_due_hours),
+    )
+
+
+def profile_of(org: Organisation) -> OrgProfile:
+    known = {r.value for r in Role}
+    jurisdictions = set(org.jurisdictions or [])
+    if org.country:
+        jurisdictions.add(org.country)
+    return OrgProfile(
+        org.slug, org.name, jurisdictions, [r for r in org.regulatory_roles or [] if r in known]
+    )
+
+
+def subject_of(row: TimelineEvent, case_ids: dict[uuid.UUID, str]) -> str:
+    if row.case_id is not None:
+        return case_ids[row.case_id]
+    subject = row.data.get("subject") if isinstance(row.data, dict) else None
+    return str(subject) if subject else f"event-{row.id}"
+
+
+@dataclass
+class Facts:
+    """What the engine needs, loaded in four queries."""
+
+    events: list[Event] = field(default_factory=list)
+    profiles: dict[str, OrgProfile] = field(default_factory=dict)
+    overrides: list[Binding] = field(default_factory=list)
+    case_ids: dict[uuid.UUID, str] = field(default_factory=dict)
+    orgs: dict[str, Organisation] = field(default_factory=dict)
+
+
+def load_facts(
+    session: Session, *, org_id: uuid.UUID | None = None, case_id: uuid.UUID | None = None
+) -> Facts:
+    """Events (clock types only) of one case, one organisation's subjects, or everything."""
+    facts = Facts()
+    query = select(TimelineEvent).where(TimelineEvent.type.in_(CLOCK_TYPES))
+    if case_id is not None:
+        query = query.where(TimelineEvent.case_id == case_id)
+    if org_id is not None:
+        # Every event on any subject this organisation has an event on (case-wide facts
+        # such as fix_available concern it too).
+        mine = select(TimelineEvent.case_id).where(
+            TimelineEvent.org_id == org_id, TimelineEvent.case_id.is_not(None)
+        )
+        query = query.where(or_(TimelineEvent.org_id == org_id, TimelineEvent.case_id.in_(mine)))
+    rows = list(session.scalars(query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)))
+    case_uuids = {r.case_id for r in rows if r.case_id is not None}
+    if case_uuids:
+        pairs = session.execute(select(Case.id, Case.public_id).where(Case.id.in_(case_uuids))).all()
+        facts.case_ids = {case_uuid: public for case_uuid, public in pairs}
+    orgs = list(session.scalars(select(Organisation)))
+    by_id = {o.id: o for o in orgs}
+    facts.orgs = {o.slug: o for o in orgs}
+    facts.profiles = {o.slug: profile_of(o) for o in orgs}
+    present = {r.id for r in rows}
+    for r in rows:
+        supersedes = str(r.supersedes_id) if r.supersedes_id in present else None
+        facts.events.append(
+            Event(
+                id=str(r.id),
+                type=EventType(r.type),
+                occurred_at=r.occurred_at,
+                recorded_at=r.recorded_at,
+                recorded_by=r.recorded_by_label,
+                organisation=by_id[r.org_id].slug if r.org_id in by_id else None,
+                subject=subject_of(r, facts.case_ids),
+                data=dict(r.data or {}),
+                supersedes=supersedes,
+            )
+        )
+    for o in session.scalars(select(RegimeOverride)):
+        if o.org_id in by_id:
+            facts.overrides.append(
+                Binding(by_id[o.org_id].slug, o.subject, o.regime, o.applies, o.reason)
+            )
+    return facts
+
+
+def obligations(
+    session: Session,
+    settings: Settings,
+    at: datetime,
+    *,
+    org_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
+) -> tuple[list[Obligation], Facts]:
+    facts = load_facts(session, org_id=org_id, case_id=case_id)
+    result = evaluate(
+        facts.events,
+        regimes_for(settings),
+        facts.profiles,
+        facts.overrides,
+        at,
+        thresholds_for(settings),
+        enabled_regimes=settings.enabled_regimes,
+    )
+    if org_id is not None:
+        slug = next((s for s, o in facts.orgs.items() if o.id == org_id), None)
+        result = [o for o in result if o.organisation == slug]
+    return result, facts
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeRecord:
+    regime: str
+    title: str
+    met: int = 0
+    met_late: int = 0
+    missed: int = 0
+    open: int = 0
+
+
+def compliance_record(items: list[Obligation]) -> list[RegimeRecord]:
+    """Per regime: obligations met on time, met late, missed (still owed), open."""
+    counts: dict[str, Counter[ObligationStatus]] = defaultdict(Counter)
+    titles: dict[str, str] = {}
+    for o in items:
+        counts[o.regime][o.status] += 1
+        titles[o.regime] = o.regime_title
+    return [
+        RegimeRecord(
+            regime=r,
+            title=titles[r],
+            met=c[ObligationStatus.MET],
+            met_late=c[ObligationStatus.MET_LATE],
+            missed=c[ObligationStatus.MISSED],
+            open=c[ObligationStatus.PENDING] + c[ObligationStatus.DUE_SOON],
+        )
+        for r, c in sorted(counts.items())
+    ]
