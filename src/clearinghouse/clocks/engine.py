@@ -332,7 +332,7 @@ def evaluate(
 ) -> list[Obligation]:
     """Every obligation (organisation, subject, regime, stage) and its status at ``at``.
 
-    Sorted by organisation, subject, regime id and stage order. Raises
+    Sorted by subject, organisation, regime id and stage order. Raises
     :class:`EventError` for an inconsistent event set.
     """
     if at is None:

@@ -45,10 +45,20 @@ def parse_regime(data: Any, source: str) -> Regime:
         return Regime.model_validate(dict(data))
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
+        locs = [tuple(e["loc"]) for e in errors]
+        # A failed item also empties its parent list ("at least 1 item"): drop such echoes.
+        errors = [
+            e
+            for e in errors
+            if not any(
+                len(o) > len(e["loc"]) and o[: len(e["loc"])] == tuple(e["loc"]) for o in locs
+            )
+        ]
         first = errors[0]
         field = _location(tuple(first["loc"]))
+        message = str(first["msg"]).removeprefix("Value error, ")
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise RegimeError(source, field, f"{first['msg']}{more}") from exc
+        raise RegimeError(source, field, f"{message}{more}") from exc
 
 
 def load_regime_file(path: Path) -> Regime:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from clearinghouse.clocks import (
+    DEFAULT_THRESHOLDS,
     Binding,
     Event,
     EventType,
@@ -76,10 +77,15 @@ def run(
     enabled: Iterable[str] = (),
 ) -> list[Obligation]:
     chosen = [REGIMES[r] for r in regimes] if regimes is not None else list(REGIMES.values())
-    kwargs: dict[str, Any] = {"enabled_regimes": enabled}
-    if thresholds is not None:
-        kwargs["thresholds"] = thresholds
-    return evaluate(list(events), chosen, list(profiles), list(overrides), t(at), **kwargs)
+    return evaluate(
+        list(events),
+        chosen,
+        list(profiles),
+        list(overrides),
+        t(at),
+        thresholds if thresholds is not None else DEFAULT_THRESHOLDS,
+        enabled_regimes=enabled,
+    )
 
 
 def by_stage(obligations: Iterable[Obligation], regime: str) -> dict[str, Obligation]:

@@ -130,7 +130,7 @@ def test_event_invariants() -> None:
     with pytest.raises(EventError, match="unknown event type"):
         Event(
             "x", "teleported", t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z"), "u", None, "s"
-        )  # type: ignore[arg-type]
+        )
     with pytest.raises(EventError, match="supersedes itself"):
         ev("x", EventType.AWARE, "2026-01-01T00:00:00Z", supersedes="x")
     local = Event(

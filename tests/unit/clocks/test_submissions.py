@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from clearinghouse.clocks import EventType, SubmissionError, draft_submission
+from clearinghouse.clocks import EventType, Obligation, SubmissionError, draft_submission
 from tests.unit.clocks.helpers import CLOUDCO, REGIMES, by_stage, ev, run
 
 VULN = "eu-cra-art14-vuln"
 MIIT = "cn-miit-2021"
 
 
-def _notification():  # type: ignore[no-untyped-def]
+def _notification() -> Obligation:
     events = [ev("e1", EventType.EXPLOITATION_KNOWN, "2026-10-01T10:00:00Z")]
     return by_stage(run(events, "2026-10-01T11:00:00Z", regimes=[VULN]), VULN)["notification"]
 
