@@ -1,0 +1,292 @@
+"""Webhooks end to end: subscriptions with encrypted secrets, events fanned out to the
+matching subscriptions, delivered to a real HTTP receiver that verifies the Standard
+Webhooks signature, retried on failure with the same webhook-id, logged."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select, text
+
+from clearinghouse.accounts import service as accounts
+from clearinghouse.accounts.models import OrgKind
+from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.audit.models import AuditEntry
+from clearinghouse.crypto import SecretBox
+from clearinghouse.db import Database
+from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.jobs import queue
+from clearinghouse.jobs.backoff import backoff_delay
+from clearinghouse.jobs.builtin import default_registry
+from clearinghouse.jobs.models import Job, JobStatus
+from clearinghouse.jobs.services import Services
+from clearinghouse.jobs.worker import Worker
+from clearinghouse.notify import webhooks
+from clearinghouse.notify.models import WebhookSubscription
+from clearinghouse.settings import Settings
+from clearinghouse.timeutil import FixedClock
+from tests.support.jobs import T0, job_settings
+from tests.support.webhooks import Receiver, webhook_receiver
+
+EVENT = "advisory.published"
+DATA = {"advisory": "CH-2021-0001", "title": "Apache Log4j2 JNDI RCE", "cve": "CVE-2021-44228"}
+
+
+@dataclass
+class Env:
+    database: Database
+    clock: FixedClock
+    settings: Settings
+    services: Services
+    worker: Worker
+    receiver: Receiver
+    org_id: uuid.UUID
+    other_org_id: uuid.UUID
+
+
+@pytest.fixture
+def env(database: Database) -> Iterator[Env]:
+    clock = FixedClock(T0)
+    settings = job_settings(secret_key="test-secret-key-for-webhook-tests-0123456789")
+    services = Services.from_settings(settings)
+    worker = Worker(database, default_registry(services), clock, settings, "w")
+    with database.transaction() as s:
+        org = accounts.create_organisation(
+            s, actor=SYSTEM, now=T0, slug="cloud", name="Cloud", kind=OrgKind.MEMBER
+        )
+        other = accounts.create_organisation(
+            s, actor=SYSTEM, now=T0, slug="other", name="Other", kind=OrgKind.MEMBER
+        )
+        ids = org.id, other.id
+    with webhook_receiver(clock) as receiver:
+        yield Env(database, clock, settings, services, worker, receiver, *ids)
+
+
+def _subscribe(
+    env: Env, event_types: list[str], *, org_id: uuid.UUID | None = None, url: str | None = None
+) -> webhooks.NewSubscription:
+    with env.database.transaction() as s:
+        return webhooks.create_subscription(
+            s,
+            actor=SYSTEM,
+            organisation_id=org_id or env.org_id,
+            url=url or env.receiver.url,
+            event_types=event_types,
+            now=env.clock.now(),
+            box=env.services.secrets,
+        )
+
+
+def _emit(env: Env, event_type: str = EVENT, org_id: uuid.UUID | None = None) -> list[Job]:
+    with env.database.transaction() as s:
+        return webhooks.emit_event(s, org_id or env.org_id, event_type, DATA, env.clock.now())
+
+
+def _job(env: Env, job_id: uuid.UUID) -> Job:
+    with env.database.transaction(write=False) as s:
+        return queue.get_job(s, job_id)
+
+
+def test_the_secret_is_encrypted_at_rest_and_never_audited(env: Env) -> None:
+    new = _subscribe(env, [EVENT])
+    assert new.secret.startswith("whsec_")
+    with env.database.engine.connect() as conn:
+        stored = conn.execute(text("SELECT secret_ciphertext FROM webhook_subscriptions")).scalar()
+        audit_rows = conn.execute(text("SELECT change FROM audit_entries")).scalars().all()
+    assert stored is not None
+    assert new.secret not in stored
+    assert new.secret.removeprefix("whsec_") not in stored
+    assert env.services.secrets.decrypt(stored) == new.secret
+    assert all(new.secret.removeprefix("whsec_") not in str(row) for row in audit_rows)
+
+
+def test_an_event_goes_to_each_matching_active_subscription(env: Env) -> None:
+    wanted = _subscribe(env, [EVENT, "case.updated"]).subscription
+    everything = _subscribe(env, ["*"]).subscription
+    _subscribe(env, ["case.updated"])
+    switched_off = _subscribe(env, [EVENT]).subscription
+    _subscribe(env, [EVENT], org_id=env.other_org_id)
+    with env.database.transaction() as s:
+        sub = webhooks.get_subscription(s, switched_off.id)
+        webhooks.update_subscription(s, actor=SYSTEM, subscription=sub, now=T0, active=False)
+    jobs = _emit(env)
+    assert sorted(j.payload["subscription_id"] for j in jobs) == sorted(
+        [str(wanted.id), str(everything.id)]
+    )
+    assert len({j.payload["event_id"] for j in jobs}) == 1  # one event, one id
+    assert _emit(env, "case.closed", org_id=uuid.uuid4()) == []
+
+
+def test_delivery_is_signed_retried_with_the_same_id_and_logged(env: Env) -> None:
+    new = _subscribe(env, [EVENT])
+    env.receiver.secret = new.secret
+    env.receiver.statuses = [500]
+    [job] = _emit(env)
+    assert env.worker.run_once() is True
+    first = _job(env, job.id)
+    assert first.status is JobStatus.PENDING
+    assert "answered 500" in (first.last_error or "")
+    delay = backoff_delay(1, env.settings.job_backoff_seconds, salt=str(job.id))
+    assert first.run_after == T0 + delay
+    env.clock.advance(delay)
+    assert env.worker.run_once() is True
+    assert _job(env, job.id).status is JobStatus.DONE
+
+    one, two = env.receiver.deliveries
+    assert one.verified_id == two.verified_id == job.payload["event_id"]
+    assert one.problem is None
+    assert two.problem is None
+    assert one.body == two.body  # the same bytes on every attempt
+    assert one.headers["webhook-timestamp"] == str(int(T0.timestamp()))
+    assert two.headers["webhook-timestamp"] == str(int((T0 + delay).timestamp()))
+    assert one.headers["content-type"] == "application/json"
+    document = json.loads(two.body)
+    assert document["type"] == EVENT
+    assert document["data"] == DATA
+    assert document["timestamp"].startswith("2021-12-09T12:00:00")
+
+    with env.database.transaction(write=False) as s:
+        log = webhooks.list_deliveries(s, new.subscription.id)
+    assert [(d.attempt, d.status_code) for d in log] == [(2, 204), (1, 500)]
+    assert (log[1].error or "").startswith("HTTP 500")
+    assert {d.job_id for d in log} == {job.id}
+    assert {d.event_id for d in log} == {job.payload["event_id"]}
+
+
+def test_a_wrong_secret_fails_the_receivers_verification(env: Env) -> None:
+    _subscribe(env, [EVENT])
+    env.receiver.secret = "whsec_" + "A" * 32  # not the subscription's secret
+    [job] = _emit(env)
+    env.worker.run_once()
+    [delivery] = env.receiver.deliveries
+    assert delivery.verified_id is None
+    assert delivery.problem == "no signature matches"
+    assert _job(env, job.id).status is JobStatus.PENDING  # 401: retried
+
+
+def test_gone_switches_the_subscription_off(env: Env) -> None:
+    new = _subscribe(env, [EVENT])
+    env.receiver.secret = new.secret
+    env.receiver.statuses = [410]
+    [job] = _emit(env)
+    env.worker.run_once()
+    assert _job(env, job.id).status is JobStatus.DONE
+    with env.database.transaction(write=False) as s:
+        sub = webhooks.get_subscription(s, new.subscription.id)
+        assert sub.active is False
+        assert sub.disabled_reason == "the endpoint answered 410 Gone"
+    assert _emit(env) == []
+
+
+def test_an_unreachable_endpoint_is_logged_and_retried(env: Env) -> None:
+    new = _subscribe(env, [EVENT], url="http://127.0.0.1:9/nothing-listens-here")
+    [job] = _emit(env)
+    env.worker.run_once()
+    assert _job(env, job.id).status is JobStatus.PENDING
+    with env.database.transaction(write=False) as s:
+        [logged] = webhooks.list_deliveries(s, new.subscription.id)
+    assert logged.status_code is None
+    assert "ConnectError" in (logged.error or "")
+
+
+def test_private_addresses_are_refused_in_production(env: Env, database: Database) -> None:
+    new = _subscribe(env, [EVENT])
+    env.receiver.secret = new.secret
+    [job] = _emit(env)
+    strict = Services(
+        mailer=env.services.mailer,
+        http_client=env.services.http_client,
+        secrets=env.services.secrets,
+        webhook_allow_private=False,
+    )
+    worker = Worker(database, default_registry(strict), env.clock, env.settings, "strict")
+    worker.run_once()
+    dead = _job(env, job.id)
+    assert dead.status is JobStatus.DEAD
+    assert "not a public address" in (dead.last_error or "")
+    assert env.receiver.deliveries == []
+
+
+def test_a_changed_secret_key_dead_letters_with_a_clear_error(env: Env, database: Database) -> None:
+    _subscribe(env, [EVENT])
+    [job] = _emit(env)
+    other_key = Services(
+        mailer=env.services.mailer,
+        http_client=env.services.http_client,
+        secrets=SecretBox("a-different-secret-key"),
+        webhook_allow_private=True,
+    )
+    Worker(database, default_registry(other_key), env.clock, env.settings, "w2").run_once()
+    dead = _job(env, job.id)
+    assert dead.status is JobStatus.DEAD
+    assert "CLEARINGHOUSE_SECRET_KEY" in (dead.last_error or "")
+
+
+def test_rotate_update_delete(env: Env) -> None:
+    new = _subscribe(env, [EVENT])
+    with env.database.transaction() as s:
+        sub = webhooks.get_subscription(s, new.subscription.id, organisation_id=env.org_id)
+        rotated = webhooks.rotate_secret(
+            s, actor=SYSTEM, subscription=sub, now=T0, box=env.services.secrets
+        )
+        assert rotated != new.secret
+        assert webhooks.reveal_secret(sub, env.services.secrets) == rotated
+        webhooks.update_subscription(
+            s, actor=SYSTEM, subscription=sub, now=T0, event_types=["case.updated", "case.updated"]
+        )
+        assert sub.event_types == ["case.updated"]
+    env.receiver.secret = rotated
+    with env.database.transaction() as s:
+        with pytest.raises(NotFound):
+            webhooks.get_subscription(s, new.subscription.id, organisation_id=env.other_org_id)
+        assert len(webhooks.emit_event(s, env.org_id, "case.updated", {"case": "CH-1"}, T0)) == 1
+    env.worker.run_once()
+    assert env.receiver.deliveries[0].problem is None
+    with env.database.transaction() as s:
+        sub = webhooks.get_subscription(s, new.subscription.id)
+        webhooks.delete_subscription(s, actor=SYSTEM, subscription=sub, now=T0)
+    with env.database.transaction(write=False) as s:
+        assert s.scalars(select(WebhookSubscription)).all() == []
+        actions = s.scalars(
+            select(AuditEntry.action).where(AuditEntry.object_type == "webhook_subscription")
+        ).all()
+    assert actions == [
+        "webhook.created",
+        "webhook.secret_rotated",
+        "webhook.updated",
+        "webhook.deleted",
+    ]
+
+
+def test_a_delivery_for_a_deleted_subscription_is_dropped(env: Env) -> None:
+    new = _subscribe(env, [EVENT])
+    [job] = _emit(env)
+    with env.database.transaction() as s:
+        sub = webhooks.get_subscription(s, new.subscription.id)
+        webhooks.delete_subscription(s, actor=SYSTEM, subscription=sub, now=T0)
+    env.worker.run_once()
+    assert _job(env, job.id).status is JobStatus.DONE
+    assert env.receiver.deliveries == []
+
+
+@pytest.mark.parametrize(
+    ("url", "event_types", "field"),
+    [
+        ("ftp://example.test/hook", [EVENT], "url"),
+        ("https://user:pw@example.test/hook", [EVENT], "url"),
+        ("https:///nohost", [EVENT], "url"),
+        ("https://example.test:99999/", [EVENT], "url"),
+        ("https://example.test/hook", [], "event_types"),
+        ("https://example.test/hook", ["Advisory Published"], "event_types"),
+    ],
+)
+def test_subscriptions_are_validated(
+    env: Env, url: str, event_types: list[str], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        _subscribe(env, event_types, url=url)
+    assert caught.value.extensions["field"] == field
