@@ -2,6 +2,7 @@
 
 from clearinghouse.accounts import models as accounts_models
 from clearinghouse.audit import models as audit_models
+from clearinghouse.cases import models as cases_models
 from clearinghouse.db import Base
 from clearinghouse.jobs import models as jobs_models
 from clearinghouse.notify import models as notify_models
@@ -11,6 +12,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "audit_models",
+    "cases_models",
     "jobs_models",
     "notify_models",
     "standing_models",

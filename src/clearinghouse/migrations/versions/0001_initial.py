@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 08:48:49.852322
+Create Date: 2026-11-29 08:57:04.347663
 """
 
 from collections.abc import Sequence
@@ -62,6 +62,23 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_audit_entries_owner_org_id"), ["owner_org_id"], unique=False
         )
+
+    op.create_table(
+        "case_counters",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_case_counters")),
+    )
+    op.create_table(
+        "intake_hits",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_intake_hits")),
+    )
+    with op.batch_alter_table("intake_hits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_intake_hits_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_intake_hits_key"), ["key"], unique=False)
 
     op.create_table(
         "jobs",
@@ -355,6 +372,81 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_regime_overrides_org_id"), ["org_id"], unique=False)
 
     op.create_table(
+        "reports",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("status_reason", sa.Text(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("product", sa.String(length=200), nullable=False),
+        sa.Column("vendor", sa.String(length=200), nullable=True),
+        sa.Column("affected_versions", sa.String(length=500), nullable=True),
+        sa.Column("purl", sa.String(length=500), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("impact", sa.Text(), nullable=True),
+        sa.Column(
+            "exploited",
+            sa.Enum("yes", "no", "unknown", name="answer", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column(
+            "already_public",
+            sa.Enum("yes", "no", "unknown", name="answer", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column(
+            "vendor_contacted",
+            sa.Enum("yes", "no", "unknown", name="answer", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column("disclosure_plans", sa.Text(), nullable=True),
+        sa.Column("credit_preference", sa.String(length=40), nullable=False),
+        sa.Column("credit_as", sa.String(length=200), nullable=True),
+        sa.Column("contact_email", sa.String(length=320), nullable=True),
+        sa.Column(
+            "references",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "cves",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "signature",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("reporter_user_id", sa.Uuid(), nullable=True),
+        sa.Column("reporter_org_id", sa.Uuid(), nullable=True),
+        sa.Column("tracking_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("received_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reporter_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_reports_reporter_org_id_organisations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_user_id"],
+            ["users.id"],
+            name=op.f("fk_reports_reporter_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
+        sa.UniqueConstraint("tracking_token_hash", name=op.f("uq_reports_tracking_token_hash")),
+    )
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.create_index("ix_reports_received", ["received_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reports_reporter_org_id"), ["reporter_org_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_reports_reporter_user_id"), ["reporter_user_id"], unique=False
+        )
+
+    op.create_table(
         "submissions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("org_id", sa.Uuid(), nullable=False),
@@ -422,6 +514,46 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "cases",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("public_id", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("open", "closed", name="casestatus", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column("coordinator_org_id", sa.Uuid(), nullable=False),
+        sa.Column("report_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["coordinator_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_cases_coordinator_org_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_cases_report_id_reports"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_cases_public_id")),
+    )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_cases_coordinator_org_id"), ["coordinator_org_id"], unique=False
+        )
+        batch_op.create_index("ix_cases_created", ["created_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_report_id"), ["report_id"], unique=False)
+
+    op.create_table(
         "reassessment_decisions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("sanction_id", sa.Uuid(), nullable=False),
@@ -454,6 +586,96 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "report_duplicates",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("report_id", sa.Uuid(), nullable=False),
+        sa.Column("candidate_id", sa.Uuid(), nullable=False),
+        sa.Column("score", sa.Double(), nullable=False),
+        sa.Column(
+            "reasons",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("flagged_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["candidate_id"],
+            ["reports.id"],
+            name=op.f("fk_report_duplicates_candidate_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_report_duplicates_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_duplicates")),
+        sa.UniqueConstraint(
+            "report_id", "candidate_id", name=op.f("uq_report_duplicates_report_id")
+        ),
+    )
+    with op.batch_alter_table("report_duplicates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_report_duplicates_candidate_id"), ["candidate_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_report_duplicates_report_id"), ["report_id"], unique=False
+        )
+
+    op.create_table(
+        "report_transitions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("report_id", sa.Uuid(), nullable=False),
+        sa.Column("from_status", sa.String(length=40), nullable=True),
+        sa.Column("to_status", sa.String(length=40), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor_user_id", sa.Uuid(), nullable=True),
+        sa.Column("actor_label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_report_transitions_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_transitions")),
+    )
+    with op.batch_alter_table("report_transitions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_report_transitions_report_id"), ["report_id"], unique=False
+        )
+
+    op.create_table(
+        "triage_records",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("report_id", sa.Uuid(), nullable=False),
+        sa.Column("table", sa.String(length=100), nullable=False),
+        sa.Column(
+            "points",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("computed", sa.String(length=40), nullable=False),
+        sa.Column("outcome", sa.String(length=40), nullable=False),
+        sa.Column("override_reason", sa.Text(), nullable=True),
+        sa.Column("current", sa.Boolean(), nullable=False),
+        sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_triage_records_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_triage_records")),
+    )
+    with op.batch_alter_table("triage_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_triage_records_report_id"), ["report_id"], unique=False
+        )
+
+    op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("subscription_id", sa.Uuid(), nullable=False),
@@ -481,20 +703,513 @@ def upgrade() -> None:
             "ix_webhook_deliveries_subscription_at", ["subscription_id", "at"], unique=False
         )
 
+    op.create_table(
+        "case_embargoes",
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("state", sa.String(length=40), nullable=False),
+        sa.Column("ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("timezone", sa.String(length=64), nullable=True),
+        sa.Column("proposal_no", sa.Integer(), nullable=False),
+        sa.Column("proposed_ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("proposed_timezone", sa.String(length=64), nullable=True),
+        sa.Column("proposal_reason", sa.Text(), nullable=True),
+        sa.Column("proposed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("proposed_by_label", sa.String(length=200), nullable=True),
+        sa.Column("activated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("exited_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("exit_reason", sa.String(length=40), nullable=True),
+        sa.Column("exit_evidence", sa.Text(), nullable=True),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_embargoes_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_embargoes")),
+    )
+    op.create_table(
+        "case_participants",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "coordinator",
+                "reporter",
+                "vendor",
+                "member",
+                name="participantrole",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("report_id", sa.Uuid(), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("contact_email", sa.String(length=320), nullable=True),
+        sa.Column("added_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_by_label", sa.String(length=200), nullable=False),
+        sa.Column("notified_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seen_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("response_due_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("responded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("statement", sa.Text(), nullable=True),
+        sa.Column("statement_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_participants_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_case_participants_org_id_organisations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_case_participants_report_id_reports"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_case_participants_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_participants")),
+    )
+    with op.batch_alter_table("case_participants", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_participants_case_id"), ["case_id"], unique=False)
+        batch_op.create_index("ix_case_participants_org", ["org_id", "case_id"], unique=False)
+
+    op.create_table(
+        "case_vulnerabilities",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("cve_id", sa.String(length=30), nullable=True),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "cwes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("cvss_vector", sa.String(length=300), nullable=True),
+        sa.Column("cvss_version", sa.String(length=8), nullable=True),
+        sa.Column("cvss_score", sa.Double(), nullable=True),
+        sa.Column("cvss_severity", sa.String(length=10), nullable=True),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_vulnerabilities_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_vulnerabilities")),
+    )
+    with op.batch_alter_table("case_vulnerabilities", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_case_vulnerabilities_case_id"), ["case_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_case_vulnerabilities_cve_id"), ["cve_id"], unique=False
+        )
+
+    op.create_table(
+        "case_affected_products",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("vulnerability_id", sa.Uuid(), nullable=False),
+        sa.Column("purl", sa.String(length=500), nullable=False),
+        sa.Column("ecosystem", sa.String(length=50), nullable=True),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column(
+            "ranges",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "versions",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("vendor_participant_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["vendor_participant_id"],
+            ["case_participants.id"],
+            name=op.f("fk_case_affected_products_vendor_participant_id_case_participants"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["vulnerability_id"],
+            ["case_vulnerabilities.id"],
+            name=op.f("fk_case_affected_products_vulnerability_id_case_vulnerabilities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_affected_products")),
+    )
+    with op.batch_alter_table("case_affected_products", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_case_affected_products_vulnerability_id"),
+            ["vulnerability_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "case_embargo_answers",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("participant_id", sa.Uuid(), nullable=False),
+        sa.Column("proposal_no", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("by_label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_embargo_answers_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["case_participants.id"],
+            name=op.f("fk_case_embargo_answers_participant_id_case_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_embargo_answers")),
+    )
+    with op.batch_alter_table("case_embargo_answers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_case_embargo_answers_case", ["case_id", "proposal_no"], unique=False
+        )
+
+    op.create_table(
+        "case_invitations",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("participant_id", sa.Uuid(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("nonce_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_org_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["claimed_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_case_invitations_claimed_org_id_organisations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["case_participants.id"],
+            name=op.f("fk_case_invitations_participant_id_case_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_invitations")),
+        sa.UniqueConstraint("nonce_hash", name=op.f("uq_case_invitations_nonce_hash")),
+    )
+    with op.batch_alter_table("case_invitations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_case_invitations_participant_id"), ["participant_id"], unique=False
+        )
+
+    op.create_table(
+        "case_threads",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("case", "private", name="threadkind", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column("participant_id", sa.Uuid(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_threads_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["case_participants.id"],
+            name=op.f("fk_case_threads_participant_id_case_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_threads")),
+    )
+    with op.batch_alter_table("case_threads", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_threads_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "case_vendor_statuses",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("participant_id", sa.Uuid(), nullable=False),
+        sa.Column("vulnerability_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("justification", sa.String(length=80), nullable=True),
+        sa.Column("statement", sa.Text(), nullable=True),
+        sa.Column("fixed_version", sa.String(length=100), nullable=True),
+        sa.Column("current", sa.Boolean(), nullable=False),
+        sa.Column("recorded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("recorded_by_label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_vendor_statuses_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["case_participants.id"],
+            name=op.f("fk_case_vendor_statuses_participant_id_case_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["vulnerability_id"],
+            ["case_vulnerabilities.id"],
+            name=op.f("fk_case_vendor_statuses_vulnerability_id_case_vulnerabilities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_vendor_statuses")),
+    )
+    with op.batch_alter_table("case_vendor_statuses", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_case_vendor_statuses_current",
+            ["case_id", "participant_id", "vulnerability_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "timeline_events",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=True),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column("report_id", sa.Uuid(), nullable=True),
+        sa.Column("participant_id", sa.Uuid(), nullable=True),
+        sa.Column("type", sa.String(length=60), nullable=False),
+        sa.Column("occurred_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("recorded_by_label", sa.String(length=200), nullable=False),
+        sa.Column(
+            "data",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("supersedes_id", sa.Uuid(), nullable=True),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_timeline_events_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_timeline_events_org_id_organisations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["case_participants.id"],
+            name=op.f("fk_timeline_events_participant_id_case_participants"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_timeline_events_recorded_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_timeline_events_report_id_reports"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["supersedes_id"],
+            ["timeline_events.id"],
+            name=op.f("fk_timeline_events_supersedes_id_timeline_events"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_timeline_events")),
+    )
+    with op.batch_alter_table("timeline_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_timeline_events_case", ["case_id", "occurred_at", "recorded_at", "id"], unique=False
+        )
+        batch_op.create_index("ix_timeline_events_org_type", ["org_id", "type"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_timeline_events_report_id"), ["report_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_timeline_events_supersedes_id"), ["supersedes_id"], unique=False
+        )
+
+    op.create_table(
+        "case_messages",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("thread_id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("author_user_id", sa.Uuid(), nullable=True),
+        sa.Column("author_org_id", sa.Uuid(), nullable=True),
+        sa.Column("author_participant_id", sa.Uuid(), nullable=True),
+        sa.Column("author_label", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_messages_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["thread_id"],
+            ["case_threads.id"],
+            name=op.f("fk_case_messages_thread_id_case_threads"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_messages")),
+    )
+    with op.batch_alter_table("case_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_case_messages_thread", ["thread_id", "created_at", "id"], unique=False
+        )
+
+    op.create_table(
+        "attachments",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("report_id", sa.Uuid(), nullable=True),
+        sa.Column("case_id", sa.Uuid(), nullable=True),
+        sa.Column("message_id", sa.Uuid(), nullable=True),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("uploaded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_by_label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_attachments_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["case_messages.id"],
+            name=op.f("fk_attachments_message_id_case_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_attachments_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+    )
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attachments_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_attachments_message_id"), ["message_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_attachments_report_id"), ["report_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attachments_report_id"))
+        batch_op.drop_index(batch_op.f("ix_attachments_message_id"))
+        batch_op.drop_index(batch_op.f("ix_attachments_case_id"))
+
+    op.drop_table("attachments")
+    with op.batch_alter_table("case_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_messages_thread")
+
+    op.drop_table("case_messages")
+    with op.batch_alter_table("timeline_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_timeline_events_supersedes_id"))
+        batch_op.drop_index(batch_op.f("ix_timeline_events_report_id"))
+        batch_op.drop_index("ix_timeline_events_org_type")
+        batch_op.drop_index("ix_timeline_events_case")
+
+    op.drop_table("timeline_events")
+    with op.batch_alter_table("case_vendor_statuses", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_vendor_statuses_current")
+
+    op.drop_table("case_vendor_statuses")
+    with op.batch_alter_table("case_threads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_threads_case_id"))
+
+    op.drop_table("case_threads")
+    with op.batch_alter_table("case_invitations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_invitations_participant_id"))
+
+    op.drop_table("case_invitations")
+    with op.batch_alter_table("case_embargo_answers", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_embargo_answers_case")
+
+    op.drop_table("case_embargo_answers")
+    with op.batch_alter_table("case_affected_products", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_affected_products_vulnerability_id"))
+
+    op.drop_table("case_affected_products")
+    with op.batch_alter_table("case_vulnerabilities", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_vulnerabilities_cve_id"))
+        batch_op.drop_index(batch_op.f("ix_case_vulnerabilities_case_id"))
+
+    op.drop_table("case_vulnerabilities")
+    with op.batch_alter_table("case_participants", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_participants_org")
+        batch_op.drop_index(batch_op.f("ix_case_participants_case_id"))
+
+    op.drop_table("case_participants")
+    op.drop_table("case_embargoes")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_deliveries_subscription_at")
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_id"))
 
     op.drop_table("webhook_deliveries")
+    with op.batch_alter_table("triage_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_triage_records_report_id"))
+
+    op.drop_table("triage_records")
+    with op.batch_alter_table("report_transitions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_transitions_report_id"))
+
+    op.drop_table("report_transitions")
+    with op.batch_alter_table("report_duplicates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_duplicates_report_id"))
+        batch_op.drop_index(batch_op.f("ix_report_duplicates_candidate_id"))
+
+    op.drop_table("report_duplicates")
     with op.batch_alter_table("reassessment_decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reassessment_decisions_sanction_id"))
 
     op.drop_table("reassessment_decisions")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_report_id"))
+        batch_op.drop_index("ix_cases_created")
+        batch_op.drop_index(batch_op.f("ix_cases_coordinator_org_id"))
+
+    op.drop_table("cases")
     with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_subscriptions_organisation_id"))
 
@@ -503,6 +1218,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_submissions_key")
 
     op.drop_table("submissions")
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reports_reporter_user_id"))
+        batch_op.drop_index(batch_op.f("ix_reports_reporter_org_id"))
+        batch_op.drop_index("ix_reports_received")
+
+    op.drop_table("reports")
     with op.batch_alter_table("regime_overrides", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_regime_overrides_org_id"))
 
@@ -541,6 +1262,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_due")
 
     op.drop_table("jobs")
+    with op.batch_alter_table("intake_hits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_intake_hits_key"))
+        batch_op.drop_index(batch_op.f("ix_intake_hits_at"))
+
+    op.drop_table("intake_hits")
+    op.drop_table("case_counters")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entries_owner_org_id"))
         batch_op.drop_index("ix_audit_entries_object")
