@@ -135,6 +135,7 @@ class CompiledRanges:
     versions: frozenset[str]
     version_keys: frozenset[SortKey]  # the explicit versions under the ecosystem ordering
     scheme: Scheme | None  # the one ordering every part uses, or None when they differ
+    single: Steps | None  # the only part, when no listed version needs a key look-up
 
     def affects(self, version: str) -> bool:
         """Is ``version`` affected?
@@ -145,6 +146,17 @@ class CompiledRanges:
         """
         if version in self.versions:
             return True
+        single = self.single
+        if single is not None:  # the common case, inlined: one bisect, one equality
+            key = single.key(version)
+            bounds = single.bounds
+            index = bisect_left(bounds, key)
+            if index < len(bounds) and bounds[index] == key:
+                return single.at[index]
+            return single.between[index]
+        return self._affects_any_part(version)
+
+    def _affects_any_part(self, version: str) -> bool:
         unreadable: InvalidVersion | None = None
         for steps in self.steps:
             try:
@@ -175,6 +187,13 @@ class CompiledRanges:
                 "these ranges mix version orderings; check with affects(version) instead",
                 ecosystem=self.ecosystem,
             )
+        single = self.single
+        if single is not None:
+            bounds = single.bounds
+            index = bisect_left(bounds, key)
+            if index < len(bounds) and bounds[index] == key:
+                return single.at[index]
+            return single.between[index]
         for steps in self.steps:
             if steps.contains_key(key):
                 return True
@@ -321,6 +340,7 @@ def compile_ranges(
         versions=listed,
         version_keys=frozenset(keys),
         scheme=shared,
+        single=steps[0] if len(steps) == 1 and not keys else None,
     )
 
 
