@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -89,11 +89,16 @@ def list_jobs(
     kind: str | None = None,
     limit: int = 100,
     before: datetime | None = None,
+    after_key: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Job]:
-    """Jobs, newest first; ``before`` (a ``created_at``) pages backwards."""
+    """Jobs, newest first. ``before`` (a ``created_at``) pages backwards; ``after_key``
+    (the last row's ``(created_at, id)``) continues a page exactly, ties included."""
     query = (
         select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(max(1, min(limit, 1000)))
     )
+    if after_key is not None:
+        at, last_id = ensure_utc(after_key[0]), after_key[1]
+        query = query.where(or_(Job.created_at < at, and_(Job.created_at == at, Job.id < last_id)))
     if status is not None:
         query = query.where(Job.status == status)
     if kind is not None:
