@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from packageurl import PackageURL
 
-from clearinghouse.formats.csaf_render import intervals
+from clearinghouse.formats.csaf_render import ranges_from_events
 from clearinghouse.formats.csaf_validate import validate_csaf_schema
 from clearinghouse.formats.csaf_vocab import (
     AMBER_STRICT_MARK,
@@ -63,7 +63,6 @@ from clearinghouse.formats.model import (
     Revision,
     Severity,
     Tlp,
-    VersionRange,
     Vulnerability,
 )
 from clearinghouse.timeutil import parse_instant
@@ -554,9 +553,7 @@ def _affected(package: Package, spec: str | None) -> Affected:
         return Affected(package, versions=exact)
     scheme = spec[len("vers:") :].split("/", 1)[0]
     kind = RangeType.SEMVER if scheme == "semver" else RangeType.ECOSYSTEM
-    rng = VersionRange(kind, events)
-    intervals(rng)  # the renderer's reading must accept what was read here
-    return Affected(package, ranges=(rng,), versions=exact)
+    return Affected(package, ranges=ranges_from_events(events, kind), versions=exact)
 
 
 def _reference(ref: Json) -> Reference:

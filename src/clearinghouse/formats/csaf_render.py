@@ -62,6 +62,7 @@ from clearinghouse.formats.model import (
     EventKind,
     Package,
     ProductStatus,
+    RangeEvent,
     RangeType,
     Reference,
     Severity,
@@ -127,6 +128,19 @@ def intervals(version_range: VersionRange) -> list[Interval]:
     if is_open:
         out.append(Interval(lower, None))
     return out
+
+
+def ranges_from_events(
+    events: tuple[RangeEvent, ...], kind: RangeType = RangeType.ECOSYSTEM
+) -> tuple[VersionRange, ...]:
+    """One OSV range per interval (a vers range may mix ``<`` and ``<=`` bounds, which
+    one OSV range may not)."""
+    groups: list[list[RangeEvent]] = []
+    for event in events:
+        if event.kind is EventKind.INTRODUCED or not groups:
+            groups.append([])
+        groups[-1].append(event)
+    return tuple(VersionRange(kind, tuple(g)) for g in groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +223,7 @@ def _statement_targets(
         raise CsafError(f"statement version {vers!r} is not a vers range Clearinghouse can write")
     events, exact = parsed
     keys = [ProductKey.of(package, version=v) for v in exact]
-    if events:
-        rng = VersionRange(RangeType.ECOSYSTEM, events)
+    for rng in ranges_from_events(events):
         keys += [ProductKey.of(package, vers=i.vers(vers_scheme(package))) for i in intervals(rng)]
     return keys
 

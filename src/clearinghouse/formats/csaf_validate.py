@@ -263,6 +263,8 @@ def _test_6_1_27(doc: dict[str, Any]) -> Iterator[CsafFinding]:
 def _vex_tests(
     vuln: dict[str, Any], path: str, groups: dict[str, set[str]]
 ) -> Iterator[CsafFinding]:
+    if "cve" not in vuln and "ids" not in vuln:
+        yield CsafFinding("6.1.27.8", path, "needs cve or ids")
     status = vuln.get("product_status")
     if not status:
         yield CsafFinding("6.1.27.7", path, "needs product_status")
@@ -270,8 +272,6 @@ def _vex_tests(
     vex_keys = ("fixed", "known_affected", "known_not_affected", "under_investigation")
     if not isinstance(status, dict) or not any(isinstance(status.get(k), list) for k in vex_keys):
         yield CsafFinding("6.1.27.7", f"{path}/product_status", "needs a VEX status list")
-    if "cve" not in vuln and "ids" not in vuln:
-        yield CsafFinding("6.1.27.8", path, "needs cve or ids")
     if not isinstance(status, dict):
         return
     impact: set[str] = set()
