@@ -43,6 +43,10 @@ other way, and each of those pairs lies on a Maven cycle with the common prefix 
 two versions. The differential test asserts exactly that: every disagreement comes with
 a witness version that makes Maven's answers cyclic.
 
+Strings longer than 256 characters are refused with :class:`InvalidVersion`: no real
+version comes close, and every ``-`` nests a list, so the bound also bounds the depth
+of the key an uploaded SBOM can make us build and compare.
+
 Non-ASCII input follows Java's rules as far as Python mirrors them (Unicode decimal
 digits are digits; unknown qualifiers compare by UTF-16 code units); lower-casing uses
 Python's ``str.lower``, which matches Java's English-locale rules on everything the
@@ -53,6 +57,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Final, TypeAlias
+
+from clearinghouse.versions.errors import InvalidVersion
 
 __all__ = ["SortKey", "compare", "sort_key"]
 
@@ -65,6 +71,7 @@ _INT: Final = 2
 _LONG: Final = 3
 _BIG: Final = 4
 
+MAX_LENGTH: Final = 256
 _MAX_INT_DIGITS: Final = 9
 _MAX_LONG_DIGITS: Final = 18
 
@@ -206,8 +213,14 @@ def sort_key(version: str) -> SortKey:
     """A hashable key; ``sort_key(a) < sort_key(b)`` iff Maven orders ``a`` before ``b``.
 
     Equal keys mean Maven calls the versions equal (``1.0`` and ``1``). Every string is
-    accepted, as in Maven. Cached: hot paths pay a dictionary look-up.
+    accepted, as in Maven, up to :data:`MAX_LENGTH` characters (longer ones raise
+    :class:`InvalidVersion`). Cached: hot paths pay a dictionary look-up.
     """
+    if len(version) > MAX_LENGTH:
+        raise InvalidVersion(
+            f"a Maven version of {len(version)} characters is over the {MAX_LENGTH} accepted",
+            version=version[:MAX_LENGTH],
+        )
     key, _sign = _freeze(_parse(version))
     return key
 

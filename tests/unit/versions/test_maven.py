@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearinghouse.versions import maven
+from clearinghouse.versions import InvalidVersion, maven
 from tests.unit.versions.test_maven_java import maven_ish
 
 # Each chain is strictly increasing in Maven's order (checked against Maven in
@@ -97,3 +97,12 @@ def test_null_items_after_a_number_are_trimmed(version: str) -> None:
     # ".0", "-0" and "-" after a number add only null items, which Maven drops.
     for suffix in (".0", "-0", "-", ".0.0-0"):
         assert maven.compare(version, version + suffix) == 0, suffix
+
+
+def test_overlong_versions_are_refused_and_the_longest_accepted_one_works() -> None:
+    longest = "1-" * (maven.MAX_LENGTH // 2)
+    assert len(longest) == maven.MAX_LENGTH
+    assert maven.compare(longest, longest[:-2]) == 1  # one more nested "-1"
+    assert maven.compare(longest, "1-1") == 1
+    with pytest.raises(InvalidVersion, match="over the 256"):
+        maven.sort_key(longest + "1")
