@@ -7,11 +7,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, select, update
+from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.audit.models import AuditEntry
@@ -377,3 +378,25 @@ def test_purge_finished_keeps_dead_and_recent(database: Database, effects: Table
         )
     with database.transaction(write=False) as s:
         assert s.get(Job, done) is None
+
+
+def test_a_failing_schedule_does_not_stop_the_others(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(session: Session, now: datetime) -> int:
+        raise KeyError("a bug in some domain's schedule")
+
+    def daily(session: Session, now: datetime) -> int:
+        queue.enqueue(session, RECORD, {}, now=now, idempotency_key=f"daily:{now.date()}")
+        return 1
+
+    config = job_settings()
+    registry = registry_with(config, {RECORD: _record})
+    registry.add_schedule("broken", broken)
+    registry.add_schedule("daily", daily)
+    worker = Worker(database, registry, FixedClock(T0), config, "w1")
+    assert worker.run_schedules() == 1
+    assert worker.run_schedules() == 1  # idempotent: still one job
+    assert "schedule failed" in caplog.text
+    with database.transaction(write=False) as s:
+        assert [j.idempotency_key for j in queue.list_jobs(s)] == ["daily:2021-12-09"]

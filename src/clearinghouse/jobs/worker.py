@@ -130,8 +130,16 @@ class Worker:
         """Run every registered schedule once, each in its own transaction."""
         enqueued = 0
         for name, schedule in self.registry.schedules().items():
-            with self.database.transaction() as session:
-                enqueued += schedule(session, self.clock.now())
+            try:
+                with self.database.transaction() as session:
+                    enqueued += schedule(session, self.clock.now())
+            except SQLAlchemyError:
+                raise  # the database is unreachable: let run_forever wait and retry
+            # Like a handler, a schedule is arbitrary domain code: a bug in one must not
+            # stop the others (digests, deadline alerts) or kill the worker.
+            except Exception:
+                log.exception("schedule failed", extra={"schedule": name})
+                continue
             log.debug("schedule ran", extra={"schedule": name})
         return enqueued
 
