@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearinghouse.versions import InvalidVersion, maven
-from tests.unit.versions.test_maven_java import maven_ish
+from tests.unit.versions.strategies import maven_ish
 
 # Each chain is strictly increasing in Maven's order (checked against Maven in
 # test_maven_java via the tricky fixture, which holds these versions too).

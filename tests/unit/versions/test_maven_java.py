@@ -17,25 +17,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from clearinghouse.versions import maven
-from tests.unit.versions.conftest import MavenOracle, tricky_maven_versions
-
-TOKENS = [
-    "0", "1", "2", "3", "10", "09", "00", "alpha", "a", "b", "m", "c", "beta", "rc", "cr",
-    "milestone", "snapshot", "SNAPSHOT", "sp", "ga", "final", "Final", "release", "RELEASE",
-    "foo", "x", "z", "jre", "android", "", "0000000000", "00000000000000000000",
-    "12345678901", "1234567890123456789012",
-]  # fmt: skip
-SEPARATORS = [".", "-", "", ".", "-"]
-
-maven_ish = st.one_of(
-    st.lists(
-        st.tuples(st.sampled_from(TOKENS), st.sampled_from(SEPARATORS)), min_size=1, max_size=6
-    ).map(lambda parts: "".join(token + sep for token, sep in parts)),
-    st.text(alphabet="0123456789.-abcmprsfilngxAB", max_size=12),
-)
+from tests.unit.versions.oracle import MavenOracle, tricky_maven_versions
+from tests.unit.versions.strategies import SEPARATORS, TOKENS, maven_ish
 
 
 def _prefixes(text: str) -> set[str]:

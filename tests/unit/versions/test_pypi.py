@@ -40,7 +40,7 @@ def test_pep440_order_is_packagings(a: str, b: str) -> None:
     assert pypi.compare(a, b) == _sign(Version(a), Version(b)), (a, b)
 
 
-@settings(derandomize=True, max_examples=200)
+@settings(derandomize=True, max_examples=100)
 @given(st.lists(pep440, min_size=2, max_size=10))
 def test_sorting_by_key_equals_sorting_versions(versions: list[str]) -> None:
     by_key = [Version(v) for v in sorted(versions, key=pypi.sort_key)]

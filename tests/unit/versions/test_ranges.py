@@ -230,7 +230,7 @@ def osv_entries(draw: st.DrawFn) -> tuple[str, list[VersionRange], list[str], st
     return ecosystem, ranges, versions, draw(st.sampled_from(pool))
 
 
-@settings(derandomize=True, max_examples=400, deadline=None)
+@settings(derandomize=True, max_examples=300, deadline=None)
 @given(osv_entries())
 def test_compiled_ranges_agree_with_the_naive_walk(
     entry: tuple[str, list[VersionRange], list[str], str],
