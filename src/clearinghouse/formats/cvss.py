@@ -91,7 +91,12 @@ class CvssScore:
 def version_of(vector: str) -> CvssVersion:
     """The CVSS version a vector declares (2.0 when it has no ``CVSS:`` prefix)."""
     if not vector.startswith("CVSS:"):
-        return CvssVersion.V2_0
+        if vector.startswith("AV:"):  # CVSS 2.0 vectors carry no prefix
+            return CvssVersion.V2_0
+        raise CvssError(
+            f"{_quote(vector)} is not a CVSS vector: expected CVSS:3.0/, CVSS:3.1/ or "
+            "CVSS:4.0/ followed by metrics (or a CVSS 2.0 vector starting with AV:)"
+        )
     declared = vector[5:8]
     try:
         return CvssVersion(declared)

@@ -21,7 +21,6 @@ skip them (the OSV evaluation rules do).
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,13 +49,19 @@ from clearinghouse.formats.model import (
     Vulnerability,
 )
 from clearinghouse.formats.schemas import (
+    EMPTY_OBJECT,
     BundledSchema,
     DocumentLimits,
+    JsonObject,
+    JsonValue,
     SchemaViolation,
+    describe_json,
+    freeze_json_object,
     json_path,
     load_document,
     require_valid,
     schema_violations,
+    thaw_json,
 )
 from clearinghouse.timeutil import ensure_utc, format_instant
 
@@ -82,13 +87,11 @@ class OsvError(FormatError):
 
 # --- types ------------------------------------------------------------------------------
 
-JsonValue = None | bool | int | float | str | tuple["JsonValue", ...] | Mapping[str, "JsonValue"]
-JsonObject = Mapping[str, JsonValue]
-_NO_EXTRA: Final[JsonObject] = MappingProxyType({})
+_NO_EXTRA: Final[JsonObject] = EMPTY_OBJECT
 
 
 def _no_extra() -> JsonObject:
-    return _NO_EXTRA
+    return EMPTY_OBJECT
 
 
 class SeverityType(enum.StrEnum):
@@ -364,7 +367,8 @@ class _Parser:
         for i, value in enumerate(items):
             if not isinstance(value, str):
                 raise OsvError(
-                    f"expected a string, got {_kind(value)}", path=json_path((*path, key, i))
+                    f"expected a string, got {describe_json(value)}",
+                    path=json_path((*path, key, i)),
                 )
         return tuple(items)
 
@@ -451,14 +455,18 @@ class _Parser:
         if value is None:
             return None
         if not isinstance(value, Mapping):
-            raise OsvError(f"expected an object, got {_kind(value)}", path=json_path((*path, key)))
-        return _freeze_object(value, (*path, key), self.limits.max_depth)
+            raise OsvError(
+                f"expected an object, got {describe_json(value)}", path=json_path((*path, key))
+            )
+        return freeze_json_object(value, (*path, key), self.limits.max_depth, error=OsvError)
 
     def leftovers(self, obj: Mapping[str, Any], known: Container[str], path: _Path) -> JsonObject:
         unknown = [key for key in obj if key not in known]
         if not unknown:
             return _NO_EXTRA
-        return _freeze_object({k: obj[k] for k in unknown}, path, self.limits.max_depth)
+        return freeze_json_object(
+            {k: obj[k] for k in unknown}, path, self.limits.max_depth, error=OsvError
+        )
 
 
 def _range_problem(kind: RangeType, events: Sequence[OsvEvent], repo: str | None) -> str | None:
@@ -472,26 +480,9 @@ def _range_problem(kind: RangeType, events: Sequence[OsvEvent], repo: str | None
     return None
 
 
-def _kind(value: object) -> str:
-    match value:
-        case None:
-            return "null"
-        case bool():
-            return "a boolean"
-        case int() | float():
-            return "a number"
-        case str():
-            return "a string"
-        case Mapping():
-            return "an object"
-        case list() | tuple():
-            return "an array"
-    return f"a {type(value).__name__}"
-
-
 def _object(value: object, path: _Path) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise OsvError(f"expected an object, got {_kind(value)}", path=json_path(path))
+        raise OsvError(f"expected an object, got {describe_json(value)}", path=json_path(path))
     return value
 
 
@@ -499,7 +490,7 @@ def _string(obj: Mapping[str, Any], key: str, path: _Path) -> str | None:
     value = obj.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise OsvError(f"expected a string, got {_kind(value)}", path=json_path((*path, key)))
+    raise OsvError(f"expected a string, got {describe_json(value)}", path=json_path((*path, key)))
 
 
 def _required(obj: Mapping[str, Any], key: str, path: _Path) -> str:
@@ -514,7 +505,9 @@ def _array(obj: Mapping[str, Any], key: str, path: _Path, limit: int) -> Sequenc
     if value is None:
         return None
     if not isinstance(value, list | tuple):
-        raise OsvError(f"expected an array, got {_kind(value)}", path=json_path((*path, key)))
+        raise OsvError(
+            f"expected an array, got {describe_json(value)}", path=json_path((*path, key))
+        )
     if len(value) > limit:
         raise OsvError(
             f"{len(value)} entries exceed the limit of {limit}", path=json_path((*path, key))
@@ -544,41 +537,6 @@ def _instant(text: str, path: _Path) -> datetime:
         raise OsvError(f"{text!r} is not a valid instant: {exc}", path=json_path(path)) from None
 
 
-def _freeze_object(value: Mapping[Any, Any], path: _Path, max_depth: int) -> JsonObject:
-    frozen = _freeze(value, path, max_depth)
-    return frozen if isinstance(frozen, Mapping) else _NO_EXTRA
-
-
-def _freeze(value: object, path: _Path, max_depth: int) -> JsonValue:
-    """A read-only deep copy of plain JSON (objects -> mappingproxy, arrays -> tuple)."""
-    if value is None or isinstance(value, str | int):  # bool is an int
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise OsvError(f"{value!r} cannot be represented in JSON", path=json_path(path))
-        return value
-    if len(path) >= max_depth:
-        raise OsvError(f"nested deeper than {max_depth} levels", path=json_path(path))
-    if isinstance(value, Mapping):
-        out: dict[str, JsonValue] = {}
-        for key, child in value.items():
-            if not isinstance(key, str):
-                raise OsvError(f"object key {key!r} is not a string", path=json_path(path))
-            out[key] = _freeze(child, (*path, key), max_depth)
-        return MappingProxyType(out)
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(child, (*path, i), max_depth) for i, child in enumerate(value))
-    raise OsvError(f"{_kind(value)} cannot be represented in JSON", path=json_path(path))
-
-
-def _thaw(value: JsonValue) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _thaw(child) for key, child in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(child) for child in value]
-    return value
-
-
 # --- dumping and validation -------------------------------------------------------------
 
 
@@ -600,7 +558,7 @@ def dump_osv(record: OsvRecord) -> dict[str, Any]:
     _put_items(out, "references", record.references, _dump_reference)
     _put_items(out, "credits", record.credits, _dump_credit)
     _put(out, "database_specific", record.database_specific)
-    out.update(_thaw(record.extra))
+    out.update(thaw_json(record.extra))
     return out
 
 
@@ -611,7 +569,7 @@ def dumps_osv(record: OsvRecord) -> bytes:
 
 def _put(out: dict[str, Any], key: str, value: JsonValue) -> None:
     if value is not None:
-        out[key] = _thaw(value)
+        out[key] = thaw_json(value)
 
 
 def _put_list(out: dict[str, Any], key: str, value: tuple[str, ...] | None) -> None:
@@ -627,7 +585,7 @@ def _put_items(
 
 
 def _dump_severity(item: OsvSeverity) -> dict[str, Any]:
-    return {"type": item.type.value, "score": item.score, **_thaw(item.extra)}
+    return {"type": item.type.value, "score": item.score, **thaw_json(item.extra)}
 
 
 def _dump_affected(item: OsvAffected) -> dict[str, Any]:
@@ -635,27 +593,27 @@ def _dump_affected(item: OsvAffected) -> dict[str, Any]:
     if item.package is not None:
         package = {"ecosystem": item.package.ecosystem, "name": item.package.name}
         _put(package, "purl", item.package.purl)
-        out["package"] = {**package, **_thaw(item.package.extra)}
+        out["package"] = {**package, **thaw_json(item.package.extra)}
     _put_items(out, "severity", item.severity, _dump_severity)
     _put_items(out, "ranges", item.ranges, _dump_range)
     _put_list(out, "versions", item.versions)
     _put(out, "ecosystem_specific", item.ecosystem_specific)
     _put(out, "database_specific", item.database_specific)
-    out.update(_thaw(item.extra))
+    out.update(thaw_json(item.extra))
     return out
 
 
 def _dump_range(item: OsvRange) -> dict[str, Any]:
     out: dict[str, Any] = {"type": item.type.value}
     _put(out, "repo", item.repo)
-    out["events"] = [{e.kind.value: e.value, **_thaw(e.extra)} for e in item.events]
+    out["events"] = [{e.kind.value: e.value, **thaw_json(e.extra)} for e in item.events]
     _put(out, "database_specific", item.database_specific)
-    out.update(_thaw(item.extra))
+    out.update(thaw_json(item.extra))
     return out
 
 
 def _dump_reference(item: OsvReference) -> dict[str, Any]:
-    return {"type": item.type.value, "url": item.url, **_thaw(item.extra)}
+    return {"type": item.type.value, "url": item.url, **thaw_json(item.extra)}
 
 
 def _dump_credit(item: OsvCredit) -> dict[str, Any]:
@@ -663,7 +621,7 @@ def _dump_credit(item: OsvCredit) -> dict[str, Any]:
     _put_list(out, "contact", item.contact)
     if item.type is not None:
         out["type"] = item.type.value
-    out.update(_thaw(item.extra))
+    out.update(thaw_json(item.extra))
     return out
 
 
@@ -863,11 +821,11 @@ def _git_repo(item: OsvAffected) -> str | None:
 
 
 def _affected_to_model(item: OsvAffected, path: _Path) -> Affected:
-    if item.package is not None:
-        package = Package(item.package.ecosystem, item.package.name, item.package.purl)
-    else:  # repository-only entries (e.g. OSS-Fuzz) become OSV's "GIT" ecosystem
-        package = Package("GIT", _git_repo(item) or "")
     try:
+        if item.package is not None:
+            package = Package(item.package.ecosystem, item.package.name, item.package.purl)
+        else:  # repository-only entries (e.g. OSS-Fuzz) become OSV's "GIT" ecosystem
+            package = Package("GIT", _git_repo(item) or "")
         return Affected(
             package=package,
             ranges=tuple(

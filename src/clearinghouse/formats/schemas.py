@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import orjson
@@ -151,6 +152,78 @@ def json_path(parts: Iterable[str | int]) -> str:
         else:
             out.append(f"[{orjson.dumps(part).decode()}]")
     return "".join(out)
+
+
+# --- read-only JSON values ---------------------------------------------------------------
+
+JsonValue = None | bool | int | float | str | tuple["JsonValue", ...] | Mapping[str, "JsonValue"]
+JsonObject = Mapping[str, JsonValue]
+EMPTY_OBJECT: JsonObject = MappingProxyType({})
+
+
+def describe_json(value: object) -> str:
+    """What kind of JSON value this is, for error messages ("an array", "null"...)."""
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case Mapping():
+            return "an object"
+        case list() | tuple():
+            return "an array"
+    return f"a {type(value).__name__}"
+
+
+def freeze_json(
+    value: object, path: tuple[str | int, ...], max_depth: int, *, error: PathError
+) -> JsonValue:
+    """A read-only deep copy of plain JSON (objects -> mappingproxy, arrays -> tuple).
+
+    Why: format records are frozen values, yet carry opaque JSON (OSV's
+    ``database_specific``); copying also re-checks types and depth when the input did not
+    come through :func:`load_document`.
+    """
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise error(f"{value!r} cannot be represented in JSON", path=json_path(path))
+        return value
+    if len(path) >= max_depth:
+        raise error(f"nested deeper than {max_depth} levels", path=json_path(path))
+    if isinstance(value, Mapping):
+        out: dict[str, JsonValue] = {}
+        for key, child in value.items():
+            if not isinstance(key, str):
+                raise error(f"object key {key!r} is not a string", path=json_path(path))
+            out[key] = freeze_json(child, (*path, key), max_depth, error=error)
+        return MappingProxyType(out)
+    if isinstance(value, list | tuple):
+        return tuple(
+            freeze_json(child, (*path, i), max_depth, error=error) for i, child in enumerate(value)
+        )
+    raise error(f"{describe_json(value)} cannot be represented in JSON", path=json_path(path))
+
+
+def freeze_json_object(
+    value: Mapping[str, Any], path: tuple[str | int, ...], max_depth: int, *, error: PathError
+) -> JsonObject:
+    frozen = freeze_json(value, path, max_depth, error=error)
+    return frozen if isinstance(frozen, Mapping) else EMPTY_OBJECT
+
+
+def thaw_json(value: JsonValue) -> Any:
+    """Plain, fresh ``dict``/``list`` JSON from a frozen value."""
+    if isinstance(value, Mapping):
+        return {key: thaw_json(child) for key, child in value.items()}
+    if isinstance(value, tuple):
+        return [thaw_json(child) for child in value]
+    return value
 
 
 # --- bounded loading -------------------------------------------------------------------
