@@ -137,14 +137,12 @@ def _parse(version: str) -> _List:
     """Tokenise ``version`` into Maven's nested lists (before normalisation)."""
     text = version.lower()
     root = _List()
-    lists = [root]
     current = root
 
     def open_list() -> None:
         nonlocal current
         nested = _List()
         current.append(nested)
-        lists.append(nested)
         current = nested
 
     is_digit = False
