@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
@@ -269,33 +269,20 @@ _E = TypeVar("_E", bound=enum.StrEnum)
 _TIMESTAMP: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z"
 )
-_RECORD_KEYS: Final = frozenset(
-    {
-        "schema_version",
-        "id",
-        "modified",
-        "published",
-        "withdrawn",
-        "aliases",
-        "related",
-        "upstream",
-        "summary",
-        "details",
-        "severity",
-        "affected",
-        "references",
-        "credits",
-        "database_specific",
-    }
-)
-_AFFECTED_KEYS: Final = frozenset(
-    {"package", "severity", "ranges", "versions", "ecosystem_specific", "database_specific"}
-)
-_PACKAGE_KEYS: Final = frozenset({"ecosystem", "name", "purl"})
-_RANGE_KEYS: Final = frozenset({"type", "repo", "events", "database_specific"})
-_SEVERITY_KEYS: Final = frozenset({"type", "score"})
-_REFERENCE_KEYS: Final = frozenset({"type", "url"})
-_CREDIT_KEYS: Final = frozenset({"name", "contact", "type"})
+
+
+def _keys(cls: type) -> frozenset[str]:
+    """The JSON keys a type reads (its fields but ``extra``; all OSV keys are field names)."""
+    return frozenset(f.name for f in fields(cls) if f.name != "extra")
+
+
+_RECORD_KEYS: Final = _keys(OsvRecord)
+_AFFECTED_KEYS: Final = _keys(OsvAffected)
+_PACKAGE_KEYS: Final = _keys(OsvPackage)
+_RANGE_KEYS: Final = _keys(OsvRange)
+_SEVERITY_KEYS: Final = _keys(OsvSeverity)
+_REFERENCE_KEYS: Final = _keys(OsvReference)
+_CREDIT_KEYS: Final = _keys(OsvCredit)
 _EVENT_KINDS: Final = {kind.value: kind for kind in EventKind}
 
 

@@ -241,10 +241,11 @@ def document_format(filename: str, data: bytes | str) -> DocumentFormat:
         return DocumentFormat.JSON
     if lower.endswith((".yaml", ".yml")):
         return DocumentFormat.YAML
-    head = data[:64].lstrip() if isinstance(data, str) else data[:64].lstrip().decode("latin-1")
-    return (
-        DocumentFormat.JSON if head.lstrip("\ufeff").startswith(("{", "[")) else DocumentFormat.YAML
-    )
+    if isinstance(data, bytes):
+        head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip().decode("latin-1")
+    else:
+        head = data[:64].lstrip("\ufeff \t\r\n")
+    return DocumentFormat.JSON if head.startswith(("{", "[")) else DocumentFormat.YAML
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,7 @@ def test_source_note_names_the_pinned_commits() -> None:
         ("a.yml", b"{}", DocumentFormat.YAML),
         ("upload", b"  \n{", DocumentFormat.JSON),
         ("upload", "\ufeff[1]", DocumentFormat.JSON),
+        ("upload", b"\xef\xbb\xbf {}", DocumentFormat.JSON),
         ("upload", b"id: x", DocumentFormat.YAML),
     ],
 )
@@ -140,12 +141,19 @@ def test_load_document_accepts_a_byte_order_mark() -> None:
     [
         (DocumentLimits(max_bytes=10), b'{"a": "0123456789"}', "the limit is 10"),
         (DocumentLimits(max_depth=3), b'{"a": {"b": {"c": []}}}', "deeper than 3"),
+        (DocumentLimits(max_depth=1), b"[[]]", "deeper than 1"),
         (DocumentLimits(max_nodes=5), b"[1, 2, 3, 4, 5]", "more than 5 values"),
     ],
 )
 def test_load_document_limits(limits: DocumentLimits, data: bytes, fragment: str) -> None:
     with pytest.raises(_TestError, match=fragment):
         load_document(data, filename="x.json", error=_TestError, limits=limits)
+
+
+def test_limits_are_inclusive() -> None:
+    exact = DocumentLimits(max_bytes=22, max_depth=3, max_nodes=4)
+    data = b'{"a": {"b": {"c": 1}}}'
+    assert load_document(data, filename="x.json", error=_TestError, limits=exact)
 
 
 def test_size_limit_counts_utf8_bytes_of_text() -> None:
