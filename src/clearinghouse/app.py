@@ -20,6 +20,9 @@ from clearinghouse.api.middleware import (
     configure_logging,
 )
 from clearinghouse.audit import api as audit_api
+from clearinghouse.cases import api_cases as cases_api_cases
+from clearinghouse.cases import api_collab as cases_api_collab
+from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.db import Database
 from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.registry import JobRegistry
@@ -110,6 +113,9 @@ def create_app(
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
     app.include_router(standing_api.router)
+    app.include_router(cases_api_reports.router)
+    app.include_router(cases_api_cases.router)
+    app.include_router(cases_api_collab.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)

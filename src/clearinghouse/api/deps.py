@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.principal import ANONYMOUS, Principal, Via
+from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.errors import Forbidden, Unauthenticated
 from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
@@ -27,6 +28,7 @@ from clearinghouse.standing.queries import active_suspension
 
 SESSION_COOKIE = "ch_session"
 CSRF_HEADER = "x-csrf-token"
+REPORT_TOKEN_HEADER = "x-report-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -57,7 +59,9 @@ class Ctx:
 
 
 def resolve_principal(request: Request, session: Session, rt: Runtime) -> Principal:
-    """Bearer token, HTTP Basic (e-mail + password, or a token as password), or a session."""
+    """Bearer token, HTTP Basic (e-mail + password, or a token as password), an invitation
+    link (``Authorization: Invite <token>``), a report tracking token (``X-Report-Token``),
+    or a session."""
     now = rt.clock.now()
     authorization = request.headers.get("authorization")
     if authorization:
@@ -67,7 +71,14 @@ def resolve_principal(request: Request, session: Session, rt: Runtime) -> Princi
             return accounts.token_principal(session, value.strip(), now)
         if scheme == "basic":
             return _basic(session, rt, value.strip(), request)
-        raise Unauthenticated("use a Bearer token or HTTP Basic credentials")
+        if scheme == "invite":  # a vendor's invitation link (cases)
+            return case_tokens.invitation_principal(
+                session, value.strip(), now, rt.settings.secret_key.get_secret_value()
+            )
+        raise Unauthenticated("use a Bearer token, HTTP Basic credentials or an Invite token")
+    report_token = request.headers.get(REPORT_TOKEN_HEADER)
+    if report_token:  # a finder following an anonymous report
+        return case_tokens.report_principal(session, report_token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = accounts.session_principal(session, cookie, now)

@@ -320,46 +320,27 @@ class VendorStatusRecord(Base):
 
 
 class Embargo(Base):
-    """A case's embargo: its state, agreed end (an instant and the IANA zone it was
-    agreed in), and the proposal under discussion (``proposal_no`` counts proposals)."""
+    """A case's embargo. ``document`` is the whole value the rules work on
+    (``rules.embargo.Embargo``: phase, end, pending end, required vendors, answers to the
+    open proposal, exit record); the other columns repeat what queries and the clocks
+    need. ``version`` increases with every change (optimistic locking)."""
 
     __tablename__ = "case_embargoes"
 
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
     )
-    state: Mapped[str] = mapped_column(String(40))  # rules.embargo.EmbargoState
-    ends_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(40))  # rules.embargo.EmbargoPhase
+    ends_at: Mapped[datetime | None] = mapped_column(index=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
-    proposal_no: Mapped[int] = mapped_column(Integer, default=0)
-    proposed_ends_at: Mapped[datetime | None]
-    proposed_timezone: Mapped[str | None] = mapped_column(String(64))
-    proposal_reason: Mapped[str | None] = mapped_column(Text)
-    proposed_at: Mapped[datetime | None]
-    proposed_by_label: Mapped[str | None] = mapped_column(String(200))
+    pending_ends_at: Mapped[datetime | None]
+    pending_timezone: Mapped[str | None] = mapped_column(String(64))
     activated_at: Mapped[datetime | None]
     exited_at: Mapped[datetime | None]
-    exit_reason: Mapped[str | None] = mapped_column(String(40))
-    exit_evidence: Mapped[str | None] = mapped_column(Text)
+    exit_category: Mapped[str | None] = mapped_column(String(40))
+    document: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
-
-
-class EmbargoAnswer(Base):
-    """A participant's accept/reject of one proposal (the newest answer counts)."""
-
-    __tablename__ = "case_embargo_answers"
-    __table_args__ = (Index("ix_case_embargo_answers_case", "case_id", "proposal_no"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=ordered_id)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    participant_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("case_participants.id", ondelete="CASCADE")
-    )
-    proposal_no: Mapped[int] = mapped_column(Integer)
-    accepted: Mapped[bool]
-    reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime]
-    by_label: Mapped[str] = mapped_column(String(200))
 
 
 # ---- threads and attachments -----------------------------------------------------------------

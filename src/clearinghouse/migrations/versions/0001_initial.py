@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 08:57:04.347663
+Create Date: 2026-11-29 09:07:29.121171
 """
 
 from collections.abc import Sequence
@@ -709,16 +709,17 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=40), nullable=False),
         sa.Column("ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
-        sa.Column("proposal_no", sa.Integer(), nullable=False),
-        sa.Column("proposed_ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("proposed_timezone", sa.String(length=64), nullable=True),
-        sa.Column("proposal_reason", sa.Text(), nullable=True),
-        sa.Column("proposed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("proposed_by_label", sa.String(length=200), nullable=True),
+        sa.Column("pending_ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pending_timezone", sa.String(length=64), nullable=True),
         sa.Column("activated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("exited_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("exit_reason", sa.String(length=40), nullable=True),
-        sa.Column("exit_evidence", sa.Text(), nullable=True),
+        sa.Column("exit_category", sa.String(length=40), nullable=True),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
@@ -728,6 +729,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_embargoes")),
     )
+    with op.batch_alter_table("case_embargoes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_embargoes_ends_at"), ["ends_at"], unique=False)
+
     op.create_table(
         "case_participants",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -861,35 +865,6 @@ def upgrade() -> None:
             batch_op.f("ix_case_affected_products_vulnerability_id"),
             ["vulnerability_id"],
             unique=False,
-        )
-
-    op.create_table(
-        "case_embargo_answers",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("case_id", sa.Uuid(), nullable=False),
-        sa.Column("participant_id", sa.Uuid(), nullable=False),
-        sa.Column("proposal_no", sa.Integer(), nullable=False),
-        sa.Column("accepted", sa.Boolean(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("by_label", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["cases.id"],
-            name=op.f("fk_case_embargo_answers_case_id_cases"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["participant_id"],
-            ["case_participants.id"],
-            name=op.f("fk_case_embargo_answers_participant_id_case_participants"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_embargo_answers")),
-    )
-    with op.batch_alter_table("case_embargo_answers", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_case_embargo_answers_case", ["case_id", "proposal_no"], unique=False
         )
 
     op.create_table(
@@ -1163,10 +1138,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_invitations_participant_id"))
 
     op.drop_table("case_invitations")
-    with op.batch_alter_table("case_embargo_answers", schema=None) as batch_op:
-        batch_op.drop_index("ix_case_embargo_answers_case")
-
-    op.drop_table("case_embargo_answers")
     with op.batch_alter_table("case_affected_products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_affected_products_vulnerability_id"))
 
@@ -1181,6 +1152,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_participants_case_id"))
 
     op.drop_table("case_participants")
+    with op.batch_alter_table("case_embargoes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_embargoes_ends_at"))
+
     op.drop_table("case_embargoes")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_deliveries_subscription_at")

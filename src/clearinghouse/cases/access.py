@@ -1,0 +1,206 @@
+"""Who is asking, about which case: the facts :func:`clearinghouse.policy.decide_case` needs.
+
+Every case route loads its case through :func:`open_case`, which finds the case, works
+out the principal's part in it (coordinator, vendor, reporter, member, or none), and asks
+the policy. A case that does not exist and a case the principal takes no part in give
+the same answer (404), so identifiers cannot be probed.
+
+The principal's part:
+
+* a signed-in member or API token: the participant row of its organisation (a vendor's
+  part before a reporter's before a member's, when an organisation has several);
+* an invitation link (``Via.LINK``): the one participant the link was issued to;
+* a report tracking token (``Via.REPORT_TOKEN``): the reporter participant of the case
+  opened from that report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.principal import Principal, Via
+from clearinghouse.cases.coordination import find_case
+from clearinghouse.cases.models import Case, Embargo, Participant, ParticipantRole
+from clearinghouse.errors import NotFound, Unauthenticated
+from clearinghouse.policy import CaseAction, CaseFacts, require_case
+
+_ROLE_ORDER = {
+    ParticipantRole.COORDINATOR: 0,
+    ParticipantRole.VENDOR: 1,
+    ParticipantRole.REPORTER: 2,
+    ParticipantRole.MEMBER: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAccess:
+    case: Case
+    facts: CaseFacts
+    participant: Participant | None  # the principal's own participant row, if any
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.facts.participant_role == ParticipantRole.COORDINATOR.value
+
+
+def participant_of(session: Session, principal: Principal, case: Case) -> Participant | None:
+    """The principal's participant row in ``case`` (``None``: it takes no part)."""
+    if principal.via is Via.LINK:
+        try:
+            pid = uuid.UUID(principal.grant or "")
+        except ValueError:
+            return None
+        found = session.get(Participant, pid)
+        if found is None or found.case_id != case.id or found.removed_at is not None:
+            return None
+        return found
+    if principal.via is Via.REPORT_TOKEN:
+        if case.report_id is None or principal.grant != str(case.report_id):
+            return None
+        return session.scalars(
+            select(Participant).where(
+                Participant.case_id == case.id,
+                Participant.report_id == case.report_id,
+                Participant.role == ParticipantRole.REPORTER,
+                Participant.removed_at.is_(None),
+            )
+        ).first()
+    if not principal.is_authenticated or principal.org_id is None:
+        return None
+    rows = session.scalars(
+        select(Participant).where(
+            Participant.case_id == case.id,
+            Participant.org_id == principal.org_id,
+            Participant.removed_at.is_(None),
+        )
+    ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda p: (_ROLE_ORDER[p.role], p.id))
+
+
+def embargo_of(session: Session, case: Case) -> Embargo:
+    embargo = session.get(Embargo, case.id)
+    if embargo is None:  # pragma: no cover (created with the case)
+        raise NotFound("the case has no embargo record")
+    return embargo
+
+
+def case_facts(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    *,
+    participant: Participant | None,
+    target_participant_id: uuid.UUID | None = None,
+) -> CaseFacts:
+    return CaseFacts(
+        case_id=case.id,
+        coordinator_org_id=case.coordinator_org_id,
+        embargo_state=embargo_of(session, case).state,
+        participant_role=participant.role.value if participant else None,
+        participant_id=participant.id if participant else None,
+        target_participant_id=target_participant_id,
+        principal_suspended=principal.suspended,
+    )
+
+
+def open_case(
+    session: Session,
+    principal: Principal,
+    ref: str,
+    action: CaseAction,
+    *,
+    target_participant_id: uuid.UUID | None = None,
+) -> CaseAccess:
+    """Load case ``ref`` for ``action`` or raise the 401/403/404 the policy decides."""
+    case = find_case(session, ref)
+    if case is None:
+        if not principal.is_authenticated and principal.via not in (Via.LINK, Via.REPORT_TOKEN):
+            raise Unauthenticated("sign in, send a bearer token, or use your invitation link")
+        raise NotFound("no such case")
+    participant = participant_of(session, principal, case)
+    facts = case_facts(
+        session,
+        principal,
+        case,
+        participant=participant,
+        target_participant_id=target_participant_id,
+    )
+    require_case(principal, action, facts)
+    return CaseAccess(case, facts, participant)
+
+
+def with_target(
+    session: Session,
+    principal: Principal,
+    access: CaseAccess,
+    action: CaseAction,
+    target_participant_id: uuid.UUID | None,
+) -> None:
+    """Ask again for a per-participant action once its target is known."""
+    facts = case_facts(
+        session,
+        principal,
+        access.case,
+        participant=access.participant,
+        target_participant_id=target_participant_id,
+    )
+    require_case(principal, action, facts)
+
+
+def get_participant(session: Session, case: Case, participant_id: uuid.UUID) -> Participant:
+    found = session.get(Participant, participant_id)
+    if found is None or found.case_id != case.id:
+        raise NotFound("no such participant in this case")
+    return found
+
+
+def participants_of(
+    session: Session, case: Case, *, include_removed: bool = False
+) -> list[Participant]:
+    query = select(Participant).where(Participant.case_id == case.id)
+    if not include_removed:
+        query = query.where(Participant.removed_at.is_(None))
+    return list(session.scalars(query.order_by(Participant.id)))
+
+
+def cases_of_principal(principal: Principal) -> object:
+    """A ``WHERE`` clause of the cases ``principal`` may list (operators: all)."""
+    if principal.is_operator:
+        return True
+    if principal.via is Via.LINK:
+        try:
+            pid = uuid.UUID(principal.grant or "")
+        except ValueError:
+            return False
+        return Case.id.in_(select(Participant.case_id).where(Participant.id == pid))
+    if principal.org_id is None:
+        return False
+    return Case.id.in_(
+        select(Participant.case_id).where(
+            Participant.org_id == principal.org_id, Participant.removed_at.is_(None)
+        )
+    ) | (Case.coordinator_org_id == principal.org_id)
+
+
+def mark_seen(session: Session, participant_id: uuid.UUID, now: datetime) -> Participant | None:
+    """Set ``seen_at`` on first read (``None`` when it was already set)."""
+    found = session.get(Participant, participant_id)
+    if found is None or found.seen_at is not None:
+        return None
+    found.seen_at = now
+    session.flush()
+    return found
+
+
+def get_participant_any(session: Session, participant_id: uuid.UUID) -> Participant:
+    found = session.get(Participant, participant_id)
+    if found is None:
+        raise NotFound("no such participant")
+    return found

@@ -1,0 +1,316 @@
+"""Reports over HTTP: public intake, following a report, lifecycle, triage, opening a case."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from starlette.responses import JSONResponse, Response
+
+from clearinghouse.accounts.models import Organisation
+from clearinghouse.accounts.principal import Via
+from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.cases import attachments as files
+from clearinghouse.cases import coordination, intake, triage
+from clearinghouse.cases.api_common import (
+    download,
+    max_attachment_bytes,
+    multipart_openapi,
+    read_body,
+)
+from clearinghouse.cases.models import Attachment, Case, Report, ReportDuplicate
+from clearinghouse.cases.rules import reports as report_rules
+from clearinghouse.cases.rules import ssvc
+from clearinghouse.cases.schemas import (
+    CaseSummaryOut,
+    OpenCaseIn,
+    ReportCreatedOut,
+    ReportIn,
+    ReportOut,
+    ReportSummaryOut,
+    TransitionIn,
+    TriageHistoryOut,
+    TriageIn,
+    TriageOut,
+    attachment_out,
+    case_summary,
+    report_out,
+    triage_out,
+)
+from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
+from clearinghouse.policy import CaseAction, can_case, require_case
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+
+def _load(ctx: Ctx, report_id: uuid.UUID, action: CaseAction) -> Report:
+    report = ctx.session.get(Report, report_id)
+    if report is None:
+        p = ctx.principal
+        if not p.is_authenticated and p.via is not Via.REPORT_TOKEN:
+            raise Unauthenticated("sign in, send a bearer token, or your report token")
+        raise NotFound("no such report")
+    require_case(ctx.principal, action, intake.facts(report))
+    return report
+
+
+def _out(ctx: Ctx, report: Report) -> ReportOut:
+    operator = can_case(ctx.principal, CaseAction.REPORT_MANAGE, intake.facts(report))
+    case_id = ctx.session.scalar(select(Case.public_id).where(Case.report_id == report.id))
+    return report_out(
+        report,
+        case_public_id=case_id,
+        history=intake.history(ctx.session, report),
+        attachments=intake.attachments_of(ctx.session, report),
+        operator=operator,
+        duplicates=intake.duplicates_of(ctx.session, report) if operator else None,
+        triage=triage.current(ctx.session, report) if operator else None,
+    )
+
+
+def _submit(ctx: Ctx, body: ReportIn, uploads: list[files.Upload]) -> JSONResponse:
+    require_case(ctx.principal, CaseAction.REPORT_SUBMIT)
+    fields = report_rules.parse_report(
+        body.model_dump(
+            include={
+                "title",
+                "product",
+                "vendor",
+                "affected_versions",
+                "description",
+                "impact",
+                "disclosure_plans",
+                "credit_preference",
+                "credit_as",
+                "contact_email",
+                "references",
+                "cves",
+            },
+            exclude_none=True,
+        )
+    )
+    checked = files.check_all(uploads, max_bytes=max_attachment_bytes(ctx.settings))
+    answers = intake.Answers(body.exploited, body.already_public, body.vendor_contacted, body.purl)
+    done = intake.submit(
+        ctx.session,
+        actor=ctx.principal,
+        fields=fields,
+        answers=answers,
+        uploads=checked,
+        now=ctx.now(),
+        client=ctx.client,
+    )
+    token = done.tracking_token
+    out = ReportCreatedOut(
+        id=done.report.id,
+        status=done.report.status,
+        received_at=done.report.received_at,
+        tracking_token=token,
+        tracking_url=f"{ctx.settings.base_url.rstrip('/')}/reports/track#{token}"
+        if token
+        else None,
+        attachments=[
+            attachment_out(a, f"/api/v1/reports/{done.report.id}") for a in done.attachments
+        ],
+    )
+    return JSONResponse(
+        out.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=ReportCreatedOut,
+    summary="Report a vulnerability (no account needed)",
+    description="JSON, or multipart/form-data with a `report` field (JSON) and up to five "
+    "`attachment` files (a proof of concept). Without an account the answer carries a "
+    "tracking token, shown once: send it as `X-Report-Token` to follow the report.",
+    openapi_extra=multipart_openapi("report", "ReportIn"),
+)
+async def submit_report(request: Request, ctx: CtxDep) -> JSONResponse:
+    body, uploads = await read_body(
+        request, ReportIn, json_field="report", max_bytes=max_attachment_bytes(ctx.settings)
+    )
+    assert isinstance(body, ReportIn)
+    response: JSONResponse = await run_in_threadpool(_submit, ctx, body, uploads)
+    return response
+
+
+@router.get(
+    "/reports",
+    response_model=Page[ReportSummaryOut],
+    summary="Reports (operator: all; members: their own)",
+)
+def list_reports(
+    ctx: CtxDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int | None, Query()] = None,
+) -> Page[ReportSummaryOut]:
+    p = ctx.principal
+    require_case(p, CaseAction.REPORT_LIST)
+    n = clamp_limit(limit)
+    query = select(Report).order_by(Report.id.desc())
+    if not p.is_operator:
+        query = query.where(Report.reporter_org_id == p.org_id)
+    if status:
+        if status not in set(report_rules.ReportState):
+            raise InvalidInput(
+                f"status must be one of {', '.join(report_rules.ReportState)}", field="status"
+            )
+        query = query.where(Report.status == status)
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(Report.id < _uuid(after[0]))
+    rows = ctx.session.scalars(query.limit(n + 1)).all()
+    counts: dict[uuid.UUID, int] = {}
+    if p.is_operator and rows:
+        for rid in ctx.session.scalars(
+            select(ReportDuplicate.report_id).where(
+                ReportDuplicate.report_id.in_([r.id for r in rows[:n]])
+            )
+        ):
+            counts[rid] = counts.get(rid, 0) + 1
+    items = [
+        ReportSummaryOut(
+            id=r.id,
+            status=r.status,
+            title=r.title,
+            product=r.product,
+            received_at=r.received_at,
+            likely_duplicates=counts.get(r.id, 0) if p.is_operator else None,
+        )
+        for r in rows[:n]
+    ]
+    return Page(
+        items=items, next_cursor=encode_cursor([str(rows[n - 1].id)]) if len(rows) > n else None
+    )
+
+
+def _uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput("cursor is not one this server issued", field="cursor") from None
+
+
+@router.get(
+    "/reports/tracked", response_model=ReportOut, summary="The report your X-Report-Token follows"
+)
+def tracked_report(ctx: CtxDep) -> ReportOut:
+    p = ctx.principal
+    if p.via is not Via.REPORT_TOKEN or p.grant is None:
+        raise Unauthenticated("send your tracking token as the X-Report-Token header")
+    return _out(ctx, _load(ctx, uuid.UUID(p.grant), CaseAction.REPORT_READ))
+
+
+@router.get("/reports/{report_id}", response_model=ReportOut)
+def get_report(report_id: uuid.UUID, ctx: CtxDep) -> ReportOut:
+    return _out(ctx, _load(ctx, report_id, CaseAction.REPORT_READ))
+
+
+@router.get("/reports/{report_id}/attachments/{attachment_id}", summary="Download an attachment")
+def report_attachment(report_id: uuid.UUID, attachment_id: uuid.UUID, ctx: CtxDep) -> Response:
+    report = _load(ctx, report_id, CaseAction.REPORT_READ)
+    attachment = ctx.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.report_id != report.id:
+        raise NotFound("no such attachment")
+    return download(attachment)
+
+
+@router.post(
+    "/reports/{report_id}/transitions",
+    response_model=ReportOut,
+    summary="Move a report along its lifecycle (with a reason)",
+)
+def transition_report(report_id: uuid.UUID, body: TransitionIn, ctx: CtxDep) -> ReportOut:
+    report = _load(ctx, report_id, CaseAction.REPORT_MANAGE)
+    intake.transition(
+        ctx.session,
+        actor=ctx.principal,
+        report=report,
+        to=report_rules.ReportState(body.to),
+        reason=body.reason,
+        now=ctx.now(),
+    )
+    return _out(ctx, report)
+
+
+@router.post(
+    "/reports/{report_id}/triage",
+    response_model=TriageOut,
+    status_code=201,
+    summary="Record the SSVC coordinator-triage decision (optionally overridden)",
+)
+def triage_report(report_id: uuid.UUID, body: TriageIn, ctx: CtxDep) -> TriageOut:
+    report = _load(ctx, report_id, CaseAction.REPORT_MANAGE)
+    override = (
+        ssvc.Override(ssvc.TriageOutcome(body.override.outcome), body.override.reason)
+        if body.override
+        else None
+    )
+    record = triage.decide(
+        ctx.session,
+        actor=ctx.principal,
+        report=report,
+        points=dict(body.points),
+        override=override,
+        now=ctx.now(),
+    )
+    return triage_out(record)
+
+
+@router.get("/reports/{report_id}/triage", response_model=TriageHistoryOut)
+def get_triage(report_id: uuid.UUID, ctx: CtxDep) -> TriageHistoryOut:
+    report = _load(ctx, report_id, CaseAction.REPORT_MANAGE)
+    current = triage.current(ctx.session, report)
+    return TriageHistoryOut(
+        current=triage_out(current) if current else None,
+        history=[triage_out(t) for t in triage.history(ctx.session, report)],
+    )
+
+
+@router.get("/triage/decision-points", summary="The SSVC decision points and their values")
+def decision_points(ctx: CtxDep) -> list[dict[str, object]]:
+    require_case(ctx.principal, CaseAction.REPORT_LIST)
+    return [
+        {
+            "field": p.field,
+            "id": p.ssvc_id,
+            "name": p.name,
+            "question": p.question,
+            "values": [
+                {"value": v.value, "key": v.key, "description": v.description} for v in p.values
+            ],
+        }
+        for p in ssvc.describe_points()
+    ]
+
+
+@router.post(
+    "/reports/{report_id}/case",
+    response_model=CaseSummaryOut,
+    status_code=201,
+    summary="Open a case from a report triaged to coordinate",
+)
+def open_case_from_report(report_id: uuid.UUID, body: OpenCaseIn, ctx: CtxDep) -> CaseSummaryOut:
+    report = _load(ctx, report_id, CaseAction.REPORT_MANAGE)
+    require_case(ctx.principal, CaseAction.CASE_CREATE)
+    org = ctx.session.get(Organisation, ctx.principal.org_id) if ctx.principal.org_id else None
+    if org is None:
+        raise NotFound("the coordinating organisation is missing")
+    case = coordination.open_case(
+        ctx.session,
+        actor=ctx.principal,
+        coordinator=org,
+        title=body.title,
+        summary=body.summary,
+        now=ctx.now(),
+        report=report,
+    )
+    return case_summary(case)

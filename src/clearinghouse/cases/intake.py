@@ -1,0 +1,316 @@
+"""Reports arriving: from anyone (no account, tracked by a private token) or from members.
+
+A public intake is an open door, so it is guarded: anonymous submissions are counted per
+client address (a digest of it, never the address) and refused over the limit, field
+sizes are the rules' (``rules.reports.LIMITS``), attachments are checked by
+:mod:`.attachments`. The tracking token is random, shown once, and stored as a SHA-256
+digest, so the database alone does not let anyone follow a report.
+
+Every report is compared with earlier open reports at intake (``rules.duplicates``);
+likely duplicates are flagged (never merged automatically: a person decides).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from packageurl import PackageURL
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.principal import Principal
+from clearinghouse.cases import attachments as files
+from clearinghouse.cases.ids import ordered_id
+from clearinghouse.cases.models import (
+    Answer,
+    Attachment,
+    IntakeHit,
+    Report,
+    ReportDuplicate,
+    ReportTransition,
+)
+from clearinghouse.cases.rules import duplicates as dup
+from clearinghouse.cases.rules import reports as rules
+from clearinghouse.cases.timeline import CaseEventType, record_action
+from clearinghouse.errors import InvalidInput, NotFound, RateLimited
+from clearinghouse.policy import ReportFacts
+from clearinghouse.timeutil import ensure_utc
+
+# Anonymous submissions per client address per window.
+INTAKE_LIMIT: Final = 10
+INTAKE_WINDOW: Final = timedelta(hours=1)
+TRACKING_PREFIX: Final = "chr_"
+DUPLICATE_POOL: Final = 5000  # how many recent open reports a new one is compared with
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The finder's yes / no / don't-know answers and an optional package URL."""
+
+    exploited: Answer = Answer.UNKNOWN
+    already_public: Answer = Answer.UNKNOWN
+    vendor_contacted: Answer = Answer.UNKNOWN
+    purl: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    report: Report
+    tracking_token: str | None  # shown once (finders without an account)
+    attachments: list[Attachment]
+    duplicates: list[ReportDuplicate]
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_purl(value: str | None, *, field: str = "purl") -> str | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return PackageURL.from_string(text).to_string()
+    except ValueError as exc:
+        raise InvalidInput(f"{text[:100]!r} is not a package URL: {exc}", field=field) from exc
+
+
+def _client_key(client: str) -> str:
+    return hashlib.sha256(f"intake:{client}".encode()).hexdigest()
+
+
+def check_rate(session: Session, client: str, now: datetime) -> None:
+    """Count one anonymous submission from ``client``; refuse it over the limit (429)."""
+    key = _client_key(client)
+    since = now - INTAKE_WINDOW
+    session.execute(delete(IntakeHit).where(IntakeHit.key == key, IntakeHit.at < since))
+    count = session.scalar(select(func.count()).select_from(IntakeHit).where(IntakeHit.key == key))
+    if (count or 0) >= INTAKE_LIMIT:
+        raise RateLimited(
+            f"at most {INTAKE_LIMIT} reports per hour from one address without an account; "
+            "wait, or sign in",
+            retry_after=int(INTAKE_WINDOW.total_seconds()),
+        )
+    session.add(IntakeHit(key=key, at=now))
+    session.flush()
+
+
+def submit(
+    session: Session,
+    *,
+    actor: Principal,
+    fields: rules.ReportFields,
+    answers: Answers,
+    uploads: list[files.CheckedFile],
+    now: datetime,
+    client: str,
+) -> Submitted:
+    """Record a report as ``received`` (flushes; the caller commits)."""
+    now = ensure_utc(now)
+    member = actor.is_authenticated and actor.org_id is not None
+    if not member:
+        check_rate(session, client, now)
+    token = None if member else TRACKING_PREFIX + secrets.token_urlsafe(32)
+    signature = dup.signature(
+        fields.product,
+        "\n".join(p for p in (fields.title, fields.description, fields.impact or "") if p),
+        cves=fields.cves,
+        urls=fields.references,
+    )
+    report = Report(
+        id=ordered_id(),
+        status=rules.ReportState.RECEIVED.value,
+        title=fields.title,
+        product=fields.product,
+        vendor=fields.vendor,
+        affected_versions=fields.affected_versions,
+        purl=check_purl(answers.purl),
+        description=fields.description,
+        impact=fields.impact,
+        exploited=answers.exploited,
+        already_public=answers.already_public,
+        vendor_contacted=answers.vendor_contacted,
+        disclosure_plans=fields.disclosure_plans,
+        credit_preference=fields.credit_preference.value,
+        credit_as=fields.credit_as,
+        contact_email=fields.contact_email,
+        references=list(fields.references),
+        cves=list(fields.cves),
+        signature=signature.to_dict(),
+        reporter_user_id=actor.user_id if member else None,
+        reporter_org_id=actor.org_id if member else None,
+        tracking_token_hash=token_digest(token) if token else None,
+        received_at=now,
+        updated_at=now,
+    )
+    session.add(report)
+    session.flush()
+    session.add(
+        ReportTransition(
+            report_id=report.id,
+            from_status=None,
+            to_status=report.status,
+            reason="received",
+            at=now,
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+        )
+    )
+    stored = [
+        files.store(session, f, now=now, by_label=actor.label, report_id=report.id) for f in uploads
+    ]
+    flagged = _flag_duplicates(session, report, signature, now)
+    record_action(
+        session,
+        actor=actor,
+        case=None,
+        report_id=report.id,
+        type=CaseEventType.REPORT_RECEIVED,
+        now=now,
+        data={
+            "report_id": str(report.id),
+            "title": report.title,
+            "product": report.product,
+            "exploited": report.exploited.value,
+            "already_public": report.already_public.value,
+            "attachments": [files.describe(a) for a in stored],
+            "likely_duplicates": [str(d.candidate_id) for d in flagged],
+        },
+        audit_action="report.received",
+        object_type="report",
+        object_id=report.id,
+        org_id=report.reporter_org_id,
+        owner_org_id=report.reporter_org_id,
+    )
+    return Submitted(report, token, stored, flagged)
+
+
+def _flag_duplicates(
+    session: Session, report: Report, signature: dup.Signature, now: datetime
+) -> list[ReportDuplicate]:
+    rows = session.execute(
+        select(Report.id, Report.signature)
+        .where(Report.id != report.id, Report.status != rules.ReportState.CLOSED.value)
+        .order_by(Report.received_at.desc(), Report.id)
+        .limit(DUPLICATE_POOL)
+    ).all()
+    pool: list[tuple[uuid.UUID, dup.Signature]] = []
+    for rid, stored in reversed(rows):  # oldest first: prefer the original
+        if stored:
+            pool.append((rid, dup.Signature.from_dict(stored)))
+    flagged = []
+    for candidate in dup.find_duplicates(signature, pool):
+        row = ReportDuplicate(
+            report_id=report.id,
+            candidate_id=candidate.key,
+            score=candidate.score,
+            reasons=[f"{e.reason.value}: {e.detail}" for e in candidate.evidence],
+            flagged_at=now,
+        )
+        session.add(row)
+        flagged.append(row)
+    session.flush()
+    return flagged
+
+
+def get_report(session: Session, report_id: uuid.UUID) -> Report:
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound("no such report")
+    return report
+
+
+def facts(report: Report) -> ReportFacts:
+    return ReportFacts(report.id, report.reporter_org_id, report.reporter_user_id)
+
+
+def find_by_token(session: Session, token: str) -> Report | None:
+    if not token.startswith(TRACKING_PREFIX) or len(token) > 200:
+        return None
+    return session.scalars(
+        select(Report).where(Report.tracking_token_hash == token_digest(token))
+    ).first()
+
+
+def transition(
+    session: Session,
+    *,
+    actor: Principal,
+    report: Report,
+    to: rules.ReportState,
+    reason: str,
+    now: datetime,
+) -> Report:
+    """Move a report along its lifecycle (the rules decide what is legal)."""
+    before = rules.ReportState(report.status)
+    after = rules.transition(before, to, reason)
+    report.status = after.value
+    report.status_reason = reason.strip()
+    report.updated_at = now
+    session.add(
+        ReportTransition(
+            report_id=report.id,
+            from_status=before.value,
+            to_status=after.value,
+            reason=report.status_reason,
+            at=now,
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+        )
+    )
+    session.flush()
+    record_action(
+        session,
+        actor=actor,
+        case=None,
+        report_id=report.id,
+        type=CaseEventType.REPORT_STATUS_CHANGED,
+        now=now,
+        data={
+            "report_id": str(report.id),
+            "from": before.value,
+            "to": after.value,
+            "reason": report.status_reason,
+        },
+        audit_action="report.transition",
+        object_type="report",
+        object_id=report.id,
+        org_id=report.reporter_org_id,
+        owner_org_id=report.reporter_org_id,
+    )
+    return report
+
+
+def history(session: Session, report: Report) -> list[ReportTransition]:
+    return list(
+        session.scalars(
+            select(ReportTransition)
+            .where(ReportTransition.report_id == report.id)
+            .order_by(ReportTransition.id)
+        )
+    )
+
+
+def duplicates_of(session: Session, report: Report) -> list[ReportDuplicate]:
+    return list(
+        session.scalars(
+            select(ReportDuplicate)
+            .where(ReportDuplicate.report_id == report.id)
+            .order_by(ReportDuplicate.score.desc(), ReportDuplicate.candidate_id)
+        )
+    )
+
+
+def attachments_of(session: Session, report: Report) -> list[Attachment]:
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.report_id == report.id)
+            .order_by(Attachment.uploaded_at, Attachment.id)
+        )
+    )

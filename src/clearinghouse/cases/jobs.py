@@ -1,0 +1,148 @@
+"""Outbox handlers of the case domain: vendor reminders and escalations.
+
+``case.vendor_deadline`` jobs are enqueued by :func:`.participants.set_deadline`, one per
+action of the schedule, each at its instant. When one runs it asks the rules again
+(:func:`clearinghouse.cases.rules.vendor_status.due_actions`) with what actually
+happened: the vendor may have answered since, the deadline may have moved (then the
+job belongs to an old schedule and does nothing), a later action may already be done.
+So a late, repeated or stale job is harmless, and each action happens at most once.
+
+Register with :func:`register` (the lead wires it into ``jobs.builtin``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.cases import notices
+from clearinghouse.cases.models import Case, Participant, TimelineEvent
+from clearinghouse.cases.participants import KIND_DEADLINE
+from clearinghouse.cases.rules import vendor_status as vs
+from clearinghouse.cases.timeline import CaseEventType, record_action
+from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from clearinghouse.notify.service import notify_users
+
+
+def _payload(payload: dict[str, Any]) -> tuple[uuid.UUID, vs.ActionKind, datetime, datetime, int]:
+    try:
+        return (
+            uuid.UUID(str(payload["participant_id"])),
+            vs.ActionKind(str(payload["action"])),
+            datetime.fromisoformat(str(payload["due_at"])),
+            datetime.fromisoformat(str(payload["notified_at"])),
+            int(payload["days"]),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PermanentJobError(f"malformed {KIND_DEADLINE} payload: {exc}") from exc
+
+
+def _done(ctx: JobContext, participant: Participant, due: datetime) -> set[vs.ActionKind]:
+    done: set[vs.ActionKind] = set()
+    for event in ctx.session.scalars(
+        select(TimelineEvent).where(
+            TimelineEvent.participant_id == participant.id,
+            TimelineEvent.type.in_(
+                [CaseEventType.VENDOR_REMINDED.value, CaseEventType.VENDOR_ESCALATED.value]
+            ),
+        )
+    ):
+        if event.data.get("due_at") == due.isoformat():
+            done.add(vs.ActionKind(str(event.data.get("action"))))
+    return done
+
+
+def vendor_deadline(ctx: JobContext, payload: dict[str, Any]) -> None:
+    participant_id, kind, due, notified_at, days = _payload(payload)
+    participant = ctx.session.get(Participant, participant_id)
+    if participant is None or participant.removed_at is not None:
+        return
+    if participant.response_due_at is None or participant.response_due_at != due:
+        return  # the deadline moved: this job belongs to an old schedule
+    case = ctx.session.get(Case, participant.case_id)
+    if case is None or case.status.value == "closed":
+        return
+    schedule = vs.response_schedule(notified_at, days)
+    now = ctx.now()
+    due_now = vs.due_actions(
+        schedule,
+        now,
+        responded=participant.responded_at is not None,
+        done=_done(ctx, participant, due),
+    )
+    if not due_now or due_now[0].kind is not kind:
+        return
+    base_url = ctx.settings.base_url
+    if kind is vs.ActionKind.ESCALATE:
+        participant.escalated_at = now
+        record_action(
+            ctx.session,
+            actor=SYSTEM,
+            case=case,
+            type=CaseEventType.VENDOR_ESCALATED,
+            now=now,
+            data={
+                "participant_id": str(participant.id),
+                "action": kind.value,
+                "due_at": due.isoformat(),
+                "vendor": participant.name,
+                "supplier_engagement": "unresponsive",
+            },
+            participant_id=participant.id,
+            org_id=participant.org_id,
+            audit_action="case.vendor_escalated",
+        )
+        watchers = notices.operator_users(ctx.session) + notices.org_users(
+            ctx.session, case.coordinator_org_id
+        )
+        notify_users(
+            ctx.session,
+            watchers,
+            "case.vendor_escalated",
+            f"Vendor did not respond in case {case.public_id}",
+            f"{participant.name} has not responded by its deadline "
+            f"({due.date().isoformat()}) in case {case.public_id}.",
+            f"/cases/{case.public_id}",
+            now,
+        )
+        return
+    record_action(
+        ctx.session,
+        actor=SYSTEM,
+        case=case,
+        type=CaseEventType.VENDOR_REMINDED,
+        now=now,
+        data={
+            "participant_id": str(participant.id),
+            "action": kind.value,
+            "due_at": due.isoformat(),
+        },
+        participant_id=participant.id,
+        org_id=participant.org_id,
+        audit_action="case.vendor_reminded",
+    )
+    notices.tell_participants(
+        ctx.session,
+        case=case,
+        participants=[participant],
+        kind="case.vendor_reminder",
+        subject=f"Reminder: your response is due in case {case.public_id}",
+        body=(
+            f"Please state whether your product is affected, in case {case.public_id}, "
+            f"by {due.date().isoformat()} ({due.isoformat()}). Use the link from your "
+            "invitation, or sign in."
+        ),
+        link=f"/cases/{case.public_id}",
+        now=now,
+        base_url=base_url,
+        key=f"case.vendor_reminder:{participant.id}:{due.isoformat()}:{kind.value}",
+        platform=ctx.settings.platform_name,
+    )
+
+
+def register(registry: JobRegistry) -> None:
+    registry.register(KIND_DEADLINE, vendor_deadline)
