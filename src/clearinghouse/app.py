@@ -19,6 +19,9 @@ from clearinghouse.api.middleware import (
     RequestContextMiddleware,
     configure_logging,
 )
+from clearinghouse.advisories import api as advisories_api
+from clearinghouse.advisories import feeds as advisories_feeds
+from clearinghouse.advisories import publish as advisories_publish
 from clearinghouse.audit import api as audit_api
 from clearinghouse.cases import api_cases as cases_api_cases
 from clearinghouse.cases import api_collab as cases_api_collab
@@ -32,6 +35,7 @@ from clearinghouse.standing import api as standing_api
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
+from clearinghouse.sharing import osv_api
 from clearinghouse.timeutil import Clock, SystemClock
 
 # Background workers started with the app: each takes the runtime and a stop event and
@@ -53,6 +57,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     """Every job kind and schedule the platform runs (the app's worker and `worker`)."""
     registry = default_registry(services or Services.from_settings(settings))
     standing_jobs.register(registry, settings)
+    advisories_publish.register(registry)
     return registry
 
 
@@ -116,6 +121,9 @@ def create_app(
     app.include_router(cases_api_reports.router)
     app.include_router(cases_api_cases.router)
     app.include_router(cases_api_collab.router)
+    app.include_router(advisories_api.router)
+    app.include_router(advisories_feeds.router)
+    app.include_router(osv_api.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -1,6 +1,7 @@
 """Imports every domain's tables so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from clearinghouse.accounts import models as accounts_models
+from clearinghouse.advisories import models as advisories_models
 from clearinghouse.audit import models as audit_models
 from clearinghouse.cases import models as cases_models
 from clearinghouse.db import Base
@@ -11,6 +12,7 @@ from clearinghouse.standing import models as standing_models
 __all__ = [
     "Base",
     "accounts_models",
+    "advisories_models",
     "audit_models",
     "cases_models",
     "jobs_models",

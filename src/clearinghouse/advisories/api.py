@@ -1,0 +1,502 @@
+"""Advisories over HTTP: drafts and revisions, diffs, scheduling, publication, withdrawal,
+renditions and exports, imports, and the comparison of sources."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
+from starlette.concurrency import run_in_threadpool
+
+from clearinghouse.advisories import compare as comparing
+from clearinghouse.advisories import imports, publish, service
+from clearinghouse.advisories.export import export
+from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
+from clearinghouse.advisories.render import RenderContext
+from clearinghouse.advisories.schemas import DraftIn, VulnerabilityIn
+from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.formats import model as m
+from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
+from clearinghouse.timeutil import parse_instant
+
+router = APIRouter(prefix="/api/v1", tags=["advisories"])
+
+
+class AdvisoryOut(BaseModel):
+    id: str = Field(description="public id: CHSA-YYYY-NNNN, or the source's id for imports")
+    title: str
+    state: AdvisoryState
+    tlp: m.Tlp
+    source: str
+    source_id: str
+    source_revision: str | None
+    case_id: uuid.UUID | None
+    current_revision: int
+    published_revision: int | None
+    served_revision: int
+    scheduled_at: datetime | None
+    published_at: datetime | None
+    last_published_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AdvisoryDetailOut(AdvisoryOut):
+    document: dict[str, Any] = Field(description="the served revision, as neutral JSON")
+
+
+class SavedOut(AdvisoryDetailOut):
+    revision_created: bool
+
+
+class RevisionOut(BaseModel):
+    number: int
+    summary: str
+    author: str
+    created_at: datetime
+    digest: str
+    source_revision: str | None
+
+
+class RevisionDetailOut(RevisionOut):
+    document: dict[str, Any]
+
+
+class DiffOut(BaseModel):
+    from_revision: int
+    to_revision: int
+    changes: list[dict[str, Any]]
+
+
+class ScheduleIn(BaseModel):
+    at: datetime | None = Field(None, description="default: the end of the case's embargo")
+
+
+class PublishIn(BaseModel):
+    summary: str = Field("", max_length=500, description="revision-history entry")
+
+
+class WithdrawIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class RenditionOut(BaseModel):
+    format: RenditionFormat
+    key: str
+    revision: int
+    ok: bool
+    error: str | None
+
+
+class PublishOut(BaseModel):
+    advisory: AdvisoryOut
+    revision: int
+    already: bool = Field(description="nothing to do: this revision was published before")
+    renditions: list[RenditionOut]
+
+
+class ImportItemOut(BaseModel):
+    name: str
+    outcome: imports.Outcome
+    id: str | None
+    source: str | None
+    source_revision: str | None
+    error: str | None
+
+
+class ImportOut(BaseModel):
+    counts: dict[str, int]
+    items: list[ImportItemOut]
+
+
+def _out(advisory: Advisory) -> AdvisoryOut:
+    return AdvisoryOut(
+        id=advisory.public_id,
+        title=advisory.title,
+        state=advisory.state,
+        tlp=advisory.tlp,
+        source=advisory.source,
+        source_id=advisory.source_id,
+        source_revision=advisory.source_revision,
+        case_id=advisory.case_id,
+        current_revision=advisory.current_revision,
+        published_revision=advisory.published_revision,
+        served_revision=service.served_revision(advisory),
+        scheduled_at=advisory.scheduled_at,
+        published_at=advisory.published_at,
+        last_published_at=advisory.last_published_at,
+        withdrawn_at=advisory.withdrawn_at,
+        withdrawn_reason=advisory.withdrawn_reason,
+        created_at=advisory.created_at,
+        updated_at=advisory.updated_at,
+    )
+
+
+def _detail(ctx: Ctx, advisory: Advisory) -> AdvisoryDetailOut:
+    number = service.served_revision(advisory)
+    if service.sees_drafts(ctx.session, ctx.principal, advisory):
+        number = advisory.current_revision
+    document = service.revision(ctx.session, advisory, number).document
+    return AdvisoryDetailOut(**_out(advisory).model_dump(), document=document)
+
+
+def _rendition_out(r: Rendition) -> RenditionOut:
+    return RenditionOut(format=r.format, key=r.key, revision=r.revision, ok=r.ok, error=r.error)
+
+
+def _render_ctx(ctx: Ctx) -> RenderContext:
+    return publish.render_context(ctx.settings.base_url, ctx.settings.platform_name)
+
+
+def _visible_revisions(ctx: Ctx, advisory: Advisory) -> int:
+    """The newest revision number the caller may see."""
+    if service.sees_drafts(ctx.session, ctx.principal, advisory):
+        return advisory.current_revision
+    return service.served_revision(advisory)
+
+
+def _after_key(at: datetime, public_id: str) -> Any:
+    return or_(
+        Advisory.created_at < at, and_(Advisory.created_at == at, Advisory.public_id < public_id)
+    )
+
+
+def _after(advisory: Advisory) -> Any:
+    return _after_key(advisory.created_at, advisory.public_id)
+
+
+@router.get("/advisories", response_model=Page[AdvisoryOut], summary="Advisories you may read")
+def list_advisories(
+    ctx: CtxDep,
+    state: AdvisoryState | None = None,
+    source: Annotated[str | None, Query(max_length=300)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int | None, Query()] = None,
+) -> Page[AdvisoryOut]:
+    require_advisory(ctx.principal, AdvisoryAction.READ)
+    size = clamp_limit(limit)
+    after = decode_cursor(cursor)
+    query = select(Advisory).order_by(Advisory.created_at.desc(), Advisory.public_id.desc())
+    if state is not None:
+        query = query.where(Advisory.state == state)
+    if source is not None:
+        query = query.where(Advisory.source == source)
+    if after is not None:
+        try:
+            at, last_id = parse_instant(str(after[0])), str(after[1])
+        except (IndexError, ValueError) as exc:
+            raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
+        query = query.where(_after_key(at, last_id))
+    items: list[AdvisoryOut] = []
+    last: Advisory | None = None
+    exhausted = False
+    batch = size * 2
+    scan = query
+    while True:
+        rows = list(ctx.session.scalars(scan.limit(batch)))
+        for advisory in rows:
+            last = advisory
+            if can_advisory(
+                ctx.principal, AdvisoryAction.READ, service.facts(ctx.session, advisory)
+            ):
+                items.append(_out(advisory))
+                if len(items) == size:
+                    break
+        if len(rows) < batch and (not rows or last is rows[-1]):
+            exhausted = True
+            break
+        if len(items) == size or last is None:
+            break
+        scan = query.where(_after(last))
+    next_cursor = None
+    if not exhausted and last is not None:
+        next_cursor = encode_cursor([last.created_at.isoformat(), last.public_id])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post("/advisories", response_model=SavedOut, status_code=201, summary="Create a draft")
+def create_advisory(body: DraftIn, ctx: CtxDep) -> SavedOut:
+    saved = service.create_draft(
+        ctx.session,
+        body,
+        actor=ctx.principal,
+        now=ctx.now(),
+        publisher=service.platform_publisher(ctx.settings),
+    )
+    return SavedOut(**_detail(ctx, saved.advisory).model_dump(), revision_created=True)
+
+
+@router.post(
+    "/advisories/import", response_model=ImportOut, summary="Import OSV records or CSAF documents"
+)
+async def import_advisories(
+    request: Request,
+    ctx: CtxDep,
+    filename: Annotated[
+        str, Query(min_length=1, max_length=300, description="tells JSON, YAML and zip apart")
+    ] = "upload.json",
+    tlp: Annotated[
+        m.Tlp | None, Query(description="marking for records that carry none (OSV)")
+    ] = None,
+    source: Annotated[str | None, Query(max_length=300, pattern=r"^(osv|csaf):.+")] = None,
+) -> ImportOut:
+    data = await request.body()
+    options = imports.ImportOptions(actor=ctx.principal, now=ctx.now(), tlp=tlp, source=source)
+    report = await run_in_threadpool(imports.import_upload, ctx.session, filename, data, options)
+    return ImportOut(
+        counts=report.counts(),
+        items=[
+            ImportItemOut(
+                name=i.name,
+                outcome=i.outcome,
+                id=i.public_id,
+                source=i.source,
+                source_revision=i.source_revision,
+                error=i.error,
+            )
+            for i in report.items
+        ],
+    )
+
+
+@router.get(
+    "/advisories/compare",
+    response_model=dict[str, Any],
+    summary="Compare the sources of one vulnerability",
+)
+def compare_sources(
+    ctx: CtxDep, id: Annotated[str, Query(min_length=1, max_length=200)]
+) -> dict[str, Any]:
+    result = comparing.compare(ctx.session, ctx.principal, id)
+    return {
+        "id": result.identifier,
+        "identifiers": list(result.identifiers),
+        "records": [
+            {
+                "label": r.label,
+                "advisory": r.advisory_id,
+                "source": r.source,
+                "record": r.vulnerability.id,
+            }
+            for r in result.records
+        ],
+        "packages": [
+            {
+                "ecosystem": p.ecosystem,
+                "name": p.name,
+                "agree": p.agree,
+                "missing_from": list(p.missing_from),
+                "sources": [
+                    {
+                        "label": s.label,
+                        "ranges": list(s.ranges),
+                        "versions": list(s.versions),
+                        "intervals": list(s.intervals),
+                        "error": s.error,
+                    }
+                    for s in p.sources
+                ],
+                "disagreements": [
+                    {
+                        "versions": d.versions,
+                        "lower": d.lower,
+                        "lower_inclusive": d.lower_inclusive,
+                        "upper": d.upper,
+                        "upper_inclusive": d.upper_inclusive,
+                        "affected_according_to": list(d.affected_according_to),
+                        "not_affected_according_to": list(d.not_affected_according_to),
+                    }
+                    for d in p.disagreements
+                ],
+            }
+            for p in result.packages
+        ],
+    }
+
+
+@router.get("/advisories/{advisory_id}", response_model=AdvisoryDetailOut, summary="One advisory")
+def get_advisory(advisory_id: str, ctx: CtxDep) -> AdvisoryDetailOut:
+    return _detail(ctx, service.readable(ctx.session, ctx.principal, advisory_id))
+
+
+@router.patch("/advisories/{advisory_id}", response_model=SavedOut, summary="Revise a draft")
+def revise_advisory(advisory_id: str, body: DraftIn, ctx: CtxDep) -> SavedOut:
+    advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.WRITE)
+    saved = service.revise(ctx.session, advisory, body, actor=ctx.principal, now=ctx.now())
+    return SavedOut(**_detail(ctx, advisory).model_dump(), revision_created=saved.created)
+
+
+@router.get(
+    "/advisories/{advisory_id}/input",
+    response_model=list[VulnerabilityIn],
+    summary="Vulnerabilities in input form",
+)
+def advisory_input(advisory_id: str, ctx: CtxDep) -> list[VulnerabilityIn]:
+    advisory = service.readable(ctx.session, ctx.principal, advisory_id)
+    doc = service.document(ctx.session, advisory, _visible_revisions(ctx, advisory))
+    return service.draft_input(doc)
+
+
+@router.get(
+    "/advisories/{advisory_id}/revisions",
+    response_model=list[RevisionOut],
+    summary="Revision history",
+)
+def list_revisions(advisory_id: str, ctx: CtxDep) -> list[RevisionOut]:
+    advisory = service.readable(ctx.session, ctx.principal, advisory_id)
+    return [
+        RevisionOut(
+            number=r.number,
+            summary=r.summary,
+            author=r.author_label,
+            created_at=r.created_at,
+            digest=r.digest,
+            source_revision=r.source_revision,
+        )
+        for r in service.revisions(ctx.session, advisory, up_to=_visible_revisions(ctx, advisory))
+    ]
+
+
+@router.get(
+    "/advisories/{advisory_id}/revisions/{number}",
+    response_model=RevisionDetailOut,
+    summary="One revision",
+)
+def get_revision(advisory_id: str, number: int, ctx: CtxDep) -> RevisionDetailOut:
+    advisory = service.readable(ctx.session, ctx.principal, advisory_id)
+    if number > _visible_revisions(ctx, advisory):
+        raise NotFound(f"{advisory_id} has no revision {number}")
+    r = service.revision(ctx.session, advisory, number)
+    return RevisionDetailOut(
+        number=r.number,
+        summary=r.summary,
+        author=r.author_label,
+        created_at=r.created_at,
+        digest=r.digest,
+        source_revision=r.source_revision,
+        document=r.document,
+    )
+
+
+@router.get(
+    "/advisories/{advisory_id}/diff",
+    response_model=DiffOut,
+    summary="Field-level diff of two revisions",
+)
+def diff_revisions(
+    advisory_id: str,
+    ctx: CtxDep,
+    from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
+    to: Annotated[int | None, Query(ge=1)] = None,
+) -> DiffOut:
+    advisory = service.readable(ctx.session, ctx.principal, advisory_id)
+    newest = _visible_revisions(ctx, advisory)
+    after = newest if to is None else to
+    before = max(after - 1, 1) if from_ is None else from_
+    if max(before, after) > newest:
+        raise NotFound(f"{advisory_id} has no revision {max(before, after)}")
+    changes = service.diff(ctx.session, advisory, before, after)
+    return DiffOut(from_revision=before, to_revision=after, changes=[c.as_json() for c in changes])
+
+
+@router.post(
+    "/advisories/{advisory_id}/schedule",
+    response_model=AdvisoryOut,
+    summary="Publish at the embargo's end",
+)
+def schedule_advisory(advisory_id: str, body: ScheduleIn, ctx: CtxDep) -> AdvisoryOut:
+    advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.PUBLISH)
+    publish.schedule(ctx.session, advisory, actor=ctx.principal, now=ctx.now(), at=body.at)
+    return _out(advisory)
+
+
+@router.delete(
+    "/advisories/{advisory_id}/schedule",
+    response_model=AdvisoryOut,
+    summary="Cancel a scheduled publication",
+)
+def unschedule_advisory(advisory_id: str, ctx: CtxDep) -> AdvisoryOut:
+    advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.PUBLISH)
+    publish.unschedule(ctx.session, advisory, actor=ctx.principal, now=ctx.now())
+    return _out(advisory)
+
+
+def _publish_out(result: publish.PublishResult) -> PublishOut:
+    return PublishOut(
+        advisory=_out(result.advisory),
+        revision=result.revision,
+        already=result.already,
+        renditions=[_rendition_out(r) for r in result.renditions],
+    )
+
+
+@router.post(
+    "/advisories/{advisory_id}/publish",
+    response_model=PublishOut,
+    summary="Publish every rendition now",
+)
+def publish_advisory(advisory_id: str, body: PublishIn, ctx: CtxDep) -> PublishOut:
+    advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.PUBLISH)
+    result = publish.publish(
+        ctx.session,
+        advisory,
+        actor=ctx.principal,
+        now=ctx.now(),
+        render=_render_ctx(ctx),
+        summary=body.summary,
+    )
+    return _publish_out(result)
+
+
+@router.post(
+    "/advisories/{advisory_id}/withdraw",
+    response_model=PublishOut,
+    summary="Withdraw (an audited correction)",
+)
+def withdraw_advisory(advisory_id: str, body: WithdrawIn, ctx: CtxDep) -> PublishOut:
+    advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.PUBLISH)
+    result = publish.withdraw(
+        ctx.session,
+        advisory,
+        actor=ctx.principal,
+        now=ctx.now(),
+        reason=body.reason,
+        render=_render_ctx(ctx),
+    )
+    return _publish_out(result)
+
+
+@router.get(
+    "/advisories/{advisory_id}/renditions",
+    response_model=list[RenditionOut],
+    summary="Renditions of the served revision",
+)
+def list_renditions(advisory_id: str, ctx: CtxDep) -> list[RenditionOut]:
+    advisory = service.readable(ctx.session, ctx.principal, advisory_id)
+    return [_rendition_out(r) for r in publish.renditions_of(ctx.session, advisory)]
+
+
+@router.get("/advisories/{advisory_id}/export", summary="The advisory in one format (JSON)")
+def export_advisory(
+    advisory_id: str,
+    ctx: CtxDep,
+    format: Annotated[RenditionFormat, Query()],
+    key: Annotated[str | None, Query(max_length=200, description="OSV record id or CVE id")] = None,
+    revision: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    advisory = service.readable(ctx.session, ctx.principal, advisory_id)
+    if revision is not None and revision > _visible_revisions(ctx, advisory):
+        raise NotFound(f"{advisory_id} has no revision {revision}")
+    number = revision or _visible_revisions(ctx, advisory)
+    content = export(ctx.session, advisory, format, _render_ctx(ctx), revision=number, key=key)
+    return Response(orjson.dumps(content), media_type="application/json")

@@ -1,0 +1,554 @@
+"""Importing advisories from other sources: OSV records (a file, a directory, a zip; JSON
+or YAML) and CSAF 2.0 documents.
+
+Each imported advisory keeps its source (``osv:PyPA``, ``osv:RustSec``, ``osv:GHSA``,
+``csaf:<publisher namespace>``), its id there and its revision there (OSV ``modified``,
+CSAF tracking version). Importing the revision already stored is a no-op; a newer one
+adds a revision; an older one is ignored (reported as such). Sources that describe the
+same vulnerability are all kept: :mod:`clearinghouse.advisories.compare` shows where
+they differ.
+
+Limits, because archives come from outside: a file over ``max_file_bytes`` is refused
+before it is read; a zip is refused when it declares more than ``max_members`` members
+or more than ``max_total_bytes`` uncompressed, and every member is read through a
+bounded reader, so a member that lies about its size cannot inflate past the limit (zip
+bombs). YAML is read by the safe loader with aliases refused (billion laughs).
+
+TLP: OSV has no marking; the importer must say how to treat records that carry none
+(public databases: ``CLEAR``), because a missing marking is never read as CLEAR. A CSAF
+document's own TLP label wins; one without a label gets ``tlp`` if given, else AMBER.
+
+Each document is imported in its own savepoint: one bad record is reported and the
+others still import.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.principal import Principal
+from clearinghouse.advisories import index, service
+from clearinghouse.advisories.models import (
+    Advisory,
+    AdvisoryRevision,
+    AdvisoryState,
+    Rendition,
+    RenditionFormat,
+)
+from clearinghouse.advisories.render import Rendered, render_osv
+from clearinghouse.audit import service as audit
+from clearinghouse.errors import ClearinghouseError, Conflict, InvalidInput, PayloadTooLarge
+from clearinghouse.formats import csaf, neutral, osv
+from clearinghouse.formats import model as m
+from clearinghouse.formats.schemas import load_document
+from clearinghouse.policy import AdvisoryAction, require_advisory
+from clearinghouse.timeutil import format_instant
+
+SUFFIXES: Final = (".json", ".yaml", ".yml")
+_OSV_SOURCES: Final = {
+    "PYSEC": "osv:PyPA",
+    "RUSTSEC": "osv:RustSec",
+    "GHSA": "osv:GHSA",
+    "GO": "osv:Go",
+}
+
+
+class ImportRefusedError(InvalidInput):
+    code = "invalid-import"
+    title = "The import cannot be read"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    max_file_bytes: int = 4 * 1024 * 1024
+    max_members: int = 50_000  # files in a directory or members of a zip
+    max_total_bytes: int = 512 * 1024 * 1024  # uncompressed, over the whole import
+
+
+DEFAULT_LIMITS: Final = ImportLimits()
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    REVISED = "revised"
+    UNCHANGED = "unchanged"  # this revision is already stored
+    OLDER = "older"  # the source sent an older revision than the one stored
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    name: str  # file or zip member
+    outcome: Outcome
+    public_id: str | None = None
+    source: str | None = None
+    source_revision: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ImportReport:
+    items: list[ImportItem] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys((o.value for o in Outcome), 0)
+        for item in self.items:
+            out[item.outcome.value] += 1
+        return out
+
+    @property
+    def failed(self) -> list[ImportItem]:
+        return [i for i in self.items if i.outcome is Outcome.FAILED]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    actor: Principal
+    now: datetime
+    tlp: m.Tlp | None = None
+    source: str | None = None  # e.g. "osv:PyPA"; inferred from ids when None
+
+
+# ---- reading files, directories and archives ---------------------------------------------------
+
+
+def iter_path(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of every document under ``path`` (a file, a directory or a zip)."""
+    if path.is_dir():
+        yield from _iter_directory(path, limits)
+        return
+    size = path.stat().st_size
+    if path.suffix.lower() == ".zip":
+        if size > limits.max_total_bytes:
+            raise PayloadTooLarge(
+                f"{path.name} is {size} bytes; the limit is {limits.max_total_bytes}"
+            )
+        with path.open("rb") as handle:
+            yield from iter_zip(handle, limits)
+        return
+    if size > limits.max_file_bytes:
+        raise PayloadTooLarge(f"{path.name} is {size} bytes; the limit is {limits.max_file_bytes}")
+    yield path.name, path.read_bytes()
+
+
+def _iter_directory(root: Path, limits: ImportLimits) -> Iterator[tuple[str, bytes]]:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if len(files) > limits.max_members:
+        raise PayloadTooLarge(
+            f"{root} holds {len(files)} documents; the limit is {limits.max_members}"
+        )
+    total = 0
+    for item in files:
+        size = item.stat().st_size
+        total += size
+        if total > limits.max_total_bytes:
+            raise PayloadTooLarge(f"{root}: more than {limits.max_total_bytes} bytes in all")
+        name = str(item.relative_to(root))
+        if size > limits.max_file_bytes:
+            yield name, b""  # reported as too large by the caller's parse step
+            continue
+        yield name, item.read_bytes()
+
+
+def iter_zip(handle: Any, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except zipfile.BadZipFile as exc:
+        raise ImportRefusedError(f"not a zip archive: {exc}") from None
+    with archive:
+        members = [i for i in archive.infolist() if not i.is_dir()]
+        if len(members) > limits.max_members:
+            raise PayloadTooLarge(
+                f"the archive holds {len(members)} members; the limit is {limits.max_members}"
+            )
+        declared = sum(i.file_size for i in members)
+        if declared > limits.max_total_bytes:
+            raise PayloadTooLarge(
+                f"the archive expands to {declared} bytes; the limit is {limits.max_total_bytes}"
+            )
+        total = 0
+        for info in members:
+            if not info.filename.lower().endswith(SUFFIXES):
+                continue
+            if info.file_size > limits.max_file_bytes:
+                yield info.filename, b""
+                continue
+            with archive.open(info) as member:
+                data = member.read(limits.max_file_bytes + 1)  # bounded, whatever the header says
+            total += len(data)
+            if len(data) > limits.max_file_bytes or total > limits.max_total_bytes:
+                raise PayloadTooLarge(
+                    f"{info.filename} expands beyond its declared size or the limits"
+                )
+            yield info.filename, data
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+# ---- importing ---------------------------------------------------------------------------------
+
+CHUNK: Final = 500  # documents stored per round of look-ups and inserts
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    name: str
+    doc: m.Advisory
+    raw: dict[str, Any]
+    source: str
+    revision: str  # the source's revision: OSV modified, CSAF tracking version
+
+
+def import_path(
+    session: Session, path: Path, options: ImportOptions, limits: ImportLimits = DEFAULT_LIMITS
+) -> ImportReport:
+    require_advisory(options.actor, AdvisoryAction.WRITE)
+    return import_documents(session, iter_path(path, limits), options, limits)
+
+
+def import_upload(
+    session: Session,
+    name: str,
+    data: bytes,
+    options: ImportOptions,
+    limits: ImportLimits = DEFAULT_LIMITS,
+) -> ImportReport:
+    """One uploaded file: a zip of documents, or one JSON/YAML document."""
+    require_advisory(options.actor, AdvisoryAction.WRITE)
+    if len(data) > limits.max_total_bytes:
+        raise PayloadTooLarge(
+            f"the upload is {len(data)} bytes; the limit is {limits.max_total_bytes}"
+        )
+    files = iter_zip(io.BytesIO(data), limits) if is_zip(data) else iter([(name, data)])
+    return import_documents(session, files, options, limits)
+
+
+def import_documents(
+    session: Session,
+    files: Iterable[tuple[str, bytes]],
+    options: ImportOptions,
+    limits: ImportLimits = DEFAULT_LIMITS,
+) -> ImportReport:
+    """Import (name, bytes) documents: parse each, then store them in chunks."""
+    require_advisory(options.actor, AdvisoryAction.WRITE)
+    report = ImportReport()
+    pending: list[_Parsed] = []
+    for name, data in files:
+        pending.extend(_parse_file(name, data, options, report, limits))
+        if len(pending) >= CHUNK:
+            _store_chunk(session, pending, options, report)
+            pending = []
+    if pending:
+        _store_chunk(session, pending, options, report)
+    return report
+
+
+def _parse_file(
+    name: str, data: bytes, options: ImportOptions, report: ImportReport, limits: ImportLimits
+) -> list[_Parsed]:
+    """A file may hold one OSV record, a list of them, or one CSAF document."""
+    if not data or len(data) > limits.max_file_bytes:
+        report.items.append(
+            ImportItem(
+                name, Outcome.FAILED, error=f"empty, or larger than {limits.max_file_bytes} bytes"
+            )
+        )
+        return []
+    try:
+        value = load_document(data, filename=name, error=osv.OsvError)
+    except ClearinghouseError as exc:
+        report.items.append(ImportItem(name, Outcome.FAILED, error=exc.detail))
+        return []
+    documents = value if isinstance(value, list) else [value]
+    out = []
+    for position, item in enumerate(documents):
+        label = name if len(documents) == 1 else f"{name}[{position}]"
+        try:
+            out.append(_parse_one(label, item, options))
+        except ClearinghouseError as exc:
+            report.items.append(ImportItem(label, Outcome.FAILED, error=exc.detail))
+    return out
+
+
+def _parse_one(name: str, value: Any, options: ImportOptions) -> _Parsed:
+    if not isinstance(value, dict):
+        raise ImportRefusedError("a document is a JSON object")
+    if isinstance(value.get("document"), dict):
+        doc = csaf.parse_csaf(value, default_tlp=options.tlp or m.Tlp.AMBER)
+        source = options.source or f"csaf:{doc.publisher.namespace}"
+        return _Parsed(
+            name, doc, value, source, _csaf_version(value) or format_instant(doc.current_release)
+        )
+    record = osv.parse_osv(value)
+    prefix = record.id.split("-", 1)[0]
+    source = options.source or _OSV_SOURCES.get(prefix, f"osv:{prefix}")
+    doc = osv.osv_to_model(record, tlp=options.tlp, source=source)
+    return _Parsed(name, doc, value, source, record.modified)
+
+
+def _csaf_version(value: dict[str, Any]) -> str | None:
+    version = value.get("document", {}).get("tracking", {}).get("version")
+    return str(version) if isinstance(version, str) else None
+
+
+def _store_chunk(
+    session: Session, chunk: list[_Parsed], options: ImportOptions, report: ImportReport
+) -> None:
+    """Store a chunk: new advisories in bulk, changed ones one by one (in savepoints)."""
+    ids = sorted({p.doc.id for p in chunk})
+    stored: dict[tuple[str, str], Advisory] = {
+        (a.source, a.source_id): a
+        for a in session.scalars(select(Advisory).where(Advisory.source_id.in_(ids)))
+    }
+    owners: dict[str, str] = dict(
+        session.execute(
+            select(Advisory.public_id, Advisory.source).where(Advisory.public_id.in_(ids))
+        )
+        .tuples()
+        .all()
+    )
+    bulk = _Bulk(options)
+    for parsed in chunk:
+        key = (parsed.source, parsed.doc.id)
+        existing = stored.get(key)
+        if existing is None and key in bulk.added:
+            report.items.append(
+                _item(
+                    parsed,
+                    Outcome.UNCHANGED if bulk.added[key] == parsed.revision else Outcome.FAILED,
+                    error=None
+                    if bulk.added[key] == parsed.revision
+                    else "the same record appears twice in this import",
+                )
+            )
+            continue
+        if existing is None:
+            owner = owners.get(parsed.doc.id)
+            if owner is not None:
+                report.items.append(
+                    _item(
+                        parsed,
+                        Outcome.FAILED,
+                        error=f"{parsed.doc.id} is already stored from source {owner!r}",
+                    )
+                )
+                continue
+            bulk.add(parsed)
+            owners[parsed.doc.id] = parsed.source
+            report.items.append(_item(parsed, Outcome.CREATED))
+            continue
+        if existing.source_revision == parsed.revision:
+            report.items.append(_item(parsed, Outcome.UNCHANGED))
+            continue
+        savepoint = session.begin_nested()
+        try:
+            outcome = _revise(session, existing, parsed, options)
+        except (ClearinghouseError, IntegrityError) as exc:
+            savepoint.rollback()
+            detail = (
+                exc.detail
+                if isinstance(exc, ClearinghouseError)
+                else "conflicts with a stored advisory"
+            )
+            report.items.append(_item(parsed, Outcome.FAILED, error=detail))
+            continue
+        savepoint.commit()
+        report.items.append(_item(parsed, outcome))
+    bulk.flush(session)
+
+
+def _item(parsed: _Parsed, outcome: Outcome, *, error: str | None = None) -> ImportItem:
+    return ImportItem(parsed.name, outcome, parsed.doc.id, parsed.source, parsed.revision, error)
+
+
+class _Bulk:
+    """Rows of new advisories, inserted together with one audit entry per chunk."""
+
+    def __init__(self, options: ImportOptions) -> None:
+        self.options = options
+        self.added: dict[tuple[str, str], str] = {}
+        self.advisories: list[dict[str, Any]] = []
+        self.revisions: list[dict[str, Any]] = []
+        self.renditions: list[dict[str, Any]] = []
+        self.index = index.IndexRows()
+        self.audit: list[dict[str, str]] = []
+
+    def add(self, parsed: _Parsed) -> None:
+        now, actor, doc = self.options.now, self.options.actor, parsed.doc
+        advisory_id = uuid.uuid4()
+        body = neutral.to_json(doc)
+        body_digest = service.digest(body)
+        self.added[(parsed.source, doc.id)] = parsed.revision
+        self.advisories.append(
+            {
+                "id": advisory_id,
+                "public_id": doc.id,
+                "title": doc.title[:500],
+                "case_id": None,
+                "state": AdvisoryState.PUBLISHED,
+                "tlp": doc.tlp,
+                "source": parsed.source,
+                "source_id": doc.id,
+                "source_revision": parsed.revision,
+                "current_revision": 1,
+                "published_revision": 1,
+                "scheduled_at": None,
+                "published_at": doc.initial_release,
+                "last_published_at": now,
+                "withdrawn_at": None,
+                "withdrawn_reason": None,
+                "recipient_org_ids": [],
+                "recipient_user_ids": [],
+                "created_at": now,
+                "updated_at": now,
+                "created_by_label": actor.label,
+            }
+        )
+        self.revisions.append(
+            {
+                "id": uuid.uuid4(),
+                "advisory_id": advisory_id,
+                "number": 1,
+                "document": body,
+                "digest": body_digest,
+                "source_revision": parsed.revision,
+                "source_document": parsed.raw,
+                "summary": f"Imported from {parsed.source} (revision {parsed.revision})",
+                "author_user_id": actor.user_id,
+                "author_label": actor.label,
+                "created_at": now,
+            }
+        )
+        for r in _renditions_for(doc, parsed.raw):
+            self.renditions.append(
+                {
+                    "id": uuid.uuid4(),
+                    "advisory_id": advisory_id,
+                    "revision": 1,
+                    "format": r.format,
+                    "key": r.key,
+                    "ok": r.ok,
+                    "content": r.content,
+                    "error": r.error,
+                    "created_at": now,
+                }
+            )
+        self.index.add(advisory_id, 1, doc, parsed.source)
+        self.audit.append(
+            {
+                "id": doc.id,
+                "source": parsed.source,
+                "revision": parsed.revision,
+                "digest": body_digest,
+            }
+        )
+
+    def flush(self, session: Session) -> None:
+        if not self.advisories:
+            return
+        session.execute(insert(Advisory), self.advisories)
+        session.execute(insert(AdvisoryRevision), self.revisions)
+        if self.renditions:
+            session.execute(insert(Rendition), self.renditions)
+        self.index.insert(session)
+        audit.append(
+            session,
+            actor=self.options.actor,
+            action="advisory.imported",
+            object_type="advisory_import",
+            object_id=uuid.uuid4(),
+            at=self.options.now,
+            change={"count": len(self.audit), "advisories": self.audit},
+        )
+        self.advisories, self.revisions, self.renditions, self.audit = [], [], [], []
+
+
+def _revise(
+    session: Session, advisory: Advisory, parsed: _Parsed, options: ImportOptions
+) -> Outcome:
+    """A different revision of a stored record: newer adds a revision, older is ignored."""
+    actor, now, doc = options.actor, options.now, parsed.doc
+    stored_doc = service.document(session, advisory, advisory.current_revision)
+    if doc.current_release < stored_doc.current_release:
+        return Outcome.OLDER
+    if advisory.state is AdvisoryState.WITHDRAWN:
+        raise Conflict(
+            f"{advisory.public_id} was withdrawn here; a newer source revision is not applied"
+        )
+    saved = service.store_revision(
+        session,
+        advisory,
+        doc,
+        actor=actor,
+        now=now,
+        summary=f"Imported from {parsed.source} (revision {parsed.revision})",
+        source_revision=parsed.revision,
+        source_document=parsed.raw,
+    )
+    number = saved.revision.number
+    advisory.published_revision = number
+    advisory.last_published_at = now
+    from clearinghouse.advisories.publish import store_renditions
+
+    store_renditions(session, advisory, number, _renditions_for(doc, parsed.raw), now)
+    service.serve(session, advisory, number, doc)
+    audit.append(
+        session,
+        actor=actor,
+        action="advisory.import_revised",
+        object_type="advisory",
+        object_id=advisory.public_id,
+        at=now,
+        change={
+            "source": parsed.source,
+            "source_revision": parsed.revision,
+            "revision": number,
+            "digest": saved.revision.digest,
+        },
+    )
+    return Outcome.REVISED
+
+
+def _renditions_for(
+    doc: m.Advisory, raw: dict[str, Any], withdrawn: datetime | None = None
+) -> list[Rendered]:
+    """What an imported advisory serves: an OSV record as its source wrote it (only the
+    withdrawal stamped on), or OSV renditions of another format's content."""
+    if isinstance(raw.get("document"), dict):
+        return render_osv(doc)
+    record = dict(raw)
+    if withdrawn is not None:
+        stamp = format_instant(withdrawn)
+        record["withdrawn"] = stamp
+        record["modified"] = stamp
+    return [Rendered(RenditionFormat.OSV, str(raw.get("id", doc.id)), record)]
+
+
+def imported_renditions(
+    session: Session, advisory: Advisory, doc: m.Advisory, *, withdrawn: datetime | None = None
+) -> list[Rendered]:
+    """Renditions of an imported advisory's revision, from its newest source document."""
+    found = session.scalars(
+        select(AdvisoryRevision.source_document)
+        .where(AdvisoryRevision.advisory_id == advisory.id)
+        .order_by(AdvisoryRevision.number.desc())
+    )
+    # A JSON column stores Python None as JSON null, so filter here rather than in SQL.
+    raw = next((d for d in found if isinstance(d, dict)), None)
+    if raw is None:
+        return render_osv(doc)
+    return _renditions_for(doc, raw, withdrawn)

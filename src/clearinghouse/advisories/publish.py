@@ -1,0 +1,422 @@
+"""Publication: scheduling for the embargo's end, publishing every rendition at once,
+and withdrawal as an audited correction.
+
+One action publishes everything: the current revision is stamped (dates, status
+``final``, a CSAF revision-history entry) and stored as a new revision, every rendition
+is rendered and stored, the look-up index switches to it, and the state becomes
+``published``, all in one transaction. A rendition that fails is recorded with its error
+and the operator's administrators are notified (an in-platform notice plus e-mail jobs);
+it blocks nothing else.
+
+Idempotent: publishing an advisory whose published revision is already its newest
+revision changes nothing and returns the same result, so the scheduled job, a retry of
+it and an operator's click can all happen without a second publication.
+
+Scheduled publication is a job (``advisory.publish``) due at the embargo's end, enqueued
+in the transaction that schedules it, with an idempotency key naming the advisory and
+the instant. Rescheduling enqueues a job for the new instant; the old job finds the
+advisory's ``scheduled_at`` changed and does nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.models import Membership, Organisation, OrgKind, Role, User
+from clearinghouse.accounts.principal import SYSTEM, Principal
+from clearinghouse.advisories import service
+from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
+from clearinghouse.advisories.render import CnaIdentity, RenderContext, Rendered, render_all
+from clearinghouse.audit import service as audit
+from clearinghouse.errors import Conflict, InvalidInput
+from clearinghouse.formats import model as m
+from clearinghouse.jobs.queue import enqueue
+from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from clearinghouse.notify.service import notify_users
+from clearinghouse.policy import AdvisoryAction, require_advisory
+from clearinghouse.timeutil import ensure_utc, format_instant
+
+KIND_PUBLISH: Final = "advisory.publish"
+ALERT_KIND: Final = "advisory.rendition_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    advisory: Advisory
+    revision: int
+    renditions: tuple[Rendition, ...]
+    already: bool  # nothing to do: this revision was published before
+
+    @property
+    def failed(self) -> tuple[Rendition, ...]:
+        return tuple(r for r in self.renditions if not r.ok)
+
+
+def renditions_of(
+    session: Session, advisory: Advisory, revision: int | None = None
+) -> list[Rendition]:
+    number = service.served_revision(advisory) if revision is None else revision
+    return list(
+        session.scalars(
+            select(Rendition)
+            .where(Rendition.advisory_id == advisory.id, Rendition.revision == number)
+            .order_by(Rendition.format, Rendition.key)
+        )
+    )
+
+
+def store_renditions(
+    session: Session, advisory: Advisory, revision: int, rendered: list[Rendered], now: datetime
+) -> list[Rendition]:
+    session.execute(
+        delete(Rendition).where(
+            Rendition.advisory_id == advisory.id, Rendition.revision == revision
+        )
+    )
+    rows = [
+        Rendition(
+            id=uuid.uuid4(),
+            advisory_id=advisory.id,
+            revision=revision,
+            format=r.format,
+            key=r.key,
+            ok=r.ok,
+            content=r.content,
+            error=r.error,
+            created_at=now,
+        )
+        for r in rendered
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+# ---- stamping ------------------------------------------------------------------------------
+
+
+def _stamp_published(
+    doc: m.Advisory, *, first: datetime, now: datetime, summary: str
+) -> m.Advisory:
+    number = str(len(doc.revisions) + 1)
+    return dataclasses.replace(
+        doc,
+        status="final",
+        initial_release=first,
+        current_release=now,
+        revisions=(*doc.revisions, m.Revision(number, now, summary)),
+        vulnerabilities=tuple(
+            dataclasses.replace(v, published=v.published or first, modified=now)
+            for v in doc.vulnerabilities
+        ),
+    )
+
+
+def _stamp_withdrawn(doc: m.Advisory, *, now: datetime, reason: str) -> m.Advisory:
+    number = str(len(doc.revisions) + 1)
+    return dataclasses.replace(
+        doc,
+        status="final",
+        current_release=max(now, doc.initial_release),
+        revisions=(*doc.revisions, m.Revision(number, now, f"Withdrawn: {reason}")),
+        vulnerabilities=tuple(
+            dataclasses.replace(v, withdrawn=now, modified=now) for v in doc.vulnerabilities
+        ),
+    )
+
+
+# ---- actions -------------------------------------------------------------------------------
+
+
+def publish(
+    session: Session,
+    advisory: Advisory,
+    *,
+    actor: Principal,
+    now: datetime,
+    render: RenderContext,
+    summary: str = "",
+) -> PublishResult:
+    """Publish the current revision with every rendition (idempotent)."""
+    require_advisory(actor, AdvisoryAction.PUBLISH, service.facts(session, advisory))
+    if advisory.state is AdvisoryState.WITHDRAWN:
+        raise Conflict(f"{advisory.public_id} was withdrawn; draft a new advisory to replace it")
+    if (
+        advisory.state is AdvisoryState.PUBLISHED
+        and advisory.published_revision == advisory.current_revision
+    ):
+        number = advisory.current_revision
+        return PublishResult(
+            advisory, number, tuple(renditions_of(session, advisory, number)), True
+        )
+    current = service.document(session, advisory, advisory.current_revision)
+    first = advisory.published_at or now
+    label = summary or ("Initial publication" if advisory.published_at is None else "Updated")
+    doc = _stamp_published(current, first=first, now=now, summary=label)
+    saved = service.store_revision(
+        session, advisory, doc, actor=actor, now=now, summary=f"Published: {label}", force=True
+    )
+    number = saved.revision.number
+    rows = store_renditions(session, advisory, number, render_all(doc, render), now)
+    service.serve(session, advisory, number, doc)
+    previous = advisory.state
+    advisory.state = AdvisoryState.PUBLISHED
+    advisory.published_revision = number
+    advisory.published_at = first
+    advisory.last_published_at = now
+    advisory.scheduled_at = None
+    session.flush()
+    failed = [r for r in rows if not r.ok]
+    audit.append(
+        session,
+        actor=actor,
+        action="advisory.published",
+        object_type="advisory",
+        object_id=advisory.public_id,
+        at=now,
+        change={
+            "from_state": previous.value,
+            "revision": number,
+            "digest": saved.revision.digest,
+            "renditions": sorted(
+                f"{r.format.value}:{r.key}" if r.key else r.format.value for r in rows if r.ok
+            ),
+            "failed": sorted(
+                f"{r.format.value}:{r.key}" if r.key else r.format.value for r in failed
+            ),
+        },
+    )
+    if failed:
+        alert_operator(session, advisory, failed, now)
+    return PublishResult(advisory, number, tuple(rows), False)
+
+
+def alert_operator(
+    session: Session, advisory: Advisory, failed: list[Rendition], now: datetime
+) -> None:
+    """Tell the operator's administrators which renditions failed (notice + e-mail job).
+
+    The notice names formats and errors only; advisory content stays out of e-mail."""
+    admins = session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Organisation.kind == OrgKind.OPERATOR, Membership.role == Role.ADMIN)
+    ).all()
+    lines = [
+        f"- {r.format.value}{' ' + r.key if r.key else ''}: {(r.error or '')[:300]}" for r in failed
+    ]
+    body = (
+        f"{advisory.public_id} was published, but {len(failed)} rendition(s) failed and were not "
+        "published. The other renditions are live.\n\n" + "\n".join(lines)
+    )
+    notify_users(
+        session,
+        admins,
+        ALERT_KIND,
+        f"{advisory.public_id}: {len(failed)} rendition(s) failed",
+        body[:20_000],
+        f"/api/v1/advisories/{advisory.public_id}/renditions",
+        now,
+    )
+
+
+def embargo_end(session: Session, case_id: uuid.UUID | None) -> datetime | None:
+    """The end of the case's embargo, when one is active (or being revised)."""
+    if case_id is None:
+        return None
+    from clearinghouse.cases.models import Embargo
+
+    embargo = session.get(Embargo, case_id)
+    if embargo is None or embargo.ends_at is None or embargo.state not in ("active", "revising"):
+        return None
+    return embargo.ends_at
+
+
+def schedule(
+    session: Session,
+    advisory: Advisory,
+    *,
+    actor: Principal,
+    now: datetime,
+    at: datetime | None = None,
+) -> Advisory:
+    """Publish at ``at`` (default: the end of the case's embargo) by a job due then."""
+    require_advisory(actor, AdvisoryAction.PUBLISH, service.facts(session, advisory))
+    if advisory.state not in (AdvisoryState.DRAFT, AdvisoryState.SCHEDULED):
+        raise Conflict(
+            f"{advisory.public_id} is {advisory.state.value}; only drafts are scheduled "
+            "(publish an update of a published advisory directly)"
+        )
+    when = at or embargo_end(session, advisory.case_id)
+    if when is None:
+        raise InvalidInput(
+            "give the instant to publish at: the advisory has no case with an active embargo",
+            field="at",
+        )
+    when = ensure_utc(when)
+    if when <= now:
+        raise InvalidInput(f"{format_instant(when)} has passed; publish now instead", field="at")
+    if advisory.state is AdvisoryState.SCHEDULED and advisory.scheduled_at == when:
+        return advisory
+    previous = advisory.scheduled_at
+    advisory.state = AdvisoryState.SCHEDULED
+    advisory.scheduled_at = when
+    advisory.updated_at = now
+    session.flush()
+    enqueue(
+        session,
+        KIND_PUBLISH,
+        {"advisory_id": str(advisory.id), "at": format_instant(when, micro=True)},
+        now=now,
+        run_after=when,
+        idempotency_key=f"{KIND_PUBLISH}:{advisory.id}:{format_instant(when, micro=True)}",
+    )
+    audit.append(
+        session,
+        actor=actor,
+        action="advisory.scheduled",
+        object_type="advisory",
+        object_id=advisory.public_id,
+        at=now,
+        change={"at": when, "previous": previous, "revision": advisory.current_revision},
+    )
+    return advisory
+
+
+def unschedule(
+    session: Session, advisory: Advisory, *, actor: Principal, now: datetime
+) -> Advisory:
+    require_advisory(actor, AdvisoryAction.PUBLISH, service.facts(session, advisory))
+    if advisory.state is not AdvisoryState.SCHEDULED:
+        raise Conflict(f"{advisory.public_id} is {advisory.state.value}, not scheduled")
+    previous = advisory.scheduled_at
+    advisory.state = AdvisoryState.DRAFT
+    advisory.scheduled_at = None
+    advisory.updated_at = now
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="advisory.unscheduled",
+        object_type="advisory",
+        object_id=advisory.public_id,
+        at=now,
+        change={"previous": previous},
+    )
+    return advisory
+
+
+def withdraw(
+    session: Session,
+    advisory: Advisory,
+    *,
+    actor: Principal,
+    now: datetime,
+    reason: str,
+    render: RenderContext,
+) -> PublishResult:
+    """Withdraw a published advisory: a new, re-rendered revision whose vulnerabilities
+    carry a ``withdrawn`` instant (OSV clients skip them). Nothing is deleted."""
+    require_advisory(actor, AdvisoryAction.PUBLISH, service.facts(session, advisory))
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 1000:
+        raise InvalidInput("say why the advisory is withdrawn (1-1000 characters)", field="reason")
+    if advisory.state is AdvisoryState.WITHDRAWN:
+        number = advisory.published_revision or advisory.current_revision
+        return PublishResult(
+            advisory, number, tuple(renditions_of(session, advisory, number)), True
+        )
+    if advisory.state is not AdvisoryState.PUBLISHED or advisory.published_revision is None:
+        raise Conflict(
+            f"{advisory.public_id} is {advisory.state.value}; "
+            "only published advisories are withdrawn"
+        )
+    served = service.document(session, advisory, advisory.published_revision)
+    doc = _stamp_withdrawn(served, now=now, reason=reason)
+    saved = service.store_revision(
+        session, advisory, doc, actor=actor, now=now, summary=f"Withdrawn: {reason}", force=True
+    )
+    number = saved.revision.number
+    if advisory.is_local:
+        rendered = render_all(doc, render)
+    else:
+        from clearinghouse.advisories.imports import imported_renditions
+
+        rendered = imported_renditions(session, advisory, doc, withdrawn=now)
+    rows = store_renditions(session, advisory, number, rendered, now)
+    service.serve(session, advisory, number, doc)
+    advisory.state = AdvisoryState.WITHDRAWN
+    advisory.published_revision = number
+    advisory.withdrawn_at = now
+    advisory.withdrawn_reason = reason
+    advisory.last_published_at = now
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="advisory.withdrawn",
+        object_type="advisory",
+        object_id=advisory.public_id,
+        at=now,
+        change={"reason": reason, "revision": number, "digest": saved.revision.digest},
+    )
+    return PublishResult(advisory, number, tuple(rows), False)
+
+
+# ---- the scheduled job -----------------------------------------------------------------------
+
+
+def run_scheduled(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Publish an advisory whose scheduled instant has come; anything else is a no-op
+    (unscheduled, rescheduled, or already published by someone)."""
+    try:
+        advisory_id = uuid.UUID(str(payload["advisory_id"]))
+        at = str(payload["at"])
+    except (KeyError, ValueError) as exc:
+        raise PermanentJobError(f"bad {KIND_PUBLISH} payload: {exc}") from exc
+    advisory = ctx.session.get(Advisory, advisory_id, with_for_update=True)
+    if advisory is None or advisory.state is not AdvisoryState.SCHEDULED:
+        return
+    if advisory.scheduled_at is None or format_instant(advisory.scheduled_at, micro=True) != at:
+        return
+    settings = ctx.settings
+    publish(
+        ctx.session,
+        advisory,
+        actor=SYSTEM,
+        now=ctx.now(),
+        render=render_context(settings.base_url, settings.platform_name),
+        summary="Initial publication (embargo ended)",
+    )
+
+
+def register(registry: JobRegistry) -> None:
+    registry.register(KIND_PUBLISH, run_scheduled)
+
+
+def render_context(base_url: str, platform_name: str) -> RenderContext:
+    return RenderContext(CnaIdentity.for_platform(base_url, platform_name))
+
+
+__all__ = [
+    "ALERT_KIND",
+    "KIND_PUBLISH",
+    "PublishResult",
+    "RenditionFormat",
+    "embargo_end",
+    "publish",
+    "register",
+    "render_context",
+    "renditions_of",
+    "schedule",
+    "unschedule",
+    "withdraw",
+]

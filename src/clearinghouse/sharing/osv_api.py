@@ -1,0 +1,390 @@
+"""The OSV API, compatible with OSV.dev's for the fields clients use:
+``POST /osv/v1/query``, ``POST /osv/v1/querybatch``, ``GET /osv/v1/vulns/{id}``, plus an
+export of every record of an ecosystem as a zip (like OSV.dev's ``<ecosystem>/all.zip``).
+
+``pip-audit -s osv --osv-url http://HOST/osv/v1/query`` works against it.
+
+What is served: the published OSV rendition of every published advisory the caller may
+read (anonymous callers: TLP:CLEAR; members: also what the policy shares with them).
+Queries skip withdrawn records, as the OSV specification asks; ``/vulns/{id}`` and the
+export still return them, marked ``withdrawn``. Drafts are never served here.
+
+Matching: the index of affected packages by (ecosystem, normalised name) narrows the
+candidates in one query; each candidate's ranges are compiled once per advisory
+revision (:class:`~clearinghouse.advisories.index.RangeCache`) and checked with one
+binary search.
+
+Errors follow OSV.dev: HTTP 400 with ``{"code": 3, "message": ...}`` for a bad query,
+404 with ``{"code": 5, "message": "Bug not found."}`` for an unknown id (authentication
+errors stay RFC 9457 problem documents, like the rest of the platform).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.principal import Principal
+from clearinghouse.advisories import service
+from clearinghouse.advisories.index import (
+    PackageQuery,
+    RangeCache,
+    affects,
+    ecosystem_key,
+    from_purl,
+    normalise_name,
+)
+from clearinghouse.advisories.models import (
+    Advisory,
+    AdvisoryIdentifier,
+    AdvisoryPackage,
+    AdvisoryState,
+    Rendition,
+    RenditionFormat,
+)
+from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.pagination import decode_cursor, encode_cursor
+from clearinghouse.errors import ClearinghouseError, InvalidInput
+from clearinghouse.formats import model as m
+from clearinghouse.policy import AdvisoryAction, can_advisory
+
+router = APIRouter(prefix="/osv/v1", tags=["osv"])
+
+PAGE_SIZE: Final = 1000  # records per query response (OSV.dev pages similarly)
+MAX_BATCH: Final = 1000  # queries per querybatch
+CACHE_KEY: Final = "advisories.range_cache"
+PAGE_SIZE_KEY: Final = "osv.page_size"
+SERVED: Final = (AdvisoryState.PUBLISHED, AdvisoryState.WITHDRAWN)
+_OSV_INVALID: Final = 3  # gRPC INVALID_ARGUMENT, as OSV.dev reports it
+_OSV_NOT_FOUND: Final = 5
+
+
+class OsvQueryError(InvalidInput):
+    code = "invalid-osv-query"
+    title = "The OSV query is not valid"
+
+
+def _osv_error(status: int, code: int, message: str) -> Response:
+    return Response(
+        orjson.dumps({"code": code, "message": message}),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _json(value: Any) -> Response:
+    return Response(orjson.dumps(value), media_type="application/json")
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _loads(raw: bytes) -> Any:
+    """The JSON body, whatever the Content-Type (pip-audit sends none)."""
+    try:
+        return orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise OsvQueryError(f"the body is not JSON: {exc}") from None
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    package: PackageQuery
+    page_token: str | None
+
+
+def parse_query(value: Any) -> Query:
+    if not isinstance(value, dict):
+        raise OsvQueryError("a query is a JSON object")
+    unknown = set(value) - {"package", "version", "commit", "page_token"}
+    if unknown:
+        raise OsvQueryError(f"unknown query field(s): {sorted(unknown)}")
+    if value.get("commit") is not None:
+        raise OsvQueryError("commit queries are not supported here; query by package and version")
+    version = value.get("version")
+    if version is not None and (not isinstance(version, str) or not version or len(version) > 200):
+        raise OsvQueryError("version must be a non-empty string")
+    package = value.get("package")
+    if not isinstance(package, dict):
+        raise OsvQueryError("a query needs a package: {name, ecosystem} or {purl}")
+    token = value.get("page_token")
+    if token is not None and not isinstance(token, str):
+        raise OsvQueryError("page_token must be a string")
+    purl = package.get("purl")
+    name, ecosystem = package.get("name"), package.get("ecosystem")
+    if purl is not None:
+        if not isinstance(purl, str) or len(purl) > 1000:
+            raise OsvQueryError("purl must be a package URL string")
+        if name is not None or ecosystem is not None:
+            raise OsvQueryError("give either purl or name and ecosystem, not both")
+        try:
+            found = from_purl(purl)
+        except InvalidInput as exc:
+            raise OsvQueryError(exc.detail) from None
+        if found.version is not None and version is not None:
+            raise OsvQueryError("the version is given twice: in the purl and in the query")
+        return Query(
+            PackageQuery(found.ecosystem, found.name, found.version or version), token or None
+        )
+    if not isinstance(name, str) or not name or len(name) > 300:
+        raise OsvQueryError("package.name is required (or package.purl)")
+    if not isinstance(ecosystem, str) or not ecosystem or len(ecosystem) > 100:
+        raise OsvQueryError("package.ecosystem is required, e.g. PyPI, Maven, npm, crates.io")
+    return Query(PackageQuery(ecosystem, name, version), token or None)
+
+
+# ---- matching -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    advisory_id: Any
+    revision: int
+    record_id: str
+
+
+class Matcher:
+    """Answers many package queries with one index read (per call) and cached ranges."""
+
+    def __init__(self, session: Session, principal: Principal, cache: RangeCache) -> None:
+        self.session = session
+        self.principal = principal
+        self.cache = cache
+        self._visible: dict[Any, bool] = {}
+
+    def visible(self, advisory: Advisory) -> bool:
+        known = self._visible.get(advisory.id)
+        if known is None:
+            if advisory.tlp is m.Tlp.CLEAR:
+                known = True
+            else:
+                known = can_advisory(
+                    self.principal, AdvisoryAction.READ, service.facts(self.session, advisory)
+                )
+            self._visible[advisory.id] = known
+        return known
+
+    def match(self, queries: Sequence[PackageQuery]) -> list[list[Match]]:
+        keys = sorted(
+            {(ecosystem_key(q.ecosystem), normalise_name(q.ecosystem, q.name)) for q in queries}
+        )
+        rows: dict[tuple[str, str], list[tuple[AdvisoryPackage, Advisory]]] = defaultdict(list)
+        for start in range(0, len(keys), 200):
+            part = keys[start : start + 200]
+            found = self.session.execute(
+                select(AdvisoryPackage, Advisory)
+                .join(Advisory, Advisory.id == AdvisoryPackage.advisory_id)
+                .where(
+                    tuple_(AdvisoryPackage.ecosystem, AdvisoryPackage.name).in_(part),
+                    Advisory.state == AdvisoryState.PUBLISHED,
+                    AdvisoryPackage.revision == Advisory.published_revision,
+                )
+            ).tuples()
+            for package, advisory in found:
+                rows[(package.ecosystem, package.name)].append((package, advisory))
+        out = []
+        for q in queries:
+            key = (ecosystem_key(q.ecosystem), normalise_name(q.ecosystem, q.name))
+            matched: dict[tuple[Any, str], Match] = {}
+            for package, advisory in rows.get(key, ()):
+                if not self.visible(advisory):
+                    continue
+                if q.version is not None:
+                    compiled = self.cache.get(
+                        (
+                            package.advisory_id,
+                            package.revision,
+                            package.record_id,
+                            package.position,
+                        ),
+                        package.display_ecosystem,
+                        package.ranges,
+                        package.versions,
+                    )
+                    if not affects(compiled, package.versions, q.version):
+                        continue
+                matched[(advisory.id, package.record_id)] = Match(
+                    advisory.id, package.revision, package.record_id
+                )
+            out.append(sorted(matched.values(), key=lambda item: item.record_id))
+        return out
+
+    def records(self, matches: Iterable[Match]) -> dict[tuple[Any, str], dict[str, Any]]:
+        """The OSV documents of matches (only renditions that succeeded)."""
+        wanted = sorted({(mt.advisory_id, mt.revision, mt.record_id) for mt in matches}, key=str)
+        found: dict[tuple[Any, str], dict[str, Any]] = {}
+        for start in range(0, len(wanted), 300):
+            part = wanted[start : start + 300]
+            for rendition in self.session.scalars(
+                select(Rendition).where(
+                    Rendition.format == RenditionFormat.OSV,
+                    Rendition.ok.is_(True),
+                    tuple_(Rendition.advisory_id, Rendition.revision, Rendition.key).in_(part),
+                )
+            ):
+                if isinstance(rendition.content, dict):
+                    found[(rendition.advisory_id, rendition.key)] = rendition.content
+        return found
+
+
+def range_cache(ctx: Ctx) -> RangeCache:
+    services = ctx.runtime.services
+    cache = services.get(CACHE_KEY)
+    if not isinstance(cache, RangeCache):
+        cache = RangeCache()
+        services[CACHE_KEY] = cache
+    return cache
+
+
+def _page_size(ctx: Ctx) -> int:
+    size = ctx.runtime.services.get(PAGE_SIZE_KEY, PAGE_SIZE)
+    return size if isinstance(size, int) and size > 0 else PAGE_SIZE
+
+
+def _page(matches: list[Match], token: str | None, size: int) -> tuple[list[Match], str | None]:
+    if token:
+        try:
+            after = decode_cursor(token)
+        except InvalidInput:
+            raise OsvQueryError("page_token is not one this server issued") from None
+        if not after or not isinstance(after[0], str):
+            raise OsvQueryError("page_token is not one this server issued")
+        matches = [mt for mt in matches if mt.record_id > after[0]]
+    page = matches[:size]
+    more = len(matches) > size
+    return page, encode_cursor([page[-1].record_id]) if more and page else None
+
+
+def _live(record: dict[str, Any]) -> bool:
+    return record.get("withdrawn") is None
+
+
+# ---- routes ---------------------------------------------------------------------------------
+
+
+@router.post("/query", summary="Vulnerabilities of one package (and version)")
+def query(ctx: CtxDep, raw: RawBody) -> Response:
+    try:
+        q = parse_query(_loads(raw))
+        matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
+        (matches,) = matcher.match([q.package])
+        page, token = _page(matches, q.page_token, _page_size(ctx))
+    except ClearinghouseError as exc:
+        return _osv_error(400, _OSV_INVALID, exc.detail)
+    records = matcher.records(page)
+    vulns = [r for mt in page if (r := records.get((mt.advisory_id, mt.record_id))) and _live(r)]
+    out: dict[str, Any] = {}
+    if vulns:
+        out["vulns"] = vulns
+    if token:
+        out["next_page_token"] = token
+    return _json(out)
+
+
+@router.post("/querybatch", summary="Ids of the vulnerabilities of many packages")
+def querybatch(ctx: CtxDep, raw: RawBody) -> Response:
+    try:
+        body = _loads(raw)
+        if not isinstance(body, dict) or not isinstance(body.get("queries"), list):
+            raise OsvQueryError('a batch is {"queries": [query, ...]}')
+        items = body["queries"]
+        if len(items) > MAX_BATCH:
+            raise OsvQueryError(f"at most {MAX_BATCH} queries per batch")
+        parsed = [parse_query(item) for item in items]
+        matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
+        results = matcher.match([q.package for q in parsed])
+        pages = [
+            _page(matches, q.page_token, _page_size(ctx))
+            for q, matches in zip(parsed, results, strict=True)
+        ]
+    except ClearinghouseError as exc:
+        return _osv_error(400, _OSV_INVALID, exc.detail)
+    records = matcher.records(mt for page, _ in pages for mt in page)
+    out = []
+    for page, token in pages:
+        vulns = [
+            {"id": r["id"], "modified": r["modified"]}
+            for mt in page
+            if (r := records.get((mt.advisory_id, mt.record_id))) and _live(r)
+        ]
+        result: dict[str, Any] = {}
+        if vulns:
+            result["vulns"] = vulns
+        if token:
+            result["next_page_token"] = token
+        out.append(result)
+    return _json({"results": out})
+
+
+@router.get("/vulns/{vuln_id}", summary="One OSV record")
+def get_vuln(vuln_id: str, ctx: CtxDep) -> Response:
+    if not vuln_id or len(vuln_id) > 200:
+        return _osv_error(404, _OSV_NOT_FOUND, "Bug not found.")
+    rows = ctx.session.execute(
+        select(AdvisoryIdentifier.record_id, Advisory)
+        .join(Advisory, Advisory.id == AdvisoryIdentifier.advisory_id)
+        .where(
+            AdvisoryIdentifier.identifier == vuln_id,
+            AdvisoryIdentifier.is_alias.is_(False),
+            Advisory.state.in_(SERVED),
+        )
+        .order_by(Advisory.created_at, Advisory.public_id)
+    ).tuples()
+    matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
+    for record_id, advisory in rows:
+        if advisory.published_revision is None or not matcher.visible(advisory):
+            continue
+        found = matcher.records([Match(advisory.id, advisory.published_revision, record_id)])
+        record = found.get((advisory.id, record_id))
+        if record is not None:
+            return _json(record)
+    return _osv_error(404, _OSV_NOT_FOUND, "Bug not found.")
+
+
+@router.get("/export/{ecosystem}/all.zip", summary="Every record of an ecosystem, zipped")
+def export_ecosystem(ecosystem: str, ctx: CtxDep) -> Response:
+    """One ``<id>.json`` per record the caller may read (withdrawn ones included, marked)."""
+    key = ecosystem_key(ecosystem)
+    rows = ctx.session.execute(
+        select(
+            AdvisoryPackage.advisory_id,
+            AdvisoryPackage.revision,
+            AdvisoryPackage.record_id,
+            Advisory,
+        )
+        .join(Advisory, Advisory.id == AdvisoryPackage.advisory_id)
+        .where(
+            AdvisoryPackage.ecosystem == key,
+            Advisory.state.in_(SERVED),
+            AdvisoryPackage.revision == Advisory.published_revision,
+        )
+        .distinct()
+    ).tuples()
+    matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
+    matches = [Match(a, rev, rec) for a, rev, rec, advisory in rows if matcher.visible(advisory)]
+    if not matches:
+        return _osv_error(404, _OSV_NOT_FOUND, f"no records for ecosystem {ecosystem!r}")
+    records = matcher.records(matches)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for (_advisory, record_id), record in sorted(records.items(), key=lambda item: item[0][1]):
+            archive.writestr(f"{record_id}.json", orjson.dumps(record, option=orjson.OPT_INDENT_2))
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="{key}-all.zip"'},
+    )
