@@ -83,5 +83,5 @@ def _matches(session: Session, identifiers: set[str]) -> set[tuple[object, str]]
         select(AdvisoryIdentifier.advisory_id, AdvisoryIdentifier.record_id).where(
             AdvisoryIdentifier.identifier.in_(sorted(identifiers))
         )
-    ).tuples()
+    ).all()
     return {(advisory_id, record_id) for advisory_id, record_id in rows}

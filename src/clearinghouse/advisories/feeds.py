@@ -82,7 +82,7 @@ def _distributed(ctx: Ctx, folder: str | None = None) -> list[Distributed]:
             Rendition.format == RenditionFormat.CSAF,
             Rendition.ok.is_(True),
         )
-    ).tuples()
+    ).all()
     out = []
     for advisory, rendition in rows:
         tlp_folder = FOLDERS[advisory.tlp]

@@ -317,9 +317,7 @@ def _store_chunk(
     owners: dict[str, str] = dict(
         session.execute(
             select(Advisory.public_id, Advisory.source).where(Advisory.public_id.in_(ids))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     bulk = _Bulk(options)
     for parsed in chunk:

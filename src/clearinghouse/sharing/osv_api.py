@@ -193,7 +193,7 @@ class Matcher:
                     Advisory.state == AdvisoryState.PUBLISHED,
                     AdvisoryPackage.revision == Advisory.published_revision,
                 )
-            ).tuples()
+            ).all()
             for package, advisory in found:
                 rows[(package.ecosystem, package.name)].append((package, advisory))
         out = []
@@ -343,7 +343,7 @@ def get_vuln(vuln_id: str, ctx: CtxDep) -> Response:
             Advisory.state.in_(SERVED),
         )
         .order_by(Advisory.created_at, Advisory.public_id)
-    ).tuples()
+    ).all()
     matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
     for record_id, advisory in rows:
         if advisory.published_revision is None or not matcher.visible(advisory):
@@ -373,7 +373,7 @@ def export_ecosystem(ecosystem: str, ctx: CtxDep) -> Response:
             AdvisoryPackage.revision == Advisory.published_revision,
         )
         .distinct()
-    ).tuples()
+    ).all()
     matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
     matches = [Match(a, rev, rec) for a, rev, rec, advisory in rows if matcher.visible(advisory)]
     if not matches:

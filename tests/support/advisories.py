@@ -1,0 +1,79 @@
+"""Helpers for advisory tests: a platform whose runtime the test can reach, a Log4Shell
+draft, importing shared OSV data, and running due jobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.advisories import imports
+from clearinghouse.app import build_registry, create_app
+from clearinghouse.db import Database
+from clearinghouse.formats import model as m
+from clearinghouse.jobs.worker import Worker
+from clearinghouse.runtime import Runtime
+from clearinghouse.timeutil import FixedClock
+from tests.functional.conftest import Platform, make_settings
+from tests.support.factory import seed
+from tests.support.server import serve
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "advisories"
+PROBLEM = "application/problem+json"
+
+
+def log4shell_draft(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((FIXTURES / "log4shell_draft.json").read_text())
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class AdvisoryPlatform(Platform):
+    runtime: Runtime | None = None
+
+    def run_jobs(self) -> int:
+        """Run every due job once (a real worker, the platform's registry)."""
+        assert self.runtime is not None
+        worker = Worker(self.database, build_registry(self.settings), self.clock, self.settings, "test")
+        return worker.run_until_idle()
+
+    def import_osv(self, path: Path, tlp: m.Tlp = m.Tlp.CLEAR) -> imports.ImportReport:
+        with self.database.transaction() as session:
+            return imports.import_path(
+                session, path, imports.ImportOptions(actor=SYSTEM, now=self.clock.now(), tlp=tlp)
+            )
+
+    def operator(self) -> httpx.Client:
+        return self.login(self.world.operator_analyst)
+
+
+@contextmanager
+def advisory_platform(
+    database: Database, clock: FixedClock, **settings: object
+) -> Iterator[AdvisoryPlatform]:
+    options: dict[str, object] = {"max_request_bytes": 4 * 1024 * 1024}
+    options.update(settings)
+    config = make_settings(database.url, **options)
+    app = create_app(config, clock=clock, database=database)
+    world = seed(database, clock)
+    with serve(app) as url:
+        platform = AdvisoryPlatform(
+            url=url, database=database, clock=clock, settings=config, world=world,
+            runtime=app.state.runtime,
+        )
+        yield platform
+        platform.close()
+
+
+def create_draft(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/advisories", json=log4shell_draft(**overrides))
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
