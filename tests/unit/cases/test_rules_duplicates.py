@@ -248,8 +248,8 @@ def test_pypa_corpus_false_positives_and_edited_resends(shared_data: Path) -> No
     rng = random.Random(1)
 
     # Different packages, text and product only: almost never flagged.
-    pairs = [rng.sample(range(len(sigs)), 2) for _ in range(5000)]
-    pairs = [(i, j) for i, j in pairs if packages[sigs[i][0]] != packages[sigs[j][0]]]
+    drawn = [rng.sample(range(len(sigs)), 2) for _ in range(5000)]
+    pairs = [(i, j) for i, j in drawn if packages[sigs[i][0]] != packages[sigs[j][0]]]
     flagged = sum(d.compare(sigs[i][1], sigs[j][1])[0] >= d.SCORE_THRESHOLD for i, j in pairs)
     assert flagged / len(pairs) < 0.005
 

@@ -639,7 +639,12 @@ def test_no_sequence_of_operations_reaches_an_undefined_state(
     start: str, steps: list[tuple[Op, int]]
 ) -> None:
     # Starting part-way (proposed, active) spends more of the sequence on revisions.
-    state = {"none": Embargo, "proposed": proposed, "active": active}[start]()
+    starts: dict[str, Callable[[], Embargo]] = {
+        "none": Embargo,
+        "proposed": proposed,
+        "active": active,
+    }
+    state = starts[start]()
     now = T0 + 3 * H
     policy_days = EmbargoPolicy().max_days
     for (name, args), advance_hours in steps:

@@ -16,7 +16,13 @@ from clearinghouse.cases.rules.vendor_status import (
     VendorStatus,
 )
 from clearinghouse.errors import InvalidInput
-from clearinghouse.formats.model import FormatError, Justification, Package, ProductStatus
+from clearinghouse.formats.model import (
+    FormatError,
+    Justification,
+    Package,
+    ProductStatement,
+    ProductStatus,
+)
 
 NOT_PRESENT = Justification.VULNERABLE_CODE_NOT_PRESENT
 T0 = datetime(2021, 11, 24, 9, 0, tzinfo=UTC)
@@ -96,7 +102,7 @@ def test_product_statement_rejects_what_vendor_statement_rejects() -> None:
     # The neutral model enforces the same justification rule, so the mapping cannot
     # produce a statement that the formats would refuse.
     with pytest.raises(FormatError):
-        vs.ProductStatement(package=LOG4J, status=ProductStatus.NOT_AFFECTED)
+        ProductStatement(package=LOG4J, status=ProductStatus.NOT_AFFECTED)
 
 
 def test_first_response_update_and_noop() -> None:
