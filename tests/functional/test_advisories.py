@@ -58,7 +58,9 @@ def test_draft_revisions_and_diff(platform: AdvisoryPlatform) -> None:
     assert vuln["severity"][0]["base_score"] == 10.0  # scored on save
 
     # Revising one field adds a revision; the diff names that field only.
-    r = op.patch(f"/api/v1/advisories/{pid}", json={"title": "Log4Shell", "revision_summary": "shorter"})
+    r = op.patch(
+        f"/api/v1/advisories/{pid}", json={"title": "Log4Shell", "revision_summary": "shorter"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["revision_created"] is True
     assert r.json()["current_revision"] == 2
@@ -87,7 +89,11 @@ def test_draft_revisions_and_diff(platform: AdvisoryPlatform) -> None:
     revisions = op.get(f"/api/v1/advisories/{pid}/revisions").json()
     assert [r["number"] for r in revisions] == [1, 2, 3]
     assert revisions[1]["summary"] == "shorter"
-    assert _audit_actions(platform, pid) == ["advisory.created", "advisory.revised", "advisory.revised"]
+    assert _audit_actions(platform, pid) == [
+        "advisory.created",
+        "advisory.revised",
+        "advisory.revised",
+    ]
 
 
 def test_tlp_is_required_and_drafts_are_hidden(platform: AdvisoryPlatform) -> None:
@@ -153,9 +159,14 @@ def test_publish_every_rendition_at_once_and_idempotently(platform: AdvisoryPlat
     # A later revision is a draft until published again; readers keep the published one.
     op.patch(f"/api/v1/advisories/{pid}", json={"summary": "Updated summary"})
     with platform.client() as anonymous:
-        assert anonymous.get(f"/api/v1/advisories/{pid}").json()["document"]["summary"] != "Updated summary"
+        assert (
+            anonymous.get(f"/api/v1/advisories/{pid}").json()["document"]["summary"]
+            != "Updated summary"
+        )
         assert len(anonymous.get(f"/api/v1/advisories/{pid}/revisions").json()) == revision
-    update = op.post(f"/api/v1/advisories/{pid}/publish", json={"summary": "Summary clarified"}).json()
+    update = op.post(
+        f"/api/v1/advisories/{pid}/publish", json={"summary": "Summary clarified"}
+    ).json()
     assert update["already"] is False
     doc = op.get(f"/api/v1/advisories/{pid}").json()["document"]
     assert [r["number"] for r in doc["revisions"]] == ["1", "2"]
@@ -220,7 +231,9 @@ def test_withdrawal_is_an_audited_correction(platform: AdvisoryPlatform) -> None
     pid = create_draft(op)["id"]
     op.post(f"/api/v1/advisories/{pid}/publish", json={})
     assert op.post(f"/api/v1/advisories/{pid}/withdraw", json={"reason": ""}).status_code == 422
-    r = op.post(f"/api/v1/advisories/{pid}/withdraw", json={"reason": "Duplicate of GHSA-jfh8-c2jp-5v3q"})
+    r = op.post(
+        f"/api/v1/advisories/{pid}/withdraw", json={"reason": "Duplicate of GHSA-jfh8-c2jp-5v3q"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["advisory"]["state"] == "withdrawn"
     assert all(x["ok"] for x in r.json()["renditions"])
@@ -228,7 +241,10 @@ def test_withdrawal_is_an_audited_correction(platform: AdvisoryPlatform) -> None
         record = anonymous.get(f"/osv/v1/vulns/x_{pid}").json()
         assert record["withdrawn"] == format_instant(platform.clock.now())
         # Queries skip withdrawn records.
-        q = {"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"}, "version": "2.14.1"}
+        q = {
+            "package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
+            "version": "2.14.1",
+        }
         assert anonymous.post("/osv/v1/query", json=q).json() == {}
         detail = anonymous.get(f"/api/v1/advisories/{pid}").json()
         assert detail["withdrawn_reason"] == "Duplicate of GHSA-jfh8-c2jp-5v3q"
@@ -254,7 +270,9 @@ def test_a_failed_rendition_alerts_and_blocks_nothing_else(platform: AdvisoryPla
     assert by_format["osv"]["ok"] is True
     assert r["advisory"]["state"] == "published"
     with platform.database.transaction(write=False) as s:
-        notices = list(s.scalars(select(Notification).where(Notification.kind == "advisory.rendition_failed")))
+        notices = list(
+            s.scalars(select(Notification).where(Notification.kind == "advisory.rendition_failed"))
+        )
         mails = list(s.scalars(select(Job).where(Job.kind == "notify.email")))
     assert len(notices) == 1  # the operator's one administrator
     assert pid in notices[0].subject
@@ -294,17 +312,26 @@ def test_tlp_decides_who_reads_published_advisories(platform: AdvisoryPlatform) 
 
     # The list only names what the caller may read.
     listed = {a["id"] for a in other.get("/api/v1/advisories").json()["items"]}
-    assert green in listed and amber not in listed and red not in listed
+    assert green in listed
+    assert amber not in listed
+    assert red not in listed
 
     # A suspended member receives nothing beyond CLEAR.
     with platform.database.transaction() as s:
         s.add(
             MemberSanction(
-                id=uuid.uuid4(), org_id=uuid.UUID(member_org), kind=SanctionKind.SUSPENSION,
-                state=SanctionState.ACTIVE, starts_at=platform.clock.now() - timedelta(days=1),
+                id=uuid.uuid4(),
+                org_id=uuid.UUID(member_org),
+                kind=SanctionKind.SUSPENSION,
+                state=SanctionState.ACTIVE,
+                starts_at=platform.clock.now() - timedelta(days=1),
                 ends_at=platform.clock.now() + timedelta(days=180),
-                reassessment_at=platform.clock.now() + timedelta(days=170), reason="missed a deadline",
-                basis={}, decided_by_user_id=None, decided_by_label="test", decided_at=platform.clock.now(),
+                reassessment_at=platform.clock.now() + timedelta(days=170),
+                reason="missed a deadline",
+                basis={},
+                decided_by_user_id=None,
+                decided_by_label="test",
+                decided_at=platform.clock.now(),
             )
         )
     assert member.get(f"/api/v1/advisories/{green}").status_code == 404

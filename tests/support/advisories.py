@@ -41,7 +41,9 @@ class AdvisoryPlatform(Platform):
     def run_jobs(self) -> int:
         """Run every due job once (a real worker, the platform's registry)."""
         assert self.runtime is not None
-        worker = Worker(self.database, build_registry(self.settings), self.clock, self.settings, "test")
+        worker = Worker(
+            self.database, build_registry(self.settings), self.clock, self.settings, "test"
+        )
         return worker.run_until_idle()
 
     def import_osv(self, path: Path, tlp: m.Tlp = m.Tlp.CLEAR) -> imports.ImportReport:
@@ -65,7 +67,11 @@ def advisory_platform(
     world = seed(database, clock)
     with serve(app) as url:
         platform = AdvisoryPlatform(
-            url=url, database=database, clock=clock, settings=config, world=world,
+            url=url,
+            database=database,
+            clock=clock,
+            settings=config,
+            world=world,
             runtime=app.state.runtime,
         )
         yield platform

@@ -173,6 +173,7 @@ class IndexRows:
                         "purl": package.purl[:500] if package.purl else None,
                         "ranges": [range_json(r) for r in affected.ranges],
                         "versions": list(affected.versions),
+                        "withdrawn": vuln.withdrawn is not None,
                     }
                 )
 

@@ -145,6 +145,8 @@ class AdvisoryPackage(Base):
     purl: Mapped[str | None] = mapped_column(String(500))
     ranges: Mapped[list[dict[str, Any]]]  # neutral VersionRange JSON
     versions: Mapped[list[str]]
+    # The record is withdrawn (queries skip it; record look-ups and exports still serve it).
+    withdrawn: Mapped[bool] = mapped_column(default=False)
 
 
 class AdvisoryIdentifier(Base):

@@ -192,6 +192,7 @@ class Matcher:
                     tuple_(AdvisoryPackage.ecosystem, AdvisoryPackage.name).in_(part),
                     Advisory.state == AdvisoryState.PUBLISHED,
                     AdvisoryPackage.revision == Advisory.published_revision,
+                    AdvisoryPackage.withdrawn.is_(False),
                 )
             ).all()
             for package, advisory in found:

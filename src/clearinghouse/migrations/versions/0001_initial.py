@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 09:04:40.310072
+Create Date: 2026-11-29 09:11:31.269040
 """
 
 from collections.abc import Sequence
@@ -294,6 +294,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("withdrawn", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["advisory_id"],
             ["advisories.id"],
