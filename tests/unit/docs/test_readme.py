@@ -4,8 +4,8 @@ and the two-command start comes first."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 from clearinghouse.cli import app
@@ -14,11 +14,11 @@ from clearinghouse.settings import Settings
 README = Path(__file__).resolve().parents[3] / "README.md"
 
 
-def _commands(group: click.Group, prefix: str = "") -> list[str]:
+def _commands(group: Any, prefix: str = "") -> list[str]:
     names: list[str] = []
     for name, command in group.commands.items():
         full = f"{prefix}{name}"
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):
             names += _commands(command, full + " ")
         else:
             names.append(full)
@@ -34,7 +34,7 @@ def test_every_setting_is_in_the_readme() -> None:
 def test_every_cli_command_is_in_the_readme() -> None:
     text = README.read_text()
     group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
+    assert hasattr(group, "commands")
     missing = [c for c in _commands(group) if f"clearinghouse {c}" not in text]
     assert missing == [], f"README CLI reference lacks: {missing}"
 
