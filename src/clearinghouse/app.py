@@ -26,6 +26,7 @@ from clearinghouse.audit import api as audit_api
 from clearinghouse.cases import api_cases as cases_api_cases
 from clearinghouse.cases import api_collab as cases_api_collab
 from clearinghouse.cases import api_reports as cases_api_reports
+from clearinghouse.cases import jobs as cases_jobs
 from clearinghouse.db import Database
 from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.registry import JobRegistry
@@ -57,6 +58,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     """Every job kind and schedule the platform runs (the app's worker and `worker`)."""
     registry = default_registry(services or Services.from_settings(settings))
     standing_jobs.register(registry, settings)
+    cases_jobs.register(registry)
     advisories_publish.register(registry)
     return registry
 

@@ -55,7 +55,7 @@ def test_member_report_has_no_token_and_is_listed_for_its_organisation(platform:
 
 
 def test_multipart_report_with_proof_of_concept(platform: Platform) -> None:
-    poc = b"public class Exploit { static { Runtime.getRuntime().exec(\"id\"); } }\n"
+    poc = b'public class Exploit { static { Runtime.getRuntime().exec("id"); } }\n'
     with platform.client() as anon:
         r = anon.post(
             "/api/v1/reports",
@@ -111,8 +111,10 @@ def test_attachment_type_and_size_are_checked(platform: Platform) -> None:
 
 def test_invalid_fields_are_refused_with_the_field_named(platform: Platform) -> None:
     with platform.client() as anon:
-        r = anon.post("/api/v1/reports", json={**LOG4SHELL_REPORT, "credit_preference": "name",
-                                               "credit_as": None})
+        r = anon.post(
+            "/api/v1/reports",
+            json={**LOG4SHELL_REPORT, "credit_preference": "name", "credit_as": None},
+        )
         assert r.status_code == 422
         assert "credit_as" in r.json()["detail"]
         r = anon.post("/api/v1/reports", json={**LOG4SHELL_REPORT, "purl": "log4j"})
@@ -145,35 +147,56 @@ def test_lifecycle_needs_reasons_and_legal_moves(platform: Platform) -> None:
     assert r.json()["code"] == "illegal-report-transition"
     r = operator.post(f"/api/v1/reports/{rid}/transitions", json={"to": "invalid", "reason": " "})
     assert r.status_code == 422
-    r = operator.post(f"/api/v1/reports/{rid}/transitions",
-                      json={"to": "invalid", "reason": "not a vulnerability"})
+    r = operator.post(
+        f"/api/v1/reports/{rid}/transitions",
+        json={"to": "invalid", "reason": "not a vulnerability"},
+    )
     assert r.status_code == 200
-    r = operator.post(f"/api/v1/reports/{rid}/transitions",
-                      json={"to": "closed", "reason": "told the finder"})
+    r = operator.post(
+        f"/api/v1/reports/{rid}/transitions", json={"to": "closed", "reason": "told the finder"}
+    )
     body = r.json()
     assert body["status"] == "closed"
     assert [(h["from_status"], h["to_status"]) for h in body["history"]] == [
-        (None, "received"), ("received", "invalid"), ("invalid", "closed")
+        (None, "received"),
+        ("received", "invalid"),
+        ("invalid", "closed"),
     ]
     member = platform.login(platform.world.member_admin)
-    assert member.post(f"/api/v1/reports/{rid}/transitions",
-                       json={"to": "closed", "reason": "x"}).status_code == 404
+    assert (
+        member.post(
+            f"/api/v1/reports/{rid}/transitions", json={"to": "closed", "reason": "x"}
+        ).status_code
+        == 404
+    )
 
 
 def test_likely_duplicates_are_flagged_for_the_operator(platform: Platform) -> None:
     with platform.client() as anon:
         first = report(anon, cves=["CVE-2021-44228"])
-        second = report(anon, title="JNDI injection in log4j", cves=["cve-2021-44228"],
-                        description="Log4j lookups load remote classes: CVE-2021-44228.")
-        unrelated = report(anon, title="XSS", product="Some CMS", purl=None, vendor=None,
-                           description="Stored XSS in the comment form of the CMS.")
+        second = report(
+            anon,
+            title="JNDI injection in log4j",
+            cves=["cve-2021-44228"],
+            description="Log4j lookups load remote classes: CVE-2021-44228.",
+        )
+        unrelated = report(
+            anon,
+            title="XSS",
+            product="Some CMS",
+            purl=None,
+            vendor=None,
+            description="Stored XSS in the comment form of the CMS.",
+        )
     operator = platform.login(platform.world.operator_analyst)
     dups = operator.get(f"/api/v1/reports/{second['id']}").json()["likely_duplicates"]
     assert [d["report_id"] for d in dups] == [first["id"]]
     assert dups[0]["score"] == 1.0
     assert any("same_cve" in reason for reason in dups[0]["reasons"])
     assert operator.get(f"/api/v1/reports/{unrelated['id']}").json()["likely_duplicates"] == []
-    listed = {r["id"]: r["likely_duplicates"] for r in operator.get("/api/v1/reports").json()["items"]}
+    listed = {
+        r["id"]: r["likely_duplicates"] for r in operator.get("/api/v1/reports").json()["items"]
+    }
     assert listed[second["id"]] == 1
 
 
@@ -182,17 +205,31 @@ def test_triage_table_override_and_case_opening(platform: Platform) -> None:
         rid = report(anon)["id"]
     operator = platform.login(platform.world.operator_analyst)
     operator.post(f"/api/v1/reports/{rid}/transitions", json={"to": "valid", "reason": "ok"})
-    declined = {**COORDINATE, "report_credibility": "not credible", "supplier_cardinality": "one",
-                "utility": "laborious", "public_safety_impact": "minimal"}
+    declined = {
+        **COORDINATE,
+        "report_credibility": "not credible",
+        "supplier_cardinality": "one",
+        "utility": "laborious",
+        "public_safety_impact": "minimal",
+    }
     r = operator.post(f"/api/v1/reports/{rid}/triage", json={"points": declined})
     assert r.json()["outcome"] == "decline"
     r = operator.post(f"/api/v1/reports/{rid}/case", json={"title": "x"})
     assert r.status_code == 409
-    r = operator.post(f"/api/v1/reports/{rid}/triage", json={
-        "points": declined, "override": {"outcome": "coordinate", "reason": "PoC reproduced"}})
+    r = operator.post(
+        f"/api/v1/reports/{rid}/triage",
+        json={
+            "points": declined,
+            "override": {"outcome": "coordinate", "reason": "PoC reproduced"},
+        },
+    )
     assert r.status_code == 201
     body = r.json()
-    assert (body["computed"], body["outcome"], body["overridden"]) == ("decline", "coordinate", True)
+    assert (body["computed"], body["outcome"], body["overridden"]) == (
+        "decline",
+        "coordinate",
+        True,
+    )
     history = operator.get(f"/api/v1/reports/{rid}/triage").json()
     assert [t["outcome"] for t in history["history"]] == ["decline", "coordinate"]
     bad = operator.post(f"/api/v1/reports/{rid}/triage", json={"points": {"utility": "huge"}})

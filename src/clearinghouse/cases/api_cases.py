@@ -127,9 +127,9 @@ def case_view(ctx: Ctx, acc: CaseAccess, tz: str | None = None) -> CaseOut:
     )
 
 
-def _mark_seen(ctx: Ctx, acc: CaseAccess) -> None:
-    """First read by a participant: ``seen_at`` and a timeline entry, in their own
-    short write transaction (reads run in read-only transactions)."""
+def _mark_seen(ctx: Ctx, acc: CaseAccess, out: CaseOut) -> None:
+    """First read by a participant: ``seen_at`` and a timeline entry, in their own short
+    write transaction (a GET runs in a read-only transaction, whose objects stay as read)."""
     participant = acc.participant
     if participant is None or participant.seen_at is not None:
         return
@@ -150,7 +150,9 @@ def _mark_seen(ctx: Ctx, acc: CaseAccess) -> None:
             org_id=marked.org_id,
             audit_action="case.participant_seen",
         )
-    participant.seen_at = now
+    for row in out.participants:
+        if row.id == participant.id:
+            row.seen_at = now
 
 
 # ---- cases -----------------------------------------------------------------------------------
@@ -228,7 +230,7 @@ def get_case(
 ) -> CaseOut:
     acc = _open(ctx, ref, CaseAction.CASE_READ)
     out = case_view(ctx, acc, tz)
-    _mark_seen(ctx, acc)
+    _mark_seen(ctx, acc, out)
     return out
 
 

@@ -472,6 +472,8 @@ def answers(session: Session, case: Case, value: rules.Embargo) -> list[dict[str
         }
         for r in value.responses
     ]
+    if value.phase not in (rules.EmbargoPhase.PROPOSED, rules.EmbargoPhase.REVISING):
+        return out
     for pending in value.outstanding:
         if value.response_of(pending) is None:
             out.append(

@@ -13,7 +13,6 @@ likely duplicates are flagged (never merged automatically: a person decides).
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from clearinghouse.cases.models import (
     ReportTransition,
 )
 from clearinghouse.cases.rules import duplicates as dup
+from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules import reports as rules
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
@@ -44,7 +44,6 @@ from clearinghouse.timeutil import ensure_utc
 # Anonymous submissions per client address per window.
 INTAKE_LIMIT: Final = 10
 INTAKE_WINDOW: Final = timedelta(hours=1)
-TRACKING_PREFIX: Final = "chr_"
 DUPLICATE_POOL: Final = 5000  # how many recent open reports a new one is compared with
 
 
@@ -64,10 +63,6 @@ class Submitted:
     tracking_token: str | None  # shown once (finders without an account)
     attachments: list[Attachment]
     duplicates: list[ReportDuplicate]
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_purl(value: str | None, *, field: str = "purl") -> str | None:
@@ -115,7 +110,7 @@ def submit(
     member = actor.is_authenticated and actor.org_id is not None
     if not member:
         check_rate(session, client, now)
-    token = None if member else TRACKING_PREFIX + secrets.token_urlsafe(32)
+    token = None if member else links.new_tracking_token()
     signature = dup.signature(
         fields.product,
         "\n".join(p for p in (fields.title, fields.description, fields.impact or "") if p),
@@ -144,7 +139,7 @@ def submit(
         signature=signature.to_dict(),
         reporter_user_id=actor.user_id if member else None,
         reporter_org_id=actor.org_id if member else None,
-        tracking_token_hash=token_digest(token) if token else None,
+        tracking_token_hash=links.hash_token(token) if token else None,
         received_at=now,
         updated_at=now,
     )
@@ -230,10 +225,9 @@ def facts(report: Report) -> ReportFacts:
 
 
 def find_by_token(session: Session, token: str) -> Report | None:
-    if not token.startswith(TRACKING_PREFIX) or len(token) > 200:
-        return None
+    """The report a finder's tracking token follows (a malformed token: 401)."""
     return session.scalars(
-        select(Report).where(Report.tracking_token_hash == token_digest(token))
+        select(Report).where(Report.tracking_token_hash == links.hash_token(token))
     ).first()
 
 

@@ -27,6 +27,7 @@ from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import Organisation, OrgKind, Role, User
 from clearinghouse.accounts.principal import Principal, Via
 from clearinghouse.cases.models import Case, Invitation, Participant
+from clearinghouse.cases.rules import links
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import Conflict, Unauthenticated
 
@@ -43,6 +44,10 @@ class Issued:
         return f"{base_url.rstrip('/')}{LINK_PATH}#{self.token}"
 
 
+def _key(secret: str) -> bytes:
+    return links.derive_key(secret, links.LinkPurpose.VENDOR_INVITATION)
+
+
 def _digest(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
@@ -56,12 +61,12 @@ def issue(
     secret: str,
     ttl: timedelta = INVITATION_TTL,
 ) -> Issued:
-    from clearinghouse.cases.rules import links  # noqa: PLC0415 (arriving with the rules)
-
     nonce = secrets.token_urlsafe(24)
     expires_at = now + ttl
-    token = links.sign_invitation(
-        secret, participant_id=participant.id, nonce=nonce, expires_at=expires_at
+    token = links.sign(
+        {"case": str(participant.case_id), "participant": str(participant.id), "nonce": nonce},
+        _key(secret),
+        expires_at,
     )
     invitation = Invitation(
         participant_id=participant.id,
@@ -77,13 +82,14 @@ def issue(
 
 def find(session: Session, token: str, now: datetime, secret: str) -> Invitation:
     """The live invitation ``token`` names, or :class:`Unauthenticated` saying why not."""
-    from clearinghouse.cases.rules import links  # noqa: PLC0415 (arriving with the rules)
-
-    claims = links.verify_invitation(secret, token, now=now)
+    payload = links.verify(token, _key(secret), now)
+    nonce, participant = payload.get("nonce"), payload.get("participant")
+    if not isinstance(nonce, str) or not isinstance(participant, str):
+        raise links.MalformedLinkError("the invitation link does not name a participant")
     invitation = session.scalars(
-        select(Invitation).where(Invitation.nonce_hash == _digest(claims.nonce))
+        select(Invitation).where(Invitation.nonce_hash == _digest(nonce))
     ).first()
-    if invitation is None or invitation.participant_id != claims.participant_id:
+    if invitation is None or str(invitation.participant_id) != participant:
         raise Unauthenticated("this invitation link is not known here")
     if invitation.revoked_at is not None:
         raise Unauthenticated("this invitation link was withdrawn; ask the coordinator")

@@ -7,7 +7,9 @@ happened: the vendor may have answered since, the deadline may have moved (then 
 job belongs to an old schedule and does nothing), a later action may already be done.
 So a late, repeated or stale job is harmless, and each action happens at most once.
 
-Register with :func:`register` (the lead wires it into ``jobs.builtin``).
+``case.embargo_expire`` jobs run at an agreed embargo end and record that it was reached.
+
+:func:`register` adds both kinds to a registry (``app.build_registry`` calls it).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 from sqlalchemy import select
 
 from clearinghouse.accounts.principal import SYSTEM
-from clearinghouse.cases import notices
+from clearinghouse.cases import embargo_service, notices
+from clearinghouse.cases.embargo_service import KIND_EXPIRE
 from clearinghouse.cases.models import Case, Participant, TimelineEvent
 from clearinghouse.cases.participants import KIND_DEADLINE
 from clearinghouse.cases.rules import vendor_status as vs
@@ -144,5 +147,20 @@ def vendor_deadline(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
 
 
+def embargo_expire(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Record that an agreed end was reached (a moved end has its own job; this one then
+    finds the embargo not yet at its end, or already exited, and does nothing)."""
+    try:
+        case_id = uuid.UUID(str(payload["case_id"]))
+    except (KeyError, ValueError) as exc:
+        raise PermanentJobError(f"malformed {KIND_EXPIRE} payload: {exc}") from exc
+    case = ctx.session.get(Case, case_id)
+    if case is None:
+        return
+    embargo_service.expire(ctx.session, actor=SYSTEM, case=case, now=ctx.now())
+
+
 def register(registry: JobRegistry) -> None:
+    """Add the case domain's job kinds to ``registry``."""
     registry.register(KIND_DEADLINE, vendor_deadline)
+    registry.register(KIND_EXPIRE, embargo_expire)

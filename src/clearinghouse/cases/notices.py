@@ -17,6 +17,7 @@ exists exactly when the change that caused it was committed, and only once.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -32,6 +33,8 @@ from clearinghouse.notify import compose
 from clearinghouse.notify.handlers import KIND_SEND
 from clearinghouse.notify.service import notify_users
 from clearinghouse.notify.webhooks import emit_event
+
+log = logging.getLogger("clearinghouse.cases")
 
 
 def org_users(session: Session, org_id: uuid.UUID) -> list[User]:
@@ -59,13 +62,21 @@ def operator_users(session: Session) -> list[User]:
     )
 
 
-def encrypted_detail(org: Organisation, detail: str | None) -> str | None:
-    """``detail`` encrypted to ``org``'s registered OpenPGP key, or ``None``."""
+def encrypted_detail(org: Organisation, detail: str | None, now: datetime) -> str | None:
+    """``detail`` encrypted to ``org``'s registered OpenPGP key; ``None`` without a key, or
+    when the key cannot be used (expired, revoked): then the notice goes without detail."""
     if not detail or not org.pgp_public_key:
         return None
     from clearinghouse.cases.rules import pgp
 
-    return pgp.encrypt_text(detail, org.pgp_public_key)
+    try:
+        return pgp.encrypt(org.pgp_public_key, detail, at=now)
+    except pgp.PgpError:
+        log.warning(
+            "organisation key unusable; notice sent without detail",
+            extra={"organisation": org.slug},
+        )
+        return None
 
 
 def email(
@@ -112,7 +123,7 @@ def tell_participants(
             users = org_users(session, participant.org_id)
             if org is None:
                 continue
-            sealed = encrypted_detail(org, detail)
+            sealed = encrypted_detail(org, detail, now)
             text = (
                 body if sealed is None else f"{body}\n\nDetail, encrypted to your key:\n\n{sealed}"
             )

@@ -184,6 +184,7 @@ def post(
         now=now,
         base_url=base_url,
         body_digest=hashlib.sha256(message.body.encode()).hexdigest(),
+        detail=f"{actor.label} wrote in case {case.public_id}:\n\n{message.body}",
     )
     return message, stored
 
@@ -197,6 +198,7 @@ def _notify_readers(
     now: datetime,
     base_url: str,
     body_digest: str,
+    detail: str,
 ) -> None:
     readers = [
         p
@@ -226,6 +228,7 @@ def _notify_readers(
         now=now,
         base_url=base_url,
         key=f"case.message:{thread.id}:{body_digest[:16]}:{now.isoformat()}",
+        detail=detail,
     )
 
 
