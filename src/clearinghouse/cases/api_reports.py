@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
-from clearinghouse.accounts.models import Organisation
+from clearinghouse.accounts.models import Organisation, OrgKind
 from clearinghouse.accounts.principal import Via
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -301,7 +301,16 @@ def decision_points(ctx: CtxDep) -> list[dict[str, object]]:
 def open_case_from_report(report_id: uuid.UUID, body: OpenCaseIn, ctx: CtxDep) -> CaseSummaryOut:
     report = _load(ctx, report_id, CaseAction.REPORT_MANAGE)
     require_case(ctx.principal, CaseAction.CASE_CREATE)
-    org = ctx.session.get(Organisation, ctx.principal.org_id) if ctx.principal.org_id else None
+    if body.coordinator:
+        org = ctx.session.scalars(
+            select(Organisation).where(Organisation.slug == body.coordinator)
+        ).first()
+        if org is None or org.kind not in (OrgKind.OPERATOR, OrgKind.MEMBER):
+            raise InvalidInput(
+                f"no member organisation {body.coordinator!r} to coordinate", field="coordinator"
+            )
+    else:
+        org = ctx.session.get(Organisation, ctx.principal.org_id) if ctx.principal.org_id else None
     if org is None:
         raise NotFound("the coordinating organisation is missing")
     case = coordination.open_case(

@@ -257,6 +257,12 @@ class OpenCaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(max_length=200)
     summary: str | None = Field(None, max_length=20_000)
+    coordinator: str | None = Field(
+        None,
+        max_length=64,
+        description="slug of a member organisation to delegate coordination to "
+        "(a national CERT, say); default: the operator coordinates",
+    )
 
 
 # ---- cases -----------------------------------------------------------------------------------
