@@ -28,6 +28,7 @@ import enum
 import io
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,8 +186,13 @@ def iter_zip(handle: Any, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tup
             if info.file_size > limits.max_file_bytes:
                 yield info.filename, b""
                 continue
-            with archive.open(info) as member:
-                data = member.read(limits.max_file_bytes + 1)  # bounded, whatever the header says
+            try:
+                with archive.open(info) as member:
+                    # Bounded whatever the header says (zipfile also stops at the declared
+                    # size and then fails the CRC check of a member that lied).
+                    data = member.read(limits.max_file_bytes + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise ImportRefusedError(f"{info.filename}: corrupt zip member ({exc})") from None
             total += len(data)
             if len(data) > limits.max_file_bytes or total > limits.max_total_bytes:
                 raise PayloadTooLarge(
