@@ -164,7 +164,8 @@ def _build_case(session: Session, n: int, state: str, *, disposable: bool) -> Ca
         client=f"matrix-{n}",
     )
     report = session.get(Report, submitted.report.id)
-    assert report is not None and submitted.tracking_token
+    assert report is not None
+    assert submitted.tracking_token
     intake.transition(
         session,
         actor=actor,
@@ -319,17 +320,6 @@ def _own_or_vendor(actor: str, c: CaseWorld) -> dict[str, Any]:
     return {"participant_id": c.vendor} if actor in COORDINATORS else {}
 
 
-@dataclass(frozen=True)
-class Route:
-    name: str
-    method: str
-    path: str
-    expect: str  # one letter per actor, in ACTORS order
-    body: Body | None = None
-    fresh: bool = False  # runs on a case of its own per state (changes the embargo)
-    note: str = ""
-
-
 END = {"ends_at": "2026-10-08T10:00:00", "timezone": "Europe/Berlin"}
 
 
@@ -338,168 +328,103 @@ def _end_for(actor: str) -> dict[str, str]:
     return {**END, "ends_at": f"2026-10-{2 + ACTORS.index(actor):02d}T10:00:00"}
 
 
-#                                                                              op co ve li ot su an re
-ROUTES: list[Route] = [
-    Route("case", "GET", "/cases/{c}", "AAAAHSLA"),
-    Route(
-        "case.update",
-        "PATCH",
-        "/cases/{c}",
-        "AAFFHFLF",
-        lambda a, c: {"summary": f"updated by {a}"},
-    ),
-    Route("case.export", "GET", "/cases/{c}/export", "AAFFHFLF"),
-    Route(
-        "vulnerability.add",
-        "POST",
-        "/cases/{c}/vulnerabilities",
-        "AAFFHFLF",
-        lambda a, c: {"title": f"another, by {a}"},
-    ),
-    Route(
-        "vulnerability.update",
-        "PUT",
-        "/cases/{c}/vulnerabilities/{vuln}",
-        "AAFFHFLF",
-        lambda a, c: {"title": "JNDI RCE", "cwes": ["CWE-502"]},
-    ),
-    Route("participants", "GET", "/cases/{c}/participants", "AAAAHSLA"),
-    Route(
-        "participant.add",
-        "POST",
-        "/cases/{c}/participants",
-        "AAFFHFLF",
-        lambda a, c: {"email": f"new-{a}-{c.public_id}@x.test"},
-    ),
-    Route("participant.remove", "DELETE", "/cases/{c}/participants/{disposable}", "AAFFHFLF"),
-    Route(
-        "participant.deadline",
-        "POST",
-        "/cases/{c}/participants/{vendor}/deadline",
-        "AAFFHFLF",
-        lambda a, c: {"days": 10},
-    ),
-    Route(
-        "statement",
-        "PUT",
-        "/cases/{c}/statement",
-        "AAAAHFLF",
-        lambda a, c: {"statement": "we are on it", **_own_or_vendor(a, c)},
-    ),
-    Route(
-        "status.set",
-        "POST",
-        "/cases/{c}/statuses",
-        "AAAAHFLF",
-        lambda a, c: {
-            "vulnerability_id": c.vuln,
-            "status": "under_investigation",
-            **_own_or_vendor(a, c),
-        },
-    ),
-    Route("statuses", "GET", "/cases/{c}/statuses?history=true", "AAAAHSLA"),
-    Route("embargo", "GET", "/cases/{c}/embargo", "AAAAHSLA"),
-    Route(
-        "embargo.propose",
-        "POST",
-        "/cases/{c}/embargo/propose",
-        "CCFFHFLF",
-        lambda a, c: END,
-        fresh=True,
-    ),
-    Route(
-        "embargo.accept",
-        "POST",
-        "/cases/{c}/embargo/accept",
-        "VCCCHFLC",
-        lambda a, c: {},
-        fresh=True,
-        note="the operator takes no part: nothing to accept",
-    ),
-    Route(
-        "embargo.reject",
-        "POST",
-        "/cases/{c}/embargo/reject",
-        "VCCCHFLC",
-        lambda a, c: {"comment": "too early"},
-        fresh=True,
-        note="the operator takes no part: nothing to reject",
-    ),
-    Route(
-        "embargo.activate",
-        "POST",
-        "/cases/{c}/embargo/activate",
-        "CCFFHFLF",
-        lambda a, c: {"reason": "ready"},
-        fresh=True,
-    ),
-    Route(
-        "embargo.propose_move",
-        "POST",
-        "/cases/{c}/embargo/propose-move",
-        "CCCCHFLC",
-        lambda a, c: {**_end_for(a), "reason": "backport"},
-        fresh=True,
-    ),
-    Route(
-        "embargo.withdraw_move",
-        "POST",
-        "/cases/{c}/embargo/withdraw-move",
-        "CCFFHFLF",
-        lambda a, c: {"reason": "not needed"},
-        fresh=True,
-    ),
-    Route(
-        "embargo.exit",
-        "POST",
-        "/cases/{c}/embargo/exit",
-        "CCFFHFLF",
-        lambda a, c: {"category": "coordinator_decision"},
-        fresh=True,
-    ),
-    Route("threads", "GET", "/cases/{c}/threads", "AAAAHSLA"),
-    Route(
-        "thread.case.create",
-        "POST",
-        "/cases/{c}/threads",
-        "AAFFHFLF",
-        lambda a, c: {"kind": "case", "title": f"by {a}"},
-    ),
-    Route(
-        "thread.private.open",
-        "POST",
-        "/cases/{c}/threads",
-        "AAAAHFLA",
-        lambda a, c: {"kind": "private", **_own_or_vendor(a, c)},
-    ),
-    Route("messages.case", "GET", "/cases/{c}/threads/{case_thread}/messages", "AAAAHSLA"),
-    Route(
-        "message.case.post",
-        "POST",
-        "/cases/{c}/threads/{case_thread}/messages",
-        "AAAAHFLA",
-        lambda a, c: {"body": f"hello from {a}"},
-    ),
-    Route("messages.private", "GET", "/cases/{c}/threads/{private_thread}/messages", "AAAHHTLH"),
-    Route(
-        "message.private.post",
-        "POST",
-        "/cases/{c}/threads/{private_thread}/messages",
-        "AAAHHTLH",
-        lambda a, c: {"body": f"psst from {a}"},
-    ),
-    Route("attachment.case", "GET", "/cases/{c}/attachments/{att_case}", "AAAAHSLA"),
-    Route("attachment.private", "GET", "/cases/{c}/attachments/{att_private}", "AAAHHTLH"),
-    Route(
-        "event.record",
-        "POST",
-        "/cases/{c}/events",
-        "AAAVHALF",
-        lambda a, c: {"type": "aware", "occurred_at": "2026-09-30T00:00:00Z"},
-        note="a vendor by link has no organisation to record an event for",
-    ),
-    Route("timeline", "GET", "/cases/{c}/timeline", "AAAAHSLA"),
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    letters: str  # one letter per actor, in ACTORS order (spaces ignored)
+
+    @property
+    def expect(self) -> str:
+        return self.letters.replace(" ", "")
+
+    @property
+    def fresh(self) -> bool:
+        """Changes the embargo: runs on a case of its own per state."""
+        return self.name.startswith("embargo.")
+
+
+# fmt: off
+# Each row: name, method, path under /api/v1, then one letter per actor: operator,
+# coordinator, vendor, link, other (a member taking no part), suspended, anonymous, reporter.
+#                                                                                o c v l o s a r
+ROUTES = [
+    Route("case",                 "GET",    "/cases/{c}",                       "A A A A H S L A"),
+    Route("case.update",          "PATCH",  "/cases/{c}",                       "A A F F H F L F"),
+    Route("case.export",          "GET",    "/cases/{c}/export",                "A A F F H F L F"),
+    Route("vulnerability.add",    "POST",   "/cases/{c}/vulnerabilities",       "A A F F H F L F"),
+    Route("vulnerability.update", "PUT",    "/cases/{c}/vulnerabilities/{vuln}",
+                                                                                "A A F F H F L F"),
+    Route("participants",         "GET",    "/cases/{c}/participants",          "A A A A H S L A"),
+    Route("participant.add",      "POST",   "/cases/{c}/participants",          "A A F F H F L F"),
+    Route("participant.remove",   "DELETE", "/cases/{c}/participants/{gone}",   "A A F F H F L F"),
+    Route("participant.deadline", "POST",   "/cases/{c}/participants/{vendor}/deadline",
+                                                                                "A A F F H F L F"),
+    Route("statement",            "PUT",    "/cases/{c}/statement",             "A A A A H F L F"),
+    Route("status.set",           "POST",   "/cases/{c}/statuses",              "A A A A H F L F"),
+    Route("statuses",             "GET",    "/cases/{c}/statuses?history=true", "A A A A H S L A"),
+    Route("embargo",              "GET",    "/cases/{c}/embargo",               "A A A A H S L A"),
+    Route("embargo.propose",      "POST",   "/cases/{c}/embargo/propose",       "C C F F H F L F"),
+    Route("embargo.accept",       "POST",   "/cases/{c}/embargo/accept",        "V C C C H F L C"),
+    Route("embargo.reject",       "POST",   "/cases/{c}/embargo/reject",        "V C C C H F L C"),
+    Route("embargo.activate",     "POST",   "/cases/{c}/embargo/activate",      "C C F F H F L F"),
+    Route("embargo.propose_move", "POST",   "/cases/{c}/embargo/propose-move",  "C C C C H F L C"),
+    Route("embargo.withdraw_move","POST",   "/cases/{c}/embargo/withdraw-move", "C C F F H F L F"),
+    Route("embargo.exit",         "POST",   "/cases/{c}/embargo/exit",          "C C F F H F L F"),
+    Route("threads",              "GET",    "/cases/{c}/threads",               "A A A A H S L A"),
+    Route("thread.case.create",   "POST",   "/cases/{c}/threads",               "A A F F H F L F"),
+    Route("thread.private.open",  "POST",   "/cases/{c}/threads",               "A A A A H F L A"),
+    Route("messages.case",        "GET",    "/cases/{c}/threads/{case_thread}/messages",
+                                                                                "A A A A H S L A"),
+    Route("message.case.post",    "POST",   "/cases/{c}/threads/{case_thread}/messages",
+                                                                                "A A A A H F L A"),
+    Route("messages.private",     "GET",    "/cases/{c}/threads/{private_thread}/messages",
+                                                                                "A A A H H T L H"),
+    Route("message.private.post", "POST",   "/cases/{c}/threads/{private_thread}/messages",
+                                                                                "A A A H H T L H"),
+    Route("attachment.case",      "GET",    "/cases/{c}/attachments/{att_case}",
+                                                                                "A A A A H S L A"),
+    Route("attachment.private",   "GET",    "/cases/{c}/attachments/{att_private}",
+                                                                                "A A A H H T L H"),
+    Route("event.record",         "POST",   "/cases/{c}/events",                "A A A V H A L F"),
+    Route("timeline",             "GET",    "/cases/{c}/timeline",              "A A A A H S L A"),
 ]
+# fmt: on
+
+# Why each V: the policy allows, then the request is refused as invalid.
+NOTES = {
+    "embargo.accept": "the operator takes no part in the case: it has nothing to accept",
+    "embargo.reject": "the operator takes no part in the case: it has nothing to reject",
+    "event.record": "a vendor by link has no organisation to record an event for",
+}
+
+# Request bodies by route name, built per actor and case.
+BODIES: dict[str, Body] = {
+    "case.update": lambda a, c: {"summary": f"updated by {a}"},
+    "vulnerability.add": lambda a, c: {"title": f"another, by {a}"},
+    "vulnerability.update": lambda a, c: {"title": "JNDI RCE", "cwes": ["CWE-502"]},
+    "participant.add": lambda a, c: {"email": f"new-{a}-{c.public_id}@x.test"},
+    "participant.deadline": lambda a, c: {"days": 10},
+    "statement": lambda a, c: {"statement": "we are on it", **_own_or_vendor(a, c)},
+    "status.set": lambda a, c: {
+        "vulnerability_id": c.vuln,
+        "status": "under_investigation",
+        **_own_or_vendor(a, c),
+    },
+    "embargo.propose": lambda a, c: END,
+    "embargo.accept": lambda a, c: {},
+    "embargo.reject": lambda a, c: {"comment": "too early"},
+    "embargo.activate": lambda a, c: {"reason": "ready"},
+    "embargo.propose_move": lambda a, c: {**_end_for(a), "reason": "backport"},
+    "embargo.withdraw_move": lambda a, c: {"reason": "not needed"},
+    "embargo.exit": lambda a, c: {"category": "coordinator_decision"},
+    "thread.case.create": lambda a, c: {"kind": "case", "title": f"by {a}"},
+    "thread.private.open": lambda a, c: {"kind": "private", **_own_or_vendor(a, c)},
+    "message.case.post": lambda a, c: {"body": f"hello from {a}"},
+    "message.private.post": lambda a, c: {"body": f"psst from {a}"},
+    "event.record": lambda a, c: {"type": "aware", "occurred_at": "2026-09-30T00:00:00Z"},
+}
 
 
 def expected(letter: str, state: str) -> tuple[int, ...]:
@@ -564,7 +489,7 @@ def _path(route: Route, actor: str, c: CaseWorld) -> str:
         "private_thread": c.private_thread,
         "att_case": c.att_case,
         "att_private": c.att_private,
-        "disposable": c.disposable.get(actor, c.vendor),
+        "gone": c.disposable.get(actor, c.vendor),
     }
     return "/api/v1" + route.path.format(**values)
 
@@ -577,7 +502,8 @@ def test_route_by_actor_by_embargo_state(matrix: Matrix, route: Route) -> None:
         case = matrix.fresh[(route.name, state)] if route.fresh else matrix.base[state]
         for actor, letter in zip(ACTORS, route.expect, strict=True):
             client = matrix.client(actor, case)
-            body = route.body(actor, case) if route.body else None
+            make = BODIES.get(route.name)
+            body = make(actor, case) if make else None
             r = client.request(route.method, _path(route, actor, case), json=body)
             allowed = expected(letter, state)
             if r.status_code not in allowed:
