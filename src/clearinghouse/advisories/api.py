@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from clearinghouse.advisories import compare as comparing
-from clearinghouse.advisories import imports, publish, service
+from clearinghouse.advisories import drafting, imports, publish, service
 from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
 from clearinghouse.advisories.render import RenderContext
@@ -76,6 +76,10 @@ class DiffOut(BaseModel):
     from_revision: int
     to_revision: int
     changes: list[dict[str, Any]]
+
+
+class FromCaseIn(BaseModel):
+    tlp: m.Tlp = Field(description="required: there is no default marking")
 
 
 class ScheduleIn(BaseModel):
@@ -232,6 +236,26 @@ def create_advisory(body: DraftIn, ctx: CtxDep) -> SavedOut:
         actor=ctx.principal,
         now=ctx.now(),
         publisher=service.platform_publisher(ctx.settings),
+    )
+    return SavedOut(**_detail(ctx, saved.advisory).model_dump(), revision_created=True)
+
+
+@router.post(
+    "/advisories/from-case/{case_ref}",
+    response_model=SavedOut,
+    status_code=201,
+    summary="Draft an advisory from a case",
+)
+def create_from_case(case_ref: str, body: FromCaseIn, ctx: CtxDep) -> SavedOut:
+    require_advisory(ctx.principal, AdvisoryAction.WRITE)  # before saying whether it exists
+    case = drafting.case_of(ctx.session, case_ref)
+    saved = drafting.draft_from_case(
+        ctx.session,
+        case,
+        actor=ctx.principal,
+        now=ctx.now(),
+        publisher=service.platform_publisher(ctx.settings),
+        tlp=body.tlp,
     )
     return SavedOut(**_detail(ctx, saved.advisory).model_dump(), revision_created=True)
 
