@@ -318,7 +318,7 @@ def _post(
     response_model=MessageOut,
     status_code=201,
     summary="Post a message (JSON, or multipart with a `message` field and `attachment` files)",
-    openapi_extra=multipart_openapi("message", "MessageIn"),
+    openapi_extra=multipart_openapi("message", MessageIn),
 )
 async def post_message(
     ref: str, thread_id: uuid.UUID, request: Request, ctx: CtxDep

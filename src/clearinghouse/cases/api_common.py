@@ -30,19 +30,37 @@ def max_attachment_bytes(settings: Settings) -> int:
     return min(files.MAX_ATTACHMENT_BYTES, settings.max_request_bytes // 2)
 
 
-def multipart_openapi(json_field: str, schema_name: str) -> dict[str, Any]:
-    """``openapi_extra`` documenting a body that is JSON, or multipart with a JSON part."""
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with its local ``$defs`` references replaced by the definitions."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, defs) for item in schema]
+    return schema
+
+
+def multipart_openapi(json_field: str, model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a body that is JSON, or multipart with a JSON part
+    (the route reads the body itself, so FastAPI cannot describe it)."""
+    raw = model.model_json_schema()
+    schema = _inline(raw, raw.get("$defs", {}))
     return {
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}},
+                "application/json": {"schema": schema},
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
                         "required": [json_field],
                         "properties": {
-                            json_field: {"type": "string", "description": f"{schema_name} as JSON"},
+                            json_field: {
+                                "type": "string",
+                                "description": f"{model.__name__} as JSON",
+                            },
                             "attachment": {
                                 "type": "array",
                                 "items": {"type": "string", "format": "binary"},

@@ -130,7 +130,7 @@ def _submit(ctx: Ctx, body: ReportIn, uploads: list[files.Upload]) -> JSONRespon
     description="JSON, or multipart/form-data with a `report` field (JSON) and up to five "
     "`attachment` files (a proof of concept). Without an account the answer carries a "
     "tracking token, shown once: send it as `X-Report-Token` to follow the report.",
-    openapi_extra=multipart_openapi("report", "ReportIn"),
+    openapi_extra=multipart_openapi("report", ReportIn),
 )
 async def submit_report(request: Request, ctx: CtxDep) -> JSONResponse:
     body, uploads = await read_body(
