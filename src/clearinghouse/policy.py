@@ -434,14 +434,14 @@ def decide_advisory(
 
 def _advisory_read(principal: Principal, facts: AdvisoryFacts | None) -> Decision:
     scoped = principal.has_scope(Scope.READ) or not principal.is_authenticated
+    if facts is not None and facts.published and facts.tlp == "CLEAR":
+        return Decision.ALLOW  # public: whatever the credential's scopes
     if principal.is_operator:
         return _scoped(scoped)
     if facts is None:  # the collection: anyone may list what they may see
         return Decision.ALLOW
     if facts.tlp is None:
         return Decision.HIDDEN
-    if facts.published and facts.tlp == "CLEAR":
-        return Decision.ALLOW
     if not principal.is_authenticated or principal.org_id is None or principal.suspended:
         return Decision.HIDDEN
     participant = principal.org_id in facts.participant_org_ids

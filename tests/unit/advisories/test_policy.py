@@ -1,0 +1,119 @@
+"""The advisory rules of the policy as a matrix: who (anonymous, member, suspended member,
+case participant, named recipient, operator roles, tokens without scope) x state
+(draft, published) x TLP (CLEAR, GREEN, AMBER, AMBER+STRICT, RED, missing)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from clearinghouse.accounts.principal import ANONYMOUS, SYSTEM, Principal, Scope, Via
+from clearinghouse.policy import AdvisoryAction, AdvisoryFacts, Decision, decide_advisory
+
+MEMBER_ORG = uuid.uuid4()
+PARTICIPANT_ORG = uuid.uuid4()
+RECIPIENT_ORG = uuid.uuid4()
+RED_USER = uuid.uuid4()
+ALL = frozenset(Scope)
+
+
+def _member(
+    org: uuid.UUID,
+    *,
+    user: uuid.UUID | None = None,
+    suspended: bool = False,
+    scopes: frozenset[Scope] = ALL,
+) -> Principal:
+    return Principal(
+        via=Via.SESSION,
+        label="m",
+        user_id=user or uuid.uuid4(),
+        org_id=org,
+        org_kind="member",
+        role="admin",
+        scopes=scopes,
+        suspended=suspended,
+    )
+
+
+def _operator(role: str, scopes: frozenset[Scope] = ALL) -> Principal:
+    return Principal(
+        via=Via.TOKEN,
+        label="op",
+        user_id=uuid.uuid4(),
+        org_id=uuid.uuid4(),
+        org_kind="operator",
+        role=role,
+        scopes=scopes,
+    )
+
+
+WHO = {
+    "anonymous": ANONYMOUS,
+    "member": _member(MEMBER_ORG),
+    "suspended participant": _member(PARTICIPANT_ORG, suspended=True),
+    "participant": _member(PARTICIPANT_ORG),
+    "recipient": _member(RECIPIENT_ORG),
+    "red recipient": _member(MEMBER_ORG, user=RED_USER),
+    "operator viewer": _operator("viewer"),
+    "operator token without read": _operator("analyst", frozenset({Scope.TAXII})),
+    "link": Principal(via=Via.LINK, label="vendor by link", grant="x"),
+}
+
+A, H = Decision.ALLOW, Decision.HIDDEN
+# (state, tlp) -> expected decision for each principal, in WHO's order.
+MATRIX: dict[tuple[str, str | None], tuple[Decision, ...]] = {
+    #                  anon member susp part recip red  op-v op-noread link
+    ("published", "CLEAR"): (A, A, A, A, A, A, A, A, A),
+    ("published", "GREEN"): (H, A, H, A, A, A, A, Decision.DENY, H),
+    ("published", "AMBER"): (H, H, H, A, A, H, A, Decision.DENY, H),
+    ("published", "AMBER+STRICT"): (H, H, H, A, A, H, A, Decision.DENY, H),
+    ("published", "RED"): (H, H, H, H, H, A, A, Decision.DENY, H),
+    ("published", None): (H, H, H, H, H, H, A, Decision.DENY, H),
+    ("draft", "CLEAR"): (H, H, H, A, H, H, A, Decision.DENY, H),
+    ("draft", "GREEN"): (H, H, H, A, H, H, A, Decision.DENY, H),
+    ("draft", "AMBER"): (H, H, H, A, H, H, A, Decision.DENY, H),
+    ("draft", "RED"): (H, H, H, H, H, H, A, Decision.DENY, H),
+    ("draft", None): (H, H, H, H, H, H, A, Decision.DENY, H),
+}
+
+
+def _facts(state: str, tlp: str | None) -> AdvisoryFacts:
+    return AdvisoryFacts(
+        published=state == "published",
+        tlp=tlp,
+        participant_org_ids=frozenset({PARTICIPANT_ORG}),
+        recipient_org_ids=frozenset({RECIPIENT_ORG}),
+        recipient_user_ids=frozenset({RED_USER}),
+    )
+
+
+@pytest.mark.parametrize(("state", "tlp"), list(MATRIX))
+def test_read_matrix(state: str, tlp: str | None) -> None:
+    got = tuple(decide_advisory(p, AdvisoryAction.READ, _facts(state, tlp)) for p in WHO.values())
+    assert dict(zip(WHO, got, strict=True)) == dict(zip(WHO, MATRIX[(state, tlp)], strict=True))
+
+
+def test_red_draft_reaches_a_named_person_of_a_participant() -> None:
+    person = _member(PARTICIPANT_ORG, user=RED_USER)
+    assert decide_advisory(person, AdvisoryAction.READ, _facts("draft", "RED")) is A
+
+
+def test_a_missing_marking_is_never_clear() -> None:
+    for principal in (ANONYMOUS, WHO["member"], WHO["participant"]):
+        assert decide_advisory(principal, AdvisoryAction.READ, _facts("published", None)) is H
+
+
+@pytest.mark.parametrize("action", [AdvisoryAction.WRITE, AdvisoryAction.PUBLISH])
+def test_writes_are_the_operators(action: AdvisoryAction) -> None:
+    assert decide_advisory(_operator("analyst"), action) is A
+    assert decide_advisory(_operator("admin"), action) is A
+    assert decide_advisory(_operator("viewer"), action) is Decision.DENY
+    assert decide_advisory(_operator("analyst", frozenset({Scope.READ})), action) is Decision.DENY
+    assert decide_advisory(SYSTEM, action) is A
+    assert decide_advisory(ANONYMOUS, action) is Decision.LOGIN
+    # A member: refused when it may see the advisory, told nothing otherwise.
+    assert decide_advisory(WHO["participant"], action, _facts("draft", "AMBER")) is Decision.DENY
+    assert decide_advisory(WHO["member"], action, _facts("draft", "AMBER")) is H
+    assert decide_advisory(WHO["member"], action) is Decision.DENY
