@@ -1,64 +1,51 @@
-"""Demonstration data for ``make demo``: the platform operator, its administrator and the
-Log4Shell replay (see docs/demo.md)."""
+"""Demonstration data for ``make demo``: the Log4Shell replay (see docs/demo.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from fastapi import FastAPI
 
-from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import Organisation, OrgKind, Role
-from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.replay import log4shell
 from clearinghouse.runtime import Runtime
-
-OPERATOR_SLUG = "nvdb"
-OPERATOR_NAME = "MIIT Cybersecurity Threat and Vulnerability Information Sharing Platform (NVDB)"
-ADMIN_EMAIL = "admin@nvdb.example"
+from clearinghouse.timeutil import Clock
 
 
 @dataclass
 class DemoResult:
-    created: bool
+    replay: log4shell.ReplayResult
     base_url: str
-    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # email, org, role
-    password: str = ""
+    password: str
 
     def summary(self) -> str:
-        head = "demo data loaded" if self.created else "demo data already present (left as it is)"
-        lines = [head, "", f"Open {self.base_url} and sign in with one of:"]
-        lines += [f"  {email:<32} {org:<14} {role}" for email, org, role in self.accounts]
-        lines += ["", f"password for every demo account: {self.password}"]
+        if not self.replay.created:
+            head = ["Demo data already present (left as it is)."]
+        else:
+            head = ["Log4Shell replay loaded:", *(f"  {step}" for step in self.replay.steps)]
+        lines = [
+            *head,
+            "",
+            f"Open {self.base_url}/api/docs and sign in (POST /api/v1/auth/login) as:",
+        ]
+        lines += [f"  {u.email:<34} {u.org:<15} {u.role.value}" for u in log4shell.USERS]
+        lines += [
+            f"  password for every demo account: {self.password}",
+            "",
+            "Worth a look:",
+            f"  {self.base_url}/api/v1/obligations?organisation=alibaba-cloud            missed, due 2021-11-26",
+            f"  {self.base_url}/api/v1/obligations?organisation=alibaba-cloud&at=2021-11-25T03:00:00Z"
+            "   the alert it would have had",
+            f"  {self.base_url}/api/v1/organisations/alibaba-cloud/standing           suspension, record",
+            f"  {self.base_url}/api/v1/cases/{self.replay.case or 'CH-2021-0001'}/timeline",
+        ]
         return "\n".join(lines)
 
 
 def load(rt: Runtime, *, password: str) -> DemoResult:
-    now = rt.clock.now()
-    result = DemoResult(created=False, base_url=rt.settings.base_url, password=password)
-    result.accounts.append((ADMIN_EMAIL, OPERATOR_SLUG, "operator admin"))
-    with rt.database.transaction() as s:
-        if s.scalars(select(Organisation).where(Organisation.slug == OPERATOR_SLUG)).first():
-            return result
-        operator = accounts.create_organisation(
-            s,
-            actor=SYSTEM,
-            now=now,
-            slug=OPERATOR_SLUG,
-            name=OPERATOR_NAME,
-            kind=OrgKind.OPERATOR,
-            country="CN",
-            jurisdictions=["CN"],
-        )
-        accounts.create_user(
-            s,
-            actor=SYSTEM,
-            now=now,
-            email=ADMIN_EMAIL,
-            name="Platform administrator",
-            password=password,
-            organisation=operator,
-            role=Role.ADMIN,
-            timezone="Asia/Shanghai",
-        )
-    result.created = True
-    return result
+    from clearinghouse.app import create_app
+
+    def app_for(clock: Clock) -> FastAPI:
+        return create_app(rt.settings, clock=clock, database=rt.database)
+
+    replay = log4shell.play(rt, app_for, password=password)
+    return DemoResult(replay=replay, base_url=rt.settings.base_url.rstrip("/"), password=password)
