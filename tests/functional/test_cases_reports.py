@@ -255,3 +255,29 @@ def test_case_numbers_count_per_year(platform: Platform) -> None:
     with platform.client() as anon:
         rid = report(anon, title="t", description="next year " * 5)["id"]
     assert triage_and_open(operator, rid)["public_id"] == f"CH-{year + 1}-0001"
+
+
+def test_the_finder_is_told_of_each_move_without_the_reason(platform: Platform) -> None:
+    from sqlalchemy import select
+
+    from clearinghouse.notify.models import Notification
+    from tests.support.cases import sent_emails
+
+    with platform.client() as anon:
+        rid = report(anon, contact_email="finder@example.test")["id"]
+    member = platform.login(platform.world.member_admin)
+    member_rid = report(member)["id"]
+    operator = platform.login(platform.world.operator_analyst)
+    for target in (rid, member_rid):
+        r = operator.post(
+            f"/api/v1/reports/{target}/transitions",
+            json={"to": "invalid", "reason": "the secret reason"},
+        )
+        assert r.status_code == 200
+    (mail,) = [m for m in sent_emails(platform.database) if m["to"] == "finder@example.test"]
+    assert "invalid" in mail["subject"]
+    assert "secret reason" not in mail["text"]
+    with platform.database.transaction(write=False) as s:
+        (note,) = s.scalars(select(Notification).where(Notification.kind == "report.status"))
+        assert member_rid in note.body
+        assert "secret reason" not in note.body

@@ -186,3 +186,32 @@ def test_export_and_cli_and_the_audit_chain(
         "case.vendor_status",
         "case.event.fix_available",
     } <= actions
+
+
+def test_participants_see_shared_events_and_their_own_only(
+    platform: Platform, coordinated: Coordinated
+) -> None:
+    base = f"/api/v1/cases/{coordinated.case}"
+    coordinated.coordinator.post(
+        f"{base}/events",
+        json={
+            "type": "report_submitted",
+            "occurred_at": "2026-09-30T00:00:00Z",
+            "data": {"regime": "cn-miit-2021", "stage": "report"},
+        },
+    )
+    coordinated.vendor.post(
+        f"{base}/events", json={"type": "aware", "occurred_at": "2026-09-30T00:00:00Z"}
+    )
+    everything = coordinated.coordinator.get(f"{base}/timeline?limit=500").json()["items"]
+    seen_by_vendor = coordinated.vendor.get(f"{base}/timeline?limit=500").json()["items"]
+    with platform.client(headers={"Authorization": f"Invite {coordinated.outside_token}"}) as link:
+        seen_by_link = link.get(f"{base}/timeline?limit=500").json()["items"]
+    types = {e["type"] for e in everything}
+    assert {"report_submitted", "aware", "vendor_invited"} <= types
+    # the coordinator's regulator submission is its own business
+    assert "report_submitted" not in {e["type"] for e in seen_by_vendor}
+    assert "aware" in {e["type"] for e in seen_by_vendor}  # its own
+    assert not {"aware", "report_submitted"} & {e["type"] for e in seen_by_link}
+    assert all(e["participant_id"] in (None, coordinated.outside_participant) for e in seen_by_link)
+    assert "case_opened" in {e["type"] for e in seen_by_link}

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.principal import Principal, Via
@@ -170,23 +170,22 @@ def participants_of(
     return list(session.scalars(query.order_by(Participant.id)))
 
 
-def cases_of_principal(principal: Principal) -> object:
+def cases_of_principal(principal: Principal) -> ColumnElement[bool]:
     """A ``WHERE`` clause of the cases ``principal`` may list (operators: all)."""
     if principal.is_operator:
-        return True
+        return true()
     if principal.via is Via.LINK:
         try:
             pid = uuid.UUID(principal.grant or "")
         except ValueError:
-            return False
+            return false()
         return Case.id.in_(select(Participant.case_id).where(Participant.id == pid))
     if principal.org_id is None:
-        return False
-    return Case.id.in_(
-        select(Participant.case_id).where(
-            Participant.org_id == principal.org_id, Participant.removed_at.is_(None)
-        )
-    ) | (Case.coordinator_org_id == principal.org_id)
+        return false()
+    taking_part = select(Participant.case_id).where(
+        Participant.org_id == principal.org_id, Participant.removed_at.is_(None)
+    )
+    return or_(Case.id.in_(taking_part), Case.coordinator_org_id == principal.org_id)
 
 
 def mark_seen(session: Session, participant_id: uuid.UUID, now: datetime) -> Participant | None:

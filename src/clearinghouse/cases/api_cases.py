@@ -29,7 +29,7 @@ from clearinghouse.cases import (
     timeline,
 )
 from clearinghouse.cases.access import CaseAccess
-from clearinghouse.cases.models import Case, CaseStatus, ParticipantRole
+from clearinghouse.cases.models import Case, CaseStatus, Embargo, ParticipantRole
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.schemas import (
@@ -198,7 +198,9 @@ def list_cases(
     p = ctx.principal
     require_case(p, CaseAction.CASE_LIST)
     n = clamp_limit(limit)
-    query = select(Case).where(access.cases_of_principal(p)).order_by(Case.id.desc())  # type: ignore[arg-type]
+    query = select(Case).where(access.cases_of_principal(p)).order_by(Case.id.desc())
+    if p.suspended and not p.is_operator:  # nothing embargoed, not even a title
+        query = query.join(Embargo, Embargo.case_id == Case.id).where(Embargo.state == "exited")
     if status is not None:
         query = query.where(Case.status == status)
     after = decode_cursor(cursor)
@@ -541,6 +543,7 @@ def get_timeline(
             ctx.session,
             acc.case,
             participant_id=acc.participant.id if acc.participant else None,
+            org_id=ctx.principal.org_id if ctx.principal.is_authenticated else None,
             full=_full(ctx, acc),
             after=after,
             limit=n + 1,

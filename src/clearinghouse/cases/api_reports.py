@@ -237,6 +237,7 @@ def transition_report(report_id: uuid.UUID, body: TransitionIn, ctx: CtxDep) -> 
         to=report_rules.ReportState(body.to),
         reason=body.reason,
         now=ctx.now(),
+        platform=ctx.settings.platform_name,
     )
     return _out(ctx, report)
 

@@ -33,11 +33,11 @@ def _t(value: datetime | None) -> str | None:
 def export_case(session: Session, case: Case) -> dict[str, Any]:
     coordinator = session.get(Organisation, case.coordinator_org_id)
     people = access.participants_of(session, case, include_removed=True)
+    events = timeline.all_events(session, case)
+    org_ids = {p.org_id for p in people if p.org_id} | {e.org_id for e in events if e.org_id}
     orgs = {
         o.id: o.slug
-        for o in session.scalars(
-            select(Organisation).where(Organisation.id.in_([p.org_id for p in people if p.org_id]))
-        )
+        for o in session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
     }
     vulnerabilities = []
     for v in coordination.vulnerabilities_of(session, case):
@@ -179,6 +179,6 @@ def export_case(session: Session, case: Case) -> dict[str, Any]:
                 "evidence": e.evidence,
                 "supersedes_id": str(e.supersedes_id) if e.supersedes_id else None,
             }
-            for e in timeline.all_events(session, case)
+            for e in events
         ],
     }

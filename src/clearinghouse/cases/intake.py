@@ -22,8 +22,10 @@ from packageurl import PackageURL
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from clearinghouse.accounts.models import User
 from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases import attachments as files
+from clearinghouse.cases import notices
 from clearinghouse.cases.ids import ordered_id
 from clearinghouse.cases.models import (
     Answer,
@@ -38,6 +40,7 @@ from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules import reports as rules
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
+from clearinghouse.notify.service import notify_users
 from clearinghouse.policy import ReportFacts
 from clearinghouse.timeutil import ensure_utc
 
@@ -239,8 +242,11 @@ def transition(
     to: rules.ReportState,
     reason: str,
     now: datetime,
+    platform: str = "Clearinghouse",
 ) -> Report:
-    """Move a report along its lifecycle (the rules decide what is legal)."""
+    """Move a report along its lifecycle (the rules decide what is legal) and tell the
+    finder: its account's notifications, or an e-mail to the address it left. The notice
+    names the new state only; the reason is read behind the login or the tracking link."""
     before = rules.ReportState(report.status)
     after = rules.transition(before, to, reason)
     report.status = after.value
@@ -277,7 +283,41 @@ def transition(
         org_id=report.reporter_org_id,
         owner_org_id=report.reporter_org_id,
     )
+    _tell_finder(session, report, after, now, platform)
     return report
+
+
+def _tell_finder(
+    session: Session, report: Report, state: rules.ReportState, now: datetime, platform: str
+) -> None:
+    subject = f"Your vulnerability report is now {state.value}"
+    key = f"report.status:{report.id}:{state.value}"
+    if report.reporter_user_id is not None:
+        user = session.get(User, report.reporter_user_id)
+        if user is not None:
+            notify_users(
+                session,
+                [user],
+                "report.status",
+                subject,
+                f"Your report {report.id} is now {state.value}. Sign in to read why.",
+                f"/reports/{report.id}",
+                now,
+                organisation_id=report.reporter_org_id,
+            )
+    elif report.contact_email:
+        notices.email(
+            session,
+            to=report.contact_email,
+            subject=subject,
+            text=(
+                f"Your report {report.id} is now {state.value}. Open the tracking link you "
+                "received when you reported it to read why.\n"
+            ),
+            now=now,
+            key=key,
+            platform=platform,
+        )
 
 
 def history(session: Session, report: Report) -> list[ReportTransition]:

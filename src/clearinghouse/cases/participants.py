@@ -170,6 +170,8 @@ def add(
             base_url=base_url,
             key=f"case.participant_added:{participant.id}",
             event={"role": role.value},
+            detail=f"Case {case.public_id}: {case.title}",
+            platform=platform,
         )
         if reached:
             _notified(session, actor, case, participant, now, channel="platform")

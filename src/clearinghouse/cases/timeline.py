@@ -82,6 +82,10 @@ class CaseEventType(enum.StrEnum):
     MESSAGE_POSTED = "message_posted"
 
 
+# Steps that are the coordinator's own business (the triage and its inputs).
+COORDINATOR_ONLY = frozenset({CaseEventType.TRIAGE_DECIDED, CaseEventType.REPORT_STATUS_CHANGED})
+
+
 def is_known_type(value: str) -> bool:
     return value in CaseEventType._value2member_map_ or value in ClockEventType._value2member_map_
 
@@ -236,20 +240,27 @@ def page(
     case: Case,
     *,
     participant_id: uuid.UUID | None,
+    org_id: uuid.UUID | None = None,
     full: bool,
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[TimelineEvent]:
     """Events of a case in the order they happened (``occurred_at``, then ``recorded_at``,
-    then id). Without ``full``, only case-wide events and those about ``participant_id``."""
+    then id).
+
+    Without ``full`` (a participant's view): the events about ``participant_id``, and the
+    case-wide ones that concern nobody else; not another organisation's own events (its
+    awareness, its regulator submissions) nor the coordinator's internal steps (triage).
+    """
     query = select(TimelineEvent).where(_of_case(case))
     if not full:
-        query = query.where(
-            or_(
-                TimelineEvent.participant_id.is_(None),
-                TimelineEvent.participant_id == participant_id,
-            )
+        mine = TimelineEvent.participant_id == participant_id
+        shared = and_(
+            TimelineEvent.participant_id.is_(None),
+            or_(TimelineEvent.org_id.is_(None), TimelineEvent.org_id == org_id),
+            TimelineEvent.type.not_in([t.value for t in COORDINATOR_ONLY]),
         )
+        query = query.where(or_(mine, shared) if participant_id is not None else shared)
     if after:
         occurred, recorded, last_id = after
         occurred_at = datetime.fromisoformat(str(occurred))
