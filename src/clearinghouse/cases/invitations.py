@@ -28,6 +28,7 @@ from clearinghouse.accounts.models import Organisation, OrgKind, Role, User
 from clearinghouse.accounts.principal import Principal, Via
 from clearinghouse.cases.models import Case, Invitation, Participant
 from clearinghouse.cases.rules import links
+from clearinghouse.cases.rules.embargo import zone
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import Conflict, Unauthenticated
 
@@ -151,6 +152,7 @@ def claim(
     timezone: str,
 ) -> Claimed:
     """Turn a live invitation into a vendor organisation and its first (admin) user."""
+    zone(timezone)  # an unknown IANA name is refused before anything is created
     invitation = find(session, token, now, secret)
     participant = session.get(Participant, invitation.participant_id)
     if participant is None or participant.removed_at is not None:
