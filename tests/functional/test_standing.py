@@ -119,3 +119,22 @@ def test_bad_sanction_input_is_typed_and_stores_nothing(platform: Platform) -> N
     assert op.get("/api/v1/organisations/member/standing").json()["sanctions"] == []
     assert op.post(f"/api/v1/sanctions/{uuid.uuid4()}/reassessment",
                    json={"outcome": "reinstate", "reason": "x"}).status_code == 404
+
+
+def test_regulatory_profile_is_the_operators_to_set(platform: Platform) -> None:
+    member = platform.login(platform.world.member_admin)
+    r = member.patch("/api/v1/organisations/member", json={"regulatory_roles": ["manufacturer"]})
+    assert r.status_code == 403
+    r = member.patch("/api/v1/organisations/member", json={"contact_email": "psirt@member.test"})
+    assert r.status_code == 200, r.text
+    assert r.json()["contact_email"] == "psirt@member.test"
+    op = platform.login(platform.world.operator_admin)
+    r = op.patch("/api/v1/organisations/member", json={"regulatory_roles": ["pirate"]})
+    assert r.status_code == 422
+    assert "unknown regulatory role" in r.json()["detail"]
+    r = op.patch("/api/v1/organisations/member", json={"jurisdictions": ["eu", "de"], "regulatory_roles": ["manufacturer"]})
+    assert r.status_code == 200, r.text
+    assert (r.json()["jurisdictions"], r.json()["regulatory_roles"]) == (["DE", "EU"], ["manufacturer"])
+    assert member.patch("/api/v1/organisations/member", json={"pgp_public_key": "not a key"}).status_code == 422
+    trail = op.get("/api/v1/audit", params={"object_type": "organisation", "limit": 500}).json()["items"]
+    assert [e["change"] for e in trail if e["action"] == "organisation.updated"][-1]["regulatory_roles"] == ["manufacturer"]

@@ -15,7 +15,7 @@ from clearinghouse.accounts.models import ApiToken, Organisation, OrgKind, Role,
 from clearinghouse.accounts.principal import Scope, Via
 from clearinghouse.api.deps import SESSION_COOKIE, CtxDep, runtime
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
-from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
+from clearinghouse.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from clearinghouse.policy import Action, OrgFacts, OwnedFacts, require
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -45,6 +45,21 @@ class OrgIn(BaseModel):
     contact_email: str | None = Field(None, max_length=320)
 
 
+class OrgPatch(BaseModel):
+    """Change an organisation. The regulatory profile (country, jurisdictions, roles) is the
+    operator's to set: it decides which reporting regimes bind the organisation."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    country: str | None = Field(None, min_length=2, max_length=2)
+    jurisdictions: list[str] | None = Field(None, max_length=50)
+    regulatory_roles: list[str] | None = Field(None, max_length=20)
+    contact_email: str | None = Field(None, max_length=320)
+    pgp_public_key: str | None = Field(
+        None, max_length=200_000, description="ASCII-armored; '' removes it"
+    )
+
+
 class OrgOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -55,6 +70,7 @@ class OrgOut(BaseModel):
     jurisdictions: list[str]
     regulatory_roles: list[str]
     contact_email: str | None
+    pgp_fingerprint: str | None = None
     created_at: datetime
 
 
@@ -110,8 +126,14 @@ class NewTokenOut(TokenOut):
 
 def _token_out(t: ApiToken) -> TokenOut:
     return TokenOut(
-        id=t.id, name=t.name, prefix=t.prefix, scopes=t.scopes, created_at=t.created_at,
-        expires_at=t.expires_at, revoked_at=t.revoked_at, last_used_at=t.last_used_at,
+        id=t.id,
+        name=t.name,
+        prefix=t.prefix,
+        scopes=t.scopes,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        revoked_at=t.revoked_at,
+        last_used_at=t.last_used_at,
     )
 
 
@@ -120,35 +142,55 @@ def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     rt = runtime(request)
     settings = rt.settings
     now = rt.clock.now()
-    limits = accounts.LoginLimits(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds))
+    limits = accounts.LoginLimits(
+        settings.login_max_failures, timedelta(seconds=settings.login_window_seconds)
+    )
     client = request.client.host if request.client else "unknown"
     with rt.database.session() as session:
         session.begin()
         try:
             user = accounts.authenticate(
-                session, email=body.email, password=body.password, client=client, now=now, limits=limits
+                session,
+                email=body.email,
+                password=body.password,
+                client=client,
+                now=now,
+                limits=limits,
             )
         except Unauthenticated:
             session.commit()  # the failure counts
             raise
         org_id = None
         if body.organisation:
-            org = session.scalars(select(Organisation).where(Organisation.slug == body.organisation)).first()
+            org = session.scalars(
+                select(Organisation).where(Organisation.slug == body.organisation)
+            ).first()
             if org is None:
                 raise InvalidInput("no such organisation", field="organisation")
             org_id = org.id
         membership = accounts.membership_of(session, user.id, org_id)
         new = accounts.start_session(
-            session, user=user, org_id=membership.organisation_id, now=now, hours=settings.session_hours
+            session,
+            user=user,
+            org_id=membership.organisation_id,
+            now=now,
+            hours=settings.session_hours,
         )
         out = LoginOut(
-            csrf_token=new.csrf_token, expires_at=new.record.expires_at, user=user.email,
+            csrf_token=new.csrf_token,
+            expires_at=new.record.expires_at,
+            user=user.email,
             organisation=membership.organisation.slug,
         )
         session.commit()
     response.set_cookie(
-        SESSION_COOKIE, new.token, max_age=settings.session_hours * 3600, httponly=True,
-        secure=settings.cookies_secure, samesite="lax", path="/",
+        SESSION_COOKIE,
+        new.token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.cookies_secure,
+        samesite="lax",
+        path="/",
     )
     return out
 
@@ -169,8 +211,13 @@ def me(ctx: CtxDep) -> MeOut:
     if p.via is Via.ANONYMOUS:
         raise Unauthenticated("sign in or send a bearer token")
     return MeOut(
-        user_id=p.user_id, email=p.label, organisation_id=p.org_id, organisation_kind=p.org_kind,
-        role=p.role, scopes=sorted(s.value for s in p.scopes), via=p.via.value,
+        user_id=p.user_id,
+        email=p.label,
+        organisation_id=p.org_id,
+        organisation_kind=p.org_kind,
+        role=p.role,
+        scopes=sorted(s.value for s in p.scopes),
+        via=p.via.value,
     )
 
 
@@ -178,8 +225,15 @@ def me(ctx: CtxDep) -> MeOut:
 def create_org(body: OrgIn, ctx: CtxDep) -> Organisation:
     require(ctx.principal, Action.ORG_CREATE)
     return accounts.create_organisation(
-        ctx.session, actor=ctx.principal, now=ctx.now(), slug=body.slug, name=body.name, kind=body.kind,
-        country=body.country, jurisdictions=body.jurisdictions, regulatory_roles=body.regulatory_roles,
+        ctx.session,
+        actor=ctx.principal,
+        now=ctx.now(),
+        slug=body.slug,
+        name=body.name,
+        kind=body.kind,
+        country=body.country,
+        jurisdictions=body.jurisdictions,
+        regulatory_roles=body.regulatory_roles,
         contact_email=body.contact_email,
     )
 
@@ -200,7 +254,9 @@ def list_orgs(
         query = query.where(Organisation.slug > str(after[0]))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
     items = [OrgOut.model_validate(o) for o in rows[:n]]
-    return Page(items=items, next_cursor=encode_cursor([rows[n - 1].slug]) if len(rows) > n else None)
+    return Page(
+        items=items, next_cursor=encode_cursor([rows[n - 1].slug]) if len(rows) > n else None
+    )
 
 
 def _org(ctx: CtxDep, slug: str, action: Action) -> Organisation:
@@ -217,15 +273,46 @@ def get_org(slug: str, ctx: CtxDep) -> Organisation:
     return _org(ctx, slug, Action.ORG_READ)
 
 
+@router.patch("/organisations/{slug}", response_model=OrgOut)
+def update_org(slug: str, body: OrgPatch, ctx: CtxDep) -> OrgOut:
+    org = _org(ctx, slug, Action.ORG_UPDATE)
+    profile = {"country", "jurisdictions", "regulatory_roles"} & body.model_fields_set
+    if profile and not ctx.principal.is_operator:
+        raise Forbidden("only the operator sets an organisation's regulatory profile")
+    changes = accounts.update_organisation(
+        ctx.session,
+        actor=ctx.principal,
+        org=org,
+        now=ctx.now(),
+        values=body.model_dump(exclude_unset=True),
+    )
+    out = OrgOut.model_validate(org)
+    out.pgp_fingerprint = changes.get("pgp_fingerprint") or accounts.pgp_fingerprint(org, ctx.now())
+    return out
+
+
 @router.post("/organisations/{slug}/users", response_model=UserOut, status_code=201)
 def create_user(slug: str, body: UserIn, ctx: CtxDep) -> UserOut:
     org = _org(ctx, slug, Action.USER_CREATE)
     user = accounts.create_user(
-        ctx.session, actor=ctx.principal, now=ctx.now(), email=body.email, name=body.name,
-        password=body.password, organisation=org, role=body.role, timezone=body.timezone,
+        ctx.session,
+        actor=ctx.principal,
+        now=ctx.now(),
+        email=body.email,
+        name=body.name,
+        password=body.password,
+        organisation=org,
+        role=body.role,
+        timezone=body.timezone,
     )
-    return UserOut(id=user.id, email=user.email, name=user.name, role=body.role, timezone=user.timezone,
-                   created_at=user.created_at)
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=body.role,
+        timezone=user.timezone,
+        created_at=user.created_at,
+    )
 
 
 @router.get("/organisations/{slug}/users", response_model=Page[UserOut])
@@ -250,10 +337,19 @@ def list_users(
         query = query.where(User.email > str(after[0]))
     rows = ctx.session.execute(query.limit(n + 1)).all()
     items = [
-        UserOut(id=u.id, email=u.email, name=u.name, role=r, timezone=u.timezone, created_at=u.created_at)
+        UserOut(
+            id=u.id,
+            email=u.email,
+            name=u.name,
+            role=r,
+            timezone=u.timezone,
+            created_at=u.created_at,
+        )
         for u, r in rows[:n]
     ]
-    return Page(items=items, next_cursor=encode_cursor([rows[n - 1][0].email]) if len(rows) > n else None)
+    return Page(
+        items=items, next_cursor=encode_cursor([rows[n - 1][0].email]) if len(rows) > n else None
+    )
 
 
 @router.post("/tokens", response_model=NewTokenOut, status_code=201, summary="Create an API token")
@@ -268,8 +364,14 @@ def create_token(body: TokenIn, ctx: CtxDep) -> NewTokenOut:
     now = ctx.now()
     expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     new = accounts.create_token(
-        ctx.session, actor=p, user=user, org_id=p.org_id, name=body.name, scopes=set(body.scopes),
-        now=now, expires_at=expires,
+        ctx.session,
+        actor=p,
+        user=user,
+        org_id=p.org_id,
+        name=body.name,
+        scopes=set(body.scopes),
+        now=now,
+        expires_at=expires,
     )
     return NewTokenOut(**_token_out(new.record).model_dump(), token=new.secret)
 
@@ -278,7 +380,10 @@ def create_token(body: TokenIn, ctx: CtxDep) -> NewTokenOut:
 def list_tokens(ctx: CtxDep) -> list[TokenOut]:
     require(ctx.principal, Action.TOKEN_MANAGE)
     rows = ctx.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == ctx.principal.user_id).order_by(ApiToken.created_at).limit(500)
+        select(ApiToken)
+        .where(ApiToken.user_id == ctx.principal.user_id)
+        .order_by(ApiToken.created_at)
+        .limit(500)
     ).all()
     return [_token_out(t) for t in rows]
 

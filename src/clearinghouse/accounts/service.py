@@ -26,7 +26,14 @@ from clearinghouse.accounts.models import (
 )
 from clearinghouse.accounts.principal import Principal, Scope, Via
 from clearinghouse.audit import service as audit
-from clearinghouse.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from clearinghouse.errors import (
+    ClearinghouseError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 TOKEN_PREFIX = "chk_"
@@ -123,6 +130,78 @@ def create_organisation(
         },
     )
     return org
+
+
+def update_organisation(
+    session: Session,
+    *,
+    actor: Principal,
+    org: Organisation,
+    now: datetime,
+    values: dict[str, object],
+) -> dict[str, object]:
+    """Apply a validated patch (the API decides who may change what); audited."""
+    from clearinghouse.cases.rules import pgp
+    from clearinghouse.clocks.model import Role as RegulatoryRole
+
+    change: dict[str, object] = {}
+    if "name" in values and values["name"]:
+        org.name = str(values["name"])
+        change["name"] = org.name
+    if "country" in values:
+        org.country = str(values["country"]).upper() if values["country"] else None
+        change["country"] = org.country
+    if "jurisdictions" in values and values["jurisdictions"] is not None:
+        org.jurisdictions = sorted({str(j).upper() for j in values["jurisdictions"]})  # type: ignore[union-attr]
+        change["jurisdictions"] = org.jurisdictions
+    if "regulatory_roles" in values and values["regulatory_roles"] is not None:
+        roles = sorted(set(values["regulatory_roles"]))  # type: ignore[call-overload]
+        known = {r.value for r in RegulatoryRole}
+        unknown = [r for r in roles if r not in known]
+        if unknown:
+            raise InvalidInput(
+                f"unknown regulatory role(s) {unknown}; known: {sorted(known)}",
+                field="regulatory_roles",
+            )
+        org.regulatory_roles = roles
+        change["regulatory_roles"] = roles
+    if "contact_email" in values:
+        org.contact_email = str(values["contact_email"]) if values["contact_email"] else None
+        change["contact_email"] = org.contact_email
+    if "pgp_public_key" in values:
+        armored = str(values["pgp_public_key"] or "")
+        if armored.strip():
+            info = pgp.parse_public_key(armored, at=now)
+            org.pgp_public_key = armored
+            change["pgp_fingerprint"] = info.fingerprint
+        else:
+            org.pgp_public_key = None
+            change["pgp_fingerprint"] = None
+    if change:
+        audit.append(
+            session,
+            actor=actor,
+            action="organisation.updated",
+            object_type="organisation",
+            object_id=org.id,
+            owner_org_id=org.id,
+            at=now,
+            change=change,
+        )
+    return change
+
+
+def pgp_fingerprint(org: Organisation, now: datetime) -> str | None:
+    from clearinghouse.cases.rules import pgp
+
+    if not org.pgp_public_key:
+        return None
+    try:
+        return pgp.parse_public_key(
+            org.pgp_public_key, at=now, require_encryption=False
+        ).fingerprint
+    except InvalidInput:
+        return None
 
 
 def create_user(
