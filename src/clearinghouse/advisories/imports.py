@@ -448,6 +448,7 @@ class _Bulk:
                     "ok": r.ok,
                     "content": r.content,
                     "error": r.error,
+                    "modified": r.modified,
                     "created_at": now,
                 }
             )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -195,51 +194,61 @@ def _identifiers(vuln: m.Vulnerability, record_id: str) -> Iterator[tuple[str, b
         yield vuln.cve, True
 
 
-class RangeCache:
-    """Compiled ranges by (advisory, revision, record, position); bounded LRU."""
+Entry = CompiledRanges | frozenset[str]
 
-    def __init__(self, capacity: int = 50_000) -> None:
+
+class RangeCache:
+    """Compiled ranges by index row id, bounded (oldest out first); shared by threads.
+
+    Index rows are replaced, never updated, when another revision is served, so a row id
+    names one immutable set of ranges and a cached entry never goes stale. An entry is
+    the compiled ranges, or (when the ordering cannot read an event's version) just the
+    explicit versions the entry lists.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[tuple[Any, ...], CompiledRanges | None] = OrderedDict()
+        self._items: dict[Any, Entry] = {}
         self._lock = threading.Lock()
 
-    def get(
-        self,
-        key: tuple[Any, ...],
-        ecosystem: str,
-        ranges: Sequence[dict[str, Any]],
-        versions: Iterable[str],
-    ) -> CompiledRanges | None:
-        """The compiled entry, or None when its ranges cannot be evaluated (a version the
-        ordering cannot read): such an entry matches only its explicit versions."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+    def peek(self, key: Any) -> Entry | None:
+        return self._items.get(key)
+
+    def store(
+        self, key: Any, ecosystem: str, ranges: Sequence[dict[str, Any]], versions: Iterable[str]
+    ) -> Entry:
         listed = tuple(versions)
+        entry: Entry
         try:
-            compiled: CompiledRanges | None = compile_ranges(
-                ecosystem, ranges_from_json(ranges), listed
-            )
+            entry = compile_ranges(ecosystem, ranges_from_json(ranges), listed)
         except InvalidVersion:
             try:
-                compiled = compile_ranges(ecosystem, (), listed)
+                entry = compile_ranges(ecosystem, (), listed)
             except InvalidVersion:
-                compiled = None
+                entry = frozenset(listed)
         with self._lock:
-            self._items[key] = compiled
-            if len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return compiled
+            while len(self._items) >= self.capacity:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = entry
+        return entry
+
+    def get(
+        self, key: Any, ecosystem: str, ranges: Sequence[dict[str, Any]], versions: Iterable[str]
+    ) -> Entry:
+        found = self._items.get(key)
+        if found is not None:
+            return found
+        return self.store(key, ecosystem, ranges, versions)
 
     def __len__(self) -> int:
         return len(self._items)
 
 
-def affects(compiled: CompiledRanges | None, versions: Iterable[str], version: str) -> bool:
-    if compiled is None:
-        return version in set(versions)
+def affects(entry: Entry, version: str) -> bool:
+    """Does the cached entry say ``version`` is affected?"""
+    if isinstance(entry, frozenset):
+        return version in entry
     try:
-        return compiled.affects(version)
+        return entry.affects(version)
     except InvalidVersion:
-        return version in compiled.versions
+        return version in entry.versions

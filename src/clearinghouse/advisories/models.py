@@ -122,6 +122,8 @@ class Rendition(Base):
     ok: Mapped[bool]
     content: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # OSV records: their ``modified`` text, so that batch queries need not read documents.
+    modified: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
 
 

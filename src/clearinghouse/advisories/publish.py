@@ -90,6 +90,7 @@ def store_renditions(
             ok=r.ok,
             content=r.content,
             error=r.error,
+            modified=r.modified,
             created_at=now,
         )
         for r in rendered

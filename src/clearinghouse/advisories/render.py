@@ -61,6 +61,14 @@ class Rendered:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def modified(self) -> str | None:
+        """An OSV record's ``modified`` text (kept beside it for batch queries)."""
+        if self.format is not RenditionFormat.OSV or self.content is None:
+            return None
+        value = self.content.get("modified")
+        return value[:40] if isinstance(value, str) else None
+
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:

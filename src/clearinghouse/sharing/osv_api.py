@@ -24,19 +24,20 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.principal import Principal
 from clearinghouse.advisories import service
 from clearinghouse.advisories.index import (
+    Entry,
     PackageQuery,
     RangeCache,
     affects,
@@ -57,9 +58,11 @@ from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.policy import AdvisoryAction, can_advisory
+from clearinghouse.versions import InvalidVersion, Scheme, key_function
 
 router = APIRouter(prefix="/osv/v1", tags=["osv"])
 
+SortKey = tuple[object, ...]
 PAGE_SIZE: Final = 1000  # records per query response (OSV.dev pages similarly)
 MAX_BATCH: Final = 1000  # queries per querybatch
 CACHE_KEY: Final = "advisories.range_cache"
@@ -166,80 +169,157 @@ class Matcher:
         self.cache = cache
         self._visible: dict[Any, bool] = {}
 
-    def visible(self, advisory: Advisory) -> bool:
-        known = self._visible.get(advisory.id)
+    def visible(self, advisory_id: Any, tlp: m.Tlp | None) -> bool:
+        """May the caller read this advisory? CLEAR needs no look-up."""
+        if tlp is m.Tlp.CLEAR:
+            return True
+        known = self._visible.get(advisory_id)
         if known is None:
-            if advisory.tlp is m.Tlp.CLEAR:
-                known = True
-            else:
-                known = can_advisory(
-                    self.principal, AdvisoryAction.READ, service.facts(self.session, advisory)
-                )
-            self._visible[advisory.id] = known
+            advisory = self.session.get(Advisory, advisory_id)
+            known = advisory is not None and can_advisory(
+                self.principal, AdvisoryAction.READ, service.facts(self.session, advisory)
+            )
+            self._visible[advisory_id] = known
         return known
 
     def match(self, queries: Sequence[PackageQuery]) -> list[list[Match]]:
-        keys = sorted(
-            {(ecosystem_key(q.ecosystem), normalise_name(q.ecosystem, q.name)) for q in queries}
-        )
-        rows: dict[tuple[str, str], list[tuple[AdvisoryPackage, Advisory]]] = defaultdict(list)
-        for start in range(0, len(keys), 200):
-            part = keys[start : start + 200]
+        keyed = [(ecosystem_key(q.ecosystem), normalise_name(q.ecosystem, q.name)) for q in queries]
+        wanted = set(keyed)
+        ecosystems = sorted({e for e, _ in wanted})
+        names = sorted({n for _, n in wanted})
+        rows: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        # Two IN lists (not a row-value IN) so that every backend's planner walks the
+        # (ecosystem, name) index; pairs outside the wanted set are dropped below.
+        for start in range(0, len(names), 300):
             found = self.session.execute(
-                select(AdvisoryPackage, Advisory)
+                select(
+                    AdvisoryPackage.id,
+                    AdvisoryPackage.advisory_id,
+                    AdvisoryPackage.revision,
+                    AdvisoryPackage.record_id,
+                    AdvisoryPackage.ecosystem,
+                    AdvisoryPackage.name,
+                    Advisory.tlp,
+                )
                 .join(Advisory, Advisory.id == AdvisoryPackage.advisory_id)
                 .where(
-                    tuple_(AdvisoryPackage.ecosystem, AdvisoryPackage.name).in_(part),
+                    AdvisoryPackage.ecosystem.in_(ecosystems),
+                    AdvisoryPackage.name.in_(names[start : start + 300]),
                     Advisory.state == AdvisoryState.PUBLISHED,
                     AdvisoryPackage.revision == Advisory.published_revision,
                     AdvisoryPackage.withdrawn.is_(False),
                 )
             ).all()
-            for package, advisory in found:
-                rows[(package.ecosystem, package.name)].append((package, advisory))
-        out = []
-        for q in queries:
-            key = (ecosystem_key(q.ecosystem), normalise_name(q.ecosystem, q.name))
-            matched: dict[tuple[Any, str], Match] = {}
-            for package, advisory in rows.get(key, ()):
-                if not self.visible(advisory):
-                    continue
-                if q.version is not None:
-                    compiled = self.cache.get(
-                        (
-                            package.advisory_id,
-                            package.revision,
-                            package.record_id,
-                            package.position,
-                        ),
-                        package.display_ecosystem,
-                        package.ranges,
-                        package.versions,
-                    )
-                    if not affects(compiled, package.versions, q.version):
-                        continue
-                matched[(advisory.id, package.record_id)] = Match(
-                    advisory.id, package.revision, package.record_id
-                )
-            out.append(sorted(matched.values(), key=lambda item: item.record_id))
+            for row in found:
+                if (row.ecosystem, row.name) in wanted:
+                    rows[(row.ecosystem, row.name)].append(row)
+        versioned = {key for key, q in zip(keyed, queries, strict=True) if q.version is not None}
+        entries = self._entries([row.id for key in versioned for row in rows.get(key, ())])
+        out: list[list[Match]] = []
+        answered: dict[tuple[tuple[str, str], str | None], list[Match]] = {}
+        for key, q in zip(keyed, queries, strict=True):
+            done = answered.get((key, q.version))
+            if done is None:
+                done = self._answer(rows.get(key, ()), q.version, entries)
+                answered[(key, q.version)] = done
+            out.append(done)
         return out
+
+    def _entries(self, row_ids: list[Any]) -> dict[Any, Entry]:
+        """The compiled ranges of index rows: from the cache, else loaded and compiled."""
+        entries: dict[Any, Entry] = {}
+        missing = []
+        for row_id in set(row_ids):
+            entry = self.cache.peek(row_id)
+            if entry is None:
+                missing.append(row_id)
+            else:
+                entries[row_id] = entry
+        missing.sort(key=str)
+        for start in range(0, len(missing), 500):
+            for row in self.session.execute(
+                select(
+                    AdvisoryPackage.id,
+                    AdvisoryPackage.display_ecosystem,
+                    AdvisoryPackage.ranges,
+                    AdvisoryPackage.versions,
+                ).where(AdvisoryPackage.id.in_(missing[start : start + 500]))
+            ):
+                entries[row.id] = self.cache.store(
+                    row.id, row.display_ecosystem, row.ranges, row.versions
+                )
+        return entries
+
+    def _answer(
+        self, rows: Iterable[Any], version: str | None, entries: dict[Any, Entry]
+    ) -> list[Match]:
+        matched: dict[tuple[Any, str], Match] = {}
+        keys: dict[Scheme, SortKey | None] = {}  # the version's sort key, once per ordering
+        for row in rows:
+            if (row.advisory_id, row.record_id) in matched:
+                continue
+            if not self.visible(row.advisory_id, row.tlp):
+                continue
+            if version is not None:
+                entry = entries.get(row.id)
+                if entry is None or not _affects(entry, version, keys):
+                    continue
+            matched[(row.advisory_id, row.record_id)] = Match(
+                row.advisory_id, row.revision, row.record_id
+            )
+        return sorted(matched.values(), key=lambda item: item.record_id)
 
     def records(self, matches: Iterable[Match]) -> dict[tuple[Any, str], dict[str, Any]]:
         """The OSV documents of matches (only renditions that succeeded)."""
-        wanted = sorted({(mt.advisory_id, mt.revision, mt.record_id) for mt in matches}, key=str)
         found: dict[tuple[Any, str], dict[str, Any]] = {}
-        for start in range(0, len(wanted), 300):
-            part = wanted[start : start + 300]
-            for rendition in self.session.scalars(
-                select(Rendition).where(
+        for advisory_id, key, content in self._renditions(matches, Rendition.content):
+            if isinstance(content, dict):
+                found[(advisory_id, key)] = content
+        return found
+
+    def modified(self, matches: Iterable[Match]) -> dict[tuple[Any, str], str]:
+        """The ``modified`` text of matched records (what a batch answers with)."""
+        found: dict[tuple[Any, str], str] = {}
+        for advisory_id, key, modified in self._renditions(matches, Rendition.modified):
+            if isinstance(modified, str):
+                found[(advisory_id, key)] = modified
+        return found
+
+    def _renditions(self, matches: Iterable[Match], column: Any) -> Iterator[tuple[Any, str, Any]]:
+        """(advisory, record id, column) of the OSV renditions of ``matches``. Selected by
+        advisory id (an indexed IN list; row-value INs defeat SQLite's planner), then
+        narrowed to the matched revision and record."""
+        wanted = {(mt.advisory_id, mt.revision, mt.record_id) for mt in matches}
+        advisories = sorted({advisory_id for advisory_id, _, _ in wanted}, key=str)
+        for start in range(0, len(advisories), 500):
+            for advisory_id, revision, key, value in self.session.execute(
+                select(Rendition.advisory_id, Rendition.revision, Rendition.key, column).where(
+                    Rendition.advisory_id.in_(advisories[start : start + 500]),
                     Rendition.format == RenditionFormat.OSV,
                     Rendition.ok.is_(True),
-                    tuple_(Rendition.advisory_id, Rendition.revision, Rendition.key).in_(part),
                 )
             ):
-                if isinstance(rendition.content, dict):
-                    found[(rendition.advisory_id, rendition.key)] = rendition.content
-        return found
+                if (advisory_id, revision, key) in wanted:
+                    yield advisory_id, key, value
+
+
+def _affects(entry: Entry, version: str, keys: dict[Scheme, SortKey | None]) -> bool:
+    """:func:`affects`, computing the version's sort key once per ordering (the hot path
+    when a package has hundreds of advisories)."""
+    if isinstance(entry, frozenset) or entry.scheme is None:
+        return affects(entry, version)
+    if version in entry.versions:
+        return True
+    scheme = entry.scheme
+    if scheme not in keys:
+        try:
+            keys[scheme] = key_function(scheme)(version)
+        except InvalidVersion:
+            keys[scheme] = None
+    key = keys[scheme]
+    if key is None:
+        return affects(entry, version)
+    return entry.affects_key(key)
 
 
 def range_cache(ctx: Ctx) -> RangeCache:
@@ -314,13 +394,13 @@ def querybatch(ctx: CtxDep, raw: RawBody) -> Response:
         ]
     except ClearinghouseError as exc:
         return _osv_error(400, _OSV_INVALID, exc.detail)
-    records = matcher.records(mt for page, _ in pages for mt in page)
+    modified = matcher.modified(mt for page, _ in pages for mt in page)
     out = []
     for page, token in pages:
         vulns = [
-            {"id": r["id"], "modified": r["modified"]}
+            {"id": mt.record_id, "modified": modified[(mt.advisory_id, mt.record_id)]}
             for mt in page
-            if (r := records.get((mt.advisory_id, mt.record_id))) and _live(r)
+            if (mt.advisory_id, mt.record_id) in modified
         ]
         result: dict[str, Any] = {}
         if vulns:
@@ -347,7 +427,7 @@ def get_vuln(vuln_id: str, ctx: CtxDep) -> Response:
     ).all()
     matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
     for record_id, advisory in rows:
-        if advisory.published_revision is None or not matcher.visible(advisory):
+        if advisory.published_revision is None or not matcher.visible(advisory.id, advisory.tlp):
             continue
         found = matcher.records([Match(advisory.id, advisory.published_revision, record_id)])
         record = found.get((advisory.id, record_id))
@@ -376,7 +456,11 @@ def export_ecosystem(ecosystem: str, ctx: CtxDep) -> Response:
         .distinct()
     ).all()
     matcher = Matcher(ctx.session, ctx.principal, range_cache(ctx))
-    matches = [Match(a, rev, rec) for a, rev, rec, advisory in rows if matcher.visible(advisory)]
+    matches = [
+        Match(a, rev, rec)
+        for a, rev, rec, advisory in rows
+        if matcher.visible(advisory.id, advisory.tlp)
+    ]
     if not matches:
         return _osv_error(404, _OSV_NOT_FOUND, f"no records for ecosystem {ecosystem!r}")
     records = matcher.records(matches)

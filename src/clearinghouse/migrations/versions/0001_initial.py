@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 09:11:31.269040
+Create Date: 2026-11-29 09:29:44.192797
 """
 
 from collections.abc import Sequence
@@ -338,6 +338,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("modified", sa.String(length=40), nullable=True),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["advisory_id"],
