@@ -45,6 +45,17 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(clocks_app, name="clocks")
 
+
+def _mount_domain_apps() -> None:
+    from clearinghouse.advisories.cli import app as advisory_app
+    from clearinghouse.cases.cli import app as case_app
+
+    app.add_typer(case_app, name="case")
+    app.add_typer(advisory_app, name="advisory")
+
+
+_mount_domain_apps()
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
