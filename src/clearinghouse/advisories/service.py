@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.principal import Principal
@@ -440,12 +440,3 @@ def _same_content(a: m.Advisory, b: m.Advisory) -> bool:
 def draft_input(doc: m.Advisory) -> list[VulnerabilityIn]:
     """The vulnerabilities of a stored document in input form (for clients revising one)."""
     return [vulnerability_in(v) for v in doc.vulnerabilities]
-
-
-def count_by_state(session: Session) -> dict[AdvisoryState, int]:
-    counts = dict.fromkeys(AdvisoryState, 0)
-    for state, count in session.execute(
-        select(Advisory.state, func.count()).group_by(Advisory.state)
-    ):
-        counts[AdvisoryState(state)] = count
-    return counts
