@@ -99,7 +99,7 @@ def rate_limit_plan() -> LimitPlan:
             )
     from clearinghouse.cases import intake
 
-    limit = int(intake.INTAKE_LIMIT)
+    limit = int(intake.INTAKE_LIMIT)  # unreachable while the setting exists (found above)
     return LimitPlan(
         {},
         limit,

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         5, description="failed logins per account and per client within the window before 429"
     )
     login_window_seconds: int = Field(900, description="window for login_max_failures (seconds)")
+    intake_max_per_hour: int = Field(
+        10, ge=1, description="anonymous reports accepted per client address per hour (429 beyond)"
+    )
     # Jobs
     worker_in_process: bool = Field(
         True, description="run the job worker inside `serve` (turn off when running `worker`)"

@@ -32,6 +32,14 @@ class Platform:
         self._clients.append(c)
         return c
 
+    def run_jobs(self) -> int:
+        """Run every due job (the platform under test has no in-process worker)."""
+        from clearinghouse.app import build_registry
+        from clearinghouse.jobs.worker import Worker
+
+        worker = Worker(self.database, build_registry(self.settings), self.clock, self.settings, "test")
+        return worker.run_until_idle()
+
     def close(self) -> None:
         for c in self._clients:
             c.close()

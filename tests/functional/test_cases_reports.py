@@ -189,6 +189,8 @@ def test_likely_duplicates_are_flagged_for_the_operator(platform: Platform) -> N
             description="Stored XSS in the comment form of the CMS.",
         )
     operator = platform.login(platform.world.operator_analyst)
+    assert operator.get(f"/api/v1/reports/{second['id']}").json()["likely_duplicates"] == []
+    platform.run_jobs()  # flagged by a job, outside the intake transaction
     dups = operator.get(f"/api/v1/reports/{second['id']}").json()["likely_duplicates"]
     assert [d["report_id"] for d in dups] == [first["id"]]
     assert dups[0]["score"] == 1.0

@@ -103,6 +103,7 @@ def _submit(ctx: Ctx, body: ReportIn, uploads: list[files.Upload]) -> JSONRespon
         uploads=checked,
         now=ctx.now(),
         client=ctx.client,
+        limit=ctx.settings.intake_max_per_hour,
     )
     token = done.tracking_token
     out = ReportCreatedOut(

@@ -16,7 +16,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from packageurl import PackageURL
 from sqlalchemy import delete, func, select
@@ -40,13 +40,17 @@ from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules import reports as rules
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
+from clearinghouse.jobs.queue import enqueue
+from clearinghouse.jobs.registry import JobContext
 from clearinghouse.notify.service import notify_users
 from clearinghouse.policy import ReportFacts
 from clearinghouse.timeutil import ensure_utc
 
-# Anonymous submissions per client address per window.
+# Anonymous submissions per client address per window (the limit is a setting:
+# CLEARINGHOUSE_INTAKE_MAX_PER_HOUR; this is its default).
 INTAKE_LIMIT: Final = 10
 INTAKE_WINDOW: Final = timedelta(hours=1)
+KIND_DUPLICATES: Final = "report.flag_duplicates"
 DUPLICATE_POOL: Final = 5000  # how many recent open reports a new one is compared with
 
 
@@ -82,15 +86,15 @@ def _client_key(client: str) -> str:
     return hashlib.sha256(f"intake:{client}".encode()).hexdigest()
 
 
-def check_rate(session: Session, client: str, now: datetime) -> None:
+def check_rate(session: Session, client: str, now: datetime, limit: int = INTAKE_LIMIT) -> None:
     """Count one anonymous submission from ``client``; refuse it over the limit (429)."""
     key = _client_key(client)
     since = now - INTAKE_WINDOW
     session.execute(delete(IntakeHit).where(IntakeHit.key == key, IntakeHit.at < since))
     count = session.scalar(select(func.count()).select_from(IntakeHit).where(IntakeHit.key == key))
-    if (count or 0) >= INTAKE_LIMIT:
+    if (count or 0) >= limit:
         raise RateLimited(
-            f"at most {INTAKE_LIMIT} reports per hour from one address without an account; "
+            f"at most {limit} reports per hour from one address without an account; "
             "wait, or sign in",
             retry_after=int(INTAKE_WINDOW.total_seconds()),
         )
@@ -107,12 +111,17 @@ def submit(
     uploads: list[files.CheckedFile],
     now: datetime,
     client: str,
+    limit: int = INTAKE_LIMIT,
 ) -> Submitted:
-    """Record a report as ``received`` (flushes; the caller commits)."""
+    """Record a report as ``received`` (flushes; the caller commits).
+
+    Likely duplicates are flagged by a job enqueued here (:func:`flag_duplicates`), not in
+    the intake transaction: comparing with thousands of open reports must not hold the
+    database's write lock while finders wait."""
     now = ensure_utc(now)
     member = actor.is_authenticated and actor.org_id is not None
     if not member:
-        check_rate(session, client, now)
+        check_rate(session, client, now, limit)
     token = None if member else links.new_tracking_token()
     signature = dup.signature(
         fields.product,
@@ -162,7 +171,13 @@ def submit(
     stored = [
         files.store(session, f, now=now, by_label=actor.label, report_id=report.id) for f in uploads
     ]
-    flagged = _flag_duplicates(session, report, signature, now)
+    enqueue(
+        session,
+        KIND_DUPLICATES,
+        {"report_id": str(report.id)},
+        now=now,
+        idempotency_key=f"{KIND_DUPLICATES}:{report.id}",
+    )
     record_action(
         session,
         actor=actor,
@@ -177,7 +192,6 @@ def submit(
             "exploited": report.exploited.value,
             "already_public": report.already_public.value,
             "attachments": [files.describe(a) for a in stored],
-            "likely_duplicates": [str(d.candidate_id) for d in flagged],
         },
         audit_action="report.received",
         object_type="report",
@@ -185,15 +199,21 @@ def submit(
         org_id=report.reporter_org_id,
         owner_org_id=report.reporter_org_id,
     )
-    return Submitted(report, token, stored, flagged)
+    return Submitted(report, token, stored, [])
 
 
-def _flag_duplicates(
-    session: Session, report: Report, signature: dup.Signature, now: datetime
-) -> list[ReportDuplicate]:
+def duplicate_candidates(session: Session, report_id: uuid.UUID) -> list[dup.Candidate]:
+    """Compare one report with the most recent open ones (read-only)."""
+    report = session.get(Report, report_id)
+    if report is None or not report.signature:
+        return []
     rows = session.execute(
         select(Report.id, Report.signature)
-        .where(Report.id != report.id, Report.status != rules.ReportState.CLOSED.value)
+        .where(
+            Report.id != report.id,
+            Report.status != rules.ReportState.CLOSED.value,
+            Report.received_at <= report.received_at,
+        )
         .order_by(Report.received_at.desc(), Report.id)
         .limit(DUPLICATE_POOL)
     ).all()
@@ -201,19 +221,35 @@ def _flag_duplicates(
     for rid, stored in reversed(rows):  # oldest first: prefer the original
         if stored:
             pool.append((rid, dup.Signature.from_dict(stored)))
-    flagged = []
-    for candidate in dup.find_duplicates(signature, pool):
-        row = ReportDuplicate(
-            report_id=report.id,
-            candidate_id=candidate.key,
-            score=candidate.score,
-            reasons=[f"{e.reason.value}: {e.detail}" for e in candidate.evidence],
-            flagged_at=now,
+    return list(dup.find_duplicates(dup.Signature.from_dict(report.signature), pool))
+
+
+def flag_duplicates(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The ``report.flag_duplicates`` job: compare outside the write transaction, then
+    record the flags (once: a repeated run finds them and adds nothing)."""
+    report_id = uuid.UUID(str(payload["report_id"]))
+    with ctx.read() as read:
+        candidates = duplicate_candidates(read, report_id)
+    session = ctx.session
+    known = set(
+        session.scalars(
+            select(ReportDuplicate.candidate_id).where(ReportDuplicate.report_id == report_id)
         )
-        session.add(row)
-        flagged.append(row)
+    )
+    now = ctx.now()
+    for candidate in candidates:
+        if candidate.key in known:
+            continue
+        session.add(
+            ReportDuplicate(
+                report_id=report_id,
+                candidate_id=candidate.key,
+                score=candidate.score,
+                reasons=[f"{e.reason.value}: {e.detail}" for e in candidate.evidence],
+                flagged_at=now,
+            )
+        )
     session.flush()
-    return flagged
 
 
 def get_report(session: Session, report_id: uuid.UUID) -> Report:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from clearinghouse.accounts.principal import SYSTEM
-from clearinghouse.cases import embargo_service, notices
+from clearinghouse.cases import embargo_service, intake, notices
 from clearinghouse.cases.embargo_service import KIND_EXPIRE
 from clearinghouse.cases.models import Case, Participant, TimelineEvent
 from clearinghouse.cases.participants import KIND_DEADLINE
@@ -164,3 +164,4 @@ def register(registry: JobRegistry) -> None:
     """Add the case domain's job kinds to ``registry``."""
     registry.register(KIND_DEADLINE, vendor_deadline)
     registry.register(KIND_EXPIRE, embargo_expire)
+    registry.register(intake.KIND_DUPLICATES, intake.flag_duplicates)
