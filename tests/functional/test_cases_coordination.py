@@ -303,3 +303,29 @@ def test_moving_a_deadline_retires_the_old_schedule(
         if e["type"] == "vendor_escalated"
         and e["participant_id"] == coordinated.outside_participant
     ]
+
+
+def test_sharing_abroad_before_publication_warns_under_cn_miit_art_9_7(
+    platform: Platform, coordinated: Coordinated
+) -> None:
+    # The member (CN) is a product provider: bound by cn-miit-2021.
+    admin = platform.login(platform.world.operator_admin)
+    r = admin.patch("/api/v1/organisations/member", json={"regulatory_roles": ["product_provider"]})
+    assert r.status_code == 200, r.text
+    coordinator = coordinated.coordinator
+    base = f"/api/v1/cases/{coordinated.case}"
+    # Another member in Germany, not the product's provider: a warning, not a block.
+    r = coordinator.post(f"{base}/participants", json={"organisation": "other", "role": "member"})
+    assert r.status_code == 201, r.text
+    (warning,) = r.json()["warnings"]
+    assert warning["citation"] == "cn-miit-2021 Art. 9(7)"
+    assert warning["recipient"] == "other"
+    # A vendor (the product's provider) is exempt.
+    admin_vendor = platform.login(platform.world.operator_admin)
+    make = admin_vendor.post("/api/v1/organisations", json={"slug": "vendor-b", "name": "Vendor B", "kind": "vendor", "country": "US"})
+    assert make.status_code == 201, make.text
+    r = coordinator.post(f"{base}/participants", json={"organisation": "vendor-b"})
+    assert r.status_code == 201, r.text
+    assert r.json()["warnings"] == []
+    trail = admin.get("/api/v1/audit", params={"object_type": "case", "object_id": coordinated.case, "limit": 500}).json()
+    assert [e for e in trail["items"] if e["action"] == "case.sharing_warning"]

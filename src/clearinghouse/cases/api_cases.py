@@ -19,6 +19,7 @@ from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.accounts.principal import Via
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.cases import sharing
 from clearinghouse.cases import (
     access,
     coordination,
@@ -357,7 +358,16 @@ def list_participants(ref: str, ctx: CtxDep) -> list[ParticipantOut]:
 def add_participant(ref: str, body: VendorIn, ctx: CtxDep) -> ParticipantOut:
     acc = _open(ctx, ref, CaseAction.CASE_PARTICIPANTS)
     added = _add_participant(ctx, acc.case, body)
-    return participant_out(added.participant, full=True)
+    out = participant_out(added.participant, full=True)
+    out.warnings = sharing.warnings_for(
+        ctx.session,
+        ctx.settings,
+        actor=ctx.principal,
+        case=acc.case,
+        participant=added.participant,
+        now=ctx.now(),
+    )
+    return out
 
 
 @router.delete("/cases/{ref}/participants/{participant_id}", status_code=204)

@@ -379,6 +379,11 @@ class ParticipantOut(BaseModel):
     escalated_at: datetime | None
     statement: str | None
     removed_at: datetime | None
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="legal warnings raised by this sharing (e.g. cn-miit-2021 Art. 9(7)); "
+        "Clearinghouse warns, it does not block",
+    )
 
 
 def participant_out(p: Participant, *, full: bool) -> ParticipantOut:
