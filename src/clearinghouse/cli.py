@@ -370,7 +370,9 @@ def serve(
 def main() -> None:
     """Entry point: run the app, turning typed errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of typer.Exit.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except ClearinghouseError as exc:
         err.print(f"error: {exc.detail}")
         sys.exit(exc.exit_code)
@@ -381,13 +383,11 @@ def main() -> None:
         err.print("aborted")
         sys.exit(EXIT_CHECK_FAILED)
     except Exception as exc:  # noqa: BLE001 (the CLI's last resort: a message, not a trace)
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # click's (or typer's bundled click's) usage errors: print and exit with their code
+        show = getattr(exc, "show", None)
+        exit_code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         err.print(f"internal error: {type(exc).__name__}: {exc}")
         sys.exit(EXIT_INTERNAL)
