@@ -28,15 +28,17 @@ from clearinghouse.cases import api_collab as cases_api_collab
 from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
 from clearinghouse.db import Database
+from clearinghouse.jobs import api as jobs_api
 from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.registry import JobRegistry
 from clearinghouse.jobs.services import Services
 from clearinghouse.jobs.worker import Worker
-from clearinghouse.standing import api as standing_api
-from clearinghouse.standing import jobs as standing_jobs
+from clearinghouse.notify import api as notify_api
 from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import osv_api
+from clearinghouse.standing import api as standing_api
+from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import Clock, SystemClock
 
 # Background workers started with the app: each takes the runtime and a stop event and
@@ -108,7 +110,9 @@ def create_app(
     app = FastAPI(
         title=settings.platform_name,
         version=__version__,
-        summary="Coordinated vulnerability disclosure, regulatory clocks and threat-information sharing",
+        summary=(
+            "Coordinated vulnerability disclosure, regulatory clocks and threat-information sharing"
+        ),
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
@@ -120,6 +124,8 @@ def create_app(
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
     app.include_router(standing_api.router)
+    app.include_router(jobs_api.router)
+    app.include_router(notify_api.router)
     app.include_router(cases_api_reports.router)
     app.include_router(cases_api_cases.router)
     app.include_router(cases_api_collab.router)
