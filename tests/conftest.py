@@ -67,7 +67,9 @@ def db_url(
     if _postgres is None:
         if postgres_required():
             pytest.fail(f"PostgreSQL is required but {POSTGRES_ENV} is not set")
-        pytest.skip(f"PostgreSQL run: set {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL run: set {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     _postgres.truncate()
     yield _postgres.url
 

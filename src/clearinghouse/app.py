@@ -13,15 +13,15 @@ from fastapi import FastAPI
 from clearinghouse import __version__
 from clearinghouse.accounts import api as accounts_api
 from clearinghouse.accounts import service as accounts_service
+from clearinghouse.advisories import api as advisories_api
+from clearinghouse.advisories import feeds as advisories_feeds
+from clearinghouse.advisories import publish as advisories_publish
 from clearinghouse.api import problems, system
 from clearinghouse.api.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
     configure_logging,
 )
-from clearinghouse.advisories import api as advisories_api
-from clearinghouse.advisories import feeds as advisories_feeds
-from clearinghouse.advisories import publish as advisories_publish
 from clearinghouse.audit import api as audit_api
 from clearinghouse.cases import api_cases as cases_api_cases
 from clearinghouse.cases import api_collab as cases_api_collab

@@ -141,9 +141,9 @@ def admin_create(
 def token_create(
     email: Annotated[str, typer.Option(help="the token's user")],
     name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
-    scope: Annotated[list[str], typer.Option(help="read, write, admin, taxii (repeatable)")] = [
-        "read"
-    ],  # noqa: B006
+    scope: Annotated[
+        list[str] | None, typer.Option(help="read, write, admin, taxii (repeatable; default read)")
+    ] = None,
     days: Annotated[int, typer.Option(help="days until it expires (0: never)")] = 90,
     org_slug: Annotated[
         str | None, typer.Option("--org", help="organisation, when several")
@@ -157,7 +157,7 @@ def token_create(
     from clearinghouse.accounts.principal import SYSTEM, Scope
 
     try:
-        scopes = {Scope(s) for s in scope}
+        scopes = {Scope(s) for s in scope or ["read"]}
     except ValueError as exc:
         raise InvalidInput(f"unknown scope: {exc}") from exc
     rt = _runtime()
@@ -204,7 +204,7 @@ def demo_load(
     password: Annotated[
         str,
         typer.Option(help="password for every demo account", envvar="CLEARINGHOUSE_DEMO_PASSWORD"),
-    ] = "clearinghouse-demo",
+    ] = "clearinghouse-demo",  # noqa: S107 (the documented password of local demo accounts)
 ) -> None:
     """Load the Log4Shell replay (idempotent: an existing demo is left as it is)."""
     from clearinghouse import demo

@@ -28,15 +28,19 @@ class DemoResult:
             f"Open {self.base_url}/api/docs and sign in (POST /api/v1/auth/login) as:",
         ]
         lines += [f"  {u.email:<34} {u.org:<15} {u.role.value}" for u in log4shell.USERS]
+        api = f"{self.base_url}/api/v1"
+        case = self.replay.case or "CH-2021-0001"
         lines += [
             f"  password for every demo account: {self.password}",
             "",
-            "Worth a look:",
-            f"  {self.base_url}/api/v1/obligations?organisation=alibaba-cloud            missed, due 2021-11-26",
-            f"  {self.base_url}/api/v1/obligations?organisation=alibaba-cloud&at=2021-11-25T03:00:00Z"
-            "   the alert it would have had",
-            f"  {self.base_url}/api/v1/organisations/alibaba-cloud/standing           suspension, record",
-            f"  {self.base_url}/api/v1/cases/{self.replay.case or 'CH-2021-0001'}/timeline",
+            "Worth a look (docs/demo.md):",
+            "  the member's missed obligations, due 2021-11-26:",
+            f"    {api}/obligations?organisation=alibaba-cloud",
+            "  the alert it would have had on 2021-11-25:",
+            f"    {api}/obligations?organisation=alibaba-cloud&at=2021-11-25T03:00:00Z",
+            "  its suspension and compliance record:",
+            f"    {api}/organisations/alibaba-cloud/standing",
+            f"  the case timeline: {api}/cases/{case}/timeline",
         ]
         return "\n".join(lines)
 

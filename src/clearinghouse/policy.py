@@ -22,7 +22,7 @@ class Action(enum.StrEnum):
     ORG_UPDATE = "org.update"
     USER_CREATE = "user.create"
     USER_READ = "user.read"
-    TOKEN_MANAGE = "token.manage"
+    TOKEN_MANAGE = "token.manage"  # noqa: S105 (a name, not a secret)
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     JOBS_ADMIN = "jobs.admin"
@@ -83,7 +83,9 @@ def decide(principal: Principal, action: Action, resource: Resource = None) -> D
             if operator and admin:
                 return _scoped(scoped)
             own = isinstance(resource, OrgFacts) and resource.id == principal.org_id
-            own = own or (isinstance(resource, OwnedFacts) and resource.owner_org_id == principal.org_id)
+            own = own or (
+                isinstance(resource, OwnedFacts) and resource.owner_org_id == principal.org_id
+            )
             if own:
                 return _scoped(scoped) if admin else Decision.DENY
             return Decision.HIDDEN
@@ -136,7 +138,9 @@ class StandingAction(enum.StrEnum):
     OVERRIDE_MANAGE = "override.manage"  # decide that a regime binds or not (operator)
 
 
-def decide_standing(principal: Principal, action: StandingAction, org_id: uuid.UUID | None) -> Decision:
+def decide_standing(
+    principal: Principal, action: StandingAction, org_id: uuid.UUID | None
+) -> Decision:
     """Obligations and standing of organisation ``org_id`` (None: every organisation)."""
     if principal.via is Via.SYSTEM:
         return Decision.ALLOW
@@ -160,7 +164,9 @@ def decide_standing(principal: Principal, action: StandingAction, org_id: uuid.U
     return Decision.DENY  # pragma: no cover
 
 
-def require_standing(principal: Principal, action: StandingAction, org_id: uuid.UUID | None) -> None:
+def require_standing(
+    principal: Principal, action: StandingAction, org_id: uuid.UUID | None
+) -> None:
     _raise_for(decide_standing(principal, action, org_id), action.value)
 
 

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     )
     enabled_regimes: list[str] = Field(
         default_factory=list,
-        description="regimes disabled by default to enable anyway (JSON list, e.g. [\"us-circia\"])",
+        description='regimes disabled by default to enable anyway (JSON list, e.g. ["us-circia"])',
     )
     alert_fractions: list[float] = Field(
         default_factory=lambda: [0.5, 0.8],

@@ -45,20 +45,29 @@ def test_intact_chain_verifies(database: Database) -> None:
 
 def test_rolled_back_change_leaves_no_entry(database: Database) -> None:
     _fill(database, 2)
-    with pytest.raises(RuntimeError), database.transaction() as s:
-        audit.append(
-            s, actor=SYSTEM, action="x", object_type="case", object_id="1", change={}, at=T0
-        )
-        raise RuntimeError("the change failed")
+
+    def change_that_fails() -> None:
+        with database.transaction() as s:
+            audit.append(
+                s, actor=SYSTEM, action="x", object_type="case", object_id="1", change={}, at=T0
+            )
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     assert _verify(database).entries == 2
 
 
 @pytest.mark.parametrize(
     ("sql", "bad_seq", "words"),
     [
-        ("UPDATE audit_entries SET action = 'case.deleted' WHERE seq = 3", 3, "fields were altered"),
         (
-            "UPDATE audit_entries SET change = '{\"field\": \"title\"}' WHERE seq = 2",
+            "UPDATE audit_entries SET action = 'case.deleted' WHERE seq = 3",
+            3,
+            "fields were altered",
+        ),
+        (
+            'UPDATE audit_entries SET change = \'{"field": "title"}\' WHERE seq = 2',
             2,
             "change was altered",
         ),

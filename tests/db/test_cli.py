@@ -15,11 +15,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CLEARINGHOUSE_DATABASE_URL": f"sqlite:///{db}", "CLEARINGHOUSE_LOG_JSON": "false",
-           "CLEARINGHOUSE_ARGON2_TIME_COST": "1", "CLEARINGHOUSE_ARGON2_MEMORY_KIB": "1024"}
+    env = {
+        **os.environ,
+        "CLEARINGHOUSE_DATABASE_URL": f"sqlite:///{db}",
+        "CLEARINGHOUSE_LOG_JSON": "false",
+        "CLEARINGHOUSE_ARGON2_TIME_COST": "1",
+        "CLEARINGHOUSE_ARGON2_MEMORY_KIB": "1024",
+    }
     return subprocess.run(
         [sys.executable, "-c", "from clearinghouse.cli import main; main()", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -31,7 +40,9 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_admin_token_and_audit_verify_then_tampering(db: Path) -> None:
-    r = run(db, "admin", "create", "--email", "root@op.test", "--password", "a long enough password")
+    r = run(
+        db, "admin", "create", "--email", "root@op.test", "--password", "a long enough password"
+    )
     assert r.returncode == 0, r.stderr
     r = run(db, "token", "create", "--email", "root@op.test", "--scope", "read", "--scope", "admin")
     assert r.returncode == 0, r.stderr
@@ -58,15 +69,24 @@ def test_admin_token_and_audit_verify_then_tampering(db: Path) -> None:
         (("no-such-command",), 2, "No such command"),
     ],
 )
-def test_errors_have_messages_and_exit_codes(db: Path, args: tuple[str, ...], code: int, words: str) -> None:
+def test_errors_have_messages_and_exit_codes(
+    db: Path, args: tuple[str, ...], code: int, words: str
+) -> None:
     r = run(db, *args)
     assert r.returncode == code, (r.stdout, r.stderr)
     assert words in r.stderr + r.stdout
 
 
 def test_clocks_evaluate_example(db: Path) -> None:
-    r = run(db, "clocks", "evaluate", "--events", str(REPO / "docs" / "examples" / "clocks-cra.json"),
-            "--at", "2026-10-02T12:00:00Z")
+    r = run(
+        db,
+        "clocks",
+        "evaluate",
+        "--events",
+        str(REPO / "docs" / "examples" / "clocks-cra.json"),
+        "--at",
+        "2026-10-02T12:00:00Z",
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     due = {(o["regime"], o["stage"]): o["due"] for o in out["obligations"]}

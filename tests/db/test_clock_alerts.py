@@ -24,28 +24,74 @@ AWARE = datetime(2021, 11, 24, 2, 0, tzinfo=UTC)
 def _world(database: Database) -> None:
     accounts.configure_password_hashing(1, 1024)
     with database.transaction() as s:
-        op = accounts.create_organisation(s, actor=SYSTEM, now=AWARE, slug="nvdb", name="Platform", kind=OrgKind.OPERATOR)
-        member = accounts.create_organisation(
-            s, actor=SYSTEM, now=AWARE, slug="cloud", name="Cloud Provider", kind=OrgKind.MEMBER, country="CN",
-            jurisdictions=["CN"], regulatory_roles=["product_provider"],
+        op = accounts.create_organisation(
+            s, actor=SYSTEM, now=AWARE, slug="nvdb", name="Platform", kind=OrgKind.OPERATOR
         )
-        accounts.create_user(s, actor=SYSTEM, now=AWARE, email="psirt@cloud.test", name="PSIRT", password=None,
-                             organisation=member, role=Role.ANALYST)
-        accounts.create_user(s, actor=SYSTEM, now=AWARE, email="duty@nvdb.test", name="Duty", password=None,
-                             organisation=op, role=Role.ADMIN)
-        case = Case(public_id="CH-2021-0001", title="t", summary="", coordinator_org_id=op.id, created_at=AWARE,
-                    created_by_label="t", updated_at=AWARE)
+        member = accounts.create_organisation(
+            s,
+            actor=SYSTEM,
+            now=AWARE,
+            slug="cloud",
+            name="Cloud Provider",
+            kind=OrgKind.MEMBER,
+            country="CN",
+            jurisdictions=["CN"],
+            regulatory_roles=["product_provider"],
+        )
+        accounts.create_user(
+            s,
+            actor=SYSTEM,
+            now=AWARE,
+            email="psirt@cloud.test",
+            name="PSIRT",
+            password=None,
+            organisation=member,
+            role=Role.ANALYST,
+        )
+        accounts.create_user(
+            s,
+            actor=SYSTEM,
+            now=AWARE,
+            email="duty@nvdb.test",
+            name="Duty",
+            password=None,
+            organisation=op,
+            role=Role.ADMIN,
+        )
+        case = Case(
+            public_id="CH-2021-0001",
+            title="t",
+            summary="",
+            coordinator_org_id=op.id,
+            created_at=AWARE,
+            created_by_label="t",
+            updated_at=AWARE,
+        )
         s.add(case)
         s.flush()
-        s.add(TimelineEvent(case_id=case.id, org_id=member.id, type="aware", occurred_at=AWARE, recorded_at=AWARE,
-                            recorded_by_label="t", data={}))
+        s.add(
+            TimelineEvent(
+                case_id=case.id,
+                org_id=member.id,
+                type="aware",
+                occurred_at=AWARE,
+                recorded_at=AWARE,
+                recorded_by_label="t",
+                data={},
+            )
+        )
 
 
 def test_due_soon_then_missed_alerts_by_email(database: Database) -> None:
     _world(database)
     with smtp_server() as smtp:
-        settings = Settings(environment="test", database_url=database.url, smtp_host=smtp.host, smtp_port=smtp.port,
-                            worker_poll_seconds=0.05)
+        settings = Settings(
+            environment="test",
+            database_url=database.url,
+            smtp_host=smtp.host,
+            smtp_port=smtp.port,
+            worker_poll_seconds=0.05,
+        )
         clock = FixedClock(AWARE + timedelta(hours=25))  # past 50% of the 48 h window
         worker = Worker(database, build_registry(settings), clock, settings, "t")
         for _ in range(3):  # re-deriving does not send the same alert twice
@@ -55,7 +101,10 @@ def test_due_soon_then_missed_alerts_by_email(database: Database) -> None:
         assert len(subjects) == 1
         assert subjects[0].startswith("[Clearinghouse] Due soon (50%)")
         assert "2021-11-26T02:00:00Z" in subjects[0]
-        assert {r for m in smtp.inbox.received for r in m.rcpt_tos} == {"psirt@cloud.test", "duty@nvdb.test"}
+        assert {r for m in smtp.inbox.received for r in m.rcpt_tos} == {
+            "psirt@cloud.test",
+            "duty@nvdb.test",
+        }
         assert len(smtp.inbox.received) == 2
         clock.set(AWARE + timedelta(days=2, hours=1))
         worker.run_schedules()
@@ -71,12 +120,24 @@ def test_no_alert_once_met(database: Database) -> None:
     with database.transaction() as s:
         case = s.scalars(select(Case)).one()
         org_id = s.scalars(select(TimelineEvent.org_id)).one()
-        s.add(TimelineEvent(case_id=case.id, org_id=org_id, type="report_submitted",
-                            occurred_at=AWARE + timedelta(hours=20), recorded_at=AWARE + timedelta(hours=20),
-                            recorded_by_label="t", data={"regime": "cn-miit-2021", "stage": "report", "reference": "r"}))
+        s.add(
+            TimelineEvent(
+                case_id=case.id,
+                org_id=org_id,
+                type="report_submitted",
+                occurred_at=AWARE + timedelta(hours=20),
+                recorded_at=AWARE + timedelta(hours=20),
+                recorded_by_label="t",
+                data={"regime": "cn-miit-2021", "stage": "report", "reference": "r"},
+            )
+        )
     with smtp_server() as smtp:
-        settings = Settings(environment="test", database_url=database.url, smtp_host=smtp.host, smtp_port=smtp.port)
-        worker = Worker(database, build_registry(settings), FixedClock(AWARE + timedelta(days=3)), settings, "t")
+        settings = Settings(
+            environment="test", database_url=database.url, smtp_host=smtp.host, smtp_port=smtp.port
+        )
+        worker = Worker(
+            database, build_registry(settings), FixedClock(AWARE + timedelta(days=3)), settings, "t"
+        )
         worker.run_schedules()
         worker.run_until_idle()
         assert smtp.inbox.messages == []

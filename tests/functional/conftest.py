@@ -37,7 +37,9 @@ class Platform:
         from clearinghouse.app import build_registry
         from clearinghouse.jobs.worker import Worker
 
-        worker = Worker(self.database, build_registry(self.settings), self.clock, self.settings, "test")
+        worker = Worker(
+            self.database, build_registry(self.settings), self.clock, self.settings, "test"
+        )
         return worker.run_until_idle()
 
     def close(self) -> None:

@@ -27,7 +27,9 @@ def test_login_me_logout(platform: Platform) -> None:
 
 def test_session_cookie_is_http_only(platform: Platform) -> None:
     with platform.client() as c:
-        r = c.post("/api/v1/auth/login", json={"email": platform.world.member_admin, "password": PASSWORD})
+        r = c.post(
+            "/api/v1/auth/login", json={"email": platform.world.member_admin, "password": PASSWORD}
+        )
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
@@ -44,17 +46,24 @@ def test_unsafe_request_without_csrf_token_is_refused(platform: Platform) -> Non
 def test_wrong_password_then_rate_limited(platform: Platform) -> None:
     with platform.client() as c:
         for _ in range(platform.settings.login_max_failures):
-            r = c.post("/api/v1/auth/login", json={"email": platform.world.member_viewer, "password": "nope" * 4})
+            r = c.post(
+                "/api/v1/auth/login",
+                json={"email": platform.world.member_viewer, "password": "nope" * 4},
+            )
             assert r.status_code == 401
             assert r.json()["code"] == "unauthenticated"
         # Even the right password is refused while the limit holds...
-        r = c.post("/api/v1/auth/login", json={"email": platform.world.member_viewer, "password": PASSWORD})
+        r = c.post(
+            "/api/v1/auth/login", json={"email": platform.world.member_viewer, "password": PASSWORD}
+        )
         assert r.status_code == 429
         assert r.headers["content-type"] == PROBLEM
         assert int(r.headers["retry-after"]) > 0
         # ...and accepted once the window has passed.
         platform.clock.advance(timedelta(seconds=platform.settings.login_window_seconds + 1))
-        r = c.post("/api/v1/auth/login", json={"email": platform.world.member_viewer, "password": PASSWORD})
+        r = c.post(
+            "/api/v1/auth/login", json={"email": platform.world.member_viewer, "password": PASSWORD}
+        )
         assert r.status_code == 200
 
 
@@ -140,7 +149,9 @@ def test_problem_json_on_unknown_route_and_method(platform: Platform) -> None:
 
 def test_duplicate_slug_conflict_keeps_existing(platform: Platform) -> None:
     c = platform.login(platform.world.operator_admin)
-    r = c.post("/api/v1/organisations", json={"slug": "member", "name": "Impostor", "kind": "member"})
+    r = c.post(
+        "/api/v1/organisations", json={"slug": "member", "name": "Impostor", "kind": "member"}
+    )
     assert r.status_code == 409
     assert c.get("/api/v1/organisations/member").json()["name"] == "Member"
 
@@ -156,7 +167,13 @@ def test_member_sees_only_its_organisation(platform: Platform) -> None:
 def test_cursor_pagination_walks_everything_once(platform: Platform) -> None:
     c = platform.login(platform.world.operator_admin)
     for i in range(7):
-        assert c.post("/api/v1/organisations", json={"slug": f"org-{i}", "name": f"O{i}", "kind": "vendor"}).status_code == 201
+        assert (
+            c.post(
+                "/api/v1/organisations",
+                json={"slug": f"org-{i}", "name": f"O{i}", "kind": "vendor"},
+            ).status_code
+            == 201
+        )
     seen: list[str] = []
     cursor = None
     pages = 0
@@ -178,22 +195,32 @@ def test_cursor_pagination_walks_everything_once(platform: Platform) -> None:
 
 def test_member_admin_adds_user_but_viewer_cannot(platform: Platform) -> None:
     admin = platform.login(platform.world.member_admin)
-    r = admin.post("/api/v1/organisations/member/users",
-                   json={"email": "new@member.test", "name": "New", "password": PASSWORD, "role": "analyst"})
+    r = admin.post(
+        "/api/v1/organisations/member/users",
+        json={"email": "new@member.test", "name": "New", "password": PASSWORD, "role": "analyst"},
+    )
     assert r.status_code == 201
     viewer = platform.login(platform.world.member_viewer)
-    r = viewer.post("/api/v1/organisations/member/users",
-                    json={"email": "n2@member.test", "name": "N2", "password": PASSWORD, "role": "analyst"})
+    r = viewer.post(
+        "/api/v1/organisations/member/users",
+        json={"email": "n2@member.test", "name": "N2", "password": PASSWORD, "role": "analyst"},
+    )
     assert r.status_code == 403
-    r = admin.post("/api/v1/organisations/other/users",
-                   json={"email": "n3@other.test", "name": "N3", "password": PASSWORD, "role": "admin"})
+    r = admin.post(
+        "/api/v1/organisations/other/users",
+        json={"email": "n3@other.test", "name": "N3", "password": PASSWORD, "role": "admin"},
+    )
     assert r.status_code == 404
 
 
 def test_audit_trail_and_verify_over_http(platform: Platform) -> None:
     op = platform.login(platform.world.operator_admin)
-    org = op.post("/api/v1/organisations", json={"slug": "acme", "name": "Acme", "kind": "vendor"}).json()
-    trail = op.get("/api/v1/audit", params={"object_type": "organisation", "object_id": org["id"]}).json()
+    org = op.post(
+        "/api/v1/organisations", json={"slug": "acme", "name": "Acme", "kind": "vendor"}
+    ).json()
+    trail = op.get(
+        "/api/v1/audit", params={"object_type": "organisation", "object_id": org["id"]}
+    ).json()
     assert [e["action"] for e in trail["items"]] == ["organisation.created"]
     assert trail["items"][0]["actor"] == platform.world.operator_admin
     assert op.get("/api/v1/audit/verify").json()["ok"] is True
@@ -213,8 +240,11 @@ def test_audit_trail_and_verify_over_http(platform: Platform) -> None:
 
 def test_body_limit(platform: Platform) -> None:
     c = platform.login(platform.world.operator_admin)
-    r = c.post("/api/v1/organisations", content=b"{" + b" " * (70 * 1024) + b"}",
-               headers={"content-type": "application/json"})
+    r = c.post(
+        "/api/v1/organisations",
+        content=b"{" + b" " * (70 * 1024) + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
     assert r.headers["content-type"] == PROBLEM
 

@@ -322,10 +322,15 @@ def test_sharing_abroad_before_publication_warns_under_cn_miit_art_9_7(
     assert warning["recipient"] == "other"
     # A vendor (the product's provider) is exempt.
     admin_vendor = platform.login(platform.world.operator_admin)
-    make = admin_vendor.post("/api/v1/organisations", json={"slug": "vendor-b", "name": "Vendor B", "kind": "vendor", "country": "US"})
+    make = admin_vendor.post(
+        "/api/v1/organisations",
+        json={"slug": "vendor-b", "name": "Vendor B", "kind": "vendor", "country": "US"},
+    )
     assert make.status_code == 201, make.text
     r = coordinator.post(f"{base}/participants", json={"organisation": "vendor-b"})
     assert r.status_code == 201, r.text
     assert r.json()["warnings"] == []
-    trail = admin.get("/api/v1/audit", params={"object_type": "case", "object_id": coordinated.case, "limit": 500}).json()
+    trail = admin.get(
+        "/api/v1/audit", params={"object_type": "case", "object_id": coordinated.case, "limit": 500}
+    ).json()
     assert [e for e in trail["items"] if e["action"] == "case.sharing_warning"]

@@ -29,7 +29,10 @@ def replayed(database: Database) -> Iterator[tuple[httpx.Client, demo.DemoResult
     result = demo.load(rt, password=PASSWORD)
     assert demo.load(rt, password=PASSWORD).replay.created is False  # idempotent
     clock = FixedClock(datetime(2022, 1, 10, tzinfo=UTC))
-    with serve(create_app(settings, clock=clock, database=database)) as url, httpx.Client(base_url=url) as c:
+    with (
+        serve(create_app(settings, clock=clock, database=database)) as url,
+        httpx.Client(base_url=url) as c,
+    ):
         r = c.post("/api/v1/auth/login", json={"email": "admin@nvdb.example", "password": PASSWORD})
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
@@ -42,7 +45,9 @@ def _obligations(c: httpx.Client, **params: str) -> dict[tuple[str, str], dict[s
     return {(o["regime"], o["stage"]): o for o in r.json()["obligations"]}
 
 
-def test_missed_obligations_suspension_and_record(replayed: tuple[httpx.Client, demo.DemoResult]) -> None:
+def test_missed_obligations_suspension_and_record(
+    replayed: tuple[httpx.Client, demo.DemoResult],
+) -> None:
     c, result = replayed
     assert result.replay.case == "CH-2021-0001"
     obligations = _obligations(c)
@@ -54,11 +59,16 @@ def test_missed_obligations_suspension_and_record(replayed: tuple[httpx.Client, 
     assert "product_provider" in str(obligations[("cn-miit-2021", "report")]["basis"])
     assert "platform_partner" in str(obligations[("cn-nvdb-partner-terms", "report")]["basis"])
     # The third party's report reached the platform on 2021-12-09.
-    timeline = c.get(f"/api/v1/cases/{result.replay.case}/timeline", params={"limit": 500}).json()["items"]
+    timeline = c.get(f"/api/v1/cases/{result.replay.case}/timeline", params={"limit": 500}).json()[
+        "items"
+    ]
     received = [e for e in timeline if e["type"] == "report_received"]
     assert [e["occurred_at"][:10] for e in received] == ["2021-12-09"]
     aware = next(e for e in timeline if e["type"] == "aware")
-    assert (aware["occurred_at"], aware["recorded_at"][:10]) == ("2021-11-24T02:00:00Z", "2021-12-09")
+    assert (aware["occurred_at"], aware["recorded_at"][:10]) == (
+        "2021-11-24T02:00:00Z",
+        "2021-12-09",
+    )
     standing = c.get("/api/v1/organisations/alibaba-cloud/standing").json()
     assert standing["suspended"] is True
     (sanction,) = standing["sanctions"]

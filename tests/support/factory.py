@@ -26,12 +26,27 @@ def seed(database: Database, clock: Clock) -> World:
     now = clock.now()
     world = World()
     with database.transaction() as s:
-        op = accounts.create_organisation(s, actor=SYSTEM, now=now, slug="operator", name="Operator",
-                                          kind=OrgKind.OPERATOR, country="CN")
-        member = accounts.create_organisation(s, actor=SYSTEM, now=now, slug="member", name="Member",
-                                              kind=OrgKind.MEMBER, country="CN")
-        other = accounts.create_organisation(s, actor=SYSTEM, now=now, slug="other", name="Other",
-                                             kind=OrgKind.MEMBER, country="DE")
+        op = accounts.create_organisation(
+            s,
+            actor=SYSTEM,
+            now=now,
+            slug="operator",
+            name="Operator",
+            kind=OrgKind.OPERATOR,
+            country="CN",
+        )
+        member = accounts.create_organisation(
+            s,
+            actor=SYSTEM,
+            now=now,
+            slug="member",
+            name="Member",
+            kind=OrgKind.MEMBER,
+            country="CN",
+        )
+        other = accounts.create_organisation(
+            s, actor=SYSTEM, now=now, slug="other", name="Other", kind=OrgKind.MEMBER, country="DE"
+        )
         for email, org, role in [
             (world.operator_admin, op, Role.ADMIN),
             (world.operator_analyst, op, Role.ANALYST),
@@ -39,6 +54,14 @@ def seed(database: Database, clock: Clock) -> World:
             (world.member_viewer, member, Role.VIEWER),
             (world.other_admin, other, Role.ADMIN),
         ]:
-            accounts.create_user(s, actor=SYSTEM, now=now, email=email, name=email.split("@")[0],
-                                 password=PASSWORD, organisation=org, role=role)
+            accounts.create_user(
+                s,
+                actor=SYSTEM,
+                now=now,
+                email=email,
+                name=email.split("@")[0],
+                password=PASSWORD,
+                organisation=org,
+                role=role,
+            )
     return world

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -27,7 +28,6 @@ from clearinghouse.accounts.models import (
 from clearinghouse.accounts.principal import Principal, Scope, Via
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import (
-    ClearinghouseError,
     Conflict,
     InvalidInput,
     NotFound,
@@ -36,7 +36,7 @@ from clearinghouse.errors import (
 )
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-TOKEN_PREFIX = "chk_"
+TOKEN_PREFIX = "chk_"  # noqa: S105 (a public prefix, not a secret)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 MIN_PASSWORD = 12
@@ -51,7 +51,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
 def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
     """Set the argon2id cost (from settings, at start-up). Existing hashes keep verifying:
     the parameters are stored inside each hash."""
-    global _hasher  # noqa: PLW0603 (one process-wide hasher, set once by create_app)
+    global _hasher
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
 
 
@@ -138,24 +138,24 @@ def update_organisation(
     actor: Principal,
     org: Organisation,
     now: datetime,
-    values: dict[str, object],
-) -> dict[str, object]:
+    values: dict[str, Any],
+) -> dict[str, Any]:
     """Apply a validated patch (the API decides who may change what); audited."""
     from clearinghouse.cases.rules import pgp
     from clearinghouse.clocks.model import Role as RegulatoryRole
 
-    change: dict[str, object] = {}
-    if "name" in values and values["name"]:
+    change: dict[str, Any] = {}
+    if values.get("name"):
         org.name = str(values["name"])
         change["name"] = org.name
     if "country" in values:
         org.country = str(values["country"]).upper() if values["country"] else None
         change["country"] = org.country
     if "jurisdictions" in values and values["jurisdictions"] is not None:
-        org.jurisdictions = sorted({str(j).upper() for j in values["jurisdictions"]})  # type: ignore[union-attr]
+        org.jurisdictions = sorted({str(j).upper() for j in values["jurisdictions"]})
         change["jurisdictions"] = org.jurisdictions
     if "regulatory_roles" in values and values["regulatory_roles"] is not None:
-        roles = sorted(set(values["regulatory_roles"]))  # type: ignore[call-overload]
+        roles = sorted({str(r) for r in values["regulatory_roles"]})
         known = {r.value for r in RegulatoryRole}
         unknown = [r for r in roles if r not in known]
         if unknown:

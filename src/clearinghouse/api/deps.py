@@ -28,7 +28,7 @@ from clearinghouse.standing.queries import active_suspension
 
 SESSION_COOKIE = "ch_session"
 CSRF_HEADER = "x-csrf-token"
-REPORT_TOKEN_HEADER = "x-report-token"
+REPORT_TOKEN_HEADER = "x-report-token"  # noqa: S105 (a header name)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -89,7 +89,8 @@ def resolve_principal(request: Request, session: Session, rt: Runtime) -> Princi
             sent = request.headers.get(CSRF_HEADER, "")
             if not sent or not secrets.compare_digest(sent, record.csrf_token):
                 raise Forbidden(
-                    "missing or wrong CSRF token: send the X-CSRF-Token header from /api/v1/auth/login",
+                    "missing or wrong CSRF token: send the X-CSRF-Token header "
+                    "you got from /api/v1/auth/login",
                     code_detail="csrf",
                 )
         return principal
@@ -111,7 +112,9 @@ def _basic(session: Session, rt: Runtime, value: str, request: Request) -> Princ
         password=password,
         client=request.client.host if request.client else "unknown",
         now=rt.clock.now(),
-        limits=accounts.LoginLimits(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds)),
+        limits=accounts.LoginLimits(
+            settings.login_max_failures, timedelta(seconds=settings.login_window_seconds)
+        ),
     )
     membership = accounts.membership_of(session, user.id)
     return accounts.principal_for(membership, Via.SESSION)

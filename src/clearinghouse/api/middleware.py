@@ -171,7 +171,9 @@ class JsonLogFormatter(logging.Formatter):
 def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        JsonLogFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        JsonLogFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     root = logging.getLogger("clearinghouse")
     root.handlers[:] = [handler]

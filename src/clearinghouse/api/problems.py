@@ -60,7 +60,7 @@ def problem(
 
 
 def _for_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ClearinghouseError)  # noqa: S101 (registered for this type only)
+    assert isinstance(exc, ClearinghouseError)
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="clearinghouse"'
@@ -78,7 +78,7 @@ def _for_error(request: Request, exc: Exception) -> Response:
 
 
 def _for_validation(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    assert isinstance(exc, RequestValidationError)
     errors = [
         {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
         for e in exc.errors()
@@ -96,10 +96,11 @@ def _for_validation(request: Request, exc: Exception) -> Response:
 
 
 def _for_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    assert isinstance(exc, StarletteHTTPException)
     code, title = _STATUS_CODES.get(exc.status_code, ("error", "Request failed"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem(exc.status_code, code, title, detail, request=request, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, code, title, detail, request=request, headers=headers)
 
 
 def _for_unexpected(request: Request, exc: Exception) -> Response:

@@ -67,4 +67,8 @@ def mount_static(app: FastAPI) -> None:
 
     assets = Path(str(files(fastapi_offline))) / "static"
     app.mount("/api/docs/assets", StaticFiles(directory=assets), name="docs-assets")
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"), name="static")
+    app.mount(
+        "/static",
+        StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
+        name="static",
+    )

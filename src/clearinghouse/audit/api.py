@@ -66,17 +66,29 @@ def trail(
     rows = ctx.session.scalars(query.limit(n + 1)).all()
     items = [
         EntryOut(
-            seq=e.seq, id=e.id, at=e.at, actor=e.actor_label, actor_org_id=e.actor_org_id,
-            action=e.action, object_type=e.object_type, object_id=e.object_id, change=e.change,
-            digest=e.digest, hash=e.hash,
+            seq=e.seq,
+            id=e.id,
+            at=e.at,
+            actor=e.actor_label,
+            actor_org_id=e.actor_org_id,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            change=e.change,
+            digest=e.digest,
+            hash=e.hash,
         )
         for e in rows[:n]
     ]
-    return Page(items=items, next_cursor=encode_cursor([rows[n - 1].seq]) if len(rows) > n else None)
+    return Page(
+        items=items, next_cursor=encode_cursor([rows[n - 1].seq]) if len(rows) > n else None
+    )
 
 
 @router.get("/verify", response_model=VerifyOut, summary="Verify the whole chain (operator)")
 def verify(ctx: CtxDep) -> VerifyOut:
     require(ctx.principal, Action.AUDIT_VERIFY)
     r = audit.verify(ctx.session)
-    return VerifyOut(ok=r.ok, entries=r.entries, head=r.head, first_bad_seq=r.first_bad_seq, problem=r.problem)
+    return VerifyOut(
+        ok=r.ok, entries=r.entries, head=r.head, first_bad_seq=r.first_bad_seq, problem=r.problem
+    )

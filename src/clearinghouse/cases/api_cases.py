@@ -19,7 +19,6 @@ from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.accounts.principal import Via
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
-from clearinghouse.cases import sharing
 from clearinghouse.cases import (
     access,
     coordination,
@@ -27,6 +26,7 @@ from clearinghouse.cases import (
     export,
     invitations,
     participants,
+    sharing,
     timeline,
 )
 from clearinghouse.cases.access import CaseAccess

@@ -202,7 +202,7 @@ def submit(
     return Submitted(report, token, stored, [])
 
 
-def duplicate_candidates(session: Session, report_id: uuid.UUID) -> list[dup.Candidate]:
+def duplicate_candidates(session: Session, report_id: uuid.UUID) -> list[dup.Candidate[uuid.UUID]]:
     """Compare one report with the most recent open ones (read-only)."""
     report = session.get(Report, report_id)
     if report is None or not report.signature:

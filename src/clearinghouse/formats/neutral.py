@@ -24,7 +24,7 @@ MAX_DEPTH = 12
 
 def to_json(advisory: Advisory) -> dict[str, Any]:
     result = _dump(advisory)
-    assert isinstance(result, dict)  # noqa: S101 (a dataclass always dumps to a dict)
+    assert isinstance(result, dict)
     return result
 
 
@@ -50,7 +50,7 @@ def _dump(value: Any) -> Any:
 
 def from_json(data: Any) -> Advisory:
     result = _load(Advisory, data, "advisory", 0)
-    assert isinstance(result, Advisory)  # noqa: S101
+    assert isinstance(result, Advisory)
     return result
 
 

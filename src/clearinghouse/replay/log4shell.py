@@ -17,18 +17,17 @@ exactly the paths a client would, with their audit entries and timeline events.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import asyncio
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import Organisation, OrgKind, Role, User
+from clearinghouse.accounts.models import Organisation, OrgKind, Role
 from clearinghouse.accounts.principal import SYSTEM, Scope
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.runtime import Runtime
@@ -354,7 +353,9 @@ def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: Repl
         f"/api/v1/reports/{report['id']}/case",
         {
             "title": "Apache Log4j2: remote code execution through JNDI lookups (Log4Shell)",
-            "summary": "Log4j2 evaluates lookups in logged messages; JNDI lookups load remote code.",
+            "summary": (
+                "Log4j2 evaluates lookups in logged messages; JNDI lookups load remote code."
+            ),
         },
     )["public_id"]
     result.case = case
@@ -432,7 +433,9 @@ def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: Repl
             "type": "exploitation_known",
             "occurred_at": "2021-12-10T10:15:00Z",
             "organisation": "case",
-            "evidence": "CISA Known Exploited Vulnerabilities catalogue, added 2021-12-10 (due 2021-12-24)",
+            "evidence": (
+                "CISA Known Exploited Vulnerabilities catalogue, added 2021-12-10 (due 2021-12-24)"
+            ),
         },
     )
 
@@ -463,9 +466,11 @@ def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: Repl
                 {
                     "starts_at": "2021-12-22T00:00:00Z",
                     "months": 6,
-                    "reason": "did not report Log4Shell to the platform within 2 days of becoming aware "
-                    "(aware 2021-11-24; the platform learned of it from a third party on 2021-12-09); "
-                    "reassessment depending on internal reforms",
+                    "reason": (
+                        "did not report Log4Shell to the platform within 2 days of becoming "
+                        "aware (aware 2021-11-24; the platform learned of it from a third party "
+                        "on 2021-12-09); reassessment depending on internal reforms"
+                    ),
                     "basis": {"case": case, "regimes": ["cn-nvdb-partner-terms", "cn-miit-2021"]},
                 },
             )

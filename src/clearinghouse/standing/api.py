@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.api.deps import CtxDep
+from clearinghouse.audit import service as audit
 from clearinghouse.cases.models import Case
 from clearinghouse.clocks.alerts import alerts_due, upcoming_alerts
 from clearinghouse.clocks.model import ObligationStatus
@@ -27,7 +28,6 @@ from clearinghouse.standing.models import (
     Submission,
 )
 from clearinghouse.standing.queries import active_suspension
-from clearinghouse.audit import service as audit
 
 router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 

@@ -91,8 +91,9 @@ def send_alert(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
     flags = f"\nFlags: {', '.join(payload['flags'])}" if payload.get("flags") else ""
     body = (
-        f"Organisation: {org.name}\nRegime: {payload['regime_title']}\nStage: {payload['stage_name']}\n"
-        f"Subject: {alert['subject']}\nDue: {alert['due']}\nWhy you are bound: {payload['basis']}{flags}\n\n"
+        f"Organisation: {org.name}\nRegime: {payload['regime_title']}\n"
+        f"Stage: {payload['stage_name']}\nSubject: {alert['subject']}\nDue: {alert['due']}\n"
+        f"Why you are bound: {payload['basis']}{flags}\n\n"
         "Draft the report from the obligation's page; marking it submitted settles the obligation."
     )
     link = f"{ctx.settings.base_url.rstrip('/')}/obligations?organisation={org.slug}"
@@ -130,8 +131,9 @@ def send_reassessment_reminder(ctx: JobContext, payload: dict[str, Any]) -> None
     name = org.name if org else str(sanction.org_id)
     subject = f"Reassessment of {name}'s suspension is due {sanction.reassessment_at:%Y-%m-%d}"
     body = (
-        f"The suspension decided {sanction.decided_at:%Y-%m-%d} ({sanction.reason}) is due for reassessment "
-        f"on {sanction.reassessment_at:%Y-%m-%d %H:%M} UTC. Decide: reinstate or extend."
+        f"The suspension decided {sanction.decided_at:%Y-%m-%d} ({sanction.reason}) is due "
+        f"for reassessment on {sanction.reassessment_at:%Y-%m-%d %H:%M} UTC. "
+        "Decide: reinstate or extend."
     )
     link = f"{ctx.settings.base_url.rstrip('/')}/organisations/{org.slug if org else ''}/standing"
     notify_users(

@@ -100,8 +100,10 @@ def load_facts(
     rows = list(session.scalars(query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)))
     case_uuids = {r.case_id for r in rows if r.case_id is not None}
     if case_uuids:
-        pairs = session.execute(select(Case.id, Case.public_id).where(Case.id.in_(case_uuids))).all()
-        facts.case_ids = {case_uuid: public for case_uuid, public in pairs}
+        pairs = session.execute(
+            select(Case.id, Case.public_id).where(Case.id.in_(case_uuids))
+        ).all()
+        facts.case_ids = dict(pairs)
     orgs = list(session.scalars(select(Organisation)))
     by_id = {o.id: o for o in orgs}
     facts.orgs = {o.slug: o for o in orgs}

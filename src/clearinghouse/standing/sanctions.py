@@ -65,7 +65,7 @@ def suspend(
             raise InvalidInput("months must be between 1 and 120", field="months")
         ends_at = add_months(starts_at, months)
     else:
-        assert days is not None  # noqa: S101 (checked above)
+        assert days is not None
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
         ends_at = starts_at + timedelta(days=days)
