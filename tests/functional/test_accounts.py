@@ -74,9 +74,16 @@ def test_token_lifecycle(platform: Platform) -> None:
     body = r.json()
     secret = body["token"]
     assert secret.startswith("chk_")
-    listed = c.get("/api/v1/tokens").json()
+    listed = c.get("/api/v1/tokens").json()["items"]
     assert [t["prefix"] for t in listed] == [body["prefix"]]
     assert "token" not in listed[0]  # shown once
+    for i in range(3):
+        c.post("/api/v1/tokens", json={"name": f"more-{i}", "scopes": ["read"]})
+    first = c.get("/api/v1/tokens", params={"limit": 2}).json()
+    second = c.get("/api/v1/tokens", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    names = [t["name"] for t in first["items"] + second["items"]]
+    assert sorted(names) == ["ci", "more-0", "more-1", "more-2"]  # each once, across pages
+    assert second["next_cursor"] is None
     with platform.client(headers={"Authorization": f"Bearer {secret}"}) as t:
         assert t.get("/api/v1/me").json()["scopes"] == ["read"]
         # wrong scope: a read token cannot create organisations or tokens

@@ -376,16 +376,34 @@ def create_token(body: TokenIn, ctx: CtxDep) -> NewTokenOut:
     return NewTokenOut(**_token_out(new.record).model_dump(), token=new.secret)
 
 
-@router.get("/tokens", response_model=list[TokenOut], summary="My API tokens")
-def list_tokens(ctx: CtxDep) -> list[TokenOut]:
+@router.get("/tokens", response_model=Page[TokenOut], summary="My API tokens")
+def list_tokens(
+    ctx: CtxDep,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int | None, Query()] = None,
+) -> Page[TokenOut]:
     require(ctx.principal, Action.TOKEN_MANAGE)
-    rows = ctx.session.scalars(
+    n = clamp_limit(limit)
+    query = (
         select(ApiToken)
         .where(ApiToken.user_id == ctx.principal.user_id)
-        .order_by(ApiToken.created_at)
-        .limit(500)
-    ).all()
-    return [_token_out(t) for t in rows]
+        .order_by(ApiToken.created_at, ApiToken.id)
+    )
+    after = decode_cursor(cursor)
+    if after:
+        try:
+            when, ident = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+        except (ValueError, IndexError) as exc:
+            raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
+        query = query.where(
+            (ApiToken.created_at > when) | ((ApiToken.created_at == when) & (ApiToken.id > ident))
+        )
+    rows = ctx.session.scalars(query.limit(n + 1)).all()
+    last = rows[n - 1] if len(rows) > n else None
+    return Page(
+        items=[_token_out(t) for t in rows[:n]],
+        next_cursor=encode_cursor([last.created_at.isoformat(), str(last.id)]) if last else None,
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")

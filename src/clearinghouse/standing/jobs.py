@@ -106,7 +106,7 @@ def send_alert(ctx: JobContext, payload: dict[str, Any]) -> None:
 def scan_reassessments(session: Session, now: datetime) -> int:
     count = 0
     for sanction in due_reassessments(session, now + REASSESSMENT_LEADS[0]):
-        for lead in REASSESSMENT_LEADS:
+        for lead in sorted(REASSESSMENT_LEADS):  # the most urgent reminder that is due
             if now >= sanction.reassessment_at - lead:
                 label = f"{int(lead.total_seconds() // 86400)}d"
                 enqueue(
