@@ -48,9 +48,11 @@ def _postgres(worker_id: str) -> Iterator[PostgresSession | None]:
 
 
 @pytest.fixture(scope="session")
-def worker_id() -> str:
-    # pytest-xdist provides this fixture when installed; this is the single-process default.
-    return "main"
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """The pytest-xdist worker ("gw0"...), or "main" without xdist: names the per-worker
+    PostgreSQL database."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
