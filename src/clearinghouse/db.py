@@ -11,6 +11,7 @@ plain deferred ``BEGIN``.
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,6 @@ from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -82,12 +82,12 @@ def new_id() -> uuid.UUID:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the engine for ``url``, with the SQLite pragmas the platform relies on."""
     if url.startswith("sqlite"):
+        # A small pool of connections (opening one and setting its pragmas costs more
+        # than a whole intake request); connections move between threads, never shared.
         memory = url in ("sqlite://", "sqlite:///:memory:")
+        pool: dict[str, Any] = {} if memory else {"pool_size": 8, "max_overflow": 8}
         engine = create_engine(
-            url,
-            echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=None if memory else NullPool,
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **pool
         )
         _configure_sqlite(engine)
         return engine
@@ -106,10 +106,30 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # Writers in this process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
+    # handler polls with sleeps of up to 100 ms, which turns contention into long tails;
+    # a lock hands over at once. (Other processes still meet SQLite's busy timeout.)
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            if not writers.acquire(timeout=30):
+                raise TimeoutError("waited 30 s for the database write lock")
+            conn.info["ch_writer"] = True
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("ch_writer", False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 class Database:
