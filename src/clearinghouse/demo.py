@@ -48,8 +48,12 @@ class DemoResult:
 def load(rt: Runtime, *, password: str) -> DemoResult:
     from clearinghouse.app import create_app
 
+    # The replay's own requests and jobs would flood the terminal at INFO: keep it to
+    # warnings while it plays (the server logs as configured afterwards).
+    quiet = rt.settings.model_copy(update={"log_level": "WARNING"})
+
     def app_for(clock: Clock) -> FastAPI:
-        return create_app(rt.settings, clock=clock, database=rt.database)
+        return create_app(quiet, clock=clock, database=rt.database)
 
     replay = log4shell.play(rt, app_for, password=password)
     return DemoResult(replay=replay, base_url=rt.settings.base_url.rstrip("/"), password=password)
