@@ -133,3 +133,38 @@ def test_an_anonymous_finder_is_not_credited(platform: AdvisoryPlatform) -> None
     draft = op.post(f"/api/v1/advisories/from-case/{case}", json={"tlp": "CLEAR"}).json()
     assert "credits" not in draft["document"]["vulnerabilities"][0]
     assert draft["tlp"] == "CLEAR"
+
+
+def test_a_moved_embargo_moves_the_scheduled_publication(platform: AdvisoryPlatform) -> None:
+    case = _case(platform, "name")
+    op = bearer(platform, platform.world.operator_analyst)  # outlives the clock jumps
+    r = op.post(f"/api/v1/advisories/from-case/{case}", json={"tlp": "CLEAR"})
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    old_end = parse_instant(
+        op.post(f"/api/v1/advisories/{pid}/schedule", json={}).json()["scheduled_at"]
+    )
+    # The participants agree to move the embargo a week later.
+    base = f"/api/v1/cases/{case}"
+    r = op.post(
+        f"{base}/embargo/propose-move",
+        json={
+            "ends_at": "2026-10-27T09:00:00",
+            "timezone": "UTC",
+            "reason": "the fix needs a week more",
+        },
+    )
+    assert r.status_code == 200, r.text
+    for who in (VENDOR, platform.world.member_admin):
+        bearer(platform, who).post(f"{base}/embargo/accept", json={})
+    embargo = op.get(f"{base}/embargo").json()
+    assert embargo["ends_at"] == "2026-10-27T09:00:00Z", embargo
+    # At the old end the job runs but publishes nothing: it follows the embargo.
+    platform.clock.set(old_end)
+    platform.run_jobs()
+    detail = op.get(f"/api/v1/advisories/{pid}").json()
+    assert detail["state"] == "scheduled"
+    assert detail["scheduled_at"].startswith("2026-10-27T09:00:00")
+    platform.clock.set(old_end + timedelta(days=7))
+    platform.run_jobs()
+    assert op.get(f"/api/v1/advisories/{pid}").json()["state"] == "published"

@@ -388,6 +388,12 @@ def run_scheduled(ctx: JobContext, payload: dict[str, Any]) -> None:
         return
     if advisory.scheduled_at is None or format_instant(advisory.scheduled_at, micro=True) != at:
         return
+    # The embargo may have been moved later since this was scheduled: never publish while
+    # it is still in force; follow it to its new end instead.
+    still_embargoed = embargo_end(ctx.session, advisory.case_id)
+    if still_embargoed is not None and still_embargoed > ctx.now():
+        schedule(ctx.session, advisory, actor=SYSTEM, now=ctx.now(), at=still_embargoed)
+        return
     settings = ctx.settings
     publish(
         ctx.session,
