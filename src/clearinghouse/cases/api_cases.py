@@ -30,6 +30,7 @@ from clearinghouse.cases import (
     timeline,
 )
 from clearinghouse.cases.access import CaseAccess
+from clearinghouse.cases.api_common import open_case
 from clearinghouse.cases.models import Case, CaseStatus, Embargo, ParticipantRole
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.cases.rules import vendor_status as vs
@@ -66,8 +67,7 @@ from clearinghouse.policy import CaseAction, can_case, require_case
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-def _open(ctx: Ctx, ref: str, action: CaseAction, target: uuid.UUID | None = None) -> CaseAccess:
-    return access.open_case(ctx.session, ctx.principal, ref, action, target_participant_id=target)
+_open = open_case
 
 
 def _full(ctx: Ctx, acc: CaseAccess) -> bool:

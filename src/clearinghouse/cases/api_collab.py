@@ -19,6 +19,7 @@ from clearinghouse.cases.api_common import (
     download,
     max_attachment_bytes,
     multipart_openapi,
+    open_case,
     read_body,
 )
 from clearinghouse.cases.models import (
@@ -50,8 +51,7 @@ from clearinghouse.policy import CaseAction, can_case
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-def _open(ctx: Ctx, ref: str, action: CaseAction, target: uuid.UUID | None = None) -> CaseAccess:
-    return access.open_case(ctx.session, ctx.principal, ref, action, target_participant_id=target)
+_open = open_case
 
 
 def _embargo(ctx: Ctx, acc: CaseAccess, tz: str | None = None) -> EmbargoOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from typing import Any
 
 import orjson
@@ -12,9 +13,13 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from clearinghouse.api.deps import Ctx
+from clearinghouse.cases import access
 from clearinghouse.cases import attachments as files
+from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.models import Attachment
 from clearinghouse.errors import ClearinghouseError, InvalidInput, PayloadTooLarge
+from clearinghouse.policy import CaseAction
 from clearinghouse.settings import Settings
 
 
@@ -139,3 +144,10 @@ def download(attachment: Attachment) -> Response:
             "X-Original-Content-Type": attachment.content_type,
         },
     )
+
+
+def open_case(
+    ctx: Ctx, ref: str, action: CaseAction, target: uuid.UUID | None = None
+) -> CaseAccess:
+    """Load a case for a route and ask the policy (404 when it must stay hidden)."""
+    return access.open_case(ctx.session, ctx.principal, ref, action, target_participant_id=target)

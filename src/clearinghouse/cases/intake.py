@@ -38,7 +38,7 @@ from clearinghouse.cases.models import (
 from clearinghouse.cases.rules import duplicates as dup
 from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules import reports as rules
-from clearinghouse.cases.timeline import CaseEventType, record_action
+from clearinghouse.cases.timeline import CaseEventType, record_report_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
@@ -178,15 +178,13 @@ def submit(
         now=now,
         idempotency_key=f"{KIND_DUPLICATES}:{report.id}",
     )
-    record_action(
+    record_report_action(
         session,
         actor=actor,
-        case=None,
-        report_id=report.id,
+        report=report,
         type=CaseEventType.REPORT_RECEIVED,
         now=now,
         data={
-            "report_id": str(report.id),
             "title": report.title,
             "product": report.product,
             "exploited": report.exploited.value,
@@ -194,10 +192,6 @@ def submit(
             "attachments": [files.describe(a) for a in stored],
         },
         audit_action="report.received",
-        object_type="report",
-        object_id=report.id,
-        org_id=report.reporter_org_id,
-        owner_org_id=report.reporter_org_id,
     )
     return Submitted(report, token, stored, [])
 
@@ -300,24 +294,18 @@ def transition(
         )
     )
     session.flush()
-    record_action(
+    record_report_action(
         session,
         actor=actor,
-        case=None,
-        report_id=report.id,
+        report=report,
         type=CaseEventType.REPORT_STATUS_CHANGED,
         now=now,
         data={
-            "report_id": str(report.id),
             "from": before.value,
             "to": after.value,
             "reason": report.status_reason,
         },
         audit_action="report.transition",
-        object_type="report",
-        object_id=report.id,
-        org_id=report.reporter_org_id,
-        owner_org_id=report.reporter_org_id,
     )
     _tell_finder(session, report, after, now, platform)
     return report

@@ -158,6 +158,34 @@ def record_action(
     return Recorded(event, entry.seq)
 
 
+def record_report_action(
+    session: Session,
+    *,
+    actor: Principal,
+    report: Any,
+    type: CaseEventType,
+    now: datetime,
+    data: dict[str, Any],
+    audit_action: str,
+) -> Recorded:
+    """A report's step (received, status changed, triaged): on the report's own timeline,
+    audited as an object of the reporting organisation."""
+    return record_action(
+        session,
+        actor=actor,
+        case=None,
+        report_id=report.id,
+        type=type,
+        now=now,
+        data={"report_id": str(report.id), **data},
+        audit_action=audit_action,
+        object_type="report",
+        object_id=report.id,
+        org_id=report.reporter_org_id,
+        owner_org_id=report.reporter_org_id,
+    )
+
+
 def record_clock_event(
     session: Session,
     *,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases.models import Report, TriageRecord
 from clearinghouse.cases.rules import ssvc
-from clearinghouse.cases.timeline import CaseEventType, record_action
+from clearinghouse.cases.timeline import CaseEventType, record_report_action
 
 
 def decide(
@@ -50,15 +50,13 @@ def decide(
     )
     session.add(record)
     session.flush()
-    record_action(
+    record_report_action(
         session,
         actor=actor,
-        case=None,
-        report_id=report.id,
+        report=report,
         type=CaseEventType.TRIAGE_DECIDED,
         now=now,
         data={
-            "report_id": str(report.id),
             "table": record.table,
             "row": decision.row,
             "points": record.points,
@@ -67,10 +65,6 @@ def decide(
             "override_reason": record.override_reason,
         },
         audit_action="report.triaged",
-        object_type="report",
-        object_id=report.id,
-        org_id=report.reporter_org_id,
-        owner_org_id=report.reporter_org_id,
     )
     return record
 
