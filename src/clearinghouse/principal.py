@@ -56,8 +56,19 @@ class Principal:
         )
 
     def has_scope(self, scope: Scope) -> bool:
-        return self.via is Via.SYSTEM or scope in self.scopes
+        """Scopes nest: admin includes write, write includes read (a token that may
+        change something may read what it changes); taxii stands alone."""
+        if self.via is Via.SYSTEM:
+            return True
+        return any(held is scope or scope in _INCLUDED[held] for held in self.scopes)
 
+
+_INCLUDED: dict[Scope, frozenset[Scope]] = {
+    Scope.READ: frozenset(),
+    Scope.WRITE: frozenset({Scope.READ}),
+    Scope.ADMIN: frozenset({Scope.WRITE, Scope.READ}),
+    Scope.TAXII: frozenset(),
+}
 
 ANONYMOUS = Principal(via=Via.ANONYMOUS, label="anonymous")
 SYSTEM = Principal(

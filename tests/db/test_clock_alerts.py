@@ -111,7 +111,9 @@ def test_due_soon_then_missed_alerts_by_email(database: Database) -> None:
         worker.run_until_idle()
         missed = [m for m in smtp.inbox.messages if "MISSED" in m["Subject"]]
         assert len(missed) == 2
-        body = missed[0].get_body(preferencelist=("plain",)).get_content()
+        plain = missed[0].get_body(preferencelist=("plain",))
+        assert plain is not None
+        body = plain.get_content()
         assert "product_provider" in body or "bound" in body
 
 

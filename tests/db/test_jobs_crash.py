@@ -95,7 +95,8 @@ def test_worker_killed_mid_job_effect_happens_exactly_once(
         "survivor",
     )
     assert survivor.run_once() is False  # the dead worker's lease (2 s) has not expired yet
-    survivor.clock = FixedClock(job.locked_until + timedelta(milliseconds=1))  # type: ignore[operator]
+    assert job.locked_until is not None
+    survivor.clock = FixedClock(job.locked_until + timedelta(milliseconds=1))
     assert survivor.run_once() is True
     assert survivor.run_once() is False
     with database.transaction(write=False) as s:

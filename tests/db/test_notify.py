@@ -19,7 +19,9 @@ from clearinghouse.jobs import queue
 from clearinghouse.jobs.models import Job, JobStatus
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import service as notify
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import SYSTEM
 from clearinghouse.timeutil import FixedClock
 from clearinghouse.vocab import OrgKind, Role
@@ -84,11 +86,12 @@ def _notify(env: Env, subject: str, users: list[User] | None = None) -> list[Not
         return notify.notify_users(
             s,
             [u for u in targets if u is not None],
-            "case.status_requested",
+            MessageKind.CASE_VENDOR_REMINDER,
             subject,
             "A coordinator asks for your statement on a case.",
             "/cases/CH-2021-0001",
             env.clock.now(),
+            about=MessageFacts(Sensitivity.PUBLIC),
             organisation_id=env.org_id,  # type: ignore[arg-type]
         )
 
@@ -123,7 +126,16 @@ def test_notifications_roll_back_with_the_callers_transaction(env: Env) -> None:
         with env.database.transaction() as s:
             alice = s.get(User, env.alice.id)
             assert alice is not None
-            notify.notify_users(s, [alice, alice], "k.k", "Subject", "Body", None, T0)
+            notify.notify_users(
+                s,
+                [alice, alice],
+                MessageKind.CASE_MESSAGE,
+                "Subject",
+                "Body",
+                None,
+                T0,
+                about=MessageFacts(Sensitivity.PUBLIC),
+            )
             raise RuntimeError("the causing change failed")
 
     with pytest.raises(RuntimeError):

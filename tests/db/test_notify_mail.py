@@ -19,18 +19,20 @@ from clearinghouse.db import Database
 from clearinghouse.jobs import queue
 from clearinghouse.jobs.models import JobStatus
 from clearinghouse.jobs.worker import Worker
-from clearinghouse.notify.handlers import KIND_SEND, message_id
+from clearinghouse.notify.handlers import message_id
 from clearinghouse.notify.mail import (
     LogMailer,
-    Mailer,
     MailRejectedError,
     MailTemporaryError,
     SmtpMailer,
 )
+from clearinghouse.notify.service import KIND_SEND
+from clearinghouse.services import Mailer
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
 from tests.support.jobs import T0, job_settings, notify_registry
-from tests.support.smtp import Credentials, SmtpServer, free_port, self_signed, smtp_server
+from tests.support.server import free_port
+from tests.support.smtp import Credentials, SmtpServer, self_signed, smtp_server
 
 FROM = "clearinghouse@ch.test"
 

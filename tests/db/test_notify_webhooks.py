@@ -23,7 +23,9 @@ from clearinghouse.jobs.backoff import backoff_delay
 from clearinghouse.jobs.models import Job, JobStatus
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import webhooks
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import WebhookSubscription
+from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import SYSTEM
 from clearinghouse.services import Services
 from clearinghouse.settings import Settings
@@ -32,7 +34,8 @@ from clearinghouse.vocab import OrgKind
 from tests.support.jobs import T0, job_settings, notify_registry
 from tests.support.webhooks import Receiver, webhook_receiver
 
-EVENT = "advisory.published"
+EVENT = MessageKind.CASE_MESSAGE
+PUBLIC = MessageFacts(Sensitivity.PUBLIC)
 DATA = {"advisory": "CH-2021-0001", "title": "Apache Log4j2 JNDI RCE", "cve": "CVE-2021-44228"}
 
 
@@ -81,9 +84,11 @@ def _subscribe(
         )
 
 
-def _emit(env: Env, event_type: str = EVENT, org_id: uuid.UUID | None = None) -> list[Job]:
+def _emit(env: Env, kind: MessageKind = EVENT, org_id: uuid.UUID | None = None) -> list[Job]:
     with env.database.transaction() as s:
-        return webhooks.emit_event(s, org_id or env.org_id, event_type, DATA, env.clock.now())
+        return webhooks.emit_event(
+            s, org_id or env.org_id, kind, DATA, env.clock.now(), about=PUBLIC
+        )
 
 
 def _job(env: Env, job_id: uuid.UUID) -> Job:
@@ -105,9 +110,9 @@ def test_the_secret_is_encrypted_at_rest_and_never_audited(env: Env) -> None:
 
 
 def test_an_event_goes_to_each_matching_active_subscription(env: Env) -> None:
-    wanted = _subscribe(env, [EVENT, "case.updated"]).subscription
+    wanted = _subscribe(env, [EVENT, "case.participant_added"]).subscription
     everything = _subscribe(env, ["*"]).subscription
-    _subscribe(env, ["case.updated"])
+    _subscribe(env, ["case.participant_added"])
     switched_off = _subscribe(env, [EVENT]).subscription
     _subscribe(env, [EVENT], org_id=env.other_org_id)
     with env.database.transaction() as s:
@@ -118,7 +123,7 @@ def test_an_event_goes_to_each_matching_active_subscription(env: Env) -> None:
         [str(wanted.id), str(everything.id)]
     )
     assert len({j.payload["event_id"] for j in jobs}) == 1  # one event, one id
-    assert _emit(env, "case.closed", org_id=uuid.uuid4()) == []
+    assert _emit(env, MessageKind.CASE_VENDOR_REMINDER, org_id=uuid.uuid4()) == []
 
 
 def test_delivery_is_signed_retried_with_the_same_id_and_logged(env: Env) -> None:
@@ -236,14 +241,21 @@ def test_rotate_update_delete(env: Env) -> None:
         assert rotated != new.secret
         assert webhooks.reveal_secret(sub, env.services.secrets) == rotated
         webhooks.update_subscription(
-            s, actor=SYSTEM, subscription=sub, now=T0, event_types=["case.updated", "case.updated"]
+            s,
+            actor=SYSTEM,
+            subscription=sub,
+            now=T0,
+            event_types=["case.participant_added", "case.participant_added"],
         )
-        assert sub.event_types == ["case.updated"]
+        assert sub.event_types == ["case.participant_added"]
     env.receiver.secret = rotated
     with env.database.transaction() as s:
         with pytest.raises(NotFound):
             webhooks.get_subscription(s, new.subscription.id, organisation_id=env.other_org_id)
-        assert len(webhooks.emit_event(s, env.org_id, "case.updated", {"case": "CH-1"}, T0)) == 1
+        emitted = webhooks.emit_event(
+            s, env.org_id, MessageKind.CASE_PARTICIPANT_ADDED, {"case": "CH-1"}, T0, about=PUBLIC
+        )
+        assert len(emitted) == 1
     env.worker.run_once()
     assert env.receiver.deliveries[0].problem is None
     with env.database.transaction() as s:

@@ -347,7 +347,7 @@ def test_list_pages_with_a_cursor(platform: AdvisoryPlatform) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        params: dict[str, object] = {"limit": 2}
+        params: dict[str, str | int] = {"limit": 2}
         if cursor:
             params["cursor"] = cursor
         page = op.get("/api/v1/advisories", params=params).json()

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -114,12 +115,13 @@ def test_sources_that_disagree_are_both_kept_and_compared(
         )
 
 
-def _csaf_registry() -> Registry:  # type: ignore[type-arg]
+def _csaf_registry() -> Registry[Any]:
     schema = json.loads(CSAF_SCHEMA.read_text())
-    return Registry().with_resource(
+    registry: Registry[Any] = Registry().with_resource(
         "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json",
         Resource.from_contents(schema),
     )
+    return registry
 
 
 @pytest.mark.shared_data

@@ -34,26 +34,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import MemberSanction, Organisation, SanctionKind, User
+from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.app import create_app
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import (
     coordination,
-    embargo_service,
-    intake,
     participants,
     threads,
-    triage,
 )
-from clearinghouse.cases.models import Report
-from clearinghouse.cases.rules import embargo as embargo_rules
-from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.db import Database
 from clearinghouse.principal import SYSTEM, Principal, Scope
 from clearinghouse.timeutil import FixedClock
 from clearinghouse.vocab import OrgKind, ParticipantRole, Role
 from tests.functional.conftest import make_settings
-from tests.support.cases import COORDINATE, LOG4SHELL_REPORT
+from tests.support.casework import anonymous_report, case_from_report, embargo, suspend
 from tests.support.db import POSTGRES_ENV, PostgresSession, postgres_required, sqlite_copy
 from tests.support.factory import World, seed
 from tests.support.server import serve
@@ -146,50 +140,12 @@ def _token(session: Session, email: str) -> str:
 def _build_case(session: Session, n: int, state: str, *, disposable: bool) -> CaseWorld:
     orgs = {o.slug: o for o in session.scalars(select(Organisation))}
     actor: Principal = SYSTEM
-    fields = report_rules.parse_report(
-        {
-            k: v
-            for k, v in LOG4SHELL_REPORT.items()
-            if k not in {"purl", "exploited", "already_public", "vendor_contacted"}
-        }
-        | {"description": f"{LOG4SHELL_REPORT['description']} #{n}"}
-    )
-    submitted = intake.submit(
-        session,
-        actor=actor,
-        fields=fields,
-        answers=intake.Answers(),
-        uploads=[],
-        now=T0,
-        client=f"matrix-{n}",
-    )
-    report = session.get(Report, submitted.report.id)
-    assert report is not None
-    assert submitted.tracking_token
-    intake.transition(
-        session,
-        actor=actor,
-        report=report,
-        to=report_rules.ReportState.VALID,
-        reason="reproduced",
-        now=T0,
-    )
-    triage.decide(
-        session, actor=actor, report=report, points=dict(COORDINATE), override=None, now=T0
-    )
-    case = coordination.open_case(
-        session,
-        actor=actor,
-        coordinator=orgs["member"],
-        title=f"matrix {n}",
-        summary=None,
-        now=T0,
-        report=report,
-    )
+    report, tracking_token, _ = anonymous_report(session, n, T0)
+    case = case_from_report(session, report, orgs["member"], f"matrix {n}", T0)
     vuln = coordination.add_vulnerability(
         session, actor=actor, case=case, now=T0, spec=coordination.VulnerabilityIn(title="JNDI RCE")
     )
-    common = {
+    common: dict[str, Any] = {
         "actor": actor,
         "case": case,
         "now": T0,
@@ -237,21 +193,7 @@ def _build_case(session: Session, n: int, state: str, *, disposable: bool) -> Ca
         base_url="http://test",
     )
     if state != "none":
-        end = embargo_rules.EmbargoEnd(T0 + timedelta(days=10), "Asia/Shanghai")
-        embargo_service.propose(session, actor=actor, case=case, by=None, end=end, now=T0)
-        embargo_service.activate(session, actor=actor, case=case, by=None, reason="go", now=T0)
-    if state == "exited":
-        embargo_service.exit_early(
-            session,
-            actor=actor,
-            case=case,
-            by=None,
-            category=embargo_rules.ExitCategory.COORDINATOR_DECISION,
-            evidence_url=None,
-            evidence_text=None,
-            occurred_at=None,
-            now=T0,
-        )
+        embargo(session, case, T0, ended=state == "exited")
     assert link.invitation_url is not None
     return CaseWorld(
         public_id=case.public_id,
@@ -262,7 +204,7 @@ def _build_case(session: Session, n: int, state: str, *, disposable: bool) -> Ca
         att_case=str(att_case.id),
         att_private=str(att_private.id),
         link_token=link.invitation_url.rsplit("#", 1)[1],
-        report_token=submitted.tracking_token,
+        report_token=tracking_token,
         disposable=extra,
     )
 
@@ -274,19 +216,7 @@ def _world(
     with database.transaction() as s:
         _org(s, "vendor-a", OrgKind.VENDOR, "psirt@vendor-a.test")
         suspended, _ = _org(s, "suspended-co", OrgKind.MEMBER, "ciso@suspended.test")
-        s.add(
-            MemberSanction(
-                org_id=suspended.id,
-                kind=SanctionKind.SUSPENSION,
-                starts_at=T0 - timedelta(days=1),
-                ends_at=T0 + timedelta(days=180),
-                reassessment_at=T0 + timedelta(days=180),
-                reason="late report",
-                basis={},
-                decided_by_label="operator",
-                decided_at=T0,
-            )
-        )
+        suspend(s, suspended.id, T0)
     emails = {
         "operator": people.operator_analyst,
         "coordinator": people.member_admin,

@@ -246,7 +246,7 @@ def test_triage_table_override_and_case_opening(platform: Platform) -> None:
 def test_case_numbers_count_per_year(platform: Platform) -> None:
     operator = platform.login(platform.world.operator_analyst)
     year = platform.clock.now().year
-    ids = []
+    ids: list[str] = []
     for _ in range(3):
         with platform.client() as anon:
             rid = report(anon, title="t", description=f"d {len(ids)} " * 5)["id"]

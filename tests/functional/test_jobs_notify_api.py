@@ -18,6 +18,8 @@ from clearinghouse.jobs import queue
 from clearinghouse.jobs.models import Job, JobStatus
 from clearinghouse.notify import api as notify_api
 from clearinghouse.notify import service as notify
+from clearinghouse.notify.kinds import MessageKind
+from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import Platform, make_settings
 from tests.support.factory import seed
@@ -110,11 +112,12 @@ def test_preferences_and_my_notifications(site: Platform) -> None:
             notify.notify_users(
                 s,
                 users,
-                "case.updated",
+                MessageKind.CASE_MESSAGE,
                 f"Update {i}",
                 "Safe text.",
                 "/cases/1",
                 site.clock.now() + timedelta(minutes=i),
+                about=MessageFacts(Sensitivity.PUBLIC),
             )
     page = viewer.get("/api/v1/notifications", params={"limit": 2}).json()
     assert [n["subject"] for n in page["items"]] == ["Update 2", "Update 1"]

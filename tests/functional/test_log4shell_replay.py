@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -39,7 +40,7 @@ def replayed(database: Database) -> Iterator[tuple[httpx.Client, demo.DemoResult
         yield c, result
 
 
-def _obligations(c: httpx.Client, **params: str) -> dict[tuple[str, str], dict[str, object]]:
+def _obligations(c: httpx.Client, **params: str) -> dict[tuple[str, str], dict[str, Any]]:
     r = c.get("/api/v1/obligations", params={"organisation": "alibaba-cloud", **params})
     assert r.status_code == 200, r.text
     return {(o["regime"], o["stage"]): o for o in r.json()["obligations"]}

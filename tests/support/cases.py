@@ -143,7 +143,8 @@ class Coordinated:
 def bearer(platform: Any, email: str) -> httpx.Client:
     """A client with a read/write API token (tokens outlive the clock jumps below)."""
     token = platform.token(email, ["read", "write"])
-    return platform.client(headers={"Authorization": f"Bearer {token}"})
+    client: httpx.Client = platform.client(headers={"Authorization": f"Bearer {token}"})
+    return client
 
 
 def coordinate(platform: Any) -> Coordinated:

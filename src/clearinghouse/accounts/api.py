@@ -11,11 +11,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import ApiToken, Organisation, User
+from clearinghouse.accounts.models import ApiToken, Membership, Organisation, User
 from clearinghouse.api.deps import SESSION_COOKIE, CtxDep, runtime
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
-from clearinghouse.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from clearinghouse.policy import Action, OrgFacts, OwnedFacts, require
+from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
+from clearinghouse.policy import (
+    MISSING,
+    AccountAction,
+    OrgFacts,
+    OwnedFacts,
+    org_scope,
+    require_account,
+)
 from clearinghouse.principal import Scope, Via
 from clearinghouse.vocab import OrgKind, Role
 
@@ -209,8 +216,7 @@ def logout(ctx: CtxDep, response: Response) -> Response:
 @router.get("/me", response_model=MeOut, summary="Who am I")
 def me(ctx: CtxDep) -> MeOut:
     p = ctx.principal
-    if p.via is Via.ANONYMOUS:
-        raise Unauthenticated("sign in or send a bearer token")
+    require_account(p, AccountAction.ME_READ)
     return MeOut(
         user_id=p.user_id,
         email=p.label,
@@ -224,7 +230,7 @@ def me(ctx: CtxDep) -> MeOut:
 
 @router.post("/organisations", response_model=OrgOut, status_code=201)
 def create_org(body: OrgIn, ctx: CtxDep) -> Organisation:
-    require(ctx.principal, Action.ORG_CREATE)
+    require_account(ctx.principal, AccountAction.ORG_CREATE)
     return accounts.create_organisation(
         ctx.session,
         actor=ctx.principal,
@@ -245,11 +251,12 @@ def list_orgs(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[OrgOut]:
+    require_account(ctx.principal, AccountAction.ORG_LIST)
     n = clamp_limit(limit)
     query = select(Organisation).order_by(Organisation.slug)
-    if not ctx.principal.is_operator:
-        require(ctx.principal, Action.ORG_READ, OrgFacts(ctx.principal.org_id or uuid.UUID(int=0)))
-        query = query.where(Organisation.id == ctx.principal.org_id)
+    visible = org_scope(ctx.principal)
+    if not visible.everything:
+        query = query.where(Organisation.id == visible.org_id)
     after = decode_cursor(cursor)
     if after:
         query = query.where(Organisation.slug > str(after[0]))
@@ -260,26 +267,25 @@ def list_orgs(
     )
 
 
-def _org(ctx: CtxDep, slug: str, action: Action) -> Organisation:
+def _org(ctx: CtxDep, slug: str, action: AccountAction) -> Organisation:
     org = ctx.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
     if org is None:
-        require(ctx.principal, action, OrgFacts(uuid.UUID(int=0)))  # 401/403 before 404
+        require_account(ctx.principal, action, MISSING)
         raise NotFound(f"no organisation {slug!r}")
-    require(ctx.principal, action, OrgFacts(org.id))
+    require_account(ctx.principal, action, OrgFacts(org.id))
     return org
 
 
 @router.get("/organisations/{slug}", response_model=OrgOut)
 def get_org(slug: str, ctx: CtxDep) -> Organisation:
-    return _org(ctx, slug, Action.ORG_READ)
+    return _org(ctx, slug, AccountAction.ORG_READ)
 
 
 @router.patch("/organisations/{slug}", response_model=OrgOut)
 def update_org(slug: str, body: OrgPatch, ctx: CtxDep) -> OrgOut:
-    org = _org(ctx, slug, Action.ORG_UPDATE)
-    profile = {"country", "jurisdictions", "regulatory_roles"} & body.model_fields_set
-    if profile and not ctx.principal.is_operator:
-        raise Forbidden("only the operator sets an organisation's regulatory profile")
+    org = _org(ctx, slug, AccountAction.ORG_UPDATE)
+    if {"country", "jurisdictions", "regulatory_roles"} & body.model_fields_set:
+        require_account(ctx.principal, AccountAction.ORG_PROFILE_UPDATE, OrgFacts(org.id))
     changes = accounts.update_organisation(
         ctx.session,
         actor=ctx.principal,
@@ -294,7 +300,7 @@ def update_org(slug: str, body: OrgPatch, ctx: CtxDep) -> OrgOut:
 
 @router.post("/organisations/{slug}/users", response_model=UserOut, status_code=201)
 def create_user(slug: str, body: UserIn, ctx: CtxDep) -> UserOut:
-    org = _org(ctx, slug, Action.USER_CREATE)
+    org = _org(ctx, slug, AccountAction.USER_CREATE)
     user = accounts.create_user(
         ctx.session,
         actor=ctx.principal,
@@ -323,10 +329,8 @@ def list_users(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[UserOut]:
-    org = _org(ctx, slug, Action.USER_READ)
+    org = _org(ctx, slug, AccountAction.USER_READ)
     n = clamp_limit(limit)
-    from clearinghouse.accounts.models import Membership
-
     query = (
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
@@ -356,7 +360,7 @@ def list_users(
 @router.post("/tokens", response_model=NewTokenOut, status_code=201, summary="Create an API token")
 def create_token(body: TokenIn, ctx: CtxDep) -> NewTokenOut:
     p = ctx.principal
-    require(p, Action.TOKEN_MANAGE)
+    require_account(p, AccountAction.TOKEN_CREATE)
     if p.via is not Via.SESSION or p.user_id is None or p.org_id is None:
         raise InvalidInput("tokens are created from a signed-in session", field="authorization")
     user = ctx.session.get(User, p.user_id)
@@ -383,7 +387,7 @@ def list_tokens(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[TokenOut]:
-    require(ctx.principal, Action.TOKEN_MANAGE)
+    require_account(ctx.principal, AccountAction.TOKEN_LIST)
     n = clamp_limit(limit)
     query = (
         select(ApiToken)
@@ -411,8 +415,10 @@ def list_tokens(
 def revoke_token(token_id: uuid.UUID, ctx: CtxDep) -> Response:
     token = ctx.session.get(ApiToken, token_id)
     if token is None:
-        require(ctx.principal, Action.TOKEN_MANAGE)
+        require_account(ctx.principal, AccountAction.TOKEN_REVOKE, MISSING)
         raise NotFound("no such token")
-    require(ctx.principal, Action.TOKEN_MANAGE, OwnedFacts(token.organisation_id, token.user_id))
+    require_account(
+        ctx.principal, AccountAction.TOKEN_REVOKE, OwnedFacts(token.organisation_id, token.user_id)
+    )
     accounts.revoke_token(ctx.session, actor=ctx.principal, token=token, now=ctx.now())
     return Response(status_code=204)

@@ -18,7 +18,7 @@ from clearinghouse.advisories.diff import PackageComparison, SourceRecord, compa
 from clearinghouse.advisories.index import record_id as record_id_of
 from clearinghouse.advisories.models import Advisory, AdvisoryIdentifier
 from clearinghouse.errors import InvalidInput, NotFound
-from clearinghouse.policy import AdvisoryAction, can_advisory
+from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
 from clearinghouse.principal import Principal
 
 MAX_RECORDS = 50
@@ -33,29 +33,31 @@ class Comparison:
 
 
 def compare(session: Session, principal: Principal, identifier: str) -> Comparison:
+    """Every record the caller may read that names ``identifier`` or one of its aliases.
+
+    Aliases are followed only through advisories the caller may read, so no identifier of
+    an advisory it may not read (a draft, an embargoed case's, TLP:AMBER) is revealed."""
     identifier = identifier.strip()
     if not identifier or len(identifier) > 200:
         raise InvalidInput("give a CVE, GHSA or record id to compare", field="id")
-    first = _matches(session, {identifier})
+    require_advisory(principal, AdvisoryAction.READ)
+    readable = _ReadableAdvisories(session, principal)
     wanted = {identifier}
-    for _advisory_id, record_id in first:
-        wanted.add(record_id)
-        wanted.update(
-            session.scalars(
-                select(AdvisoryIdentifier.identifier).where(
-                    AdvisoryIdentifier.record_id == record_id
-                )
-            )
-        )
-    matches = _matches(session, wanted)
-    records: list[SourceRecord] = []
-    advisories: dict[object, Advisory] = {}
-    for advisory_id, record_id in sorted(matches, key=lambda pair: pair[1]):
-        advisory = advisories.get(advisory_id) or session.get(Advisory, advisory_id)
-        if advisory is None:
+    for advisory_id, record_id in _matches(session, {identifier}):
+        if readable.get(advisory_id) is None:
             continue
-        advisories[advisory_id] = advisory
-        if not can_advisory(principal, AdvisoryAction.READ, service.facts(session, advisory)):
+        wanted.add(record_id)
+        for alias_of, alias in session.execute(
+            select(AdvisoryIdentifier.advisory_id, AdvisoryIdentifier.identifier).where(
+                AdvisoryIdentifier.record_id == record_id
+            )
+        ):
+            if readable.get(alias_of) is not None:
+                wanted.add(alias)
+    records: list[SourceRecord] = []
+    for advisory_id, record_id in sorted(_matches(session, wanted), key=lambda pair: pair[1]):
+        advisory = readable.get(advisory_id)
+        if advisory is None:
             continue
         doc = service.document(session, advisory)
         vuln = next(
@@ -76,6 +78,26 @@ def compare(session: Session, principal: Principal, identifier: str) -> Comparis
         records=tuple(records),
         packages=tuple(compare_sources(records)),
     )
+
+
+class _ReadableAdvisories:
+    """Advisories by row id, each loaded and decided once: ``None`` when it does not
+    exist or the caller may not read it."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self._session = session
+        self._principal = principal
+        self._seen: dict[object, Advisory | None] = {}
+
+    def get(self, advisory_id: object) -> Advisory | None:
+        if advisory_id not in self._seen:
+            advisory = self._session.get(Advisory, advisory_id)
+            if advisory is not None and not can_advisory(
+                self._principal, AdvisoryAction.READ, service.facts(self._session, advisory)
+            ):
+                advisory = None
+            self._seen[advisory_id] = advisory
+        return self._seen[advisory_id]
 
 
 def _matches(session: Session, identifiers: set[str]) -> set[tuple[object, str]]:

@@ -122,7 +122,6 @@ def _diff_lists(before: list[Any], after: list[Any], path: str, out: list[Change
     old = dict(zip(ids_before, before, strict=True))
     new = dict(zip(ids_after, after, strict=True))
     for ident in [*ids_before, *(i for i in ids_after if i not in old)]:
-        assert ident is not None
         where = f"{path}[{ident}]"
         if ident not in new:
             out.append(Change(where, Op.REMOVED, before=old[ident]))

@@ -39,7 +39,7 @@ from clearinghouse.advisories.models import (
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.errors import NotFound
 from clearinghouse.formats import model as m
-from clearinghouse.policy import AdvisoryAction, can_advisory
+from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
 from clearinghouse.timeutil import format_instant
 
 router = APIRouter(tags=["feeds"])
@@ -72,6 +72,7 @@ class Distributed:
 
 
 def _distributed(ctx: Ctx, folder: str | None = None) -> list[Distributed]:
+    require_advisory(ctx.principal, AdvisoryAction.READ)  # the collection; then each one
     rows = ctx.session.execute(
         select(Advisory, Rendition)
         .join(Rendition, Rendition.advisory_id == Advisory.id)
@@ -185,6 +186,7 @@ def csaf_document(folder: str, year: str, filename: str, ctx: CtxDep) -> Respons
 
 @router.get("/feeds/advisories.atom", summary="Atom feed of published advisories")
 def atom(ctx: CtxDep) -> Response:
+    require_advisory(ctx.principal, AdvisoryAction.READ)  # the collection; then each one
     rows = ctx.session.scalars(
         select(Advisory)
         .where(

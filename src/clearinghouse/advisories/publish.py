@@ -38,14 +38,14 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import notify_users
-from clearinghouse.policy import AdvisoryAction, require_advisory
+from clearinghouse.policy import AdvisoryAction, MessageFacts, Sensitivity, require_advisory
 from clearinghouse.principal import SYSTEM, Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
 from clearinghouse.vocab import OrgKind, Role
 
 KIND_PUBLISH: Final = "advisory.publish"
-ALERT_KIND: Final = "advisory.rendition_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +222,12 @@ def alert_operator(
     notify_users(
         session,
         admins,
-        ALERT_KIND,
+        MessageKind.ADVISORY_RENDITION_FAILED,
         f"{advisory.public_id}: {len(failed)} rendition(s) failed",
         body[:20_000],
         f"/api/v1/advisories/{advisory.public_id}/renditions",
         now,
+        about=MessageFacts(Sensitivity.PRE_PUBLICATION, advisory.tlp),
     )
 
 
@@ -415,7 +416,6 @@ def render_context(base_url: str, platform_name: str) -> RenderContext:
 
 
 __all__ = [
-    "ALERT_KIND",
     "KIND_PUBLISH",
     "PublishResult",
     "RenditionFormat",

@@ -42,10 +42,17 @@ from clearinghouse.advisories.schemas import (
     vulnerability_in,
 )
 from clearinghouse.audit import service as audit
+from clearinghouse.cases.models import Case, Participant
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.formats import model as m
 from clearinghouse.formats import neutral
-from clearinghouse.policy import AdvisoryAction, AdvisoryFacts, can_advisory, require_advisory
+from clearinghouse.policy import (
+    MISSING,
+    AdvisoryAction,
+    AdvisoryFacts,
+    can_advisory,
+    require_advisory,
+)
 from clearinghouse.principal import Principal
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import ensure_utc
@@ -97,8 +104,6 @@ def participant_org_ids(session: Session, case_id: uuid.UUID | None) -> frozense
     """Organisations taking part in the case (they may read its drafts)."""
     if case_id is None:
         return frozenset()
-    from clearinghouse.cases.models import Case, Participant
-
     ids = set(
         session.scalars(
             select(Participant.org_id).where(
@@ -129,7 +134,7 @@ def facts(session: Session, advisory: Advisory, *, drafts: bool = False) -> Advi
     published advisory (who may see work in progress) rather than what is served."""
     return AdvisoryFacts(
         published=advisory.state in PUBLISHED_STATES and not drafts,
-        tlp=advisory.tlp.value if advisory.tlp is not None else None,
+        tlp=advisory.tlp,
         participant_org_ids=participant_org_ids(session, advisory.case_id),
         recipient_org_ids=_uuids(advisory.recipient_org_ids),
         recipient_user_ids=_uuids(advisory.recipient_user_ids),
@@ -141,7 +146,7 @@ def readable(session: Session, principal: Principal, public_id: str) -> Advisory
     try:
         advisory = get(session, public_id)
     except NotFound:
-        require_advisory(principal, AdvisoryAction.READ, AdvisoryFacts(published=False, tlp=None))
+        require_advisory(principal, AdvisoryAction.READ, MISSING)
         raise
     require_advisory(principal, AdvisoryAction.READ, facts(session, advisory))
     return advisory
@@ -153,7 +158,7 @@ def writable(
     try:
         advisory = get(session, public_id, for_update=True)
     except NotFound:
-        require_advisory(principal, action)
+        require_advisory(principal, action, MISSING)
         raise
     require_advisory(principal, action, facts(session, advisory))
     return advisory

@@ -14,7 +14,7 @@ from clearinghouse.api.deps import CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.audit import service as audit
 from clearinghouse.audit.models import AuditEntry
-from clearinghouse.policy import Action, OwnedFacts, can, require
+from clearinghouse.policy import AccountAction, org_scope, require_account
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -50,16 +50,16 @@ def trail(
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[EntryOut]:
     p = ctx.principal
-    require(p, Action.AUDIT_READ, OwnedFacts(p.org_id))
+    require_account(p, AccountAction.AUDIT_READ)
     n = clamp_limit(limit)
     query = select(AuditEntry).order_by(AuditEntry.seq)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if object_id:
         query = query.where(AuditEntry.object_id == object_id)
-    if not can(p, Action.AUDIT_READ, OwnedFacts(None)):
-        # Not the operator: only entries about objects the caller's organisation owns.
-        query = query.where(AuditEntry.owner_org_id == p.org_id)
+    visible = org_scope(p)  # members: entries about what their organisation owns
+    if not visible.everything:
+        query = query.where(AuditEntry.owner_org_id == visible.org_id)
     after = decode_cursor(cursor)
     if after:
         query = query.where(AuditEntry.seq > int(after[0]))
@@ -87,7 +87,7 @@ def trail(
 
 @router.get("/verify", response_model=VerifyOut, summary="Verify the whole chain (operator)")
 def verify(ctx: CtxDep) -> VerifyOut:
-    require(ctx.principal, Action.AUDIT_VERIFY)
+    require_account(ctx.principal, AccountAction.AUDIT_VERIFY)
     r = audit.verify(ctx.session)
     return VerifyOut(
         ok=r.ok, entries=r.entries, head=r.head, first_bad_seq=r.first_bad_seq, problem=r.problem

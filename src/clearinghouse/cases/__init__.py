@@ -9,15 +9,24 @@ event and an audit entry for every change, in the caller's transaction.
 | module | concern |
 | --- | --- |
 | ``models`` | tables |
-| ``access`` | loading policy facts, link and report-token principals |
-| ``intake`` | public and member reports, attachments, rate limit, duplicates |
-| ``triage`` | SSVC decision points, outcome, override |
-| ``coordination`` | cases, vulnerabilities, participants, invitations, vendor status |
-| ``embargo_service`` | the embargo object and participants' answers |
-| ``threads`` | case-wide and private threads, messages |
-| ``timeline`` | the typed timeline the regulatory clocks read |
-| ``export`` | machine-readable case data |
-| ``jobs`` | reminders, escalations and invitation e-mails (outbox handlers) |
-| ``api_reports``, ``api_cases`` | the REST edge |
+| ``ids`` | time-ordered row identifiers |
+| ``guards`` | checks every change makes first (the case is open) |
+| ``access`` | loading a case for a principal: its part in it, the policy's facts, list scopes |
+| ``tokens`` | invitation links and report tracking tokens as credentials |
+| ``intake`` | reports from anyone or from members, tracking tokens, duplicate hints |
+| ``attachments`` | uploaded files: checks by magic bytes, limits, storage |
+| ``triage`` | the SSVC coordinator-triage decision and its history |
+| ``coordination`` | starting cases; their vulnerabilities and affected products |
+| ``participants`` | parties to a case, invitations by e-mail, statuses, response deadlines |
+| ``invitations`` | signed invitation links: issue, open, claim, revoke |
+| ``embargo_service`` | the embargo, stored; participants' answers |
+| ``threads`` | the case thread and private threads, messages |
+| ``notices`` | telling participants through every channel (the policy gates each) |
+| ``sharing`` | legal warnings when unpublished information is shared (e.g. MIIT Art. 9(7)) |
+| ``timeline`` | the typed timeline of steps and clock anchors |
+| ``export`` | the case as one machine-readable document |
+| ``jobs`` | vendor reminders and escalations, embargo ends, duplicate flagging |
+| ``schemas`` | request and response bodies of the case API |
+| ``api_common``, ``api_reports``, ``api_cases``, ``api_collab`` | the REST edge |
 | ``cli`` | ``clearinghouse case ...`` |
 """

@@ -1,6 +1,6 @@
 """Who is asking, about which case: the facts :func:`clearinghouse.policy.decide_case` needs.
 
-Every case route loads its case through :func:`open_case`, which finds the case, works
+Every case route loads its case through :func:`load_case`, which finds the case, works
 out the principal's part in it (coordinator, vendor, reporter, member, or none), and asks
 the policy. A case that does not exist and a case the principal takes no part in give
 the same answer (404), so identifiers cannot be probed.
@@ -20,15 +20,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from clearinghouse.cases.coordination import find_case
 from clearinghouse.cases.models import Case, Embargo, Participant
-from clearinghouse.errors import NotFound, Unauthenticated
-from clearinghouse.policy import CaseAction, CaseFacts, require_case
+from clearinghouse.errors import NotFound
+from clearinghouse.policy import MISSING, CaseAction, CaseFacts, CaseScope, require_case
 from clearinghouse.principal import Principal, Via
-from clearinghouse.vocab import ParticipantRole
+from clearinghouse.vocab import EmbargoPhase, ParticipantRole
 
 _ROLE_ORDER = {
     ParticipantRole.COORDINATOR: 0,
@@ -103,15 +103,15 @@ def case_facts(
     return CaseFacts(
         case_id=case.id,
         coordinator_org_id=case.coordinator_org_id,
-        embargo_state=embargo_of(session, case).state,
-        participant_role=participant.role.value if participant else None,
+        embargo_state=EmbargoPhase(embargo_of(session, case).state),
+        participant_role=participant.role if participant else None,
         participant_id=participant.id if participant else None,
         target_participant_id=target_participant_id,
         principal_suspended=principal.suspended,
     )
 
 
-def open_case(
+def load_case(
     session: Session,
     principal: Principal,
     ref: str,
@@ -122,8 +122,7 @@ def open_case(
     """Load case ``ref`` for ``action`` or raise the 401/403/404 the policy decides."""
     case = find_case(session, ref)
     if case is None:
-        if not principal.is_authenticated and principal.via not in (Via.LINK, Via.REPORT_TOKEN):
-            raise Unauthenticated("sign in, send a bearer token, or use your invitation link")
+        require_case(principal, action, MISSING)
         raise NotFound("no such case")
     participant = participant_of(session, principal, case)
     facts = case_facts(
@@ -171,22 +170,25 @@ def participants_of(
     return list(session.scalars(query.order_by(Participant.id)))
 
 
-def cases_of_principal(principal: Principal) -> ColumnElement[bool]:
-    """A ``WHERE`` clause of the cases ``principal`` may list (operators: all)."""
-    if principal.is_operator:
-        return true()
-    if principal.via is Via.LINK:
-        try:
-            pid = uuid.UUID(principal.grant or "")
-        except ValueError:
-            return false()
-        return Case.id.in_(select(Participant.case_id).where(Participant.id == pid))
-    if principal.org_id is None:
+def cases_in(scope: CaseScope) -> ColumnElement[bool]:
+    """The policy's :class:`~clearinghouse.policy.CaseScope` as a ``WHERE`` clause on cases."""
+    if scope.everything:
+        clause: ColumnElement[bool] = true()
+    elif scope.participant_id is not None:
+        clause = Case.id.in_(
+            select(Participant.case_id).where(Participant.id == scope.participant_id)
+        )
+    elif scope.org_id is not None:
+        taking_part = select(Participant.case_id).where(
+            Participant.org_id == scope.org_id, Participant.removed_at.is_(None)
+        )
+        clause = or_(Case.id.in_(taking_part), Case.coordinator_org_id == scope.org_id)
+    else:
         return false()
-    taking_part = select(Participant.case_id).where(
-        Participant.org_id == principal.org_id, Participant.removed_at.is_(None)
-    )
-    return or_(Case.id.in_(taking_part), Case.coordinator_org_id == principal.org_id)
+    if scope.ended_embargo_only:
+        ended = select(Embargo.case_id).where(Embargo.state == EmbargoPhase.EXITED.value)
+        clause = and_(clause, Case.id.in_(ended))
+    return clause
 
 
 def mark_seen(session: Session, participant_id: uuid.UUID, now: datetime) -> Participant | None:

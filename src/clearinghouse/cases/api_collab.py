@@ -16,13 +16,13 @@ from clearinghouse.cases import attachments as files
 from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_cases import viewer_zone
 from clearinghouse.cases.api_common import (
+    authorised_case,
     download,
     max_attachment_bytes,
     multipart_openapi,
-    open_case,
     read_body,
 )
-from clearinghouse.cases.models import Attachment, Message, Participant, Thread, ThreadKind
+from clearinghouse.cases.models import Attachment, Message, Thread, ThreadKind
 from clearinghouse.cases.rules import embargo as rules
 from clearinghouse.cases.schemas import (
     EmbargoActivateIn,
@@ -45,19 +45,12 @@ from clearinghouse.vocab import ParticipantRole
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-_open = open_case
-
-
 def _embargo(ctx: Ctx, acc: CaseAccess, tz: str | None = None) -> EmbargoOut:
     value = embargo_service.value_of(ctx.session, acc.case)
     zone = viewer_zone(ctx, value.end.tz_name if value.end else None, tz)
     return embargo_out(
         value, viewer_zone=zone, answers=embargo_service.answers(ctx.session, acc.case, value)
     )
-
-
-def _acting(acc: CaseAccess) -> Participant | None:
-    return acc.participant
 
 
 # ---- the embargo -----------------------------------------------------------------------------
@@ -73,7 +66,7 @@ def get_embargo(
     ctx: CtxDep,
     tz: Annotated[str | None, Query(max_length=64, description="IANA zone to render in")] = None,
 ) -> EmbargoOut:
-    return _embargo(ctx, _open(ctx, ref, CaseAction.CASE_READ), tz)
+    return _embargo(ctx, authorised_case(ctx, ref, CaseAction.CASE_READ), tz)
 
 
 @router.post(
@@ -82,16 +75,16 @@ def get_embargo(
     summary="Propose an end (an instant and its IANA zone); vendors accept or reject",
 )
 def propose_embargo(ref: str, body: EmbargoProposeIn, ctx: CtxDep) -> EmbargoOut:
-    acc = _open(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
     end = embargo_service.parse_end(body.ends_at, body.timezone)
     embargo_service.propose(
-        ctx.session, actor=ctx.principal, case=acc.case, by=_acting(acc), end=end, now=ctx.now()
+        ctx.session, actor=ctx.principal, case=acc.case, by=acc.participant, end=end, now=ctx.now()
     )
     return _embargo(ctx, acc)
 
 
 def _answer(ctx: Ctx, ref: str, body: EmbargoAnswerIn, accept: bool) -> EmbargoOut:
-    acc = _open(ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
     if acc.participant is None:
         raise InvalidInput("only participants of the case answer an embargo proposal")
     embargo_service.respond(
@@ -130,12 +123,12 @@ def reject_embargo(ref: str, body: EmbargoAnswerIn, ctx: CtxDep) -> EmbargoOut:
     summary="Activate the proposal (or apply the move) without every vendor's answer",
 )
 def activate_embargo(ref: str, body: EmbargoActivateIn, ctx: CtxDep) -> EmbargoOut:
-    acc = _open(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
     embargo_service.activate(
         ctx.session,
         actor=ctx.principal,
         case=acc.case,
-        by=_acting(acc),
+        by=acc.participant,
         reason=body.reason,
         now=ctx.now(),
     )
@@ -148,7 +141,7 @@ def activate_embargo(ref: str, body: EmbargoActivateIn, ctx: CtxDep) -> EmbargoO
     summary="Propose moving the agreed end (earlier or later), with a reason",
 )
 def propose_move(ref: str, body: EmbargoProposeIn, ctx: CtxDep) -> EmbargoOut:
-    acc = _open(ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
     if not body.reason:
         raise InvalidInput("say why the end should move", field="reason")
     end = embargo_service.parse_end(body.ends_at, body.timezone)
@@ -156,7 +149,7 @@ def propose_move(ref: str, body: EmbargoProposeIn, ctx: CtxDep) -> EmbargoOut:
         ctx.session,
         actor=ctx.principal,
         case=acc.case,
-        by=_acting(acc),
+        by=acc.participant,
         end=end,
         reason=body.reason,
         now=ctx.now(),
@@ -170,12 +163,12 @@ def propose_move(ref: str, body: EmbargoProposeIn, ctx: CtxDep) -> EmbargoOut:
     summary="Drop a proposed move; the agreed end stays",
 )
 def withdraw_move(ref: str, body: EmbargoActivateIn, ctx: CtxDep) -> EmbargoOut:
-    acc = _open(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
     embargo_service.withdraw_move(
         ctx.session,
         actor=ctx.principal,
         case=acc.case,
-        by=_acting(acc),
+        by=acc.participant,
         reason=body.reason,
         now=ctx.now(),
     )
@@ -188,12 +181,12 @@ def withdraw_move(ref: str, body: EmbargoActivateIn, ctx: CtxDep) -> EmbargoOut:
     summary="End the embargo early (public disclosure, exploitation...) with evidence",
 )
 def exit_embargo(ref: str, body: EmbargoExitIn, ctx: CtxDep) -> EmbargoOut:
-    acc = _open(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
     embargo_service.exit_early(
         ctx.session,
         actor=ctx.principal,
         case=acc.case,
-        by=_acting(acc),
+        by=acc.participant,
         category=rules.ExitCategory(body.category),
         evidence_url=body.evidence_url,
         evidence_text=body.evidence,
@@ -212,7 +205,7 @@ def exit_embargo(ref: str, body: EmbargoExitIn, ctx: CtxDep) -> EmbargoOut:
     summary="The case thread, and the private threads you may read",
 )
 def list_threads(ref: str, ctx: CtxDep) -> list[ThreadOut]:
-    acc = _open(ctx, ref, CaseAction.CASE_THREAD_READ)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_THREAD_READ)
     full = can_case(ctx.principal, CaseAction.CASE_READ_ALL, acc.facts)
     rows = threads.threads_visible(
         ctx.session,
@@ -232,7 +225,7 @@ def list_threads(ref: str, ctx: CtxDep) -> list[ThreadOut]:
 def create_thread(ref: str, body: ThreadIn, ctx: CtxDep) -> ThreadOut:
     now = ctx.now()
     if body.kind == ThreadKind.CASE.value:
-        acc = _open(ctx, ref, CaseAction.CASE_THREAD_CREATE)
+        acc = authorised_case(ctx, ref, CaseAction.CASE_THREAD_CREATE)
         thread = threads.open_case_thread(
             ctx.session,
             actor=ctx.principal,
@@ -241,7 +234,7 @@ def create_thread(ref: str, body: ThreadIn, ctx: CtxDep) -> ThreadOut:
             now=now,
         )
         return thread_out(thread)
-    acc = _open(ctx, ref, CaseAction.CASE_READ)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
     target = body.participant_id
     if target is None:
         if acc.participant is None or acc.participant.role is ParticipantRole.COORDINATOR:
@@ -258,7 +251,7 @@ def create_thread(ref: str, body: ThreadIn, ctx: CtxDep) -> ThreadOut:
 def _thread(
     ctx: Ctx, ref: str, thread_id: uuid.UUID, action: CaseAction
 ) -> tuple[CaseAccess, Thread]:
-    acc = _open(ctx, ref, CaseAction.CASE_THREAD_READ)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_THREAD_READ)
     thread = threads.get_thread(ctx.session, acc.case, thread_id)
     access.with_target(ctx.session, ctx.principal, acc, action, thread.participant_id)
     return acc, thread
@@ -320,14 +313,13 @@ async def post_message(
     body, uploads = await read_body(
         request, MessageIn, json_field="message", max_bytes=max_attachment_bytes(ctx.settings)
     )
-    assert isinstance(body, MessageIn)
     response: JSONResponse = await run_in_threadpool(_post, ctx, ref, thread_id, body, uploads)
     return response
 
 
 @router.get("/cases/{ref}/attachments/{attachment_id}", summary="Download an attachment")
 def case_attachment(ref: str, attachment_id: uuid.UUID, ctx: CtxDep) -> Response:
-    acc = _open(ctx, ref, CaseAction.CASE_THREAD_READ)
+    acc = authorised_case(ctx, ref, CaseAction.CASE_THREAD_READ)
     attachment = ctx.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != acc.case.id or attachment.message_id is None:
         raise NotFound("no such attachment")

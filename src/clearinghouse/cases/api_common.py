@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -21,6 +21,8 @@ from clearinghouse.cases.models import Attachment
 from clearinghouse.errors import ClearinghouseError, InvalidInput, PayloadTooLarge
 from clearinghouse.policy import CaseAction
 from clearinghouse.settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class UnsupportedMediaTypeError(ClearinghouseError):
@@ -79,8 +81,8 @@ def multipart_openapi(json_field: str, model: type[BaseModel]) -> dict[str, Any]
 
 
 async def read_body(
-    request: Request, model: type[BaseModel], *, json_field: str, max_bytes: int
-) -> tuple[Any, list[files.Upload]]:
+    request: Request, model: type[M], *, json_field: str, max_bytes: int
+) -> tuple[M, list[files.Upload]]:
     """Parse a JSON body, or a multipart body whose ``json_field`` part is the JSON and
     whose ``attachment`` parts are files (each read up to ``max_bytes`` + 1)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -146,8 +148,8 @@ def download(attachment: Attachment) -> Response:
     )
 
 
-def open_case(
+def authorised_case(
     ctx: Ctx, ref: str, action: CaseAction, target: uuid.UUID | None = None
 ) -> CaseAccess:
     """Load a case for a route and ask the policy (404 when it must stay hidden)."""
-    return access.open_case(ctx.session, ctx.principal, ref, action, target_participant_id=target)
+    return access.load_case(ctx.session, ctx.principal, ref, action, target_participant_id=target)

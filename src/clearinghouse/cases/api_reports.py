@@ -40,8 +40,8 @@ from clearinghouse.cases.schemas import (
     report_out,
     triage_out,
 )
-from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
-from clearinghouse.policy import CaseAction, can_case, require_case
+from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.policy import MISSING, CaseAction, can_case, report_scope, require_case
 from clearinghouse.principal import Via
 from clearinghouse.vocab import OrgKind
 
@@ -51,9 +51,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 def _load(ctx: Ctx, report_id: uuid.UUID, action: CaseAction) -> Report:
     report = ctx.session.get(Report, report_id)
     if report is None:
-        p = ctx.principal
-        if not p.is_authenticated and p.via is not Via.REPORT_TOKEN:
-            raise Unauthenticated("sign in, send a bearer token, or your report token")
+        require_case(ctx.principal, action, MISSING)
         raise NotFound("no such report")
     require_case(ctx.principal, action, intake.facts(report))
     return report
@@ -138,7 +136,6 @@ async def submit_report(request: Request, ctx: CtxDep) -> JSONResponse:
     body, uploads = await read_body(
         request, ReportIn, json_field="report", max_bytes=max_attachment_bytes(ctx.settings)
     )
-    assert isinstance(body, ReportIn)
     response: JSONResponse = await run_in_threadpool(_submit, ctx, body, uploads)
     return response
 
@@ -158,8 +155,9 @@ def list_reports(
     require_case(p, CaseAction.REPORT_LIST)
     n = clamp_limit(limit)
     query = select(Report).order_by(Report.id.desc())
-    if not p.is_operator:
-        query = query.where(Report.reporter_org_id == p.org_id)
+    visible = report_scope(p)
+    if not visible.everything:
+        query = query.where(Report.reporter_org_id == visible.org_id)
     if status:
         if status not in set(report_rules.ReportState):
             raise InvalidInput(
@@ -170,14 +168,14 @@ def list_reports(
     if after:
         query = query.where(Report.id < _uuid(after[0]))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
-    counts: dict[uuid.UUID, int] = {}
-    if p.is_operator and rows:
+    # Duplicate hints are for whoever triages the report.
+    triaged = [r.id for r in rows[:n] if can_case(p, CaseAction.REPORT_MANAGE, intake.facts(r))]
+    counts: dict[uuid.UUID, int] = dict.fromkeys(triaged, 0)
+    if triaged:
         for rid in ctx.session.scalars(
-            select(ReportDuplicate.report_id).where(
-                ReportDuplicate.report_id.in_([r.id for r in rows[:n]])
-            )
+            select(ReportDuplicate.report_id).where(ReportDuplicate.report_id.in_(triaged))
         ):
-            counts[rid] = counts.get(rid, 0) + 1
+            counts[rid] += 1
     items = [
         ReportSummaryOut(
             id=r.id,
@@ -185,7 +183,7 @@ def list_reports(
             title=r.title,
             product=r.product,
             received_at=r.received_at,
-            likely_duplicates=counts.get(r.id, 0) if p.is_operator else None,
+            likely_duplicates=counts.get(r.id),
         )
         for r in rows[:n]
     ]
@@ -206,8 +204,9 @@ def _uuid(value: object) -> uuid.UUID:
 )
 def tracked_report(ctx: CtxDep) -> ReportOut:
     p = ctx.principal
-    if p.via is not Via.REPORT_TOKEN or p.grant is None:
-        raise Unauthenticated("send your tracking token as the X-Report-Token header")
+    if p.via is not Via.REPORT_TOKEN or p.grant is None:  # no token: nothing is followed
+        require_case(p, CaseAction.REPORT_READ, MISSING)
+        raise NotFound("send your tracking token as the X-Report-Token header")
     return _out(ctx, _load(ctx, uuid.UUID(p.grant), CaseAction.REPORT_READ))
 
 
@@ -316,7 +315,7 @@ def open_case_from_report(report_id: uuid.UUID, body: OpenCaseIn, ctx: CtxDep) -
         org = ctx.session.get(Organisation, ctx.principal.org_id) if ctx.principal.org_id else None
     if org is None:
         raise NotFound("the coordinating organisation is missing")
-    case = coordination.open_case(
+    case = coordination.start_case(
         ctx.session,
         actor=ctx.principal,
         coordinator=org,

@@ -17,7 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from packageurl import PackageURL
 from sqlalchemy import select
@@ -77,15 +77,14 @@ def next_public_id(session: Session, year: int) -> str:
 
 def _title(value: str) -> str:
     text = clean_text(value, field="title", max_len=200, required=True, single_line=True)
-    assert text is not None
-    return text
+    return cast(str, text)  # required: clean_text raised if there was none
 
 
 def _summary(value: str | None) -> str:
     return clean_text(value, field="summary", max_len=20_000, required=False) or ""
 
 
-def open_case(
+def start_case(
     session: Session,
     *,
     actor: Principal,

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import User
 from clearinghouse.cases import attachments as files
-from clearinghouse.cases import notices
 from clearinghouse.cases.ids import ordered_id
 from clearinghouse.cases.models import (
     Answer,
@@ -41,8 +40,9 @@ from clearinghouse.cases.timeline import CaseEventType, record_report_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
-from clearinghouse.notify.service import notify_users
-from clearinghouse.policy import ReportFacts
+from clearinghouse.notify.kinds import MessageKind
+from clearinghouse.notify.service import email_address, notify_users
+from clearinghouse.policy import MessageFacts, ReportFacts, Sensitivity
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
@@ -322,15 +322,16 @@ def _tell_finder(
             notify_users(
                 session,
                 [user],
-                "report.status",
+                MessageKind.REPORT_STATUS,
                 subject,
                 f"Your report {report.id} is now {state.value}. Sign in to read why.",
                 f"/reports/{report.id}",
                 now,
+                about=MessageFacts(Sensitivity.OWN_RECORD),
                 organisation_id=report.reporter_org_id,
             )
     elif report.contact_email:
-        notices.email(
+        email_address(
             session,
             to=report.contact_email,
             subject=subject,
@@ -340,6 +341,7 @@ def _tell_finder(
             ),
             now=now,
             key=key,
+            about=MessageFacts(Sensitivity.OWN_RECORD),
             platform=platform,
         )
 

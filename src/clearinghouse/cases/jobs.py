@@ -22,11 +22,12 @@ from sqlalchemy import select
 
 from clearinghouse.cases import embargo_service, intake, notices
 from clearinghouse.cases.embargo_service import KIND_EXPIRE
-from clearinghouse.cases.models import Case, Participant, TimelineEvent
+from clearinghouse.cases.models import Case, CaseStatus, Participant, TimelineEvent
 from clearinghouse.cases.participants import KIND_DEADLINE
 from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import notify_users
 from clearinghouse.principal import SYSTEM
 
@@ -60,6 +61,7 @@ def _done(ctx: JobContext, participant: Participant, due: datetime) -> set[vs.Ac
 
 
 def vendor_deadline(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Run one action of a vendor's response schedule if it is still the one due."""
     participant_id, kind, due, notified_at, days = _payload(payload)
     participant = ctx.session.get(Participant, participant_id)
     if participant is None or participant.removed_at is not None:
@@ -67,52 +69,65 @@ def vendor_deadline(ctx: JobContext, payload: dict[str, Any]) -> None:
     if participant.response_due_at is None or participant.response_due_at != due:
         return  # the deadline moved: this job belongs to an old schedule
     case = ctx.session.get(Case, participant.case_id)
-    if case is None or case.status.value == "closed":
+    if case is None or case.status is CaseStatus.CLOSED:
         return
-    schedule = vs.response_schedule(notified_at, days)
-    now = ctx.now()
     due_now = vs.due_actions(
-        schedule,
-        now,
+        vs.response_schedule(notified_at, days),
+        ctx.now(),
         responded=participant.responded_at is not None,
         done=_done(ctx, participant, due),
     )
     if not due_now or due_now[0].kind is not kind:
         return
-    base_url = ctx.settings.base_url
     if kind is vs.ActionKind.ESCALATE:
-        participant.escalated_at = now
-        record_action(
-            ctx.session,
-            actor=SYSTEM,
-            case=case,
-            type=CaseEventType.VENDOR_ESCALATED,
-            now=now,
-            data={
-                "participant_id": str(participant.id),
-                "action": kind.value,
-                "due_at": due.isoformat(),
-                "vendor": participant.name,
-                "supplier_engagement": "unresponsive",
-            },
-            participant_id=participant.id,
-            org_id=participant.org_id,
-            audit_action="case.vendor_escalated",
-        )
-        watchers = notices.operator_users(ctx.session) + notices.org_users(
-            ctx.session, case.coordinator_org_id
-        )
-        notify_users(
-            ctx.session,
-            watchers,
-            "case.vendor_escalated",
-            f"Vendor did not respond in case {case.public_id}",
-            f"{participant.name} has not responded by its deadline "
-            f"({due.date().isoformat()}) in case {case.public_id}.",
-            f"/cases/{case.public_id}",
-            now,
-        )
-        return
+        _escalate(ctx, case, participant, due)
+    else:
+        _remind(ctx, case, participant, due, kind)
+
+
+def _escalate(ctx: JobContext, case: Case, participant: Participant, due: datetime) -> None:
+    """The vendor missed its deadline: record it (SSVC: unresponsive) and tell the operator
+    and the case's coordinator."""
+    now = ctx.now()
+    participant.escalated_at = now
+    record_action(
+        ctx.session,
+        actor=SYSTEM,
+        case=case,
+        type=CaseEventType.VENDOR_ESCALATED,
+        now=now,
+        data={
+            "participant_id": str(participant.id),
+            "action": vs.ActionKind.ESCALATE.value,
+            "due_at": due.isoformat(),
+            "vendor": participant.name,
+            "supplier_engagement": "unresponsive",
+        },
+        participant_id=participant.id,
+        org_id=participant.org_id,
+        audit_action="case.vendor_escalated",
+    )
+    watchers = notices.operator_users(ctx.session) + notices.org_users(
+        ctx.session, case.coordinator_org_id
+    )
+    notify_users(
+        ctx.session,
+        watchers,
+        MessageKind.CASE_VENDOR_ESCALATED,
+        f"Vendor did not respond in case {case.public_id}",
+        f"{participant.name} has not responded by its deadline "
+        f"({due.date().isoformat()}) in case {case.public_id}.",
+        f"/cases/{case.public_id}",
+        now,
+        about=notices.about_case(ctx.session, case),
+    )
+
+
+def _remind(
+    ctx: JobContext, case: Case, participant: Participant, due: datetime, kind: vs.ActionKind
+) -> None:
+    """Remind the vendor that its response is due (half way, and on the last day)."""
+    now = ctx.now()
     record_action(
         ctx.session,
         actor=SYSTEM,
@@ -132,7 +147,7 @@ def vendor_deadline(ctx: JobContext, payload: dict[str, Any]) -> None:
         ctx.session,
         case=case,
         participants=[participant],
-        kind="case.vendor_reminder",
+        kind=MessageKind.CASE_VENDOR_REMINDER,
         subject=f"Reminder: your response is due in case {case.public_id}",
         body=(
             f"Please state whether your product is affected, in case {case.public_id}, "
@@ -141,7 +156,7 @@ def vendor_deadline(ctx: JobContext, payload: dict[str, Any]) -> None:
         ),
         link=f"/cases/{case.public_id}",
         now=now,
-        base_url=base_url,
+        base_url=ctx.settings.base_url,
         key=f"case.vendor_reminder:{participant.id}:{due.isoformat()}:{kind.value}",
         platform=ctx.settings.platform_name,
     )

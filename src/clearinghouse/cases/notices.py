@@ -26,13 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearinghouse import pgp
 from clearinghouse.accounts.models import Membership, Organisation, User
-from clearinghouse.cases.models import Case, Participant
-from clearinghouse.jobs.queue import enqueue
+from clearinghouse.cases.models import Case, Embargo, Participant
 from clearinghouse.notify import compose
-from clearinghouse.notify.handlers import KIND_SEND
-from clearinghouse.notify.service import notify_users
+from clearinghouse.notify.kinds import MessageKind
+from clearinghouse.notify.service import email_address, notify_users
 from clearinghouse.notify.webhooks import emit_event
+from clearinghouse.policy import MessageFacts, Sensitivity
+from clearinghouse.vocab import EmbargoPhase, OrgKind
 
 log = logging.getLogger("clearinghouse.cases")
 
@@ -49,8 +51,6 @@ def org_users(session: Session, org_id: uuid.UUID) -> list[User]:
 
 
 def operator_users(session: Session) -> list[User]:
-    from clearinghouse.vocab import OrgKind
-
     return list(
         session.scalars(
             select(User)
@@ -67,8 +67,6 @@ def encrypted_detail(org: Organisation, detail: str | None, now: datetime) -> st
     when the key cannot be used (expired, revoked): then the notice goes without detail."""
     if not detail or not org.pgp_public_key:
         return None
-    from clearinghouse import pgp
-
     try:
         return pgp.encrypt(org.pgp_public_key, detail, at=now)
     except pgp.PgpError:
@@ -79,24 +77,12 @@ def encrypted_detail(org: Organisation, detail: str | None, now: datetime) -> st
         return None
 
 
-def email(
-    session: Session,
-    *,
-    to: str,
-    subject: str,
-    text: str,
-    now: datetime,
-    key: str,
-    platform: str = "Clearinghouse",
-) -> None:
-    """One plain e-mail to an address outside the platform (outbox, idempotent)."""
-    enqueue(
-        session,
-        KIND_SEND,
-        {"to": to, "subject": f"[{platform}] {subject}", "text": text},
-        now=now,
-        idempotency_key=f"{KIND_SEND}:{key}:{to}"[:300],
-    )
+def about_case(session: Session, case: Case) -> MessageFacts:
+    """What a message about ``case`` carries: pre-publication information until the
+    case's embargo has ended (even its identifier and title are not public before)."""
+    embargo = session.get(Embargo, case.id)
+    ended = embargo is not None and embargo.state == EmbargoPhase.EXITED.value
+    return MessageFacts(Sensitivity.PUBLIC if ended else Sensitivity.PRE_PUBLICATION)
 
 
 def tell_participants(
@@ -104,7 +90,7 @@ def tell_participants(
     *,
     case: Case,
     participants: Iterable[Participant],
-    kind: str,
+    kind: MessageKind,
     subject: str,
     body: str,
     link: str,
@@ -115,7 +101,10 @@ def tell_participants(
     event: dict[str, Any] | None = None,
     platform: str = "Clearinghouse",
 ) -> list[Participant]:
-    """Notify each participant; returns those that were reached somehow."""
+    """Notify each participant the policy lets a message about the case reach (a
+    suspended organisation hears nothing before the embargo ends); returns those that
+    were reached somehow."""
+    about = about_case(session, case)
     reached: list[Participant] = []
     for participant in participants:
         if participant.org_id is not None:
@@ -127,8 +116,10 @@ def tell_participants(
             text = (
                 body if sealed is None else f"{body}\n\nDetail, encrypted to your key:\n\n{sealed}"
             )
-            if users:
-                notify_users(session, users, kind, subject, text, link, now, organisation_id=org.id)
+            told = notify_users(
+                session, users, kind, subject, text, link, now, about=about, organisation_id=org.id
+            )
+            if told:
                 reached.append(participant)
             emit_event(
                 session,
@@ -136,18 +127,20 @@ def tell_participants(
                 kind,
                 {"case": case.public_id, **(event or {})},
                 now,
+                about=about,
                 event_id=f"msg_{uuid.uuid5(uuid.NAMESPACE_URL, key + str(org.id)).hex}",
             )
         elif participant.contact_email:
             url = compose.absolute_link(link, base_url)
-            email(
+            if email_address(
                 session,
                 to=participant.contact_email,
                 subject=subject,
                 text=f"{body}\n\n{url or ''}".strip() + "\n",
                 now=now,
                 key=f"{key}:{participant.id}",
+                about=about,
                 platform=platform,
-            )
-            reached.append(participant)
+            ):
+                reached.append(participant)
     return reached

@@ -35,6 +35,8 @@ from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats.model import Justification
 from clearinghouse.jobs.queue import enqueue
+from clearinghouse.notify.kinds import MessageKind
+from clearinghouse.notify.service import email_address
 from clearinghouse.principal import Principal
 from clearinghouse.vocab import ParticipantRole
 
@@ -77,8 +79,41 @@ def add(
     response_days: int = DEFAULT_RESPONSE_DAYS,
     platform: str = "Clearinghouse",
 ) -> Added:
-    """Add an organisation on the platform (``org``) or invite one by ``email``."""
+    """Add an organisation on the platform (``org``) or invite one by ``email``: check the
+    party is new, record it, tell it (an invitation link, or a notice to its members),
+    and for a vendor start its response clock and its part in the embargo."""
     require_open(case)
+    email = _check_new_party(session, case, role, org, email)
+    participant = _record(session, actor, case, role, org, email, name, now)
+    url: str | None = None
+    if email is not None:
+        url = _invite(session, actor, case, participant, email, now, base_url, secret, platform)
+    else:
+        _tell_organisation(session, actor, case, participant, now, base_url, platform)
+    if role is ParticipantRole.VENDOR:
+        if participant.notified_at is not None:
+            set_deadline(
+                session,
+                actor=actor,
+                case=case,
+                participant=participant,
+                days=response_days,
+                now=now,
+            )
+        embargo_service.vendor_joined(
+            session, actor=actor, case=case, participant=participant, now=now
+        )
+    return Added(participant, url)
+
+
+def _check_new_party(
+    session: Session,
+    case: Case,
+    role: ParticipantRole,
+    org: Organisation | None,
+    email: str | None,
+) -> str | None:
+    """The normalised address (when inviting by e-mail), once the party may be added."""
     if role in (ParticipantRole.COORDINATOR, ParticipantRole.REPORTER):
         raise InvalidInput(
             "add vendors or members; the coordinator and reporter come with the case", field="role"
@@ -97,6 +132,19 @@ def add(
         raise Conflict("the coordinating organisation already takes part")
     if _existing(session, case, org.id if org else None, email) is not None:
         raise Conflict("this party already takes part in the case")
+    return email
+
+
+def _record(
+    session: Session,
+    actor: Principal,
+    case: Case,
+    role: ParticipantRole,
+    org: Organisation | None,
+    email: str | None,
+    name: str | None,
+    now: datetime,
+) -> Participant:
     label = clean_text(name, field="name", max_len=200, required=False, single_line=True)
     participant = Participant(
         id=ordered_id(),
@@ -126,64 +174,77 @@ def add(
         org_id=participant.org_id,
         audit_action="case.vendor_invited" if email else "case.participant_added",
     )
-    url: str | None = None
-    if email is not None:
-        issued = invitations.issue(
-            session, participant=participant, email=email, now=now, secret=secret
-        )
-        url = issued.url(base_url)
-        notices.email(
-            session,
-            to=email,
-            subject=f"You are invited to coordinate a vulnerability (case {case.public_id})",
-            text=(
-                f"A vulnerability that concerns a product you maintain is being coordinated "
-                f"privately on {platform} as case {case.public_id}.\n\n"
-                f"Open your part of the case (no account needed):\n{url}\n\n"
-                f"The link is personal and expires on "
-                f"{issued.invitation.expires_at.date().isoformat()}. Please state, for each "
-                "vulnerability, whether your product is affected.\n"
-            ),
-            now=now,
-            key=f"case.invitation:{issued.invitation.id}",
-            platform=platform,
-        )
-        _notified(session, actor, case, participant, now, channel="email")
-    else:
-        reached = notices.tell_participants(
-            session,
-            case=case,
-            participants=[participant],
-            kind="case.participant_added",
-            subject=f"You were added to case {case.public_id}",
-            body=(
-                f"Your organisation was added to case {case.public_id} as {role.value}. "
-                "Sign in to read it."
-            ),
-            link=f"/cases/{case.public_id}",
-            now=now,
-            base_url=base_url,
-            key=f"case.participant_added:{participant.id}",
-            event={"role": role.value},
-            detail=f"Case {case.public_id}: {case.title}",
-            platform=platform,
-        )
-        if reached:
-            _notified(session, actor, case, participant, now, channel="platform")
-    if role is ParticipantRole.VENDOR:
-        if participant.notified_at is not None:
-            set_deadline(
-                session,
-                actor=actor,
-                case=case,
-                participant=participant,
-                days=response_days,
-                now=now,
-            )
-        embargo_service.vendor_joined(
-            session, actor=actor, case=case, participant=participant, now=now
-        )
-    return Added(participant, url)
+    return participant
+
+
+def _invite(
+    session: Session,
+    actor: Principal,
+    case: Case,
+    participant: Participant,
+    email: str,
+    now: datetime,
+    base_url: str,
+    secret: str,
+    platform: str,
+) -> str:
+    """E-mail a signed invitation link to a vendor outside the platform; returns the link."""
+    issued = invitations.issue(
+        session, participant=participant, email=email, now=now, secret=secret
+    )
+    url = issued.url(base_url)
+    email_address(
+        session,
+        to=email,
+        subject=f"You are invited to coordinate a vulnerability (case {case.public_id})",
+        text=(
+            f"A vulnerability that concerns a product you maintain is being coordinated "
+            f"privately on {platform} as case {case.public_id}.\n\n"
+            f"Open your part of the case (no account needed):\n{url}\n\n"
+            f"The link is personal and expires on "
+            f"{issued.invitation.expires_at.date().isoformat()}. Please state, for each "
+            "vulnerability, whether your product is affected.\n"
+        ),
+        now=now,
+        key=f"{MessageKind.CASE_INVITATION}:{issued.invitation.id}",
+        about=notices.about_case(session, case),
+        platform=platform,
+    )
+    _notified(session, actor, case, participant, now, channel="email")
+    return url
+
+
+def _tell_organisation(
+    session: Session,
+    actor: Principal,
+    case: Case,
+    participant: Participant,
+    now: datetime,
+    base_url: str,
+    platform: str,
+) -> None:
+    """Notify an organisation on the platform that it was added (when the policy lets the
+    notice reach it: a suspended one hears nothing of an embargoed case)."""
+    reached = notices.tell_participants(
+        session,
+        case=case,
+        participants=[participant],
+        kind=MessageKind.CASE_PARTICIPANT_ADDED,
+        subject=f"You were added to case {case.public_id}",
+        body=(
+            f"Your organisation was added to case {case.public_id} as {participant.role.value}. "
+            "Sign in to read it."
+        ),
+        link=f"/cases/{case.public_id}",
+        now=now,
+        base_url=base_url,
+        key=f"case.participant_added:{participant.id}",
+        event={"role": participant.role.value},
+        detail=f"Case {case.public_id}: {case.title}",
+        platform=platform,
+    )
+    if reached:
+        _notified(session, actor, case, participant, now, channel="platform")
 
 
 def _notified(

@@ -11,7 +11,6 @@ never *what*: the message stays behind the login or the invitation link.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,6 +27,7 @@ from clearinghouse.cases.models import Attachment, Case, Message, Participant, T
 from clearinghouse.cases.rules._text import clean_text
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.principal import Principal
 from clearinghouse.vocab import ParticipantRole
 
@@ -168,7 +168,6 @@ def post(
         audit_action="case.message_posted",
         owner_org_id=case.coordinator_org_id,
     )
-    # The audit entry above carries the message's digest, not its text.
     _notify_readers(
         session,
         case=case,
@@ -176,7 +175,7 @@ def post(
         author=author,
         now=now,
         base_url=base_url,
-        body_digest=hashlib.sha256(message.body.encode()).hexdigest(),
+        message_id=message.id,
         detail=f"{actor.label} wrote in case {case.public_id}:\n\n{message.body}",
     )
     return message, stored
@@ -190,7 +189,7 @@ def _notify_readers(
     author: Participant | None,
     now: datetime,
     base_url: str,
-    body_digest: str,
+    message_id: uuid.UUID,
     detail: str,
 ) -> None:
     readers = [
@@ -211,16 +210,16 @@ def _notify_readers(
         session,
         case=case,
         participants=readers,
-        kind="case.message",
+        kind=MessageKind.CASE_MESSAGE,
         subject=f"New message in case {case.public_id}",
         body=(
             f"A new message was posted in case {case.public_id}. Sign in (or use your "
-            f"invitation link) to read it. Message digest: {body_digest[:16]}"
+            "invitation link) to read it."
         ),
         link=f"/cases/{case.public_id}/threads/{thread.id}",
         now=now,
         base_url=base_url,
-        key=f"case.message:{thread.id}:{body_digest[:16]}:{now.isoformat()}",
+        key=f"{MessageKind.CASE_MESSAGE}:{message_id}",
         detail=detail,
     )
 

@@ -14,7 +14,7 @@ from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encod
 from clearinghouse.errors import InvalidInput
 from clearinghouse.jobs import queue
 from clearinghouse.jobs.models import Job, JobStatus
-from clearinghouse.policy import Action, require
+from clearinghouse.policy import AccountAction, require_account
 from clearinghouse.timeutil import format_instant, parse_instant
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -72,7 +72,7 @@ def list_jobs(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[JobOut]:
-    require(ctx.principal, Action.JOBS_ADMIN)
+    require_account(ctx.principal, AccountAction.JOBS_ADMIN)
     n = clamp_limit(limit)
     rows = queue.list_jobs(
         ctx.session, status, kind=kind, limit=n + 1, after_key=_after_key(cursor)
@@ -86,17 +86,17 @@ def list_jobs(
 
 @router.get("/counts", response_model=dict[JobStatus, int], summary="Jobs per status")
 def counts(ctx: CtxDep) -> dict[JobStatus, int]:
-    require(ctx.principal, Action.JOBS_ADMIN)
+    require_account(ctx.principal, AccountAction.JOBS_ADMIN)
     return queue.count_by_status(ctx.session)
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="One job")
 def get_job(job_id: uuid.UUID, ctx: CtxDep) -> JobOut:
-    require(ctx.principal, Action.JOBS_ADMIN)
+    require_account(ctx.principal, AccountAction.JOBS_ADMIN)
     return _out(queue.get_job(ctx.session, job_id))
 
 
 @router.post("/{job_id}/requeue", response_model=JobOut, summary="Run a dead job again")
 def requeue(job_id: uuid.UUID, ctx: CtxDep) -> JobOut:
-    require(ctx.principal, Action.JOBS_ADMIN)
+    require_account(ctx.principal, AccountAction.JOBS_ADMIN)
     return _out(queue.requeue_dead(ctx.session, job_id, ctx.principal, ctx.now()))

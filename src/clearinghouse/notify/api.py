@@ -24,7 +24,7 @@ from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.notify import service, webhooks
 from clearinghouse.notify.models import Delivery, Notification, WebhookDelivery, WebhookSubscription
-from clearinghouse.policy import Action, OrgFacts, OwnedFacts, require
+from clearinghouse.policy import MISSING, AccountAction, OrgFacts, require_account
 from clearinghouse.timeutil import format_instant, parse_instant
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
@@ -61,8 +61,10 @@ def _notification_out(n: Notification) -> NotificationOut:
     )
 
 
-def _user_id(ctx: CtxDep) -> uuid.UUID:
-    if ctx.principal.user_id is None or not ctx.principal.is_authenticated:
+def _self(ctx: CtxDep, action: AccountAction) -> uuid.UUID:
+    """The caller's own user id, once the policy allows ``action`` on what is its own."""
+    require_account(ctx.principal, action)
+    if ctx.principal.user_id is None:  # pragma: no cover (the policy asks for a user)
         raise Unauthenticated("sign in or send a bearer token of a user")
     return ctx.principal.user_id
 
@@ -74,7 +76,7 @@ def my_notifications(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[NotificationOut]:
-    user_id = _user_id(ctx)
+    user_id = _self(ctx, AccountAction.NOTIFICATIONS_READ)
     n = clamp_limit(limit)
     query = (
         select(Notification)
@@ -113,7 +115,8 @@ class MarkReadOut(BaseModel):
 
 @router.post("/notifications/read", response_model=MarkReadOut, summary="Mark notifications read")
 def mark_read(body: MarkReadIn, ctx: CtxDep) -> MarkReadOut:
-    changed = service.mark_read(ctx.session, _user_id(ctx), body.ids, ctx.now())
+    user_id = _self(ctx, AccountAction.NOTIFICATIONS_UPDATE)
+    changed = service.mark_read(ctx.session, user_id, body.ids, ctx.now())
     return MarkReadOut(changed=changed)
 
 
@@ -126,7 +129,7 @@ class PreferencesIO(BaseModel):
     "/me/notification-preferences", response_model=PreferencesIO, summary="How I am notified"
 )
 def get_preferences(ctx: CtxDep) -> PreferencesIO:
-    user = ctx.session.get(User, _user_id(ctx))
+    user = ctx.session.get(User, _self(ctx, AccountAction.PREFERENCES_READ))
     if user is None:
         raise NotFound("no such user")
     return PreferencesIO(notify_mode=user.notify_mode)
@@ -136,10 +139,11 @@ def get_preferences(ctx: CtxDep) -> PreferencesIO:
     "/me/notification-preferences", response_model=PreferencesIO, summary="Change how I am notified"
 )
 def set_preferences(body: PreferencesIO, ctx: CtxDep) -> PreferencesIO:
+    user_id = _self(ctx, AccountAction.PREFERENCES_UPDATE)
     user = service.set_notify_mode(
         ctx.session,
         actor=ctx.principal,
-        user_id=_user_id(ctx),
+        user_id=user_id,
         mode=body.notify_mode,
         now=ctx.now(),
     )
@@ -216,9 +220,9 @@ def _box(ctx: CtxDep) -> SecretBox:
 def _org(ctx: CtxDep, slug: str) -> Organisation:
     org = ctx.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
     if org is None:
-        require(ctx.principal, Action.WEBHOOKS_MANAGE, OrgFacts(uuid.UUID(int=0)))
+        require_account(ctx.principal, AccountAction.WEBHOOKS_MANAGE, MISSING)
         raise NotFound(f"no organisation {slug!r}")
-    require(ctx.principal, Action.WEBHOOKS_MANAGE, OwnedFacts(org.id))
+    require_account(ctx.principal, AccountAction.WEBHOOKS_MANAGE, OrgFacts(org.id))
     return org
 
 

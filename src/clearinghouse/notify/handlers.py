@@ -29,11 +29,11 @@ from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobErr
 from clearinghouse.notify import compose, service, signing
 from clearinghouse.notify.mail import MailRejectedError
 from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
+from clearinghouse.notify.service import KIND_SEND
 from clearinghouse.notify.webhooks import KIND_DELIVER
 
 log = logging.getLogger("clearinghouse.notify")
 
-KIND_SEND = "email.send"
 MAX_RESPONSE_NOTE = 500
 
 

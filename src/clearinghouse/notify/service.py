@@ -21,7 +21,10 @@ from clearinghouse.accounts.models import NotifyMode, User
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs.queue import enqueue
+from clearinghouse.notify.gate import Gate
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.policy import MessageFacts
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
@@ -29,6 +32,7 @@ from clearinghouse.timeutil import ensure_utc
 DIGEST_HOUR = 8
 KIND_EMAIL = "notify.email"
 KIND_DIGEST = "notify.digest"
+KIND_SEND = "email.send"  # one e-mail, composed: the only job that talks to SMTP
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
 
@@ -36,28 +40,29 @@ MAX_BODY = 20_000
 def notify_users(
     session: Session,
     users: Iterable[User],
-    kind: str,
+    kind: MessageKind,
     subject: str,
     body: str,
     link: str | None,
     now: datetime,
     *,
+    about: MessageFacts,
     organisation_id: uuid.UUID | None = None,
 ) -> list[Notification]:
-    """Record one notification per (active, distinct) user and, for users who want
-    immediate e-mail, enqueue it. ``body`` must be safe to e-mail: no embargoed detail.
+    """Record one notification per (active, distinct) user the policy lets the message
+    reach (:mod:`clearinghouse.notify.gate`) and, for users who want immediate e-mail,
+    enqueue it. ``about``: what the message concerns. ``body`` must be safe to e-mail: no
+    embargoed detail.
     """
     subject = " ".join(subject.split())
     if not subject or len(subject) > MAX_SUBJECT:
         raise InvalidInput(f"a notification subject is 1-{MAX_SUBJECT} characters", field="subject")
     if len(body) > MAX_BODY:
         raise InvalidInput(f"a notification body is at most {MAX_BODY} characters", field="body")
-    if not kind or len(kind) > 100:
-        raise InvalidInput("a notification kind is 1-100 characters", field="kind")
     now = ensure_utc(now)
     created: list[Notification] = []
     seen: set[uuid.UUID] = set()
-    for user in users:
+    for user in Gate(session, now).users(users, about, organisation_id):
         if user.id in seen or not user.is_active:
             continue
         seen.add(user.id)
@@ -66,7 +71,7 @@ def notify_users(
             id=uuid.uuid4(),
             user_id=user.id,
             organisation_id=organisation_id,
-            kind=kind,
+            kind=kind.value,
             subject=subject,
             body=body,
             link=link,
@@ -86,6 +91,33 @@ def notify_users(
                 idempotency_key=f"{KIND_EMAIL}:{notification.id}",
             )
     return created
+
+
+def email_address(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    key: str,
+    about: MessageFacts,
+    org_id: uuid.UUID | None = None,
+    platform: str = "Clearinghouse",
+) -> bool:
+    """One plain e-mail to an address (an invited vendor, a finder without an account),
+    through the gate like every channel; ``org_id``: the organisation the address speaks
+    for, when known. Outbox and idempotent by ``key``. Returns whether it was enqueued."""
+    if not Gate(session, ensure_utc(now)).may_reach_org(org_id, about):
+        return False
+    enqueue(
+        session,
+        KIND_SEND,
+        {"to": to, "subject": f"[{platform}] {subject}", "text": text},
+        now=now,
+        idempotency_key=f"{KIND_SEND}:{key}:{to}"[:300],
+    )
+    return True
 
 
 def list_notifications(

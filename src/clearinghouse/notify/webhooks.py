@@ -26,7 +26,10 @@ from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs.models import Job
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify import signing
+from clearinghouse.notify.gate import Gate
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import WebhookDelivery, WebhookSubscription
+from clearinghouse.policy import MessageFacts
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
 
@@ -265,20 +268,22 @@ def event_body(event_type: str, data: dict[str, Any], at: datetime) -> str:
 def emit_event(
     session: Session,
     org_id: uuid.UUID,
-    event_type: str,
+    kind: MessageKind,
     data: dict[str, Any],
     now: datetime,
     *,
+    about: MessageFacts,
     event_id: str | None = None,
 ) -> list[Job]:
-    """Enqueue one delivery per active subscription of ``org_id`` that wants the event.
-
-    ``data`` must already be filtered for what the organisation may see.
+    """Enqueue one delivery per active subscription of ``org_id`` that wants the event,
+    if the policy lets a message about ``about`` reach the organisation now
+    (:mod:`clearinghouse.notify.gate`). ``data`` must already be filtered for what the
+    organisation may see.
     """
-    validate_event_type(event_type)
-    if event_type == ALL_EVENTS:
-        raise InvalidInput("emit a concrete event type, not '*'", field="event_type")
+    event_type = kind.value
     now = ensure_utc(now)
+    if not Gate(session, now).may_reach_org(org_id, about):
+        return []
     subs = session.scalars(
         select(WebhookSubscription)
         .where(WebhookSubscription.organisation_id == org_id, WebhookSubscription.active)

@@ -56,7 +56,12 @@ from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.formats import model as m
-from clearinghouse.policy import AdvisoryAction, can_advisory
+from clearinghouse.policy import (
+    AdvisoryAction,
+    advisory_scope,
+    can_advisory,
+    require_advisory,
+)
 from clearinghouse.principal import Principal
 from clearinghouse.versions import InvalidVersion, Scheme, key_function
 
@@ -164,12 +169,17 @@ class Matcher:
         self.session = session
         self.principal = principal
         self.cache = cache
+        require_advisory(principal, AdvisoryAction.READ)  # the collection: what it may see
+        self.scope = advisory_scope(principal)
         self._visible: dict[Any, bool] = {}
 
     def visible(self, advisory_id: Any, tlp: m.Tlp | None) -> bool:
-        """May the caller read this advisory? CLEAR needs no look-up."""
-        if tlp is m.Tlp.CLEAR:
+        """May the caller read this (published) advisory? The policy's scope answers most
+        without a look-up; the rest are decided on their facts, once each."""
+        if self.scope.surely_reads(published=True, tlp=tlp):
             return True
+        if not self.scope.per_advisory:
+            return False
         known = self._visible.get(advisory_id)
         if known is None:
             advisory = self.session.get(Advisory, advisory_id)

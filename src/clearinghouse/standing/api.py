@@ -15,11 +15,17 @@ from clearinghouse.accounts.models import MemberSanction, Organisation
 from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.api.deps import CtxDep
 from clearinghouse.audit import service as audit
-from clearinghouse.cases.models import Case
+from clearinghouse.cases.access import load_case
 from clearinghouse.clocks.alerts import alerts_due, upcoming_alerts
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import InvalidInput, NotFound
-from clearinghouse.policy import StandingAction, require_standing
+from clearinghouse.policy import (
+    MISSING,
+    CaseAction,
+    StandingAction,
+    org_scope,
+    require_standing,
+)
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing import sanctions, submissions
 from clearinghouse.standing.models import ReassessmentOutcome, RegimeOverride, Submission
@@ -103,7 +109,7 @@ class SubmissionOut(BaseModel):
 def _org(ctx: CtxDep, slug: str) -> Organisation:
     org = ctx.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
     if org is None:
-        require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, None)
+        require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, MISSING)
         raise NotFound(f"no organisation {slug!r}")
     return org
 
@@ -152,14 +158,14 @@ def list_obligations(
     org_id = None
     if organisation:
         org_id = _org(ctx, organisation).id
-    elif not ctx.principal.is_operator:
-        org_id = ctx.principal.org_id
+    elif not (visible := org_scope(ctx.principal)).everything:
+        org_id = visible.org_id
     require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org_id)
     case_id = None
-    if case:
-        case_id = ctx.session.scalars(select(Case.id).where(Case.public_id == case)).first()
-        if case_id is None:
-            raise NotFound(f"no case {case}")
+    if case:  # a case the caller may not know of answers as one that does not exist
+        case_id = load_case(
+            ctx.session, ctx.principal, case, CaseAction.CASE_OBLIGATIONS_READ
+        ).case.id
     when = at or ctx.now()
     items, _ = obl.obligations(ctx.session, ctx.settings, when, org_id=org_id, case_id=case_id)
     if status is not None:
@@ -233,8 +239,11 @@ def suspend(slug: str, body: SanctionIn, ctx: CtxDep) -> SanctionOut:
 
 @router.post("/sanctions/{sanction_id}/reassessment", response_model=SanctionOut)
 def reassess(sanction_id: uuid.UUID, body: ReassessIn, ctx: CtxDep) -> SanctionOut:
-    require_standing(ctx.principal, StandingAction.SANCTION_MANAGE, None)
-    s = sanctions.get_sanction(ctx.session, sanction_id)
+    s = ctx.session.get(MemberSanction, sanction_id)
+    if s is None:
+        require_standing(ctx.principal, StandingAction.SANCTION_MANAGE, MISSING)
+        raise NotFound("no such sanction")
+    require_standing(ctx.principal, StandingAction.SANCTION_MANAGE, s.org_id)
     sanctions.reassess(
         ctx.session,
         actor=ctx.principal,
@@ -309,9 +318,7 @@ def draft(body: DraftIn, ctx: CtxDep) -> SubmissionOut:
 def _submission(ctx: CtxDep, submission_id: uuid.UUID, action: StandingAction) -> Submission:
     s = ctx.session.get(Submission, submission_id)
     if s is None:
-        require_standing(
-            ctx.principal, StandingAction.OBLIGATIONS_READ, None
-        ) if ctx.principal.is_operator else None
+        require_standing(ctx.principal, action, MISSING)
         raise NotFound("no such submission")
     require_standing(ctx.principal, action, s.org_id)
     return s

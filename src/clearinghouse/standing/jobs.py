@@ -14,18 +14,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.models import Membership, Organisation, User
+from clearinghouse.accounts.models import MemberSanction, Membership, Organisation, User
 from clearinghouse.clocks.alerts import AlertKind, alerts_due
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry
+from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import notify_users
+from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.settings import Settings
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.sanctions import due_reassessments
 from clearinghouse.vocab import OrgKind, Role
 
-KIND_ALERT = "clocks.alert"
-KIND_REASSESSMENT = "standing.reassessment_reminder"
+KIND_ALERT = MessageKind.CLOCK_ALERT.value  # the job that sends one alert
+KIND_REASSESSMENT = MessageKind.REASSESSMENT_DUE.value
 REASSESSMENT_LEADS = (timedelta(days=14), timedelta(days=1), timedelta(0))
 
 
@@ -100,7 +102,15 @@ def send_alert(ctx: JobContext, payload: dict[str, Any]) -> None:
     link = f"{ctx.settings.base_url.rstrip('/')}/obligations?organisation={org.slug}"
     recipients = _users(ctx.session, org.id) + _operator_admins(ctx.session)
     notify_users(
-        ctx.session, recipients, KIND_ALERT, subject, body, link, ctx.now(), organisation_id=org.id
+        ctx.session,
+        recipients,
+        MessageKind.CLOCK_ALERT,
+        subject,
+        body,
+        link,
+        ctx.now(),
+        about=MessageFacts(Sensitivity.OWN_RECORD),
+        organisation_id=org.id,
     )
 
 
@@ -123,8 +133,6 @@ def scan_reassessments(session: Session, now: datetime) -> int:
 
 
 def send_reassessment_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
-    from clearinghouse.accounts.models import MemberSanction
-
     sanction = ctx.session.get(MemberSanction, uuid.UUID(payload["sanction_id"]))
     if sanction is None:
         return
@@ -140,11 +148,12 @@ def send_reassessment_reminder(ctx: JobContext, payload: dict[str, Any]) -> None
     notify_users(
         ctx.session,
         _operator_admins(ctx.session),
-        KIND_REASSESSMENT,
+        MessageKind.REASSESSMENT_DUE,
         subject,
         body,
         link,
         ctx.now(),
+        about=MessageFacts(Sensitivity.PUBLIC),  # to the operator: who is suspended, when
     )
 
 

@@ -60,7 +60,8 @@ def suspend(
             raise InvalidInput("months must be between 1 and 120", field="months")
         ends_at = add_months(starts_at, months)
     else:
-        assert days is not None
+        if days is None:
+            raise InvalidInput("give the suspension's length in months or in days", field="days")
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
         ends_at = starts_at + timedelta(days=days)

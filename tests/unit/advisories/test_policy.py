@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import AdvisoryAction, AdvisoryFacts, Decision, decide_advisory
 from clearinghouse.principal import ANONYMOUS, SYSTEM, Principal, Scope, Via
 from clearinghouse.vocab import OrgKind, Role
@@ -83,7 +84,7 @@ MATRIX: dict[tuple[str, str | None], tuple[Decision, ...]] = {
 def _facts(state: str, tlp: str | None) -> AdvisoryFacts:
     return AdvisoryFacts(
         published=state == "published",
-        tlp=tlp,
+        tlp=Tlp(tlp) if tlp is not None else None,
         participant_org_ids=frozenset({PARTICIPANT_ORG}),
         recipient_org_ids=frozenset({RECIPIENT_ORG}),
         recipient_user_ids=frozenset({RED_USER}),

@@ -1,0 +1,445 @@
+"""Every kind of message x a recipient in good standing or suspended x a case still under
+embargo or published, through the real senders, on every channel: the in-platform
+notification, its e-mail, and the webhook event.
+
+The rule (``policy.decide_delivery``): a suspended organisation hears nothing about a case
+before its embargo ends, whatever the channel; what is its own (its report's progress,
+its obligations' alerts) reaches it regardless; the operator hears everything.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts import service as accounts
+from clearinghouse.accounts.models import MemberSanction, Organisation, User
+from clearinghouse.advisories import publish, service
+from clearinghouse.advisories.models import Advisory
+from clearinghouse.advisories.schemas import DraftIn
+from clearinghouse.app import build_registry, build_services
+from clearinghouse.cases import (
+    coordination,
+    intake,
+    participants,
+    threads,
+    timeline,
+)
+from clearinghouse.cases.models import Case, Participant, Report
+from clearinghouse.cases.rules import reports as report_rules
+from clearinghouse.clocks.model import EventType
+from clearinghouse.crypto import SecretBox
+from clearinghouse.db import Database
+from clearinghouse.jobs.models import Job
+from clearinghouse.jobs.worker import Worker
+from clearinghouse.notify import webhooks
+from clearinghouse.notify.kinds import MessageKind
+from clearinghouse.notify.models import Notification
+from clearinghouse.notify.service import KIND_EMAIL
+from clearinghouse.notify.webhooks import KIND_DELIVER
+from clearinghouse.principal import SYSTEM, Via
+from clearinghouse.settings import Settings
+from clearinghouse.standing import jobs as standing_jobs
+from clearinghouse.timeutil import FixedClock
+from clearinghouse.vocab import OrgKind, ParticipantRole, Role
+from tests.functional.conftest import make_settings
+from tests.support.advisories import log4shell_draft
+from tests.support.cases import LOG4SHELL_REPORT
+from tests.support.casework import embargo, suspend
+
+T0 = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+
+
+class Standing(enum.StrEnum):
+    GOOD = "good"
+    SUSPENDED = "suspended"
+
+
+class Subject(enum.StrEnum):
+    EMBARGOED = "embargoed"
+    PUBLISHED = "published"
+
+
+@dataclass
+class Env:
+    database: Database
+    settings: Settings
+    clock: FixedClock
+    case_id: uuid.UUID
+    recipient_org: uuid.UUID  # the organisation whose channels we watch
+    recipient_user: uuid.UUID
+    vendor_participant: uuid.UUID  # the recipient's part in the case, as a vendor
+    subscription: uuid.UUID
+    subject: Subject
+
+
+def _org(session: Session, slug: str, kind: OrgKind) -> tuple[Organisation, User]:
+    org = accounts.create_organisation(
+        session,
+        actor=SYSTEM,
+        now=T0,
+        slug=slug,
+        name=slug,
+        kind=kind,
+        country="CN",
+        regulatory_roles=["product_provider"],
+    )
+    user = accounts.create_user(
+        session,
+        actor=SYSTEM,
+        now=T0,
+        email=f"admin@{slug}.test",
+        name=slug,
+        password=None,
+        organisation=org,
+        role=Role.ADMIN,
+    )
+    return org, user
+
+
+def _world(database: Database, standing: Standing, subject: Subject) -> Env:
+    settings = make_settings(database.url, base_url="http://test")
+    with database.transaction() as s:
+        operator, _ = _org(s, "operator", OrgKind.OPERATOR)
+        recipient, user = _org(s, "recipient", OrgKind.MEMBER)
+        if standing is Standing.SUSPENDED:
+            suspend(s, recipient.id, T0)
+        subscription = webhooks.create_subscription(
+            s,
+            actor=SYSTEM,
+            organisation_id=recipient.id,
+            url="https://hooks.recipient.test/ch",
+            event_types=["*"],
+            description="",
+            now=T0,
+            box=SecretBox(settings.secret_key.get_secret_value()),
+        ).subscription
+        case = coordination.start_case(
+            s, actor=SYSTEM, coordinator=operator, title="Case", summary=None, now=T0
+        )
+        vendor = participants.add(
+            s,
+            actor=SYSTEM,
+            case=case,
+            role=ParticipantRole.VENDOR,
+            org=recipient,
+            now=T0,
+            base_url="http://test",
+            secret=settings.secret_key.get_secret_value(),
+        ).participant
+        embargo(s, case, T0, ended=subject is Subject.PUBLISHED)
+        env = Env(
+            database,
+            settings,
+            FixedClock(T0 + timedelta(minutes=1)),
+            case.id,
+            recipient.id,
+            user.id,
+            vendor.id,
+            subscription.id,
+            subject,
+        )
+    _forget_what_setting_up_sent(database)
+    return env
+
+
+def _forget_what_setting_up_sent(database: Database) -> None:
+    """Drop the notices and messages that building the world sent (the response clocks'
+    own jobs stay: they are what some senders run)."""
+    with database.transaction() as s:
+        for row in s.scalars(select(Notification)):
+            s.delete(row)
+        for job in s.scalars(select(Job).where(Job.kind != participants.KIND_DEADLINE)):
+            s.delete(job)
+
+
+# ---- the senders, one per kind --------------------------------------------------------------
+
+
+def _case(s: Session, env: Env) -> Case:
+    case = s.get(Case, env.case_id)
+    assert case is not None
+    return case
+
+
+def _post_message(env: Env) -> None:
+    with env.database.transaction() as s:
+        case = _case(s, env)
+        (thread,) = threads.threads_visible(s, case, full=True, participant_id=None)
+        threads.post(
+            s,
+            actor=SYSTEM,
+            case=case,
+            thread=thread,
+            author=None,
+            body="The fix is ready for review.",
+            uploads=[],
+            now=env.clock.now(),
+            base_url="http://test",
+        )
+
+
+def _add_to_case(env: Env) -> None:
+    """The recipient is brought into the case as a member (it was its vendor: take that
+    part away first, so that it is added anew)."""
+    with env.database.transaction() as s:
+        participant = s.get(Participant, env.vendor_participant)
+        assert participant is not None
+        participant.removed_at = T0
+        participant.org_id = None
+        s.flush()
+        participants.add(
+            s,
+            actor=SYSTEM,
+            case=_case(s, env),
+            role=ParticipantRole.MEMBER,
+            org=s.get(Organisation, env.recipient_org),
+            now=env.clock.now(),
+            base_url="http://test",
+            secret=env.settings.secret_key.get_secret_value(),
+        )
+
+
+def _remind(env: Env) -> None:
+    """The response clock's reminder, then its escalation, from the real job."""
+    with env.database.transaction() as s:
+        participant = s.get(Participant, env.vendor_participant)
+        assert participant is not None
+        participants.set_deadline(
+            s, actor=SYSTEM, case=_case(s, env), participant=participant, days=7, now=T0
+        )
+    _forget_what_setting_up_sent(env.database)
+    env.clock.set(T0 + timedelta(days=6, hours=12))
+    _run_jobs(env, only={participants.KIND_DEADLINE})
+
+
+def _escalate(env: Env) -> None:
+    """A vendor outside the platform misses its deadline in a case the recipient coordinates:
+    the escalation goes to the operator and to the coordinator."""
+    with env.database.transaction() as s:
+        recipient = s.get(Organisation, env.recipient_org)
+        assert recipient is not None
+        case = _case(s, env)
+        case.coordinator_org_id = recipient.id
+        own = s.get(Participant, env.vendor_participant)
+        assert own is not None
+        own.responded_at = T0  # its own clock as a vendor stops: one escalation, the other's
+        late = participants.add(
+            s,
+            actor=SYSTEM,
+            case=case,
+            role=ParticipantRole.VENDOR,
+            email="late@vendor.test",
+            now=T0,
+            base_url="http://test",
+            secret=env.settings.secret_key.get_secret_value(),
+        ).participant
+        participants.set_deadline(s, actor=SYSTEM, case=case, participant=late, days=7, now=T0)
+    _forget_what_setting_up_sent(env.database)
+    env.clock.set(T0 + timedelta(days=7, hours=1))
+    _run_jobs(env, only={participants.KIND_DEADLINE})
+
+
+def _report_status(env: Env) -> None:
+    with env.database.transaction() as s:
+        user = s.get(User, env.recipient_user)
+        assert user is not None
+        fields = report_rules.parse_report(
+            {k: v for k, v in LOG4SHELL_REPORT.items() if k in {"title", "description", "product"}}
+        )
+        principal = accounts.principal_for(accounts.membership_of(s, user.id), Via.SESSION)
+        done = intake.submit(
+            s,
+            actor=principal,
+            fields=fields,
+            answers=intake.Answers(),
+            uploads=[],
+            now=T0,
+            client="channels",
+        )
+        report = s.get(Report, done.report.id)
+        assert report is not None
+        intake.transition(
+            s,
+            actor=SYSTEM,
+            report=report,
+            to=report_rules.ReportState.VALID,
+            reason="reproduced",
+            now=env.clock.now(),
+        )
+
+
+def _clock_alert(env: Env) -> None:
+    with env.database.transaction() as s:
+        timeline.record_clock_event(
+            s,
+            actor=SYSTEM,
+            case=_case(s, env),
+            type=EventType.AWARE,
+            occurred_at=T0,
+            now=T0,
+            org_id=env.recipient_org,
+            org_label="recipient",
+            data={},
+            evidence=None,
+            supersedes_id=None,
+        )
+    env.clock.set(T0 + timedelta(hours=40))  # 80 % of the 2-day window
+    with env.database.transaction() as s:
+        assert standing_jobs.scan_alerts(s, env.clock.now(), env.settings) >= 1
+    _run_jobs(env, only={standing_jobs.KIND_ALERT})
+
+
+def _run_jobs(env: Env, only: set[str]) -> None:
+    registry = build_registry(env.settings, build_services(env.settings))
+    worker = Worker(env.database, registry, env.clock, env.settings, "channels")
+    for _ in range(10):
+        with env.database.transaction(write=False) as s:
+            due = s.scalars(
+                select(Job.id).where(
+                    Job.kind.in_(only), Job.run_after <= env.clock.now(), Job.finished_at.is_(None)
+                )
+            ).first()
+        if due is None:
+            return
+        worker.run_once()
+
+
+SENDERS: dict[MessageKind, Callable[[Env], None]] = {
+    MessageKind.CASE_MESSAGE: _post_message,
+    MessageKind.CASE_PARTICIPANT_ADDED: _add_to_case,
+    MessageKind.CASE_VENDOR_REMINDER: _remind,
+    MessageKind.CASE_VENDOR_ESCALATED: _escalate,
+    MessageKind.REPORT_STATUS: _report_status,
+    MessageKind.CLOCK_ALERT: _clock_alert,
+}
+# Kinds that never reach a member organisation: its own record, or the operator's business.
+OWN_RECORD = {MessageKind.REPORT_STATUS, MessageKind.CLOCK_ALERT}
+TO_OPERATOR = {MessageKind.ADVISORY_RENDITION_FAILED, MessageKind.REASSESSMENT_DUE}
+TO_ADDRESS = {MessageKind.CASE_INVITATION}  # an address outside the platform: no standing
+# Kinds also sent as webhook events (a case's participants hear of it on every channel).
+WEBHOOK = {
+    MessageKind.CASE_MESSAGE,
+    MessageKind.CASE_PARTICIPANT_ADDED,
+    MessageKind.CASE_VENDOR_REMINDER,
+}
+
+
+def test_every_kind_is_covered() -> None:
+    assert set(MessageKind) == set(SENDERS) | TO_OPERATOR | TO_ADDRESS
+
+
+# ---- what reached the recipient --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reached:
+    notifications: int
+    emails: int
+    webhooks: int
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.notifications or self.emails or self.webhooks)
+
+
+def _reached(env: Env, kind: MessageKind) -> Reached:
+    with env.database.transaction(write=False) as s:
+        notices_ = list(
+            s.scalars(
+                select(Notification).where(
+                    Notification.user_id == env.recipient_user, Notification.kind == kind.value
+                )
+            )
+        )
+        ids = {str(n.id) for n in notices_}
+        jobs = list(s.scalars(select(Job)))
+    emails = sum(
+        1 for j in jobs if j.kind == KIND_EMAIL and j.payload.get("notification_id") in ids
+    )
+    hooks = sum(
+        1
+        for j in jobs
+        if j.kind == KIND_DELIVER
+        and j.payload.get("subscription_id") == str(env.subscription)
+        and j.payload.get("event_type") == kind.value
+    )
+    return Reached(len(notices_), emails, hooks)
+
+
+@pytest.mark.parametrize("subject", list(Subject))
+@pytest.mark.parametrize("standing", list(Standing))
+@pytest.mark.parametrize("kind", list(SENDERS))
+def test_a_message_reaches_the_recipient_only_as_the_policy_allows(
+    database: Database, kind: MessageKind, standing: Standing, subject: Subject
+) -> None:
+    env = _world(database, standing, subject)
+    SENDERS[kind](env)
+    reached = _reached(env, kind)
+    withheld = (
+        standing is Standing.SUSPENDED and subject is Subject.EMBARGOED and kind not in OWN_RECORD
+    )
+    if withheld:
+        assert reached == Reached(0, 0, 0)
+    else:
+        # the in-platform notice, its immediate e-mail and (case events) the webhook
+        assert reached == Reached(1, 1, 1 if kind in WEBHOOK else 0)
+
+
+@pytest.mark.parametrize("subject", list(Subject))
+def test_an_invitation_reaches_the_address_outside_the_platform(
+    database: Database, subject: Subject
+) -> None:
+    env = _world(database, Standing.GOOD, subject)
+    with env.database.transaction() as s:
+        participants.add(
+            s,
+            actor=SYSTEM,
+            case=_case(s, env),
+            role=ParticipantRole.VENDOR,
+            email="pmc@apache.test",
+            now=env.clock.now(),
+            base_url="http://test",
+            secret=env.settings.secret_key.get_secret_value(),
+        )
+    with env.database.transaction(write=False) as s:
+        sent = [j for j in s.scalars(select(Job)) if j.kind == "email.send"]
+    assert [j.payload["to"] for j in sent] == ["pmc@apache.test"]
+    assert "/invitations/open#" in sent[0].payload["text"]
+
+
+def test_operator_kinds_reach_the_operator_whoever_is_suspended(database: Database) -> None:
+    env = _world(database, Standing.SUSPENDED, Subject.EMBARGOED)
+    with env.database.transaction() as s:
+        operator_admin = s.scalars(select(User).where(User.email == "admin@operator.test")).one()
+        sanction = s.scalars(select(MemberSanction)).one()
+        sanction.reassessment_at = env.clock.now() + timedelta(hours=1)
+        advisory = _operator_draft(s)
+        publish.alert_operator(s, advisory, [], env.clock.now())
+        standing_jobs.scan_reassessments(s, env.clock.now())
+    _run_jobs(env, only={standing_jobs.KIND_REASSESSMENT})
+    with env.database.transaction(write=False) as s:
+        kinds = sorted(
+            n.kind
+            for n in s.scalars(
+                select(Notification).where(Notification.user_id == operator_admin.id)
+            )
+        )
+    assert kinds == [
+        MessageKind.ADVISORY_RENDITION_FAILED.value,
+        MessageKind.REASSESSMENT_DUE.value,
+    ]
+
+
+def _operator_draft(s: Session) -> Advisory:
+    body = DraftIn.model_validate(log4shell_draft())
+    return service.create_draft(
+        s, body, actor=SYSTEM, now=T0, publisher=service.platform_publisher(make_settings("x"))
+    ).advisory

@@ -1,0 +1,109 @@
+"""Steps several tests take through the services: an anonymous report opened as a case,
+suspending a member, putting a case under an embargo (and ending it)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from clearinghouse.accounts.models import MemberSanction, Organisation, SanctionKind
+from clearinghouse.cases import attachments as files
+from clearinghouse.cases import coordination, embargo_service, intake, triage
+from clearinghouse.cases.models import Attachment, Case, Report
+from clearinghouse.cases.rules import embargo as embargo_rules
+from clearinghouse.cases.rules import reports as report_rules
+from clearinghouse.principal import SYSTEM
+from tests.support.cases import COORDINATE, LOG4SHELL_REPORT
+
+
+def suspend(session: Session, org_id: uuid.UUID, at: datetime) -> MemberSanction:
+    """A six-month suspension, in force from a day before ``at``."""
+    sanction = MemberSanction(
+        org_id=org_id,
+        kind=SanctionKind.SUSPENSION,
+        starts_at=at - timedelta(days=1),
+        ends_at=at + timedelta(days=180),
+        reassessment_at=at + timedelta(days=180),
+        reason="late report",
+        basis={},
+        decided_by_label="operator",
+        decided_at=at - timedelta(days=1),
+    )
+    session.add(sanction)
+    session.flush()
+    return sanction
+
+
+def embargo(session: Session, case: Case, at: datetime, *, ended: bool = False) -> None:
+    """Propose and activate an embargo ending in ten days; ``ended``: then end it early."""
+    end = embargo_rules.EmbargoEnd(at + timedelta(days=10), "Asia/Shanghai")
+    embargo_service.propose(session, actor=SYSTEM, case=case, by=None, end=end, now=at)
+    embargo_service.activate(session, actor=SYSTEM, case=case, by=None, reason="go", now=at)
+    if ended:
+        embargo_service.exit_early(
+            session,
+            actor=SYSTEM,
+            case=case,
+            by=None,
+            category=embargo_rules.ExitCategory.COORDINATOR_DECISION,
+            evidence_url=None,
+            evidence_text=None,
+            occurred_at=None,
+            now=at,
+        )
+
+
+def anonymous_report(
+    session: Session, n: int, at: datetime, uploads: list[files.CheckedFile] | None = None
+) -> tuple[Report, str, list[Attachment]]:
+    """The Log4Shell report, made without an account (``n`` keeps duplicates apart):
+    the report, its tracking token and its stored attachments."""
+    fields = report_rules.parse_report(
+        {
+            k: v
+            for k, v in LOG4SHELL_REPORT.items()
+            if k not in {"purl", "exploited", "already_public", "vendor_contacted"}
+        }
+        | {"description": f"{LOG4SHELL_REPORT['description']} #{n}"}
+    )
+    submitted = intake.submit(
+        session,
+        actor=SYSTEM,
+        fields=fields,
+        answers=intake.Answers(),
+        uploads=uploads or [],
+        now=at,
+        client=f"report-{n}",
+    )
+    report = session.get(Report, submitted.report.id)
+    assert report is not None
+    assert submitted.tracking_token
+    return report, submitted.tracking_token, list(submitted.attachments)
+
+
+def case_from_report(
+    session: Session, report: Report, coordinator: Organisation, title: str, at: datetime
+) -> Case:
+    """Accept ``report`` as valid, triage it to "coordinate", and start its case."""
+    intake.transition(
+        session,
+        actor=SYSTEM,
+        report=report,
+        to=report_rules.ReportState.VALID,
+        reason="reproduced",
+        now=at,
+    )
+    triage.decide(
+        session, actor=SYSTEM, report=report, points=dict(COORDINATE), override=None, now=at
+    )
+    return coordination.start_case(
+        session,
+        actor=SYSTEM,
+        coordinator=coordinator,
+        title=title,
+        summary=None,
+        now=at,
+        report=report,
+    )
