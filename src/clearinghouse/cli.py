@@ -260,7 +260,8 @@ def clocks_evaluate(
         bool, typer.Option("--board", help="one clock board per subject instead of a flat list")
     ] = False,
 ) -> None:
-    """Print the obligations derived from an event file, as JSON (the server's engine)."""
+    """Print the obligations derived from an event file as JSON (the server's engine);
+    with --board, one clock board per subject."""
     from clearinghouse.clocks.whatif import evaluate_document
 
     result = evaluate_document(_what_if_document(events), _instant_option(at), board=board)

@@ -37,7 +37,7 @@ from clearinghouse.clocks.model import Event as ClockEvent
 from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.principal import Principal
-from clearinghouse.timeutil import ensure_utc
+from clearinghouse.timeutil import NaiveDatetimeError, ensure_utc
 
 # An occurred_at a little ahead of the server's clock is a client clock's skew, not a
 # claim about the future.
@@ -213,7 +213,13 @@ def check_clock_event(
             "(coordination steps are recorded by the platform itself)",
             field="type",
         ) from None
-    occurred_at = ensure_utc(occurred_at)
+    try:
+        occurred_at = ensure_utc(occurred_at)
+    except NaiveDatetimeError:
+        raise InvalidInput(
+            "occurred_at needs Z or an offset (a time without a zone is not an instant)",
+            field="occurred_at",
+        ) from None
     if occurred_at > ensure_utc(now) + CLOCK_SKEW:
         raise InvalidInput(
             "occurred_at lies in the future; record an event once it has happened",
