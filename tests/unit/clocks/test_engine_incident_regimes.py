@@ -80,7 +80,8 @@ def test_cac_network_operator_four_hours_from_discovery_across_the_month_end() -
         ("n", t("2026-01-31T19:00:00Z"), True),
     ]
     assert report.recipients == (
-        "Provincial cyberspace administration where the operator is located (属地省级网信部门)",
+        "Provincial cyberspace administration where the operator is located (属地省级网信部门),"
+        " or the 12387 reporting channels",
     )
     assert "clock-start-discovery-or-classification-UNVERIFIED" in {f.id for f in report.flags}
     # 30 minutes before the due: the 2 h lead has fired.
