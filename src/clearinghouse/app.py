@@ -30,6 +30,7 @@ from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
 from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.db import Database
+from clearinghouse.incidents import api as incidents_api
 from clearinghouse.jobs import api as jobs_api
 from clearinghouse.jobs.registry import JobRegistry
 from clearinghouse.jobs.worker import Worker
@@ -153,6 +154,7 @@ def create_app(
     app.include_router(cases_api_reports.router)
     app.include_router(cases_api_cases.router)
     app.include_router(cases_api_collab.router)
+    app.include_router(incidents_api.router)
     app.include_router(advisories_api.router)
     app.include_router(advisories_feeds.router)
     app.include_router(osv_api.router)

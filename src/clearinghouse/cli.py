@@ -8,9 +8,9 @@ broken); 2 invalid input; 3 not found; 4 conflict; 5 not allowed; 6 rate limited
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -215,35 +215,108 @@ def demo_load(
     out.print(result.summary())
 
 
+def _what_if_document(path: Path) -> object:
+    """Read a what-if event document (docs/clocks.md), refusing what cannot be one."""
+    import orjson
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+    if len(raw) > 20 * 1024 * 1024:
+        raise InvalidInput(f"{path} is larger than 20 MiB")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"{path} is not JSON: {exc}") from exc
+
+
+def _instant_option(at: str | None) -> datetime | None:
+    from clearinghouse.timeutil import parse_rfc3339
+
+    try:
+        return parse_rfc3339(at) if at else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _print_json(value: object) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(help="RFC 3339 instant with Z or an offset (default: the latest recorded_at)"),
+]
+
+
 @clocks_app.command("evaluate")
 def clocks_evaluate(
     events: Annotated[Path, typer.Option(help="event document (docs/clocks.md)", exists=False)],
-    at: Annotated[
-        str | None, typer.Option(help="RFC 3339 instant (default: the latest recorded_at)")
-    ] = None,
+    at: AtOption = None,
+    board: Annotated[
+        bool, typer.Option("--board", help="one clock board per subject instead of a flat list")
+    ] = False,
 ) -> None:
-    """Print the obligations derived from an event file, as JSON (the server's engine)."""
-    import orjson
-
+    """Print the obligations derived from an event file as JSON (the server's engine);
+    with --board, one clock board per subject."""
     from clearinghouse.clocks.whatif import evaluate_document
-    from clearinghouse.timeutil import parse_instant
 
-    try:
-        raw = events.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {events}: {exc.strerror}") from exc
-    if len(raw) > 20 * 1024 * 1024:
-        raise InvalidInput(f"{events} is larger than 20 MiB")
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"{events} is not JSON: {exc}") from exc
-    try:
-        instant = parse_instant(at) if at else None
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    result = evaluate_document(doc, instant)
-    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    result = evaluate_document(_what_if_document(events), _instant_option(at), board=board)
+    _print_json(result)
+
+
+@clocks_app.command("board")
+def clocks_board(
+    events: Annotated[Path, typer.Option(help="event document (docs/clocks.md)", exists=False)],
+    at: AtOption = None,
+    subject: Annotated[
+        str | None, typer.Option(help="the subject to show (needed when there are several)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the board as JSON (as the API)")] = False,
+) -> None:
+    """Show one subject's clock board: every party's obligations, sorted by due instant."""
+    from clearinghouse.clocks.whatif import board_document
+
+    board = board_document(_what_if_document(events), _instant_option(at), subject=subject)
+    if as_json:
+        _print_json(board)
+        return
+    _print_board(board)
+
+
+def _print_board(board: dict[str, Any]) -> None:
+    """The board as plain lines (readable at any terminal width): one block per
+    obligation in due order, then the events."""
+    from rich.markup import escape
+
+    title = board["subject"] + (f": {board['title']}" if board.get("title") else "")
+    out.print(f"[bold]{escape(title)}[/bold]\nat {board['at']}\n")
+    for o in board["obligations"]:
+        status = o["status"].replace("_", " ").upper()
+        out.print(
+            f"{o['due'] or 'no due yet':<22}[bold]{status}[/bold]  {o['organisation']}  "
+            f"{o['regime']} / {o['stage']}"
+        )
+        lines = [f"to: {'; '.join(o['recipients'])}", f"why: {o['basis']['reason']}"]
+        if o["displaced_by"]:
+            lines.append(f"displaced by: {o['displaced_by']}")
+        if o["flags"]:
+            lines.append("flags: " + ", ".join(f["id"] for f in o["flags"]))
+        if o["draft"] and o["draft"]["missing"]:
+            lines.append("draft missing: " + ", ".join(o["draft"]["missing"]))
+        for line in lines:
+            out.print("    " + escape(line))
+    out.print("\n[bold]Events[/bold]")
+    for e in board["events"]:
+        counted = "" if e["counts"] else "  (does not count"
+        if e["superseded_by"]:
+            counted += f": superseded by {e['superseded_by']}"
+        counted += ")" if counted else ""
+        who = e["organisation"] or "every party"
+        out.print(escape(f"{e['occurred_at']:<30}{e['type']}  {who}  [{e['id']}]{counted}"))
 
 
 @clocks_app.command("regimes")

@@ -7,6 +7,7 @@ what-if tools and the historical replay run the platform at any instant with
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -64,6 +65,21 @@ def parse_instant(text: str) -> datetime:
     except ValueError as exc:
         raise ValueError(f"not an RFC 3339 instant: {text!r}") from exc
     return ensure_utc(parsed)
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 date-time strictly (section 5.6): a full date, a time with
+    seconds, and ``Z`` or a numeric offset. Refuses what :func:`parse_instant` lets
+    through (no seconds, the ISO 8601 basic format, a date alone), naive values and
+    epoch numbers."""
+    if not _RFC3339.fullmatch(text.strip()):
+        raise ValueError(
+            f"not an RFC 3339 date-time with Z or an offset (e.g. 2026-10-01T10:00:00Z): {text!r}"
+        )
+    return parse_instant(text)
 
 
 def format_instant(value: datetime, *, micro: bool = False) -> str:

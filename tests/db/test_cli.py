@@ -66,6 +66,30 @@ def test_admin_token_and_audit_verify_then_tampering(db: Path) -> None:
         (("admin", "create", "--email", "x@y.z", "--password", "short"), 2, "12 characters"),
         (("jobs", "requeue", "not-a-uuid"), 2, "not a job id"),
         (("clocks", "evaluate", "--events", "/nonexistent.json"), 2, "cannot read"),
+        (
+            (
+                "clocks",
+                "board",
+                "--events",
+                str(REPO / "docs/examples/clocks-cra.json"),
+                "--at",
+                "1791194400",
+            ),
+            2,
+            "RFC 3339",
+        ),
+        (
+            (
+                "clocks",
+                "board",
+                "--events",
+                str(REPO / "docs/examples/clocks-cra.json"),
+                "--at",
+                "2026-10-21T00:00:00",
+            ),
+            2,
+            "RFC 3339",
+        ),
         (("no-such-command",), 2, "No such command"),
     ],
 )
@@ -92,3 +116,29 @@ def test_clocks_evaluate_example(db: Path) -> None:
     due = {(o["regime"], o["stage"]): o["due"] for o in out["obligations"]}
     assert due[("eu-cra-art14-vuln", "early_warning")] == "2026-10-02T10:00:00Z"
     assert due[("eu-cra-art14-vuln", "notification")] == "2026-10-04T10:00:00Z"
+
+
+MULTINATIONAL = REPO / "docs" / "examples" / "clocks-multinational-ransomware.json"
+
+
+def test_clocks_board_prints_the_expected_board(db: Path) -> None:
+    args = ("clocks", "board", "--events", str(MULTINATIONAL), "--at", "2026-11-10T12:00:00Z")
+    r = run(db, *args, "--json")
+    assert r.returncode == 0, r.stderr
+    expected = json.loads(MULTINATIONAL.with_suffix(".board.json").read_text(encoding="utf-8"))
+    assert json.loads(r.stdout) == expected
+    r = run(db, *args)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("2026-10-24T02:00:00Z"))
+    assert "MET LATE  harbour-cn  cn-cac-2025-incident / report" in lines[first]
+    assert "displaced by: eu-dora-art19" in r.stdout
+    assert "superseded by cac-graded" in r.stdout
+
+
+def test_clocks_evaluate_gains_the_board_view(db: Path) -> None:
+    r = run(db, "clocks", "evaluate", "--events", str(MULTINATIONAL), "--board")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [b["subject"] for b in out["boards"]] == ["INC-HARBOUR-2026-10"]
+    assert out["at"] == "2026-11-06T16:30:00Z"  # the latest recorded_at

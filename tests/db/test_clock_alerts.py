@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
+from clearinghouse.accounts.models import Organisation
 from clearinghouse.app import build_registry
 from clearinghouse.cases.models import Case, TimelineEvent
+from clearinghouse.clocks.loader import load_regimes
 from clearinghouse.db import Database
+from clearinghouse.incidents import service as incidents
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
@@ -143,3 +146,41 @@ def test_no_alert_once_met(database: Database) -> None:
         worker.run_schedules()
         worker.run_until_idle()
         assert smtp.inbox.messages == []
+
+
+def test_an_incidents_deadline_is_alerted_to_its_organisation(database: Database) -> None:
+    noticed = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    _world(database)
+    with database.transaction() as s:
+        member = s.scalars(select(Organisation).where(Organisation.slug == "cloud")).one()
+        member.regulatory_roles = ["network_operator"]
+        incident = incidents.create(
+            s, actor=SYSTEM, org=member, title="Ransomware", summary="", facts={}, now=noticed
+        )
+        incidents.record_event(
+            s,
+            actor=SYSTEM,
+            incident=incident,
+            owner=member,
+            type="incident_classified",
+            occurred_at=noticed,
+            data={"scheme": "cn-cac-2025", "level": "major"},
+            evidence=None,
+            now=noticed,
+            regimes=load_regimes(),
+        )
+        ref = incident.public_id
+    with smtp_server() as smtp:
+        settings = Settings(
+            environment="test", database_url=database.url, smtp_host=smtp.host, smtp_port=smtp.port
+        )
+        clock = FixedClock(noticed + timedelta(hours=3))  # the CAC's 4 h: due soon
+        worker = Worker(database, build_registry(settings), clock, settings, "t")
+        worker.run_schedules()
+        worker.run_until_idle()
+        cac = [m for m in smtp.inbox.messages if ref in m["Subject"]]
+        assert len(cac) == 2, [m["Subject"] for m in smtp.inbox.messages]
+        assert all(
+            "Due soon" in m["Subject"] and "2026-03-02T05:00:00Z" in m["Subject"] for m in cac
+        )
+        assert {m["To"] for m in cac} == {"psirt@cloud.test", "duty@nvdb.test"}

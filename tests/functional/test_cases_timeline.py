@@ -35,6 +35,9 @@ def test_recording_clock_anchors(platform: Platform, coordinated: Coordinated) -
     assert (
         post(url, json={"type": "aware", "occurred_at": "2026-10-09T00:00:00Z"}).status_code == 422
     )
+    naive = post(url, json={"type": "aware", "occurred_at": "2026-09-28T08:00:00"})
+    assert naive.status_code == 422, naive.text  # not an instant (was a 500)
+    assert naive.json()["field"] == "occurred_at"
     assert (
         post(
             url, json={"type": "vendor_invited", "occurred_at": "2026-09-28T08:00:00Z"}

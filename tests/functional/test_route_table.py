@@ -110,6 +110,19 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /api/v1/cases/{ref}/threads/{thread_id}/messages": lambda ids: {"body": "Hello."},
     "POST /api/v1/cases/{ref}/vulnerabilities": lambda ids: {"title": "A second flaw"},
     "PUT /api/v1/cases/{ref}/vulnerabilities/{vulnerability_id}": lambda ids: {"title": "JNDI"},
+    "POST /api/v1/incidents": lambda ids: {"title": "Data exfiltrated"},
+    "PATCH /api/v1/incidents/{ref}": lambda ids: {"summary": "contained"},
+    "POST /api/v1/incidents/{ref}/events": lambda ids: {
+        "type": "incident_noticed",
+        "occurred_at": "2026-10-01T08:00:00Z",
+    },
+    "POST /api/v1/incidents/{ref}/events/{event_id}/corrections": lambda ids: {
+        "occurred_at": "2026-10-01T07:30:00Z"
+    },
+    "POST /api/v1/incidents/{ref}/submissions": lambda ids: {
+        "regime": "eu-gdpr-art33",
+        "stage": "notification",
+    },
     "POST /api/v1/invitation/claim": lambda ids: {
         "organisation_slug": "apache-logging",
         "organisation_name": "Apache Logging",
@@ -198,6 +211,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "vendor": {"participant_id": "participant:vendor"},
     "suspended": {"slug": "org:suspended-co"},
     "static": {"path": "docs-init.js"},
+    "incident": {"ref": "incident", "event_id": "incident-event"},
 }
 MISSING_IDS = {
     "ref": "CH-2099-9999",

@@ -39,6 +39,7 @@ from clearinghouse.clocks.model import EventType
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
 from clearinghouse.formats import model as m
+from clearinghouse.incidents import service as incidents
 from clearinghouse.jobs.models import Job
 from clearinghouse.notify import webhooks
 from clearinghouse.notify.kinds import MessageKind
@@ -47,6 +48,7 @@ from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import SYSTEM, Scope
 from clearinghouse.settings import Settings
 from clearinghouse.standing import submissions
+from clearinghouse.standing.obligations import regimes_for
 from clearinghouse.vocab import OrgKind, ParticipantRole, Role
 from tests.support.advisories import log4shell_draft
 from tests.support.casework import anonymous_report, case_from_report, embargo, suspend
@@ -94,7 +96,15 @@ class Everyone:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def _org(session: Session, slug: str, kind: OrgKind, country: str = "CN") -> Organisation:
+def _org(
+    session: Session,
+    slug: str,
+    kind: OrgKind,
+    country: str = "CN",
+    *,
+    roles: tuple[str, ...] = ("product_provider",),
+    jurisdictions: tuple[str, ...] = (),
+) -> Organisation:
     return accounts.create_organisation(
         session,
         actor=SYSTEM,
@@ -103,7 +113,8 @@ def _org(session: Session, slug: str, kind: OrgKind, country: str = "CN") -> Org
         name=slug.title(),
         kind=kind,
         country=country,
-        regulatory_roles=["product_provider"] if kind is not OrgKind.OPERATOR else [],
+        jurisdictions=list(jurisdictions),
+        regulatory_roles=list(roles) if kind is not OrgKind.OPERATOR else [],
         contact_email=f"contact@{slug}.test",
     )
 
@@ -161,7 +172,14 @@ def orgs_of(session: Session) -> dict[str, Organisation]:
 def _people(session: Session) -> tuple[dict[str, Organisation], dict[str, User]]:
     orgs = {
         "operator": _org(session, "operator", OrgKind.OPERATOR),
-        "member": _org(session, "member", OrgKind.MEMBER),
+        # with EU customers' data: GDPR binds it for its own incidents
+        "member": _org(
+            session,
+            "member",
+            OrgKind.MEMBER,
+            roles=("product_provider", "controller"),
+            jurisdictions=("EU",),
+        ),
         "other": _org(session, "other", OrgKind.MEMBER, "DE"),
         "vendor-a": _org(session, "vendor-a", OrgKind.VENDOR, "US"),
         "suspended-co": _org(session, "suspended-co", OrgKind.MEMBER),
@@ -354,6 +372,41 @@ def _member_records(session: Session, world: Everyone, settings: Settings) -> No
     token = session.scalars(select(ApiToken).where(ApiToken.user_id == admin.id)).first()
     assert token is not None
     world.ids["token:member"] = str(token.id)
+    incident = incidents.create(
+        session,
+        actor=SYSTEM,
+        org=member,
+        title="Ransomware on the build farm",
+        summary="",
+        facts={},
+        now=T0,
+    )
+    world.ids["incident"] = incident.public_id
+    event = incidents.record_event(
+        session,
+        actor=SYSTEM,
+        incident=incident,
+        owner=member,
+        type="incident_noticed",
+        occurred_at=T0 - timedelta(hours=2),
+        data={},
+        evidence=None,
+        now=T0,
+        regimes=regimes_for(settings),
+    )
+    world.ids["incident-event"] = str(event.id)
+    incidents.record_event(
+        session,
+        actor=SYSTEM,
+        incident=incident,
+        owner=member,
+        type="incident_classified",
+        occurred_at=T0 - timedelta(hours=1),
+        data={"scheme": "eu-gdpr", "level": "personal_data_breach"},
+        evidence=None,
+        now=T0,
+        regimes=regimes_for(settings),
+    )
     job = session.scalars(select(Job).order_by(Job.created_at)).first()
     assert job is not None
     world.ids["job"] = str(job.id)

@@ -414,6 +414,7 @@ class TimelineEvent(Base):
     __table_args__ = (
         Index("ix_timeline_events_case", "case_id", "occurred_at", "recorded_at", "id"),
         Index("ix_timeline_events_org_type", "org_id", "type"),
+        Index("ix_timeline_events_subject", "subject", "occurred_at", "recorded_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=ordered_id)
@@ -426,6 +427,9 @@ class TimelineEvent(Base):
     report_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="SET NULL"), index=True
     )
+    # The subject of an event outside any case and report: an incident's public id
+    # (clearinghouse.incidents); null for case and report events.
+    subject: Mapped[str | None] = mapped_column(String(100))
     # The participant a coordination event is about (its vendor status, its private
     # thread); null: every participant of the case may see it.
     participant_id: Mapped[uuid.UUID | None] = mapped_column(

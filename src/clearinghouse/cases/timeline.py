@@ -37,7 +37,7 @@ from clearinghouse.clocks.model import Event as ClockEvent
 from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.principal import Principal
-from clearinghouse.timeutil import ensure_utc
+from clearinghouse.timeutil import NaiveDatetimeError, ensure_utc
 
 # An occurred_at a little ahead of the server's clock is a client clock's skew, not a
 # claim about the future.
@@ -114,12 +114,15 @@ def record_action(
     evidence: str | None = None,
     supersedes_id: uuid.UUID | None = None,
     owner_org_id: uuid.UUID | None = None,
+    subject: str | None = None,
 ) -> Recorded:
-    """Write one timeline event and its audit entry (flushes; never commits)."""
+    """Write one timeline event and its audit entry (flushes; never commits). ``subject``
+    names what an event outside any case is about (an incident's public id)."""
     now = ensure_utc(now)
     event = TimelineEvent(
         id=ordered_id(),
         case_id=case.id if case is not None else None,
+        subject=subject,
         report_id=report_id,
         org_id=org_id,
         participant_id=participant_id,
@@ -186,6 +189,63 @@ def record_report_action(
     )
 
 
+def check_clock_event(
+    *,
+    type: str,
+    occurred_at: datetime,
+    now: datetime,
+    data: dict[str, Any],
+    evidence: str | None,
+    recorded_by: str,
+    organisation: str | None,
+    subject: str,
+    supersedes: str | None,
+) -> ClockEventType:
+    """Check a clock anchor as the clock engine will read it: a known type, an aware
+    ``occurred_at`` not in the future, bounded data and evidence, and the data a type
+    requires (``report_submitted`` names its regime and stage). Returns the type."""
+    try:
+        kind = ClockEventType(type)
+    except ValueError:
+        allowed = ", ".join(t.value for t in ClockEventType)
+        raise InvalidInput(
+            f"{type!r} is not an event type the clocks know; use one of: {allowed} "
+            "(coordination steps are recorded by the platform itself)",
+            field="type",
+        ) from None
+    try:
+        occurred_at = ensure_utc(occurred_at)
+    except NaiveDatetimeError:
+        raise InvalidInput(
+            "occurred_at needs Z or an offset (a time without a zone is not an instant)",
+            field="occurred_at",
+        ) from None
+    if occurred_at > ensure_utc(now) + CLOCK_SKEW:
+        raise InvalidInput(
+            "occurred_at lies in the future; record an event once it has happened",
+            field="occurred_at",
+        )
+    if len(data) > MAX_DATA_KEYS:
+        raise InvalidInput(f"data may hold at most {MAX_DATA_KEYS} keys", field="data")
+    if evidence is not None and len(evidence) > MAX_EVIDENCE:
+        raise InvalidInput(f"evidence is at most {MAX_EVIDENCE} characters", field="evidence")
+    try:
+        ClockEvent(
+            id="new",
+            type=kind,
+            occurred_at=occurred_at,
+            recorded_at=ensure_utc(now),
+            recorded_by=recorded_by,
+            organisation=organisation,
+            subject=subject,
+            data=data,
+            supersedes=supersedes,
+        )
+    except EventError as exc:
+        raise InvalidInput(str(exc), field="data") from exc
+    return kind
+
+
 def record_clock_event(
     session: Session,
     *,
@@ -200,47 +260,23 @@ def record_clock_event(
     evidence: str | None,
     supersedes_id: uuid.UUID | None,
 ) -> TimelineEvent:
-    """Record a clock anchor (``POST .../events``) after checking it as the clock engine
-    will read it: a known type, an aware ``occurred_at`` not in the future, the data a
-    type requires (``report_submitted`` names its regime and stage), and a superseded
-    event that belongs to the same case."""
-    try:
-        kind = ClockEventType(type)
-    except ValueError:
-        allowed = ", ".join(t.value for t in ClockEventType)
-        raise InvalidInput(
-            f"{type!r} is not an event type the clocks know; use one of: {allowed} "
-            "(coordination steps are recorded by the platform itself)",
-            field="type",
-        ) from None
-    occurred_at = ensure_utc(occurred_at)
-    if occurred_at > ensure_utc(now) + CLOCK_SKEW:
-        raise InvalidInput(
-            "occurred_at lies in the future; record an event once it has happened",
-            field="occurred_at",
-        )
-    if len(data) > MAX_DATA_KEYS:
-        raise InvalidInput(f"data may hold at most {MAX_DATA_KEYS} keys", field="data")
-    if evidence is not None and len(evidence) > MAX_EVIDENCE:
-        raise InvalidInput(f"evidence is at most {MAX_EVIDENCE} characters", field="evidence")
+    """Record a clock anchor (``POST .../events``) after checking it
+    (:func:`check_clock_event`) and that a superseded event belongs to the same case."""
     if supersedes_id is not None:
         old = session.get(TimelineEvent, supersedes_id)
         if old is None or old.case_id != case.id:
             raise InvalidInput("supersedes_id names no event of this case", field="supersedes_id")
-    try:
-        ClockEvent(
-            id="new",
-            type=kind,
-            occurred_at=occurred_at,
-            recorded_at=ensure_utc(now),
-            recorded_by=actor.label,
-            organisation=org_label,
-            subject=case.public_id,
-            data=data,
-            supersedes=str(supersedes_id) if supersedes_id else None,
-        )
-    except EventError as exc:
-        raise InvalidInput(str(exc), field="data") from exc
+    kind = check_clock_event(
+        type=type,
+        occurred_at=occurred_at,
+        now=now,
+        data=data,
+        evidence=evidence,
+        recorded_by=actor.label,
+        organisation=org_label,
+        subject=case.public_id,
+        supersedes=str(supersedes_id) if supersedes_id else None,
+    )
     return record_action(
         session,
         actor=actor,
@@ -290,28 +326,32 @@ def page(
         )
         query = query.where(or_(mine, shared) if participant_id is not None else shared)
     if after:
-        occurred, recorded, last_id = after
-        occurred_at = datetime.fromisoformat(str(occurred))
-        recorded_at = datetime.fromisoformat(str(recorded))
-        query = query.where(
-            or_(
-                TimelineEvent.occurred_at > occurred_at,
-                and_(
-                    TimelineEvent.occurred_at == occurred_at,
-                    or_(
-                        TimelineEvent.recorded_at > recorded_at,
-                        and_(
-                            TimelineEvent.recorded_at == recorded_at,
-                            TimelineEvent.id > uuid.UUID(str(last_id)),
-                        ),
-                    ),
-                ),
-            )
-        )
+        query = query.where(after_cursor(after))
     query = query.order_by(
         TimelineEvent.occurred_at, TimelineEvent.recorded_at, TimelineEvent.id
     ).limit(limit)
     return list(session.scalars(query))
+
+
+def after_cursor(after: Sequence[Any]) -> Any:
+    """Events after a :func:`cursor_key` in timeline order (occurred, recorded, id).
+    Raises ValueError for a key this server did not issue."""
+    occurred, recorded, last_id = after
+    occurred_at = datetime.fromisoformat(str(occurred))
+    recorded_at = datetime.fromisoformat(str(recorded))
+    return or_(
+        TimelineEvent.occurred_at > occurred_at,
+        and_(
+            TimelineEvent.occurred_at == occurred_at,
+            or_(
+                TimelineEvent.recorded_at > recorded_at,
+                and_(
+                    TimelineEvent.recorded_at == recorded_at,
+                    TimelineEvent.id > uuid.UUID(str(last_id)),
+                ),
+            ),
+        ),
+    )
 
 
 def _of_case(case: Case) -> Any:

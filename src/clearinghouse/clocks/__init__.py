@@ -7,9 +7,17 @@ The public API is re-exported here; import from ``clearinghouse.clocks``.
 from __future__ import annotations
 
 from clearinghouse.clocks.alerts import Alert, AlertKind, alerts_due, next_alert_at, upcoming_alerts
+from clearinghouse.clocks.board import BOARD_FORMAT, Board, BoardEntry, BoardEvent, build_board
 from clearinghouse.clocks.calendar import BusinessCalendar, UnknownCalendarError
 from clearinghouse.clocks.conflicts import SharingWarning, sharing_warnings
-from clearinghouse.clocks.engine import View, compute_due, effective_events, evaluate, in_force
+from clearinghouse.clocks.engine import (
+    View,
+    compute_due,
+    effective_events,
+    evaluate,
+    in_force,
+    trigger_event,
+)
 from clearinghouse.clocks.errors import DocumentError, EventError, RegimeError, SubmissionError
 from clearinghouse.clocks.loader import (
     BUILTIN_DIR,
@@ -23,6 +31,7 @@ from clearinghouse.clocks.model import (
     Basis,
     BasisKind,
     Binding,
+    Deadline,
     Event,
     EventType,
     FlagNote,
@@ -30,13 +39,22 @@ from clearinghouse.clocks.model import (
     ObligationStatus,
     OrgProfile,
     Role,
+    SubmissionForm,
     Thresholds,
 )
-from clearinghouse.clocks.schema import Regime, RegimeKind, RegimeStatus, Stage
+from clearinghouse.clocks.schema import (
+    Classification,
+    Occurrence,
+    Regime,
+    RegimeKind,
+    RegimeStatus,
+    Stage,
+)
 from clearinghouse.clocks.submissions import Draft, DraftField, draft_submission
-from clearinghouse.clocks.whatif import evaluate_document, parse_document
+from clearinghouse.clocks.whatif import board_document, evaluate_document, parse_document
 
 __all__ = [
+    "BOARD_FORMAT",
     "BUILTIN_DIR",
     "DEFAULT_THRESHOLDS",
     "Alert",
@@ -44,7 +62,12 @@ __all__ = [
     "Basis",
     "BasisKind",
     "Binding",
+    "Board",
+    "BoardEntry",
+    "BoardEvent",
     "BusinessCalendar",
+    "Classification",
+    "Deadline",
     "DocumentError",
     "Draft",
     "DraftField",
@@ -54,6 +77,7 @@ __all__ = [
     "FlagNote",
     "Obligation",
     "ObligationStatus",
+    "Occurrence",
     "OrgProfile",
     "Regime",
     "RegimeError",
@@ -64,10 +88,13 @@ __all__ = [
     "SharingWarning",
     "Stage",
     "SubmissionError",
+    "SubmissionForm",
     "Thresholds",
     "UnknownCalendarError",
     "View",
     "alerts_due",
+    "board_document",
+    "build_board",
     "compute_due",
     "draft_submission",
     "effective_events",
@@ -80,5 +107,6 @@ __all__ = [
     "parse_document",
     "parse_regime",
     "sharing_warnings",
+    "trigger_event",
     "upcoming_alerts",
 ]

@@ -15,16 +15,22 @@ Rules (docs/clocks.md explains each with examples):
 * **Bound.** An override (:class:`Binding`) for the organisation and subject (or for all
   its subjects) decides; otherwise the regime must be enabled (by default, or listed in
   ``enabled_regimes``) and one of its ``binds`` clauses must match the profile.
-* **Trigger.** Each trigger condition takes its earliest matching event; the trigger
-  instant is the latest of those. If it falls outside the regime's effective dates, the
-  stages are ``not_applicable`` (the effective date gates on the trigger instant).
-* **Stages.** A stage's window starts at its anchor (the trigger, the earliest matching
-  event, or the organisation's submission of an earlier stage), never before the
-  trigger. It is ``met`` by the organisation's own ``report_submitted`` event naming the
-  regime and stage (a third party's report settles nothing), ``met_late`` when submitted
-  after the due instant, ``waiting`` while its anchor is missing (``not_applicable`` for
-  an optional stage), ``missed`` once ``at`` is past due, ``due_soon`` once any alert
-  threshold has fired, otherwise ``pending``.
+* **Trigger.** Each trigger condition takes its earliest matching event; with ``all_of``
+  the trigger instant is the latest of those, with ``any_of`` the earliest. If it falls
+  outside the regime's effective dates, the stages are ``not_applicable`` (the effective
+  date gates on the trigger instant).
+* **Displacement.** A regime that binds the organisation and ``displaces`` this one makes
+  every stage ``not_applicable`` with ``displaced_by`` (DORA over NIS2).
+* **Stages.** A stage's window starts at its anchor (the trigger, the first or latest
+  matching event, or the organisation's first or latest submission of an earlier stage,
+  possibly in one form), never before the trigger. Each ``no_later_than`` limit whose
+  anchor is recorded gives another due instant (its window may start before the
+  trigger); the earliest governs. A stage is ``met`` by the organisation's own
+  ``report_submitted`` event naming the regime and stage in an accepted form (a third
+  party's report settles nothing), ``met_late`` when submitted after the due instant,
+  ``waiting`` while its anchor is missing (``not_applicable`` for an optional stage),
+  ``missed`` once ``at`` is past due, ``due_soon`` once any alert threshold has fired,
+  otherwise ``pending``.
 """
 
 from __future__ import annotations
@@ -51,14 +57,25 @@ from clearinghouse.clocks.model import (
     Basis,
     BasisKind,
     Binding,
+    Deadline,
     Event,
     EventType,
     Obligation,
     ObligationStatus,
     OrgProfile,
+    SubmissionForm,
     Thresholds,
 )
-from clearinghouse.clocks.schema import Condition, Duration, Regime, Stage
+from clearinghouse.clocks.schema import (
+    Anchor,
+    Condition,
+    Displacement,
+    Duration,
+    Occurrence,
+    Regime,
+    Stage,
+    Trigger,
+)
 from clearinghouse.timeutil import ensure_utc, parse_instant
 
 T = TypeVar("T")
@@ -115,23 +132,49 @@ def effective_events(
     )
 
 
-def _first(events: Iterable[Event], condition: Condition) -> Event | None:
+def _order(event: Event) -> tuple[datetime, datetime, str]:
+    return (event.occurred_at, event.recorded_at, event.id)
+
+
+def _matches(events: Iterable[Event], condition: Condition) -> list[Event]:
     # `events` is sorted by occurrence, so the first match is the earliest.
+    return [e for e in events if condition.matches(e.type, e.data, e.organisation)]
+
+
+def _first(events: Iterable[Event], condition: Condition) -> Event | None:
     return next((e for e in events if condition.matches(e.type, e.data, e.organisation)), None)
 
 
-def _submission(events: Iterable[Event], org: str, regime: str, stage: str) -> Event | None:
-    return next(
-        (
-            e
-            for e in events
-            if e.type is EventType.REPORT_SUBMITTED
-            and e.organisation == org
-            and e.data.get("regime") == regime
-            and e.data.get("stage") == stage
-        ),
-        None,
-    )
+def _pick(found: list[Event], occurrence: Occurrence) -> Event | None:
+    if not found:
+        return None
+    return found[-1] if occurrence is Occurrence.LATEST else found[0]
+
+
+def _submissions(
+    events: Iterable[Event], org: str, regime: str, stage: str, forms: Iterable[SubmissionForm]
+) -> list[Event]:
+    """The organisation's own submissions of one stage, in the accepted forms, in order."""
+    accepted = frozenset(forms)
+    return [
+        e
+        for e in events
+        if e.type is EventType.REPORT_SUBMITTED
+        and e.organisation == org
+        and e.data.get("regime") == regime
+        and e.data.get("stage") == stage
+        and e.submission_form in accepted
+    ]
+
+
+def trigger_event(trigger: Trigger, events: list[Event]) -> Event | None:
+    """The event that starts a regime: with ``all_of`` the latest of each condition's
+    earliest match (all must match), with ``any_of`` the earliest match of any."""
+    matches = [_first(events, c) for c in trigger.conditions]
+    found = [m for m in matches if m is not None]
+    if trigger.all_of:
+        return max(found, key=_order) if len(found) == len(matches) else None
+    return min(found, key=_order) if found else None
 
 
 def compute_due(
@@ -248,6 +291,8 @@ def _obligation(
     submission: Event | None = None,
     duration: str = "",
     note: str = "",
+    deadlines: tuple[Deadline, ...] = (),
+    displaced_by: str | None = None,
 ) -> Obligation:
     notes = " ".join(n for n in (note, stage.note) if n)
     return Obligation(
@@ -266,57 +311,146 @@ def _obligation(
         flags=ctx.regime.flag_notes(),
         met_by=submission.id if submission else None,
         submitted_at=submission.occurred_at if submission else None,
-        recipients=stage.recipients,
+        recipients=stage.recipients_for(ctx.profile),
         optional=stage.optional,
         duration=duration or stage.duration.describe(),
         note=notes,
+        forms=stage.forms,
+        deadlines=deadlines,
+        displaced_by=displaced_by,
     )
+
+
+def _anchor(ctx: _Context, anchor: Anchor) -> Event | None:
+    """The event an anchor points at for this organisation, or None while it is missing."""
+    if anchor.trigger:
+        return ctx.trigger
+    if anchor.event is not None:
+        return _pick(_matches(ctx.events, anchor.event), anchor.occurrence)
+    stage = ctx.regime.stage(anchor.stage_submitted or "")
+    forms = (anchor.form,) if anchor.form is not None else stage.forms
+    found = _submissions(ctx.events, ctx.profile.id, ctx.regime.id, stage.id, forms)
+    return _pick(found, anchor.occurrence)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One way the stage's due is computed: an anchor, the instant its window starts, a
+    duration; the earliest candidate governs."""
+
+    anchor: Event
+    start: datetime
+    duration: Duration
+    label: str
+    due: datetime
+    note: str
+
+
+def _candidate(ctx: _Context, anchor: Event, start: datetime, duration: Duration) -> _Candidate:
+    due, note = compute_due(start, duration, ctx.regime.reference_time_zone, anchor)
+    label = f"{duration.describe()} after {anchor.type.value} ({anchor.id})"
+    return _Candidate(anchor, start, duration, label, due, note)
+
+
+def _candidates(ctx: _Context, stage: Stage, anchor: Event) -> tuple[list[_Candidate], list[str]]:
+    """The stage's own deadline (its window never starts before the trigger) and each
+    ``no_later_than`` limit whose anchor has been recorded (a limit may start earlier)."""
+    duration, variant_note = stage.duration_for(ctx.profile)
+    own_start = max(anchor.occurred_at, ctx.trigger.occurred_at)
+    found = [_candidate(ctx, anchor, own_start, duration)]
+    notes = [variant_note] if variant_note else []
+    for limit in stage.no_later_than:
+        limit_anchor = _anchor(ctx, limit.anchor)
+        if limit_anchor is None:
+            notes.append(f"No {limit.anchor.describe()} recorded: that limit is not applied.")
+            continue
+        found.append(
+            _candidate(ctx, limit_anchor, limit_anchor.occurred_at, limit.duration or duration)
+        )
+    return found, notes
+
+
+def _status(ctx: _Context, governing: _Candidate, submission: Event | None) -> ObligationStatus:
+    if submission is not None:
+        return (
+            ObligationStatus.MET
+            if submission.occurred_at <= governing.due
+            else ObligationStatus.MET_LATE
+        )
+    if ctx.at > governing.due:
+        return ObligationStatus.MISSED
+    if warning_started(governing.start, governing.due, ctx.thresholds, ctx.at):
+        return ObligationStatus.DUE_SOON
+    return ObligationStatus.PENDING
 
 
 def _stage(ctx: _Context, stage: Stage) -> Obligation:
     org, regime = ctx.profile.id, ctx.regime
-    submission = _submission(ctx.events, org, regime.id, stage.id)
-    anchor: Event | None
-    if stage.anchor.trigger:
-        anchor = ctx.trigger
-    elif stage.anchor.event is not None:
-        anchor = _first(ctx.events, stage.anchor.event)
-    else:
-        anchor = _submission(ctx.events, org, regime.id, stage.anchor.stage_submitted or "")
+    submissions = _submissions(ctx.events, org, regime.id, stage.id, stage.forms)
+    submission = submissions[0] if submissions else None
+    anchor = _anchor(ctx, stage.anchor)
     if anchor is None:
         if submission is not None:
             return _obligation(ctx, stage, ObligationStatus.MET, submission=submission)
         status = ObligationStatus.NOT_APPLICABLE if stage.optional else ObligationStatus.WAITING
         return _obligation(ctx, stage, status, note=f"waiting for {stage.anchor.describe()}.")
-    anchor_at = max(anchor.occurred_at, ctx.trigger.occurred_at)
-    duration, variant_note = stage.duration_for(ctx.profile)
-    due, due_note = compute_due(anchor_at, duration, regime.reference_time_zone, anchor)
-    if submission is not None:
-        status = (
-            ObligationStatus.MET if submission.occurred_at <= due else ObligationStatus.MET_LATE
+    candidates, notes = _candidates(ctx, stage, anchor)
+    governing = min(candidates, key=lambda c: c.due)
+    deadlines: tuple[Deadline, ...] = ()
+    if stage.no_later_than:
+        deadlines = tuple(
+            Deadline(c.label, c.anchor.id, c.start, c.duration.describe(), c.due, c is governing)
+            for c in candidates
         )
-    elif ctx.at > due:
-        status = ObligationStatus.MISSED
-    elif warning_started(anchor_at, due, ctx.thresholds, ctx.at):
-        status = ObligationStatus.DUE_SOON
-    else:
-        status = ObligationStatus.PENDING
-    note = " ".join(n for n in (variant_note, due_note and f"({due_note})") if n)
+        notes.append(f"Due at the earliest of: {'; '.join(c.label for c in candidates)}.")
+    if governing.note:
+        notes.append(f"({governing.note})")
     return _obligation(
         ctx,
         stage,
-        status,
-        due=due,
-        anchor=anchor,
-        anchor_at=anchor_at,
+        _status(ctx, governing, submission),
+        due=governing.due,
+        anchor=governing.anchor,
+        anchor_at=governing.start,
         submission=submission,
-        duration=duration.describe(),
-        note=note,
+        duration=governing.duration.describe(),
+        note=" ".join(notes),
+        deadlines=deadlines,
     )
 
 
 def _as_list(items: Iterable[T] | Mapping[str, T]) -> list[T]:
     return list(items.values()) if isinstance(items, Mapping) else list(items)
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluation:
+    """What every (organisation, subject, regime) evaluation of one run shares."""
+
+    regimes: list[Regime]
+    index: _Overrides
+    enabled: frozenset[str]
+    at: datetime
+    thresholds: Thresholds
+    # regime id -> the regimes that may displace it, with their rule
+    displacers: dict[str, list[tuple[Regime, Displacement]]]
+
+    @classmethod
+    def build(
+        cls,
+        regimes: list[Regime],
+        overrides: Iterable[Binding],
+        enabled: Iterable[str],
+        at: datetime,
+        thresholds: Thresholds,
+    ) -> _Evaluation:
+        displacers: dict[str, list[tuple[Regime, Displacement]]] = defaultdict(list)
+        for regime in regimes:
+            for rule in regime.displaces:
+                displacers[rule.regime].append((regime, rule))
+        return cls(
+            regimes, _Overrides.build(overrides), frozenset(enabled), at, thresholds, displacers
+        )
 
 
 def evaluate(
@@ -338,11 +472,10 @@ def evaluate(
     if at is None:
         raise TypeError("evaluate needs the instant 'at' (the clocks never read the wall clock)")
     at = ensure_utc(at)
-    regime_list = sorted(_as_list(regimes), key=lambda r: r.id)
+    run = _Evaluation.build(
+        sorted(_as_list(regimes), key=lambda r: r.id), overrides, enabled_regimes, at, thresholds
+    )
     by_org = {p.id: p for p in _as_list(profiles)}
-    index = _Overrides.build(overrides)
-    enabled = frozenset(enabled_regimes)
-
     by_subject: dict[str, list[Event]] = defaultdict(list)
     for event in effective_events(events, at, view):
         by_subject[event.subject].append(event)
@@ -350,16 +483,37 @@ def evaluate(
     out: list[Obligation] = []
     for subject in sorted(by_subject):
         subject_events = by_subject[subject]
-        parties = {e.organisation for e in subject_events if e.organisation is not None}
-        parties |= {o for (o, s, _r), b in index.specific.items() if s == subject and b.applies}
-        for org in sorted(parties):
+        for org in _parties(subject, subject_events, run.index):
             profile = by_org.get(org)
             if profile is None:
                 continue
             mine = [e for e in subject_events if e.concerns(org)]
-            for regime in regime_list:
-                out.extend(_regime(regime, profile, subject, mine, index, enabled, at, thresholds))
+            for regime in run.regimes:
+                out.extend(_regime(regime, profile, subject, mine, run))
     return out
+
+
+def _parties(subject: str, events: list[Event], index: _Overrides) -> list[str]:
+    """Organisations named by the subject's events, and those an override binds to it."""
+    parties = {e.organisation for e in events if e.organisation is not None}
+    parties |= {o for (o, s, _r), b in index.specific.items() if s == subject and b.applies}
+    return sorted(parties)
+
+
+def _displacement(
+    regime: Regime, profile: OrgProfile, subject: str, when: datetime, run: _Evaluation
+) -> tuple[Regime, Displacement] | None:
+    """A regime that binds this organisation, is in force at ``when`` and displaces
+    ``regime`` for it (through one of the rule's roles, when the rule names roles)."""
+    for other, rule in run.displacers.get(regime.id, []):
+        bound = _basis(other, profile, run.index.find(profile.id, subject, other.id), run.enabled)
+        if bound is None or not bound[1]:
+            continue
+        if rule.roles and not any(r in profile.roles for r in rule.roles):
+            continue
+        if in_force(other, when):
+            return other, rule
+    return None
 
 
 def _regime(
@@ -367,34 +521,36 @@ def _regime(
     profile: OrgProfile,
     subject: str,
     events: list[Event],
-    index: _Overrides,
-    enabled: frozenset[str],
-    at: datetime,
-    thresholds: Thresholds,
+    run: _Evaluation,
 ) -> list[Obligation]:
-    bound = _basis(regime, profile, index.find(profile.id, subject, regime.id), enabled)
+    bound = _basis(regime, profile, run.index.find(profile.id, subject, regime.id), run.enabled)
     if bound is None:
         return []
     basis, applies = bound
-    matches = [_first(events, c) for c in regime.trigger.all_of]
-    if any(m is None for m in matches):
+    trigger = trigger_event(regime.trigger, events)
+    if trigger is None:
         return []
-    trigger = max(
-        (m for m in matches if m is not None), key=lambda e: (e.occurred_at, e.recorded_at, e.id)
-    )
-    ctx = _Context(regime, profile, subject, basis, trigger, events, at, thresholds)
+    ctx = _Context(regime, profile, subject, basis, trigger, events, run.at, run.thresholds)
     if not applies:
-        return [
-            _obligation(ctx, s, ObligationStatus.NOT_APPLICABLE, note="Excluded by override.")
-            for s in regime.stages
-        ]
+        return _every_stage(ctx, "Excluded by override.")
     if not in_force(regime, trigger.occurred_at):
         until = f" until {regime.effective_until}" if regime.effective_until else ""
-        note = (
+        return _every_stage(
+            ctx,
             f"Not in force when triggered ({trigger.occurred_at:%Y-%m-%d %H:%M} UTC); "
-            f"applies from {regime.effective_from}{until}."
+            f"applies from {regime.effective_from}{until}.",
         )
-        return [
-            _obligation(ctx, s, ObligationStatus.NOT_APPLICABLE, note=note) for s in regime.stages
-        ]
+    displaced = _displacement(regime, profile, subject, trigger.occurred_at, run)
+    if displaced is not None:
+        other, rule = displaced
+        note = " ".join(n for n in (f"Displaced by {other.id}: {rule.citation}.", rule.note) if n)
+        return _every_stage(ctx, note, displaced_by=other.id)
     return [_stage(ctx, s) for s in regime.stages]
+
+
+def _every_stage(ctx: _Context, note: str, *, displaced_by: str | None = None) -> list[Obligation]:
+    """Every stage ``not_applicable``, with the reason."""
+    return [
+        _obligation(ctx, s, ObligationStatus.NOT_APPLICABLE, note=note, displaced_by=displaced_by)
+        for s in ctx.regime.stages
+    ]

@@ -25,11 +25,12 @@ class EventType(enum.StrEnum):
     EXPLOITATION_KNOWN = "exploitation_known"  # the vulnerability is actively exploited
     FIX_AVAILABLE = "fix_available"  # a corrective or mitigating measure is available
     MATERIALITY_DETERMINED = "materiality_determined"  # an incident is judged material (SEC)
-    INCIDENT_NOTICED = "incident_noticed"  # an incident is noticed (CERT-In)
+    INCIDENT_NOTICED = "incident_noticed"  # the organisation discovers or learns of an incident
     SEVERE_INCIDENT_AWARE = "severe_incident_aware"  # CRA Art. 14(3)
     SIGNIFICANT_INCIDENT_AWARE = "significant_incident_aware"  # NIS2 Art. 23
     COVERED_INCIDENT_AWARE = "covered_incident_aware"  # CIRCIA: reasonable belief
-    RANSOM_PAID = "ransom_paid"  # CIRCIA ransom payment
+    RANSOM_PAID = "ransom_paid"  # a ransom (extortion) payment was made (CIRCIA, NYDFS)
+    INCIDENT_CLASSIFIED = "incident_classified"  # data: scheme, level (the organisation's call)
     REPORT_SUBMITTED = "report_submitted"  # data: regime, stage, reference, recipient
     REPORT_REQUESTED = "report_requested"  # an authority asks for a report (data: regime, stage)
     PUBLIC_DISCLOSURE = "public_disclosure"  # the vulnerability is published
@@ -49,6 +50,32 @@ class Role(enum.StrEnum):
     SERVICE_PROVIDER = "service_provider"  # CERT-In directions
     COVERED_ENTITY = "covered_entity"  # CIRCIA
     PLATFORM_PARTNER = "platform_partner"  # an operator's own membership terms
+    CII_OPERATOR = "cii_operator"  # cn-cac-2025-incident: critical information infrastructure
+    STATE_ORGAN_UNIT = "state_organ_unit"  # cn-cac-2025-incident: central and state organ units
+    NETWORK_OPERATOR = "network_operator"  # cn-cac-2025-incident: any other network operator
+    FINANCIAL_ENTITY = "financial_entity"  # DORA Art. 2
+    CONTROLLER = "controller"  # GDPR Art. 4(7)
+    RESPONSIBLE_ENTITY = "responsible_entity"  # SOCI Act: of a critical infrastructure asset
+    NYDFS_COVERED_ENTITY = "nydfs_covered_entity"  # 23 NYCRR 500.1 (not CIRCIA's covered_entity)
+    OPERATOR_OF_ESSENTIAL_SERVICE = "operator_of_essential_service"  # UK NIS Regulations 2018
+
+
+class SubmissionForm(enum.StrEnum):
+    """How a report was made (``report_submitted`` ``data.form``; written when absent).
+    SOCI accepts an oral report first and asks for the written record later."""
+
+    WRITTEN = "written"
+    ORAL = "oral"
+
+
+# Event types whose data must name something, and what those keys mean.
+_REQUIRED_DATA: dict[EventType, tuple[tuple[str, ...], str]] = {
+    EventType.REPORT_SUBMITTED: (("regime", "stage"), "(the regime id and stage id it settles)"),
+    EventType.INCIDENT_CLASSIFIED: (
+        ("scheme", "level"),
+        "(the classification scheme and the level the organisation decided)",
+    ),
+}
 
 
 def _utc(value: datetime, what: str) -> datetime:
@@ -91,15 +118,25 @@ class Event:
         object.__setattr__(self, "recorded_at", _utc(self.recorded_at, f"{self.id}.recorded_at"))
         if self.supersedes == self.id:
             raise EventError(f"event {self.id} supersedes itself")
-        if kind is EventType.REPORT_SUBMITTED:
-            for key in ("regime", "stage"):
+        required = _REQUIRED_DATA.get(kind)
+        if required is not None:
+            keys, meaning = required
+            for key in keys:
                 if not isinstance(self.data.get(key), str) or not self.data.get(key):
                     raise EventError(
-                        f"event {self.id}: a report_submitted event needs data.{key} "
-                        "(the regime id and stage id it settles)"
+                        f"event {self.id}: a {kind.value} event needs data.{key} {meaning}"
                     )
+        form = self.data.get("form") if kind is EventType.REPORT_SUBMITTED else None
+        if form is not None and form not in SubmissionForm._value2member_map_:
+            forms = ", ".join(f.value for f in SubmissionForm)
+            raise EventError(f"event {self.id}: data.form must be one of {forms}")
         if kind is EventType.WITHDRAWN and self.supersedes is None:
             raise EventError(f"event {self.id}: a withdrawn event must name what it supersedes")
+
+    @property
+    def submission_form(self) -> SubmissionForm:
+        """The form of a ``report_submitted`` event: written unless ``data.form`` says oral."""
+        return SubmissionForm(self.data.get("form") or SubmissionForm.WRITTEN)
 
     def concerns(self, organisation: str) -> bool:
         """Whether this fact applies to ``organisation`` (its own, or case-wide)."""
@@ -199,6 +236,30 @@ class FlagNote:
 
 
 @dataclass(frozen=True, slots=True)
+class Deadline:
+    """One candidate due instant of a stage that is due at the *earlier* of several
+    (DORA: 4 h after classification, and no later than 24 h after awareness).
+    ``governs`` marks the one that sets the obligation's due."""
+
+    label: str  # e.g. "4 h after trigger", "24 h after aware"
+    anchor_event: str
+    anchor_at: datetime
+    duration: str
+    due: datetime
+    governs: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "anchor_event": self.anchor_event,
+            "anchor_at": format_instant(self.anchor_at),
+            "duration": self.duration,
+            "due": format_instant(self.due),
+            "governs": self.governs,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Obligation:
     """One stage of one regime for one organisation on one subject, at an instant."""
 
@@ -221,6 +282,9 @@ class Obligation:
     optional: bool = False
     duration: str = ""
     note: str = ""
+    forms: tuple[SubmissionForm, ...] = (SubmissionForm.WRITTEN,)  # accepted report forms
+    deadlines: tuple[Deadline, ...] = ()  # the candidates when the earliest of several counts
+    displaced_by: str | None = None  # the regime that displaces this one for the organisation
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -260,6 +324,9 @@ class Obligation:
             "recipients": list(self.recipients),
             "optional": self.optional,
             "note": self.note,
+            "forms": [f.value for f in self.forms],
+            "deadlines": [d.to_json() for d in self.deadlines],
+            "displaced_by": self.displaced_by,
         }
 
 

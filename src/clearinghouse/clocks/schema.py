@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clearinghouse.clocks.calendar import UnknownCalendarError, check_calendar_name
-from clearinghouse.clocks.model import EventType, FlagNote, OrgProfile, Role
+from clearinghouse.clocks.model import EventType, FlagNote, OrgProfile, Role, SubmissionForm
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
 FlagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
@@ -111,10 +111,23 @@ class Condition(_Frozen):
 
 
 class Trigger(_Frozen):
-    """The regime starts for an organisation when every condition has a matching event;
-    the trigger instant is the latest of those earliest matches."""
+    """Exactly one of ``all_of`` and ``any_of``. With ``all_of`` the regime starts for an
+    organisation when every condition has a matching event, and the trigger instant is the
+    latest of those earliest matches; with ``any_of`` it starts at the earliest match of
+    any condition (NYDFS: an incident determination or an extortion payment)."""
 
-    all_of: tuple[Condition, ...] = Field(min_length=1)
+    all_of: tuple[Condition, ...] = ()
+    any_of: tuple[Condition, ...] = ()
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if bool(self.all_of) == bool(self.any_of):
+            raise ValueError("give exactly one of all_of and any_of, with at least one condition")
+        return self
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return self.all_of or self.any_of
 
 
 class Duration(_Frozen):
@@ -181,28 +194,69 @@ class DurationVariant(_Frozen):
     note: str = ""
 
 
+class RecipientVariant(_Frozen):
+    """Different recipients for organisations with one of ``roles`` (first match wins)."""
+
+    roles: tuple[Role, ...] = Field(min_length=1)
+    recipients: tuple[Text, ...] = Field(min_length=1)
+
+
+class Occurrence(enum.StrEnum):
+    """Which match an ``event`` or ``stage_submitted`` anchor takes."""
+
+    FIRST = "first"  # the earliest (default)
+    LATEST = "latest"  # the latest: DORA's final report runs from the latest intermediate one
+
+
 class Anchor(_Frozen):
-    """Exactly one of: ``trigger: true`` (the regime's trigger instant), ``event`` (the
-    earliest matching event), ``stage_submitted`` (the organisation's submission of an
-    earlier stage of this regime)."""
+    """Exactly one of: ``trigger: true`` (the regime's trigger instant), ``event`` (a
+    matching event), ``stage_submitted`` (the organisation's submission of an earlier
+    stage of this regime). ``occurrence`` picks the first (default) or the latest match;
+    ``form`` (``stage_submitted`` only) counts only submissions made in that form (SOCI:
+    the written record runs from an *oral* report)."""
 
     trigger: bool = False
     event: Condition | None = None
     stage_submitted: Slug | None = None
+    occurrence: Occurrence = Occurrence.FIRST
+    form: SubmissionForm | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
         given = sum([self.trigger, self.event is not None, self.stage_submitted is not None])
         if given != 1:
             raise ValueError("give exactly one of trigger: true, event:, stage_submitted:")
+        if self.trigger and self.occurrence is not Occurrence.FIRST:
+            raise ValueError("occurrence applies to event: and stage_submitted: anchors")
+        if self.form is not None and self.stage_submitted is None:
+            raise ValueError("form applies to stage_submitted: anchors only")
         return self
 
     def describe(self) -> str:
+        latest = "latest " if self.occurrence is Occurrence.LATEST else ""
         if self.trigger:
             return "trigger"
         if self.event is not None:
-            return " or ".join(t.value for t in self.event.any_of)
-        return f"submission of stage {self.stage_submitted}"
+            return latest + " or ".join(t.value for t in self.event.any_of)
+        form = f" ({self.form.value})" if self.form is not None else ""
+        return f"{latest}submission of stage {self.stage_submitted}{form}"
+
+
+class Limit(_Frozen):
+    """``no_later_than``: another deadline the stage must also meet; the stage is due at the
+    earliest of its own and these (DORA: 4 h after classification *and no later than* 24 h
+    after awareness). Unlike the stage's own anchor, a limit's anchor may precede the
+    trigger: that is the point. Without ``duration`` the stage's own duration for the
+    organisation (after ``duration_by_role``) applies."""
+
+    anchor: Anchor
+    duration: Duration | None = None
+
+    @model_validator(mode="after")
+    def _not_the_trigger(self) -> Self:
+        if self.anchor.trigger:
+            raise ValueError("a no_later_than limit anchors to an event or a submission")
+        return self
 
 
 class ContentField(_Frozen):
@@ -223,9 +277,12 @@ class Stage(_Frozen):
     anchor: Anchor
     duration: Duration
     duration_by_role: tuple[DurationVariant, ...] = ()
+    no_later_than: tuple[Limit, ...] = ()
     optional: bool = False
+    forms: tuple[SubmissionForm, ...] = Field(default=(SubmissionForm.WRITTEN,), min_length=1)
     content: tuple[ContentField, ...] = ()
     recipients: tuple[Text, ...] = ()
+    recipients_by_role: tuple[RecipientVariant, ...] = ()
     note: str = ""
 
     @model_validator(mode="after")
@@ -242,6 +299,13 @@ class Stage(_Frozen):
             if any(r in profile.roles for r in variant.roles):
                 return variant.duration, variant.note
         return self.duration, ""
+
+    def recipients_for(self, profile: OrgProfile) -> tuple[str, ...]:
+        """The recipients for this organisation (the first role variant that matches)."""
+        for variant in self.recipients_by_role:
+            if any(r in profile.roles for r in variant.roles):
+                return variant.recipients
+        return self.recipients
 
 
 class SharingRestriction(_Frozen):
@@ -260,6 +324,36 @@ class SharingRestriction(_Frozen):
     conflicts_with: tuple[Slug, ...] = ()
 
 
+class Level(_Frozen):
+    id: Slug
+    label: Text
+
+
+class Classification(_Frozen):
+    """A classification the organisation records itself (``incident_classified`` events
+    with ``data.scheme`` and ``data.level``): the CAC's four levels, DORA's "major", SOCI's
+    significant or relevant impact. A reclassification is a correction (``supersedes``)."""
+
+    scheme: Slug
+    title: Text
+    levels: tuple[Level, ...] = Field(min_length=1)
+
+    def level_ids(self) -> frozenset[str]:
+        return frozenset(level.id for level in self.levels)
+
+
+class Displacement(_Frozen):
+    """This regime displaces ``regime`` for an organisation it binds (through one of
+    ``roles``, when given): the displaced regime's stages are ``not_applicable`` with
+    ``displaced_by`` set (NIS2 Art. 4: DORA's reporting replaces NIS2's for financial
+    entities)."""
+
+    regime: Slug
+    roles: tuple[Role, ...] = ()
+    citation: Text
+    note: str = ""
+
+
 class Regime(_Frozen):
     id: Slug
     title: Text
@@ -276,6 +370,8 @@ class Regime(_Frozen):
     trigger: Trigger
     stages: tuple[Stage, ...] = Field(min_length=1)
     sharing_restrictions: tuple[SharingRestriction, ...] = ()
+    classifications: tuple[Classification, ...] = ()
+    displaces: tuple[Displacement, ...] = ()
     notes: str = ""
 
     @field_validator("reference_time_zone")
@@ -306,7 +402,19 @@ class Regime(_Frozen):
         flag_ids = [f.id for f in self.flags]
         if len(set(flag_ids)) != len(flag_ids):
             raise ValueError("duplicate flag id")
+        if any(d.regime == self.id for d in self.displaces):
+            raise ValueError("a regime cannot displace itself")
+        for condition in self.conditions():
+            check_classification_condition(condition, self.classifications)
         return self
+
+    def conditions(self) -> list[Condition]:
+        """Every event condition of the trigger and the stages (for consistency checks)."""
+        found = list(self.trigger.conditions)
+        for stage in self.stages:
+            anchors = [stage.anchor, *(limit.anchor for limit in stage.no_later_than)]
+            found += [a.event for a in anchors if a.event is not None]
+        return found
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -314,9 +422,37 @@ class Regime(_Frozen):
                 return stage
         raise KeyError(stage_id)
 
+    def classification(self, scheme: str) -> Classification | None:
+        return next((c for c in self.classifications if c.scheme == scheme), None)
+
     def flag_notes(self) -> tuple[FlagNote, ...]:
         """Flags to carry onto obligations; a proposed regime always shows PROPOSED."""
         notes = [FlagNote(f.id, f.explanation) for f in self.flags]
         if self.status is RegimeStatus.PROPOSED and all(f.id != PROPOSED_FLAG for f in self.flags):
             notes.insert(0, FlagNote(PROPOSED_FLAG, _PROPOSED_TEXT))
         return tuple(notes)
+
+
+def check_classification_condition(
+    condition: Condition, classifications: tuple[Classification, ...]
+) -> None:
+    """A condition on ``incident_classified`` must name its scheme and levels (a bare one
+    would start the clock on any scheme's classification), and a scheme this regime
+    declares must be matched with levels it declares."""
+    if EventType.INCIDENT_CLASSIFIED not in condition.any_of:
+        return
+    scheme, level = condition.where.get("scheme"), condition.where.get("level")
+    if not isinstance(scheme, str) or level is None:
+        raise ValueError(
+            "a condition on incident_classified names where.scheme and where.level "
+            "(the classification that starts the clock)"
+        )
+    declared = next((c for c in classifications if c.scheme == scheme), None)
+    if declared is None:
+        return
+    wanted = level if isinstance(level, list) else [level]
+    unknown = sorted(str(v) for v in wanted if v not in declared.level_ids())
+    if unknown:
+        raise ValueError(
+            f"level(s) {', '.join(unknown)} are not levels of classification {scheme!r}"
+        )

@@ -3,10 +3,11 @@ functions, with the principal, an action and the facts of the resource (plain va
 caller loads), and does what they answer.
 
 Pure: no web or database imports. Each domain has a module (``accounts``, ``standing``,
-``cases``, ``advisories``, ``channels``); ``core`` holds the answers they share. A decision is
-one of :class:`Decision` (the edge maps DENY to 403, HIDDEN to 404, LOGIN to 401): where a
-principal may not even learn that a resource exists, or it does not exist at all
-(:data:`MISSING`), the answer is the same, so identifiers cannot be probed. For lists, the
+``cases``, ``incidents``, ``advisories``, ``channels``); ``core`` holds the answers they
+share. A decision is one of :class:`Decision` (the edge maps DENY to 403, HIDDEN to 404,
+LOGIN to 401): where a principal may not even learn that a resource exists, or it does
+not exist at all (:data:`MISSING`), the answer is the same, so identifiers cannot be
+probed. For lists, the
 policy returns a plain value (``case_scope``, ``report_scope``, ``org_scope``,
 ``advisory_scope``) that each domain's query module turns into SQL.
 """
@@ -50,6 +51,13 @@ from clearinghouse.policy.channels import (
     may_deliver,
 )
 from clearinghouse.policy.core import MISSING, Asked, Decision, Missing, recording
+from clearinghouse.policy.incidents import (
+    IncidentAction,
+    IncidentFacts,
+    can_incident,
+    decide_incident,
+    require_incident,
+)
 from clearinghouse.policy.standing import StandingAction, decide_standing, require_standing
 
 __all__ = [
@@ -63,6 +71,8 @@ __all__ = [
     "CaseFacts",
     "CaseScope",
     "Decision",
+    "IncidentAction",
+    "IncidentFacts",
     "MessageFacts",
     "Missing",
     "OrgFacts",
@@ -77,11 +87,13 @@ __all__ = [
     "can_account",
     "can_advisory",
     "can_case",
+    "can_incident",
     "case_scope",
     "decide_account",
     "decide_advisory",
     "decide_case",
     "decide_delivery",
+    "decide_incident",
     "decide_standing",
     "may_deliver",
     "org_scope",
@@ -90,5 +102,6 @@ __all__ = [
     "require_account",
     "require_advisory",
     "require_case",
+    "require_incident",
     "require_standing",
 ]

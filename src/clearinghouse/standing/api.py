@@ -129,7 +129,7 @@ def _sanction_out(s: MemberSanction) -> SanctionOut:
     )
 
 
-def _submission_out(s: Submission) -> SubmissionOut:
+def submission_out(s: Submission) -> SubmissionOut:
     return SubmissionOut(
         id=s.id,
         organisation_id=s.org_id,
@@ -312,7 +312,7 @@ def draft(body: DraftIn, ctx: CtxDep) -> SubmissionOut:
         stage=body.stage,
         now=ctx.now(),
     )
-    return _submission_out(submission)
+    return submission_out(submission)
 
 
 def _submission(ctx: CtxDep, submission_id: uuid.UUID, action: StandingAction) -> Submission:
@@ -326,7 +326,7 @@ def _submission(ctx: CtxDep, submission_id: uuid.UUID, action: StandingAction) -
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
 def get_submission(submission_id: uuid.UUID, ctx: CtxDep) -> SubmissionOut:
-    return _submission_out(_submission(ctx, submission_id, StandingAction.OBLIGATIONS_READ))
+    return submission_out(_submission(ctx, submission_id, StandingAction.OBLIGATIONS_READ))
 
 
 @router.get(
@@ -345,7 +345,7 @@ def edit(submission_id: uuid.UUID, body: FieldsIn, ctx: CtxDep) -> SubmissionOut
     submissions.update_fields(
         ctx.session, actor=ctx.principal, submission=s, values=body.fields, now=ctx.now()
     )
-    return _submission_out(s)
+    return submission_out(s)
 
 
 @router.post("/submissions/{submission_id}/submit", response_model=SubmissionOut)
@@ -361,7 +361,7 @@ def submit(submission_id: uuid.UUID, body: SubmitIn, ctx: CtxDep) -> SubmissionO
         submitted_at=body.submitted_at or now,
         now=now,
     )
-    return _submission_out(s)
+    return submission_out(s)
 
 
 def render_markdown(s: Submission) -> str:

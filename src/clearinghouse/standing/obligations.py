@@ -48,10 +48,11 @@ def thresholds_for(settings: Settings) -> Thresholds:
 
 
 def subject_of(row: TimelineEvent, case_ids: dict[uuid.UUID, str]) -> str:
+    """What an event is about: its case's public id, or the subject it names (an
+    incident); a stray event is a subject of its own."""
     if row.case_id is not None:
         return case_ids[row.case_id]
-    subject = row.data.get("subject") if isinstance(row.data, dict) else None
-    return str(subject) if subject else f"event-{row.id}"
+    return row.subject or f"event-{row.id}"
 
 
 @dataclass
@@ -66,13 +67,20 @@ class Facts:
 
 
 def load_facts(
-    session: Session, *, org_id: uuid.UUID | None = None, case_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    org_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
+    subject: str | None = None,
 ) -> Facts:
-    """Events (clock types only) of one case, one organisation's subjects, or everything."""
+    """Events (clock types only) of one case, of one subject outside cases (an
+    incident), of one organisation's subjects, or everything."""
     facts = Facts()
     query = select(TimelineEvent).where(TimelineEvent.type.in_(CLOCK_TYPES))
     if case_id is not None:
         query = query.where(TimelineEvent.case_id == case_id)
+    if subject is not None:
+        query = query.where(TimelineEvent.case_id.is_(None), TimelineEvent.subject == subject)
     if org_id is not None:
         # Every event on any subject this organisation has an event on (case-wide facts
         # such as fix_available concern it too).
@@ -122,8 +130,9 @@ def obligations(
     *,
     org_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
+    subject: str | None = None,
 ) -> tuple[list[Obligation], Facts]:
-    facts = load_facts(session, org_id=org_id, case_id=case_id)
+    facts = load_facts(session, org_id=org_id, case_id=case_id, subject=subject)
     result = evaluate(
         facts.events,
         regimes_for(settings),

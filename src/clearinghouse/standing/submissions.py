@@ -5,6 +5,7 @@ not the submission row, is what settles the obligation)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -109,14 +110,17 @@ def create_draft(
     regime: str,
     stage: str,
     now: datetime,
+    facts: Mapping[str, Any] | None = None,
 ) -> tuple[Submission, Draft]:
+    """Draft the report for one obligation, pre-filled from ``facts`` (by default the
+    facts of the case the subject names; an incident passes its own)."""
     obligation = find_obligation(
         session, settings, org=org, subject=subject, regime=regime, stage=stage, at=now
     )
-    case = session.scalars(select(Case).where(Case.public_id == subject)).first()
-    draft = draft_submission(
-        obligation, obl.regimes_for(settings)[regime], case_facts(session, case)
-    )
+    if facts is None:
+        case = session.scalars(select(Case).where(Case.public_id == subject)).first()
+        facts = case_facts(session, case)
+    draft = draft_submission(obligation, obl.regimes_for(settings)[regime], facts)
     submission = Submission(
         org_id=org.id,
         subject=subject,
@@ -203,6 +207,7 @@ def mark_submitted(
     case = session.scalars(select(Case).where(Case.public_id == submission.subject)).first()
     event = TimelineEvent(
         case_id=case.id if case else None,
+        subject=None if case else submission.subject,
         org_id=submission.org_id,
         type="report_submitted",
         occurred_at=submitted_at,
@@ -215,7 +220,6 @@ def mark_submitted(
             "reference": reference.strip(),
             "recipient": recipient,
             "submission": str(submission.id),
-            **({} if case else {"subject": submission.subject}),
         },
     )
     session.add(event)

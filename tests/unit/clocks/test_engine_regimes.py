@@ -262,7 +262,7 @@ def test_cra_severe_incident_final_report_one_month_after_notification_clamped()
 
 def test_every_shipped_regime_and_stage_is_evaluated_somewhere() -> None:
     # A smoke run that exercises each regime at once with one organisation per role.
-    everyone = OrgProfile("omni", "Omni", {"EU", "CN", "US", "IN"}, set(Role))
+    everyone = OrgProfile("omni", "Omni", {"EU", "CN", "US", "IN", "AU", "GB"}, set(Role))
     events = [
         ev(str(i), kind, "2026-10-01T10:00:00Z", org="omni")
         for i, kind in enumerate(
@@ -277,6 +277,25 @@ def test_every_shipped_regime_and_stage_is_evaluated_somewhere() -> None:
                 EventType.RANSOM_PAID,
             ]
         )
+    ]
+    classifications = [
+        ("cn-cac-2025", "major"),
+        ("eu-dora", "major"),
+        ("eu-gdpr", "personal_data_breach"),
+        ("au-soci", "significant_impact"),
+        ("au-soci", "relevant_impact"),
+        ("us-nydfs", "cybersecurity_incident"),
+        ("uk-nis", "significant_impact"),
+    ]
+    events += [
+        ev(
+            f"c{i}",
+            EventType.INCIDENT_CLASSIFIED,
+            "2026-10-01T10:00:00Z",
+            org="omni",
+            data={"scheme": scheme, "level": level},
+        )
+        for i, (scheme, level) in enumerate(classifications)
     ]
     obligations = run(events, "2026-10-01T11:00:00Z", [everyone], enabled=[CIRCIA])
     from tests.unit.clocks.helpers import REGIMES

@@ -114,4 +114,4 @@ def test_bad_documents_are_refused_with_the_field_named(
 
 def test_a_document_must_be_an_object() -> None:
     with pytest.raises(DocumentError):
-        evaluate_document([])  # type: ignore[arg-type]  # what a JSON file may hold
+        evaluate_document([])  # what a JSON file may hold

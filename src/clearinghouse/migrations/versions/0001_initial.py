@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 09:29:44.192797
+Create Date: 2026-12-04 17:27:50.077860
 """
 
 from collections.abc import Sequence
@@ -457,6 +457,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("browser_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_browser_sessions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "incidents",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("public_id", sa.String(length=32), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column(
+            "facts",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_incidents_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_incidents_public_id")),
+    )
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_incidents_org_created", ["org_id", "created_at", "id"], unique=False
+        )
 
     op.create_table(
         "member_sanctions",
@@ -1199,6 +1228,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Uuid(), nullable=True),
         sa.Column("org_id", sa.Uuid(), nullable=True),
         sa.Column("report_id", sa.Uuid(), nullable=True),
+        sa.Column("subject", sa.String(length=100), nullable=True),
         sa.Column("participant_id", sa.Uuid(), nullable=True),
         sa.Column("type", sa.String(length=60), nullable=False),
         sa.Column("occurred_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
@@ -1257,6 +1287,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_timeline_events_org_type", ["org_id", "type"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_timeline_events_report_id"), ["report_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_timeline_events_subject",
+            ["subject", "occurred_at", "recorded_at", "id"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_timeline_events_supersedes_id"), ["supersedes_id"], unique=False
@@ -1344,6 +1379,7 @@ def downgrade() -> None:
     op.drop_table("case_messages")
     with op.batch_alter_table("timeline_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_timeline_events_supersedes_id"))
+        batch_op.drop_index("ix_timeline_events_subject")
         batch_op.drop_index(batch_op.f("ix_timeline_events_report_id"))
         batch_op.drop_index("ix_timeline_events_org_type")
         batch_op.drop_index("ix_timeline_events_case")
@@ -1439,6 +1475,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_member_sanctions_org_time")
 
     op.drop_table("member_sanctions")
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_index("ix_incidents_org_created")
+
+    op.drop_table("incidents")
     with op.batch_alter_table("browser_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_browser_sessions_user_id"))
 

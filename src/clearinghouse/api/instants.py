@@ -1,0 +1,31 @@
+"""Instants at the HTTP edge: RFC 3339 date-times with ``Z`` or an offset, and nothing
+else. A naive date-time is not an instant, and an epoch number is not RFC 3339: both are
+refused with 422 (pydantic alone would accept either)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator, WithJsonSchema
+
+from clearinghouse.timeutil import parse_rfc3339
+
+
+def _rfc3339(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("an instant is an RFC 3339 string such as 2026-10-01T10:00:00Z")
+    return parse_rfc3339(value)
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_rfc3339),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339 with Z or an offset, e.g. 2026-10-01T10:00:00Z",
+        }
+    ),
+]
