@@ -96,10 +96,24 @@ class Discovery:
 
 
 def discover(paths: Iterable[Path], limits: JarLimits = JarLimits()) -> Discovery:
+    """The archives under ``paths`` (by name; a file named on the command line whatever its
+    name)."""
+    return _discover(paths, is_archive_name, limits.max_files)
+
+
+def discover_files(
+    paths: Iterable[Path], max_files: int
+) -> tuple[list[Path], list[ArchiveProblem]]:
+    """Every regular file under ``paths`` (the log scanner's discovery)."""
+    found = _discover(paths, lambda _name: True, max_files)
+    return found.files, found.problems
+
+
+def _discover(paths: Iterable[Path], wanted: Callable[[str], bool], max_files: int) -> Discovery:
     found = Discovery()
-    seen: set[tuple[int, int]] = set()
+    walk = _Walk(wanted, max_files, found)
     for path in paths:
-        for item in _discover_one(path, limits, seen, found):
+        for item in walk.root(path):
             if isinstance(item, ArchiveProblem):
                 found.problems.append(item)
             else:
@@ -120,74 +134,84 @@ def _stat(path: Path) -> os.stat_result | ArchiveProblem:
         return _problem(path, ProblemKind.UNREADABLE, exc.strerror or str(exc))
 
 
-def _discover_one(
-    root: Path, limits: JarLimits, seen: set[tuple[int, int]], found: Discovery
-) -> Iterator[Path | ArchiveProblem]:
-    info = _stat(root)
-    if isinstance(info, ArchiveProblem):
-        yield info
-        return
-    if stat.S_ISREG(info.st_mode):  # a file named on the command line is opened whatever its name
-        if (info.st_dev, info.st_ino) not in seen:
-            seen.add((info.st_dev, info.st_ino))
-            yield root
-        return
-    if not stat.S_ISDIR(info.st_mode):
-        yield _problem(root, ProblemKind.SPECIAL_FILE, "not a regular file or directory")
-        return
-    # Depth-first, iterative; a directory reached again through a link is a loop when it is
-    # one of its own ancestors, and a duplicate (skipped silently) otherwise.
-    stack: list[tuple[Path, frozenset[tuple[int, int]]]] = [
-        (root, frozenset({(info.st_dev, info.st_ino)}))
-    ]
-    seen.add((info.st_dev, info.st_ino))
-    while stack:
-        directory, ancestors = stack.pop()
-        try:
-            with os.scandir(directory) as entries:
-                listed = sorted(entries, key=lambda e: e.name, reverse=True)
-        except OSError as exc:
-            yield _problem(directory, ProblemKind.UNREADABLE, exc.strerror or str(exc))
-            continue
-        for entry in listed:
-            found.looked_at += 1
-            if found.looked_at > limits.max_files:
-                yield _problem(
-                    root, ProblemKind.TOO_MANY_ENTRIES, f"more than {limits.max_files} files"
-                )
-                return
-            yield from _discover_entry(Path(entry.path), entry.is_symlink(), ancestors, seen, stack)
+class _Walk:
+    """One discovery: files reached once however many links lead to them."""
 
+    def __init__(self, wanted: Callable[[str], bool], max_files: int, found: Discovery) -> None:
+        self.wanted = wanted
+        self.max_files = max_files
+        self.found = found
+        self.seen: set[tuple[int, int]] = set()
 
-def _discover_entry(
-    path: Path,
-    is_link: bool,
-    ancestors: frozenset[tuple[int, int]],
-    seen: set[tuple[int, int]],
-    stack: list[tuple[Path, frozenset[tuple[int, int]]]],
-) -> Iterator[Path | ArchiveProblem]:
-    archive_like = is_archive_name(path.name)
-    info = _stat(path)
-    if isinstance(info, ArchiveProblem):
-        if archive_like or info.kind is ProblemKind.SYMLINK_LOOP:
+    def root(self, root: Path) -> Iterator[Path | ArchiveProblem]:
+        info = _stat(root)
+        if isinstance(info, ArchiveProblem):
             yield info
-        return
-    key = (info.st_dev, info.st_ino)
-    if stat.S_ISDIR(info.st_mode):
-        if key in ancestors:
-            yield _problem(path, ProblemKind.SYMLINK_LOOP, "links back to one of its parents")
-        elif key not in seen:
-            seen.add(key)
-            stack.append((path, ancestors | {key}))
-        return
-    if not archive_like:
-        return
-    if not stat.S_ISREG(info.st_mode):
-        yield _problem(path, ProblemKind.SPECIAL_FILE, "named like an archive but not a file")
-    elif key not in seen:
-        seen.add(key)
-        yield path
-    del is_link  # links are followed like their targets; loops are caught above
+            return
+        key = (info.st_dev, info.st_ino)
+        if stat.S_ISREG(info.st_mode):  # a file named on the command line: whatever its name
+            if key not in self.seen:
+                self.seen.add(key)
+                yield root
+            return
+        if not stat.S_ISDIR(info.st_mode):
+            yield _problem(root, ProblemKind.SPECIAL_FILE, "not a regular file or directory")
+            return
+        self.seen.add(key)
+        yield from self._tree(root, frozenset({key}))
+
+    def _tree(
+        self, root: Path, ancestors: frozenset[tuple[int, int]]
+    ) -> Iterator[Path | ArchiveProblem]:
+        # Depth-first, iterative; a directory reached again through a link is a loop when it
+        # is one of its own ancestors, and a duplicate (skipped silently) otherwise.
+        stack = [(root, ancestors)]
+        while stack:
+            directory, parents = stack.pop()
+            try:
+                with os.scandir(directory) as entries:
+                    names = sorted((entry.name for entry in entries), reverse=True)
+            except OSError as exc:
+                yield _problem(directory, ProblemKind.UNREADABLE, exc.strerror or str(exc))
+                continue
+            for name in names:
+                self.found.looked_at += 1
+                if self.found.looked_at > self.max_files:
+                    yield _problem(
+                        root, ProblemKind.TOO_MANY_ENTRIES, f"more than {self.max_files} files"
+                    )
+                    return
+                yield from self._entry(directory / name, parents, stack)
+
+    def _entry(
+        self,
+        path: Path,
+        parents: frozenset[tuple[int, int]],
+        stack: list[tuple[Path, frozenset[tuple[int, int]]]],
+    ) -> Iterator[Path | ArchiveProblem]:
+        wanted = self.wanted(path.name)
+        info = _stat(path)
+        if isinstance(info, ArchiveProblem):
+            if wanted or info.kind is ProblemKind.SYMLINK_LOOP:
+                yield info
+            return
+        key = (info.st_dev, info.st_ino)
+        if stat.S_ISDIR(info.st_mode):
+            if key in parents:
+                yield _problem(path, ProblemKind.SYMLINK_LOOP, "links back to one of its parents")
+            elif key not in self.seen:
+                self.seen.add(key)
+                stack.append((path, parents | {key}))
+            return
+        if not wanted:
+            return
+        if not stat.S_ISREG(info.st_mode):
+            yield _problem(
+                path, ProblemKind.SPECIAL_FILE, "not a regular file (FIFO, device, socket)"
+            )
+        elif key not in self.seen:
+            self.seen.add(key)
+            yield path
 
 
 # --- inside archives -----------------------------------------------------------------------
