@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports, publish, service
 from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import (
@@ -29,6 +28,7 @@ from clearinghouse.db import Database
 from clearinghouse.errors import PayloadTooLarge
 from clearinghouse.formats import csaf
 from clearinghouse.formats import model as m
+from clearinghouse.principal import SYSTEM
 from tests.support.advisories import FIXTURES, log4shell_draft
 
 NOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)

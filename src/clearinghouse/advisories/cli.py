@@ -15,13 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports, publish, service
 from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import RenditionFormat
 from clearinghouse.db import Database
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.formats.model import Tlp
+from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import SystemClock
 
