@@ -63,7 +63,6 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-
 def _settings() -> Settings:
     from clearinghouse.settings import Settings
 

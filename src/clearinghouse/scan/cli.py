@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearinghouse.errors import InvalidInput
+from clearinghouse.formats.model import Tlp
 
 if TYPE_CHECKING:
     from clearinghouse.scan.logs import LogScan
@@ -44,14 +45,6 @@ class LogFormat(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
     STIX = "stix"
-
-
-class Tlp(enum.StrEnum):
-    CLEAR = "clear"
-    GREEN = "green"
-    AMBER = "amber"
-    AMBER_STRICT = "amber+strict"
-    RED = "red"
 
 
 Paths = Annotated[
@@ -246,13 +239,17 @@ def logs(
     ] = LogFormat.TABLE,
     output: Output = None,
     tlp: Annotated[
-        Tlp, typer.Option(help="TLP 2.0 marking of the STIX objects (there is no unmarked output)")
+        Tlp,
+        typer.Option(
+            case_sensitive=False,
+            help="TLP 2.0 marking of the STIX objects (there is no unmarked output)",
+        ),
     ] = Tlp.AMBER,
 ) -> None:
     """Find Log4Shell-style JNDI lookup injection, however obfuscated or encoded, in log
     files (plain, gzip, bzip2, xz, zstd, zip). Exit 1 when an attempt is found."""
     from clearinghouse.scan.logs import scan_logs
-    from clearinghouse.scan.render_logs import TlpLevel, to_json, to_stix
+    from clearinghouse.scan.render_logs import to_json, to_stix
 
     with _progress("logs") as (on_discovered, on_done):
         scan = scan_logs(paths, on_discovered=on_discovered, on_file_done=on_done)
@@ -263,6 +260,6 @@ def logs(
         case LogFormat.JSON:
             _write_json(to_json(scan), output)
         case LogFormat.STIX:
-            _write_json(to_stix(scan, tlp=TlpLevel(tlp.value), now=datetime.now(UTC)), output)
+            _write_json(to_stix(scan, tlp=tlp, now=datetime.now(UTC)), output)
     if scan.findings or scan.dropped_findings:
         raise typer.Exit(EXIT_FOUND)

@@ -9,7 +9,6 @@ recognises them as the same).
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import uuid
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from clearinghouse import __version__
+from clearinghouse.formats.model import Tlp
 from clearinghouse.scan.logs import LogFinding, LogScan
 
 Json = dict[str, Any]
@@ -27,21 +27,13 @@ MAX_SIGHTING_COUNT: Final = 999_999_999  # STIX 2.1's upper bound
 EXAMPLES: Final = 5  # places named in a sighting's description
 
 
-class TlpLevel(enum.StrEnum):
-    CLEAR = "clear"
-    GREEN = "green"
-    AMBER = "amber"
-    AMBER_STRICT = "amber+strict"
-    RED = "red"
-
-
 # TLP 2.0 marking definitions (STANDARDS.md; cti-stix-common-objects).
 TLP_MARKING: Final = {
-    TlpLevel.CLEAR: "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    TlpLevel.GREEN: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    TlpLevel.AMBER: "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    TlpLevel.AMBER_STRICT: "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    TlpLevel.RED: "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    Tlp.CLEAR: "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    Tlp.GREEN: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    Tlp.AMBER: "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    Tlp.AMBER_STRICT: "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    Tlp.RED: "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
 
 
@@ -116,7 +108,7 @@ def stix_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def to_stix(scan: LogScan, *, tlp: TlpLevel, now: datetime) -> Json:
+def to_stix(scan: LogScan, *, tlp: Tlp, now: datetime) -> Json:
     """A bundle of indicators and sightings for the scan's findings (``now`` is UTC)."""
     stamp = stix_time(now)
     marking = [TLP_MARKING[tlp]]

@@ -25,12 +25,13 @@ import pytest
 from bench.scan_logs_corpus import attempts
 from jsonschema import Draft4Validator
 
+from clearinghouse.formats.model import Tlp
 from clearinghouse.scan.advisories import load_advisory_dir, match_components
 from clearinghouse.scan.jars import scan_jars
 from clearinghouse.scan.logs import LogLimits, LogScan, scan_stream
 from clearinghouse.scan.model import JarScan
 from clearinghouse.scan.render_jars import PROBLEM_RULE, to_cyclonedx, to_json, to_sarif
-from clearinghouse.scan.render_logs import TLP_MARKING, TlpLevel, to_stix
+from clearinghouse.scan.render_logs import TLP_MARKING, to_stix
 
 SARIF_PACKAGE = "@microsoft/jest-sarif@1.0.0-beta.0"
 SARIF_INTEGRITY = (  # npm view @microsoft/jest-sarif@1.0.0-beta.0 dist.integrity
@@ -197,7 +198,7 @@ def _log_scan() -> LogScan:
 def test_stix_bundles_pass_the_oasis_validator_with_their_tlp(
     stix_validator: Path, tmp_path: Path
 ) -> None:
-    bundles = {tlp: to_stix(_log_scan(), tlp=tlp, now=NOW) for tlp in TlpLevel}
+    bundles = {tlp: to_stix(_log_scan(), tlp=tlp, now=NOW) for tlp in Tlp}
     errors = stix_errors(stix_validator, list(bundles.values()), tmp_path)
     assert errors == [[] for _ in bundles]
     for tlp, bundle in bundles.items():
@@ -207,7 +208,7 @@ def test_stix_bundles_pass_the_oasis_validator_with_their_tlp(
 
 
 def test_stix_bundle_holds_an_indicator_and_a_sighting_per_callback() -> None:
-    objects = to_stix(_log_scan(), tlp=TlpLevel.AMBER, now=NOW)["objects"]
+    objects = to_stix(_log_scan(), tlp=Tlp.AMBER, now=NOW)["objects"]
     indicators = {o["id"]: o for o in objects if o["type"] == "indicator"}
     sightings = [o for o in objects if o["type"] == "sighting"]
     assert len(sightings) == len(indicators)
@@ -219,8 +220,8 @@ def test_stix_bundle_holds_an_indicator_and_a_sighting_per_callback() -> None:
 
 
 def test_stix_ids_are_stable_across_scans() -> None:
-    first = to_stix(_log_scan(), tlp=TlpLevel.GREEN, now=NOW)
-    again = to_stix(_log_scan(), tlp=TlpLevel.GREEN, now=NOW)
+    first = to_stix(_log_scan(), tlp=Tlp.GREEN, now=NOW)
+    again = to_stix(_log_scan(), tlp=Tlp.GREEN, now=NOW)
     assert [o["id"] for o in first["objects"]] == [o["id"] for o in again["objects"]]
 
 
@@ -233,4 +234,4 @@ def test_tlp_marking_ids_are_the_official_ones(shared_data: Path) -> None:
         official[marking["extensions"][next(iter(marking["extensions"]))]["tlp_2_0"]] = marking[
             "id"
         ]
-    assert {level.value: marking for level, marking in TLP_MARKING.items()} == official
+    assert {level.value.lower(): marking for level, marking in TLP_MARKING.items()} == official
