@@ -13,12 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from bench import intake, matching
+from bench import intake, matching, scan_jars, scan_logs
 from bench.common import console
 
 BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
     "matching": matching.main,
     "intake": intake.main,
+    "scan_jars": scan_jars.main,
+    "scan_logs": scan_logs.main,
 }
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound
+from clearinghouse.cli_exit import EXIT_CHECK_FAILED, run
+from clearinghouse.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from clearinghouse.runtime import Runtime
@@ -49,18 +50,17 @@ app.add_typer(clocks_app, name="clocks")
 def _mount_domain_apps() -> None:
     from clearinghouse.advisories.cli import app as advisory_app
     from clearinghouse.cases.cli import app as case_app
+    from clearinghouse.scan.cli import app as scan_app
 
     app.add_typer(case_app, name="case")
     app.add_typer(advisory_app, name="advisory")
+    app.add_typer(scan_app, name="scan")
 
 
 _mount_domain_apps()
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-EXIT_CHECK_FAILED = 1
-EXIT_INTERNAL = 70
 
 
 def _settings() -> Settings:
@@ -443,25 +443,4 @@ def serve(
 
 def main() -> None:
     """Entry point: run the app, turning typed errors into messages and exit codes."""
-    try:
-        # Without standalone mode, click returns (not raises) the code of typer.Exit.
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except ClearinghouseError as exc:
-        err.print(f"error: {exc.detail}")
-        sys.exit(exc.exit_code)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code if isinstance(code, int) else 0)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(EXIT_CHECK_FAILED)
-    except Exception as exc:  # noqa: BLE001 (the CLI's last resort: a message, not a trace)
-        # click's (or typer's bundled click's) usage errors: print and exit with their code
-        show = getattr(exc, "show", None)
-        exit_code = getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(exit_code, int):
-            show()
-            sys.exit(exit_code)
-        err.print(f"internal error: {type(exc).__name__}: {exc}")
-        sys.exit(EXIT_INTERNAL)
+    run(app)

@@ -1,0 +1,207 @@
+"""Log4Shell-style lookup injection, decoded the way Log4j would read it.
+
+:func:`jndi_payloads` takes the text from a candidate ``${`` (in any encoding) to the end
+of its line and answers the JNDI lookups it would perform. Two steps, each bounded:
+
+1. :func:`normalise` undoes transport encodings until nothing changes (at most
+   ``MAX_ROUNDS``): percent-encoding (so double encoding takes two rounds), ``\\uXXXX``
+   and ``\\xXX`` escapes, HTML character references.
+2. :func:`expand` evaluates nested lookups innermost first, like Log4j's StrSubstitutor:
+   ``${name:-default}`` splits at the first ``:-``; ``lower``, ``upper``, ``date`` (quoted
+   literals) and ``base64`` are evaluated; any other lookup (``env``, ``sys``, ``::``...)
+   resolves to its default when it has one and stays as written otherwise; the prefix is
+   compared case-insensitively. A lookup whose prefix resolves to ``jndi`` is an attempt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from dataclasses import dataclass
+from typing import Final
+
+MAX_ROUNDS: Final = 6  # nested encodings undone
+MAX_DEPTH: Final = 200  # lookups inside lookups
+MAX_WINDOW: Final = 8192  # characters analysed after a candidate
+MAX_PAYLOAD: Final = 2048  # characters kept of one decoded payload
+
+_PERCENT = re.compile(r"%(?:u([0-9A-Fa-f]{4})|([0-9A-Fa-f]{2}))")
+_BACKSLASH = re.compile(r"\\+(?:[uU]([0-9A-Fa-f]{4})|[xX]([0-9A-Fa-f]{2}))")
+_QUOTED = re.compile(r"'([^']*)'")
+_SPECIAL = re.compile(r"\$\{|\}")
+
+
+@dataclass(frozen=True, slots=True)
+class JndiPayload:
+    decoded: str  # "${jndi:ldap://host:1389/a}", lookups inside it resolved
+    protocol: str | None
+    host: str | None
+    port: int | None
+
+
+def _percent(match: re.Match[str]) -> str:
+    return chr(int(match.group(1) or match.group(2), 16))
+
+
+def _backslash(match: re.Match[str]) -> str:
+    return chr(int(match.group(1) or match.group(2), 16))
+
+
+def normalise(text: str) -> str:
+    """Undo percent-encoding, backslash escapes and HTML references until stable."""
+    for _ in range(MAX_ROUNDS):
+        before = text
+        if "%" in text:
+            text = _PERCENT.sub(_percent, text)
+        if "\\" in text:
+            text = _BACKSLASH.sub(_backslash, text)
+        if "&" in text:
+            text = html.unescape(text)
+        if text == before:
+            break
+    return text
+
+
+def _date_literal(pattern: str) -> str:
+    """What SimpleDateFormat prints for the quoted parts of a pattern (letters elsewhere
+    print digits of the date, never a letter an attacker needs)."""
+    literals = "".join(_QUOTED.findall(pattern))
+    return literals if literals or not pattern else "0"
+
+
+def _base64(text: str) -> str | None:
+    try:
+        return base64.b64decode(text.strip(), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+
+
+class _Expander:
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def evaluate(self, inner: str) -> str:
+        """The value of ``${inner}`` (inner already expanded)."""
+        name, has_default, default = inner.partition(":-")
+        prefix, has_key, key = name.partition(":")
+        lookup = prefix.strip().lower()
+        if has_key:
+            match lookup:
+                case "jndi":
+                    self.found.append(name.strip()[: MAX_PAYLOAD - 3])
+                    return "${" + inner + "}"
+                case "lower":
+                    return key.lower()
+                case "upper":
+                    return key.upper()
+                case "date":
+                    return _date_literal(key)
+                case "base64":
+                    decoded = _base64(key)
+                    if decoded is not None:
+                        return decoded
+        return default if has_default else "${" + inner + "}"
+
+    def expand_at(self, text: str, start: int, depth: int) -> tuple[str, int]:
+        """Expand the lookup opening at ``text[start:start+2] == "${"``: its value and the
+        index after it (unterminated: the text as written, to the end)."""
+        parts: list[str] = []
+        index = start + 2
+        while True:
+            special = _SPECIAL.search(text, index)
+            if special is None:
+                parts.append(text[index:])
+                return "${" + "".join(parts), len(text)
+            parts.append(text[index : special.start()])
+            if special.group() == "}":
+                return self.evaluate("".join(parts)), special.end()
+            if depth >= MAX_DEPTH:
+                parts.append("${")
+                index = special.end()
+                continue
+            value, index = self.expand_at(text, special.start(), depth + 1)
+            parts.append(value)
+
+
+def expand(text: str) -> tuple[str, list[str]]:
+    """``text`` with every lookup evaluated, and the JNDI names it would look up."""
+    expander = _Expander()
+    out: list[str] = []
+    index = 0
+    while True:
+        start = text.find("${", index)
+        if start < 0:
+            out.append(text[index:])
+            break
+        out.append(text[index:start])
+        value, index = expander.expand_at(text, start, 0)
+        out.append(value)
+    return "".join(out), expander.found
+
+
+_NETLOC = re.compile(r"(?:[^@/]*@)?(?P<host>.*?)(?::(?P<port>[0-9]{1,5}))?")
+
+
+def describe(name: str) -> JndiPayload:
+    """Protocol, callback host and port of one JNDI name (``jndi:ldap://h:1389/a``); a host
+    that embeds lookups (``${env:USER}.evil.example``) is kept as written."""
+    target = name.partition(":")[2].strip()
+    protocol, sep, rest = target.partition("://")
+    if not sep:
+        protocol = target.partition(":")[0] if ":" in target else ""
+        return JndiPayload("${" + name + "}", protocol.lower() or None, None, None)
+    netloc = _netloc(rest)
+    parts = _NETLOC.fullmatch(netloc)
+    host = parts.group("host") if parts else netloc
+    port_text = parts.group("port") if parts else None
+    port = int(port_text) if port_text and int(port_text) <= 65535 else None
+    shown = host if "${" in host else host.lower()
+    return JndiPayload("${" + name + "}", protocol.lower() or None, shown or None, port)
+
+
+def _netloc(rest: str) -> str:
+    """The authority: up to the first "/", "?" or "#" outside a lookup."""
+    depth = 0
+    for index, char in enumerate(rest):
+        if rest.startswith("${", index):
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char in "/?#" and not depth:
+            return rest[:index]
+    return rest
+
+
+def jndi_payloads(text: str) -> list[tuple[int, JndiPayload]]:
+    """The JNDI lookups in ``text`` (a line, from its first candidate on), each with the
+    ordinal of the ``${`` that opens its outermost lookup (0 for the first ``${`` of the
+    normalised text), so the caller can point at the raw candidate it came from."""
+    normal = normalise(text[:MAX_WINDOW])
+    found: list[tuple[int, JndiPayload]] = []
+    seen: set[str] = set()
+    index = normal.find("${")
+    while index >= 0:
+        expander = _Expander()
+        resolved, end = expander.expand_at(normal, index, 0)
+        names = list(expander.found)
+        if not names:
+            # a lookup assembled from parts (``${${lower:j}ndi:...}``) shows itself once
+            # resolved; an unterminated one (a cut line) is still an attempt
+            again, more = expand(resolved)
+            names = more or _unterminated(again)
+        ordinal = normal.count("${", 0, index)
+        for name in names:
+            if name not in seen:
+                seen.add(name)
+                found.append((ordinal, describe(name)))
+        index = normal.find("${", max(end, index + 2))
+    return found
+
+
+_UNTERMINATED = re.compile(r"\$\{\s*(jndi:[^\s\"'}]{1,2000})", re.IGNORECASE)
+
+
+def _unterminated(text: str) -> list[str]:
+    return [m.group(1) for m in _UNTERMINATED.finditer(text)]

