@@ -24,6 +24,7 @@ from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.formats import model as m
+from clearinghouse.formats.csaf import OnFindings
 from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
 from clearinghouse.timeutil import parse_instant
 
@@ -116,6 +117,7 @@ class ImportItemOut(BaseModel):
     source: str | None
     source_revision: str | None
     error: str | None
+    warnings: list[str]
 
 
 class ImportOut(BaseModel):
@@ -273,9 +275,22 @@ async def import_advisories(
         m.Tlp | None, Query(description="marking for records that carry none (OSV)")
     ] = None,
     source: Annotated[str | None, Query(max_length=300, pattern=r"^(osv|csaf):.+")] = None,
+    csaf_findings: Annotated[
+        OnFindings,
+        Query(
+            description="CSAF documents failing a mandatory test: refuse them, or record the "
+            "findings and import them anyway (each listed in the item's warnings)"
+        ),
+    ] = OnFindings.REFUSE,
 ) -> ImportOut:
     data = await request.body()
-    options = imports.ImportOptions(actor=ctx.principal, now=ctx.now(), tlp=tlp, source=source)
+    options = imports.ImportOptions(
+        actor=ctx.principal,
+        now=ctx.now(),
+        tlp=tlp,
+        source=source,
+        on_csaf_findings=csaf_findings,
+    )
     report = await run_in_threadpool(imports.import_upload, ctx.session, filename, data, options)
     return ImportOut(
         counts=report.counts(),
@@ -287,6 +302,7 @@ async def import_advisories(
                 source=i.source,
                 source_revision=i.source_revision,
                 error=i.error,
+                warnings=list(i.warnings),
             )
             for i in report.items
         ],

@@ -97,6 +97,7 @@ class ImportItem:
     source: str | None = None
     source_revision: str | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # what an imported document could not say faithfully
 
 
 @dataclass
@@ -113,6 +114,10 @@ class ImportReport:
     def failed(self) -> list[ImportItem]:
         return [i for i in self.items if i.outcome is Outcome.FAILED]
 
+    @property
+    def warned(self) -> list[ImportItem]:
+        return [i for i in self.items if i.warnings]
+
 
 @dataclass(frozen=True, slots=True)
 class ImportOptions:
@@ -120,6 +125,8 @@ class ImportOptions:
     now: datetime
     tlp: m.Tlp | None = None
     source: str | None = None  # e.g. "osv:PyPA"; inferred from ids when None
+    # CSAF documents failing a mandatory test: refused, or imported with the findings
+    on_csaf_findings: csaf.OnFindings = csaf.OnFindings.REFUSE
 
 
 # ---- reading files, directories and archives ---------------------------------------------------
@@ -217,6 +224,7 @@ class _Parsed:
     raw: dict[str, Any]
     source: str
     revision: str  # the source's revision: OSV modified, CSAF tracking version
+    warnings: tuple[str, ...] = ()
 
 
 def import_path(
@@ -294,16 +302,27 @@ def _parse_one(name: str, value: Any, options: ImportOptions) -> _Parsed:
     if not isinstance(value, dict):
         raise ImportRefusedError("a document is a JSON object")
     if isinstance(value.get("document"), dict):
-        doc = csaf.parse_csaf(value, default_tlp=options.tlp or m.Tlp.AMBER)
-        source = options.source or f"csaf:{doc.publisher.namespace}"
-        return _Parsed(
-            name, doc, value, source, _csaf_version(value) or format_instant(doc.current_release)
+        doc = csaf.parse_csaf(
+            value, default_tlp=options.tlp or m.Tlp.AMBER, on_findings=options.on_csaf_findings
         )
+        source = options.source or f"csaf:{doc.publisher.namespace}"
+        revision = _csaf_version(value) or format_instant(doc.current_release)
+        return _Parsed(name, doc, value, source, revision, _csaf_warnings(doc))
     record = osv.parse_osv(value)
     prefix = record.id.split("-", 1)[0]
     source = options.source or _OSV_SOURCES.get(prefix, f"osv:{prefix}")
     doc = osv.osv_to_model(record, tlp=options.tlp, source=source)
     return _Parsed(name, doc, value, source, record.modified)
+
+
+def _csaf_warnings(doc: m.Advisory) -> tuple[str, ...]:
+    findings = doc.extra.get(csaf.EXTRA_FINDINGS)
+    if not isinstance(findings, list):
+        return ()
+    return tuple(
+        f"imported although it fails CSAF test {f['test']} at {f['path'] or '/'}: {f['message']}"
+        for f in findings
+    )
 
 
 def _csaf_version(value: dict[str, Any]) -> str | None:
@@ -353,7 +372,6 @@ def _store_chunk(
                 continue
             bulk.add(parsed)
             owners[parsed.doc.id] = parsed.source
-            report.items.append(_item(parsed, Outcome.CREATED))
             continue
         if existing.source_revision == parsed.revision:
             report.items.append(_item(parsed, Outcome.UNCHANGED))
@@ -372,24 +390,39 @@ def _store_chunk(
             continue
         savepoint.commit()
         report.items.append(_item(parsed, outcome))
-    bulk.flush(session)
+    bulk.flush(session, report)
 
 
 def _item(parsed: _Parsed, outcome: Outcome, *, error: str | None = None) -> ImportItem:
-    return ImportItem(parsed.name, outcome, parsed.doc.id, parsed.source, parsed.revision, error)
+    warnings = () if outcome is Outcome.FAILED else parsed.warnings
+    return ImportItem(
+        parsed.name, outcome, parsed.doc.id, parsed.source, parsed.revision, error, warnings
+    )
+
+
+@dataclass
+class _NewRows:
+    """The rows one new advisory adds."""
+
+    parsed: _Parsed
+    advisory: dict[str, Any]
+    revision: dict[str, Any]
+    renditions: list[dict[str, Any]]
+    index: index.IndexRows
+    audit: dict[str, str]
 
 
 class _Bulk:
-    """Rows of new advisories, inserted together with one audit entry per chunk."""
+    """New advisories, inserted together with one audit entry per chunk.
+
+    If the chunk's insert fails (a constraint no check foresaw), each advisory is
+    inserted again on its own, so that one bad document is refused and the rest stored.
+    """
 
     def __init__(self, options: ImportOptions) -> None:
         self.options = options
         self.added: dict[tuple[str, str], str] = {}
-        self.advisories: list[dict[str, Any]] = []
-        self.revisions: list[dict[str, Any]] = []
-        self.renditions: list[dict[str, Any]] = []
-        self.index = index.IndexRows()
-        self.audit: list[dict[str, str]] = []
+        self.pending: list[_NewRows] = []
 
     def add(self, parsed: _Parsed) -> None:
         now, actor, doc = self.options.now, self.options.actor, parsed.doc
@@ -397,8 +430,9 @@ class _Bulk:
         body = neutral.to_json(doc)
         body_digest = service.digest(body)
         self.added[(parsed.source, doc.id)] = parsed.revision
-        self.advisories.append(
-            {
+        rows = _NewRows(
+            parsed=parsed,
+            advisory={
                 "id": advisory_id,
                 "public_id": doc.id,
                 "title": doc.title[:500],
@@ -420,10 +454,8 @@ class _Bulk:
                 "created_at": now,
                 "updated_at": now,
                 "created_by_label": actor.label,
-            }
-        )
-        self.revisions.append(
-            {
+            },
+            revision={
                 "id": uuid.uuid4(),
                 "advisory_id": advisory_id,
                 "number": 1,
@@ -435,10 +467,8 @@ class _Bulk:
                 "author_user_id": actor.user_id,
                 "author_label": actor.label,
                 "created_at": now,
-            }
-        )
-        for r in _renditions_for(doc, parsed.raw):
-            self.renditions.append(
+            },
+            renditions=[
                 {
                     "id": uuid.uuid4(),
                     "advisory_id": advisory_id,
@@ -451,35 +481,72 @@ class _Bulk:
                     "modified": r.modified,
                     "created_at": now,
                 }
-            )
-        self.index.add(advisory_id, 1, doc, parsed.source)
-        self.audit.append(
-            {
+                for r in _renditions_for(doc, parsed.raw)
+            ],
+            index=index.IndexRows(),
+            audit={
                 "id": doc.id,
                 "source": parsed.source,
                 "revision": parsed.revision,
                 "digest": body_digest,
-            }
+            },
         )
+        rows.index.add(advisory_id, 1, doc, parsed.source)
+        self.pending.append(rows)
 
-    def flush(self, session: Session) -> None:
-        if not self.advisories:
+    def flush(self, session: Session, report: ImportReport) -> None:
+        if not self.pending:
             return
-        session.execute(insert(Advisory), self.advisories)
-        session.execute(insert(AdvisoryRevision), self.revisions)
-        if self.renditions:
-            session.execute(insert(Rendition), self.renditions)
-        self.index.insert(session)
-        audit.append(
-            session,
-            actor=self.options.actor,
-            action="advisory.imported",
-            object_type="advisory_import",
-            object_id=uuid.uuid4(),
-            at=self.options.now,
-            change={"count": len(self.audit), "advisories": self.audit},
-        )
-        self.advisories, self.revisions, self.renditions, self.audit = [], [], [], []
+        stored = self._insert_all(session, report)
+        for rows in stored:
+            report.items.append(_item(rows.parsed, Outcome.CREATED))
+        if stored:
+            audit.append(
+                session,
+                actor=self.options.actor,
+                action="advisory.imported",
+                object_type="advisory_import",
+                object_id=uuid.uuid4(),
+                at=self.options.now,
+                change={"count": len(stored), "advisories": [r.audit for r in stored]},
+            )
+        self.pending = []
+
+    def _insert_all(self, session: Session, report: ImportReport) -> list[_NewRows]:
+        savepoint = session.begin_nested()
+        try:
+            _insert(session, self.pending)
+        except IntegrityError:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+            return self.pending
+        stored = []
+        for rows in self.pending:
+            savepoint = session.begin_nested()
+            try:
+                _insert(session, [rows])
+            except IntegrityError as exc:
+                savepoint.rollback()
+                detail = f"cannot be stored: {str(exc.orig).splitlines()[0][:300]}"
+                report.items.append(_item(rows.parsed, Outcome.FAILED, error=detail))
+                continue
+            savepoint.commit()
+            stored.append(rows)
+        return stored
+
+
+def _insert(session: Session, batch: list[_NewRows]) -> None:
+    session.execute(insert(Advisory), [r.advisory for r in batch])
+    session.execute(insert(AdvisoryRevision), [r.revision for r in batch])
+    renditions = [row for r in batch for row in r.renditions]
+    if renditions:
+        session.execute(insert(Rendition), renditions)
+    merged = index.IndexRows()
+    for rows in batch:
+        merged.packages.extend(rows.index.packages)
+        merged.identifiers.extend(rows.index.identifiers)
+    merged.insert(session)
 
 
 def _revise(

@@ -127,14 +127,21 @@ def render_osv(doc: m.Advisory, _ctx: RenderContext | None = None) -> list[Rende
 
 def _cve5(doc: m.Advisory, ctx: RenderContext) -> list[Rendered]:
     fmt = RenditionFormat.CVE5
-    out = []
+    by_cve: dict[str, list[m.Vulnerability]] = {}
     for vuln in doc.vulnerabilities:
         cve_id = vuln.cve or (vuln.id if vuln.id.startswith("CVE-") else None)
-        if cve_id is None:
-            continue  # no CVE, no CVE record
+        if cve_id is not None:  # no CVE, no CVE record
+            by_cve.setdefault(cve_id, []).append(vuln)
+    out = []
+    for cve_id, vulns in by_cve.items():
+        if len(vulns) > 1:
+            named = ", ".join(v.id for v in vulns)
+            detail = f"{cve_id} is given to {len(vulns)} vulnerabilities ({named}); a CVE record "
+            out.append(Rendered(fmt, cve_id, None, detail + "describes one"))
+            continue
         try:
             record = cve5.model_to_cve5(
-                doc, vuln, cna_org_id=ctx.cna.org_id, cna_short_name=ctx.cna.short_name
+                doc, vulns[0], cna_org_id=ctx.cna.org_id, cna_short_name=ctx.cna.short_name
             )
             cve5.validate_cve5(record)
         except (cve5.Cve5Error, CvssError) as exc:

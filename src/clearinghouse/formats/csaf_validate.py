@@ -327,15 +327,37 @@ def _test_6_1_33(doc: dict[str, Any]) -> Iterator[CsafFinding]:
             seen |= pids
 
 
+def _test_6_1_23(doc: dict[str, Any]) -> Iterator[CsafFinding]:
+    """Multiple use of the same CVE: two vulnerabilities of one document name one CVE."""
+    seen: set[str] = set()
+    for v, vuln in _dicts(doc.get("vulnerabilities")):
+        cve = vuln.get("cve")
+        if not isinstance(cve, str):
+            continue
+        if cve in seen:
+            path = f"/vulnerabilities/{v}/cve"
+            yield CsafFinding("6.1.23", path, f"{cve} is used by more than one vulnerability")
+        seen.add(cve)
+
+
 MANDATORY_TESTS = {
     "6.1.1": _test_6_1_1,
     "6.1.2": _test_6_1_2,
     "6.1.6": _test_6_1_6,
+    "6.1.23": _test_6_1_23,
     "6.1.27": _test_6_1_27,
     "6.1.29": _test_6_1_29,
     "6.1.32": _test_6_1_32,
     "6.1.33": _test_6_1_33,
 }
+
+
+# Every test id check_csaf_mandatory can report (6.1.27 runs the profile tests 6.1.27.1-11).
+MANDATORY_TEST_IDS: tuple[str, ...] = tuple(
+    sub
+    for section in MANDATORY_TESTS
+    for sub in ([f"6.1.27.{i}" for i in range(1, 12)] if section == "6.1.27" else [section])
+)
 
 
 def check_csaf_mandatory(doc: Any) -> tuple[CsafFinding, ...]:

@@ -34,6 +34,13 @@ class CsafProfile(enum.StrEnum):
     VEX = "csaf_vex"
 
 
+class OnFindings(enum.StrEnum):
+    """What an import does with a document that fails a mandatory test (section 6.1)."""
+
+    REFUSE = "refuse"  # a CsafError naming the tests that failed (the default)
+    RECORD = "record"  # imported; the findings are kept in Advisory.extra["csaf_findings"]
+
+
 class ProductStatusKey(enum.StrEnum):
     """The keys of a CSAF ``product_status`` object."""
 
@@ -228,6 +235,7 @@ CWE_NAMES: dict[str, str] = {
 EXTRA_CWE_NAMES = "csaf_cwe_names"
 EXTRA_DOCUMENT_NOTES = "csaf_document_notes"
 EXTRA_TLP_MISSING = "csaf_tlp_missing"
+EXTRA_FINDINGS = "csaf_findings"  # mandatory-test findings of a document imported anyway
 
 
 def vers_scheme(package: Package) -> str:

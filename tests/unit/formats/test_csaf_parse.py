@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from hypothesis import strategies as st
 
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats.csaf import (
+    EXTRA_FINDINGS,
     CsafError,
     CsafLimits,
     CsafProfile,
+    OnFindings,
     model_to_csaf,
     parse_csaf,
     parse_csaf_json,
@@ -179,7 +182,6 @@ def _with(path: str, value: Any) -> Any:
         (_with("document/tracking/initial_release_date", 20211210), "schema"),
         (_with("vulnerabilities/0/product_status/fixed/0", "NOPE"), "not defined"),
         (_with("document/tracking/initial_release_date", "10 December 2021"), "RFC 3339"),
-        (_without("vulnerabilities"), "no vulnerabilities"),
         (_with("vulnerabilities/0/flags/0/label", "because"), "schema"),
     ],
 )
@@ -328,3 +330,23 @@ def test_oasis_test_vectors_expected_valid(shared_data: Path) -> None:
         assert validate_csaf(again) == (), name
         reexported += 1
     assert (len(valid), no_vulns, no_product, reexported) == (94, 47, 24, 23)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("case", ["6-1-01-02", "6-1-06-01", "6-1-23-01", "6-1-27-09-01"])
+def test_a_document_failing_a_mandatory_test_is_refused_naming_it(
+    shared_data: Path, case: str
+) -> None:
+    """Issue #9, item 14: these expected-invalid OASIS vectors imported without a word."""
+    path = (
+        shared_data / f"csaf/test/validator/data/mandatory/oasis_csaf_tc-csaf_2_0-2021-{case}.json"
+    )
+    doc = json.loads(path.read_text())
+    test = ".".join(str(int(part)) for part in case.split("-")[:3])
+    if case.count("-") == 4:
+        test += f".{int(case.split('-')[3])}"
+    with pytest.raises(CsafError, match=f"mandatory test\\(s\\) .*{re.escape(test)}") as caught:
+        parse_csaf(doc)
+    assert {f["test"] for f in caught.value.extensions["findings"]} >= {test}
+    recorded = parse_csaf(doc, on_findings=OnFindings.RECORD)
+    assert test in {f["test"] for f in recorded.extra[EXTRA_FINDINGS]}  # type: ignore[attr-defined]
