@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 
 from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports, publish, service
-from clearinghouse.advisories.export import export
+from clearinghouse.advisories.export import ExportError, export
 from clearinghouse.advisories.models import (
     Advisory,
     AdvisoryPackage,
     AdvisoryRevision,
     RenditionFormat,
+    RenditionStatus,
 )
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.audit import service as audit
@@ -296,3 +297,30 @@ def test_a_rendition_clash_no_check_foresaw_refuses_that_document_only(
     with database.transaction(write=False) as s:
         assert service.get(s, "VENDOR-FINE").current_revision == 1
         assert audit.verify(s).ok
+
+
+def test_a_csaf_document_without_vulnerabilities_imports_and_exports_back(
+    database: Database,
+) -> None:
+    """Issue #9, item 13: it was refused ("no vulnerabilities"). Its OSV rendition is
+    stated as not applicable, and its CSAF export is the document's own category."""
+    document = _csaf_document("VENDOR-NOTICE")
+    document["document"]["category"] = "csaf_informational_advisory"
+    del document["vulnerabilities"], document["product_tree"]
+    with database.transaction() as s:
+        report = imports.import_upload(s, "notice.json", json.dumps(document).encode(), _options())
+        (item,) = report.items
+        assert item.outcome is imports.Outcome.CREATED, item
+        advisory = service.get(s, "VENDOR-NOTICE")
+        [osv_rendition] = publish.renditions_of(s, advisory)
+        assert (osv_rendition.format, osv_rendition.status) == (
+            RenditionFormat.OSV,
+            RenditionStatus.NOT_APPLICABLE,
+        )
+        again = export(s, advisory, RenditionFormat.CSAF, RENDER)
+        assert isinstance(again, dict)
+        assert again["document"]["category"] == "csaf_informational_advisory"
+        assert "vulnerabilities" not in again
+        assert csaf.validate_csaf(again) == ()
+        with pytest.raises(ExportError, match="does not apply: the advisory describes no"):
+            export(s, advisory, RenditionFormat.OSV, RENDER)

@@ -17,7 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from clearinghouse.advisories import compare as comparing
 from clearinghouse.advisories import drafting, imports, publish, service
 from clearinghouse.advisories.export import export
-from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
+from clearinghouse.advisories.models import (
+    Advisory,
+    AdvisoryState,
+    Rendition,
+    RenditionFormat,
+    RenditionStatus,
+)
 from clearinghouse.advisories.render import RenderContext
 from clearinghouse.advisories.schemas import DraftIn, VulnerabilityIn
 from clearinghouse.api.deps import Ctx, CtxDep
@@ -99,8 +105,8 @@ class RenditionOut(BaseModel):
     format: RenditionFormat
     key: str
     revision: int
-    ok: bool
-    error: str | None
+    status: RenditionStatus
+    detail: str | None = Field(description="why it failed, or why the format does not apply")
 
 
 class PublishOut(BaseModel):
@@ -157,7 +163,9 @@ def _detail(ctx: Ctx, advisory: Advisory) -> AdvisoryDetailOut:
 
 
 def _rendition_out(r: Rendition) -> RenditionOut:
-    return RenditionOut(format=r.format, key=r.key, revision=r.revision, ok=r.ok, error=r.error)
+    return RenditionOut(
+        format=r.format, key=r.key, revision=r.revision, status=r.status, detail=r.detail
+    )
 
 
 def _render_ctx(ctx: Ctx) -> RenderContext:

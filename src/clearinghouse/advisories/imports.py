@@ -475,9 +475,9 @@ class _Bulk:
                     "revision": 1,
                     "format": r.format,
                     "key": r.key,
-                    "ok": r.ok,
+                    "status": r.status,
                     "content": r.content,
-                    "error": r.error,
+                    "detail": r.detail,
                     "modified": r.modified,
                     "created_at": now,
                 }

@@ -6,7 +6,8 @@ One action publishes everything: the current revision is stamped (dates, status
 is rendered and stored, the look-up index switches to it, and the state becomes
 ``published``, all in one transaction. A rendition that fails is recorded with its error
 and the operator's administrators are notified (an in-platform notice plus e-mail jobs);
-it blocks nothing else.
+it blocks nothing else. A format with nothing to say (no CVE record without a CVE id) is
+recorded as not applicable, with the reason, and alerts no one.
 
 Idempotent: publishing an advisory whose published revision is already its newest
 revision changes nothing and returns the same result, so the scheduled job, a retry of
@@ -32,7 +33,13 @@ from sqlalchemy.orm import Session
 from clearinghouse.accounts.models import Membership, Organisation, OrgKind, Role, User
 from clearinghouse.accounts.principal import SYSTEM, Principal
 from clearinghouse.advisories import service
-from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
+from clearinghouse.advisories.models import (
+    Advisory,
+    AdvisoryState,
+    Rendition,
+    RenditionFormat,
+    RenditionStatus,
+)
 from clearinghouse.advisories.render import CnaIdentity, RenderContext, Rendered, render_all
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput
@@ -56,7 +63,7 @@ class PublishResult:
 
     @property
     def failed(self) -> tuple[Rendition, ...]:
-        return tuple(r for r in self.renditions if not r.ok)
+        return tuple(r for r in self.renditions if r.status is RenditionStatus.FAILED)
 
 
 def renditions_of(
@@ -87,9 +94,9 @@ def store_renditions(
             revision=revision,
             format=r.format,
             key=r.key,
-            ok=r.ok,
+            status=r.status,
             content=r.content,
-            error=r.error,
+            detail=r.detail,
             modified=r.modified,
             created_at=now,
         )
@@ -174,7 +181,7 @@ def publish(
     advisory.last_published_at = now
     advisory.scheduled_at = None
     session.flush()
-    failed = [r for r in rows if not r.ok]
+    failed = [r for r in rows if r.status is RenditionStatus.FAILED]
     audit.append(
         session,
         actor=actor,
@@ -186,17 +193,21 @@ def publish(
             "from_state": previous.value,
             "revision": number,
             "digest": saved.revision.digest,
-            "renditions": sorted(
-                f"{r.format.value}:{r.key}" if r.key else r.format.value for r in rows if r.ok
-            ),
-            "failed": sorted(
-                f"{r.format.value}:{r.key}" if r.key else r.format.value for r in failed
-            ),
+            "renditions": _labels(rows, RenditionStatus.RENDERED),
+            "failed": _labels(rows, RenditionStatus.FAILED),
+            "not_applicable": _labels(rows, RenditionStatus.NOT_APPLICABLE),
         },
     )
     if failed:
         alert_operator(session, advisory, failed, now)
     return PublishResult(advisory, number, tuple(rows), False)
+
+
+def _labels(rows: list[Rendition], status: RenditionStatus) -> list[str]:
+    """``format`` or ``format:key`` of the renditions in ``status``, sorted (for the audit)."""
+    return sorted(
+        f"{r.format.value}:{r.key}" if r.key else r.format.value for r in rows if r.status is status
+    )
 
 
 def alert_operator(
@@ -212,7 +223,8 @@ def alert_operator(
         .where(Organisation.kind == OrgKind.OPERATOR, Membership.role == Role.ADMIN)
     ).all()
     lines = [
-        f"- {r.format.value}{' ' + r.key if r.key else ''}: {(r.error or '')[:300]}" for r in failed
+        f"- {r.format.value}{' ' + r.key if r.key else ''}: {(r.detail or '')[:300]}"
+        for r in failed
     ]
     body = (
         f"{advisory.public_id} was published, but {len(failed)} rendition(s) failed and were not "

@@ -38,9 +38,11 @@ from clearinghouse.formats.csaf_vocab import (
     CREDIT_KINDS,
     CSAF_ECOSYSTEM,
     CSAF_TO_TLP,
+    EXTRA_CATEGORY,
     EXTRA_CWE_NAMES,
     EXTRA_DOCUMENT_NOTES,
     EXTRA_FINDINGS,
+    EXTRA_SOURCE_LANG,
     EXTRA_TLP_MISSING,
     NO_FIX_TEXT,
     NOT_AFFECTED_WITHOUT_REASON,
@@ -345,13 +347,13 @@ class _Reader:
 
     def advisory(self) -> Advisory:
         doc, document = self.doc, self.document
-        vulns = doc.get("vulnerabilities")
-        if not isinstance(vulns, list) or not vulns:
-            category = document.get("category")
-            raise CsafError(
-                f"document (category {category!r}) has no vulnerabilities; an advisory "
-                "in Clearinghouse needs at least one"
-            )
+        vulns = doc.get("vulnerabilities", [])
+        if not isinstance(vulns, list):
+            raise CsafError("vulnerabilities must be a list")
+        self.extra[EXTRA_CATEGORY] = _text(document.get("category"), "document.category")
+        source_lang = _opt_text(document.get("source_lang"))
+        if source_lang is not None:
+            self.extra[EXTRA_SOURCE_LANG] = source_lang
         if len(vulns) > self.limits.max_vulnerabilities:
             raise CsafError(f"more than {self.limits.max_vulnerabilities} vulnerabilities")
         referenced = [

@@ -23,6 +23,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from clearinghouse.formats.csaf_vocab import prohibited_category
+
 SCHEMA_DIR = ("schemas", "csaf")
 CSAF_SCHEMA_FILE = "csaf_json_schema.json"
 # $ref target in the CSAF schema -> shipped file.
@@ -340,11 +342,22 @@ def _test_6_1_23(doc: dict[str, Any]) -> Iterator[CsafFinding]:
         seen.add(cve)
 
 
+def _test_6_1_26(doc: dict[str, Any]) -> Iterator[CsafFinding]:
+    """Prohibited document category name."""
+    document = doc.get("document")
+    category = document.get("category") if isinstance(document, dict) else None
+    if isinstance(category, str):
+        reason = prohibited_category(category)
+        if reason is not None:
+            yield CsafFinding("6.1.26", "/document/category", reason)
+
+
 MANDATORY_TESTS = {
     "6.1.1": _test_6_1_1,
     "6.1.2": _test_6_1_2,
     "6.1.6": _test_6_1_6,
     "6.1.23": _test_6_1_23,
+    "6.1.26": _test_6_1_26,
     "6.1.27": _test_6_1_27,
     "6.1.29": _test_6_1_29,
     "6.1.32": _test_6_1_32,

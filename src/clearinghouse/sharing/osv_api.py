@@ -52,6 +52,7 @@ from clearinghouse.advisories.models import (
     AdvisoryState,
     Rendition,
     RenditionFormat,
+    RenditionStatus,
 )
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
@@ -296,7 +297,7 @@ class Matcher:
                 select(Rendition.advisory_id, Rendition.revision, Rendition.key, column).where(
                     Rendition.advisory_id.in_(advisories[start : start + 500]),
                     Rendition.format == RenditionFormat.OSV,
-                    Rendition.ok.is_(True),
+                    Rendition.status == RenditionStatus.RENDERED,
                 )
             ):
                 if (advisory_id, revision, key) in wanted:
