@@ -500,14 +500,16 @@ class _Reader:
                 for pid in self._expand(threat):
                     impact.setdefault(pid, threat["details"])
         fixes = self._fixes(vuln)
-        seen: set[str] = set()
+        # One statement per product and status: known_affected and first_affected say the
+        # same; known_affected and known_not_affected contradict (6.1.6), and both are kept.
+        seen: set[tuple[str, ProductStatus]] = set()
         statements: list[ProductStatement] = []
         affected: list[Affected] = []
         for key, value in _STATUS_ORDER:
             for pid in status.get(key, []):
-                if not isinstance(pid, str) or pid in seen:
+                if not isinstance(pid, str) or (pid, value) in seen:
                     continue
-                seen.add(pid)
+                seen.add((pid, value))
                 package, spec = self.keys[pid]
                 text = impact.get(pid)
                 justification = flags.get(pid) if value is ProductStatus.NOT_AFFECTED else None

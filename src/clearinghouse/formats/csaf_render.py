@@ -251,6 +251,7 @@ def collect_products(vuln: Vulnerability) -> VulnProducts:
         out.fix[key] = version
         fixed_versions.append(ProductKey.of(key.package, version=version))
 
+    stated: dict[ProductKey, ProductStatus] = {}
     for st in vuln.statements:
         if st.version is not None and not st.version.startswith("vers:"):
             targets = [ProductKey.of(st.package, version=st.version)]
@@ -259,6 +260,7 @@ def collect_products(vuln: Vulnerability) -> VulnProducts:
         else:
             targets = _statement_targets(st.version, st.package, affected_keys)
         for key in targets:
+            _check_consistent(vuln, key, stated.setdefault(key, st.status), st.status)
             out.status[key] = st.status
             if st.justification is not None:
                 out.justification[key] = st.justification.value
@@ -272,6 +274,19 @@ def collect_products(vuln: Vulnerability) -> VulnProducts:
     for key in fixed_versions:
         out.status.setdefault(key, ProductStatus.FIXED)
     return out
+
+
+def _check_consistent(
+    vuln: Vulnerability, key: ProductKey, earlier: ProductStatus, status: ProductStatus
+) -> None:
+    """Two statements giving one product two statuses cannot both be written (CSAF test
+    6.1.6), and dropping one would be silent: refuse."""
+    if earlier is not status:
+        product = " ".join(p for p in (key.package.name, key.version or key.vers) if p)
+        raise CsafError(
+            f"{product} is stated both {earlier.value} and {status.value} in {vuln.id}; "
+            "CSAF cannot say both (test 6.1.6)"
+        )
 
 
 def _affected_keys(affected: Affected, fixes: list[tuple[ProductKey, str]]) -> list[ProductKey]:

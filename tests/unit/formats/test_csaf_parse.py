@@ -337,3 +337,20 @@ def test_a_document_failing_a_mandatory_test_is_refused_naming_it(
     assert {f["test"] for f in caught.value.extensions["findings"]} >= {test}
     recorded = parse_csaf(doc, on_findings=OnFindings.RECORD)
     assert test in {f["test"] for f in recorded.extra[EXTRA_FINDINGS]}  # type: ignore[attr-defined]
+
+
+@pytest.mark.shared_data
+def test_contradicting_statements_are_kept_and_never_dropped_silently(shared_data: Path) -> None:
+    """Issue #9, item 15: 6-1-06-01 states one product both known_affected and
+    known_not_affected; re-export kept only known_affected. Imported with its findings,
+    both statements are kept, and rendering says why it cannot write them."""
+    name = "mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-06-01.json"
+    doc = json.loads((shared_data / "csaf/test/validator/data" / name).read_text())
+    advisory = parse_csaf(doc, on_findings=OnFindings.RECORD)
+    [vuln] = advisory.vulnerabilities
+    assert sorted(s.status for s in vuln.statements) == [
+        ProductStatus.AFFECTED,
+        ProductStatus.NOT_AFFECTED,
+    ]
+    with pytest.raises(CsafError, match=r"Product A.*both affected and not_affected"):
+        model_to_csaf(advisory, profile="csaf_base")
