@@ -56,6 +56,7 @@ from clearinghouse.formats import model as m
 from clearinghouse.formats.schemas import load_document
 from clearinghouse.policy import AdvisoryAction, require_advisory
 from clearinghouse.timeutil import format_instant
+from clearinghouse.versions import compile_ranges
 
 SUFFIXES: Final = (".json", ".yaml", ".yml")
 _OSV_SOURCES: Final = {
@@ -307,12 +308,14 @@ def _parse_one(name: str, value: Any, options: ImportOptions) -> _Parsed:
         )
         source = options.source or f"csaf:{doc.publisher.namespace}"
         revision = _csaf_version(value) or format_instant(doc.current_release)
-        return _Parsed(name, doc, value, source, revision, _csaf_warnings(doc))
+        return _Parsed(
+            name, doc, value, source, revision, _csaf_warnings(doc) + _range_warnings(doc)
+        )
     record = osv.parse_osv(value)
     prefix = record.id.split("-", 1)[0]
     source = options.source or _OSV_SOURCES.get(prefix, f"osv:{prefix}")
     doc = osv.osv_to_model(record, tlp=options.tlp, source=source)
-    return _Parsed(name, doc, value, source, record.modified)
+    return _Parsed(name, doc, value, source, record.modified, _range_warnings(doc))
 
 
 def _csaf_warnings(doc: m.Advisory) -> tuple[str, ...]:
@@ -323,6 +326,23 @@ def _csaf_warnings(doc: m.Advisory) -> tuple[str, ...]:
         f"imported although it fails CSAF test {f['test']} at {f['path'] or '/'}: {f['message']}"
         for f in findings
     )
+
+
+def _range_warnings(doc: m.Advisory) -> tuple[str, ...]:
+    """Range boundaries the package's version ordering cannot read (PyPA's
+    ``fixed: 0.2.0-n653``): they never narrow a range, so the OSV API reports the versions
+    they might have cleared as undecided rather than clean."""
+    out: list[str] = []
+    for vuln in doc.vulnerabilities:
+        for affected in vuln.affected:
+            package = affected.package
+            compiled = compile_ranges(package.ecosystem, affected.ranges, affected.versions)
+            out.extend(
+                f"{vuln.id}: {package.ecosystem}/{package.name}: range boundary {bound} "
+                "(read as absent: the versions it would clear are reported as undecided)"
+                for bound in compiled.unreadable
+            )
+    return tuple(out)
 
 
 def _csaf_version(value: dict[str, Any]) -> str | None:
