@@ -153,7 +153,7 @@ def parse_csaf(
             shown = "; ".join(f"{f.path or '/'}: {f.message}" for f in findings[:3])
             raise CsafError(
                 f"not a valid CSAF 2.0 document ({len(findings)} schema errors): {shown}",
-                findings=[{"path": f.path, "message": f.message} for f in findings[:50]],
+                findings=[_finding_json(f) for f in findings[:50]],
             )
     failed = check_csaf_mandatory(doc)
     if failed and on_findings is OnFindings.REFUSE:

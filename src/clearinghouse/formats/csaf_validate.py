@@ -16,14 +16,26 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from clearinghouse.formats.csaf_vocab import prohibited_category
+from clearinghouse.formats.csaf_checks_tracking import TRACKING_TESTS
+from clearinghouse.formats.csaf_checks_tree import TREE_TESTS
+from clearinghouse.formats.csaf_checks_tree import dicts as _dicts
+from clearinghouse.formats.csaf_checks_tree import strings as _strings
+from clearinghouse.formats.csaf_vocab import CsafFinding, prohibited_category
+
+__all__ = [
+    "MANDATORY_TESTS",
+    "MANDATORY_TEST_IDS",
+    "CsafFinding",
+    "check_csaf_mandatory",
+    "validate_csaf",
+    "validate_csaf_schema",
+]
 
 SCHEMA_DIR = ("schemas", "csaf")
 CSAF_SCHEMA_FILE = "csaf_json_schema.json"
@@ -33,15 +45,6 @@ _CVSS_FILES = {
     "https://www.first.org/cvss/cvss-v3.0.json": "cvss-v3.0.json",
     "https://www.first.org/cvss/cvss-v3.1.json": "cvss-v3.1.json",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CsafFinding:
-    """One failed check: which test (``schema`` or a section number), where, and why."""
-
-    test: str
-    path: str  # JSON pointer into the document
-    message: str
 
 
 def _load(name: str) -> Any:
@@ -76,20 +79,6 @@ def _pointer(parts: Any) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, dict):
-                yield i, item
-
-
-def _strings(value: Any) -> Iterator[tuple[int, str]]:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                yield i, item
 
 
 def _product_definitions(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -352,7 +341,7 @@ def _test_6_1_26(doc: dict[str, Any]) -> Iterator[CsafFinding]:
             yield CsafFinding("6.1.26", "/document/category", reason)
 
 
-MANDATORY_TESTS = {
+_SECTIONS = {
     "6.1.1": _test_6_1_1,
     "6.1.2": _test_6_1_2,
     "6.1.6": _test_6_1_6,
@@ -362,6 +351,12 @@ MANDATORY_TESTS = {
     "6.1.29": _test_6_1_29,
     "6.1.32": _test_6_1_32,
     "6.1.33": _test_6_1_33,
+    **TREE_TESTS,
+    **TRACKING_TESTS,
+}
+MANDATORY_TESTS = {
+    section: _SECTIONS[section]
+    for section in sorted(_SECTIONS, key=lambda s: tuple(int(p) for p in s.split(".")))
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from clearinghouse.formats.model import (
@@ -19,6 +20,15 @@ from clearinghouse.formats.model import (
     ReferenceKind,
     Tlp,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CsafFinding:
+    """One failed check: which test (``schema`` or a section number), where, and why."""
+
+    test: str
+    path: str  # JSON pointer into the document
+    message: str
 
 
 class CsafError(FormatError):

@@ -148,9 +148,15 @@ def test_python_mandatory_tests_agree_with_bsi(
         theirs = {t["name"] for t in result["tests"] if not t["isValid"]}
         for test in IMPLEMENTED:
             if (test in mine) != (_bsi_name(test) in theirs):
-                disagreements.append((label, test, sorted(mine)))
+                disagreements.append((label, test))
     assert checked == 239 + 19
-    assert disagreements == []
+    # 6.1.21 orders revisions of one instant by number, as OASIS's test cases expect; the
+    # BSI library keeps document order. It so fails the three expected-valid vectors
+    # pinned in BSI_DISAGREES, and two vectors about 6.1.16 (which both fail for 6.1.16).
+    assert sorted(disagreements) == [
+        (f"vector/mandatory/oasis_csaf_tc-csaf_2_0-2021-{case}.json", "6.1.21")
+        for case in ("6-1-14-12", "6-1-16-03", "6-1-16-05", "6-1-16-16", "6-1-16-17")
+    ]
 
 
 @pytest.mark.slow
