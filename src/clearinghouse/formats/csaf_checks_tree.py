@@ -150,7 +150,7 @@ def test_6_1_24(doc: Json) -> Iterator[CsafFinding]:
             seen.add((date, party))
 
 
-def _products_with_paths(doc: Json) -> Iterator[tuple[Json, str]]:
+def products_with_paths(doc: Json) -> Iterator[tuple[Json, str]]:
     tree = _tree(doc)
     for i, product in dicts(tree.get("full_product_names")):
         yield product, f"/product_tree/full_product_names/{i}"
@@ -168,7 +168,7 @@ def _products_with_paths(doc: Json) -> Iterator[tuple[Json, str]]:
 
 def test_6_1_25(doc: Json) -> Iterator[CsafFinding]:
     """Multiple use of the same hash algorithm in one set of file hashes."""
-    for product, path in _products_with_paths(doc):
+    for product, path in products_with_paths(doc):
         helper = product.get("product_identification_helper")
         if not isinstance(helper, dict):
             continue

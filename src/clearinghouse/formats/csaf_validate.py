@@ -22,6 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from clearinghouse.formats.csaf_checks_scores import SCORE_TESTS
 from clearinghouse.formats.csaf_checks_tracking import TRACKING_TESTS
 from clearinghouse.formats.csaf_checks_tree import TREE_TESTS
 from clearinghouse.formats.csaf_checks_tree import dicts as _dicts
@@ -353,6 +354,7 @@ _SECTIONS = {
     "6.1.33": _test_6_1_33,
     **TREE_TESTS,
     **TRACKING_TESTS,
+    **SCORE_TESTS,
 }
 MANDATORY_TESTS = {
     section: _SECTIONS[section]
