@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from clearinghouse import __version__
 from clearinghouse.accounts import api as accounts_api
 from clearinghouse.accounts import service as accounts_service
+from clearinghouse.accounts.authn import Authenticator
 from clearinghouse.advisories import api as advisories_api
 from clearinghouse.advisories import feeds as advisories_feeds
 from clearinghouse.advisories import publish as advisories_publish
@@ -27,14 +28,16 @@ from clearinghouse.cases import api_cases as cases_api_cases
 from clearinghouse.cases import api_collab as cases_api_collab
 from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
+from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.db import Database
 from clearinghouse.jobs import api as jobs_api
-from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.registry import JobRegistry
-from clearinghouse.jobs.services import Services
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import api as notify_api
+from clearinghouse.notify import handlers as notify_handlers
+from clearinghouse.notify.mail import mailer_from_settings
 from clearinghouse.runtime import Runtime
+from clearinghouse.services import Services
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import osv_api
 from clearinghouse.standing import api as standing_api
@@ -46,19 +49,40 @@ from clearinghouse.timeutil import Clock, SystemClock
 BackgroundStarter = Callable[[Runtime, threading.Event], threading.Thread]
 
 
+def build_services(settings: Settings) -> Services:
+    """The outside world as the settings configure it (SMTP, webhook HTTP client, secrets)."""
+    return Services.from_settings(settings, mailer=mailer_from_settings(settings))
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    """Accounts' own schemes, plus the credentials the cases domain issues."""
+    return Authenticator(
+        settings,
+        schemes={"invite": case_tokens.InvitationResolver(settings.secret_key.get_secret_value())},
+        report_token=case_tokens.report_principal,
+    )
+
+
 def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, database: Database | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    services: Services | None = None,
 ) -> Runtime:
     return Runtime(
         settings=settings,
         database=database or Database(settings.database_url),
         clock=clock or SystemClock(),
+        services=services or build_services(settings),
+        authenticate=build_authenticator(settings),
     )
 
 
 def build_registry(settings: Settings, services: Services | None = None) -> JobRegistry:
     """Every job kind and schedule the platform runs (the app's worker and `worker`)."""
-    registry = default_registry(services or Services.from_settings(settings))
+    registry = JobRegistry(services or build_services(settings))
+    notify_handlers.register(registry)
     standing_jobs.register(registry, settings)
     cases_jobs.register(registry)
     advisories_publish.register(registry)
@@ -67,7 +91,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
 
 def start_worker(rt: Runtime, stop: threading.Event) -> threading.Thread:
     """The in-process job worker (``serve`` starts it unless worker_in_process is off)."""
-    registry = build_registry(rt.settings)
+    registry = build_registry(rt.settings, rt.services)
     worker = Worker(
         rt.database, registry, rt.clock, rt.settings, f"serve-{socket.gethostname()}-{os.getpid()}"
     )

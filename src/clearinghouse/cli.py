@@ -111,8 +111,9 @@ def admin_create(
     from sqlalchemy import select
 
     from clearinghouse.accounts import service as accounts
-    from clearinghouse.accounts.models import Organisation, OrgKind, Role
-    from clearinghouse.accounts.principal import SYSTEM
+    from clearinghouse.accounts.models import Organisation
+    from clearinghouse.principal import SYSTEM
+    from clearinghouse.vocab import OrgKind, Role
 
     rt = _runtime()
     now = rt.clock.now()
@@ -154,7 +155,7 @@ def token_create(
 
     from clearinghouse.accounts import service as accounts
     from clearinghouse.accounts.models import Organisation, User
-    from clearinghouse.accounts.principal import SYSTEM, Scope
+    from clearinghouse.principal import SYSTEM, Scope
 
     try:
         scopes = {Scope(s) for s in scope or ["read"]}
@@ -338,8 +339,8 @@ def jobs_requeue(job_id: Annotated[str, typer.Argument(help="a dead job's id")])
     """Run a dead-lettered job again (audited)."""
     import uuid
 
-    from clearinghouse.accounts.principal import SYSTEM
     from clearinghouse.jobs.queue import requeue_dead
+    from clearinghouse.principal import SYSTEM
 
     try:
         ident = uuid.UUID(job_id)

@@ -12,8 +12,8 @@ import enum
 import uuid
 from dataclasses import dataclass
 
-from clearinghouse.accounts.principal import Principal, Scope, Via
 from clearinghouse.errors import Forbidden, NotFound, Unauthenticated
+from clearinghouse.principal import Principal, Scope, Via
 
 
 class Action(enum.StrEnum):

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         300, description="a running job whose worker vanished is retried after this long"
     )
     # E-mail
+    osv_page_size: int = Field(
+        1000, ge=1, le=1000, description="records per OSV API answer (then next_page_token)"
+    )
     smtp_host: str | None = Field(None, description="SMTP server; unset: e-mails are logged only")
     smtp_port: int = Field(25, description="SMTP port")
     smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")

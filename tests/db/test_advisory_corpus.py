@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports, publish, service
 from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import Advisory, Rendition, RenditionFormat
@@ -33,6 +32,7 @@ from clearinghouse.db import Database
 from clearinghouse.formats import csaf, cve5, neutral, osv
 from clearinghouse.formats import model as m
 from clearinghouse.formats.schemas import load_document
+from clearinghouse.principal import SYSTEM
 from tests.support.advisories import log4shell_draft
 from tests.unit.formats.csaf_cases import BsiRunner, bsi, failed_tests
 

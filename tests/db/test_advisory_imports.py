@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports, publish, service
 from clearinghouse.advisories.export import ExportError, export
 from clearinghouse.advisories.models import (
@@ -31,6 +30,7 @@ from clearinghouse.db import Database
 from clearinghouse.errors import PayloadTooLarge
 from clearinghouse.formats import csaf
 from clearinghouse.formats import model as m
+from clearinghouse.principal import SYSTEM
 from tests.support.advisories import FIXTURES, log4shell_draft
 from tests.unit.formats.csaf_cases import log4shell
 

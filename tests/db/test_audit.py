@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.audit import service as audit
 from clearinghouse.db import Database
+from clearinghouse.principal import SYSTEM
 
 T0 = datetime(2021, 11, 24, 8, 0, tzinfo=UTC)
 

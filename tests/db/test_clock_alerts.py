@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import OrgKind, Role
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.app import build_registry
 from clearinghouse.cases.models import Case, TimelineEvent
 from clearinghouse.db import Database
 from clearinghouse.jobs.worker import Worker
+from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
+from clearinghouse.vocab import OrgKind, Role
 from tests.support.smtp import smtp_server
 
 AWARE = datetime(2021, 11, 24, 2, 0, tzinfo=UTC)

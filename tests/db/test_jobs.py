@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.db import Database
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
@@ -23,6 +22,7 @@ from clearinghouse.jobs.backoff import backoff_delay
 from clearinghouse.jobs.models import Job, JobStatus
 from clearinghouse.jobs.registry import JobContext, PermanentJobError
 from clearinghouse.jobs.worker import Worker
+from clearinghouse.principal import SYSTEM
 from clearinghouse.timeutil import FixedClock
 from tests.support.jobs import (
     RECORD,

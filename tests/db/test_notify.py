@@ -11,19 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import NotifyMode, OrgKind, Role, User
-from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.accounts.models import NotifyMode, User
+from clearinghouse.app import build_services
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.db import Database
 from clearinghouse.jobs import queue
-from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.models import Job, JobStatus
-from clearinghouse.jobs.services import Services
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import service as notify
 from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.principal import SYSTEM
 from clearinghouse.timeutil import FixedClock
-from tests.support.jobs import T0, job_settings
+from clearinghouse.vocab import OrgKind, Role
+from tests.support.jobs import T0, job_settings, notify_registry
 from tests.support.smtp import SmtpServer, smtp_server
 
 # T0 is 2021-12-09 12:00 UTC: 13:00 in Berlin, past the 08:00 digest hour.
@@ -52,9 +52,7 @@ def env(database: Database) -> Iterator[Env]:
             base_url="https://ch.test",
             platform_name="Clearinghouse",
         )
-        worker = Worker(
-            database, default_registry(Services.from_settings(settings)), clock, settings, "w"
-        )
+        worker = Worker(database, notify_registry(build_services(settings)), clock, settings, "w")
         with database.transaction() as s:
             org = accounts.create_organisation(
                 s, actor=SYSTEM, now=T0, slug="apache", name="Apache", kind=OrgKind.VENDOR

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from clearinghouse.app import build_services
 from clearinghouse.db import Database
 from clearinghouse.jobs import queue
-from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.models import JobStatus
-from clearinghouse.jobs.services import Services
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify.handlers import KIND_SEND, message_id
 from clearinghouse.notify.mail import (
@@ -30,7 +29,7 @@ from clearinghouse.notify.mail import (
 )
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
-from tests.support.jobs import T0, job_settings
+from tests.support.jobs import T0, job_settings, notify_registry
 from tests.support.smtp import Credentials, SmtpServer, free_port, self_signed, smtp_server
 
 FROM = "clearinghouse@ch.test"
@@ -149,9 +148,7 @@ def _send_job(database: Database, **payload: object) -> uuid.UUID:
 def test_email_job_retries_with_the_same_message_id(database: Database, smtp: SmtpServer) -> None:
     settings = _settings(smtp)
     clock = FixedClock(T0)
-    worker = Worker(
-        database, default_registry(Services.from_settings(settings)), clock, settings, "w"
-    )
+    worker = Worker(database, notify_registry(build_services(settings)), clock, settings, "w")
     job_id = _send_job(database, html="<p>Body</p>")
     smtp.inbox.refuse.append("451 4.3.0 greylisted")
     assert worker.run_once() is True
@@ -174,7 +171,7 @@ def test_email_job_retries_with_the_same_message_id(database: Database, smtp: Sm
 def test_email_job_refused_for_good_is_dead_at_once(database: Database, smtp: SmtpServer) -> None:
     settings = _settings(smtp)
     worker = Worker(
-        database, default_registry(Services.from_settings(settings)), FixedClock(T0), settings, "w"
+        database, notify_registry(build_services(settings)), FixedClock(T0), settings, "w"
     )
     job_id = _send_job(database)
     bad_id = _send_job(database, to="not-an-address")

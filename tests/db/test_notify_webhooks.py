@@ -13,23 +13,23 @@ import pytest
 from sqlalchemy import select, text
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import OrgKind
-from clearinghouse.accounts.principal import SYSTEM
+from clearinghouse.app import build_services
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs import queue
 from clearinghouse.jobs.backoff import backoff_delay
-from clearinghouse.jobs.builtin import default_registry
 from clearinghouse.jobs.models import Job, JobStatus
-from clearinghouse.jobs.services import Services
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import webhooks
 from clearinghouse.notify.models import WebhookSubscription
+from clearinghouse.principal import SYSTEM
+from clearinghouse.services import Services
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
-from tests.support.jobs import T0, job_settings
+from clearinghouse.vocab import OrgKind
+from tests.support.jobs import T0, job_settings, notify_registry
 from tests.support.webhooks import Receiver, webhook_receiver
 
 EVENT = "advisory.published"
@@ -52,8 +52,8 @@ class Env:
 def env(database: Database) -> Iterator[Env]:
     clock = FixedClock(T0)
     settings = job_settings(secret_key="test-secret-key-for-webhook-tests-0123456789")
-    services = Services.from_settings(settings)
-    worker = Worker(database, default_registry(services), clock, settings, "w")
+    services = build_services(settings)
+    worker = Worker(database, notify_registry(services), clock, settings, "w")
     with database.transaction() as s:
         org = accounts.create_organisation(
             s, actor=SYSTEM, now=T0, slug="cloud", name="Cloud", kind=OrgKind.MEMBER
@@ -203,7 +203,7 @@ def test_private_addresses_are_refused_in_production(env: Env, database: Databas
         secrets=env.services.secrets,
         webhook_allow_private=False,
     )
-    worker = Worker(database, default_registry(strict), env.clock, env.settings, "strict")
+    worker = Worker(database, notify_registry(strict), env.clock, env.settings, "strict")
     worker.run_once()
     dead = _job(env, job.id)
     assert dead.status is JobStatus.DEAD
@@ -220,7 +220,7 @@ def test_a_changed_secret_key_dead_letters_with_a_clear_error(env: Env, database
         secrets=SecretBox("a-different-secret-key"),
         webhook_allow_private=True,
     )
-    Worker(database, default_registry(other_key), env.clock, env.settings, "w2").run_once()
+    Worker(database, notify_registry(other_key), env.clock, env.settings, "w2").run_once()
     dead = _job(env, job.id)
     assert dead.status is JobStatus.DEAD
     assert "CLEARINGHOUSE_SECRET_KEY" in (dead.last_error or "")

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import OrgKind, Role
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.app import build_registry
 from clearinghouse.db import Database
 from clearinghouse.jobs.worker import Worker
+from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
 from clearinghouse.standing import sanctions
 from clearinghouse.timeutil import FixedClock
+from clearinghouse.vocab import OrgKind, Role
 from tests.support.smtp import smtp_server
 
 START = datetime(2021, 12, 22, tzinfo=UTC)

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from clearinghouse.accounts.models import MemberSanction, SanctionKind, SanctionState
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.db import Database
 from clearinghouse.jobs.models import Job, JobStatus
 from clearinghouse.notify.models import Notification
-from clearinghouse.standing.models import MemberSanction, SanctionKind, SanctionState
 from clearinghouse.timeutil import FixedClock, format_instant
 from tests.support.advisories import (
     PROBLEM,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import publish, service
 from clearinghouse.advisories.cli import app
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.db import Database
 from clearinghouse.formats import csaf, cve5, osv
 from clearinghouse.formats import model as m
+from clearinghouse.principal import SYSTEM
 from tests.support.advisories import FIXTURES, log4shell_draft
 from tests.unit.formats.csaf_cases import log4shell
 

@@ -34,8 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import Organisation, OrgKind, Role, User
-from clearinghouse.accounts.principal import SYSTEM, Principal, Scope
+from clearinghouse.accounts.models import MemberSanction, Organisation, SanctionKind, User
 from clearinghouse.app import create_app
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import (
@@ -46,12 +45,13 @@ from clearinghouse.cases import (
     threads,
     triage,
 )
-from clearinghouse.cases.models import ParticipantRole, Report
+from clearinghouse.cases.models import Report
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.db import Database
-from clearinghouse.standing.models import MemberSanction, SanctionKind
+from clearinghouse.principal import SYSTEM, Principal, Scope
 from clearinghouse.timeutil import FixedClock
+from clearinghouse.vocab import OrgKind, ParticipantRole, Role
 from tests.functional.conftest import make_settings
 from tests.support.cases import COORDINATE, LOG4SHELL_REPORT
 from tests.support.db import POSTGRES_ENV, PostgresSession, postgres_required, sqlite_copy

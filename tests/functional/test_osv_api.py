@@ -14,7 +14,6 @@ import pytest
 
 from clearinghouse.db import Database
 from clearinghouse.formats import model as m
-from clearinghouse.sharing.osv_api import PAGE_SIZE_KEY
 from clearinghouse.timeutil import FixedClock
 from tests.support.advisories import FIXTURES, AdvisoryPlatform, advisory_platform
 
@@ -140,10 +139,9 @@ def test_querybatch(platform: AdvisoryPlatform) -> None:
         assert r.json()["code"] == 3
 
 
-def test_pagination_with_next_page_token(platform: AdvisoryPlatform) -> None:
-    assert platform.runtime is not None
-    platform.runtime.services[PAGE_SIZE_KEY] = 1
-    with platform.client() as c:
+def test_pagination_with_next_page_token(database: Database, clock: FixedClock) -> None:
+    with advisory_platform(database, clock, osv_page_size=1) as platform, platform.client() as c:
+        platform.import_osv(OSV)
         first = c.post("/osv/v1/query", json={"package": PKG, "version": "1.1.0"}).json()
         assert _ids(first) == ["PYSEC-2099-1"]
         token = first["next_page_token"]

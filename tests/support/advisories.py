@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports
 from clearinghouse.app import build_registry, create_app
 from clearinghouse.db import Database
 from clearinghouse.formats import model as m
 from clearinghouse.jobs.worker import Worker
+from clearinghouse.principal import SYSTEM
 from clearinghouse.runtime import Runtime
 from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import Platform, make_settings

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import OrgKind, Role
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.db import Database
+from clearinghouse.principal import SYSTEM
 from clearinghouse.timeutil import Clock
+from clearinghouse.vocab import OrgKind, Role
 
 PASSWORD = "correct horse battery staple"
 

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.engine import Engine
 
+from clearinghouse.app import build_services
 from clearinghouse.jobs.registry import JobContext, JobRegistry
-from clearinghouse.jobs.services import Services
+from clearinghouse.notify import handlers as notify_handlers
+from clearinghouse.services import Services
 from clearinghouse.settings import Settings
 
 T0 = datetime(2021, 12, 9, 12, 0, tzinfo=UTC)
@@ -72,7 +74,7 @@ def job_settings(**overrides: Any) -> Settings:
 def registry_with(
     settings: Settings, handlers: dict[str, Callable[[JobContext, dict[str, Any]], None]]
 ) -> JobRegistry:
-    registry = JobRegistry(Services.from_settings(settings))
+    registry = JobRegistry(build_services(settings))
     for kind, handler in handlers.items():
         registry.register(kind, handler)
     return registry
@@ -88,3 +90,10 @@ class Calls:
     def hit(self, job_id: uuid.UUID) -> None:
         with self._lock:
             self.by_job[job_id] = self.by_job.get(job_id, 0) + 1
+
+
+def notify_registry(services: Services) -> JobRegistry:
+    """A registry with the notify handlers only (e-mail, digests, webhooks)."""
+    registry = JobRegistry(services)
+    notify_handlers.register(registry)
+    return registry

@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import ApiToken, Organisation, OrgKind, Role, User
-from clearinghouse.accounts.principal import Scope, Via
+from clearinghouse.accounts.models import ApiToken, Organisation, User
 from clearinghouse.api.deps import SESSION_COOKIE, CtxDep, runtime
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from clearinghouse.policy import Action, OrgFacts, OwnedFacts, require
+from clearinghouse.principal import Scope, Via
+from clearinghouse.vocab import OrgKind, Role
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

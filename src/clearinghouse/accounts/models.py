@@ -5,24 +5,13 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clearinghouse.db import Base, enum_column, new_id
-
-
-class OrgKind(enum.StrEnum):
-    OPERATOR = "operator"
-    MEMBER = "member"
-    VENDOR = "vendor"
-    FINDER = "finder"
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    ANALYST = "analyst"
-    VIEWER = "viewer"
+from clearinghouse.vocab import OrgKind, Role
 
 
 class NotifyMode(enum.StrEnum):
@@ -131,3 +120,39 @@ class LoginFailure(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     key: Mapped[str] = mapped_column(String(400), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+# ---- standing: an organisation's sanctions (decided in clearinghouse.standing) --------------
+
+
+class SanctionKind(enum.StrEnum):
+    SUSPENSION = "suspension"
+
+
+class SanctionState(enum.StrEnum):
+    ACTIVE = "active"  # in force between starts_at and ends_at
+    REINSTATED = "reinstated"  # lifted by a reassessment decision
+    EXTENDED = "extended"  # replaced by a longer sanction (see the decision)
+
+
+class MemberSanction(Base):
+    """A sanction decided against a member. A member is suspended at instant t when an
+    ACTIVE suspension has starts_at <= t < ends_at."""
+
+    __tablename__ = "member_sanctions"
+    __table_args__ = (Index("ix_member_sanctions_org_time", "org_id", "starts_at", "ends_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    kind: Mapped[SanctionKind] = mapped_column(enum_column(SanctionKind))
+    state: Mapped[SanctionState] = mapped_column(
+        enum_column(SanctionState), default=SanctionState.ACTIVE
+    )
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reassessment_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    basis: Mapped[dict[str, Any]] = mapped_column(default=dict)  # obligations, regime, case
+    decided_by_user_id: Mapped[uuid.UUID | None]
+    decided_by_label: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime]

@@ -21,11 +21,8 @@ from clearinghouse.accounts.models import (
     LoginFailure,
     Membership,
     Organisation,
-    OrgKind,
-    Role,
     User,
 )
-from clearinghouse.accounts.principal import Principal, Scope, Via
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import (
     Conflict,
@@ -34,6 +31,8 @@ from clearinghouse.errors import (
     RateLimited,
     Unauthenticated,
 )
+from clearinghouse.principal import Principal, Scope, Via
+from clearinghouse.vocab import OrgKind, Role
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 TOKEN_PREFIX = "chk_"  # noqa: S105 (a public prefix, not a secret)
@@ -141,7 +140,7 @@ def update_organisation(
     values: dict[str, Any],
 ) -> dict[str, Any]:
     """Apply a validated patch (the API decides who may change what); audited."""
-    from clearinghouse.cases.rules import pgp
+    from clearinghouse import pgp
     from clearinghouse.clocks.model import Role as RegulatoryRole
 
     change: dict[str, Any] = {}
@@ -192,7 +191,7 @@ def update_organisation(
 
 
 def pgp_fingerprint(org: Organisation, now: datetime) -> str | None:
-    from clearinghouse.cases.rules import pgp
+    from clearinghouse import pgp
 
     if not org.pgp_public_key:
         return None
@@ -276,8 +275,8 @@ def principal_for(
         label=membership.user.email,
         user_id=membership.user_id,
         org_id=membership.organisation_id,
-        org_kind=membership.organisation.kind.value,
-        role=membership.role.value,
+        org_kind=membership.organisation.kind,
+        role=membership.role,
         scopes=allowed if scopes is None else scopes & allowed,
         token_id=token_id,
     )

@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.advisories import imports, publish, service
 from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import RenditionFormat
@@ -23,6 +22,7 @@ from clearinghouse.db import Database
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.formats.csaf import OnFindings
 from clearinghouse.formats.model import Tlp
+from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import SystemClock
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.advisories import service
 from clearinghouse.advisories.diff import PackageComparison, SourceRecord, compare_sources
 from clearinghouse.advisories.index import record_id as record_id_of
 from clearinghouse.advisories.models import Advisory, AdvisoryIdentifier
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.policy import AdvisoryAction, can_advisory
+from clearinghouse.principal import Principal
 
 MAX_RECORDS = 50
 

@@ -20,7 +20,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.advisories import service
 from clearinghouse.advisories.index import from_purl
 from clearinghouse.advisories.schemas import (
@@ -51,6 +50,7 @@ from clearinghouse.cases.rules.vendor_status import (
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.formats import model as m
 from clearinghouse.policy import AdvisoryAction, require_advisory
+from clearinghouse.principal import Principal
 
 _MAX_URL = 2000
 CVE_RECORD_URL = "https://www.cve.org/CVERecord?id="

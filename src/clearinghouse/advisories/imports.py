@@ -39,7 +39,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.advisories import index, service
 from clearinghouse.advisories.models import (
     Advisory,
@@ -55,6 +54,7 @@ from clearinghouse.formats import csaf, neutral, osv
 from clearinghouse.formats import model as m
 from clearinghouse.formats.schemas import load_document
 from clearinghouse.policy import AdvisoryAction, require_advisory
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import format_instant
 from clearinghouse.versions import compile_ranges
 

@@ -30,8 +30,7 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.models import Membership, Organisation, OrgKind, Role, User
-from clearinghouse.accounts.principal import SYSTEM, Principal
+from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.advisories import service
 from clearinghouse.advisories.models import (
     Advisory,
@@ -48,7 +47,9 @@ from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.notify.service import notify_users
 from clearinghouse.policy import AdvisoryAction, require_advisory
+from clearinghouse.principal import SYSTEM, Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
+from clearinghouse.vocab import OrgKind, Role
 
 KIND_PUBLISH: Final = "advisory.publish"
 ALERT_KIND: Final = "advisory.rendition_failed"

@@ -26,7 +26,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.advisories import index
 from clearinghouse.advisories.diff import Change, json_diff
 from clearinghouse.advisories.models import (
@@ -47,6 +46,7 @@ from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.formats import model as m
 from clearinghouse.formats import neutral
 from clearinghouse.policy import AdvisoryAction, AdvisoryFacts, can_advisory, require_advisory
+from clearinghouse.principal import Principal
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import ensure_utc
 

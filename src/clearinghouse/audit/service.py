@@ -20,8 +20,8 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.audit.models import AuditEntry
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
 
 GENESIS = "0" * 64

@@ -23,11 +23,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal, Via
 from clearinghouse.cases.coordination import find_case
-from clearinghouse.cases.models import Case, Embargo, Participant, ParticipantRole
+from clearinghouse.cases.models import Case, Embargo, Participant
 from clearinghouse.errors import NotFound, Unauthenticated
 from clearinghouse.policy import CaseAction, CaseFacts, require_case
+from clearinghouse.principal import Principal, Via
+from clearinghouse.vocab import ParticipantRole
 
 _ROLE_ORDER = {
     ParticipantRole.COORDINATOR: 0,

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation, User
-from clearinghouse.accounts.principal import Via
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.cases import (
@@ -31,7 +30,7 @@ from clearinghouse.cases import (
 )
 from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import open_case
-from clearinghouse.cases.models import Case, CaseStatus, Embargo, ParticipantRole
+from clearinghouse.cases.models import Case, CaseStatus, Embargo
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.schemas import (
@@ -63,6 +62,8 @@ from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.formats.model import Justification
 from clearinghouse.policy import CaseAction, can_case, require_case
+from clearinghouse.principal import Via
+from clearinghouse.vocab import EmbargoPhase, ParticipantRole
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -201,7 +202,9 @@ def list_cases(
     n = clamp_limit(limit)
     query = select(Case).where(access.cases_of_principal(p)).order_by(Case.id.desc())
     if p.suspended and not p.is_operator:  # nothing embargoed, not even a title
-        query = query.join(Embargo, Embargo.case_id == Case.id).where(Embargo.state == "exited")
+        query = query.join(Embargo, Embargo.case_id == Case.id).where(
+            Embargo.state == EmbargoPhase.EXITED.value
+        )
     if status is not None:
         query = query.where(Case.status == status)
     after = decode_cursor(cursor)

@@ -22,14 +22,7 @@ from clearinghouse.cases.api_common import (
     open_case,
     read_body,
 )
-from clearinghouse.cases.models import (
-    Attachment,
-    Message,
-    Participant,
-    ParticipantRole,
-    Thread,
-    ThreadKind,
-)
+from clearinghouse.cases.models import Attachment, Message, Participant, Thread, ThreadKind
 from clearinghouse.cases.rules import embargo as rules
 from clearinghouse.cases.schemas import (
     EmbargoActivateIn,
@@ -47,6 +40,7 @@ from clearinghouse.cases.schemas import (
 )
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.policy import CaseAction, can_case
+from clearinghouse.vocab import ParticipantRole
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

@@ -10,8 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
-from clearinghouse.accounts.models import Organisation, OrgKind
-from clearinghouse.accounts.principal import Via
+from clearinghouse.accounts.models import Organisation
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.cases import attachments as files
@@ -43,6 +42,8 @@ from clearinghouse.cases.schemas import (
 )
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.policy import CaseAction, can_case, require_case
+from clearinghouse.principal import Via
+from clearinghouse.vocab import OrgKind
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 

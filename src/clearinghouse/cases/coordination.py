@@ -25,7 +25,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases import embargo_service, intake, threads, triage
 from clearinghouse.cases.guards import require_open
 from clearinghouse.cases.ids import ordered_id
@@ -35,7 +34,6 @@ from clearinghouse.cases.models import (
     CaseCounter,
     CaseStatus,
     Participant,
-    ParticipantRole,
     Report,
     Vulnerability,
 )
@@ -46,6 +44,8 @@ from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.formats import cvss
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
 from clearinghouse.formats.model import EventKind, RangeEvent, RangeType, VersionRange
+from clearinghouse.principal import Principal
+from clearinghouse.vocab import ParticipantRole
 
 PUBLIC_ID: Final = re.compile(r"CH-(\d{4})-(\d{4,})")
 CVE_ID: Final = re.compile(r"CVE-\d{4}-\d{4,}")

@@ -27,15 +27,16 @@ from typing import Any, Final
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases.guards import require_open
-from clearinghouse.cases.models import Case, Embargo, Participant, ParticipantRole
+from clearinghouse.cases.models import Case, Embargo, Participant
 from clearinghouse.cases.rules import embargo as rules
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.jobs.queue import enqueue
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
+from clearinghouse.vocab import EmbargoPhase, ParticipantRole
 
 KIND_EXPIRE: Final = "case.embargo_expire"
 _EVENT_TYPES: Final = {
@@ -111,7 +112,7 @@ def load(doc: dict[str, Any]) -> rules.Embargo:
             rules.Evidence(evidence.get("url"), evidence.get("text")) if evidence else None,
         )
     return rules.Embargo(
-        phase=rules.EmbargoPhase(doc["phase"]),
+        phase=EmbargoPhase(doc["phase"]),
         end=_end(doc.get("end")),
         pending_end=_end(doc.get("pending_end")),
         required=frozenset(doc.get("required") or ()),
@@ -133,7 +134,7 @@ def load(doc: dict[str, Any]) -> rules.Embargo:
 def initial_row(case_id: uuid.UUID, now: datetime) -> Embargo:
     return Embargo(
         case_id=case_id,
-        state=rules.EmbargoPhase.NONE.value,
+        state=EmbargoPhase.NONE.value,
         document=dump(rules.Embargo()),
         version=0,
         updated_at=now,
@@ -410,7 +411,7 @@ def expire(session: Session, *, actor: Principal, case: Case, now: datetime) -> 
     """Record the end once reached (``None`` when there is nothing to record)."""
     row = row_of(session, case)
     value = load(row.document)
-    if value.phase not in (rules.EmbargoPhase.ACTIVE, rules.EmbargoPhase.REVISING):
+    if value.phase not in (EmbargoPhase.ACTIVE, EmbargoPhase.REVISING):
         return None
     if value.end is None or now < value.end.at:
         return None
@@ -425,9 +426,9 @@ def vendor_joined(
     row = row_of(session, case)
     value = load(row.document)
     if value.phase not in (
-        rules.EmbargoPhase.PROPOSED,
-        rules.EmbargoPhase.ACTIVE,
-        rules.EmbargoPhase.REVISING,
+        EmbargoPhase.PROPOSED,
+        EmbargoPhase.ACTIVE,
+        EmbargoPhase.REVISING,
     ):
         return
     transition = rules.add_participant(
@@ -443,9 +444,9 @@ def vendor_left(
     row = row_of(session, case)
     value = load(row.document)
     if value.phase not in (
-        rules.EmbargoPhase.PROPOSED,
-        rules.EmbargoPhase.ACTIVE,
-        rules.EmbargoPhase.REVISING,
+        EmbargoPhase.PROPOSED,
+        EmbargoPhase.ACTIVE,
+        EmbargoPhase.REVISING,
     ):
         return
     transition = rules.remove_participant(
@@ -472,7 +473,7 @@ def answers(session: Session, case: Case, value: rules.Embargo) -> list[dict[str
         }
         for r in value.responses
     ]
-    if value.phase not in (rules.EmbargoPhase.PROPOSED, rules.EmbargoPhase.REVISING):
+    if value.phase not in (EmbargoPhase.PROPOSED, EmbargoPhase.REVISING):
         return out
     for pending in value.outstanding:
         if value.response_of(pending) is None:

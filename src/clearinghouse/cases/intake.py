@@ -23,7 +23,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import User
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import notices
 from clearinghouse.cases.ids import ordered_id
@@ -44,6 +43,7 @@ from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
 from clearinghouse.notify.service import notify_users
 from clearinghouse.policy import ReportFacts
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
 # Anonymous submissions per client address per window (the limit is a setting:

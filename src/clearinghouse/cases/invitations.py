@@ -24,13 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import Organisation, OrgKind, Role, User
-from clearinghouse.accounts.principal import Principal, Via
+from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.cases.models import Case, Invitation, Participant
 from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules.embargo import zone
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import Conflict, Unauthenticated
+from clearinghouse.principal import Principal, Via
+from clearinghouse.vocab import OrgKind, Role
 
 INVITATION_TTL: Final = timedelta(days=30)
 LINK_PATH: Final = "/invitations/open"
@@ -101,7 +102,7 @@ def find(session: Session, token: str, now: datetime, secret: str) -> Invitation
     return invitation
 
 
-def principal_for(session: Session, token: str, now: datetime, secret: str) -> Principal:
+def invitation_principal(session: Session, token: str, now: datetime, secret: str) -> Principal:
     invitation = find(session, token, now, secret)
     participant = session.get(Participant, invitation.participant_id)
     if participant is None or participant.removed_at is not None:

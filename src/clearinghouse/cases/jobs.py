@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clearinghouse.accounts.principal import SYSTEM
 from clearinghouse.cases import embargo_service, intake, notices
 from clearinghouse.cases.embargo_service import KIND_EXPIRE
 from clearinghouse.cases.models import Case, Participant, TimelineEvent
@@ -29,6 +28,7 @@ from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.notify.service import notify_users
+from clearinghouse.principal import SYSTEM
 
 
 def _payload(payload: dict[str, Any]) -> tuple[uuid.UUID, vs.ActionKind, datetime, datetime, int]:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from clearinghouse.cases.ids import ordered_id
 from clearinghouse.db import Base, enum_column, new_id
+from clearinghouse.vocab import ParticipantRole
 
 
 class Answer(enum.StrEnum):
@@ -42,13 +43,6 @@ class Answer(enum.StrEnum):
 class CaseStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
-
-
-class ParticipantRole(enum.StrEnum):
-    COORDINATOR = "coordinator"  # the organisation running the case
-    REPORTER = "reporter"  # who reported it (a member user, or a finder by token)
-    VENDOR = "vendor"  # must assess and fix
-    MEMBER = "member"  # another member brought in (a CERT, a downstream user...)
 
 
 class ThreadKind(enum.StrEnum):

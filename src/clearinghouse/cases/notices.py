@@ -9,7 +9,7 @@
 What is sent says *what happened and where to look*, never embargoed detail: the
 subject and body callers pass must be safe to e-mail. When an organisation registered
 an OpenPGP key and the caller has detail worth sending, the detail travels encrypted to
-that key (:mod:`clearinghouse.cases.rules.pgp`), appended to the body.
+that key (:mod:`clearinghouse.pgp`), appended to the body.
 
 Everything is enqueued in the caller's transaction with idempotency keys, so a notice
 exists exactly when the change that caused it was committed, and only once.
@@ -49,7 +49,7 @@ def org_users(session: Session, org_id: uuid.UUID) -> list[User]:
 
 
 def operator_users(session: Session) -> list[User]:
-    from clearinghouse.accounts.models import OrgKind
+    from clearinghouse.vocab import OrgKind
 
     return list(
         session.scalars(
@@ -67,7 +67,7 @@ def encrypted_detail(org: Organisation, detail: str | None, now: datetime) -> st
     when the key cannot be used (expired, revoked): then the notice goes without detail."""
     if not detail or not org.pgp_public_key:
         return None
-    from clearinghouse.cases.rules import pgp
+    from clearinghouse import pgp
 
     try:
         return pgp.encrypt(org.pgp_public_key, detail, at=now)

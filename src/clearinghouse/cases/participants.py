@@ -24,17 +24,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases import embargo_service, invitations, notices
 from clearinghouse.cases.guards import require_open
 from clearinghouse.cases.ids import ordered_id
-from clearinghouse.cases.models import (
-    Case,
-    Participant,
-    ParticipantRole,
-    VendorStatusRecord,
-    Vulnerability,
-)
+from clearinghouse.cases.models import Case, Participant, VendorStatusRecord, Vulnerability
 from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.rules._text import clean_text
 from clearinghouse.cases.timeline import CaseEventType, record_action
@@ -42,6 +35,8 @@ from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats.model import Justification
 from clearinghouse.jobs.queue import enqueue
+from clearinghouse.principal import Principal
+from clearinghouse.vocab import ParticipantRole
 
 DEFAULT_RESPONSE_DAYS: Final = 7
 KIND_DEADLINE: Final = "case.vendor_deadline"

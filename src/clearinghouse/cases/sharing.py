@@ -16,13 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.accounts.principal import Principal
+from clearinghouse.accounts.profile import regulatory_profile
 from clearinghouse.audit import service as audit
-from clearinghouse.cases.models import Case, Participant, ParticipantRole, TimelineEvent
+from clearinghouse.cases.models import Case, Participant, TimelineEvent
 from clearinghouse.clocks.conflicts import sharing_warnings
+from clearinghouse.clocks.loader import configured_regimes
 from clearinghouse.clocks.model import OrgProfile
+from clearinghouse.principal import Principal
 from clearinghouse.settings import Settings
-from clearinghouse.standing.obligations import profile_of, regimes_for
+from clearinghouse.vocab import ParticipantRole
 
 
 def is_published(session: Session, case: Case) -> bool:
@@ -52,15 +54,15 @@ def warnings_for(
         return []
     recipient_org = session.get(Organisation, participant.org_id) if participant.org_id else None
     recipient = (
-        profile_of(recipient_org)
+        regulatory_profile(recipient_org)
         if recipient_org is not None
         else OrgProfile(participant.contact_email or participant.name, participant.name, [], [])
     )
     found = sharing_warnings(
-        profile_of(sharer_org),
+        regulatory_profile(sharer_org),
         recipient,
         is_published(session, case),
-        regimes_for(settings),
+        configured_regimes(str(settings.regimes_dir) if settings.regimes_dir else None),
         recipient_is_product_provider=participant.role is ParticipantRole.VENDOR,
         at=now,
     )

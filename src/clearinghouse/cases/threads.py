@@ -20,23 +20,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import notices
 from clearinghouse.cases.guards import require_open
 from clearinghouse.cases.ids import ordered_id
-from clearinghouse.cases.models import (
-    Attachment,
-    Case,
-    Message,
-    Participant,
-    ParticipantRole,
-    Thread,
-    ThreadKind,
-)
+from clearinghouse.cases.models import Attachment, Case, Message, Participant, Thread, ThreadKind
 from clearinghouse.cases.rules._text import clean_text
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.principal import Principal
+from clearinghouse.vocab import ParticipantRole
 
 MAX_MESSAGE = 50_000
 GENERAL_TITLE = "Case discussion"

@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.audit import service as audit
 from clearinghouse.cases.ids import ordered_id
 from clearinghouse.cases.models import Case, TimelineEvent
@@ -37,6 +36,7 @@ from clearinghouse.clocks.errors import EventError
 from clearinghouse.clocks.model import Event as ClockEvent
 from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
 # An occurred_at a little ahead of the server's clock is a client clock's skew, not a

@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.cases.models import Report, TriageRecord
 from clearinghouse.cases.rules import ssvc
 from clearinghouse.cases.timeline import CaseEventType, record_report_action
+from clearinghouse.principal import Principal
 
 
 def decide(

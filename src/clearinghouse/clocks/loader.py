@@ -12,6 +12,7 @@ which also keeps ids unique within one directory.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,9 @@ def load_regimes(
         for regime, origin in _read_dir(directory, label):
             regimes.add(regime, origin)
     return regimes
+
+
+@lru_cache(maxsize=8)
+def configured_regimes(extra_dir: str | None) -> RegimeSet:
+    """The shipped regimes plus an operator's own directory (loaded once per directory)."""
+    return load_regimes([Path(extra_dir)] if extra_dir else [])

@@ -14,10 +14,10 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.jobs.models import Job, JobStatus
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
 MAX_KEY_LENGTH = 300

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.db import Database
 from clearinghouse.errors import ClearinghouseError
-from clearinghouse.jobs.services import Services
+from clearinghouse.services import Services
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import Clock
 

@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import NotifyMode, User
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
 # Digests are sent from this hour of the day, in each user's own time zone.

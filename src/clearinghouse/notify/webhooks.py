@@ -20,7 +20,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.audit import service as audit
 from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import InvalidInput, NotFound
@@ -28,6 +27,7 @@ from clearinghouse.jobs.models import Job
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify import signing
 from clearinghouse.notify.models import WebhookDelivery, WebhookSubscription
+from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
 
 KIND_DELIVER = "webhook.deliver"

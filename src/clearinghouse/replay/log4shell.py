@@ -27,11 +27,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import Organisation, OrgKind, Role
-from clearinghouse.accounts.principal import SYSTEM, Scope
+from clearinghouse.accounts.models import Organisation
 from clearinghouse.errors import ClearinghouseError
+from clearinghouse.principal import SYSTEM, Scope
 from clearinghouse.runtime import Runtime
 from clearinghouse.timeutil import FixedClock
+from clearinghouse.vocab import OrgKind, Role
 
 OPERATOR = (
     "nvdb",

@@ -34,7 +34,6 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.advisories import service
 from clearinghouse.advisories.index import (
     Entry,
@@ -58,15 +57,13 @@ from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.policy import AdvisoryAction, can_advisory
+from clearinghouse.principal import Principal
 from clearinghouse.versions import InvalidVersion, Scheme, Verdict, range_key_function
 
 router = APIRouter(prefix="/osv/v1", tags=["osv"])
 
 SortKey = tuple[object, ...]
-PAGE_SIZE: Final = 1000  # records per query response (OSV.dev pages similarly)
 MAX_BATCH: Final = 1000  # queries per querybatch
-CACHE_KEY: Final = "advisories.range_cache"
-PAGE_SIZE_KEY: Final = "osv.page_size"
 SERVED: Final = (AdvisoryState.PUBLISHED, AdvisoryState.WITHDRAWN)
 _OSV_INVALID: Final = 3  # gRPC INVALID_ARGUMENT, as OSV.dev reports it
 _OSV_NOT_FOUND: Final = 5
@@ -350,17 +347,11 @@ def _undecided(page: Iterable[Match]) -> list[dict[str, str]]:
 
 
 def range_cache(ctx: Ctx) -> RangeCache:
-    services = ctx.runtime.services
-    cache = services.get(CACHE_KEY)
-    if not isinstance(cache, RangeCache):
-        cache = RangeCache()
-        services[CACHE_KEY] = cache
-    return cache
+    return ctx.runtime.caches.get(RangeCache, RangeCache)
 
 
 def _page_size(ctx: Ctx) -> int:
-    size = ctx.runtime.services.get(PAGE_SIZE_KEY, PAGE_SIZE)
-    return size if isinstance(size, int) and size > 0 else PAGE_SIZE
+    return ctx.settings.osv_page_size
 
 
 def _page(matches: list[Match], token: str | None, size: int) -> tuple[list[Match], str | None]:

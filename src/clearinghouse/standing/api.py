@@ -11,7 +11,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from clearinghouse.accounts.models import Organisation
+from clearinghouse.accounts.models import MemberSanction, Organisation
+from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.api.deps import CtxDep
 from clearinghouse.audit import service as audit
 from clearinghouse.cases.models import Case
@@ -21,13 +22,7 @@ from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.policy import StandingAction, require_standing
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing import sanctions, submissions
-from clearinghouse.standing.models import (
-    MemberSanction,
-    ReassessmentOutcome,
-    RegimeOverride,
-    Submission,
-)
-from clearinghouse.standing.queries import active_suspension
+from clearinghouse.standing.models import ReassessmentOutcome, RegimeOverride, Submission
 
 router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 

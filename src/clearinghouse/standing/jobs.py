@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.models import Membership, Organisation, OrgKind, Role, User
+from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.clocks.alerts import AlertKind, alerts_due
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry
@@ -22,6 +22,7 @@ from clearinghouse.notify.service import notify_users
 from clearinghouse.settings import Settings
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.sanctions import due_reassessments
+from clearinghouse.vocab import OrgKind, Role
 
 KIND_ALERT = "clocks.alert"
 KIND_REASSESSMENT = "standing.reassessment_reminder"
@@ -122,7 +123,7 @@ def scan_reassessments(session: Session, now: datetime) -> int:
 
 
 def send_reassessment_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
-    from clearinghouse.standing.models import MemberSanction
+    from clearinghouse.accounts.models import MemberSanction
 
     sanction = ctx.session.get(MemberSanction, uuid.UUID(payload["sanction_id"]))
     if sanction is None:

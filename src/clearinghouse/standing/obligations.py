@@ -11,16 +11,15 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
+from clearinghouse.accounts.profile import regulatory_profile
 from clearinghouse.cases.models import Case, TimelineEvent
 from clearinghouse.clocks.engine import evaluate
-from clearinghouse.clocks.loader import RegimeSet, load_regimes
+from clearinghouse.clocks.loader import RegimeSet, configured_regimes
 from clearinghouse.clocks.model import (
     Binding,
     Event,
@@ -28,7 +27,6 @@ from clearinghouse.clocks.model import (
     Obligation,
     ObligationStatus,
     OrgProfile,
-    Role,
     Thresholds,
 )
 from clearinghouse.settings import Settings
@@ -37,30 +35,15 @@ from clearinghouse.standing.models import RegimeOverride
 CLOCK_TYPES = frozenset(t.value for t in EventType)
 
 
-@lru_cache(maxsize=8)
-def _regimes(extra: str | None) -> RegimeSet:
-    return load_regimes([Path(extra)] if extra else [])
-
-
 def regimes_for(settings: Settings) -> RegimeSet:
     """The shipped regimes plus the operator's own directory (cached per directory)."""
-    return _regimes(str(settings.regimes_dir) if settings.regimes_dir else None)
+    return configured_regimes(str(settings.regimes_dir) if settings.regimes_dir else None)
 
 
 def thresholds_for(settings: Settings) -> Thresholds:
     return Thresholds(
         fractions=tuple(settings.alert_fractions),
         before_due=tuple(timedelta(hours=h) for h in settings.alert_before_due_hours),
-    )
-
-
-def profile_of(org: Organisation) -> OrgProfile:
-    known = {r.value for r in Role}
-    jurisdictions = set(org.jurisdictions or [])
-    if org.country:
-        jurisdictions.add(org.country)
-    return OrgProfile(
-        org.slug, org.name, jurisdictions, [r for r in org.regulatory_roles or [] if r in known]
     )
 
 
@@ -107,7 +90,7 @@ def load_facts(
     orgs = list(session.scalars(select(Organisation)))
     by_id = {o.id: o for o in orgs}
     facts.orgs = {o.slug: o for o in orgs}
-    facts.profiles = {o.slug: profile_of(o) for o in orgs}
+    facts.profiles = {o.slug: regulatory_profile(o) for o in orgs}
     present = {r.id for r in rows}
     for r in rows:
         supersedes = str(r.supersedes_id) if r.supersedes_id in present else None

@@ -14,17 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.models import Organisation, OrgKind
-from clearinghouse.accounts.principal import Principal
+from clearinghouse.accounts.models import MemberSanction, Organisation, SanctionKind, SanctionState
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
-from clearinghouse.standing.models import (
-    MemberSanction,
-    ReassessmentDecision,
-    ReassessmentOutcome,
-    SanctionKind,
-    SanctionState,
-)
+from clearinghouse.principal import Principal
+from clearinghouse.standing.models import ReassessmentDecision, ReassessmentOutcome
+from clearinghouse.vocab import OrgKind
 
 MAX_DAYS = 3650
 

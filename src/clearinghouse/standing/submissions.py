@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.accounts.principal import Principal
 from clearinghouse.audit import service as audit
 from clearinghouse.cases.models import (
     AffectedProduct,
@@ -24,6 +23,7 @@ from clearinghouse.cases.models import (
 from clearinghouse.clocks.model import Obligation
 from clearinghouse.clocks.submissions import Draft, draft_submission
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
+from clearinghouse.principal import Principal
 from clearinghouse.settings import Settings
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.models import Submission, SubmissionState

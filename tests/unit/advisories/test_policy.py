@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-from clearinghouse.accounts.principal import ANONYMOUS, SYSTEM, Principal, Scope, Via
 from clearinghouse.policy import AdvisoryAction, AdvisoryFacts, Decision, decide_advisory
+from clearinghouse.principal import ANONYMOUS, SYSTEM, Principal, Scope, Via
+from clearinghouse.vocab import OrgKind, Role
 
 MEMBER_ORG = uuid.uuid4()
 PARTICIPANT_ORG = uuid.uuid4()
@@ -30,20 +31,20 @@ def _member(
         label="m",
         user_id=user or uuid.uuid4(),
         org_id=org,
-        org_kind="member",
-        role="admin",
+        org_kind=OrgKind.MEMBER,
+        role=Role.ADMIN,
         scopes=scopes,
         suspended=suspended,
     )
 
 
-def _operator(role: str, scopes: frozenset[Scope] = ALL) -> Principal:
+def _operator(role: Role, scopes: frozenset[Scope] = ALL) -> Principal:
     return Principal(
         via=Via.TOKEN,
         label="op",
         user_id=uuid.uuid4(),
         org_id=uuid.uuid4(),
-        org_kind="operator",
+        org_kind=OrgKind.OPERATOR,
         role=role,
         scopes=scopes,
     )
@@ -56,8 +57,8 @@ WHO = {
     "participant": _member(PARTICIPANT_ORG),
     "recipient": _member(RECIPIENT_ORG),
     "red recipient": _member(MEMBER_ORG, user=RED_USER),
-    "operator viewer": _operator("viewer"),
-    "operator token without read": _operator("analyst", frozenset({Scope.TAXII})),
+    "operator viewer": _operator(Role.VIEWER),
+    "operator token without read": _operator(Role.ANALYST, frozenset({Scope.TAXII})),
     "link": Principal(via=Via.LINK, label="vendor by link", grant="x"),
 }
 
@@ -107,10 +108,11 @@ def test_a_missing_marking_is_never_clear() -> None:
 
 @pytest.mark.parametrize("action", [AdvisoryAction.WRITE, AdvisoryAction.PUBLISH])
 def test_writes_are_the_operators(action: AdvisoryAction) -> None:
-    assert decide_advisory(_operator("analyst"), action) is A
-    assert decide_advisory(_operator("admin"), action) is A
-    assert decide_advisory(_operator("viewer"), action) is Decision.DENY
-    assert decide_advisory(_operator("analyst", frozenset({Scope.READ})), action) is Decision.DENY
+    assert decide_advisory(_operator(Role.ANALYST), action) is A
+    assert decide_advisory(_operator(Role.ADMIN), action) is A
+    assert decide_advisory(_operator(Role.VIEWER), action) is Decision.DENY
+    read_only = _operator(Role.ANALYST, frozenset({Scope.READ}))
+    assert decide_advisory(read_only, action) is Decision.DENY
     assert decide_advisory(SYSTEM, action) is A
     assert decide_advisory(ANONYMOUS, action) is Decision.LOGIN
     # A member: refused when it may see the advisory, told nothing otherwise.

@@ -16,7 +16,6 @@ from clearinghouse.cases.rules.embargo import (
     DisclosurePolicy,
     Embargo,
     EmbargoEnd,
-    EmbargoPhase,
     EmbargoPolicy,
     Evidence,
     ExitCategory,
@@ -25,6 +24,7 @@ from clearinghouse.cases.rules.embargo import (
     UnknownTimeZone,
 )
 from clearinghouse.errors import ClearinghouseError, Conflict, InvalidInput
+from clearinghouse.vocab import EmbargoPhase
 
 P = EmbargoPhase
 T0 = datetime(2021, 11, 24, 9, 0, tzinfo=UTC)  # Log4Shell reported to Apache

@@ -280,7 +280,7 @@ _word = st.text("abcdefghijklmnopqrstuvwxyz0123456789.-", min_size=1, max_size=1
 _json = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)  # what JSON libraries carry
     | st.floats(allow_nan=False, allow_infinity=False)
     | _text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),

@@ -61,6 +61,7 @@ from clearinghouse.cases.rules.embargo_terms import suggest_end as suggest_end
 from clearinghouse.cases.rules.embargo_terms import zone as zone
 from clearinghouse.errors import Conflict
 from clearinghouse.timeutil import format_instant
+from clearinghouse.vocab import EmbargoPhase
 
 COMMENT_MAX: Final = 2000
 PARTICIPANT_MAX: Final = 200
@@ -71,14 +72,6 @@ class IllegalEmbargoOperation(Conflict):
 
     code = "illegal-embargo-operation"
     title = "The embargo does not allow this now"
-
-
-class EmbargoPhase(enum.StrEnum):
-    NONE = "none"
-    PROPOSED = "proposed"
-    ACTIVE = "active"
-    REVISING = "revising"
-    EXITED = "exited"
 
 
 class Decision(enum.StrEnum):

@@ -1,4 +1,6 @@
-"""Standing look-ups asked on every request (kept tiny: one indexed query)."""
+"""Whether an organisation is suspended at an instant: asked on every request and before
+every message leaves the platform (kept tiny: one indexed query). Sanctions are decided in
+:mod:`clearinghouse.standing.sanctions`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.standing.models import MemberSanction, SanctionKind, SanctionState
+from clearinghouse.accounts.models import MemberSanction, SanctionKind, SanctionState
 
 
 def active_suspension(session: Session, org_id: uuid.UUID, at: datetime) -> MemberSanction | None:

@@ -6,6 +6,8 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 
+from clearinghouse.vocab import OrgKind, Role
+
 
 class Via(enum.StrEnum):
     SESSION = "session"
@@ -31,8 +33,8 @@ class Principal:
     label: str
     user_id: uuid.UUID | None = None
     org_id: uuid.UUID | None = None
-    org_kind: str | None = None  # accounts.models.OrgKind value
-    role: str | None = None  # accounts.models.Role value
+    org_kind: OrgKind | None = None
+    role: Role | None = None  # the user's role in its organisation
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     # For LINK / REPORT_TOKEN principals: what the credential opens (e.g. a case participant id).
     grant: str | None = None
@@ -47,11 +49,34 @@ class Principal:
 
     @property
     def is_operator(self) -> bool:
-        return self.org_kind == "operator" and self.via in (Via.SESSION, Via.TOKEN, Via.SYSTEM)
+        return self.org_kind is OrgKind.OPERATOR and self.via in (
+            Via.SESSION,
+            Via.TOKEN,
+            Via.SYSTEM,
+        )
 
     def has_scope(self, scope: Scope) -> bool:
         return self.via is Via.SYSTEM or scope in self.scopes
 
 
 ANONYMOUS = Principal(via=Via.ANONYMOUS, label="anonymous")
-SYSTEM = Principal(via=Via.SYSTEM, label="system", org_kind="operator", scopes=frozenset(Scope))
+SYSTEM = Principal(
+    via=Via.SYSTEM, label="system", org_kind=OrgKind.OPERATOR, scopes=frozenset(Scope)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a request presented, read off it by the HTTP edge (no framework types here).
+
+    ``unsafe``: the method changes state (not GET/HEAD/OPTIONS), so a session needs its
+    CSRF token. ``csrf``: the token sent in the ``X-CSRF-Token`` header, or by a page's
+    form in its hidden field.
+    """
+
+    authorization: str | None = None
+    report_token: str | None = None
+    session_cookie: str | None = None
+    csrf: str | None = None
+    unsafe: bool = False
+    client: str = "unknown"

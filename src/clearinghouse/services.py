@@ -1,22 +1,29 @@
-"""The outside-world services job handlers use, built once from the settings.
+"""The outside-world services the platform talks to, built once by the wiring.
 
-Handlers never build clients themselves: tests and the development server hand in
-real-but-local ones (an SMTP server on 127.0.0.1, a trusting TLS context), production
-hands in the configured ones, all through this one object.
+``app.py`` (and the CLI) build one :class:`Services` from the settings and hand it to the
+job registry; handlers never build clients themselves. Tests and the development server
+hand in real-but-local ones (an SMTP server on 127.0.0.1), production the configured ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
 
 import httpx
 
 from clearinghouse.crypto import SecretBox
-from clearinghouse.notify.mail import Mailer, mailer_from_settings
 from clearinghouse.settings import Environment, Settings
 
 USER_AGENT = "Clearinghouse-Webhooks/1"
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand the message to the mail system; raise ``notify.mail.MailError`` if it refuses."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,7 @@ class Services:
     webhook_allow_private: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, mailer: Mailer | None = None) -> Services:
+    def from_settings(cls, settings: Settings, *, mailer: Mailer) -> Services:
         timeout = settings.webhook_timeout_seconds
 
         def client() -> httpx.Client:
@@ -41,7 +48,7 @@ class Services:
             )
 
         return cls(
-            mailer=mailer or mailer_from_settings(settings),
+            mailer=mailer,
             http_client=client,
             secrets=SecretBox(settings.secret_key.get_secret_value()),
             webhook_allow_private=settings.environment is not Environment.PRODUCTION,

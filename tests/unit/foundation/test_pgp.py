@@ -13,14 +13,14 @@ import pysequoia
 import pytest
 from pysequoia.packet import PacketPile, Tag
 
-from clearinghouse.cases.rules import pgp
-from clearinghouse.cases.rules.pgp import (
+from clearinghouse import pgp
+from clearinghouse.errors import InvalidInput, PayloadTooLarge
+from clearinghouse.pgp import (
     InvalidPublicKeyError,
     NoEncryptionKeyError,
     PgpTooLargeError,
     SecretKeyMaterialError,
 )
-from clearinghouse.errors import InvalidInput, PayloadTooLarge
 
 
 def now() -> datetime:
