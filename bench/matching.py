@@ -65,6 +65,7 @@ from clearinghouse.versions import (
     Scheme,
     compile_ranges,
     key_function,
+    range_key_function,
     scheme_for,
 )
 
@@ -81,12 +82,9 @@ EXAMPLES_KEPT: Final = 20
 
 
 def compile_entry(entry: Entry) -> CompiledRanges:
-    """The entry compiled; an entry whose boundaries its ordering cannot read keeps only
-    its listed versions (what the platform's range cache does)."""
-    try:
-        return compile_ranges(entry.ecosystem, entry.ranges, entry.versions)
-    except InvalidVersion:
-        return compile_ranges(entry.ecosystem, (), entry.versions)
+    """The entry compiled (a boundary its ordering cannot read widens its range, as in
+    the platform's range cache)."""
+    return compile_ranges(entry.ecosystem, entry.ranges, entry.versions)
 
 
 def affects(compiled: CompiledRanges, version: str) -> bool:
@@ -116,7 +114,7 @@ def build_ours(entries: Sequence[Entry], numbers: dict[str, int]) -> dict[Packag
     for key, by_advisory in grouped.items():
         scheme = schemes[key]
         index[key] = OurPackage(
-            key=key_function(scheme),
+            key=range_key_function(scheme),
             advisories=tuple(
                 (number, tuple((c, c.scheme is scheme) for c in compiled))
                 for number, compiled in by_advisory.items()

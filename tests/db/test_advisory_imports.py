@@ -10,17 +10,19 @@ import json
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from clearinghouse.advisories import imports, publish, service
-from clearinghouse.advisories.export import export
+from clearinghouse.advisories import imports, publish, renditions, service
+from clearinghouse.advisories.export import ExportError, export
 from clearinghouse.advisories.models import (
     Advisory,
     AdvisoryPackage,
     AdvisoryRevision,
     RenditionFormat,
+    RenditionStatus,
 )
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.audit import service as audit
@@ -30,6 +32,7 @@ from clearinghouse.formats import csaf
 from clearinghouse.formats import model as m
 from clearinghouse.principal import SYSTEM
 from tests.support.advisories import FIXTURES, log4shell_draft
+from tests.unit.formats.csaf_cases import log4shell
 
 NOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 OSV = FIXTURES / "osv"
@@ -206,3 +209,118 @@ def test_csaf_import_keeps_the_source_and_refuses_a_clash(database: Database) ->
         ).one()
         assert stored.source_document == other
         assert stored.source_revision == other["document"]["tracking"]["version"]
+
+
+def _csaf_document(tracking_id: str) -> dict[str, Any]:
+    document = csaf.model_to_csaf(log4shell())
+    document["document"]["tracking"]["id"] = tracking_id
+    return document
+
+
+def _same_cve_twice() -> dict[str, Any]:
+    """OASIS test 6.1.23's defect: two vulnerabilities with the same CVE."""
+    document = _csaf_document("VENDOR-DUPLICATE-CVE")
+    document["vulnerabilities"].append(json.loads(json.dumps(document["vulnerabilities"][0])))
+    return document
+
+
+def test_a_csaf_document_naming_one_cve_twice_is_refused_alone(
+    database: Database, tmp_path: Path
+) -> None:
+    """Issue #9, item 1: such a document crashed the whole directory import with an
+    IntegrityError on advisory_renditions; it is refused with its reason, the rest import."""
+    (tmp_path / "a-duplicate.json").write_text(json.dumps(_same_cve_twice()))
+    (tmp_path / "b-good.json").write_text(json.dumps(_csaf_document("VENDOR-GOOD")))
+    with database.transaction() as s:
+        report = imports.import_path(s, tmp_path, _options(tlp=None))
+    outcomes = {i.name: (i.outcome, i.error or "") for i in report.items}
+    assert outcomes["b-good.json"][0] is imports.Outcome.CREATED
+    outcome, error = outcomes["a-duplicate.json"]
+    assert outcome is imports.Outcome.FAILED
+    assert "6.1.23" in error
+    assert "CVE-2021-44228" in error
+    with database.transaction(write=False) as s:
+        assert service.get(s, "VENDOR-GOOD").source == "csaf:https://clearinghouse.example"
+
+
+def test_a_failing_csaf_document_can_be_imported_with_its_findings_recorded(
+    database: Database,
+) -> None:
+    """Issue #9, item 14: with the explicit option, the document is imported, the
+    findings are kept with it and shown in the report; its two vulnerabilities stay two."""
+    options = _options(tlp=None, on_csaf_findings=csaf.OnFindings.RECORD)
+    with database.transaction() as s:
+        report = imports.import_upload(
+            s, "duplicate.json", json.dumps(_same_cve_twice()).encode(), options
+        )
+        (item,) = report.items
+        assert item.outcome is imports.Outcome.CREATED, item
+        assert len(item.warnings) == 1
+        assert "6.1.23" in item.warnings[0]
+        advisory = service.get(s, "VENDOR-DUPLICATE-CVE")
+        doc = service.document(s, advisory)
+        assert [v.id for v in doc.vulnerabilities] == ["CH-2021-0001", "CH-2021-0001#2"]
+        assert doc.extra[csaf.EXTRA_FINDINGS] == [
+            {
+                "test": "6.1.23",
+                "path": "/vulnerabilities/1/cve",
+                "message": "CVE-2021-44228 is used by more than one vulnerability",
+            }
+        ]
+        records = export(s, advisory, RenditionFormat.OSV, RENDER)
+        assert isinstance(records, list)
+        assert sorted(r["id"] for r in records) == ["x_CH-2021-0001", "x_CH-2021-0001#2"]
+
+
+def test_a_rendition_clash_no_check_foresaw_refuses_that_document_only(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk's bulk insert falls back to one document at a time: a renderer that
+    (wrongly) gives two renditions one key costs that document, not the import."""
+    real = renditions.source_renditions
+
+    def doubled(doc: m.Advisory, raw: dict[str, Any], withdrawn: Any = None) -> Any:
+        renditions = real(doc, raw, withdrawn)
+        return renditions * 2 if doc.id == "VENDOR-BROKEN" else renditions
+
+    monkeypatch.setattr(imports, "source_renditions", doubled)
+    files = {
+        "broken.json": json.dumps(_csaf_document("VENDOR-BROKEN")).encode(),
+        "good.json": json.dumps(_csaf_document("VENDOR-FINE")).encode(),
+    }
+    with database.transaction() as s:
+        report = imports.import_upload(s, "two.zip", _zip(files), _options(tlp=None))
+    outcomes = {i.name: (i.outcome, i.error or "") for i in report.items}
+    assert outcomes["good.json"] == (imports.Outcome.CREATED, "")
+    assert outcomes["broken.json"][0] is imports.Outcome.FAILED
+    assert "cannot be stored" in outcomes["broken.json"][1]
+    with database.transaction(write=False) as s:
+        assert service.get(s, "VENDOR-FINE").current_revision == 1
+        assert audit.verify(s).ok
+
+
+def test_a_csaf_document_without_vulnerabilities_imports_and_exports_back(
+    database: Database,
+) -> None:
+    """Issue #9, item 13: it was refused ("no vulnerabilities"). Its OSV rendition is
+    stated as not applicable, and its CSAF export is the document's own category."""
+    document = _csaf_document("VENDOR-NOTICE")
+    document["document"]["category"] = "csaf_informational_advisory"
+    del document["vulnerabilities"], document["product_tree"]
+    with database.transaction() as s:
+        report = imports.import_upload(s, "notice.json", json.dumps(document).encode(), _options())
+        (item,) = report.items
+        assert item.outcome is imports.Outcome.CREATED, item
+        advisory = service.get(s, "VENDOR-NOTICE")
+        [osv_rendition] = renditions.renditions_of(s, advisory)
+        assert (osv_rendition.format, osv_rendition.status) == (
+            RenditionFormat.OSV,
+            RenditionStatus.NOT_APPLICABLE,
+        )
+        again = export(s, advisory, RenditionFormat.CSAF, RENDER)
+        assert isinstance(again, dict)
+        assert again["document"]["category"] == "csaf_informational_advisory"
+        assert "vulnerabilities" not in again
+        assert csaf.validate_csaf(again) == ()
+        with pytest.raises(ExportError, match="does not apply: the advisory describes no"):
+            export(s, advisory, RenditionFormat.OSV, RENDER)

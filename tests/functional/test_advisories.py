@@ -128,7 +128,7 @@ def test_publish_every_rendition_at_once_and_idempotently(platform: AdvisoryPlat
     assert body["already"] is False
     assert body["advisory"]["state"] == "published"
     assert {x["format"] for x in body["renditions"]} == ALL_FORMATS
-    assert all(x["ok"] for x in body["renditions"]), body["renditions"]
+    assert all(x["status"] == "rendered" for x in body["renditions"]), body["renditions"]
     keys = {(x["format"], x["key"]) for x in body["renditions"]}
     assert ("osv", f"x_{pid}") in keys
     assert ("cve5", "CVE-2021-44228") in keys
@@ -236,7 +236,7 @@ def test_withdrawal_is_an_audited_correction(platform: AdvisoryPlatform) -> None
     )
     assert r.status_code == 200, r.text
     assert r.json()["advisory"]["state"] == "withdrawn"
-    assert all(x["ok"] for x in r.json()["renditions"])
+    assert all(x["status"] == "rendered" for x in r.json()["renditions"])
     with platform.client() as anonymous:
         record = anonymous.get(f"/osv/v1/vulns/x_{pid}").json()
         assert record["withdrawn"] == format_instant(platform.clock.now())
@@ -263,11 +263,11 @@ def test_a_failed_rendition_alerts_and_blocks_nothing_else(platform: AdvisoryPla
     pid = create_draft(op, vulnerabilities=[vuln])["id"]
     r = op.post(f"/api/v1/advisories/{pid}/publish", json={}).json()
     by_format = {x["format"]: x for x in r["renditions"]}
-    failing = {f for f, x in by_format.items() if not x["ok"]}
+    failing = {f for f, x in by_format.items() if x["status"] == "failed"}
     # CSAF needs a product and CVE 5.x an affected entry; OSV carries the record anyway.
     assert {"csaf", "csaf_vex", "cve5"} <= failing
-    assert "product" in by_format["csaf"]["error"]
-    assert by_format["osv"]["ok"] is True
+    assert "product" in by_format["csaf"]["detail"]
+    assert by_format["osv"]["status"] == "rendered"
     assert r["advisory"]["state"] == "published"
     with platform.database.transaction(write=False) as s:
         notices = list(
@@ -279,7 +279,7 @@ def test_a_failed_rendition_alerts_and_blocks_nothing_else(platform: AdvisoryPla
     assert all(f"- {f}" in notices[0].body for f in failing)
     assert len(mails) >= 1
     renditions = op.get(f"/api/v1/advisories/{pid}/renditions").json()
-    assert {x["format"] for x in renditions if not x["ok"]} == failing
+    assert {x["format"] for x in renditions if x["status"] == "failed"} == failing
     with platform.client() as anonymous:
         assert anonymous.get(f"/osv/v1/vulns/x_{pid}").status_code == 200
     r = op.get(f"/api/v1/advisories/{pid}/export", params={"format": "csaf"})

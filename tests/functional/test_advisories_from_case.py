@@ -23,7 +23,11 @@ def platform(database: Database, clock: FixedClock) -> Iterator[AdvisoryPlatform
         yield p
 
 
-def _case(platform: AdvisoryPlatform, credit: str) -> str:
+def _case(
+    platform: AdvisoryPlatform,
+    credit: str,
+    references: tuple[str, ...] = ("https://example.org/poc",),
+) -> str:
     """A member's report, triaged into a case with one vulnerability and one vendor who
     says it is fixed in 2.15.0, and an active embargo."""
     reporter = platform.login(platform.world.member_admin)
@@ -33,7 +37,7 @@ def _case(platform: AdvisoryPlatform, credit: str) -> str:
         reporter,
         credit_preference=credit,
         credit_as=credit_as,
-        references=["https://example.org/poc"],
+        references=list(references),
     )
     case = triage_and_open(admin, found["id"])["public_id"]
     base = f"/api/v1/cases/{case}"
@@ -168,3 +172,25 @@ def test_a_moved_embargo_moves_the_scheduled_publication(platform: AdvisoryPlatf
     platform.clock.set(old_end + timedelta(days=7))
     platform.run_jobs()
     assert op.get(f"/api/v1/advisories/{pid}").json()["state"] == "published"
+
+
+def test_a_case_without_references_publishes_a_valid_cve_record(
+    platform: AdvisoryPlatform,
+) -> None:
+    """Issue #9, item 17: the replay's case (a report without references) published four
+    failed cve5 renditions ("needs at least one reference"). The draft offers the
+    reference the case has: each vulnerability's CVE record."""
+    case = _case(platform, credit="name", references=())
+    op = bearer(platform, platform.world.operator_analyst)
+    draft = op.post(f"/api/v1/advisories/from-case/{case}", json={"tlp": "CLEAR"}).json()
+    (vuln,) = draft["document"]["vulnerabilities"]
+    assert vuln["references"] == [
+        {
+            "url": "https://www.cve.org/CVERecord?id=CVE-2021-44228",
+            "kind": "WEB",
+            "summary": "CVE record",
+        }
+    ]
+    published = op.post(f"/api/v1/advisories/{draft['id']}/publish", json={}).json()
+    statuses = {(r["format"], r["key"]): r["status"] for r in published["renditions"]}
+    assert statuses[("cve5", "CVE-2021-44228")] == "rendered", published["renditions"]

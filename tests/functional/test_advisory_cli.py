@@ -16,6 +16,7 @@ from clearinghouse.formats import csaf, cve5, osv
 from clearinghouse.formats import model as m
 from clearinghouse.principal import SYSTEM
 from tests.support.advisories import FIXTURES, log4shell_draft
+from tests.unit.formats.csaf_cases import log4shell
 
 NOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 
@@ -85,3 +86,26 @@ def test_export_a_published_local_advisory(database: Database, tmp_path: Path) -
     assert record["cveMetadata"]["cveId"] == "CVE-2021-44228"
     code, stdout, _ = _run(database, "export", "-f", "osv", pid)
     osv.validate_osv_schema(json.loads(stdout))
+
+
+def test_a_csaf_document_failing_a_test_is_refused_alone_or_recorded(
+    database: Database, tmp_path: Path
+) -> None:
+    """Issue #9, items 1 and 14 from the command line: the directory import exited 70 and
+    stored nothing; the failing document is refused with its test named (exit 1), the
+    other stored, and ``--csaf-findings record`` imports it with the findings shown."""
+    good = csaf.model_to_csaf(log4shell())
+    good["document"]["tracking"]["id"] = "VENDOR-GOOD"
+    twice = json.loads(json.dumps(good))
+    twice["document"]["tracking"]["id"] = "VENDOR-TWICE"
+    twice["vulnerabilities"].append(twice["vulnerabilities"][0])
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    (tmp_path / "twice.json").write_text(json.dumps(twice))
+    code, _, stderr = _run(database, "import", str(tmp_path))
+    assert code == 1, stderr
+    assert "twice.json: fails CSAF mandatory test(s) 6.1.23" in stderr
+    code, _, stderr = _run(database, "export", "--format", "csaf", "VENDOR-GOOD")
+    assert code == 0, stderr
+    code, _, stderr = _run(database, "import", str(tmp_path), "--csaf-findings", "record")
+    assert code == 0, stderr
+    assert "twice.json: warning: imported although it fails CSAF test 6.1.23" in stderr

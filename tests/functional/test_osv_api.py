@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -194,3 +195,60 @@ def test_ecosystem_export_zip(platform: AdvisoryPlatform) -> None:
             assert names == ["PYSEC-2099-1.json", "PYSEC-2099-2.json", "PYSEC-2099-3.json"]
             assert json.loads(archive.read("PYSEC-2099-3.json"))["withdrawn"]
         assert c.get("/osv/v1/export/NoSuchEcosystem/all.zip").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("package", "version", "record"),
+    [
+        ({"name": "example-crate", "ecosystem": "crates.io"}, "0.3", "RUSTSEC-2099-0001"),
+        ({"name": "example-crate", "ecosystem": "crates.io"}, "not-semver", "RUSTSEC-2099-0001"),
+        (PKG, "not-a-version", "PYSEC-2099-2"),
+    ],
+)
+def test_an_unreadable_version_lists_what_cannot_be_excluded(
+    platform: AdvisoryPlatform, package: dict[str, str], version: str, record: str
+) -> None:
+    """Issue #9, item 3: such versions got ``{}`` (crates.io ``tokio`` ``1.8``, although
+    1.8.0 has advisories). They get every record of the package whose ranges cannot exclude
+    them, flagged as undecided with the reason, in query and querybatch alike (an error
+    would abort a whole pip-audit run)."""
+    query = {"package": package, "version": version}
+    with platform.client() as c:
+        body = c.post("/osv/v1/query", json=query).json()
+        batch = c.post("/osv/v1/querybatch", json={"queries": [query]}).json()["results"][0]
+    assert record in _ids(body)
+    flagged = {item["id"]: item["reason"] for item in body["undecided"]}
+    assert record in flagged
+    assert repr(version) in flagged[record]
+    assert [v["id"] for v in batch["vulns"]] == _ids(body)
+    assert batch["undecided"] == body["undecided"]
+
+
+def test_a_record_whose_fix_version_cannot_be_read_is_never_clean(
+    platform: AdvisoryPlatform, tmp_path: Path
+) -> None:
+    """Issue #9, item 4: PYSEC-2021-371's fix ``0.2.0-n653`` is not PEP 440; read as a
+    legacy version it sorted below every release, and binderhub 0.1.0 was reported clean."""
+    record = {
+        "id": "PYSEC-2099-9",
+        "modified": "2024-05-01T00:00:00Z",
+        "affected": [
+            {
+                "package": {"name": "binder-example", "ecosystem": "PyPI"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0.2.0-n653"}]}
+                ],
+            }
+        ],
+    }
+    (tmp_path / "PYSEC-2099-9.json").write_text(json.dumps(record))
+    report = platform.import_osv(tmp_path)
+    [item] = report.items
+    assert item.outcome.value == "created"
+    assert any("0.2.0-n653" in warning for warning in item.warnings), item.warnings
+    query = {"package": {"name": "binder-example", "ecosystem": "PyPI"}, "version": "0.1.0"}
+    with platform.client() as c:
+        body = c.post("/osv/v1/query", json=query).json()
+    assert _ids(body) == ["PYSEC-2099-9"]
+    [flag] = body["undecided"]
+    assert "0.2.0-n653" in flag["reason"]

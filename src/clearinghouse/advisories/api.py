@@ -15,15 +15,22 @@ from sqlalchemy import and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from clearinghouse.advisories import compare as comparing
-from clearinghouse.advisories import drafting, imports, publish, service
+from clearinghouse.advisories import drafting, imports, publish, renditions, service
 from clearinghouse.advisories.export import export
-from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
+from clearinghouse.advisories.models import (
+    Advisory,
+    AdvisoryState,
+    Rendition,
+    RenditionFormat,
+    RenditionStatus,
+)
 from clearinghouse.advisories.render import RenderContext
 from clearinghouse.advisories.schemas import DraftIn, VulnerabilityIn
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.formats import model as m
+from clearinghouse.formats.csaf import OnFindings
 from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
 from clearinghouse.timeutil import parse_instant
 
@@ -98,8 +105,8 @@ class RenditionOut(BaseModel):
     format: RenditionFormat
     key: str
     revision: int
-    ok: bool
-    error: str | None
+    status: RenditionStatus
+    detail: str | None = Field(description="why it failed, or why the format does not apply")
 
 
 class PublishOut(BaseModel):
@@ -116,6 +123,7 @@ class ImportItemOut(BaseModel):
     source: str | None
     source_revision: str | None
     error: str | None
+    warnings: list[str]
 
 
 class ImportOut(BaseModel):
@@ -155,7 +163,9 @@ def _detail(ctx: Ctx, advisory: Advisory) -> AdvisoryDetailOut:
 
 
 def _rendition_out(r: Rendition) -> RenditionOut:
-    return RenditionOut(format=r.format, key=r.key, revision=r.revision, ok=r.ok, error=r.error)
+    return RenditionOut(
+        format=r.format, key=r.key, revision=r.revision, status=r.status, detail=r.detail
+    )
 
 
 def _render_ctx(ctx: Ctx) -> RenderContext:
@@ -273,9 +283,22 @@ async def import_advisories(
         m.Tlp | None, Query(description="marking for records that carry none (OSV)")
     ] = None,
     source: Annotated[str | None, Query(max_length=300, pattern=r"^(osv|csaf):.+")] = None,
+    csaf_findings: Annotated[
+        OnFindings,
+        Query(
+            description="CSAF documents failing a mandatory test: refuse them, or record the "
+            "findings and import them anyway (each listed in the item's warnings)"
+        ),
+    ] = OnFindings.REFUSE,
 ) -> ImportOut:
     data = await request.body()
-    options = imports.ImportOptions(actor=ctx.principal, now=ctx.now(), tlp=tlp, source=source)
+    options = imports.ImportOptions(
+        actor=ctx.principal,
+        now=ctx.now(),
+        tlp=tlp,
+        source=source,
+        on_csaf_findings=csaf_findings,
+    )
     report = await run_in_threadpool(imports.import_upload, ctx.session, filename, data, options)
     return ImportOut(
         counts=report.counts(),
@@ -287,6 +310,7 @@ async def import_advisories(
                 source=i.source,
                 source_revision=i.source_revision,
                 error=i.error,
+                warnings=list(i.warnings),
             )
             for i in report.items
         ],
@@ -507,7 +531,7 @@ def withdraw_advisory(advisory_id: str, body: WithdrawIn, ctx: CtxDep) -> Publis
 )
 def list_renditions(advisory_id: str, ctx: CtxDep) -> list[RenditionOut]:
     advisory = service.readable(ctx.session, ctx.principal, advisory_id)
-    return [_rendition_out(r) for r in publish.renditions_of(ctx.session, advisory)]
+    return [_rendition_out(r) for r in renditions.renditions_of(ctx.session, advisory)]
 
 
 @router.get("/advisories/{advisory_id}/export", summary="The advisory in one format (JSON)")

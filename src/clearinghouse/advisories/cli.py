@@ -20,6 +20,7 @@ from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import RenditionFormat
 from clearinghouse.db import Database
 from clearinghouse.errors import ClearinghouseError
+from clearinghouse.formats.csaf import OnFindings
 from clearinghouse.formats.model import Tlp
 from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
@@ -94,11 +95,24 @@ def import_command(
     source: Annotated[
         str | None, typer.Option(help="e.g. osv:PyPA; default: from the record ids")
     ] = None,
+    csaf_findings: Annotated[
+        OnFindings,
+        typer.Option(
+            help="CSAF documents failing a mandatory test: refuse them, or record the "
+            "findings and import them anyway (listed as warnings)"
+        ),
+    ] = OnFindings.REFUSE,
 ) -> None:
     """Import OSV records or CSAF documents; a document already stored is left alone."""
     settings = Settings()
     database = Database(settings.database_url)
-    options = imports.ImportOptions(actor=SYSTEM, now=SystemClock().now(), tlp=tlp, source=source)
+    options = imports.ImportOptions(
+        actor=SYSTEM,
+        now=SystemClock().now(),
+        tlp=tlp,
+        source=source,
+        on_csaf_findings=csaf_findings,
+    )
     try:
         with database.transaction() as session:
             report = imports.import_path(session, path, options)
@@ -112,5 +126,8 @@ def import_command(
     out.print(table)
     for item in report.failed[:50]:
         err.print(f"{item.name}: {item.error}")
+    for item in report.warned[:50]:
+        for warning in item.warnings[:10]:
+            err.print(f"{item.name}: warning: {warning}", markup=False)
     if report.failed:
         raise typer.Exit(EXIT_INCOMPLETE)

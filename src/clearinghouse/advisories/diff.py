@@ -232,12 +232,13 @@ def _compare_package(
         ranges = tuple(r for a in entries for r in a.ranges)
         versions = tuple(v for a in entries for v in a.versions)
         listed.update(versions)
-        try:
-            compiled[label] = compile_ranges(ecosystem, ranges, versions)
-        except InvalidVersion as exc:
-            sources.append(SourceRanges(label, _ranges_of(entries), versions, (), exc.detail))
+        ready = compile_ranges(ecosystem, ranges, versions)
+        if ready.unreadable:  # its ranges are a guess there: not compared
+            detail = "; ".join(f"range event {bound}" for bound in ready.unreadable[:5])
+            sources.append(SourceRanges(label, _ranges_of(entries), versions, (), detail))
             continue
-        intervals = tuple(str(i) for i in compiled[label].intervals())
+        compiled[label] = ready
+        intervals = tuple(str(i) for i in ready.intervals())
         sources.append(SourceRanges(label, _ranges_of(entries), versions, intervals))
     found = _interval_disagreements(compiled)
     if found is None:  # orderings differ: compare at every version any source names

@@ -1,6 +1,8 @@
 """Drafting an advisory from a case: its vulnerabilities (CVE, CWE, CVSS, affected
 packages with OSV ranges), each vendor's current status as a VEX product statement, the
-finder's credit as they asked for it, and the report's references.
+finder's credit as they asked for it, the report's references, and for each
+vulnerability with a CVE id its CVE record (so that a CVE rendition has a reference even
+when the report gave none).
 
 The draft is an ordinary draft afterwards: the operator revises it, and publication may
 be scheduled for the case's embargo end (:func:`clearinghouse.advisories.publish.
@@ -51,6 +53,7 @@ from clearinghouse.policy import AdvisoryAction, require_advisory
 from clearinghouse.principal import Principal
 
 _MAX_URL = 2000
+CVE_RECORD_URL = "https://www.cve.org/CVERecord?id="
 
 
 def _package(product: AffectedProduct) -> m.Package:
@@ -148,6 +151,16 @@ def _references(report: Report | None) -> list[ReferenceIn]:
     ]
 
 
+def _cve_record(cve_id: str | None) -> list[ReferenceIn]:
+    """The CVE record of a vulnerability with a CVE id: a reference every CVE rendition
+    can carry (a CVE record needs at least one), even when the report gave none."""
+    if cve_id is None:
+        return []
+    return [
+        ReferenceIn(url=CVE_RECORD_URL + cve_id, kind=m.ReferenceKind.WEB, summary="CVE record")
+    ]
+
+
 def case_draft(session: Session, case: Case, *, tlp: m.Tlp, summary: str = "") -> DraftIn:
     """The draft input a case gives (nothing stored)."""
     report = session.get(Report, case.report_id) if case.report_id else None
@@ -174,6 +187,7 @@ def case_draft(session: Session, case: Case, *, tlp: m.Tlp, summary: str = "") -
                 cvss=[vuln.cvss_vector] if vuln.cvss_vector else [],
                 affected=[_affected(p) for p in products],
                 statements=statements,
+                references=_cve_record(vuln.cve_id),
                 credits=_credits(report),
                 remediations=remediations,
             )

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.advisories import service
-from clearinghouse.advisories.models import Advisory, Rendition, RenditionFormat
-from clearinghouse.advisories.render import RenderContext, render
+from clearinghouse.advisories.models import Advisory, Rendition, RenditionFormat, RenditionStatus
+from clearinghouse.advisories.render import RenderContext, Rendered, render
 from clearinghouse.errors import ClearinghouseError, NotFound
 
 
@@ -40,7 +40,8 @@ def export(
 
     One-document formats give an object. OSV (a record per vulnerability) and CVE 5.x (a
     record per CVE) give the one record named by ``key``, the only record when there is
-    one, else a list of all.
+    one, else a list of all (records that do not apply left out). A failed rendition, or a
+    format that does not apply at all, is an :class:`ExportError` saying why.
     """
     number = service.served_revision(advisory) if revision is None else revision
     stored = list(
@@ -55,20 +56,23 @@ def export(
         )
     )
     if stored:
-        items = [(r.key, r.content, r.error) for r in stored]
+        items = [Rendered(r.format, r.key, r.content, r.status, r.detail) for r in stored]
     else:
         doc = service.document(session, advisory, number)
-        items = [(r.key, r.content, r.error) for r in render(doc, fmt, ctx)]
+        items = render(doc, fmt, ctx)
     if key is not None:
-        items = [item for item in items if item[0] == key]
+        items = [item for item in items if item.key == key]
         if not items:
             raise NotFound(f"{advisory.public_id} has no {fmt.value} record {key}")
-    if not items:
-        raise ExportError(f"{advisory.public_id} has nothing to render as {fmt.value} (no CVE id?)")
-    failures = [f"{k or fmt.value}: {error}" for k, content, error in items if content is None]
+    documents = [item.content for item in items if item.content is not None]
+    failures = [
+        f"{r.key or fmt.value}: {r.detail}" for r in items if r.status is RenditionStatus.FAILED
+    ]
     if failures:
         raise ExportError(f"{advisory.public_id} as {fmt.value}: " + "; ".join(failures)[:2000])
-    documents = [content for _k, content, _e in items if content is not None]
+    if not documents:
+        reasons = "; ".join(dict.fromkeys(r.detail or "" for r in items)) or "nothing to render"
+        raise ExportError(f"{advisory.public_id} as {fmt.value} does not apply: {reasons}"[:2000])
     if len(documents) == 1:
         return documents[0]
     return documents

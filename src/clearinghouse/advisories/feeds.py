@@ -35,6 +35,7 @@ from clearinghouse.advisories.models import (
     AdvisoryState,
     Rendition,
     RenditionFormat,
+    RenditionStatus,
 )
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.errors import NotFound
@@ -81,7 +82,7 @@ def _distributed(ctx: Ctx, folder: str | None = None) -> list[Distributed]:
             Advisory.state.in_((AdvisoryState.PUBLISHED, AdvisoryState.WITHDRAWN)),
             Rendition.revision == Advisory.published_revision,
             Rendition.format == RenditionFormat.CSAF,
-            Rendition.ok.is_(True),
+            Rendition.status == RenditionStatus.RENDERED,
         )
     ).all()
     out = []

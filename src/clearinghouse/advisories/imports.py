@@ -45,9 +45,8 @@ from clearinghouse.advisories.models import (
     AdvisoryRevision,
     AdvisoryState,
     Rendition,
-    RenditionFormat,
 )
-from clearinghouse.advisories.render import Rendered, render_osv
+from clearinghouse.advisories.renditions import source_renditions, store_renditions
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import ClearinghouseError, Conflict, InvalidInput, PayloadTooLarge
 from clearinghouse.formats import csaf, neutral, osv
@@ -56,6 +55,7 @@ from clearinghouse.formats.schemas import load_document
 from clearinghouse.policy import AdvisoryAction, require_advisory
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import format_instant
+from clearinghouse.versions import compile_ranges
 
 SUFFIXES: Final = (".json", ".yaml", ".yml")
 _OSV_SOURCES: Final = {
@@ -97,6 +97,7 @@ class ImportItem:
     source: str | None = None
     source_revision: str | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # what an imported document could not say faithfully
 
 
 @dataclass
@@ -113,6 +114,10 @@ class ImportReport:
     def failed(self) -> list[ImportItem]:
         return [i for i in self.items if i.outcome is Outcome.FAILED]
 
+    @property
+    def warned(self) -> list[ImportItem]:
+        return [i for i in self.items if i.warnings]
+
 
 @dataclass(frozen=True, slots=True)
 class ImportOptions:
@@ -120,6 +125,8 @@ class ImportOptions:
     now: datetime
     tlp: m.Tlp | None = None
     source: str | None = None  # e.g. "osv:PyPA"; inferred from ids when None
+    # CSAF documents failing a mandatory test: refused, or imported with the findings
+    on_csaf_findings: csaf.OnFindings = csaf.OnFindings.REFUSE
 
 
 # ---- reading files, directories and archives ---------------------------------------------------
@@ -217,6 +224,7 @@ class _Parsed:
     raw: dict[str, Any]
     source: str
     revision: str  # the source's revision: OSV modified, CSAF tracking version
+    warnings: tuple[str, ...] = ()
 
 
 def import_path(
@@ -294,16 +302,46 @@ def _parse_one(name: str, value: Any, options: ImportOptions) -> _Parsed:
     if not isinstance(value, dict):
         raise ImportRefusedError("a document is a JSON object")
     if isinstance(value.get("document"), dict):
-        doc = csaf.parse_csaf(value, default_tlp=options.tlp or m.Tlp.AMBER)
+        doc = csaf.parse_csaf(
+            value, default_tlp=options.tlp or m.Tlp.AMBER, on_findings=options.on_csaf_findings
+        )
         source = options.source or f"csaf:{doc.publisher.namespace}"
+        revision = _csaf_version(value) or format_instant(doc.current_release)
         return _Parsed(
-            name, doc, value, source, _csaf_version(value) or format_instant(doc.current_release)
+            name, doc, value, source, revision, _csaf_warnings(doc) + _range_warnings(doc)
         )
     record = osv.parse_osv(value)
     prefix = record.id.split("-", 1)[0]
     source = options.source or _OSV_SOURCES.get(prefix, f"osv:{prefix}")
     doc = osv.osv_to_model(record, tlp=options.tlp, source=source)
-    return _Parsed(name, doc, value, source, record.modified)
+    return _Parsed(name, doc, value, source, record.modified, _range_warnings(doc))
+
+
+def _csaf_warnings(doc: m.Advisory) -> tuple[str, ...]:
+    findings = doc.extra.get(csaf.EXTRA_FINDINGS)
+    if not isinstance(findings, list):
+        return ()
+    return tuple(
+        f"imported although it fails CSAF test {f['test']} at {f['path'] or '/'}: {f['message']}"
+        for f in findings
+    )
+
+
+def _range_warnings(doc: m.Advisory) -> tuple[str, ...]:
+    """Range boundaries the package's version ordering cannot read (PyPA's
+    ``fixed: 0.2.0-n653``): they never narrow a range, so the OSV API reports the versions
+    they might have cleared as undecided rather than clean."""
+    out: list[str] = []
+    for vuln in doc.vulnerabilities:
+        for affected in vuln.affected:
+            package = affected.package
+            compiled = compile_ranges(package.ecosystem, affected.ranges, affected.versions)
+            out.extend(
+                f"{vuln.id}: {package.ecosystem}/{package.name}: range boundary {bound} "
+                "(read as absent: the versions it would clear are reported as undecided)"
+                for bound in compiled.unreadable
+            )
+    return tuple(out)
 
 
 def _csaf_version(value: dict[str, Any]) -> str | None:
@@ -353,7 +391,6 @@ def _store_chunk(
                 continue
             bulk.add(parsed)
             owners[parsed.doc.id] = parsed.source
-            report.items.append(_item(parsed, Outcome.CREATED))
             continue
         if existing.source_revision == parsed.revision:
             report.items.append(_item(parsed, Outcome.UNCHANGED))
@@ -372,24 +409,39 @@ def _store_chunk(
             continue
         savepoint.commit()
         report.items.append(_item(parsed, outcome))
-    bulk.flush(session)
+    bulk.flush(session, report)
 
 
 def _item(parsed: _Parsed, outcome: Outcome, *, error: str | None = None) -> ImportItem:
-    return ImportItem(parsed.name, outcome, parsed.doc.id, parsed.source, parsed.revision, error)
+    warnings = () if outcome is Outcome.FAILED else parsed.warnings
+    return ImportItem(
+        parsed.name, outcome, parsed.doc.id, parsed.source, parsed.revision, error, warnings
+    )
+
+
+@dataclass
+class _NewRows:
+    """The rows one new advisory adds."""
+
+    parsed: _Parsed
+    advisory: dict[str, Any]
+    revision: dict[str, Any]
+    renditions: list[dict[str, Any]]
+    index: index.IndexRows
+    audit: dict[str, str]
 
 
 class _Bulk:
-    """Rows of new advisories, inserted together with one audit entry per chunk."""
+    """New advisories, inserted together with one audit entry per chunk.
+
+    If the chunk's insert fails (a constraint no check foresaw), each advisory is
+    inserted again on its own, so that one bad document is refused and the rest stored.
+    """
 
     def __init__(self, options: ImportOptions) -> None:
         self.options = options
         self.added: dict[tuple[str, str], str] = {}
-        self.advisories: list[dict[str, Any]] = []
-        self.revisions: list[dict[str, Any]] = []
-        self.renditions: list[dict[str, Any]] = []
-        self.index = index.IndexRows()
-        self.audit: list[dict[str, str]] = []
+        self.pending: list[_NewRows] = []
 
     def add(self, parsed: _Parsed) -> None:
         now, actor, doc = self.options.now, self.options.actor, parsed.doc
@@ -397,8 +449,9 @@ class _Bulk:
         body = neutral.to_json(doc)
         body_digest = service.digest(body)
         self.added[(parsed.source, doc.id)] = parsed.revision
-        self.advisories.append(
-            {
+        rows = _NewRows(
+            parsed=parsed,
+            advisory={
                 "id": advisory_id,
                 "public_id": doc.id,
                 "title": doc.title[:500],
@@ -420,10 +473,8 @@ class _Bulk:
                 "created_at": now,
                 "updated_at": now,
                 "created_by_label": actor.label,
-            }
-        )
-        self.revisions.append(
-            {
+            },
+            revision={
                 "id": uuid.uuid4(),
                 "advisory_id": advisory_id,
                 "number": 1,
@@ -435,51 +486,86 @@ class _Bulk:
                 "author_user_id": actor.user_id,
                 "author_label": actor.label,
                 "created_at": now,
-            }
-        )
-        for r in _renditions_for(doc, parsed.raw):
-            self.renditions.append(
+            },
+            renditions=[
                 {
                     "id": uuid.uuid4(),
                     "advisory_id": advisory_id,
                     "revision": 1,
                     "format": r.format,
                     "key": r.key,
-                    "ok": r.ok,
+                    "status": r.status,
                     "content": r.content,
-                    "error": r.error,
+                    "detail": r.detail,
                     "modified": r.modified,
                     "created_at": now,
                 }
-            )
-        self.index.add(advisory_id, 1, doc, parsed.source)
-        self.audit.append(
-            {
+                for r in source_renditions(doc, parsed.raw)
+            ],
+            index=index.IndexRows(),
+            audit={
                 "id": doc.id,
                 "source": parsed.source,
                 "revision": parsed.revision,
                 "digest": body_digest,
-            }
+            },
         )
+        rows.index.add(advisory_id, 1, doc, parsed.source)
+        self.pending.append(rows)
 
-    def flush(self, session: Session) -> None:
-        if not self.advisories:
+    def flush(self, session: Session, report: ImportReport) -> None:
+        if not self.pending:
             return
-        session.execute(insert(Advisory), self.advisories)
-        session.execute(insert(AdvisoryRevision), self.revisions)
-        if self.renditions:
-            session.execute(insert(Rendition), self.renditions)
-        self.index.insert(session)
-        audit.append(
-            session,
-            actor=self.options.actor,
-            action="advisory.imported",
-            object_type="advisory_import",
-            object_id=uuid.uuid4(),
-            at=self.options.now,
-            change={"count": len(self.audit), "advisories": self.audit},
-        )
-        self.advisories, self.revisions, self.renditions, self.audit = [], [], [], []
+        stored = self._insert_all(session, report)
+        for rows in stored:
+            report.items.append(_item(rows.parsed, Outcome.CREATED))
+        if stored:
+            audit.append(
+                session,
+                actor=self.options.actor,
+                action="advisory.imported",
+                object_type="advisory_import",
+                object_id=uuid.uuid4(),
+                at=self.options.now,
+                change={"count": len(stored), "advisories": [r.audit for r in stored]},
+            )
+        self.pending = []
+
+    def _insert_all(self, session: Session, report: ImportReport) -> list[_NewRows]:
+        savepoint = session.begin_nested()
+        try:
+            _insert(session, self.pending)
+        except IntegrityError:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+            return self.pending
+        stored = []
+        for rows in self.pending:
+            savepoint = session.begin_nested()
+            try:
+                _insert(session, [rows])
+            except IntegrityError as exc:
+                savepoint.rollback()
+                detail = f"cannot be stored: {str(exc.orig).splitlines()[0][:300]}"
+                report.items.append(_item(rows.parsed, Outcome.FAILED, error=detail))
+                continue
+            savepoint.commit()
+            stored.append(rows)
+        return stored
+
+
+def _insert(session: Session, batch: list[_NewRows]) -> None:
+    session.execute(insert(Advisory), [r.advisory for r in batch])
+    session.execute(insert(AdvisoryRevision), [r.revision for r in batch])
+    renditions = [row for r in batch for row in r.renditions]
+    if renditions:
+        session.execute(insert(Rendition), renditions)
+    merged = index.IndexRows()
+    for rows in batch:
+        merged.packages.extend(rows.index.packages)
+        merged.identifiers.extend(rows.index.identifiers)
+    merged.insert(session)
 
 
 def _revise(
@@ -507,9 +593,7 @@ def _revise(
     number = saved.revision.number
     advisory.published_revision = number
     advisory.last_published_at = now
-    from clearinghouse.advisories.publish import store_renditions
-
-    store_renditions(session, advisory, number, _renditions_for(doc, parsed.raw), now)
+    store_renditions(session, advisory, number, source_renditions(doc, parsed.raw), now)
     service.serve(session, advisory, number, doc)
     audit.append(
         session,
@@ -526,34 +610,3 @@ def _revise(
         },
     )
     return Outcome.REVISED
-
-
-def _renditions_for(
-    doc: m.Advisory, raw: dict[str, Any], withdrawn: datetime | None = None
-) -> list[Rendered]:
-    """What an imported advisory serves: an OSV record as its source wrote it (only the
-    withdrawal stamped on), or OSV renditions of another format's content."""
-    if isinstance(raw.get("document"), dict):
-        return render_osv(doc)
-    record = dict(raw)
-    if withdrawn is not None:
-        stamp = format_instant(withdrawn)
-        record["withdrawn"] = stamp
-        record["modified"] = stamp
-    return [Rendered(RenditionFormat.OSV, str(raw.get("id", doc.id)), record)]
-
-
-def imported_renditions(
-    session: Session, advisory: Advisory, doc: m.Advisory, *, withdrawn: datetime | None = None
-) -> list[Rendered]:
-    """Renditions of an imported advisory's revision, from its newest source document."""
-    found = session.scalars(
-        select(AdvisoryRevision.source_document)
-        .where(AdvisoryRevision.advisory_id == advisory.id)
-        .order_by(AdvisoryRevision.number.desc())
-    )
-    # A JSON column stores Python None as JSON null, so filter here rather than in SQL.
-    raw = next((d for d in found if isinstance(d, dict)), None)
-    if raw is None:
-        return render_osv(doc)
-    return _renditions_for(doc, raw, withdrawn)

@@ -30,7 +30,7 @@ from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
 from clearinghouse.formats.schemas import BundledSchema, load_schema
-from clearinghouse.versions import CompiledRanges, InvalidVersion, compile_ranges
+from clearinghouse.versions import CompiledRanges, compile_ranges
 
 _PEP503: Final = re.compile(r"[-_.]+")
 OSV_PRIVATE_PREFIX: Final = "x_"
@@ -194,16 +194,16 @@ def _identifiers(vuln: m.Vulnerability, record_id: str) -> Iterator[tuple[str, b
         yield vuln.cve, True
 
 
-Entry = CompiledRanges | frozenset[str]
+Entry = CompiledRanges
 
 
 class RangeCache:
     """Compiled ranges by index row id, bounded (oldest out first); shared by threads.
 
     Index rows are replaced, never updated, when another revision is served, so a row id
-    names one immutable set of ranges and a cached entry never goes stale. An entry is
-    the compiled ranges, or (when the ordering cannot read an event's version) just the
-    explicit versions the entry lists.
+    names one immutable set of ranges and a cached entry never goes stale. A boundary the
+    ordering cannot read widens its range (see ``versions.compile_ranges``): answers
+    resting on it are undecided, never clean.
     """
 
     def __init__(self, capacity: int = 100_000) -> None:
@@ -217,15 +217,7 @@ class RangeCache:
     def store(
         self, key: Any, ecosystem: str, ranges: Sequence[dict[str, Any]], versions: Iterable[str]
     ) -> Entry:
-        listed = tuple(versions)
-        entry: Entry
-        try:
-            entry = compile_ranges(ecosystem, ranges_from_json(ranges), listed)
-        except InvalidVersion:
-            try:
-                entry = compile_ranges(ecosystem, (), listed)
-            except InvalidVersion:
-                entry = frozenset(listed)
+        entry = compile_ranges(ecosystem, ranges_from_json(ranges), tuple(versions))
         with self._lock:
             while len(self._items) >= self.capacity:
                 self._items.pop(next(iter(self._items)))
@@ -242,13 +234,3 @@ class RangeCache:
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-def affects(entry: Entry, version: str) -> bool:
-    """Does the cached entry say ``version`` is affected?"""
-    if isinstance(entry, frozenset):
-        return version in entry
-    try:
-        return entry.affects(version)
-    except InvalidVersion:
-        return version in entry.versions

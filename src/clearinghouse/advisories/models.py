@@ -105,8 +105,15 @@ class AdvisoryRevision(Base):
     created_at: Mapped[datetime]
 
 
+class RenditionStatus(enum.StrEnum):
+    RENDERED = "rendered"  # ``content`` holds the document
+    FAILED = "failed"  # the format should carry the advisory but could not; ``detail`` says why
+    NOT_APPLICABLE = "not_applicable"  # the format has nothing to say here; ``detail`` says why
+
+
 class Rendition(Base):
-    """One published rendition of one revision: the document, or why it failed."""
+    """One rendition of one revision: the document, why it failed, or why the format does
+    not apply (an OSV record of an advisory naming no package, a CVE record without CVE)."""
 
     __tablename__ = "advisory_renditions"
     __table_args__ = (UniqueConstraint("advisory_id", "revision", "format", "key"),)
@@ -119,9 +126,9 @@ class Rendition(Base):
     format: Mapped[RenditionFormat] = mapped_column(enum_column(RenditionFormat))
     # "" for one-document formats; the OSV record id or the CVE id otherwise.
     key: Mapped[str] = mapped_column(String(200), default="")
-    ok: Mapped[bool]
+    status: Mapped[RenditionStatus] = mapped_column(enum_column(RenditionStatus))
     content: Mapped[dict[str, Any] | None]
-    error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
     # OSV records: their ``modified`` text, so that batch queries need not read documents.
     modified: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]

@@ -6,7 +6,8 @@ One action publishes everything: the current revision is stamped (dates, status
 is rendered and stored, the look-up index switches to it, and the state becomes
 ``published``, all in one transaction. A rendition that fails is recorded with its error
 and the operator's administrators are notified (an in-platform notice plus e-mail jobs);
-it blocks nothing else.
+it blocks nothing else. A format with nothing to say (no CVE record without a CVE id) is
+recorded as not applicable, with the reason, and alerts no one.
 
 Idempotent: publishing an advisory whose published revision is already its newest
 revision changes nothing and returns the same result, so the scheduled job, a retry of
@@ -26,13 +27,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.advisories import service
-from clearinghouse.advisories.models import Advisory, AdvisoryState, Rendition, RenditionFormat
-from clearinghouse.advisories.render import CnaIdentity, RenderContext, Rendered, render_all
+from clearinghouse.advisories.models import (
+    Advisory,
+    AdvisoryState,
+    Rendition,
+    RenditionFormat,
+    RenditionStatus,
+)
+from clearinghouse.advisories.render import CnaIdentity, RenderContext, render_all
+from clearinghouse.advisories.renditions import imported_renditions, renditions_of, store_renditions
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats import model as m
@@ -57,48 +65,7 @@ class PublishResult:
 
     @property
     def failed(self) -> tuple[Rendition, ...]:
-        return tuple(r for r in self.renditions if not r.ok)
-
-
-def renditions_of(
-    session: Session, advisory: Advisory, revision: int | None = None
-) -> list[Rendition]:
-    number = service.served_revision(advisory) if revision is None else revision
-    return list(
-        session.scalars(
-            select(Rendition)
-            .where(Rendition.advisory_id == advisory.id, Rendition.revision == number)
-            .order_by(Rendition.format, Rendition.key)
-        )
-    )
-
-
-def store_renditions(
-    session: Session, advisory: Advisory, revision: int, rendered: list[Rendered], now: datetime
-) -> list[Rendition]:
-    session.execute(
-        delete(Rendition).where(
-            Rendition.advisory_id == advisory.id, Rendition.revision == revision
-        )
-    )
-    rows = [
-        Rendition(
-            id=uuid.uuid4(),
-            advisory_id=advisory.id,
-            revision=revision,
-            format=r.format,
-            key=r.key,
-            ok=r.ok,
-            content=r.content,
-            error=r.error,
-            modified=r.modified,
-            created_at=now,
-        )
-        for r in rendered
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+        return tuple(r for r in self.renditions if r.status is RenditionStatus.FAILED)
 
 
 # ---- stamping ------------------------------------------------------------------------------
@@ -175,7 +142,7 @@ def publish(
     advisory.last_published_at = now
     advisory.scheduled_at = None
     session.flush()
-    failed = [r for r in rows if not r.ok]
+    failed = [r for r in rows if r.status is RenditionStatus.FAILED]
     audit.append(
         session,
         actor=actor,
@@ -187,17 +154,21 @@ def publish(
             "from_state": previous.value,
             "revision": number,
             "digest": saved.revision.digest,
-            "renditions": sorted(
-                f"{r.format.value}:{r.key}" if r.key else r.format.value for r in rows if r.ok
-            ),
-            "failed": sorted(
-                f"{r.format.value}:{r.key}" if r.key else r.format.value for r in failed
-            ),
+            "renditions": _labels(rows, RenditionStatus.RENDERED),
+            "failed": _labels(rows, RenditionStatus.FAILED),
+            "not_applicable": _labels(rows, RenditionStatus.NOT_APPLICABLE),
         },
     )
     if failed:
         alert_operator(session, advisory, failed, now)
     return PublishResult(advisory, number, tuple(rows), False)
+
+
+def _labels(rows: list[Rendition], status: RenditionStatus) -> list[str]:
+    """``format`` or ``format:key`` of the renditions in ``status``, sorted (for the audit)."""
+    return sorted(
+        f"{r.format.value}:{r.key}" if r.key else r.format.value for r in rows if r.status is status
+    )
 
 
 def alert_operator(
@@ -213,7 +184,8 @@ def alert_operator(
         .where(Organisation.kind == OrgKind.OPERATOR, Membership.role == Role.ADMIN)
     ).all()
     lines = [
-        f"- {r.format.value}{' ' + r.key if r.key else ''}: {(r.error or '')[:300]}" for r in failed
+        f"- {r.format.value}{' ' + r.key if r.key else ''}: {(r.detail or '')[:300]}"
+        for r in failed
     ]
     body = (
         f"{advisory.public_id} was published, but {len(failed)} rendition(s) failed and were not "
@@ -351,8 +323,6 @@ def withdraw(
     if advisory.is_local:
         rendered = render_all(doc, render)
     else:
-        from clearinghouse.advisories.imports import imported_renditions
-
         rendered = imported_renditions(session, advisory, doc, withdrawn=now)
     rows = store_renditions(session, advisory, number, rendered, now)
     service.serve(session, advisory, number, doc)
@@ -423,7 +393,6 @@ __all__ = [
     "publish",
     "register",
     "render_context",
-    "renditions_of",
     "schedule",
     "unschedule",
     "withdraw",

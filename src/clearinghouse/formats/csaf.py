@@ -13,24 +13,36 @@ from clearinghouse.formats.csaf_parse import (
     parse_csaf,
     parse_csaf_json,
 )
-from clearinghouse.formats.csaf_render import model_to_csaf
+from clearinghouse.formats.csaf_render import document_category, model_to_csaf
 from clearinghouse.formats.csaf_validate import (
+    MANDATORY_TEST_IDS,
     MANDATORY_TESTS,
     CsafFinding,
     check_csaf_mandatory,
     validate_csaf,
     validate_csaf_schema,
 )
-from clearinghouse.formats.csaf_vocab import CsafError, CsafProfile
+from clearinghouse.formats.csaf_vocab import (
+    EXTRA_FINDINGS,
+    CsafCategory,
+    CsafError,
+    CsafProfile,
+    OnFindings,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "EXTRA_FINDINGS",
     "MANDATORY_TESTS",
+    "MANDATORY_TEST_IDS",
+    "CsafCategory",
     "CsafError",
     "CsafFinding",
     "CsafLimits",
     "CsafProfile",
+    "OnFindings",
     "check_csaf_mandatory",
+    "document_category",
     "model_to_csaf",
     "parse_csaf",
     "parse_csaf_json",

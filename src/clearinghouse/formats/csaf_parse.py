@@ -28,14 +28,21 @@ import orjson
 from packageurl import PackageURL
 
 from clearinghouse.formats.csaf_render import ranges_from_events
-from clearinghouse.formats.csaf_validate import validate_csaf_schema
+from clearinghouse.formats.csaf_validate import (
+    CsafFinding,
+    check_csaf_mandatory,
+    validate_csaf_schema,
+)
 from clearinghouse.formats.csaf_vocab import (
     AMBER_STRICT_MARK,
     CREDIT_KINDS,
     CSAF_ECOSYSTEM,
     CSAF_TO_TLP,
+    EXTRA_CATEGORY,
     EXTRA_CWE_NAMES,
     EXTRA_DOCUMENT_NOTES,
+    EXTRA_FINDINGS,
+    EXTRA_SOURCE_LANG,
     EXTRA_TLP_MISSING,
     NO_FIX_TEXT,
     NOT_AFFECTED_WITHOUT_REASON,
@@ -44,6 +51,7 @@ from clearinghouse.formats.csaf_vocab import (
     PURL_TYPE_TO_ECOSYSTEM,
     SUMMARY_REFERENCE,
     CsafError,
+    OnFindings,
     vers_to_range,
 )
 from clearinghouse.formats.model import (
@@ -102,6 +110,7 @@ def parse_csaf_json(
     limits: CsafLimits = DEFAULT_LIMITS,
     check_schema: bool = True,
     default_tlp: Tlp = Tlp.AMBER,
+    on_findings: OnFindings = OnFindings.REFUSE,
 ) -> Advisory:
     """Parse CSAF JSON text; refuses input over ``limits.max_bytes`` before reading it."""
     size = len(data.encode("utf-8") if isinstance(data, str) else data)
@@ -111,7 +120,13 @@ def parse_csaf_json(
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise CsafError(f"document is not JSON: {exc}") from exc
-    return parse_csaf(doc, limits=limits, check_schema=check_schema, default_tlp=default_tlp)
+    return parse_csaf(
+        doc,
+        limits=limits,
+        check_schema=check_schema,
+        default_tlp=default_tlp,
+        on_findings=on_findings,
+    )
 
 
 def parse_csaf(
@@ -120,11 +135,16 @@ def parse_csaf(
     limits: CsafLimits = DEFAULT_LIMITS,
     check_schema: bool = True,
     default_tlp: Tlp = Tlp.AMBER,
+    on_findings: OnFindings = OnFindings.REFUSE,
 ) -> Advisory:
     """Map a CSAF 2.0 document (parsed JSON) to an :class:`Advisory`.
 
     ``default_tlp`` is used when the document has no TLP label (a missing label is
     never read as CLEAR); ``advisory.extra["csaf_tlp_missing"]`` then says so.
+
+    The mandatory tests of ``check_csaf_mandatory`` always run: a document failing one is
+    a :class:`CsafError` naming the tests, unless ``on_findings`` is ``RECORD``, which
+    imports it with the findings in ``advisory.extra["csaf_findings"]``.
     """
     _check_limits(doc, limits)
     if check_schema:
@@ -133,16 +153,35 @@ def parse_csaf(
             shown = "; ".join(f"{f.path or '/'}: {f.message}" for f in findings[:3])
             raise CsafError(
                 f"not a valid CSAF 2.0 document ({len(findings)} schema errors): {shown}",
-                findings=[{"path": f.path, "message": f.message} for f in findings[:50]],
+                findings=[_finding_json(f) for f in findings[:50]],
             )
+    failed = check_csaf_mandatory(doc)
+    if failed and on_findings is OnFindings.REFUSE:
+        raise _mandatory_error(failed)
     try:
-        return _Reader(doc, limits, default_tlp).advisory()
+        advisory = _Reader(doc, limits, default_tlp).advisory()
+        if failed:
+            advisory.extra[EXTRA_FINDINGS] = [_finding_json(f) for f in failed[:50]]
+        return advisory
     except CsafError:
         raise
     except FormatError as exc:  # a model invariant the document breaks
         raise CsafError(f"document cannot be represented: {exc.detail}") from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CsafError(f"document has an unexpected shape: {exc!r}") from exc
+
+
+def _finding_json(finding: CsafFinding) -> dict[str, str]:
+    return {"test": finding.test, "path": finding.path, "message": finding.message}
+
+
+def _mandatory_error(findings: tuple[CsafFinding, ...]) -> CsafError:
+    tests = ", ".join(dict.fromkeys(f.test for f in findings))
+    shown = "; ".join(f"{f.test} {f.path or '/'}: {f.message}" for f in findings[:3])
+    return CsafError(
+        f"fails CSAF mandatory test(s) {tests}: {shown}",
+        findings=[_finding_json(f) for f in findings[:50]],
+    )
 
 
 def _check_limits(doc: Any, limits: CsafLimits) -> None:
@@ -218,6 +257,7 @@ class _Reader:
             if isinstance(g.get("group_id"), str)
         }
         self.keys: dict[str, tuple[Package, str | None]] = {}
+        self.vulnerability_ids: set[str] = set()
 
     # ------------------------------------------------------------------ products
 
@@ -307,13 +347,13 @@ class _Reader:
 
     def advisory(self) -> Advisory:
         doc, document = self.doc, self.document
-        vulns = doc.get("vulnerabilities")
-        if not isinstance(vulns, list) or not vulns:
-            category = document.get("category")
-            raise CsafError(
-                f"document (category {category!r}) has no vulnerabilities; an advisory "
-                "in Clearinghouse needs at least one"
-            )
+        vulns = doc.get("vulnerabilities", [])
+        if not isinstance(vulns, list):
+            raise CsafError("vulnerabilities must be a list")
+        self.extra[EXTRA_CATEGORY] = _text(document.get("category"), "document.category")
+        source_lang = _opt_text(document.get("source_lang"))
+        if source_lang is not None:
+            self.extra[EXTRA_SOURCE_LANG] = source_lang
         if len(vulns) > self.limits.max_vulnerabilities:
             raise CsafError(f"more than {self.limits.max_vulnerabilities} vulnerabilities")
         referenced = [
@@ -388,6 +428,9 @@ class _Reader:
         ids = [_text(i.get("text"), "ids[].text") for i in _objs(vuln.get("ids"))]
         cve = _opt_text(vuln.get("cve"))
         ident = ids[0] if ids else cve or f"{self.document['tracking']['id']}#{index + 1}"
+        if ident in self.vulnerability_ids:  # the same CVE or id twice (test 6.1.23)
+            ident = f"{ident}#{index + 1}"
+        self.vulnerability_ids.add(ident)
         aliases = tuple(dict.fromkeys(a for a in ([cve] if cve else []) + ids[1:] if a != ident))
         summary, details, cwes = "", [], []
         cwe = vuln.get("cwe")
@@ -457,14 +500,16 @@ class _Reader:
                 for pid in self._expand(threat):
                     impact.setdefault(pid, threat["details"])
         fixes = self._fixes(vuln)
-        seen: set[str] = set()
+        # One statement per product and status: known_affected and first_affected say the
+        # same; known_affected and known_not_affected contradict (6.1.6), and both are kept.
+        seen: set[tuple[str, ProductStatus]] = set()
         statements: list[ProductStatement] = []
         affected: list[Affected] = []
         for key, value in _STATUS_ORDER:
             for pid in status.get(key, []):
-                if not isinstance(pid, str) or pid in seen:
+                if not isinstance(pid, str) or (pid, value) in seen:
                     continue
-                seen.add(pid)
+                seen.add((pid, value))
                 package, spec = self.keys[pid]
                 text = impact.get(pid)
                 justification = flags.get(pid) if value is ProductStatus.NOT_AFFECTED else None

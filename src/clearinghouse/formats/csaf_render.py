@@ -36,8 +36,10 @@ from clearinghouse.formats.csaf_vocab import (
     CSAF_VERSION,
     CWE_NAMES,
     ECOSYSTEM_TO_PURL_TYPE,
+    EXTRA_CATEGORY,
     EXTRA_CWE_NAMES,
     EXTRA_DOCUMENT_NOTES,
+    EXTRA_SOURCE_LANG,
     GENERATOR_NAME,
     NO_FIX_TEXT,
     NOTE_NO_DESCRIPTION,
@@ -48,10 +50,12 @@ from clearinghouse.formats.csaf_vocab import (
     TLP_TEXT,
     TLP_TO_CSAF,
     TLP_URL,
+    CsafCategory,
     CsafError,
     CsafProfile,
     fix_text,
     product_id,
+    prohibited_category,
     vers_scheme,
     vers_to_range,
 )
@@ -65,6 +69,7 @@ from clearinghouse.formats.model import (
     RangeEvent,
     RangeType,
     Reference,
+    Revision,
     Severity,
     VersionRange,
     Vulnerability,
@@ -246,6 +251,7 @@ def collect_products(vuln: Vulnerability) -> VulnProducts:
         out.fix[key] = version
         fixed_versions.append(ProductKey.of(key.package, version=version))
 
+    stated: dict[ProductKey, ProductStatus] = {}
     for st in vuln.statements:
         if st.version is not None and not st.version.startswith("vers:"):
             targets = [ProductKey.of(st.package, version=st.version)]
@@ -254,6 +260,7 @@ def collect_products(vuln: Vulnerability) -> VulnProducts:
         else:
             targets = _statement_targets(st.version, st.package, affected_keys)
         for key in targets:
+            _check_consistent(vuln, key, stated.setdefault(key, st.status), st.status)
             out.status[key] = st.status
             if st.justification is not None:
                 out.justification[key] = st.justification.value
@@ -267,6 +274,19 @@ def collect_products(vuln: Vulnerability) -> VulnProducts:
     for key in fixed_versions:
         out.status.setdefault(key, ProductStatus.FIXED)
     return out
+
+
+def _check_consistent(
+    vuln: Vulnerability, key: ProductKey, earlier: ProductStatus, status: ProductStatus
+) -> None:
+    """Two statements giving one product two statuses cannot both be written (CSAF test
+    6.1.6), and dropping one would be silent: refuse."""
+    if earlier is not status:
+        product = " ".join(p for p in (key.package.name, key.version or key.vers) if p)
+        raise CsafError(
+            f"{product} is stated both {earlier.value} and {status.value} in {vuln.id}; "
+            "CSAF cannot say both (test 6.1.6)"
+        )
 
 
 def _affected_keys(affected: Affected, fixes: list[tuple[ProductKey, str]]) -> list[ProductKey]:
@@ -439,18 +459,43 @@ def _cwe_names(advisory: Advisory) -> dict[str, str]:
 def _vulnerability(
     vuln: Vulnerability, products: VulnProducts, cwe_names: Mapping[str, str]
 ) -> Json:
+    """One entry of ``vulnerabilities``: who it is, what it is, which products it concerns
+    and what to do about it."""
+    out: Json = {**_identity(vuln), **_description(vuln, cwe_names)}
+    out.update(_product_facts(products))
+    remediations = _remediations(vuln, products)
+    if remediations:
+        out["remediations"] = remediations
+    scores = _scores(vuln.severity, _affected_pids(products))
+    if scores:
+        out["scores"] = scores
+    if vuln.references:
+        out["references"] = [_reference(r) for r in vuln.references]
+    if vuln.credits:
+        out["acknowledgments"] = [_acknowledgment(c) for c in vuln.credits]
+    return out
+
+
+def _identity(vuln: Vulnerability) -> Json:
+    """``cve`` (the CVE field, else a CVE-shaped id or alias) and ``ids`` (the others)."""
     out: Json = {}
     cve = vuln.cve or next((a for a in (vuln.id, *vuln.aliases) if _CVE.match(a)), None)
     if cve is not None:
         if not _CVE.match(cve):
             raise CsafError(f"{cve!r} is not a CVE id")
         out["cve"] = cve
-    named = [c for c in vuln.cwes if c in cwe_names]
-    if named:
-        out["cwe"] = {"id": named[0], "name": cwe_names[named[0]]}
     ids = [i for i in dict.fromkeys((vuln.id, *vuln.aliases)) if i != cve and not _CVE.match(i)]
     if ids:
         out["ids"] = [{"system_name": _system_name(i), "text": i} for i in ids]
+    return out
+
+
+def _description(vuln: Vulnerability, cwe_names: Mapping[str, str]) -> Json:
+    """``cwe`` (the first weakness with a known name), ``notes``, ``title``, ``release_date``."""
+    out: Json = {}
+    named = [c for c in vuln.cwes if c in cwe_names]
+    if named:
+        out["cwe"] = {"id": named[0], "name": cwe_names[named[0]]}
     notes = []
     if vuln.summary:
         notes.append({"category": "summary", "text": vuln.summary, "title": NOTE_TITLE_SUMMARY})
@@ -459,18 +504,29 @@ def _vulnerability(
     rest = [c for c in vuln.cwes if not named or c != named[0]]
     if rest:
         notes.append({"category": "other", "text": ", ".join(rest), "title": NOTE_TITLE_CWES})
-    if not notes or not (vuln.summary or vuln.details):
+    if not (vuln.summary or vuln.details):
         notes.append({"category": "description", "text": NOTE_NO_DESCRIPTION})
     out["notes"] = notes
     if vuln.summary:
         out["title"] = vuln.summary.splitlines()[0][:200]
     if vuln.published is not None:
         out["release_date"] = _instant(vuln.published)
+    return out
 
+
+def _affected_pids(products: VulnProducts) -> list[str]:
+    return sorted(k.pid for k, s in products.status.items() if s is ProductStatus.AFFECTED)
+
+
+def _product_facts(products: VulnProducts) -> Json:
+    """``product_status`` and the impact statements: ``flags`` (justifications of the
+    not-affected products) and ``threats`` (each statement's text)."""
+    out: Json = {}
     status: dict[str, list[str]] = {}
     for key, value in products.status.items():
         status.setdefault(_STATUS_KEY[value], []).append(key.pid)
-    out["product_status"] = {k: sorted(v) for k, v in sorted(status.items())}
+    if status:
+        out["product_status"] = {k: sorted(v) for k, v in sorted(status.items())}
     not_affected = {k for k, s in products.status.items() if s is ProductStatus.NOT_AFFECTED}
     flags = _grouped({k: v for k, v in products.justification.items() if k in not_affected})
     if flags:
@@ -480,17 +536,6 @@ def _vulnerability(
         out["threats"] = [
             {"category": "impact", "details": text, "product_ids": pids} for text, pids in threats
         ]
-    remediations = _remediations(vuln, products)
-    if remediations:
-        out["remediations"] = remediations
-    affected = sorted(k.pid for k, s in products.status.items() if s is ProductStatus.AFFECTED)
-    scores = _scores(vuln.severity, affected)
-    if scores:
-        out["scores"] = scores
-    if vuln.references:
-        out["references"] = [_reference(r) for r in vuln.references]
-    if vuln.credits:
-        out["acknowledgments"] = [_acknowledgment(c) for c in vuln.credits]
     return out
 
 
@@ -517,8 +562,16 @@ def _document_notes(advisory: Advisory) -> list[Json]:
     return notes
 
 
+def _revision_order(revision: Revision) -> tuple[datetime, tuple[int, ...]]:
+    """By date, then by number (two revisions of one instant: the higher number is later)."""
+    release = revision.number.split("+", 1)[0]
+    core, _, pre = release.partition("-")
+    numbers = tuple(int(p) for p in core.split(".") if p.isdigit())
+    return revision.date, (*numbers, 0 if pre else 1)
+
+
 def _tracking(advisory: Advisory, generated_at: datetime | None) -> Json:
-    revisions = sorted(advisory.revisions, key=lambda r: r.date)
+    revisions = sorted(advisory.revisions, key=_revision_order)
     history = [
         {"date": _instant(r.date), "number": r.number, "summary": r.summary or "Revised."}
         for r in revisions
@@ -555,30 +608,67 @@ def model_to_csaf(
 ) -> Json:
     """Render ``advisory`` as a CSAF 2.0 document of the given profile.
 
+    ``profile`` is one of the two profiles the platform publishes, or any document
+    category (an imported document is rendered back under its own: see
+    :func:`document_category`); a category that is not a profile's follows csaf_base.
     ``generated_at`` fills ``tracking.generator.date`` (left out when None, so that a
     rendition is a pure function of the advisory). Raises :class:`CsafError` when the
-    advisory holds something CSAF cannot carry (an invalid CVSS vector or purl, a
-    vulnerability with no product, a revision number that is not a version).
+    advisory holds something the profile cannot carry (an invalid CVSS vector or purl,
+    no vulnerability or a vulnerability with no product in a security advisory or VEX,
+    a vulnerability in an informational advisory, a revision number that is not a
+    version).
     """
-    try:
-        category = CsafProfile(profile)
-    except ValueError as exc:
-        raise CsafError(f"unknown CSAF profile {profile!r}") from exc
+    category = _category(str(profile))
+    rules = CsafCategory.of(category)
     if advisory.publisher.category not in PUBLISHER_CATEGORIES:
         raise CsafError(f"publisher category {advisory.publisher.category!r} is not CSAF's")
-
     collected = [(v, collect_products(v)) for v in advisory.vulnerabilities]
-    for vuln, products in collected:
-        if not products.status:
-            raise CsafError(f"vulnerability {vuln.id} names no product; CSAF needs at least one")
+    _check_profile(collected, rules)
     vendors: dict[Package, str] = {}
     for vuln in advisory.vulnerabilities:
         for st in vuln.statements:
             if st.vendor:
                 vendors.setdefault(st.package, st.vendor)
-    all_keys = [key for _, products in collected for key in products.status]
-    cwe_names = _cwe_names(advisory)
+    out: Json = {"document": _document(advisory, category, generated_at)}
+    tree = _product_tree([key for _, products in collected for key in products.status], vendors)
+    if tree or rules.needs_products:
+        out["product_tree"] = tree
+    if collected:
+        cwe_names = _cwe_names(advisory)
+        out["vulnerabilities"] = [_vulnerability(v, p, cwe_names) for v, p in collected]
+    return out
 
+
+def document_category(advisory: Advisory) -> str | None:
+    """The category of the CSAF document an advisory was imported from (None otherwise)."""
+    category = advisory.extra.get(EXTRA_CATEGORY)
+    return category if isinstance(category, str) and category else None
+
+
+def _category(category: str) -> str:
+    if not category.strip():
+        raise CsafError("a CSAF document category must not be empty")
+    reason = prohibited_category(category)
+    if reason is not None:
+        raise CsafError(f"unknown CSAF profile: {reason}")
+    return category
+
+
+def _check_profile(
+    collected: list[tuple[Vulnerability, VulnProducts]], rules: CsafCategory
+) -> None:
+    if rules is CsafCategory.INFORMATIONAL_ADVISORY and collected:
+        raise CsafError("an informational advisory has no vulnerabilities (CSAF 6.1.27.3)")
+    if not rules.needs_products:
+        return
+    if not collected:
+        raise CsafError(f"a {rules.value} document needs at least one vulnerability")
+    for vuln, products in collected:
+        if not products.status:
+            raise CsafError(f"vulnerability {vuln.id} names no product; CSAF needs at least one")
+
+
+def _document(advisory: Advisory, category: str, generated_at: datetime | None) -> Json:
     publisher: Json = {
         "category": advisory.publisher.category,
         "name": advisory.publisher.name,
@@ -590,7 +680,7 @@ def model_to_csaf(
     if advisory.tlp in TLP_TEXT:
         distribution["text"] = TLP_TEXT[advisory.tlp]
     document: Json = {
-        "category": category.value,
+        "category": category,
         "csaf_version": CSAF_VERSION,
         "distribution": distribution,
         "lang": advisory.lang,
@@ -598,13 +688,12 @@ def model_to_csaf(
         "title": advisory.title,
         "tracking": _tracking(advisory, generated_at),
     }
+    source_lang = advisory.extra.get(EXTRA_SOURCE_LANG)
+    if isinstance(source_lang, str) and source_lang:
+        document["source_lang"] = source_lang
     notes = _document_notes(advisory)
     if notes:
         document["notes"] = notes
     if advisory.references:
         document["references"] = [_reference(r) for r in advisory.references]
-    return {
-        "document": document,
-        "product_tree": _product_tree(all_keys, vendors),
-        "vulnerabilities": [_vulnerability(v, p, cwe_names) for v, p in collected],
-    }
+    return document

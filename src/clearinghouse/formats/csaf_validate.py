@@ -16,12 +16,27 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+
+from clearinghouse.formats.csaf_checks_scores import SCORE_TESTS
+from clearinghouse.formats.csaf_checks_tracking import TRACKING_TESTS
+from clearinghouse.formats.csaf_checks_tree import TREE_TESTS
+from clearinghouse.formats.csaf_checks_tree import dicts as _dicts
+from clearinghouse.formats.csaf_checks_tree import strings as _strings
+from clearinghouse.formats.csaf_vocab import CsafFinding, prohibited_category
+
+__all__ = [
+    "MANDATORY_TESTS",
+    "MANDATORY_TEST_IDS",
+    "CsafFinding",
+    "check_csaf_mandatory",
+    "validate_csaf",
+    "validate_csaf_schema",
+]
 
 SCHEMA_DIR = ("schemas", "csaf")
 CSAF_SCHEMA_FILE = "csaf_json_schema.json"
@@ -31,15 +46,6 @@ _CVSS_FILES = {
     "https://www.first.org/cvss/cvss-v3.0.json": "cvss-v3.0.json",
     "https://www.first.org/cvss/cvss-v3.1.json": "cvss-v3.1.json",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CsafFinding:
-    """One failed check: which test (``schema`` or a section number), where, and why."""
-
-    test: str
-    path: str  # JSON pointer into the document
-    message: str
 
 
 def _load(name: str) -> Any:
@@ -74,20 +80,6 @@ def _pointer(parts: Any) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, dict):
-                yield i, item
-
-
-def _strings(value: Any) -> Iterator[tuple[int, str]]:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                yield i, item
 
 
 def _product_definitions(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -327,15 +319,55 @@ def _test_6_1_33(doc: dict[str, Any]) -> Iterator[CsafFinding]:
             seen |= pids
 
 
-MANDATORY_TESTS = {
+def _test_6_1_23(doc: dict[str, Any]) -> Iterator[CsafFinding]:
+    """Multiple use of the same CVE: two vulnerabilities of one document name one CVE."""
+    seen: set[str] = set()
+    for v, vuln in _dicts(doc.get("vulnerabilities")):
+        cve = vuln.get("cve")
+        if not isinstance(cve, str):
+            continue
+        if cve in seen:
+            path = f"/vulnerabilities/{v}/cve"
+            yield CsafFinding("6.1.23", path, f"{cve} is used by more than one vulnerability")
+        seen.add(cve)
+
+
+def _test_6_1_26(doc: dict[str, Any]) -> Iterator[CsafFinding]:
+    """Prohibited document category name."""
+    document = doc.get("document")
+    category = document.get("category") if isinstance(document, dict) else None
+    if isinstance(category, str):
+        reason = prohibited_category(category)
+        if reason is not None:
+            yield CsafFinding("6.1.26", "/document/category", reason)
+
+
+_SECTIONS = {
     "6.1.1": _test_6_1_1,
     "6.1.2": _test_6_1_2,
     "6.1.6": _test_6_1_6,
+    "6.1.23": _test_6_1_23,
+    "6.1.26": _test_6_1_26,
     "6.1.27": _test_6_1_27,
     "6.1.29": _test_6_1_29,
     "6.1.32": _test_6_1_32,
     "6.1.33": _test_6_1_33,
+    **TREE_TESTS,
+    **TRACKING_TESTS,
+    **SCORE_TESTS,
 }
+MANDATORY_TESTS = {
+    section: _SECTIONS[section]
+    for section in sorted(_SECTIONS, key=lambda s: tuple(int(p) for p in s.split(".")))
+}
+
+
+# Every test id check_csaf_mandatory can report (6.1.27 runs the profile tests 6.1.27.1-11).
+MANDATORY_TEST_IDS: tuple[str, ...] = tuple(
+    sub
+    for section in MANDATORY_TESTS
+    for sub in ([f"6.1.27.{i}" for i in range(1, 12)] if section == "6.1.27" else [section])
+)
 
 
 def check_csaf_mandatory(doc: Any) -> tuple[CsafFinding, ...]:

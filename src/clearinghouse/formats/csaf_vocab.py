@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from clearinghouse.formats.model import (
@@ -18,6 +20,15 @@ from clearinghouse.formats.model import (
     ReferenceKind,
     Tlp,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CsafFinding:
+    """One failed check: which test (``schema`` or a section number), where, and why."""
+
+    test: str
+    path: str  # JSON pointer into the document
+    message: str
 
 
 class CsafError(FormatError):
@@ -32,6 +43,56 @@ class CsafProfile(enum.StrEnum):
 
     SECURITY_ADVISORY = "csaf_security_advisory"
     VEX = "csaf_vex"
+
+
+class CsafCategory(enum.StrEnum):
+    """The profiles of CSAF 2.0 section 4, by their ``document.category`` value. Any other
+    category (a publisher's own, such as "Cisco Security Advisory") follows csaf_base."""
+
+    BASE = "csaf_base"
+    SECURITY_INCIDENT_RESPONSE = "csaf_security_incident_response"
+    INFORMATIONAL_ADVISORY = "csaf_informational_advisory"
+    SECURITY_ADVISORY = "csaf_security_advisory"
+    VEX = "csaf_vex"
+
+    @staticmethod
+    def of(category: str) -> CsafCategory:
+        """The profile whose rules a document category follows."""
+        try:
+            return CsafCategory(category)
+        except ValueError:
+            return CsafCategory.BASE
+
+    @property
+    def needs_products(self) -> bool:
+        """Do this profile's vulnerabilities need product statuses (6.1.27.6/7, 11)?"""
+        return self in (CsafCategory.SECURITY_ADVISORY, CsafCategory.VEX)
+
+
+_PROFILE_WORDS = frozenset(
+    c.value.removeprefix("csaf_").replace("_", "")
+    for c in CsafCategory
+    if c is not CsafCategory.BASE
+)
+
+
+def prohibited_category(category: str) -> str | None:
+    """Why a document category is prohibited (test 6.1.26), or None when it is allowed:
+    other categories may not use the reserved prefix or spell a profile's name."""
+    if category in CsafCategory.__members__.values():
+        return None
+    if category.lower().startswith("csaf_"):
+        return f"category {category!r} uses the reserved prefix csaf_"
+    if re.sub(r"[_\-\s]+", "", category).lower() in _PROFILE_WORDS:
+        return f"category {category!r} is a profile's name written differently"
+    return None
+
+
+class OnFindings(enum.StrEnum):
+    """What an import does with a document that fails a mandatory test (section 6.1)."""
+
+    REFUSE = "refuse"  # a CsafError naming the tests that failed (the default)
+    RECORD = "record"  # imported; the findings are kept in Advisory.extra["csaf_findings"]
 
 
 class ProductStatusKey(enum.StrEnum):
@@ -228,6 +289,9 @@ CWE_NAMES: dict[str, str] = {
 EXTRA_CWE_NAMES = "csaf_cwe_names"
 EXTRA_DOCUMENT_NOTES = "csaf_document_notes"
 EXTRA_TLP_MISSING = "csaf_tlp_missing"
+EXTRA_CATEGORY = "csaf_category"  # an imported document's own category, to render it back
+EXTRA_SOURCE_LANG = "csaf_source_lang"  # a translation's source language
+EXTRA_FINDINGS = "csaf_findings"  # mandatory-test findings of a document imported anyway
 
 
 def vers_scheme(package: Package) -> str:

@@ -80,8 +80,10 @@ class CvssScore:
     vector: str  # canonical form (see module docstring)
     base_score: float
     rating: Rating
-    # CVE 5.x / FIRST JSON field names -> values (3.x only; the names differ for 4.0)
-    metrics: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # CVE 5.x / FIRST JSON field names -> values (3.x only; the names differ for 4.0):
+    # enumerations as strings, temporal and environmental scores as numbers, as the
+    # CVE schema requires
+    metrics: Mapping[str, str | float] = field(default_factory=dict, hash=False)
 
     @property
     def osv_type(self) -> str:
@@ -127,7 +129,7 @@ def evaluate(vector: str) -> CvssScore:
                 rating = Rating(v3.severities()[0].upper())
                 details = v3.as_json(minimal=True)
                 metrics = {
-                    k: str(v)
+                    k: float(v) if k.endswith("Score") else str(v)
                     for k, v in details.items()
                     if k not in {"version", "vectorString", "baseScore", "baseSeverity"}
                 }

@@ -223,7 +223,9 @@ class Advisory:
     tlp: Tlp
     initial_release: datetime
     current_release: datetime
-    vulnerabilities: tuple[Vulnerability, ...]
+    vulnerabilities: tuple[
+        Vulnerability, ...
+    ] = ()  # none in CSAF base, informational, incident docs
     summary: str = ""
     status: str = "final"  # CSAF tracking status: draft, interim, final
     revisions: tuple[Revision, ...] = ()
@@ -235,7 +237,9 @@ class Advisory:
     def __post_init__(self) -> None:
         if not self.id or not self.title:
             raise FormatError("an advisory needs an id and a title")
-        if not self.vulnerabilities:
-            raise FormatError("an advisory needs at least one vulnerability")
+        ids = [v.id for v in self.vulnerabilities]
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise FormatError(f"vulnerability ids must be unique in an advisory: {twice}")
         if self.current_release < self.initial_release:
             raise FormatError("current_release precedes initial_release")

@@ -21,6 +21,7 @@ skip them (the OSV evaluation rules do).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -59,6 +60,7 @@ from clearinghouse.formats.schemas import (
     freeze_json_object,
     json_path,
     load_document,
+    load_schema,
     require_valid,
     schema_violations,
     thaw_json,
@@ -801,6 +803,19 @@ def _severity_to_model(item: OsvSeverity, path: _Path) -> Severity:
             path=json_path((*path, "score")),
         )
     return Severity(item.type.value, item.score, result.base_score, result.rating.value)
+
+
+@functools.cache
+def osv_ecosystems() -> frozenset[str]:
+    """The ecosystem names the bundled OSV schema accepts (before any ``:suffix``)."""
+    names = load_schema(BundledSchema.OSV)["$defs"]["ecosystemName"]["enum"]
+    return frozenset(str(name) for name in names)
+
+
+def has_osv_ecosystem(package: Package) -> bool:
+    """Can an OSV record name this package? Not so for packages of the synthetic ``csaf``
+    ecosystem (CSAF products without a package URL of a known type)."""
+    return package.ecosystem.split(":", 1)[0] in osv_ecosystems()
 
 
 def _git_repo(item: OsvAffected) -> str | None:

@@ -179,6 +179,11 @@ def describe_json(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+# The integers JSON storage (orjson, PostgreSQL jsonb) keeps exactly.
+_INT_MIN = -(2**63)
+_INT_MAX = 2**64 - 1
+
+
 def freeze_json(
     value: object, path: tuple[str | int, ...], max_depth: int, *, error: PathError
 ) -> JsonValue:
@@ -188,7 +193,14 @@ def freeze_json(
     ``database_specific``); copying also re-checks types and depth when the input did not
     come through :func:`load_document`.
     """
-    if value is None or isinstance(value, str | int):  # bool is an int
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise error(
+                f"integer {value} is beyond 64 bits; stored JSON cannot keep it exactly",
+                path=json_path(path),
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

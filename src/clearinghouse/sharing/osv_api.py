@@ -39,7 +39,6 @@ from clearinghouse.advisories.index import (
     Entry,
     PackageQuery,
     RangeCache,
-    affects,
     ecosystem_key,
     from_purl,
     normalise_name,
@@ -51,6 +50,7 @@ from clearinghouse.advisories.models import (
     AdvisoryState,
     Rendition,
     RenditionFormat,
+    RenditionStatus,
 )
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
@@ -63,7 +63,7 @@ from clearinghouse.policy import (
     require_advisory,
 )
 from clearinghouse.principal import Principal
-from clearinghouse.versions import InvalidVersion, Scheme, key_function
+from clearinghouse.versions import InvalidVersion, Scheme, Verdict, range_key_function
 
 router = APIRouter(prefix="/osv/v1", tags=["osv"])
 
@@ -160,6 +160,7 @@ class Match:
     advisory_id: Any
     revision: int
     record_id: str
+    undecided: str | None = None  # listed because it cannot be excluded: why
 
 
 class Matcher:
@@ -263,17 +264,25 @@ class Matcher:
         matched: dict[tuple[Any, str], Match] = {}
         keys: dict[Scheme, SortKey | None] = {}  # the version's sort key, once per ordering
         for row in rows:
-            if (row.advisory_id, row.record_id) in matched:
+            found = matched.get((row.advisory_id, row.record_id))
+            if found is not None and found.undecided is None:
                 continue
             if not self.visible(row.advisory_id, row.tlp):
                 continue
+            undecided = None
             if version is not None:
                 entry = entries.get(row.id)
-                if entry is None or not _affects(entry, version, keys):
+                if entry is None:
                     continue
-            matched[(row.advisory_id, row.record_id)] = Match(
-                row.advisory_id, row.revision, row.record_id
-            )
+                verdict = _verdict(entry, version, keys)
+                if verdict is Verdict.NOT_AFFECTED:
+                    continue
+                if verdict is Verdict.UNDECIDED:
+                    undecided = _undecided_reason(entry, version, keys)
+            if found is None or undecided is None:
+                matched[(row.advisory_id, row.record_id)] = Match(
+                    row.advisory_id, row.revision, row.record_id, undecided
+                )
         return sorted(matched.values(), key=lambda item: item.record_id)
 
     def records(self, matches: Iterable[Match]) -> dict[tuple[Any, str], dict[str, Any]]:
@@ -303,30 +312,48 @@ class Matcher:
                 select(Rendition.advisory_id, Rendition.revision, Rendition.key, column).where(
                     Rendition.advisory_id.in_(advisories[start : start + 500]),
                     Rendition.format == RenditionFormat.OSV,
-                    Rendition.ok.is_(True),
+                    Rendition.status == RenditionStatus.RENDERED,
                 )
             ):
                 if (advisory_id, revision, key) in wanted:
                     yield advisory_id, key, value
 
 
-def _affects(entry: Entry, version: str, keys: dict[Scheme, SortKey | None]) -> bool:
-    """:func:`affects`, computing the version's sort key once per ordering (the hot path
-    when a package has hundreds of advisories)."""
-    if isinstance(entry, frozenset) or entry.scheme is None:
-        return affects(entry, version)
-    if version in entry.versions:
-        return True
-    scheme = entry.scheme
+def _verdict(entry: Entry, version: str, keys: dict[Scheme, SortKey | None]) -> Verdict:
+    """:meth:`~clearinghouse.versions.CompiledRanges.verdict`, computing the version's sort
+    key once per ordering (the hot path when a package has hundreds of advisories)."""
+    if entry.scheme is None or version in entry.versions:
+        return entry.verdict(version)
+    key = _key(entry.scheme, version, keys)
+    if key is None:
+        return entry.verdict(version)
+    return entry.verdict_key(key)
+
+
+def _key(scheme: Scheme, version: str, keys: dict[Scheme, SortKey | None]) -> SortKey | None:
     if scheme not in keys:
         try:
-            keys[scheme] = key_function(scheme)(version)
+            keys[scheme] = range_key_function(scheme)(version)
         except InvalidVersion:
             keys[scheme] = None
-    key = keys[scheme]
-    if key is None:
-        return affects(entry, version)
-    return entry.affects_key(key)
+    return keys[scheme]
+
+
+def _undecided_reason(entry: Entry, version: str, keys: dict[Scheme, SortKey | None]) -> str:
+    schemes = {part.scheme for part in entry.steps}
+    unreadable = sorted(s.value for s in schemes if _key(s, version, keys) is None)
+    if unreadable:
+        return (
+            f"{version!r} is not a version the {' or '.join(unreadable)} ordering can read, "
+            "so the ranges of this record cannot exclude it"
+        )
+    bounds = "; ".join(str(bound) for bound in entry.unreadable[:3])
+    return f"a range boundary of this record cannot be read ({bounds}), so it cannot be excluded"
+
+
+def _undecided(page: Iterable[Match]) -> list[dict[str, str]]:
+    """The records of a page listed only because they cannot be excluded, with why."""
+    return [{"id": mt.record_id, "reason": mt.undecided} for mt in page if mt.undecided]
 
 
 def range_cache(ctx: Ctx) -> RangeCache:
@@ -368,10 +395,15 @@ def query(ctx: CtxDep, raw: RawBody) -> Response:
     except ClearinghouseError as exc:
         return _osv_error(400, _OSV_INVALID, exc.detail)
     records = matcher.records(page)
-    vulns = [r for mt in page if (r := records.get((mt.advisory_id, mt.record_id))) and _live(r)]
+    shown = [
+        (mt, r) for mt in page if (r := records.get((mt.advisory_id, mt.record_id))) and _live(r)
+    ]
     out: dict[str, Any] = {}
-    if vulns:
-        out["vulns"] = vulns
+    if shown:
+        out["vulns"] = [r for _, r in shown]
+    undecided = _undecided(mt for mt, _ in shown)
+    if undecided:
+        out["undecided"] = undecided
     if token:
         out["next_page_token"] = token
     return _json(out)
@@ -398,14 +430,16 @@ def querybatch(ctx: CtxDep, raw: RawBody) -> Response:
     modified = matcher.modified(mt for page, _ in pages for mt in page)
     out = []
     for page, token in pages:
-        vulns = [
-            {"id": mt.record_id, "modified": modified[(mt.advisory_id, mt.record_id)]}
-            for mt in page
-            if (mt.advisory_id, mt.record_id) in modified
-        ]
+        listed = [mt for mt in page if (mt.advisory_id, mt.record_id) in modified]
         result: dict[str, Any] = {}
-        if vulns:
-            result["vulns"] = vulns
+        if listed:
+            result["vulns"] = [
+                {"id": mt.record_id, "modified": modified[(mt.advisory_id, mt.record_id)]}
+                for mt in listed
+            ]
+        undecided = _undecided(listed)
+        if undecided:
+            result["undecided"] = undecided
         if token:
             result["next_page_token"] = token
         out.append(result)

@@ -25,9 +25,12 @@ from clearinghouse.versions.ranges import (
     CompiledRanges,
     Interval,
     Steps,
+    UnreadableBound,
+    Verdict,
     affected_intervals,
     compile_ranges,
     is_affected,
+    range_key_function,
 )
 
 __all__ = [
@@ -37,11 +40,14 @@ __all__ = [
     "KeyFunction",
     "Scheme",
     "Steps",
+    "UnreadableBound",
+    "Verdict",
     "affected_intervals",
     "compare",
     "compile_ranges",
     "is_affected",
     "key_function",
+    "range_key_function",
     "scheme_for",
     "sort_key",
 ]

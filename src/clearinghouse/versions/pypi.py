@@ -24,7 +24,9 @@ from typing import Final, TypeAlias
 from packaging.version import InvalidVersion as _PackagingInvalid
 from packaging.version import Version
 
-__all__ = ["SortKey", "compare", "is_pep440", "sort_key"]
+from clearinghouse.versions.errors import InvalidVersion
+
+__all__ = ["SortKey", "compare", "is_pep440", "sort_key", "strict_sort_key"]
 
 SortKey: TypeAlias = tuple[object, ...]
 
@@ -113,6 +115,24 @@ def sort_key(version: str) -> SortKey:
         parsed = Version(version)
     except _PackagingInvalid:
         return (_LEGACY, _legacy_parts(version))
+    return _pep440_key(parsed)
+
+
+@lru_cache(maxsize=1 << 16)
+def strict_sort_key(version: str) -> SortKey:
+    """:func:`sort_key` for PEP 440 versions only; anything else raises
+    :class:`~clearinghouse.versions.errors.InvalidVersion`.
+
+    What range evaluation uses: the legacy ordering puts every non-PEP 440 string below
+    every PEP 440 version, so a legacy ``fixed`` boundary (``0.2.0-n653``) would clear every
+    real version, and a legacy query (``not-a-version``) would fall below every range.
+    """
+    try:
+        parsed = Version(version)
+    except _PackagingInvalid:
+        raise InvalidVersion(
+            f"{version!r} is not a PEP 440 version", version=version[:200]
+        ) from None
     return _pep440_key(parsed)
 
 

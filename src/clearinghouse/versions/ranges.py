@@ -25,6 +25,7 @@ below, between and above them is. A check is then one ``bisect`` and one equalit
 
 from __future__ import annotations
 
+import enum
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from functools import lru_cache
 
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats.model import EventKind, RangeType, VersionRange
+from clearinghouse.versions import pypi
 from clearinghouse.versions.ecosystems import KeyFunction, Scheme, key_function, scheme_for
 from clearinghouse.versions.errors import InvalidVersion
 
@@ -39,9 +41,12 @@ __all__ = [
     "CompiledRanges",
     "Interval",
     "Steps",
+    "UnreadableBound",
+    "Verdict",
     "affected_intervals",
     "compile_ranges",
     "is_affected",
+    "range_key_function",
 ]
 
 SortKey = tuple[object, ...]
@@ -53,6 +58,41 @@ _TIE_ORDER = {
     EventKind.LAST_AFFECTED: 2,
 }
 _ZERO_INDEX = -1  # the boundary index given to introduced "0"
+
+# Range evaluation reads PyPI versions as PEP 440 only: the legacy ordering would place a
+# non-PEP 440 boundary or query below every real version (see pypi.strict_sort_key).
+_STRICT_KEYS: dict[Scheme, KeyFunction] = {Scheme.PYPI: pypi.strict_sort_key}
+
+
+def range_key_function(scheme: Scheme) -> KeyFunction:
+    """The key function ranges are evaluated with: the scheme's own, but strict for PyPI.
+
+    Compute the keys given to :meth:`CompiledRanges.affects_key` with it.
+    """
+    return _STRICT_KEYS.get(scheme) or key_function(scheme)
+
+
+class Verdict(enum.StrEnum):
+    """What ranges say of one version."""
+
+    AFFECTED = "affected"
+    NOT_AFFECTED = "not_affected"
+    # Cannot be excluded: the version, or a boundary of the ranges, is one the ordering
+    # cannot read, and the reading that could exclude it is a guess.
+    UNDECIDED = "undecided"
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableBound:
+    """A range event whose version the ordering cannot read. It never narrows the range:
+    an ``introduced`` counts as ``0``, a ``fixed``, ``last_affected`` or ``limit`` as absent."""
+
+    kind: EventKind
+    version: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}={self.version!r}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +176,7 @@ class CompiledRanges:
     version_keys: frozenset[SortKey]  # the explicit versions under the ecosystem ordering
     scheme: Scheme | None  # the one ordering every part uses, or None when they differ
     single: Steps | None  # the only part, when no listed version needs a key look-up
+    unreadable: tuple[UnreadableBound, ...] = ()  # boundaries read as widening the range
 
     def affects(self, version: str) -> bool:
         """Is ``version`` affected?
@@ -168,7 +209,7 @@ class CompiledRanges:
                 return True
         if self.version_keys:
             try:
-                if key_function(scheme_for(self.ecosystem))(version) in self.version_keys:
+                if range_key_function(scheme_for(self.ecosystem))(version) in self.version_keys:
                     return True
             except InvalidVersion as exc:
                 unreadable = exc
@@ -176,8 +217,29 @@ class CompiledRanges:
             raise unreadable
         return False
 
+    def verdict(self, version: str) -> Verdict:
+        """:meth:`affects` with the cases it cannot decide named: a version the ordering
+        cannot read, or an answer that rests on a boundary it could not read, is
+        :attr:`Verdict.UNDECIDED` (never silently clean)."""
+        if version in self.versions:
+            return Verdict.AFFECTED
+        try:
+            affected = self.affects(version)
+        except InvalidVersion:
+            return Verdict.UNDECIDED
+        return self._verdict(affected)
+
+    def verdict_key(self, key: SortKey) -> Verdict:
+        """:meth:`verdict` for a key from ``range_key_function(scheme)``."""
+        return self._verdict(self.affects_key(key))
+
+    def _verdict(self, affected: bool) -> Verdict:
+        if not affected:
+            return Verdict.NOT_AFFECTED
+        return Verdict.UNDECIDED if self.unreadable else Verdict.AFFECTED
+
     def affects_key(self, key: SortKey) -> bool:
-        """Like :meth:`affects` for a key already computed with ``key_function(scheme)``.
+        """Like :meth:`affects` for a key already computed with ``range_key_function(scheme)``.
 
         The hot path of matching: one key per installed version, reused across every
         advisory of the package. Only for entries whose parts share one :attr:`scheme`.
@@ -235,8 +297,12 @@ def _below_limits(limits: Sequence[int] | None, index: int, on_bound: bool) -> b
     return any(limit >= index for limit in limits)
 
 
-def _compile_scheme(scheme: Scheme, ranges: Iterable[VersionRange]) -> Steps:
-    key_of = key_function(scheme)
+def _compile_scheme(
+    scheme: Scheme, ranges: Iterable[VersionRange], unreadable: list[UnreadableBound]
+) -> Steps:
+    """The step function of ranges of one ordering; events it cannot read are appended to
+    ``unreadable`` and widen their range (see :class:`UnreadableBound`)."""
+    key_of = range_key_function(scheme)
     labels: dict[SortKey, str] = {}
     raw: list[tuple[list[tuple[SortKey | None, EventKind]], list[SortKey] | None]] = []
     for version_range in ranges:
@@ -253,10 +319,12 @@ def _compile_scheme(scheme: Scheme, ranges: Iterable[VersionRange]) -> Steps:
             try:
                 key = key_of(event.value)
             except InvalidVersion as exc:
-                raise InvalidVersion(
-                    f"range event {event.kind.value}={event.value!r}: {exc.detail}",
-                    version=event.value,
-                ) from exc
+                unreadable.append(UnreadableBound(event.kind, event.value, exc.detail))
+                if event.kind is EventKind.INTRODUCED:
+                    events.append((None, event.kind))
+                elif event.kind is EventKind.LIMIT:
+                    unbounded = True
+                continue
             labels.setdefault(key, event.value)
             if event.kind is EventKind.LIMIT:
                 limits.append(key)
@@ -302,8 +370,10 @@ def compile_ranges(
 ) -> CompiledRanges:
     """Pre-compute one ``affected`` entry for fast repeated checks.
 
-    Raises :class:`InvalidVersion` when an event's version cannot be read under the
-    range's ordering (a non-SemVer string in a ``SEMVER`` range).
+    An event whose version the range's ordering cannot read (a non-SemVer string in a
+    ``SEMVER`` range, a non-PEP 440 one in PyPI) never narrows its range: it is listed in
+    :attr:`CompiledRanges.unreadable`, and answers resting on it are
+    :attr:`Verdict.UNDECIDED`.
     """
     ecosystem_scheme = scheme_for(ecosystem)
     grouped: dict[Scheme, list[VersionRange]] = {}
@@ -316,10 +386,11 @@ def compile_ranges(
             case RangeType.ECOSYSTEM:
                 scheme = ecosystem_scheme
         grouped.setdefault(scheme, []).append(version_range)
-    steps = tuple(_compile_scheme(scheme, group) for scheme, group in grouped.items())
+    unreadable: list[UnreadableBound] = []
+    steps = tuple(_compile_scheme(scheme, group, unreadable) for scheme, group in grouped.items())
 
     listed = frozenset(versions)
-    ecosystem_key = key_function(ecosystem_scheme)
+    ecosystem_key = range_key_function(ecosystem_scheme)
     keys: set[SortKey] = set()
     for version in listed:
         try:
@@ -341,6 +412,7 @@ def compile_ranges(
         version_keys=frozenset(keys),
         scheme=shared,
         single=steps[0] if len(steps) == 1 and not keys else None,
+        unreadable=tuple(unreadable),
     )
 
 

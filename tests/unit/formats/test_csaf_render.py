@@ -15,6 +15,7 @@ from clearinghouse.formats.csaf import (
     check_csaf_mandatory,
     model_to_csaf,
     parse_csaf,
+    validate_csaf,
     validate_csaf_schema,
 )
 from clearinghouse.formats.csaf_render import Interval, intervals
@@ -237,9 +238,51 @@ def test_unrenderable_advisories_raise_csaf_error(change: Any, message: str) -> 
         model_to_csaf(replace(new_advisory, vulnerabilities=(vuln,)))
 
 
-def test_unknown_profile_raises() -> None:
-    with pytest.raises(CsafError, match="profile"):
-        model_to_csaf(log4shell(), profile="csaf_base")
+@pytest.mark.parametrize("category", ["Csaf_VeX", "Security_Incident_Response", " "])
+def test_a_prohibited_category_raises(category: str) -> None:
+    with pytest.raises(CsafError, match="category"):
+        model_to_csaf(log4shell(), profile=category)
+
+
+@pytest.mark.parametrize(
+    ("category", "message"),
+    [
+        (CsafProfile.SECURITY_ADVISORY, "needs at least one vulnerability"),
+        (CsafProfile.VEX, "needs at least one vulnerability"),
+        ("csaf_base", None),
+        ("csaf_informational_advisory", None),
+        ("csaf_security_incident_response", None),
+        ("Example Company Security Notice", None),
+    ],
+)
+def test_an_advisory_without_vulnerabilities_renders_in_the_profiles_that_allow_it(
+    category: str, message: str | None
+) -> None:
+    """Issue #9, item 13: documents without vulnerabilities render back as CSAF."""
+    advisory = replace(log4shell(), vulnerabilities=())
+    if message is not None:
+        with pytest.raises(CsafError, match=message):
+            model_to_csaf(advisory, profile=category)
+        return
+    document = model_to_csaf(advisory, profile=category)
+    assert document["document"]["category"] == category
+    assert "vulnerabilities" not in document
+    assert "product_tree" not in document
+    assert validate_csaf(document) == ()
+
+
+def test_an_informational_advisory_has_no_vulnerabilities() -> None:
+    with pytest.raises(CsafError, match=r"6\.1\.27\.3"):
+        model_to_csaf(log4shell(), profile="csaf_informational_advisory")
+
+
+def test_a_vulnerability_naming_no_product_renders_in_csaf_base() -> None:
+    advisory = log4shell()
+    vuln = replace(advisory.vulnerabilities[0], affected=(), statements=(), remediations=())
+    document = model_to_csaf(replace(advisory, vulnerabilities=(vuln,)), profile="csaf_base")
+    [rendered] = document["vulnerabilities"]
+    assert "product_status" not in rendered
+    assert validate_csaf(document) == ()
 
 
 # ----------------------------------------------------------------------------- vers ranges

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from clearinghouse.formats.csaf import parse_csaf
 from clearinghouse.formats.cve5 import (
     GENERIC_ECOSYSTEM,
     Cve5Error,
@@ -201,6 +202,30 @@ def test_metrics_recompute_scores_and_skip_non_cvss() -> None:
         "baseSeverity": "CRITICAL",
     }
     assert metrics[2]["cvssV2_0"]["baseScore"] == 7.5
+
+
+@pytest.mark.parametrize(
+    ("vector", "scores"),
+    [
+        (
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H/MC:N/MI:N/MA:N",
+            {"baseScore": 10.0, "environmentalScore": 0.0},
+        ),
+        ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P", {"temporalScore": 9.3}),
+    ],
+)
+def test_temporal_and_environmental_scores_are_numbers(
+    vector: str, scores: dict[str, float]
+) -> None:
+    """Issue #9, item 5: every CVSS 3.x field was written as a string, which fails the
+    CVE schema (``environmentalScore: "0.0"``); ``_render`` validates the record."""
+    record = _render(
+        _vulnerability(Affected(Package("npm", "demo")), severity=(Severity("CVSS_V3", vector),))
+    )
+    [metric] = record["containers"]["cna"]["metrics"]
+    body = metric["cvssV3_1" if vector.startswith("CVSS:3.1") else "cvssV3_0"]
+    assert {k: body[k] for k in scores} == scores
+    assert all(type(body[k]) is float for k in scores)
 
 
 def test_long_description_keeps_its_full_text_as_supporting_media() -> None:
@@ -467,3 +492,17 @@ def test_official_advanced_example_imports_and_renders_valid(shared_data: Path) 
     again = model_to_cve5(advisory, v, cna_org_id=ORG, cna_short_name="example")
     assert cve5_schema_violations(again) == ()
     assert parse_cve5(again, tlp=Tlp.CLEAR).vulnerabilities[0].affected == v.affected
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("use_case", ["06", "07", "08"])
+def test_oasis_vex_examples_with_environmental_scores_render_valid_cve_records(
+    shared_data: Path, use_case: str
+) -> None:
+    """Issue #9, item 5: the OASIS VEX examples 2022-evd-uc-06/07/08 carry CVSS vectors
+    with environmental metrics; their CVE renditions failed the schema."""
+    path = shared_data / "csaf/examples/csaf/csaf_vex" / f"2022-evd-uc-{use_case}-001.json"
+    advisory = parse_csaf(json.loads(path.read_text()))
+    for vulnerability in advisory.vulnerabilities:
+        record = model_to_cve5(advisory, vulnerability, cna_org_id=ORG, cna_short_name="oasis")
+        assert cve5_schema_violations(record) == (), vulnerability.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -79,13 +80,23 @@ def test_round_trip() -> None:
     assert from_json(to_json(advisory)) == advisory
 
 
+def test_an_advisory_without_vulnerabilities_round_trips() -> None:
+    """Issue #9, item 13: CSAF base documents, informational advisories and incident
+    responses have no vulnerabilities; the neutral model carries them."""
+    advisory = replace(_advisory(), vulnerabilities=())
+    assert from_json(to_json(advisory)) == advisory
+
+
 @pytest.mark.parametrize(
     ("mutate", "words"),
     [
         (lambda d: d.update(tlp="PURPLE"), "is not one of"),
         (lambda d: d.update(surprise=1), "unknown field"),
         (lambda d: d.update(initial_release="yesterday"), "RFC 3339"),
-        (lambda d: d.update(vulnerabilities=[]), "at least one vulnerability"),
+        (
+            lambda d: d.update(vulnerabilities=d["vulnerabilities"] * 2),
+            "vulnerability ids must be unique",
+        ),
         (
             lambda d: d["vulnerabilities"][0]["affected"][0]["ranges"][0].update(events=[]),
             "introduced",

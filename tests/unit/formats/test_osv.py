@@ -357,3 +357,13 @@ def test_parse_inverts_dump(record: OsvRecord) -> None:
     dumped = dump_osv(record)
     assert parse_osv(dumped) == record
     assert dump_osv(parse_osv(orjson.loads(orjson.dumps(dumped)))) == dumped
+
+
+@pytest.mark.parametrize("number", [-(2**63) - 1, 2**64])
+def test_an_integer_beyond_64_bits_is_refused(number: int) -> None:
+    """Hypothesis found ``database_specific: {"": -9223372036854775809}`` (readable from
+    YAML) parsed, then failed to serialise: JSON storage cannot keep such integers."""
+    with pytest.raises(OsvError, match="beyond 64 bits"):
+        parse_osv(
+            {"id": "x", "modified": "2024-01-01T00:00:00Z", "database_specific": {"n": number}}
+        )

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from clearinghouse.formats.model import EventKind, RangeEvent, RangeType, VersionRange
-from clearinghouse.versions import compare, compile_ranges
+from clearinghouse.versions import Verdict, compare, compile_ranges
 
 pytestmark = pytest.mark.shared_data
 
@@ -40,12 +40,19 @@ def _ranges(affected: Mapping[str, Any]) -> list[VersionRange]:
 
 @pytest.mark.slow
 def test_pypa_listed_versions_are_inside_their_ranges(shared_data: Path) -> None:
+    """Listed versions fall inside their entry's ranges and fixed versions outside, except
+    where the ordering cannot read a version: 75 listed strings and the fixed versions of
+    PYSEC-2021-371 (``0.2.0-n653``) and PYSEC-2019-125 (``2019-09-12``) are not PEP 440.
+    Those are undecided, never clean (issue #9, item 4: the legacy ordering put those
+    boundaries below every release, so binderhub 0.1.0 was reported clean)."""
     files = sorted((shared_data / "osv" / "pypa" / "vulns").rglob("*.yaml"))
     assert len(files) > 2000
     checked = 0
     outside: list[str] = []
+    undecided_listed = 0
     fixed_checked = 0
     fixed_inside: list[str] = []
+    unreadable_records: set[str] = set()
     for path in files:
         record = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader
         for affected in record.get("affected", []):
@@ -53,21 +60,26 @@ def test_pypa_listed_versions_are_inside_their_ranges(shared_data: Path) -> None
             compiled = compile_ranges(affected["package"]["ecosystem"], ranges)
             if not compiled.steps:
                 continue  # GIT ranges only: nothing to evaluate against versions
+            if compiled.unreadable:
+                unreadable_records.add(record["id"])
             for version in affected.get("versions") or []:
                 checked += 1
-                if not compiled.affects(version):
+                verdict = compiled.verdict(version)
+                if verdict is Verdict.NOT_AFFECTED:
                     outside.append(f"{record['id']}: {version} not in {compiled}")
+                undecided_listed += verdict is Verdict.UNDECIDED
             for version_range in ranges:
                 if version_range.type is RangeType.GIT:
                     continue
                 for event in version_range.events:
                     if event.kind is EventKind.FIXED:
                         fixed_checked += 1
-                        if compiled.affects(event.value):
+                        if compiled.verdict(event.value) is Verdict.AFFECTED:
                             fixed_inside.append(f"{record['id']}: fixed {event.value} affected")
     agreeing = checked - len(outside)
     clear = fixed_checked - len(fixed_inside)
-    print(f"PyPA: {agreeing}/{checked} listed versions inside their ranges; "
+    print(f"PyPA: {agreeing}/{checked} listed versions inside their ranges or undecided "
+          f"({undecided_listed} undecided); "
           f"{clear}/{fixed_checked} fixed versions not affected")  # fmt: skip
     print("listed versions outside their ranges (data, e.g. pre-releases of a range's start):")
     for line in outside:
@@ -75,6 +87,7 @@ def test_pypa_listed_versions_are_inside_their_ranges(shared_data: Path) -> None
     assert checked > 100_000
     assert agreeing / checked >= 0.9995
     assert fixed_inside == []
+    assert unreadable_records == {"PYSEC-2021-371", "PYSEC-2019-125"}
 
 
 def test_rustsec_fixed_versions_are_clear_and_introduced_ones_affected(shared_data: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -16,6 +15,7 @@ from clearinghouse.versions import (
     Interval,
     InvalidVersion,
     Scheme,
+    Verdict,
     affected_intervals,
     compare,
     compile_ranges,
@@ -125,9 +125,53 @@ def test_semver_ranges_use_semver_whatever_the_ecosystem() -> None:
     assert is_affected("crates.io", "1.1", ranges, versions=["1.1"])  # the literal string
 
 
-def test_an_invalid_event_version_is_reported_with_the_event() -> None:
-    with pytest.raises(InvalidVersion, match=re.escape("fixed='1.2'")):
-        compile_ranges("npm", [rng((INTRODUCED, "0"), (FIXED, "1.2"), kind=RangeType.SEMVER)])
+def test_an_unreadable_boundary_never_narrows_its_range() -> None:
+    """A boundary the ordering cannot read is reported with its event and widens the
+    range: everything it might have cleared is undecided, never clean."""
+    compiled = compile_ranges(
+        "npm", [rng((INTRODUCED, "0"), (FIXED, "1.2"), kind=RangeType.SEMVER)]
+    )
+    assert [str(b) for b in compiled.unreadable] == [
+        f"fixed='1.2': {compiled.unreadable[0].reason}"
+    ]
+    assert compiled.verdict("9.0.0") is Verdict.UNDECIDED
+    introduced = compile_ranges("npm", [rng((INTRODUCED, "x"), (FIXED, "2.0.0"))])
+    assert introduced.verdict("0.1.0") is Verdict.UNDECIDED  # "x" read as the beginning
+    assert introduced.verdict("2.0.0") is Verdict.NOT_AFFECTED  # the readable fix holds
+
+
+@pytest.mark.parametrize(
+    ("record", "fixed", "version"),
+    [
+        ("PYSEC-2021-371", "0.2.0-n653", "0.1.0"),  # binderhub
+        ("PYSEC-2019-125", "2019-09-12", "1.4.4"),  # steam
+    ],
+)
+def test_a_non_pep440_fix_does_not_clear_every_release(
+    record: str, fixed: str, version: str
+) -> None:
+    """Issue #9, item 4: under the legacy ordering these fix versions sort below every
+    PEP 440 release, so the range ``[0, fixed)`` held no real version."""
+    compiled = compile_ranges("PyPI", [rng((INTRODUCED, "0"), (FIXED, fixed))])
+    assert [b.version for b in compiled.unreadable] == [fixed], record
+    assert compiled.verdict(version) is Verdict.UNDECIDED
+    assert is_affected("PyPI", version, [rng((INTRODUCED, "0"), (FIXED, fixed))])
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "version"),
+    [("crates.io", "1.8"), ("crates.io", "not-semver"), ("PyPI", "not-a-version")],
+)
+def test_an_unreadable_queried_version_is_undecided(ecosystem: str, version: str) -> None:
+    """Issue #9, item 3: tokio "1.8" (1.8.0 is affected) and PyPI "not-a-version" (read
+    as a legacy version, below every range) were reported clean."""
+    kind = RangeType.SEMVER if ecosystem == "crates.io" else RangeType.ECOSYSTEM
+    compiled = compile_ranges(ecosystem, [rng((INTRODUCED, "1.0.0"), (FIXED, "1.8.4"), kind=kind)])
+    assert compiled.verdict(version) is Verdict.UNDECIDED
+    assert compiled.verdict("1.8.0") is Verdict.AFFECTED
+    assert compiled.verdict("1.8.4") is Verdict.NOT_AFFECTED
+    listed = compile_ranges(ecosystem, [], versions=[version])
+    assert listed.verdict(version) is Verdict.AFFECTED  # listed literally: decided
 
 
 def test_affects_key_is_the_same_check() -> None:
@@ -153,9 +197,11 @@ def test_affects_key_refuses_mixed_orderings() -> None:
 
 # --- Agreement with a naive walk of the OSV pseudocode ---------------------------------
 
+# PyPI ranges are evaluated as PEP 440 only: legacy strings such as 0.7.10p1 are
+# unreadable there (test_a_non_pep440_fix_does_not_clear_every_release).
 POOLS = {
     "PyPI": ["0.1", "0.9", "1.0.dev1", "1.0a1", "1.0", "1.0.0", "1.0.post1", "1.1", "2.0",
-             "2.0.1", "0.7.10p1", "10.0", "1!0.5"],
+             "2.0.1", "10.0", "1!0.5"],
     "Maven": ["1.0-alpha1", "1.0-SNAPSHOT", "1.0", "1", "1.0.1", "1.1-rc1", "1.1", "2.0-beta9",
               "2.0", "2.3.1", "5.3.18.RELEASE", "5.3.18", "1.0-sp1"],
     "crates.io": ["0.1.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0", "1.0.1", "1.1.0",

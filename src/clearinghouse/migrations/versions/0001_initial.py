@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:27:50.077860
+Create Date: 2026-12-04 18:18:33.592389
 """
 
 from collections.abc import Sequence
@@ -331,13 +331,24 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "rendered",
+                "failed",
+                "not_applicable",
+                name="renditionstatus",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
         sa.Column(
             "content",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
-        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("modified", sa.String(length=40), nullable=True),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
