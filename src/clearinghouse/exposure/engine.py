@@ -46,10 +46,13 @@ from clearinghouse.versions import (
 __all__ = [
     "Advisory",
     "AdvisoryIndex",
+    "AgreementReport",
+    "Disagreement",
     "Finding",
     "MatchReport",
     "PackageKey",
     "advisories_from_osv",
+    "versions_agreement",
 ]
 
 PackageKey = tuple[str, str]  # (ecosystem key, normalised name)
@@ -306,3 +309,70 @@ def _affecting(package: _Package, version: str, release: str | None) -> tuple[En
         if entry.affects(version, key):
             found.append(entry)
     return tuple(found)
+
+
+# --- agreement of explicit versions with ranges --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """A version an entry lists explicitly that its own ranges do not contain."""
+
+    record: str
+    ecosystem: str
+    package: str
+    version: str
+    listed_but_outside: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementReport:
+    entries: int  # affected entries with both ranges and an explicit list
+    listed: int  # listed versions checked
+    unreadable: int  # listed versions the ordering cannot read (not judged)
+    disagreements: tuple[Disagreement, ...]
+
+    def lines(self) -> Iterator[str]:
+        yield (
+            f"{self.entries} entries, {self.listed} listed versions, "
+            f"{len(self.disagreements)} outside their ranges, {self.unreadable} unreadable"
+        )
+        for d in self.disagreements:
+            yield f"  {d.record} {d.ecosystem} {d.package} {d.version}: listed, outside the ranges"
+
+
+def versions_agreement(records: Iterable[OsvRecord]) -> AgreementReport:
+    """For every entry carrying both ranges and a ``versions`` list: is each listed
+    version inside the ranges alone? (OSV says listed versions are affected either way;
+    a listed version outside the ranges means the two disagree.)"""
+    entries = listed = unreadable = 0
+    found: list[Disagreement] = []
+    for _advisory, record in advisories_from_osv(records):
+        for affected in record.affected or ():
+            if affected.package is None or not affected.versions or not affected.ranges:
+                continue
+            ranges = tuple(
+                VersionRange(r.type, tuple(RangeEvent(e.kind, e.value) for e in r.events), r.repo)
+                for r in affected.ranges
+            )
+            try:
+                compiled = compile_ranges(affected.package.ecosystem, ranges)
+            except InvalidVersion:
+                continue
+            if not compiled.steps:
+                continue  # GIT-only ranges: nothing to compare with
+            entries += 1
+            for version in affected.versions:
+                listed += 1
+                try:
+                    inside = compiled.affects(version)
+                except InvalidVersion:
+                    unreadable += 1
+                    continue
+                if not inside:
+                    found.append(
+                        Disagreement(
+                            record.id, affected.package.ecosystem, affected.package.name, version
+                        )
+                    )
+    return AgreementReport(entries, listed, unreadable, tuple(found))
