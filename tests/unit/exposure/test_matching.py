@@ -106,7 +106,8 @@ def test_a_debian_fix_for_another_release_is_not_applied() -> None:
 def _entries(index: AdvisoryIndex, purl: str) -> list[str]:
     """The ecosystems of the entries that affect the package version ``purl`` names."""
     coordinates = index.coordinates(purl)
-    assert coordinates is not None and coordinates.version is not None
+    assert coordinates is not None
+    assert coordinates.version is not None
     return [
         entry.ecosystem
         for name in coordinates.names
@@ -126,7 +127,9 @@ def test_withdrawn_records_match_nothing() -> None:
     )
     component_sbom = {
         "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
-        "components": [{"type": "library", "name": "log4j", "purl": "pkg:maven/log4j/log4j@1.2.17"}],
+        "components": [
+            {"type": "library", "name": "log4j", "purl": "pkg:maven/log4j/log4j@1.2.17"}
+        ],
     }  # fmt: skip
     inventory = read_sbom(orjson.dumps(component_sbom))
     assert AdvisoryIndex.from_osv([record]).match(inventory).vulnerable
