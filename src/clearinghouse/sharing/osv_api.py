@@ -41,9 +41,7 @@ from clearinghouse.advisories.index import (
     PackageQuery,
     RangeCache,
     affects,
-    ecosystem_key,
     from_purl,
-    normalise_name,
 )
 from clearinghouse.advisories.models import (
     Advisory,
@@ -57,6 +55,7 @@ from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.formats import model as m
+from clearinghouse.formats.purl import ecosystem_key, normalise_name
 from clearinghouse.policy import AdvisoryAction, can_advisory
 from clearinghouse.versions import InvalidVersion, Scheme, key_function
 
