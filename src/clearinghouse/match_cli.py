@@ -108,7 +108,7 @@ def osv_files(folder: Path) -> Iterator[Path]:
 
 
 def load_records(folder: Path) -> list[OsvRecord]:
-    records = []
+    records: list[OsvRecord] = []
     for path in osv_files(folder):
         try:
             records.append(load_osv(path.read_bytes(), filename=path.name))

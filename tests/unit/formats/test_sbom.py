@@ -33,7 +33,7 @@ def _ours(inventory: Inventory) -> tuple[set[Row], set[tuple[str, str]], dict[st
     rows = {(c.ref, c.name, c.version, c.group, c.purl) for c in inventory}
     nesting = {(c.parent, c.ref) for c in inventory if c.parent}
     graph = {ref: set(targets) for ref, targets in inventory.dependencies.items() if targets}
-    return rows, nesting, graph  # type: ignore[return-value]
+    return rows, nesting, graph
 
 
 def _library(bom: object) -> tuple[set[Row], set[tuple[str, str]], dict[str, set[str]]]:
@@ -158,7 +158,7 @@ def test_the_bundled_schemas_accept_the_shared_sboms(shared_data: Path) -> None:
 
 
 def _bom(**component: object) -> bytes:
-    base = {"type": "library", "name": "x", "bom-ref": "x-ref"}
+    base: dict[str, object] = {"type": "library", "name": "x", "bom-ref": "x-ref"}
     base.update(component)
     return orjson.dumps(
         {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [base]}
