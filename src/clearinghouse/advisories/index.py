@@ -29,21 +29,11 @@ from clearinghouse.advisories.models import AdvisoryIdentifier, AdvisoryPackage
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
+from clearinghouse.formats.purl import ecosystem_key, normalise_name
 from clearinghouse.formats.schemas import BundledSchema, load_schema
 from clearinghouse.versions import CompiledRanges, compile_ranges
 
-_PEP503: Final = re.compile(r"[-_.]+")
 OSV_PRIVATE_PREFIX: Final = "x_"
-
-
-def normalise_name(ecosystem: str, name: str) -> str:
-    if ecosystem.split(":", 1)[0].casefold() == "pypi":
-        return _PEP503.sub("-", name).lower()
-    return name
-
-
-def ecosystem_key(ecosystem: str) -> str:
-    return ecosystem.casefold()
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,7 @@ from clearinghouse.advisories.index import (
     Entry,
     PackageQuery,
     RangeCache,
-    ecosystem_key,
     from_purl,
-    normalise_name,
 )
 from clearinghouse.advisories.models import (
     Advisory,
@@ -56,6 +54,7 @@ from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.formats import model as m
+from clearinghouse.formats.purl import ecosystem_key, normalise_name
 from clearinghouse.policy import (
     AdvisoryAction,
     advisory_scope,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-from clearinghouse.versions import generic, maven, pypi, rubygems, semver
+from clearinghouse.versions import apk, dpkg, generic, maven, pypi, rpm, rubygems, semver
 
 __all__ = ["KeyFunction", "Scheme", "compare", "key_function", "scheme_for", "sort_key"]
 
@@ -29,6 +29,9 @@ class Scheme(enum.StrEnum):
     SEMVER = "semver"
     NUGET = "nuget"
     RUBYGEMS = "rubygems"
+    DPKG = "dpkg"
+    RPM = "rpm"
+    APK = "apk"
     GENERIC = "generic"
 
 
@@ -43,6 +46,26 @@ _BY_ECOSYSTEM: Final[dict[str, Scheme]] = {
     "swifturl": Scheme.SEMVER,
     "nuget": Scheme.NUGET,
     "rubygems": Scheme.RUBYGEMS,
+    # dpkg: Debian and its derivatives
+    "debian": Scheme.DPKG,
+    "ubuntu": Scheme.DPKG,
+    # rpm: Red Hat and the distributions built the same way
+    "red hat": Scheme.RPM,
+    "rocky linux": Scheme.RPM,
+    "almalinux": Scheme.RPM,
+    "suse": Scheme.RPM,
+    "opensuse": Scheme.RPM,
+    "mageia": Scheme.RPM,
+    "openeuler": Scheme.RPM,
+    "photon os": Scheme.RPM,
+    "azure linux": Scheme.RPM,
+    # apk: Alpine and the distributions that use apk-tools
+    "alpine": Scheme.APK,
+    "wolfi": Scheme.APK,
+    "chainguard": Scheme.APK,
+    "alpaquita": Scheme.APK,
+    "bellsoft hardened containers": Scheme.APK,
+    "minimos": Scheme.APK,
 }
 
 _KEY_FUNCTIONS: Final[dict[Scheme, KeyFunction]] = {
@@ -51,6 +74,9 @@ _KEY_FUNCTIONS: Final[dict[Scheme, KeyFunction]] = {
     Scheme.SEMVER: semver.sort_key,
     Scheme.NUGET: semver.nuget_sort_key,
     Scheme.RUBYGEMS: rubygems.sort_key,
+    Scheme.DPKG: dpkg.sort_key,
+    Scheme.RPM: rpm.sort_key,
+    Scheme.APK: apk.sort_key,
     Scheme.GENERIC: generic.sort_key,
 }
 
