@@ -105,7 +105,10 @@ class Settings(BaseSettings):
     # Logs
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(True, description="structured JSON logs (one object per line)")
-    data_dir: Path = Field(Path("var"), description="where uploads and local state live")
+    data_dir: Path = Field(
+        Path("var"),
+        description="local state (the default SQLite file); attachments live in the database",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
