@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     osv_page_size: int = Field(
         1000, ge=1, le=1000, description="records per OSV API answer (then next_page_token)"
     )
+    webhook_allow_private: bool = Field(
+        False,
+        description="deliver webhooks to loopback, private and link-local addresses (closed "
+        "networks, tests); off: a member could make the platform call the internal network",
+    )
     smtp_host: str | None = Field(None, description="SMTP server; unset: e-mails are logged only")
     smtp_port: int = Field(25, description="SMTP port")
     smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")

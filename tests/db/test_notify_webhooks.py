@@ -8,7 +8,9 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select, text
 
@@ -21,8 +23,10 @@ from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs import queue
 from clearinghouse.jobs.backoff import backoff_delay
 from clearinghouse.jobs.models import Job, JobStatus
+from clearinghouse.jobs.registry import PermanentJobError
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import webhooks
+from clearinghouse.notify.handlers import resolve_target
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import WebhookSubscription
 from clearinghouse.policy import MessageFacts, Sensitivity
@@ -32,6 +36,7 @@ from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
 from clearinghouse.vocab import OrgKind
 from tests.support.jobs import T0, job_settings, notify_registry
+from tests.support.smtp import self_signed
 from tests.support.webhooks import Receiver, webhook_receiver
 
 EVENT = MessageKind.CASE_MESSAGE
@@ -198,13 +203,15 @@ def test_an_unreachable_endpoint_is_logged_and_retried(env: Env) -> None:
     assert "ConnectError" in (logged.error or "")
 
 
-def test_private_addresses_are_refused_in_production(env: Env, database: Database) -> None:
+def test_private_addresses_are_refused_unless_the_operator_allows_them(
+    env: Env, database: Database
+) -> None:
     new = _subscribe(env, [EVENT])
     env.receiver.secret = new.secret
     [job] = _emit(env)
     strict = Services(
         mailer=env.services.mailer,
-        http_client=env.services.http_client,
+        webhook_client=env.services.webhook_client,
         secrets=env.services.secrets,
         webhook_allow_private=False,
     )
@@ -221,7 +228,7 @@ def test_a_changed_secret_key_dead_letters_with_a_clear_error(env: Env, database
     [job] = _emit(env)
     other_key = Services(
         mailer=env.services.mailer,
-        http_client=env.services.http_client,
+        webhook_client=env.services.webhook_client,
         secrets=SecretBox("a-different-secret-key"),
         webhook_allow_private=True,
     )
@@ -302,3 +309,48 @@ def test_subscriptions_are_validated(
     with pytest.raises(InvalidInput) as caught:
         _subscribe(env, event_types, url=url)
     assert caught.value.extensions["field"] == field
+
+
+# ---- the checked address is the one connected to (no DNS-rebinding window) -----------------
+
+
+def test_a_delivery_connects_to_the_checked_address_without_a_second_lookup(env: Env) -> None:
+    port = int(env.receiver.url.rsplit(":", 1)[1].split("/", 1)[0])
+    # ".invalid" never resolves (RFC 6761): reaching the receiver proves no lookup was made.
+    pins = {("rebinding.invalid", port): "127.0.0.1"}
+    with env.services.webhook_client(pins) as client:
+        r = client.post(f"http://rebinding.invalid:{port}/hooks/clearinghouse", content=b"{}")
+    assert r.status_code == 401  # the receiver answered (the body carries no signature)
+    with (
+        env.services.webhook_client(pins) as client,
+        pytest.raises(httpx.ConnectError, match="not resolved and checked"),
+    ):
+        client.post(f"http://unchecked.invalid:{port}/", content=b"{}")
+
+
+def test_tls_verifies_the_name_while_connecting_to_the_pinned_address(
+    env: Env, tmp_path: Path
+) -> None:
+    cert = self_signed()
+    trusting = Services.from_settings(
+        env.settings, mailer=env.services.mailer, ssl_context=cert.client_context()
+    )
+    with webhook_receiver(env.clock, tls=cert.server_context(tmp_path)) as receiver:
+        port = int(receiver.url.rsplit(":", 1)[1].split("/", 1)[0])
+        with trusting.webhook_client({("localhost", port): "127.0.0.1"}) as client:
+            assert client.post(receiver.url, content=b"{}").status_code == 401
+        # the same address under a name the certificate does not carry: refused
+        with (
+            trusting.webhook_client({("elsewhere.invalid", port): "127.0.0.1"}) as client,
+            pytest.raises(httpx.ConnectError, match=r"(?i)certificate|hostname"),
+        ):
+            client.post(f"https://elsewhere.invalid:{port}/hooks/clearinghouse", content=b"{}")
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_before_connecting() -> None:
+    with pytest.raises(PermanentJobError, match="not a public address"):
+        resolve_target("http://localhost:9/hook", allow_private=False)
+    assert resolve_target("http://localhost:9/hook", allow_private=True)[("localhost", 9)] in (
+        "127.0.0.1",
+        "::1",
+    )

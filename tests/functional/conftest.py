@@ -68,6 +68,7 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         log_level="WARNING",
         argon2_time_cost=1,
         argon2_memory_kib=1024,
+        webhook_allow_private=True,  # the tests' receivers listen on 127.0.0.1
         **overrides,  # type: ignore[arg-type]
     )
 

@@ -66,6 +66,7 @@ def job_settings(**overrides: Any) -> Settings:
         "job_max_attempts": 8,
         "job_lease_seconds": 300,
         "worker_poll_seconds": 0.05,
+        "webhook_allow_private": True,  # the receivers listen on 127.0.0.1
     }
     values.update(overrides)
     return Settings(**values)

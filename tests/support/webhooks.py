@@ -4,6 +4,7 @@ Webhooks signatures with :func:`clearinghouse.notify.signing.verify` and records
 from __future__ import annotations
 
 import socketserver
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,7 +51,9 @@ class _QuickServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def webhook_receiver(clock: Clock) -> Iterator[Receiver]:
+def webhook_receiver(clock: Clock, tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1; with ``tls`` (a server context) it speaks HTTPS and its URL
+    names ``localhost``."""
     receiver_ref: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -78,7 +81,12 @@ def webhook_receiver(clock: Clock) -> Iterator[Receiver]:
 
     server = _QuickServer(("127.0.0.1", 0), Handler)
     host, port = server.server_address[:2]
-    receiver_ref.append(Receiver(f"http://{host!s}:{port}/hooks/clearinghouse", clock))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        url = f"https://localhost:{port}/hooks/clearinghouse"
+    else:
+        url = f"http://{host!s}:{port}/hooks/clearinghouse"
+    receiver_ref.append(Receiver(url, clock))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -31,6 +31,7 @@ from clearinghouse.notify.mail import MailRejectedError
 from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
 from clearinghouse.notify.service import KIND_SEND
 from clearinghouse.notify.webhooks import KIND_DELIVER
+from clearinghouse.services import Pins
 
 log = logging.getLogger("clearinghouse.notify")
 
@@ -171,11 +172,13 @@ class WebhookDeliveryError(Exception):
     """The endpoint did not accept the delivery (retried by the job system)."""
 
 
-def check_target(url: str) -> None:
-    """Refuse endpoints on loopback, private, link-local or otherwise non-public addresses.
+def resolve_target(url: str, *, allow_private: bool) -> Pins:
+    """Resolve the endpoint's name once and return the address the connection must use.
 
-    Resolved just before sending. (A name that resolves differently a moment later
-    could still slip through; run workers without access to internal services too.)
+    Unless the operator allows private targets, every address the name resolves to must be
+    public (not loopback, private, link-local, multicast or reserved). The connection then
+    goes to the checked address only (:class:`clearinghouse.services.PinnedTransport`), so
+    a name that resolves differently a moment later (DNS rebinding) changes nothing.
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -184,13 +187,17 @@ def check_target(url: str) -> None:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise WebhookDeliveryError(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise PermanentJobError(
-                f"{host} resolves to {address}, which is not a public address; webhooks "
-                "are not delivered to loopback or private networks"
-            )
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses:  # pragma: no cover (getaddrinfo raises instead)
+        raise WebhookDeliveryError(f"{host} resolves to no address")
+    if not allow_private:
+        for address in addresses:
+            if not address.is_global:
+                raise PermanentJobError(
+                    f"{host} resolves to {address}, which is not a public address; webhooks "
+                    "are not delivered to loopback or private networks"
+                )
+    return {(host, port): str(addresses[0])}
 
 
 def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -210,8 +217,7 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
         secret = ctx.services.secrets.decrypt(ciphertext)
     except SecretDecryptionError as exc:
         raise PermanentJobError(exc.detail) from exc
-    if not ctx.services.webhook_allow_private:
-        check_target(url)
+    pins = resolve_target(url, allow_private=ctx.services.webhook_allow_private)
     at = ctx.now()
     headers = signing.signed_headers(secret, event_id, int(at.timestamp()), body)
     headers["content-type"] = "application/json"
@@ -232,7 +238,7 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
 
     started = time.monotonic()
     try:
-        with ctx.services.http_client() as client:
+        with ctx.services.webhook_client(pins) as client:
             response = client.post(url, content=body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         failure = record(None, f"{type(exc).__name__}: {exc}", None)
