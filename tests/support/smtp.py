@@ -139,7 +139,10 @@ def smtp_server(
     *,
     credentials: Credentials | None = None,
     tls: ssl.SSLContext | None = None,
+    port: int | None = None,
 ) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (``port``: a given one, e.g. to bring a server "back"
+    where the platform expects it)."""
     inbox = Inbox()
     kwargs: dict[str, Any] = {}
     if credentials is not None:
@@ -152,7 +155,7 @@ def smtp_server(
         )
     if tls is not None:
         kwargs.update(tls_context=tls, require_starttls=True)
-    port = free_port()
+    port = port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:

@@ -40,6 +40,10 @@ class Job(Base):
     # None: the worker's ``job_max_attempts`` setting decides.
     max_attempts: Mapped[int | None]
     run_after: Mapped[datetime]
+    # Until this instant a failing job is retried however many attempts it takes, each
+    # delay shortened so that a retry lands before it; then it is dead-lettered. For what
+    # is worth nothing late (a deadline alert). None: ``max_attempts`` decides.
+    deliver_by: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -32,6 +32,7 @@ def enqueue(
     run_after: datetime | None = None,
     idempotency_key: str | None = None,
     max_attempts: int | None = None,
+    deliver_by: datetime | None = None,
 ) -> Job:
     """Add a job to the caller's transaction (flushed, not committed) and return it.
 
@@ -57,6 +58,7 @@ def enqueue(
         "status": JobStatus.PENDING,
         "attempts": 0,
         "max_attempts": max_attempts,
+        "deliver_by": ensure_utc(deliver_by) if deliver_by is not None else None,
         "run_after": ensure_utc(run_after) if run_after is not None else now,
         "created_at": now,
     }

@@ -60,6 +60,9 @@ class JobContext:
     attempt: int  # 1 on the first run
     max_attempts: int
     worker_id: str
+    # The job's deadline (see ``Job.deliver_by``): a handler that queues the next step of a
+    # delivery passes it on.
+    deliver_by: datetime | None = None
     failure_records: list[FailureRecorder] = field(default_factory=list)
 
     def now(self) -> datetime:

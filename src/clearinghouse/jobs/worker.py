@@ -45,6 +45,7 @@ from clearinghouse.timeutil import Clock
 log = logging.getLogger("clearinghouse.jobs")
 
 MAX_ERROR_CHARS = 4000
+MIN_DEADLINE_RETRY = timedelta(seconds=5)  # the shortest delay before a deadline
 SCHEDULE_INTERVAL = timedelta(seconds=60)
 
 
@@ -61,6 +62,7 @@ class Claim:
     payload: dict[str, Any]
     attempt: int
     max_attempts: int
+    deliver_by: datetime | None = None
 
 
 class Worker:
@@ -167,7 +169,8 @@ class Worker:
                 if job is None:
                     return None
                 limit = self._max_attempts(job.max_attempts)
-                if job.status is JobStatus.RUNNING and job.attempts >= limit:
+                out_of_time = job.deliver_by is None or job.deliver_by <= now
+                if job.status is JobStatus.RUNNING and job.attempts >= limit and out_of_time:
                     # Its workers keep vanishing mid-job (a crash, an OOM kill): stop here.
                     self._dead_letter_abandoned(session, job, now)
                     continue
@@ -185,7 +188,9 @@ class Worker:
                 if _rowcount(taken) != 1:  # somebody else was faster; look again
                     session.expire_all()
                     continue
-                return Claim(job.id, job.kind, dict(job.payload), job.attempts + 1, limit)
+                return Claim(
+                    job.id, job.kind, dict(job.payload), job.attempts + 1, limit, job.deliver_by
+                )
         return None
 
     def _dead_letter_abandoned(self, session: Session, job: Job, now: datetime) -> None:
@@ -233,6 +238,7 @@ class Worker:
             attempt=claim.attempt,
             max_attempts=claim.max_attempts,
             worker_id=self.worker_id,
+            deliver_by=claim.deliver_by,
         )
         extra = {"job_id": str(claim.job_id), "kind": claim.kind, "attempt": claim.attempt}
         try:
@@ -270,14 +276,23 @@ class Worker:
         permanent = isinstance(exc, PermanentJobError)
         error = _describe(exc)
         now = self.clock.now()
-        dead = permanent or claim.attempt >= claim.max_attempts
+        delay = backoff_delay(
+            claim.attempt, self.settings.job_backoff_seconds, salt=str(claim.job_id)
+        )
+        if claim.deliver_by is None:
+            dead = permanent or claim.attempt >= claim.max_attempts
+        else:  # retried until its deadline, each delay short enough to land before it
+            left = claim.deliver_by - now
+            dead = permanent or left <= timedelta(0)
+            delay = min(delay, max(left / 3, MIN_DEADLINE_RETRY))
+            if delay >= left:
+                delay = left / 2
+            if dead and not permanent:
+                error = f"not done before its deadline {claim.deliver_by.isoformat()}: {error}"
         values: dict[str, Any] = {"last_error": error, "locked_by": None, "locked_until": None}
         if dead:
             values.update(status=JobStatus.DEAD, finished_at=now)
         else:
-            delay = backoff_delay(
-                claim.attempt, self.settings.job_backoff_seconds, salt=str(claim.job_id)
-            )
             values.update(status=JobStatus.PENDING, run_after=now + delay)
         with self.database.transaction() as session:
             recorded = session.execute(

@@ -125,6 +125,7 @@ def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
         },
         now=ctx.now(),
         idempotency_key=f"{KIND_SEND}:notification:{notification.id}",
+        deliver_by=ctx.deliver_by,
     )
 
 

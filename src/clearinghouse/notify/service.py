@@ -48,11 +48,13 @@ def notify_users(
     *,
     about: MessageFacts,
     organisation_id: uuid.UUID | None = None,
+    deliver_by: datetime | None = None,
 ) -> list[Notification]:
     """Record one notification per (active, distinct) user the policy lets the message
     reach (:mod:`clearinghouse.notify.gate`) and, for users who want immediate e-mail,
     enqueue it. ``about``: what the message concerns. ``body`` must be safe to e-mail: no
-    embargoed detail.
+    embargoed detail. ``deliver_by``: worth nothing later (a deadline alert): e-mailed at
+    once whatever the user's digest preference, retried until then (``Job.deliver_by``).
     """
     subject = " ".join(subject.split())
     if not subject or len(subject) > MAX_SUBJECT:
@@ -66,7 +68,8 @@ def notify_users(
         if user.id in seen or not user.is_active:
             continue
         seen.add(user.id)
-        delivery = Delivery.DIGEST if user.notify_mode is NotifyMode.DIGEST else Delivery.IMMEDIATE
+        digest = user.notify_mode is NotifyMode.DIGEST and deliver_by is None
+        delivery = Delivery.DIGEST if digest else Delivery.IMMEDIATE
         notification = Notification(
             id=uuid.uuid4(),
             user_id=user.id,
@@ -89,6 +92,7 @@ def notify_users(
                 {"notification_id": str(notification.id)},
                 now=now,
                 idempotency_key=f"{KIND_EMAIL}:{notification.id}",
+                deliver_by=deliver_by,
             )
     return created
 

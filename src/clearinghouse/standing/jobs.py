@@ -24,6 +24,7 @@ from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.settings import Settings
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.sanctions import due_reassessments
+from clearinghouse.timeutil import parse_instant
 from clearinghouse.vocab import OrgKind, Role
 
 KIND_ALERT = MessageKind.CLOCK_ALERT.value  # the job that sends one alert
@@ -75,6 +76,7 @@ def scan_alerts(session: Session, now: datetime, settings: Settings) -> int:
             },
             now=now,
             idempotency_key=f"{KIND_ALERT}:{alert.key}",
+            deliver_by=None if alert.kind is AlertKind.MISSED else alert.due,
         )
         count += 1
     return count
@@ -111,6 +113,7 @@ def send_alert(ctx: JobContext, payload: dict[str, Any]) -> None:
         ctx.now(),
         about=MessageFacts(Sensitivity.OWN_RECORD),
         organisation_id=org.id,
+        deliver_by=None if missed else parse_instant(alert["due"]),
     )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 18:18:33.592389
+Create Date: 2026-12-04 18:42:14.335170
 """
 
 from collections.abc import Sequence
@@ -172,6 +172,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=True),
         sa.Column("run_after", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deliver_by", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
         sa.Column("locked_until", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
