@@ -161,3 +161,40 @@ def effects_url(db_url: str) -> Iterator[None]:
             yield
     finally:
         db.dispose()
+
+
+def test_a_long_job_keeps_its_lease_and_runs_once(db_url: str, effects_url: None) -> None:
+    """Its worker renews the lease while the handler works (a slow external call first, as
+    handlers must, then the database write): a second worker polling all along never takes
+    it for abandoned, so the handler runs once, on the first attempt."""
+    settings = job_settings(job_lease_seconds=1)
+    calls = Calls()
+
+    def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
+        calls.hit(ctx.job_id)
+        time.sleep(3.5)  # three and a half leases: a slow SMTP or HTTP peer
+        record_effect(ctx)
+
+    first, second = Database(db_url), Database(db_url)
+    try:
+        with first.transaction() as s:
+            job_id = queue.enqueue(s, RECORD, {}, now=SystemClock().now()).id
+        registry = registry_with(settings, {RECORD: slow})
+        busy = Worker(first, registry, SystemClock(), settings, "busy")
+        rival = Worker(second, registry, SystemClock(), settings, "rival")
+        runner = threading.Thread(target=busy.run_once)
+        runner.start()
+        took_over = []
+        while runner.is_alive():
+            took_over.append(rival.run_once())
+            time.sleep(0.2)
+        runner.join()
+        assert not any(took_over)
+        assert calls.by_job == {job_id: 1}
+        with first.transaction(write=False) as s:
+            job = queue.get_job(s, job_id)
+        assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+        assert effect_counts(first.engine) == {str(job_id): 1}
+    finally:
+        first.dispose()
+        second.dispose()

@@ -22,6 +22,8 @@ import logging
 import threading
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -225,7 +227,43 @@ class Worker:
             Job.attempts == claim.attempt,
         )
 
+    @contextmanager
+    def _heartbeat(self, claim: Claim) -> Iterator[None]:
+        """While the handler runs, renew the job's lease every third of it, so that a long
+        job (a slow mail server, a big import) is not taken for abandoned and run again by
+        another worker. Fenced like everything else: once the job is finished or re-claimed,
+        a beat changes nothing."""
+        lease = timedelta(seconds=self.settings.job_lease_seconds)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(lease.total_seconds() / 3):
+                try:
+                    with self.database.transaction() as session:
+                        session.execute(
+                            update(Job)
+                            .where(self._fence(claim))
+                            .values(locked_until=self.clock.now() + lease)
+                            .execution_options(synchronize_session=False)
+                        )
+                except SQLAlchemyError:  # the database is busy or away: try next beat
+                    log.warning(
+                        "could not renew a job's lease", extra={"job_id": str(claim.job_id)}
+                    )
+
+        thread = threading.Thread(target=beat, name=f"lease-{claim.job_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
     def _run(self, claim: Claim) -> None:
+        with self._heartbeat(claim):
+            self._run_handler(claim)
+
+    def _run_handler(self, claim: Claim) -> None:
         session = self.database.session()
         ctx = JobContext(
             session=session,
