@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -103,6 +104,27 @@ def _for_http(request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, code, title, detail, request=request, headers=headers)
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def _for_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (restarting, failing over) or is too busy: the
+    request's transaction was rolled back, so trying again later is safe."""
+    log.warning(
+        "database unavailable",
+        extra={"path": request.url.path, "error": type(exc).__name__},
+    )
+    return problem(
+        503,
+        "unavailable",
+        "Temporarily unavailable",
+        "The database could not be reached; nothing you sent was applied. Try again in a "
+        f"few seconds (Retry-After: {RETRY_AFTER_SECONDS}).",
+        request=request,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _for_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return problem(
@@ -119,4 +141,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ClearinghouseError, _for_error)
     app.add_exception_handler(RequestValidationError, _for_validation)
     app.add_exception_handler(StarletteHTTPException, _for_http)
+    app.add_exception_handler(OperationalError, _for_unavailable)
+    app.add_exception_handler(InterfaceError, _for_unavailable)
     app.add_exception_handler(Exception, _for_unexpected)
