@@ -167,12 +167,14 @@ def test_a_long_job_keeps_its_lease_and_runs_once(db_url: str, effects_url: None
     """Its worker renews the lease while the handler works (a slow external call first, as
     handlers must, then the database write): a second worker polling all along never takes
     it for abandoned, so the handler runs once, on the first attempt."""
-    settings = job_settings(job_lease_seconds=1)
+    # Leases of 3 s renewed each second: a margin of two seconds for a beat to get through
+    # on a busy two-core CI machine where SQLite writers queue behind each other.
+    settings = job_settings(job_lease_seconds=3)
     calls = Calls()
 
     def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
         calls.hit(ctx.job_id)
-        time.sleep(3.5)  # three and a half leases: a slow SMTP or HTTP peer
+        time.sleep(7.5)  # two and a half leases: a slow SMTP or HTTP peer
         record_effect(ctx)
 
     first, second = Database(db_url), Database(db_url)
