@@ -22,6 +22,7 @@ from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import notify_users
 from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.settings import Settings
+from clearinghouse.standing import alert_scan
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.sanctions import due_reassessments
 from clearinghouse.timeutil import parse_instant
@@ -51,8 +52,12 @@ def _operator_admins(session: Session) -> list[User]:
 
 
 def scan_alerts(session: Session, now: datetime, settings: Settings) -> int:
-    """Enqueue the latest fired alert of every open obligation (once per alert key)."""
-    items, facts = obl.obligations(session, settings, now)
+    """Enqueue the latest fired alert of every open obligation (once per alert key),
+    deriving only the subjects that need it (:mod:`clearinghouse.standing.alert_scan`)."""
+    done = alert_scan.scan(session, now, settings)
+    items, facts = done.obligations, done.facts
+    if facts is None:
+        return 0
     thresholds = obl.thresholds_for(settings)
     count = 0
     for o in items:

@@ -81,3 +81,31 @@ class Submission(Base):
     event_id: Mapped[str | None] = mapped_column(String(64))
     created_by_label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class AlertWatch(Base):
+    """Where the alert scan stands with one subject (a case, an incident): how many clock
+    events it had and the latest recorded when its obligations were last derived, and the
+    next instant at which one of them could fire an alert (null: none will). The scan
+    re-derives only the subjects whose events changed and those whose instant has come."""
+
+    __tablename__ = "alert_watches"
+    __table_args__ = (Index("ix_alert_watches_next_at", "next_at"),)
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_count: Mapped[int]
+    latest_at: Mapped[datetime]
+    next_at: Mapped[datetime | None]
+    derived_at: Mapped[datetime]
+
+
+class AlertScanState(Base):
+    """One row: the fingerprint of everything besides events that obligations depend on
+    (organisations' profiles, regime overrides, the regimes and alert thresholds). When it
+    changes, every subject is derived again."""
+
+    __tablename__ = "alert_scan_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facts_fingerprint: Mapped[str] = mapped_column(String(64))
+    scanned_at: Mapped[datetime]

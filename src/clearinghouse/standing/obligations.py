@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
@@ -72,15 +73,26 @@ def load_facts(
     org_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
     subject: str | None = None,
+    subjects: Collection[str] | None = None,
 ) -> Facts:
     """Events (clock types only) of one case, of one subject outside cases (an
-    incident), of one organisation's subjects, or everything."""
+    incident), of some subjects (case public ids or incident ids), of one organisation's
+    subjects, or everything."""
     facts = Facts()
     query = select(TimelineEvent).where(TimelineEvent.type.in_(CLOCK_TYPES))
     if case_id is not None:
         query = query.where(TimelineEvent.case_id == case_id)
     if subject is not None:
         query = query.where(TimelineEvent.case_id.is_(None), TimelineEvent.subject == subject)
+    if subjects is not None:
+        named = sorted(subjects)
+        cases = select(Case.id).where(Case.public_id.in_(named))
+        query = query.where(
+            or_(
+                TimelineEvent.case_id.in_(cases),
+                and_(TimelineEvent.case_id.is_(None), TimelineEvent.subject.in_(named)),
+            )
+        )
     if org_id is not None:
         # Every event on any subject this organisation has an event on (case-wide facts
         # such as fix_available concern it too).
@@ -131,8 +143,9 @@ def obligations(
     org_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
     subject: str | None = None,
+    subjects: Collection[str] | None = None,
 ) -> tuple[list[Obligation], Facts]:
-    facts = load_facts(session, org_id=org_id, case_id=case_id, subject=subject)
+    facts = load_facts(session, org_id=org_id, case_id=case_id, subject=subject, subjects=subjects)
     result = evaluate(
         facts.events,
         regimes_for(settings),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 18:42:14.335170
+Create Date: 2026-12-04 19:12:15.604679
 """
 
 from collections.abc import Sequence
@@ -93,6 +93,25 @@ def upgrade() -> None:
         sa.Column("last", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", name=op.f("pk_advisory_sequences")),
     )
+    op.create_table(
+        "alert_scan_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("facts_fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("scanned_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_scan_state")),
+    )
+    op.create_table(
+        "alert_watches",
+        sa.Column("subject", sa.String(length=100), nullable=False),
+        sa.Column("event_count", sa.Integer(), nullable=False),
+        sa.Column("latest_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("derived_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("subject", name=op.f("pk_alert_watches")),
+    )
+    with op.batch_alter_table("alert_watches", schema=None) as batch_op:
+        batch_op.create_index("ix_alert_watches_next_at", ["next_at"], unique=False)
+
     op.create_table(
         "audit_entries",
         sa.Column(
@@ -1543,6 +1562,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_entries_actor_org_id"))
 
     op.drop_table("audit_entries")
+    with op.batch_alter_table("alert_watches", schema=None) as batch_op:
+        batch_op.drop_index("ix_alert_watches_next_at")
+
+    op.drop_table("alert_watches")
+    op.drop_table("alert_scan_state")
     op.drop_table("advisory_sequences")
     with op.batch_alter_table("advisories", schema=None) as batch_op:
         batch_op.drop_index("ix_advisories_state_published")
