@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clearinghouse.errors import ConfigurationError
@@ -87,6 +87,21 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
     smtp_timeout_seconds: float = Field(30.0, description="SMTP connection timeout")
     mail_from: str = Field("clearinghouse@localhost", description="From: address of e-mails")
+    # security.txt (RFC 9116)
+    security_contacts: list[str] = Field(
+        default_factory=list,
+        description="security.txt Contact: URIs (mailto:, https: or tel:; JSON list); "
+        "empty: mailto: CLEARINGHOUSE_MAIL_FROM",
+    )
+    security_policy_url: str | None = Field(
+        None, description="security.txt Policy: URL; unset: the platform's /disclosure-policy"
+    )
+    security_encryption_url: str | None = Field(
+        None, description="security.txt Encryption: URL of an OpenPGP key for reports (optional)"
+    )
+    security_txt_days: int = Field(
+        180, ge=1, le=365, description="security.txt Expires: this many days after each request"
+    )
     # Webhooks
     webhook_timeout_seconds: float = Field(10.0, description="HTTP timeout of webhook deliveries")
     # Regulatory clocks
@@ -128,6 +143,28 @@ class Settings(BaseSettings):
         if self.environment is Environment.PRODUCTION and len(self.secret_key) < 32:
             raise ConfigurationError("CLEARINGHOUSE_SECRET_KEY must be at least 32 characters")
         return self
+
+    @field_validator("security_contacts")
+    @classmethod
+    def _contact_uris(cls, value: list[str]) -> list[str]:
+        for uri in value:
+            if not uri.startswith(("mailto:", "https://", "tel:")) or any(
+                c.isspace() or ord(c) < 0x20 for c in uri
+            ):
+                raise ValueError(
+                    f"{uri!r} is not a security.txt contact: use mailto:, https:// or tel: "
+                    "(RFC 9116 section 2.5.3), without spaces"
+                )
+        return value
+
+    @field_validator("security_policy_url", "security_encryption_url")
+    @classmethod
+    def _web_uri(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.startswith(("https://", "http://")) or any(c.isspace() for c in value)
+        ):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
 
     @property
     def cookies_secure(self) -> bool:

@@ -1,7 +1,9 @@
-"""Health, readiness, the OpenAPI docs page (assets served locally), security.txt."""
+"""Health, readiness, the OpenAPI docs page (assets served locally), security.txt and the
+disclosure policy it points at."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from starlette.responses import JSONResponse
 from clearinghouse import __version__
 from clearinghouse.api.deps import runtime
 from clearinghouse.api.problems import problem
+from clearinghouse.settings import Settings
 
 router = APIRouter(tags=["system"])
 
@@ -48,18 +51,48 @@ def docs(request: Request) -> HTMLResponse:
 
 @router.get("/.well-known/security.txt", include_in_schema=False)
 def security_txt(request: Request) -> PlainTextResponse:
+    """RFC 9116, from the settings: where to report, until when this holds, the policy,
+    and (CSAF 2.0 section 7.1.8) where the provider metadata is."""
     rt = runtime(request)
-    expires = rt.clock.now().replace(microsecond=0)
-    expires = expires.replace(year=expires.year + 1)
-    base = rt.settings.base_url.rstrip("/")
-    body = (
-        f"Contact: {base}/report\n"
-        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
-        f"Policy: {base}/disclosure-policy\n"
-        "Preferred-Languages: en\n"
-        f"Canonical: {base}/.well-known/security.txt\n"
+    return PlainTextResponse(
+        security_txt_body(rt.settings, rt.clock.now()),
+        headers={"Cache-Control": "public, max-age=86400"},
     )
-    return PlainTextResponse(body)
+
+
+def security_txt_body(settings: Settings, now: datetime) -> str:
+    base = settings.base_url.rstrip("/")
+    contacts = settings.security_contacts or [f"mailto:{settings.mail_from}"]
+    # Whole days from now: defined on every day of every year, 29 February included.
+    expires = now.astimezone(UTC).replace(microsecond=0) + timedelta(
+        days=settings.security_txt_days
+    )
+    lines = [f"Contact: {uri}" for uri in contacts]
+    lines.append(f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    if settings.security_encryption_url:
+        lines.append(f"Encryption: {settings.security_encryption_url}")
+    lines += [
+        f"Policy: {settings.security_policy_url or base + DISCLOSURE_POLICY}",
+        "Preferred-Languages: en, zh",
+        f"Canonical: {base}/.well-known/security.txt",
+        f"CSAF: {base}/.well-known/csaf/provider-metadata.json",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+DISCLOSURE_POLICY = "/disclosure-policy"
+
+
+@router.get(DISCLOSURE_POLICY, include_in_schema=False)
+def disclosure_policy(request: Request) -> PlainTextResponse:
+    """The platform's disclosure policy (English, then Simplified Chinese), the Policy of
+    security.txt unless CLEARINGHOUSE_SECURITY_POLICY_URL names another."""
+    base = runtime(request).settings.base_url.rstrip("/")
+    text = (files("clearinghouse.api") / "disclosure_policy.txt").read_text(encoding="utf-8")
+    return PlainTextResponse(
+        text.replace("{base}", base),
+        headers={"Content-Language": "en, zh-Hans", "Cache-Control": "public, max-age=86400"},
+    )
 
 
 def mount_static(app: FastAPI) -> None:
