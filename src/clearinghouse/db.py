@@ -11,6 +11,7 @@ plain deferred ``BEGIN``.
 from __future__ import annotations
 
 import enum
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,19 @@ class Base(DeclarativeBase):
 def enum_column(cls: type[enum.Enum]) -> Enum:
     """A closed set stored as its string values (portable, readable in raw SQL)."""
     return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+# PostgreSQL's SQLSTATE disk_full (class 53, insufficient resources).
+_PG_DISK_FULL = "53100"
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether a database error says its storage is full: SQLite's ``SQLITE_FULL``
+    (the disk, or the database's page limit) or PostgreSQL's ``disk_full``."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return getattr(orig, "sqlstate", None) == _PG_DISK_FULL
 
 
 def new_id() -> uuid.UUID:

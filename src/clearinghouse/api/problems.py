@@ -11,6 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from clearinghouse.db import storage_full
 from clearinghouse.errors import ClearinghouseError, RateLimited, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
@@ -109,7 +110,21 @@ RETRY_AFTER_SECONDS = 5
 
 def _for_unavailable(request: Request, exc: Exception) -> Response:
     """The database cannot be reached (restarting, failing over) or is too busy: the
-    request's transaction was rolled back, so trying again later is safe."""
+    request's transaction was rolled back, so trying again later is safe. Its storage
+    being full is told apart: retrying in seconds will not help, the operator must act."""
+    if storage_full(exc):
+        log.error(
+            "database storage full: writes refused until the operator frees space",
+            extra={"path": request.url.path, "error": type(exc).__name__},
+        )
+        return problem(
+            507,
+            "storage-full",
+            "Storage full",
+            "The platform's storage is full, so nothing you sent was stored. The operator "
+            "has been alerted; try again later.",
+            request=request,
+        )
     log.warning(
         "database unavailable",
         extra={"path": request.url.path, "error": type(exc).__name__},
