@@ -17,6 +17,7 @@ from clearinghouse.accounts.authn import Authenticator
 from clearinghouse.advisories import api as advisories_api
 from clearinghouse.advisories import feeds as advisories_feeds
 from clearinghouse.advisories import publish as advisories_publish
+from clearinghouse.api import openapi as api_openapi
 from clearinghouse.api import problems, system
 from clearinghouse.api.middleware import (
     BodyLimitMiddleware,
@@ -145,6 +146,7 @@ def create_app(
     )
     app.state.runtime = rt
     problems.install(app)
+    api_openapi.install(app)
     app.include_router(system.router)
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)

@@ -38,6 +38,7 @@ from clearinghouse.advisories.models import (
     RenditionStatus,
 )
 from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.media import answers
 from clearinghouse.errors import NotFound
 from clearinghouse.formats import model as m
 from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
@@ -153,14 +154,18 @@ def _folder(name: str) -> str:
     return name
 
 
-@router.get(f"{CSAF_BASE}/{{folder}}/index.txt", summary="CSAF directory index")
+@router.get(
+    f"{CSAF_BASE}/{{folder}}/index.txt", summary="CSAF directory index", **answers("text/plain")
+)
 def csaf_index(folder: str, ctx: CtxDep) -> Response:
     items = _distributed(ctx, _folder(folder))
     body = "".join(f"{d.path}\n" for d in sorted(items, key=lambda d: d.path))
     return Response(body, media_type="text/plain; charset=utf-8")
 
 
-@router.get(f"{CSAF_BASE}/{{folder}}/changes.csv", summary="CSAF directory changes")
+@router.get(
+    f"{CSAF_BASE}/{{folder}}/changes.csv", summary="CSAF directory changes", **answers("text/csv")
+)
 def csaf_changes(folder: str, ctx: CtxDep) -> Response:
     items = _distributed(ctx, _folder(folder))
     body = "".join(f'"{d.path}","{d.current_release}"\n' for d in items)
@@ -168,7 +173,9 @@ def csaf_changes(folder: str, ctx: CtxDep) -> Response:
 
 
 @router.get(
-    f"{CSAF_BASE}/{{folder}}/{{year}}/{{filename}}", summary="One CSAF document (or its hash)"
+    f"{CSAF_BASE}/{{folder}}/{{year}}/{{filename}}",
+    summary="One CSAF document (or its hash)",
+    **answers("application/json", "text/plain"),
 )
 def csaf_document(folder: str, year: str, filename: str, ctx: CtxDep) -> Response:
     base, _, suffix = filename.partition(".json")
@@ -185,7 +192,11 @@ def csaf_document(folder: str, year: str, filename: str, ctx: CtxDep) -> Respons
     raise NotFound(f"no CSAF document {folder}/{year}/{filename}")
 
 
-@router.get("/feeds/advisories.atom", summary="Atom feed of published advisories")
+@router.get(
+    "/feeds/advisories.atom",
+    summary="Atom feed of published advisories",
+    **answers("application/atom+xml"),
+)
 def atom(ctx: CtxDep) -> Response:
     require_advisory(ctx.principal, AdvisoryAction.READ)  # the collection; then each one
     rows = ctx.session.scalars(

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.cases import access, embargo_service, threads
 from clearinghouse.cases import attachments as files
@@ -317,7 +318,11 @@ async def post_message(
     return response
 
 
-@router.get("/cases/{ref}/attachments/{attachment_id}", summary="Download an attachment")
+@router.get(
+    "/cases/{ref}/attachments/{attachment_id}",
+    summary="Download an attachment",
+    **answers("application/octet-stream"),
+)
 def case_attachment(ref: str, attachment_id: uuid.UUID, ctx: CtxDep) -> Response:
     acc = authorised_case(ctx, ref, CaseAction.CASE_THREAD_READ)
     attachment = ctx.session.get(Attachment, attachment_id)

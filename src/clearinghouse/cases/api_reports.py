@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import coordination, intake, triage
@@ -215,7 +216,11 @@ def get_report(report_id: uuid.UUID, ctx: CtxDep) -> ReportOut:
     return _out(ctx, _load(ctx, report_id, CaseAction.REPORT_READ))
 
 
-@router.get("/reports/{report_id}/attachments/{attachment_id}", summary="Download an attachment")
+@router.get(
+    "/reports/{report_id}/attachments/{attachment_id}",
+    summary="Download an attachment",
+    **answers("application/octet-stream"),
+)
 def report_attachment(report_id: uuid.UUID, attachment_id: uuid.UUID, ctx: CtxDep) -> Response:
     report = _load(ctx, report_id, CaseAction.REPORT_READ)
     attachment = ctx.session.get(Attachment, attachment_id)

@@ -51,6 +51,7 @@ from clearinghouse.advisories.models import (
     RenditionStatus,
 )
 from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.formats import model as m
@@ -470,7 +471,11 @@ def get_vuln(vuln_id: str, ctx: CtxDep) -> Response:
     return _osv_error(404, _OSV_NOT_FOUND, "Bug not found.")
 
 
-@router.get("/export/{ecosystem}/all.zip", summary="Every record of an ecosystem, zipped")
+@router.get(
+    "/export/{ecosystem}/all.zip",
+    summary="Every record of an ecosystem, zipped",
+    **answers("application/zip"),
+)
 def export_ecosystem(ecosystem: str, ctx: CtxDep) -> Response:
     """One ``<id>.json`` per record the caller may read (withdrawn ones included, marked)."""
     key = ecosystem_key(ecosystem)

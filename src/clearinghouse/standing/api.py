@@ -14,6 +14,7 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import MemberSanction, Organisation
 from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.media import answers
 from clearinghouse.audit import service as audit
 from clearinghouse.cases.access import load_case
 from clearinghouse.clocks.alerts import alerts_due, upcoming_alerts
@@ -331,7 +332,7 @@ def get_submission(submission_id: uuid.UUID, ctx: CtxDep) -> SubmissionOut:
 
 @router.get(
     "/submissions/{submission_id}/printable",
-    response_class=PlainTextResponse,
+    **answers("text/markdown"),
     summary="The report as a printable Markdown document",
 )
 def printable(submission_id: uuid.UUID, ctx: CtxDep) -> PlainTextResponse:
