@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from bench import alerts, intake, matching, scan_jars, scan_logs
+from bench import alerts, intake, load, matching, scan_jars, scan_logs
 from bench.common import console
 
 BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
     "scan_jars": scan_jars.main,
     "scan_logs": scan_logs.main,
     "alerts": alerts.main,
+    "load": load.main,
 }
 
 

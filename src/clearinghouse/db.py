@@ -76,6 +76,11 @@ def enum_column(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
+class DatabaseBusy(TimeoutError):
+    """This process waited too long for the database (its write lock): the platform is
+    overloaded; the request changed nothing and may be tried again later."""
+
+
 # PostgreSQL's SQLSTATE disk_full (class 53, insufficient resources).
 _PG_DISK_FULL = "53100"
 
@@ -130,7 +135,7 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         if mode == "IMMEDIATE":
             if not writers.acquire(timeout=30):
-                raise TimeoutError("waited 30 s for the database write lock")
+                raise DatabaseBusy("waited 30 s for the database write lock")
             conn.info["ch_writer"] = True
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")

@@ -8,10 +8,11 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from clearinghouse.db import storage_full
+from clearinghouse.db import DatabaseBusy, storage_full
 from clearinghouse.errors import ClearinghouseError, RateLimited, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
@@ -140,6 +141,21 @@ def _for_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+def _for_busy(request: Request, exc: Exception) -> Response:
+    """Every database connection of this process was taken, or the write lock could not
+    be had, for the whole wait: overload. Nothing was applied; later is safe."""
+    log.warning("database busy", extra={"path": request.url.path, "error": type(exc).__name__})
+    return problem(
+        503,
+        "busy",
+        "Too busy",
+        "The platform is too busy to take this request now; nothing you sent was applied. "
+        f"Try again in a few seconds (Retry-After: {RETRY_AFTER_SECONDS}).",
+        request=request,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _for_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return problem(
@@ -158,4 +174,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _for_http)
     app.add_exception_handler(OperationalError, _for_unavailable)
     app.add_exception_handler(InterfaceError, _for_unavailable)
+    app.add_exception_handler(PoolTimeout, _for_busy)
+    app.add_exception_handler(DatabaseBusy, _for_busy)
     app.add_exception_handler(Exception, _for_unexpected)
