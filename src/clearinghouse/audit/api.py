@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from clearinghouse.api.deps import CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.audit import service as audit
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.policy import AccountAction, org_scope, require_account
@@ -60,7 +60,7 @@ def trail(
     visible = org_scope(p)  # members: entries about what their organisation owns
     if not visible.everything:
         query = query.where(AuditEntry.owner_org_id == visible.org_id)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(AuditEntry.seq > int(after[0]))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
@@ -81,7 +81,7 @@ def trail(
         for e in rows[:n]
     ]
     return Page(
-        items=items, next_cursor=encode_cursor([rows[n - 1].seq]) if len(rows) > n else None
+        items=items, next_cursor=issue_cursor(ctx, [rows[n - 1].seq]) if len(rows) > n else None
     )
 
 

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import (
     access,
     coordination,
@@ -201,13 +201,13 @@ def list_cases(
     query = select(Case).where(access.cases_in(case_scope(p))).order_by(Case.id.desc())
     if status is not None:
         query = query.where(Case.status == status)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(Case.id < _uuid(after[0], "cursor"))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
     return Page(
         items=[case_summary(c) for c in rows[:n]],
-        next_cursor=encode_cursor([str(rows[n - 1].id)]) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, [str(rows[n - 1].id)]) if len(rows) > n else None,
     )
 
 
@@ -547,7 +547,7 @@ def get_timeline(
 ) -> Page[EventOut]:
     acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
     n = clamp_limit(limit)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after is not None and len(after) != 3:
         raise InvalidInput("cursor is not one this server issued", field="cursor")
     try:
@@ -564,7 +564,7 @@ def get_timeline(
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
     return Page(
         items=[event_out(e) for e in rows[:n]],
-        next_cursor=encode_cursor(timeline.cursor_key(rows[n - 1])) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, timeline.cursor_key(rows[n - 1])) if len(rows) > n else None,
     )
 
 
