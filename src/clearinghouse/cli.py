@@ -467,12 +467,13 @@ def serve(
     """Serve the web application and API (and, by default, the job worker in-process)."""
     import uvicorn
 
+    from clearinghouse.api.server import config
     from clearinghouse.app import create_app, default_background
 
     settings = _settings()
     application = create_app(settings, background=default_background(settings))
     out.print(f"Clearinghouse on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.Server(config(application, host, port)).run()
 
 
 def main() -> None:

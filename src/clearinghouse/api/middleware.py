@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -93,28 +94,34 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
                 return
         seen = 0
-        started = False
+        over = False  # the body went past the limit: whatever the app answers, it is a 413
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    over = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        async def guarded_send(message: Message) -> None:
+            # The framework may catch _TooLarge while reading the body and answer 400
+            # ("error parsing the body"): the answer to a body over the limit is ours.
+            nonlocal started, refused
+            if started or not over:  # (an answer begun before the limit runs its course)
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+            elif message["type"] == "http.response.start" and not refused:
+                refused = True
                 await self._refuse(scope, send)
+
+        with contextlib.suppress(_TooLarge):  # answered below
+            await self.app(scope, limited_receive, guarded_send)
+        if over and not (started or refused):
+            await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = json.dumps(
