@@ -29,12 +29,46 @@ SECURITY_HEADERS = [
 ]
 
 
+# What a response may depend on besides the URL: who is asking. Shared caches must key on
+# these, and must not keep an answer given to someone in particular at all.
+CREDENTIAL_HEADERS = (b"authorization", b"cookie", b"x-report-token")
+VARY = b"Authorization, Cookie, X-Report-Token"
+PRIVATE = b"private, no-store"
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def caching_headers(
+    request_headers: list[tuple[bytes, bytes]], response_headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """The response's headers with ``Vary`` naming the credentials (every answer may
+    depend on them), and ``Cache-Control: private, no-store`` on an answer to a request
+    that carried any, or that sets a cookie, whatever the route said."""
+    asked_by_someone = any(name.lower() in CREDENTIAL_HEADERS for name, _ in request_headers)
+    sets_cookie = any(name.lower() == b"set-cookie" for name, _ in response_headers)
+    out = []
+    vary: list[bytes] = []
+    for name, value in response_headers:
+        lower = name.lower()
+        if lower == b"vary":
+            vary.append(value)
+        elif not (lower == b"cache-control" and (asked_by_someone or sets_cookie)):
+            out.append((name, value))
+    if not any(v.strip() == b"*" for v in vary):
+        vary.append(VARY)
+    out.append((b"vary", b", ".join(vary)))
+    if asked_by_someone or sets_cookie:
+        out.append((b"cache-control", PRIVATE))
+    return out
+
+
 class RequestContextMiddleware:
     """Gives every request an id (``X-Request-ID``), logs one line per request, and adds
-    the security headers to every response."""
+    the security and caching headers to every response (HSTS when the platform is served
+    over https: ``hsts``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.security_headers = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,10 +84,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
+                headers = caching_headers(scope["headers"], list(message.get("headers", [])))
                 present = {k.lower() for k, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in self.security_headers if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
