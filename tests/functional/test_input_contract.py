@@ -19,7 +19,7 @@ import pytest
 from clearinghouse.api.instants import INSTANT_PATTERN
 from clearinghouse.app import create_app
 from clearinghouse.settings import Environment, Settings
-from tests.functional.test_route_table import BODIES, Platform, _url, running_platform
+from tests.functional.test_route_table import BODIES, CASE_REPORT, Platform, _url, running_platform
 from tests.support.everyone import Who
 
 PROBLEM = "application/problem+json"
@@ -103,11 +103,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield running
 
 
-def _problem_422(response: httpx.Response, field: str) -> None:
+def _problem_422(response: httpx.Response, field: str, code: str = "invalid-input") -> None:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     body = response.json()
-    assert body["code"] == "invalid-input"
+    assert body["code"] == code
     assert body["field"] == field, body
 
 
@@ -223,3 +223,45 @@ def test_a_cursor_is_bound_to_its_list(platform: Platform) -> None:
     client = platform.clients[Who.OP_ADMIN]
     assert client.get("/api/v1/audit", params={"limit": 1, "cursor": audit}).status_code == 200
     _problem_422(client.get("/api/v1/jobs", params={"cursor": audit}), "cursor")
+
+
+# ---- e-mail addresses ----------------------------------------------------------------------
+
+UNSAFE_ADDRESSES = [
+    "psirt\x00@vendor.example",
+    "ps\u202eirt@vendor.example",
+    "ps\u200birt@vendor.example",
+    "psirt@vendor\u200d.example",
+]
+ADDRESS_INPUTS = [
+    ("POST", "/api/v1/organisations/{slug}/users", "email", {"name": "New", "role": "viewer"}),
+    (
+        "POST",
+        "/api/v1/organisations",
+        "contact_email",
+        {"slug": "new-org", "name": "New", "kind": "member"},
+    ),
+    ("PATCH", "/api/v1/organisations/{slug}", "contact_email", {}),
+    ("POST", "/api/v1/cases/{ref}/participants", "email", {"role": "vendor"}),
+    ("POST", "/api/v1/reports", "contact_email", dict(CASE_REPORT)),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field", "body"),
+    ADDRESS_INPUTS,
+    ids=[f"{m} {p}" for m, p, *_ in ADDRESS_INPUTS],
+)
+def test_an_unsafe_e_mail_address_is_refused_and_nothing_stored(
+    platform: Platform, method: str, path: str, field: str, body: dict[str, Any]
+) -> None:
+    """Item 9: NUL, a bidirectional override or a zero-width character in an address was
+    accepted and stored (an address that reads as another one, in a page or a log)."""
+    url = _url(path, platform.world.ids, "")
+    client = platform.clients[Who.OP_ADMIN]
+    with platform.database_for(method):
+        for address in UNSAFE_ADDRESSES:
+            refused = client.request(method, url, json={**body, field: address})
+            _problem_422(refused, field, "invalid-report" if "reports" in path else "invalid-input")
+        accepted = client.request(method, url, json={**body, field: "psirt@vendor.example"})
+        assert accepted.status_code in (200, 201), accepted.text

@@ -58,7 +58,6 @@ from clearinghouse.cases.schemas import (
     status_out,
     vulnerability_out,
 )
-from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.formats.model import Justification
 from clearinghouse.policy import CaseAction, can_case, case_scope, require_case
@@ -134,21 +133,11 @@ def _mark_seen(ctx: Ctx, acc: CaseAccess, out: CaseOut) -> None:
         return
     now = ctx.now()
     with ctx.runtime.database.transaction() as session:
-        marked = access.mark_seen(session, participant.id, now)
-        if marked is None:
-            return
-        case = session.get(Case, acc.case.id)
-        record_action(
-            session,
-            actor=ctx.principal,
-            case=case,
-            type=CaseEventType.PARTICIPANT_SEEN,
-            now=now,
-            data={"participant_id": str(marked.id), "name": marked.name},
-            participant_id=marked.id,
-            org_id=marked.org_id,
-            audit_action="case.participant_seen",
+        marked = participants.mark_seen(
+            session, actor=ctx.principal, participant_id=participant.id, now=now
         )
+    if marked is None:
+        return
     for row in out.participants:
         if row.id == participant.id:
             row.seen_at = now
