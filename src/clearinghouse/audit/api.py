@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from clearinghouse.api.deps import CtxDep
@@ -38,6 +38,9 @@ class VerifyOut(BaseModel):
     entries: int
     head: str
     first_bad_seq: int | None
+    expected_head_seq: int | None = Field(
+        None, description="the entry whose hash is `expect_head` (0: the empty chain)"
+    )
     problem: str | None
 
 
@@ -86,9 +89,24 @@ def trail(
 
 
 @router.get("/verify", response_model=VerifyOut, summary="Verify the whole chain (operator)")
-def verify(ctx: CtxDep) -> VerifyOut:
+def verify(
+    ctx: CtxDep,
+    expect_head: Annotated[
+        str | None,
+        Query(
+            pattern="^[0-9a-fA-F]{64}$",
+            description="a head hash you kept: the chain must hold it, else its newest "
+            "entries were deleted (ok: false)",
+        ),
+    ] = None,
+) -> VerifyOut:
     require_account(ctx.principal, AccountAction.AUDIT_VERIFY)
-    r = audit.verify(ctx.session)
+    r = audit.verify(ctx.session, expect_head=expect_head)
     return VerifyOut(
-        ok=r.ok, entries=r.entries, head=r.head, first_bad_seq=r.first_bad_seq, problem=r.problem
+        ok=r.ok,
+        entries=r.entries,
+        head=r.head,
+        first_bad_seq=r.first_bad_seq,
+        problem=r.problem,
+        expected_head_seq=r.expected_head_seq,
     )
