@@ -300,7 +300,14 @@ async def import_advisories(
         source=source,
         on_csaf_findings=csaf_findings,
     )
-    report = await run_in_threadpool(imports.import_upload, ctx.session, filename, data, options)
+    report = await run_in_threadpool(
+        imports.import_upload,
+        ctx.session,
+        filename,
+        data,
+        options,
+        imports.limits_for(ctx.settings),
+    )
     return ImportOut(
         counts=report.counts(),
         items=[
