@@ -162,5 +162,5 @@ def create_app(
     app.include_router(osv_api.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, hsts=settings.base_url.startswith("https://"))
     return app

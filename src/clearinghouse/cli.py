@@ -7,6 +7,7 @@ broken); 2 invalid input; 3 not found; 4 conflict; 5 not allowed; 6 rate limited
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -187,15 +188,28 @@ def token_create(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            help="a head hash printed earlier (kept or published): fail (exit 1) unless the "
+            "chain still holds it, which catches the deletion of the newest entries"
+        ),
+    ] = None,
+) -> None:
     """Check the whole chain; name the first entry that was altered, deleted or reordered."""
     from clearinghouse.audit import service as audit
 
+    if expect_head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expect_head.strip()):
+        raise InvalidInput("--expect-head takes a head hash: 64 hexadecimal digits")
     rt = _runtime()
     with rt.database.transaction(write=False) as s:
-        result = audit.verify(s)
+        result = audit.verify(s, expect_head=expect_head)
     if result.ok:
         out.print(f"ok: {result.entries} entries; head {result.head}")
+        if result.expected_head_seq is not None:
+            later = result.entries - result.expected_head_seq
+            out.print(f"the head you kept is entry {result.expected_head_seq}; {later} since")
         return
     err.print(f"BROKEN at entry {result.first_bad_seq}: {result.problem}")
     err.print(f"({result.entries} entries verified before it; last good head {result.head})")
@@ -467,12 +481,13 @@ def serve(
     """Serve the web application and API (and, by default, the job worker in-process)."""
     import uvicorn
 
+    from clearinghouse.api.server import config
     from clearinghouse.app import create_app, default_background
 
     settings = _settings()
     application = create_app(settings, background=default_background(settings))
     out.print(f"Clearinghouse on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.Server(config(application, host, port)).run()
 
 
 def main() -> None:

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         300, description="a running job whose worker vanished is retried after this long"
     )
     # E-mail
+    import_max_total_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="most bytes one advisory import may expand to (all files, or all members "
+        "of a zip, uncompressed); beyond it the import is refused with nothing stored",
+    )
     osv_page_size: int = Field(
         1000, ge=1, le=1000, description="records per OSV API answer (then next_page_token)"
     )

@@ -67,7 +67,8 @@ def parse_instant(text: str) -> datetime:
     return ensure_utc(parsed)
 
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+RFC3339_PATTERN = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+_RFC3339 = re.compile(RFC3339_PATTERN)
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -98,3 +98,31 @@ def test_reordering_is_found(database: Database) -> None:
     result = _verify(database)
     assert not result.ok
     assert result.first_bad_seq == 2
+
+
+def test_truncation_is_found_against_a_kept_head(database: Database) -> None:
+    """Issue #9, item 12: deleting the newest entries leaves a chain that verifies on its
+    own; the head an operator kept (or published) is what tells."""
+    _fill(database, 3)
+    kept = _verify(database).head
+    _fill(database, 2)  # the chain grows on: a kept head need not be the current one
+    with database.transaction(write=False) as s:
+        grown = audit.verify(s, expect_head=kept.upper())
+    assert grown.ok
+    assert grown.expected_head_seq == 3
+    with database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq >= 3"))
+    assert _verify(database).ok  # alone, the truncated chain looks whole
+    with database.transaction(write=False) as s:
+        truncated = audit.verify(s, expect_head=kept)
+    assert not truncated.ok
+    assert truncated.entries == 2
+    assert truncated.first_bad_seq == 3
+    assert kept in (truncated.problem or "")
+    assert "deleted from its end" in (truncated.problem or "")
+
+
+def test_an_empty_chain_holds_the_genesis_head_only(database: Database) -> None:
+    with database.transaction(write=False) as s:
+        assert audit.verify(s, expect_head=audit.GENESIS).ok
+        assert not audit.verify(s, expect_head="ab" * 32).ok

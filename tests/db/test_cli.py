@@ -142,3 +142,25 @@ def test_clocks_evaluate_gains_the_board_view(db: Path) -> None:
     out = json.loads(r.stdout)
     assert [b["subject"] for b in out["boards"]] == ["INC-HARBOUR-2026-10"]
     assert out["at"] == "2026-11-06T16:30:00Z"  # the latest recorded_at
+
+
+def test_audit_verify_against_a_kept_head_finds_truncation(db: Path) -> None:
+    """Issue #9, item 12, from the command line: ``--expect-head`` with the head printed
+    earlier; deleting the newest entries is found (exit 1), a bad hash is input (exit 2)."""
+    email = ("--email", "root@op.test", "--password", "a long enough password")
+    assert run(db, "admin", "create", *email).returncode == 0
+    r = run(db, "audit", "verify")
+    kept = r.stdout.split("head ")[1].split()[0]
+    assert run(db, "token", "create", "--email", "root@op.test").returncode == 0
+    r = run(db, "audit", "verify", "--expect-head", kept)
+    assert r.returncode == 0, r.stderr
+    assert "the head you kept is entry 2; 1 since" in r.stdout
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM audit_entries WHERE seq >= 2")
+    assert run(db, "audit", "verify").returncode == 0  # alone, it cannot tell
+    r = run(db, "audit", "verify", "--expect-head", kept)
+    assert r.returncode == 1
+    assert f"the head you kept ({kept}) is not in the chain" in r.stderr
+    r = run(db, "audit", "verify", "--expect-head", "not-a-hash")
+    assert r.returncode == 2
+    assert "64 hexadecimal digits" in r.stderr

@@ -245,6 +245,26 @@ def test_audit_trail_and_verify_over_http(platform: Platform) -> None:
     assert result["first_bad_seq"] == 2
 
 
+def test_audit_verify_over_http_against_a_kept_head(platform: Platform) -> None:
+    """Issue #9, item 12: the newest entries deleted are found against a head kept."""
+    op = platform.login(platform.world.operator_admin)
+    kept = op.get("/api/v1/audit/verify").json()
+    op.post("/api/v1/organisations", json={"slug": "acme", "name": "Acme", "kind": "vendor"})
+    later = op.get("/api/v1/audit/verify", params={"expect_head": kept["head"]}).json()
+    assert later["ok"] is True
+    assert later["expected_head_seq"] == kept["entries"]
+    with platform.database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq >= :n"), {"n": kept["entries"]})
+    assert op.get("/api/v1/audit/verify").json()["ok"] is True
+    result = op.get("/api/v1/audit/verify", params={"expect_head": kept["head"]}).json()
+    assert result["ok"] is False
+    assert result["first_bad_seq"] == kept["entries"]
+    assert "deleted from its end" in result["problem"]
+    bad = op.get("/api/v1/audit/verify", params={"expect_head": "x"})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "expect_head"
+
+
 def test_body_limit(platform: Platform) -> None:
     c = platform.login(platform.world.operator_admin)
     r = c.post(

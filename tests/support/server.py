@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from clearinghouse.api.server import config
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -23,8 +25,7 @@ def free_port() -> int:
 def serve(app: Any) -> Iterator[str]:
     """Serve an ASGI app (a FastAPI app, or one wrapped in test middleware)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(config(app, "127.0.0.1", port, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import ApiToken, Membership, Organisation, User
 from clearinghouse.api.deps import SESSION_COOKIE, CtxDep, runtime
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.policy import (
     MISSING,
@@ -257,13 +257,13 @@ def list_orgs(
     visible = org_scope(ctx.principal)
     if not visible.everything:
         query = query.where(Organisation.id == visible.org_id)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(Organisation.slug > str(after[0]))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
     items = [OrgOut.model_validate(o) for o in rows[:n]]
     return Page(
-        items=items, next_cursor=encode_cursor([rows[n - 1].slug]) if len(rows) > n else None
+        items=items, next_cursor=issue_cursor(ctx, [rows[n - 1].slug]) if len(rows) > n else None
     )
 
 
@@ -337,7 +337,7 @@ def list_users(
         .where(Membership.organisation_id == org.id)
         .order_by(User.email)
     )
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(User.email > str(after[0]))
     rows = ctx.session.execute(query.limit(n + 1)).all()
@@ -353,7 +353,8 @@ def list_users(
         for u, r in rows[:n]
     ]
     return Page(
-        items=items, next_cursor=encode_cursor([rows[n - 1][0].email]) if len(rows) > n else None
+        items=items,
+        next_cursor=issue_cursor(ctx, [rows[n - 1][0].email]) if len(rows) > n else None,
     )
 
 
@@ -394,7 +395,7 @@ def list_tokens(
         .where(ApiToken.user_id == ctx.principal.user_id)
         .order_by(ApiToken.created_at, ApiToken.id)
     )
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         try:
             when, ident = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
@@ -407,7 +408,9 @@ def list_tokens(
     last = rows[n - 1] if len(rows) > n else None
     return Page(
         items=[_token_out(t) for t in rows[:n]],
-        next_cursor=encode_cursor([last.created_at.isoformat(), str(last.id)]) if last else None,
+        next_cursor=issue_cursor(ctx, [last.created_at.isoformat(), str(last.id)])
+        if last
+        else None,
     )
 
 

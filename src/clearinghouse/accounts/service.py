@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from clearinghouse.accounts.addresses import checked_email
 from clearinghouse.accounts.models import (
     ApiToken,
     BrowserSession,
@@ -37,7 +38,6 @@ from clearinghouse.vocab import OrgKind, Role
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 TOKEN_PREFIX = "chk_"  # noqa: S105 (a public prefix, not a secret)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 MIN_PASSWORD = 12
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -106,7 +106,9 @@ def create_organisation(
         country=country.upper() if country else None,
         jurisdictions=sorted({j.upper() for j in jurisdictions or []}),
         regulatory_roles=sorted(set(regulatory_roles or [])),
-        contact_email=contact_email,
+        contact_email=checked_email(contact_email, field="contact_email")
+        if contact_email
+        else None,
         created_at=now,
     )
     session.add(org)
@@ -165,7 +167,8 @@ def update_organisation(
         org.regulatory_roles = roles
         change["regulatory_roles"] = roles
     if "contact_email" in values:
-        org.contact_email = str(values["contact_email"]) if values["contact_email"] else None
+        given = str(values["contact_email"] or "")
+        org.contact_email = checked_email(given, field="contact_email") if given else None
         change["contact_email"] = org.contact_email
     if "pgp_public_key" in values:
         armored = str(values["pgp_public_key"] or "")
@@ -215,9 +218,7 @@ def create_user(
     role: Role,
     timezone: str = "UTC",
 ) -> User:
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise InvalidInput("not an e-mail address", field="email")
+    email = checked_email(email)
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("a user with this e-mail exists", field="email")
     user = User(

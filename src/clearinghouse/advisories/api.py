@@ -27,7 +27,8 @@ from clearinghouse.advisories.models import (
 from clearinghouse.advisories.render import RenderContext
 from clearinghouse.advisories.schemas import DraftIn, VulnerabilityIn
 from clearinghouse.api.deps import Ctx, CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.instants import Instant
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf import OnFindings
@@ -90,7 +91,7 @@ class FromCaseIn(BaseModel):
 
 
 class ScheduleIn(BaseModel):
-    at: datetime | None = Field(None, description="default: the end of the case's embargo")
+    at: Instant | None = Field(None, description="default: the end of the case's embargo")
 
 
 class PublishIn(BaseModel):
@@ -199,7 +200,7 @@ def list_advisories(
 ) -> Page[AdvisoryOut]:
     require_advisory(ctx.principal, AdvisoryAction.READ)
     size = clamp_limit(limit)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     query = select(Advisory).order_by(Advisory.created_at.desc(), Advisory.public_id.desc())
     if state is not None:
         query = query.where(Advisory.state == state)
@@ -234,7 +235,7 @@ def list_advisories(
         scan = query.where(_after(last))
     next_cursor = None
     if not exhausted and last is not None:
-        next_cursor = encode_cursor([last.created_at.isoformat(), last.public_id])
+        next_cursor = issue_cursor(ctx, [last.created_at.isoformat(), last.public_id])
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -299,7 +300,14 @@ async def import_advisories(
         source=source,
         on_csaf_findings=csaf_findings,
     )
-    report = await run_in_threadpool(imports.import_upload, ctx.session, filename, data, options)
+    report = await run_in_threadpool(
+        imports.import_upload,
+        ctx.session,
+        filename,
+        data,
+        options,
+        imports.limits_for(ctx.settings),
+    )
     return ImportOut(
         counts=report.counts(),
         items=[

@@ -115,7 +115,7 @@ def import_command(
     )
     try:
         with database.transaction() as session:
-            report = imports.import_path(session, path, options)
+            report = imports.import_path(session, path, options, imports.limits_for(settings))
     except ClearinghouseError as exc:
         raise _fail(exc) from exc
     finally:

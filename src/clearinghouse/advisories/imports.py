@@ -12,7 +12,10 @@ Limits, because archives come from outside: a file over ``max_file_bytes`` is re
 before it is read; a zip is refused when it declares more than ``max_members`` members
 or more than ``max_total_bytes`` uncompressed, and every member is read through a
 bounded reader, so a member that lies about its size cannot inflate past the limit (zip
-bombs). YAML is read by the safe loader with aliases refused (billion laughs).
+bombs). ``max_total_bytes`` is the setting ``CLEARINGHOUSE_IMPORT_MAX_TOTAL_BYTES``.
+Documents are read one at a time and stored in chunks bounded by count and by bytes, so
+an import holds one chunk in memory, whatever the archive's size. YAML is read by the
+safe loader with aliases refused (billion laughs).
 
 TLP: OSV has no marking; the importer must say how to treat records that carry none
 (public databases: ``CLEAR``), because a missing marking is never read as CLEAR. A CSAF
@@ -54,6 +57,7 @@ from clearinghouse.formats import model as m
 from clearinghouse.formats.schemas import load_document
 from clearinghouse.policy import AdvisoryAction, require_advisory
 from clearinghouse.principal import Principal
+from clearinghouse.settings import Settings
 from clearinghouse.timeutil import format_instant
 from clearinghouse.versions import compile_ranges
 
@@ -75,10 +79,16 @@ class ImportRefusedError(InvalidInput):
 class ImportLimits:
     max_file_bytes: int = 4 * 1024 * 1024
     max_members: int = 50_000  # files in a directory or members of a zip
-    max_total_bytes: int = 512 * 1024 * 1024  # uncompressed, over the whole import
+    # uncompressed, over the whole import (CLEARINGHOUSE_IMPORT_MAX_TOTAL_BYTES)
+    max_total_bytes: int = 256 * 1024 * 1024
 
 
 DEFAULT_LIMITS: Final = ImportLimits()
+_SETTING: Final = " (CLEARINGHOUSE_IMPORT_MAX_TOTAL_BYTES)"
+
+
+def limits_for(settings: Settings) -> ImportLimits:
+    return ImportLimits(max_total_bytes=settings.import_max_total_bytes)
 
 
 class Outcome(enum.StrEnum):
@@ -141,7 +151,7 @@ def iter_path(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tup
     if path.suffix.lower() == ".zip":
         if size > limits.max_total_bytes:
             raise PayloadTooLarge(
-                f"{path.name} is {size} bytes; the limit is {limits.max_total_bytes}"
+                f"{path.name} is {size} bytes; the limit is {limits.max_total_bytes}{_SETTING}"
             )
         with path.open("rb") as handle:
             yield from iter_zip(handle, limits)
@@ -162,7 +172,9 @@ def _iter_directory(root: Path, limits: ImportLimits) -> Iterator[tuple[str, byt
         size = item.stat().st_size
         total += size
         if total > limits.max_total_bytes:
-            raise PayloadTooLarge(f"{root}: more than {limits.max_total_bytes} bytes in all")
+            raise PayloadTooLarge(
+                f"{root}: more than {limits.max_total_bytes} bytes in all{_SETTING}"
+            )
         name = str(item.relative_to(root))
         if size > limits.max_file_bytes:
             yield name, b""  # reported as too large by the caller's parse step
@@ -184,7 +196,8 @@ def iter_zip(handle: Any, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tup
         declared = sum(i.file_size for i in members)
         if declared > limits.max_total_bytes:
             raise PayloadTooLarge(
-                f"the archive expands to {declared} bytes; the limit is {limits.max_total_bytes}"
+                f"the archive expands to {declared} bytes; the limit is "
+                f"{limits.max_total_bytes}{_SETTING}"
             )
         total = 0
         for info in members:
@@ -214,7 +227,11 @@ def is_zip(data: bytes) -> bool:
 
 # ---- importing ---------------------------------------------------------------------------------
 
-CHUNK: Final = 500  # documents stored per round of look-ups and inserts
+# Documents stored per round of look-ups and inserts: at most CHUNK of them, and no more
+# than CHUNK_BYTES of their source text, because each is held several times over while its
+# rows are built and inserted (the document, its renditions, their JSON for the driver).
+CHUNK: Final = 500
+CHUNK_BYTES: Final = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +262,7 @@ def import_upload(
     require_advisory(options.actor, AdvisoryAction.WRITE)
     if len(data) > limits.max_total_bytes:
         raise PayloadTooLarge(
-            f"the upload is {len(data)} bytes; the limit is {limits.max_total_bytes}"
+            f"the upload is {len(data)} bytes; the limit is {limits.max_total_bytes}{_SETTING}"
         )
     files = iter_zip(io.BytesIO(data), limits) if is_zip(data) else iter([(name, data)])
     return import_documents(session, files, options, limits)
@@ -257,15 +274,19 @@ def import_documents(
     options: ImportOptions,
     limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
-    """Import (name, bytes) documents: parse each, then store them in chunks."""
+    """Import (name, bytes) documents as they come: parse each, then store them in chunks
+    (:data:`CHUNK`, :data:`CHUNK_BYTES`), so that memory holds one chunk at a time."""
     require_advisory(options.actor, AdvisoryAction.WRITE)
     report = ImportReport()
     pending: list[_Parsed] = []
+    pending_bytes = 0
     for name, data in files:
         pending.extend(_parse_file(name, data, options, report, limits))
-        if len(pending) >= CHUNK:
+        pending_bytes += len(data)
+        del data  # the parsed document is what the chunk needs
+        if len(pending) >= CHUNK or pending_bytes >= CHUNK_BYTES:
             _store_chunk(session, pending, options, report)
-            pending = []
+            pending, pending_bytes = [], 0
     if pending:
         _store_chunk(session, pending, options, report)
     return report

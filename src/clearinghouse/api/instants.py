@@ -1,15 +1,21 @@
 """Instants at the HTTP edge: RFC 3339 date-times with ``Z`` or an offset, and nothing
 else. A naive date-time is not an instant, and an epoch number is not RFC 3339: both are
-refused with 422 (pydantic alone would accept either)."""
+refused with 422 (pydantic alone would accept either).
+
+Every instant a ``/api/v1`` route reads, in its query or its body, is an :data:`Instant`;
+its OpenAPI schema carries :data:`INSTANT_PATTERN`, by which a test finds any date-time
+input that is not one."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-from clearinghouse.timeutil import parse_rfc3339
+from clearinghouse.timeutil import RFC3339_PATTERN, parse_rfc3339
+
+INSTANT_PATTERN: Final = "^" + RFC3339_PATTERN + "$"
 
 
 def _rfc3339(value: object) -> datetime:
@@ -25,6 +31,7 @@ Instant = Annotated[
         {
             "type": "string",
             "format": "date-time",
+            "pattern": INSTANT_PATTERN,
             "description": "RFC 3339 with Z or an offset, e.g. 2026-10-01T10:00:00Z",
         }
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -28,12 +29,46 @@ SECURITY_HEADERS = [
 ]
 
 
+# What a response may depend on besides the URL: who is asking. Shared caches must key on
+# these, and must not keep an answer given to someone in particular at all.
+CREDENTIAL_HEADERS = (b"authorization", b"cookie", b"x-report-token")
+VARY = b"Authorization, Cookie, X-Report-Token"
+PRIVATE = b"private, no-store"
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def caching_headers(
+    request_headers: list[tuple[bytes, bytes]], response_headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """The response's headers with ``Vary`` naming the credentials (every answer may
+    depend on them), and ``Cache-Control: private, no-store`` on an answer to a request
+    that carried any, or that sets a cookie, whatever the route said."""
+    asked_by_someone = any(name.lower() in CREDENTIAL_HEADERS for name, _ in request_headers)
+    sets_cookie = any(name.lower() == b"set-cookie" for name, _ in response_headers)
+    out = []
+    vary: list[bytes] = []
+    for name, value in response_headers:
+        lower = name.lower()
+        if lower == b"vary":
+            vary.append(value)
+        elif not (lower == b"cache-control" and (asked_by_someone or sets_cookie)):
+            out.append((name, value))
+    if not any(v.strip() == b"*" for v in vary):
+        vary.append(VARY)
+    out.append((b"vary", b", ".join(vary)))
+    if asked_by_someone or sets_cookie:
+        out.append((b"cache-control", PRIVATE))
+    return out
+
+
 class RequestContextMiddleware:
     """Gives every request an id (``X-Request-ID``), logs one line per request, and adds
-    the security headers to every response."""
+    the security and caching headers to every response (HSTS when the platform is served
+    over https: ``hsts``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.security_headers = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,10 +84,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
+                headers = caching_headers(scope["headers"], list(message.get("headers", [])))
                 present = {k.lower() for k, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in self.security_headers if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
@@ -93,28 +128,34 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
                 return
         seen = 0
-        started = False
+        over = False  # the body went past the limit: whatever the app answers, it is a 413
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    over = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        async def guarded_send(message: Message) -> None:
+            # The framework may catch _TooLarge while reading the body and answer 400
+            # ("error parsing the body"): the answer to a body over the limit is ours.
+            nonlocal started, refused
+            if started or not over:  # (an answer begun before the limit runs its course)
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+            elif message["type"] == "http.response.start" and not refused:
+                refused = True
                 await self._refuse(scope, send)
+
+        with contextlib.suppress(_TooLarge):  # answered below
+            await self.app(scope, limited_receive, guarded_send)
+        if over and not (started or refused):
+            await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = json.dumps(

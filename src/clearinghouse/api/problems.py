@@ -88,13 +88,17 @@ def _for_validation(request: Request, exc: Exception) -> Response:
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     where = ".".join(first["loc"]) or "request"
+    # the offending field, as domain errors name it: the location without body/query/path
+    extensions: dict[str, Any] = {"errors": errors}
+    if len(first["loc"]) > 1:
+        extensions["field"] = ".".join(first["loc"][1:])
     return problem(
         422,
         "invalid-input",
         "The input is not valid",
         f"{where}: {first['msg']}",
         request=request,
-        errors=errors,
+        **extensions,
     )
 
 

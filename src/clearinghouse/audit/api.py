@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from clearinghouse.api.deps import CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.audit import service as audit
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.policy import AccountAction, org_scope, require_account
@@ -38,6 +38,9 @@ class VerifyOut(BaseModel):
     entries: int
     head: str
     first_bad_seq: int | None
+    expected_head_seq: int | None = Field(
+        None, description="the entry whose hash is `expect_head` (0: the empty chain)"
+    )
     problem: str | None
 
 
@@ -60,7 +63,7 @@ def trail(
     visible = org_scope(p)  # members: entries about what their organisation owns
     if not visible.everything:
         query = query.where(AuditEntry.owner_org_id == visible.org_id)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(AuditEntry.seq > int(after[0]))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
@@ -81,14 +84,29 @@ def trail(
         for e in rows[:n]
     ]
     return Page(
-        items=items, next_cursor=encode_cursor([rows[n - 1].seq]) if len(rows) > n else None
+        items=items, next_cursor=issue_cursor(ctx, [rows[n - 1].seq]) if len(rows) > n else None
     )
 
 
 @router.get("/verify", response_model=VerifyOut, summary="Verify the whole chain (operator)")
-def verify(ctx: CtxDep) -> VerifyOut:
+def verify(
+    ctx: CtxDep,
+    expect_head: Annotated[
+        str | None,
+        Query(
+            pattern="^[0-9a-fA-F]{64}$",
+            description="a head hash you kept: the chain must hold it, else its newest "
+            "entries were deleted (ok: false)",
+        ),
+    ] = None,
+) -> VerifyOut:
     require_account(ctx.principal, AccountAction.AUDIT_VERIFY)
-    r = audit.verify(ctx.session)
+    r = audit.verify(ctx.session, expect_head=expect_head)
     return VerifyOut(
-        ok=r.ok, entries=r.entries, head=r.head, first_bad_seq=r.first_bad_seq, problem=r.problem
+        ok=r.ok,
+        entries=r.entries,
+        head=r.head,
+        first_bad_seq=r.first_bad_seq,
+        problem=r.problem,
+        expected_head_seq=r.expected_head_seq,
     )

@@ -119,6 +119,7 @@ class VerifyResult:
     head: str
     first_bad_seq: int | None = None
     problem: str | None = None
+    expected_head_seq: int | None = None  # where the kept head was found (``expect_head``)
 
 
 def _in_order(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
@@ -141,8 +142,15 @@ def _in_order(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain; name the first entry that was altered, deleted or reordered."""
+def verify(session: Session, *, expect_head: str | None = None) -> VerifyResult:
+    """Walk the chain; name the first entry that was altered, deleted or reordered.
+
+    ``expect_head``: a head hash kept (or published) earlier. The chain must hold it, as
+    its head or as an entry newer ones follow; otherwise the newest entries were deleted
+    (truncation, which the chain alone cannot show) or the chain was rewritten."""
+    if expect_head is not None:
+        expect_head = expect_head.strip().lower()
+    found_at = 0 if expect_head == GENESIS else None
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
@@ -173,6 +181,17 @@ def verify(session: Session) -> VerifyResult:
                 False, count, prev_hash, entry.seq, f"entry {entry.seq}: its fields were altered"
             )
         prev_hash = entry.hash
+        if entry.hash == expect_head:
+            found_at = entry.seq
         expected_seq += 1
         count += 1
-    return VerifyResult(True, count, prev_hash)
+    if expect_head is not None and found_at is None:
+        return VerifyResult(
+            False,
+            count,
+            prev_hash,
+            expected_seq,
+            f"the head you kept ({expect_head}) is not in the chain, which now ends at entry "
+            f"{count}: entries were deleted from its end, or the chain was rewritten",
+        )
+    return VerifyResult(True, count, prev_hash, expected_head_seq=found_at)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -189,16 +188,6 @@ def cases_in(scope: CaseScope) -> ColumnElement[bool]:
         ended = select(Embargo.case_id).where(Embargo.state == EmbargoPhase.EXITED.value)
         clause = and_(clause, Case.id.in_(ended))
     return clause
-
-
-def mark_seen(session: Session, participant_id: uuid.UUID, now: datetime) -> Participant | None:
-    """Set ``seen_at`` on first read (``None`` when it was already set)."""
-    found = session.get(Participant, participant_id)
-    if found is None or found.seen_at is not None:
-        return None
-    found.seen_at = now
-    session.flush()
-    return found
 
 
 def get_participant_any(session: Session, participant_id: uuid.UUID) -> Participant:

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import (
     access,
     coordination,
@@ -58,7 +58,6 @@ from clearinghouse.cases.schemas import (
     status_out,
     vulnerability_out,
 )
-from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.formats.model import Justification
 from clearinghouse.policy import CaseAction, can_case, case_scope, require_case
@@ -134,21 +133,11 @@ def _mark_seen(ctx: Ctx, acc: CaseAccess, out: CaseOut) -> None:
         return
     now = ctx.now()
     with ctx.runtime.database.transaction() as session:
-        marked = access.mark_seen(session, participant.id, now)
-        if marked is None:
-            return
-        case = session.get(Case, acc.case.id)
-        record_action(
-            session,
-            actor=ctx.principal,
-            case=case,
-            type=CaseEventType.PARTICIPANT_SEEN,
-            now=now,
-            data={"participant_id": str(marked.id), "name": marked.name},
-            participant_id=marked.id,
-            org_id=marked.org_id,
-            audit_action="case.participant_seen",
+        marked = participants.mark_seen(
+            session, actor=ctx.principal, participant_id=participant.id, now=now
         )
+    if marked is None:
+        return
     for row in out.participants:
         if row.id == participant.id:
             row.seen_at = now
@@ -201,13 +190,13 @@ def list_cases(
     query = select(Case).where(access.cases_in(case_scope(p))).order_by(Case.id.desc())
     if status is not None:
         query = query.where(Case.status == status)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(Case.id < _uuid(after[0], "cursor"))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
     return Page(
         items=[case_summary(c) for c in rows[:n]],
-        next_cursor=encode_cursor([str(rows[n - 1].id)]) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, [str(rows[n - 1].id)]) if len(rows) > n else None,
     )
 
 
@@ -547,7 +536,7 @@ def get_timeline(
 ) -> Page[EventOut]:
     acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
     n = clamp_limit(limit)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after is not None and len(after) != 3:
         raise InvalidInput("cursor is not one this server issued", field="cursor")
     try:
@@ -564,7 +553,7 @@ def get_timeline(
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
     return Page(
         items=[event_out(e) for e in rows[:n]],
-        next_cursor=encode_cursor(timeline.cursor_key(rows[n - 1])) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, timeline.cursor_key(rows[n - 1])) if len(rows) > n else None,
     )
 
 

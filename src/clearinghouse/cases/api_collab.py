@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.media import answers
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import access, embargo_service, threads
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases.access import CaseAccess
@@ -268,7 +268,7 @@ def list_messages(
 ) -> Page[MessageOut]:
     acc, thread = _thread(ctx, ref, thread_id, CaseAction.CASE_THREAD_READ)
     n = clamp_limit(limit)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     try:
         last = uuid.UUID(str(after[0])) if after else None
     except ValueError:
@@ -277,7 +277,7 @@ def list_messages(
     found = threads.attachments_of(ctx.session, [m.id for m in rows[:n]])
     return Page(
         items=[message_out(m, found.get(m.id, []), acc.case.public_id) for m in rows[:n]],
-        next_cursor=encode_cursor([str(rows[n - 1].id)]) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, [str(rows[n - 1].id)]) if len(rows) > n else None,
     )
 
 

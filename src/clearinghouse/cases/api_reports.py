@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.media import answers
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import coordination, intake, triage
 from clearinghouse.cases.api_common import (
@@ -165,7 +165,7 @@ def list_reports(
                 f"status must be one of {', '.join(report_rules.ReportState)}", field="status"
             )
         query = query.where(Report.status == status)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after:
         query = query.where(Report.id < _uuid(after[0]))
     rows = ctx.session.scalars(query.limit(n + 1)).all()
@@ -189,7 +189,7 @@ def list_reports(
         for r in rows[:n]
     ]
     return Page(
-        items=items, next_cursor=encode_cursor([str(rows[n - 1].id)]) if len(rows) > n else None
+        items=items, next_cursor=issue_cursor(ctx, [str(rows[n - 1].id)]) if len(rows) > n else None
     )
 
 

@@ -22,6 +22,7 @@ from packageurl import PackageURL
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from clearinghouse.accounts.addresses import checked_email
 from clearinghouse.accounts.models import User
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases.ids import ordered_id
@@ -102,6 +103,16 @@ def check_rate(session: Session, client: str, now: datetime, limit: int = INTAKE
     session.flush()
 
 
+def _contact_email(given: str | None) -> str | None:
+    """The finder's address as the platform keeps addresses (the rules check its shape)."""
+    if given is None:
+        return None
+    try:
+        return checked_email(given, field="contact_email")
+    except InvalidInput as exc:
+        raise rules.InvalidReport("contact_email", exc.detail) from None
+
+
 def submit(
     session: Session,
     *,
@@ -119,6 +130,7 @@ def submit(
     the intake transaction: comparing with thousands of open reports must not hold the
     database's write lock while finders wait."""
     now = ensure_utc(now)
+    contact_email = _contact_email(fields.contact_email)
     member = actor.is_authenticated and actor.org_id is not None
     if not member:
         check_rate(session, client, now, limit)
@@ -145,7 +157,7 @@ def submit(
         disclosure_plans=fields.disclosure_plans,
         credit_preference=fields.credit_preference.value,
         credit_as=fields.credit_as,
-        contact_email=fields.contact_email,
+        contact_email=contact_email,
         references=list(fields.references),
         cves=list(fields.cves),
         signature=signature.to_dict(),

@@ -23,6 +23,7 @@ from typing import Final
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from clearinghouse.accounts.addresses import checked_email
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.cases import embargo_service, invitations, notices
 from clearinghouse.cases.guards import require_open
@@ -42,7 +43,6 @@ from clearinghouse.vocab import ParticipantRole
 
 DEFAULT_RESPONSE_DAYS: Final = 7
 KIND_DEADLINE: Final = "case.vendor_deadline"
-_EMAIL_MAX: Final = 320
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +121,7 @@ def _check_new_party(
     if (org is None) == (email is None):
         raise InvalidInput("give either an organisation or an e-mail address", field="organisation")
     if email is not None:
-        email = email.strip().lower()
-        if "@" not in email or len(email) > _EMAIL_MAX or any(c.isspace() for c in email):
-            raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
+        email = checked_email(email)
         if role is not ParticipantRole.VENDOR:
             raise InvalidInput(
                 "only vendors are invited by e-mail; members join by account", field="role"
@@ -508,3 +506,33 @@ def statuses(
     if not history:
         query = query.where(VendorStatusRecord.current.is_(True))
     return list(session.scalars(query.order_by(VendorStatusRecord.id)))
+
+
+def mark_seen(
+    session: Session, *, actor: Principal, participant_id: uuid.UUID, now: datetime
+) -> Participant | None:
+    """A participant's first read: ``seen_at`` and a ``participant_seen`` event, once
+    however many reads race. A conditional UPDATE only the transaction that finds
+    ``seen_at`` unset gets to make (on PostgreSQL a rival waits for the winner's commit,
+    then matches nothing); ``None`` for the others."""
+    done = session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id, Participant.seen_at.is_(None))
+        .values(seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(done, "rowcount", 0) or 0) != 1:
+        return None
+    marked = session.get_one(Participant, participant_id, populate_existing=True)
+    record_action(
+        session,
+        actor=actor,
+        case=session.get(Case, marked.case_id),
+        type=CaseEventType.PARTICIPANT_SEEN,
+        now=now,
+        data={"participant_id": str(marked.id), "name": marked.name},
+        participant_id=marked.id,
+        org_id=marked.org_id,
+        audit_action="case.participant_seen",
+    )
+    return marked

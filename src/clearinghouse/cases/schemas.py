@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearinghouse.api.instants import Instant
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases.models import (
     AffectedProduct,
@@ -575,7 +576,7 @@ class EmbargoExitIn(BaseModel):
     ]
     evidence_url: str | None = Field(None, max_length=2000)
     evidence: str | None = Field(None, max_length=2000, description="what was seen, where")
-    occurred_at: datetime | None = Field(None, description="when it happened (default: now)")
+    occurred_at: Instant | None = Field(None, description="when it happened (default: now)")
 
 
 class ThreadIn(BaseModel):
@@ -638,7 +639,7 @@ class EventIn(BaseModel):
         description="a clock anchor: aware, exploitation_known, "
         "fix_available, public_disclosure, report_submitted, ...",
     )
-    occurred_at: datetime = Field(description="when it happened; may lie in the past")
+    occurred_at: Instant = Field(description="when it happened; may lie in the past")
     organisation: str | None = Field(
         None,
         max_length=64,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.instants import Instant
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases.models import TimelineEvent
 from clearinghouse.cases.timeline import cursor_key as event_cursor_key
 from clearinghouse.errors import InvalidInput
@@ -203,7 +203,7 @@ def list_incidents(
 ) -> Page[IncidentOut]:
     org_id = _listed_org(ctx, organisation)
     n = clamp_limit(limit)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after is not None and len(after) != 2:
         raise InvalidInput("cursor is not one this server issued", field="cursor")
     try:
@@ -218,7 +218,7 @@ def list_incidents(
     }
     return Page(
         items=[_out(r, owners[r.org_id]) for r in rows[:n]],
-        next_cursor=encode_cursor(service.cursor_key(rows[n - 1])) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, service.cursor_key(rows[n - 1])) if len(rows) > n else None,
     )
 
 
@@ -281,7 +281,7 @@ def list_incident_events(
 ) -> Page[IncidentEventOut]:
     incident = service.load_incident(ctx.session, ctx.principal, ref, IncidentAction.READ)
     n = clamp_limit(limit)
-    after = decode_cursor(cursor)
+    after = read_cursor(ctx, cursor)
     if after is not None and len(after) != 3:
         raise InvalidInput("cursor is not one this server issued", field="cursor")
     try:
@@ -290,7 +290,7 @@ def list_incident_events(
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
     return Page(
         items=[_event_out(incident, e) for e in rows[:n]],
-        next_cursor=encode_cursor(event_cursor_key(rows[n - 1])) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, event_cursor_key(rows[n - 1])) if len(rows) > n else None,
     )
 
 

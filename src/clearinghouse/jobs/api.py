@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from clearinghouse.api.deps import CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput
 from clearinghouse.jobs import queue
 from clearinghouse.jobs.models import Job, JobStatus
@@ -54,8 +54,7 @@ def _out(job: Job) -> JobOut:
     )
 
 
-def _after_key(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(cursor)
+def _after_key(key: list[Any] | None) -> tuple[datetime, uuid.UUID] | None:
     if key is None:
         return None
     try:
@@ -75,12 +74,12 @@ def list_jobs(
     require_account(ctx.principal, AccountAction.JOBS_ADMIN)
     n = clamp_limit(limit)
     rows = queue.list_jobs(
-        ctx.session, status, kind=kind, limit=n + 1, after_key=_after_key(cursor)
+        ctx.session, status, kind=kind, limit=n + 1, after_key=_after_key(read_cursor(ctx, cursor))
     )
     next_cursor = None
     if len(rows) > n:
         last = rows[n - 1]
-        next_cursor = encode_cursor([format_instant(last.created_at, micro=True), str(last.id)])
+        next_cursor = issue_cursor(ctx, [format_instant(last.created_at, micro=True), str(last.id)])
     return Page(items=[_out(j) for j in rows[:n]], next_cursor=next_cursor)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from clearinghouse.accounts.models import NotifyMode, Organisation, User
 from clearinghouse.api.deps import CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.notify import service, webhooks
@@ -86,7 +86,7 @@ def my_notifications(
     )
     if unread:
         query = query.where(Notification.read_at.is_(None))
-    key = decode_cursor(cursor)
+    key = read_cursor(ctx, cursor)
     if key is not None:
         try:
             at, last = parse_instant(str(key[0])), uuid.UUID(str(key[1]))
@@ -100,7 +100,7 @@ def my_notifications(
     next_cursor = None
     if len(rows) > n:
         tail = rows[n - 1]
-        next_cursor = encode_cursor([format_instant(tail.created_at, micro=True), str(tail.id)])
+        next_cursor = issue_cursor(ctx, [format_instant(tail.created_at, micro=True), str(tail.id)])
     return Page(items=[_notification_out(r) for r in rows[:n]], next_cursor=next_cursor)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import MemberSanction, Organisation
 from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.instants import Instant
 from clearinghouse.api.media import answers
 from clearinghouse.audit import service as audit
 from clearinghouse.cases.access import load_case
@@ -36,10 +37,10 @@ router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 
 class SanctionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    starts_at: datetime
+    starts_at: Instant
     months: int | None = Field(None, ge=1, le=120)
     days: int | None = Field(None, ge=1, le=3650)
-    reassessment_at: datetime | None = None
+    reassessment_at: Instant | None = None
     reason: str = Field(min_length=1, max_length=4000)
     basis: dict[str, Any] = Field(default_factory=dict)
 
@@ -90,7 +91,7 @@ class SubmitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reference: str = Field(min_length=1, max_length=300)
     recipient: str | None = Field(None, max_length=300)
-    submitted_at: datetime | None = Field(None, description="default: now")
+    submitted_at: Instant | None = Field(None, description="default: now")
 
 
 class SubmissionOut(BaseModel):
@@ -153,7 +154,7 @@ def list_obligations(
     case: Annotated[str | None, Query(max_length=20, description="case public id")] = None,
     status: Annotated[ObligationStatus | None, Query()] = None,
     at: Annotated[
-        datetime | None, Query(description="evaluate at this instant (what-if); default now")
+        Instant | None, Query(description="evaluate at this instant (what-if); default now")
     ] = None,
 ) -> dict[str, Any]:
     org_id = None
