@@ -113,6 +113,7 @@ def test_obligation_due_missed_and_settled_by_own_submission(platform: Platform)
 
 
 def test_suspension_and_reassessment(platform: Platform) -> None:
+    platform.clock.set(datetime(2021, 12, 22, tzinfo=UTC))  # decided as it starts
     op = platform.login(platform.world.operator_admin)
     r = op.post(
         "/api/v1/organisations/member/sanctions",
@@ -176,17 +177,17 @@ def test_bad_sanction_input_is_typed_and_stores_nothing(platform: Platform) -> N
     op = platform.login(platform.world.operator_admin)
     r = op.post(
         "/api/v1/organisations/member/sanctions",
-        json={"starts_at": "2021-12-22T00:00:00Z", "reason": "x"},
+        json={"starts_at": "2026-10-02T00:00:00Z", "reason": "x"},
     )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
-    assert (
-        op.post(
-            "/api/v1/organisations/operator/sanctions",
-            json={"starts_at": "2021-12-22T00:00:00Z", "days": 3, "reason": "x"},
-        ).status_code
-        == 422
+    assert "months or as days" in r.json()["detail"]
+    r = op.post(
+        "/api/v1/organisations/operator/sanctions",
+        json={"starts_at": "2026-10-02T00:00:00Z", "days": 3, "reason": "x"},
     )
+    assert r.status_code == 422
+    assert "operator cannot be suspended" in r.json()["detail"]
     assert op.get("/api/v1/organisations/member/standing").json()["sanctions"] == []
     assert (
         op.post(
@@ -229,3 +230,82 @@ def test_regulatory_profile_is_the_operators_to_set(platform: Platform) -> None:
     assert [e["change"] for e in trail if e["action"] == "organisation.updated"][-1][
         "regulatory_roles"
     ] == ["manufacturer"]
+
+
+def test_a_suspension_takes_effect_when_decided_unless_it_says_it_reaches_back(
+    platform: Platform,
+) -> None:
+    """Issue #9, item 19: the replay's suspension was decided at 02:00 and in force from
+    00:00. A start before the decision is refused unless the decision says so, and then it
+    is recorded, audited and shown."""
+    op = platform.login(platform.world.operator_admin)  # the clock: 2026-10-01T10:00Z
+    url = "/api/v1/organisations/member/sanctions"
+    early = {"starts_at": "2026-10-01T08:00:00Z", "months": 6, "reason": "late report"}
+    refused = op.post(url, json=early)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == "starts_at"
+    assert "before it is decided (2026-10-01T10:00:00Z)" in refused.json()["detail"]
+    future = {"starts_at": "2026-10-02T00:00:00Z", "months": 6, "reason": "late report"}
+    pointless = op.post(url, json={**future, "retroactive": True})
+    assert pointless.status_code == 422
+    assert pointless.json()["field"] == "retroactive"
+    assert op.get("/api/v1/organisations/member/standing").json()["sanctions"] == []
+    now = op.post(url, json={"months": 6, "reason": "late report"})
+    assert now.status_code == 201, now.text
+    assert now.json()["starts_at"] == now.json()["decided_at"] == "2026-10-01T10:00:00Z"
+    assert (now.json()["retroactive"], now.json()["state"]) == (False, "active")
+    back = op.post(url, json={**early, "retroactive": True})
+    assert back.status_code == 201, back.text
+    assert back.json()["retroactive"] is True
+    shown = op.get("/api/v1/organisations/member/standing").json()["sanctions"]
+    assert [s["retroactive"] for s in shown] == [True, False]  # by start
+    trail = op.get("/api/v1/audit", params={"object_type": "organisation", "limit": 500})
+    decided = [e["change"] for e in trail.json()["items"] if e["action"] == "member.suspended"]
+    assert [c["retroactive"] for c in decided] == [False, True]
+
+
+def test_standing_at_an_instant_agrees_with_its_sanctions(platform: Platform) -> None:
+    """Issue #9, item 18: standing ignored ``at``, and once a suspension's period was over
+    it answered ``suspended: false`` beside a sanction whose state read "active"."""
+    platform.clock.set(datetime(2021, 12, 22, 2, tzinfo=UTC))
+    op = platform.login(platform.world.operator_admin)
+    made = op.post(
+        "/api/v1/organisations/member/sanctions", json={"months": 6, "reason": "late report"}
+    )
+    assert made.status_code == 201, made.text
+    platform.clock.set(datetime(2022, 3, 1, tzinfo=UTC))
+    op = platform.login(platform.world.operator_admin)
+    reinstated = op.post(
+        f"/api/v1/sanctions/{made.json()['id']}/reassessment",
+        json={"outcome": "reinstate", "reason": "reforms made"},
+    )
+    assert reinstated.status_code == 200, reinstated.text
+    platform.clock.set(datetime(2026, 10, 1, tzinfo=UTC))
+    op = platform.login(platform.world.operator_admin)
+
+    def standing(at: str | None) -> dict[str, object]:
+        params = {"at": at} if at else {}
+        r = op.get("/api/v1/organisations/member/standing", params=params)
+        assert r.status_code == 200, r.text
+        body: dict[str, object] = r.json()
+        return body
+
+    expected = {  # at -> (suspended, the sanction's state, or None when not yet decided)
+        "2021-12-22T01:59:59Z": (False, None),
+        "2021-12-22T02:00:00Z": (True, "active"),
+        "2022-01-10T00:00:00+08:00": (True, "active"),
+        "2022-03-01T00:00:00Z": (False, "reinstated"),
+        None: (False, "reinstated"),
+    }
+    for at, (suspended, state) in expected.items():
+        body = standing(at)
+        sanctions = body["sanctions"]
+        assert isinstance(sanctions, list)
+        assert body["suspended"] is suspended, at
+        assert [s["state"] for s in sanctions] == ([state] if state else []), at
+        assert [s["in_force"] for s in sanctions] == ([suspended] if state else []), at
+        suspension = body["suspension"]
+        assert (suspension is not None) is suspended, at
+    assert standing("2022-01-10T00:00:00Z")["at"] == "2022-01-10T00:00:00Z"
+    naive = op.get("/api/v1/organisations/member/standing", params={"at": "2022-01-10T00:00:00"})
+    assert naive.status_code == 422

@@ -136,8 +136,10 @@ class SanctionState(enum.StrEnum):
 
 
 class MemberSanction(Base):
-    """A sanction decided against a member. A member is suspended at instant t when an
-    ACTIVE suspension has starts_at <= t < ends_at."""
+    """A sanction decided against a member. A member is suspended at instant t when a
+    suspension decided by t has starts_at <= t < ends_at (a reinstatement moves ends_at to
+    its own instant, so the period stays what it was). It takes effect when decided unless
+    the decision says explicitly that it reaches back (``retroactive``)."""
 
     __tablename__ = "member_sanctions"
     __table_args__ = (Index("ix_member_sanctions_org_time", "org_id", "starts_at", "ends_at"),)
@@ -156,3 +158,5 @@ class MemberSanction(Base):
     decided_by_user_id: Mapped[uuid.UUID | None]
     decided_by_label: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime]
+    # starts_at lies before decided_at, as the decision said in so many words
+    retroactive: Mapped[bool] = mapped_column(default=False)

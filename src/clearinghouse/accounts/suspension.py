@@ -14,12 +14,15 @@ from clearinghouse.accounts.models import MemberSanction, SanctionKind, Sanction
 
 
 def active_suspension(session: Session, org_id: uuid.UUID, at: datetime) -> MemberSanction | None:
+    """The suspension in force at ``at`` as the record stands: decided by then, its period
+    covering it (a reinstated one until its reinstatement), now or at any past instant."""
     return session.scalars(
         select(MemberSanction)
         .where(
             MemberSanction.org_id == org_id,
             MemberSanction.kind == SanctionKind.SUSPENSION,
-            MemberSanction.state == SanctionState.ACTIVE,
+            MemberSanction.state.in_((SanctionState.ACTIVE, SanctionState.REINSTATED)),
+            MemberSanction.decided_at <= at,
             MemberSanction.starts_at <= at,
             MemberSanction.ends_at > at,
         )

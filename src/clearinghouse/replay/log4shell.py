@@ -31,7 +31,7 @@ from clearinghouse.accounts.models import Organisation
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.principal import SYSTEM, Scope
 from clearinghouse.runtime import Runtime
-from clearinghouse.timeutil import FixedClock
+from clearinghouse.timeutil import FixedClock, format_instant
 from clearinghouse.vocab import OrgKind, Role
 
 OPERATOR = (
@@ -274,13 +274,13 @@ def play(rt: Runtime, app_factory: Any, *, password: str) -> ReplayResult:
     clock = FixedClock(_at("2021-11-01T00:00:00"))
     tokens = _setup(rt, clock, password)
     app = app_factory(clock)
-    run_jobs = _job_runner(rt, clock)
+    worker = _Worker(rt, clock)
     result = ReplayResult(created=True)
     with asyncio.Runner() as runner:
         apis = {email: _Api(app, runner, token) for email, token in tokens.items()}
         apis["anonymous"] = _Api(app, runner, None)
         try:
-            _story(apis, clock, run_jobs, result)
+            _story(apis, clock, worker, result)
         finally:
             for api in apis.values():
                 api.close()
@@ -288,18 +288,61 @@ def play(rt: Runtime, app_factory: Any, *, password: str) -> ReplayResult:
     return result
 
 
-def _job_runner(rt: Runtime, clock: FixedClock) -> Any:
-    from clearinghouse.app import build_registry
-    from clearinghouse.jobs.worker import Worker
+class _Worker:
+    """The platform's worker on the replay's clock: at each instant it runs every schedule
+    once (the clock alerts among them) and every job due, and the replay stops at every
+    instant something falls due (a job, an alert), so each happens when it would have."""
 
-    worker = Worker(
-        rt.database, build_registry(rt.settings), clock, rt.settings, "log4shell-replay"
-    )
+    def __init__(self, rt: Runtime, clock: FixedClock) -> None:
+        from clearinghouse.app import build_registry
+        from clearinghouse.jobs.worker import Worker
 
-    def run() -> None:
-        worker.run_until_idle()
+        self.rt, self.clock = rt, clock
+        self.worker = Worker(
+            rt.database, build_registry(rt.settings), clock, rt.settings, "log4shell-replay"
+        )
 
-    return run
+    def settle(self) -> list[str]:
+        """Catch up at the current instant; the clock alerts sent, as lines of the story."""
+        from clearinghouse.jobs.models import Job, JobStatus
+        from clearinghouse.standing.jobs import KIND_ALERT
+
+        at = self.clock.now()
+        self.worker.run_schedules()
+        self.worker.run_until_idle()
+        with self.rt.database.transaction(write=False) as s:
+            sent = s.scalars(
+                select(Job.payload)
+                .where(Job.kind == KIND_ALERT, Job.status == JobStatus.DONE, Job.finished_at >= at)
+                .order_by(Job.created_at)
+            ).all()
+        return [f"{format_instant(at)}  {_alert_line(payload)}" for payload in sent]
+
+    def next_stop(self, until: datetime) -> datetime | None:
+        """The next instant before ``until`` at which a job or a clock alert falls due."""
+        from clearinghouse.clocks.alerts import next_alert_at
+        from clearinghouse.jobs.models import Job, JobStatus
+        from clearinghouse.standing import obligations as obl
+
+        now = self.clock.now()
+        with self.rt.database.transaction(write=False) as s:
+            job = s.scalars(
+                select(Job.run_after)
+                .where(Job.status == JobStatus.PENDING, Job.run_after > now)
+                .order_by(Job.run_after)
+                .limit(1)
+            ).first()
+            items, _ = obl.obligations(s, self.rt.settings, now)
+            alert = next_alert_at(items, obl.thresholds_for(self.rt.settings), now)
+        stops = [t for t in (job, alert) if t is not None and now < t < until]
+        return min(stops) if stops else None
+
+
+def _alert_line(payload: dict[str, Any]) -> str:
+    alert = payload["alert"]
+    what = f"{payload['regime_title']}, {payload['stage_name']}, {alert['subject']}"
+    kind = "MISSED" if alert["kind"] == "missed" else f"due soon ({alert['threshold']})"
+    return f"the worker alerts the member: {kind}: {what}, due {alert['due']}"
 
 
 def _revoke_replay_tokens(rt: Runtime, clock: FixedClock) -> None:
@@ -314,14 +357,20 @@ def _revoke_replay_tokens(rt: Runtime, clock: FixedClock) -> None:
             accounts.revoke_token(s, actor=SYSTEM, token=token, now=clock.now())
 
 
-def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: ReplayResult) -> None:
+def _story(apis: dict[str, _Api], clock: FixedClock, worker: _Worker, result: ReplayResult) -> None:
     analyst = apis["analyst@nvdb.example"]
     admin = apis["admin@nvdb.example"]
     pmc = apis["pmc@logging.apache.example"]
 
     def on(when: str, what: str) -> None:
-        clock.set(_at(when))
-        run_jobs()
+        """Move the story to ``when``, through every instant something falls due."""
+        target = _at(when)
+        result.steps.extend(worker.settle())  # the previous step's consequences
+        while (stop := worker.next_stop(target)) is not None:
+            clock.set(stop)
+            result.steps.extend(worker.settle())
+        clock.set(target)
+        result.steps.extend(worker.settle())
         result.steps.append(f"{when}Z  {what}")
 
     # 2021-12-09: a third party tells the platform; the platform opens a case.
@@ -399,7 +448,7 @@ def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: Repl
         },
     )
 
-    on("2021-12-10T02:00:00", "the PMC states affected, then fixed in 2.15.0 (released 2021-12-09)")
+    on("2021-12-10T02:00:00", "the PMC states affected, then fixed in 2.15.0 (announced that day)")
     pmc.call(
         "POST",
         f"{base}/statuses",
@@ -465,8 +514,7 @@ def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: Repl
                 "POST",
                 f"/api/v1/organisations/{MEMBER[0]}/sanctions",
                 {
-                    "starts_at": "2021-12-22T00:00:00Z",
-                    "months": 6,
+                    "months": 6,  # from the decision's instant: nothing is backdated
                     "reason": (
                         "did not report Log4Shell to the platform within 2 days of becoming "
                         "aware (aware 2021-11-24; the platform learned of it from a third party "
@@ -475,4 +523,4 @@ def _story(apis: dict[str, _Api], clock: FixedClock, run_jobs: Any, result: Repl
                     "basis": {"case": case, "regimes": ["cn-nvdb-partner-terms", "cn-miit-2021"]},
                 },
             )
-    on("2021-12-29T00:00:00", "the replay ends; the worker has sent what was due")
+    on("2021-12-29T00:00:00", "the replay ends; every job due by then has run")

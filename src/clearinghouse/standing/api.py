@@ -37,7 +37,12 @@ router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 
 class SanctionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    starts_at: Instant
+    starts_at: Instant | None = Field(
+        None, description="default: when decided; before that only with `retroactive`"
+    )
+    retroactive: bool = Field(
+        False, description="the suspension reaches back before its decision (said explicitly)"
+    )
     months: int | None = Field(None, ge=1, le=120)
     days: int | None = Field(None, ge=1, le=3650)
     reassessment_at: Instant | None = None
@@ -48,7 +53,11 @@ class SanctionIn(BaseModel):
 class SanctionOut(BaseModel):
     id: uuid.UUID
     kind: str
-    state: str
+    state: str = Field(
+        description="as of the answer's instant: scheduled, active (in force), ended or reinstated"
+    )
+    in_force: bool
+    retroactive: bool = Field(description="it took effect before it was decided, as it said")
     starts_at: datetime
     ends_at: datetime
     reassessment_at: datetime
@@ -116,11 +125,14 @@ def _org(ctx: CtxDep, slug: str) -> Organisation:
     return org
 
 
-def _sanction_out(s: MemberSanction) -> SanctionOut:
+def _sanction_out(s: MemberSanction, at: datetime) -> SanctionOut:
+    status = sanctions.status_at(s, at)
     return SanctionOut(
         id=s.id,
         kind=s.kind.value,
-        state=s.state.value,
+        state=status.value,
+        in_force=status is sanctions.SanctionStatus.ACTIVE,
+        retroactive=s.retroactive,
         starts_at=s.starts_at,
         ends_at=s.ends_at,
         reassessment_at=s.reassessment_at,
@@ -187,24 +199,30 @@ def list_obligations(
 
 
 @router.get("/organisations/{slug}/standing", summary="Compliance record and sanctions")
-def standing(slug: str, ctx: CtxDep) -> dict[str, Any]:
+def standing(
+    slug: str,
+    ctx: CtxDep,
+    at: Annotated[
+        Instant | None,
+        Query(description="as the record stands for this instant (what-if); default now"),
+    ] = None,
+) -> dict[str, Any]:
     org = _org(ctx, slug)
     require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org.id)
-    now = ctx.now()
-    items, _ = obl.obligations(ctx.session, ctx.settings, now, org_id=org.id)
-    suspension = active_suspension(ctx.session, org.id, now)
+    when = at or ctx.now()
+    items, _ = obl.obligations(ctx.session, ctx.settings, when, org_id=org.id)
+    suspension = active_suspension(ctx.session, org.id, when)
+    decided = [s for s in sanctions.sanctions_of(ctx.session, org.id) if s.decided_at <= when]
     return {
         "organisation": org.slug,
-        "at": now,
+        "at": when,
         "suspended": suspension is not None,
-        "suspension": _sanction_out(suspension).model_dump() if suspension else None,
+        "suspension": _sanction_out(suspension, when).model_dump() if suspension else None,
         "record": [
             r.__dict__ if hasattr(r, "__dict__") else _record(r)
             for r in obl.compliance_record(items)
         ],
-        "sanctions": [
-            _sanction_out(s).model_dump() for s in sanctions.sanctions_of(ctx.session, org.id)
-        ],
+        "sanctions": [_sanction_out(s, when).model_dump() for s in decided],
         "obligations": [o.to_json() for o in items],
     }
 
@@ -235,8 +253,9 @@ def suspend(slug: str, body: SanctionIn, ctx: CtxDep) -> SanctionOut:
         days=body.days,
         reassessment_at=body.reassessment_at,
         basis=body.basis,
+        retroactive=body.retroactive,
     )
-    return _sanction_out(s)
+    return _sanction_out(s, ctx.now())
 
 
 @router.post("/sanctions/{sanction_id}/reassessment", response_model=SanctionOut)
@@ -256,7 +275,7 @@ def reassess(sanction_id: uuid.UUID, body: ReassessIn, ctx: CtxDep) -> SanctionO
         extend_months=body.extend_months,
         extend_days=body.extend_days,
     )
-    return _sanction_out(s)
+    return _sanction_out(s, ctx.now())
 
 
 @router.post("/organisations/{slug}/regime-overrides", status_code=201)

@@ -3,10 +3,14 @@
 A suspended member keeps its obligations and its own data, but stops receiving
 pre-publication case information and TLP:AMBER, AMBER+STRICT and RED sharing (the policy
 module reads ``Principal.suspended``). Every decision is audited.
+
+A suspension takes effect when it is decided, or later. One that reaches back before its
+decision must say so (``retroactive``): the flag is stored, audited and shown with it.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +23,7 @@ from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.principal import Principal
 from clearinghouse.standing.models import ReassessmentDecision, ReassessmentOutcome
+from clearinghouse.timeutil import format_instant
 from clearinghouse.vocab import OrgKind
 
 MAX_DAYS = 3650
@@ -36,21 +41,60 @@ def add_months(start: datetime, months: int) -> datetime:
     raise InvalidInput("cannot add months to this date")  # pragma: no cover
 
 
+class SanctionStatus(enum.StrEnum):
+    """Where a sanction stands at an instant (its stored state is the decision's)."""
+
+    SCHEDULED = "scheduled"  # decided, not yet in force
+    ACTIVE = "active"  # in force: the member is suspended
+    ENDED = "ended"  # its period is over (a reassessment may still be due)
+    REINSTATED = "reinstated"  # lifted by a reassessment decision
+
+
+def status_at(sanction: MemberSanction, at: datetime) -> SanctionStatus:
+    if at < sanction.starts_at:
+        return SanctionStatus.SCHEDULED
+    if at < sanction.ends_at:
+        return SanctionStatus.ACTIVE
+    if sanction.state is SanctionState.REINSTATED:
+        return SanctionStatus.REINSTATED
+    return SanctionStatus.ENDED
+
+
+def _check_start(starts_at: datetime, now: datetime, retroactive: bool) -> None:
+    if starts_at < now and not retroactive:
+        raise InvalidInput(
+            f"a suspension cannot take effect before it is decided ({format_instant(now)}); "
+            "leave starts_at out to start it now, or say that it reaches back "
+            "(retroactive: true; recorded, audited and shown)",
+            field="starts_at",
+        )
+    if retroactive and starts_at >= now:
+        raise InvalidInput(
+            "retroactive is for a start before the decision; this one starts "
+            f"{format_instant(starts_at)}, decided {format_instant(now)}",
+            field="retroactive",
+        )
+
+
 def suspend(
     session: Session,
     *,
     actor: Principal,
     org: Organisation,
-    starts_at: datetime,
+    starts_at: datetime | None,
     reason: str,
     now: datetime,
     months: int | None = None,
     days: int | None = None,
     reassessment_at: datetime | None = None,
     basis: dict[str, Any] | None = None,
+    retroactive: bool = False,
 ) -> MemberSanction:
+    """Suspend ``org`` from ``starts_at`` (default: ``now``, when it is decided)."""
     if org.kind is OrgKind.OPERATOR:
         raise InvalidInput("the operator cannot be suspended")
+    starts_at = now if starts_at is None else starts_at
+    _check_start(starts_at, now, retroactive)
     if (months is None) == (days is None):
         raise InvalidInput("give the length as months or as days (one of them)")
     if not reason.strip():
@@ -80,6 +124,7 @@ def suspend(
         decided_by_user_id=actor.user_id,
         decided_by_label=actor.label,
         decided_at=now,
+        retroactive=retroactive,
     )
     session.add(sanction)
     session.flush()
@@ -98,6 +143,7 @@ def suspend(
             "reassessment_at": reassess,
             "reason": sanction.reason,
             "basis": sanction.basis,
+            "retroactive": retroactive,
         },
     )
     return sanction

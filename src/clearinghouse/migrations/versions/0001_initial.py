@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 19:12:15.604679
+Create Date: 2026-12-05 07:55:00.469512
 """
 
 from collections.abc import Sequence
@@ -551,6 +551,7 @@ def upgrade() -> None:
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
         sa.Column("decided_by_label", sa.String(length=200), nullable=False),
         sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retroactive", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organisations.id"],
