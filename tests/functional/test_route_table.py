@@ -40,6 +40,7 @@ from clearinghouse.db import Database
 from clearinghouse.policy import Decision
 from clearinghouse.runtime import Runtime
 from clearinghouse.timeutil import FixedClock
+from clearinghouse.web.errors import is_page_path
 from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
 from tests.support.cases import COORDINATE
@@ -157,6 +158,8 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     },
     "POST /api/v1/reports": lambda ids: CASE_REPORT,
     "POST /api/v1/reports/{report_id}/case": lambda ids: {"title": "Opened again"},
+    "POST /api/v1/reports/{report_id}/messages": lambda ids: {"body": "Hello."},
+    "PUT /api/v1/reports/{report_id}/key": lambda ids: {"pgp_public_key": None},
     "POST /api/v1/reports/{report_id}/transitions": lambda ids: {"to": "valid", "reason": "ok"},
     "POST /api/v1/reports/{report_id}/triage": lambda ids: {"points": dict(COORDINATE)},
     "POST /api/v1/sanctions/{sanction_id}/reassessment": lambda ids: {
@@ -175,6 +178,20 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /osv/v1/query": lambda ids: {"package": LOG4J, "version": "2.14.1"},
     "POST /osv/v1/querybatch": lambda ids: {"queries": [{"package": LOG4J, "version": "2.14.1"}]},
 }
+# Pages' forms (posted form-encoded, with a CSRF token: the CSRF check itself is tested in
+# tests/functional/test_web_csrf.py; here the policy is).
+FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
+    "POST /report": lambda ids: CASE_REPORT,
+    "POST /sign-in": lambda ids: {"email": EMAILS["member-admin"], "password": PASSWORD},
+    "POST /language": lambda ids: {"language": "zh-Hans", "next": "/"},
+    "POST /settings": lambda ids: {"timezone": "Asia/Shanghai", "language": "zh-Hans"},
+    "POST /reports/track": lambda ids: {"token": "chr_unknown"},
+    "POST /reports/track/messages": lambda ids: {"body": "Hello."},
+    "POST /reports/track/key": lambda ids: {"pgp_public_key": ""},
+    "POST /reports/{report_id}/messages": lambda ids: {"body": "Hello."},
+    "POST /invitations/open": lambda ids: {"token": "not-an-invitation"},
+}
+FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
     "GET /api/v1/advisories/compare": lambda ids: {"id": ids["advisory:amber"]},
     "GET /api/v1/advisories/{advisory_id}/export": lambda ids: {"format": "osv"},
@@ -347,16 +364,24 @@ def ask(
     ids = platform.world.ids
     url = _url(path, ids, binding, missing=missing)
     body_of = BODIES.get(f"{row_method} {path}@{binding}") or BODIES.get(f"{row_method} {path}")
+    form_of = FORMS.get(f"{row_method} {path}")
     probe = Probe.new_id()
+    headers = {PROBE_HEADER: probe}
+    form = None
+    if row_method != "GET" and is_page_path(path):
+        form = {"csrf_token": FORM_CSRF, **(form_of(ids) if form_of is not None else {})}
+        headers["Cookie"] = f"ch_csrf={FORM_CSRF}"
     with platform.database_for(row_method):
         query_of = QUERIES.get(f"{row_method} {path}")
         response = platform.clients[who].request(
             row_method,
             url,
             json=body_of(ids) if body_of is not None else None,
+            data=form,
             params=query_of(ids) if query_of is not None else None,
-            headers={PROBE_HEADER: probe},
+            headers=headers,
         )
+        platform.clients[who].cookies.clear()  # no cell sees a cookie another one was set
     asked: dict[str, Decision] = {}
     for item in platform.probe.asked.pop(probe, []):
         asked.setdefault(item.action, item.decision)  # the first: the route's own gate
