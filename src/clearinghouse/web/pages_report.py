@@ -31,7 +31,7 @@ from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound, Pay
 from clearinghouse.policy import MISSING, CaseAction, can_case, require_case
 from clearinghouse.principal import Via
 from clearinghouse.web.context import Page, PageDep
-from clearinghouse.web.forms import FieldErrors, errors_of, validation_errors
+from clearinghouse.web.forms import N_, FieldErrors, errors_of, validation_errors
 from clearinghouse.web.links import LINK_COOKIES, TOKEN_PARAM
 
 router = APIRouter(include_in_schema=False)
@@ -146,9 +146,9 @@ def submit_report(page: PageDep) -> Response:
 
 
 _MISSING: Final = {
-    "title": "Enter a short title for the vulnerability.",
-    "product": "Enter the product (and component) that is affected.",
-    "description": "Describe the vulnerability and how to reproduce it.",
+    "title": N_("Enter a short title for the vulnerability."),
+    "product": N_("Enter the product (and component) that is affected."),
+    "description": N_("Describe the vulnerability and how to reproduce it."),
 }
 
 

@@ -116,6 +116,7 @@ def environment(assets: Assets, platform_name: str) -> Environment:
         lstrip_blocks=True,
     )
     env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
     env.globals["asset"] = assets.url
     env.globals["platform_name"] = platform_name
     env.filters["instant"] = _instant
