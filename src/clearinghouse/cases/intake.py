@@ -126,7 +126,7 @@ def submit(
     member = actor.is_authenticated and actor.org_id is not None
     if not member:
         check_rate(session, client, now, limit)
-    key = pgp.parse_public_key(finder_key, at=now) if finder_key and finder_key.strip() else None
+    key = _finder_key(finder_key, now)
     token = None if member else links.new_tracking_token()
     signature = dup.signature(
         fields.product,
@@ -248,6 +248,16 @@ def receive(
         limit=limit,
         finder_key=body.pgp_public_key,
     )
+
+
+def _finder_key(armored: str | None, now: datetime) -> pgp.KeyInfo | None:
+    if armored is None or not armored.strip():
+        return None
+    try:
+        return pgp.parse_public_key(armored, at=now)
+    except pgp.PgpError as exc:
+        exc.extensions.setdefault("field", "pgp_public_key")
+        raise
 
 
 def duplicate_candidates(session: Session, report_id: uuid.UUID) -> list[dup.Candidate[uuid.UUID]]:

@@ -179,7 +179,11 @@ def set_finder_key(
         report.finder_pgp_key = None
         report.finder_pgp_fingerprint = None
     else:
-        info = pgp.parse_public_key(armored, at=now)
+        try:
+            info = pgp.parse_public_key(armored, at=now)
+        except pgp.PgpError as exc:
+            exc.extensions.setdefault("field", "pgp_public_key")
+            raise
         report.finder_pgp_key = armored.strip()
         report.finder_pgp_fingerprint = info.fingerprint
     report.updated_at = now

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends, Request
 from jinja2 import Environment
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from clearinghouse.accounts import service as accounts
@@ -337,9 +337,19 @@ def _page(request: Request, presented: Annotated[Presented, Depends(_presented)]
         for cookie in stale:
             link = next(x for x in LINK_COOKIES.values() if x.cookie == cookie)
             page.set_cookie(cookie, "", path=link.path)
-        if presented.credentials.unsafe:
-            _check_form_csrf(page)
-        yield page
+        try:
+            if presented.credentials.unsafe:
+                _check_form_csrf(page)
+            yield page
+        finally:
+            _close_uploads(presented.form)
+
+
+def _close_uploads(form: FormData | None) -> None:
+    """Uploaded files are spooled to temporary files: closed when the request is done."""
+    for _name, value in form.multi_items() if form is not None else []:
+        if isinstance(value, UploadFile):
+            value.file.close()
 
 
 def _user(ctx: Ctx) -> User | None:

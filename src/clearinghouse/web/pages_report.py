@@ -27,7 +27,13 @@ from clearinghouse.cases.api_common import max_attachment_bytes
 from clearinghouse.cases.models import Case, Report
 from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.cases.schemas import ReportIn
-from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound, PayloadTooLarge
+from clearinghouse.errors import (
+    ClearinghouseError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+)
 from clearinghouse.policy import MISSING, CaseAction, can_case, require_case
 from clearinghouse.principal import Via
 from clearinghouse.web.context import Page, PageDep
@@ -191,7 +197,11 @@ def _token_form(page: Page, *, error: str | None = None, status: int = 200) -> H
 
 def _exchange(page: Page, token: str) -> Response:
     token = token.strip()
-    if len(token) > TRACK.max_length or intake.find_by_token(page.session, token) is None:
+    try:
+        known = len(token) <= TRACK.max_length and intake.find_by_token(page.session, token)
+    except Unauthenticated:  # not even shaped like a token
+        known = None
+    if not known:
         error = page._("This tracking token is not known. Check that you copied all of it.")
         return _token_form(page, error=error, status=401)
     page.keep_link(TRACK, token)

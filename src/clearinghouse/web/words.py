@@ -56,6 +56,7 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "answers": [(k.value, _(v)) for k, v in ANSWERS.items()],
         "answer_words": {k.value: _(v) for k, v in ANSWERS.items()},
         "credit_choices": [(k.value, _(v)) for k, v in CREDIT.items()],
+        "credit_words": {k.value: _(v) for k, v in CREDIT.items()},
         "advisory_states": {k.value: _(v) for k, v in ADVISORY_STATES.items()},
         "format_names": {k.value: v for k, v in FORMATS.items()},
         "languages": list(Language),
