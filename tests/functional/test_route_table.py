@@ -24,6 +24,7 @@ change something run on a fresh copy of the world, so no cell sees another's eff
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -518,3 +519,78 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory() as folder, running_platform(Path(folder)) as running:
         print(observed_table(running))
+
+
+# ---- pages show what the API shows ----------------------------------------------------------
+
+# Each page that shows resources, and the API answer it must agree with: the identifiers
+# and markings (``data-*`` attributes the page carries for machines) equal those of the
+# API's answer for the same principal. A page GET row of the table that shows resources
+# must be listed here (or in PAGES_WITHOUT_RESOURCES), so a new page cannot skip this.
+PAGE_API: dict[str, tuple[str, str, str]] = {
+    # page path: (API path, page attribute, API field)
+    "/": ("/api/v1/advisories?state=published", "data-advisory-id", "id"),
+    "/advisories": ("/api/v1/advisories", "data-advisory-id", "id"),
+    "/advisories/{advisory_id}": ("/api/v1/advisories/{advisory_id}", "data-advisory-id", "id"),
+    "/reports": ("/api/v1/reports", "data-report-id", "id"),
+    "/reports/{report_id}": ("/api/v1/reports/{report_id}", "data-report-id", "id"),
+    "/invitation": ("/api/v1/invitation", "data-case", "case"),
+}
+PAGES_WITHOUT_RESOURCES = {
+    "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
+    "/report/received",
+    "/reports/track",
+    "/invitations/open",
+    "/sign-in",
+    "/settings",
+}
+_DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
+
+
+def _page_values(html: str, attribute: str) -> list[str]:
+    return [value for name, value in _DATA.findall(html) if name == attribute]
+
+
+def _api_values(body: Any, field: str) -> list[str]:
+    items = body["items"] if isinstance(body, dict) and "items" in body else [body]
+    return [str(item[field]) for item in items]
+
+
+def test_every_page_that_shows_resources_is_compared_with_the_api() -> None:
+    pages = {r.path for r in ROWS if r.method == "GET" and is_page_path(r.path)}
+    pages -= {p for p in pages if p.startswith(("/static", "/api"))}
+    assert sorted(pages - set(PAGE_API) - PAGES_WITHOUT_RESOURCES) == []
+
+
+@pytest.mark.parametrize("page_path", sorted(PAGE_API))
+def test_a_page_shows_a_principal_what_the_api_shows_it(platform: Platform, page_path: str) -> None:
+    api_path, attribute, field = PAGE_API[page_path]
+    ids = platform.world.ids
+    wrong = []
+    for who in WHO:
+        client = platform.clients[who]
+        page = client.get(_url(page_path, ids, ""), headers={"Accept": "text/html"})
+        api = client.get(_url(api_path, ids, ""))
+        client.cookies.clear()
+        if _cell(Answer(page.status_code, {}, "")) != _cell(Answer(api.status_code, {}, "")):
+            wrong.append(f"{who}: page {page.status_code}, API {api.status_code}")
+            continue
+        if api.status_code != 200:
+            continue
+        shown = _page_values(page.text, attribute)
+        expected = _api_values(api.json(), field)
+        if page_path == "/":  # the latest published TLP:CLEAR ones, a subset
+            clear = {str(i["id"]) for i in api.json()["items"] if i["tlp"] == "CLEAR"}
+            if not set(shown) <= clear:
+                wrong.append(f"{who}: home shows {shown}, readable CLEAR ones {sorted(clear)}")
+            continue
+        if sorted(set(shown)) != sorted(set(expected)):
+            wrong.append(f"{who}: page shows {shown}, API {expected}")
+        tlps = _page_values(page.text, "data-tlp")
+        if isinstance(api.json(), dict) and "items" in api.json():
+            expected_tlps = [str(i.get("tlp")) for i in api.json()["items"] if "tlp" in i]
+            if expected_tlps and sorted(tlps) != sorted(expected_tlps):
+                wrong.append(f"{who}: page TLPs {tlps}, API {expected_tlps}")
+        elif "tlp" in api.json() and str(api.json()["tlp"]) not in tlps:
+            wrong.append(f"{who}: page TLPs {tlps}, API {api.json()['tlp']}")
+    assert wrong == [], f"{page_path}:\n" + "\n".join(wrong)
