@@ -29,7 +29,15 @@ demo: install ## migrate ./var/clearinghouse.db, load the Log4Shell replay, serv
 	$(BIN)/clearinghouse demo load
 	$(BIN)/clearinghouse serve --host $(HOST) --port $(PORT)
 
-test: install ## run the whole suite (PostgreSQL too when CLEARINGHOUSE_TEST_POSTGRES_URL is set)
+AXE := tools/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	cd tools/axe && npm ci --no-audit --no-fund
+	touch $(AXE)
+
+browser-tools: $(AXE) ## install axe-core (npm, pinned in tools/axe) for the browser suite's accessibility checks
+
+test: install browser-tools ## run the whole suite (PostgreSQL too when CLEARINGHOUSE_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy
@@ -54,4 +62,4 @@ lock: ## re-pin requirements/dev.lock from pyproject.toml (hashes included)
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test lint format bench lock clean messages
+.PHONY: help install demo test lint format bench lock clean messages browser-tools
