@@ -16,7 +16,6 @@ Once a case is opened from the report, its threads take over: a message here is 
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Final
 
@@ -79,7 +78,6 @@ def post(
         raise Conflict(f"a report holds at most {MESSAGES_MAX} messages")
     author = ReportAuthor.COORDINATOR if actor.is_operator else ReportAuthor.FINDER
     message = ReportMessage(
-        id=uuid.uuid4(),
         report_id=report.id,
         author=author,
         author_user_id=actor.user_id,

@@ -122,3 +122,11 @@ def duration(delta: timedelta, locale: Locale) -> str:
 
 def number(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
+
+
+def size(n_bytes: int, locale: Locale) -> str:
+    """A size in binary units, as the locale writes numbers (``5 MiB``, ``32 KiB``)."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if n_bytes >= scale:
+            return f"{format_decimal(round(n_bytes / scale, 1), locale=locale)} {unit}"
+    return f"{format_decimal(n_bytes, locale=locale)} B"

@@ -59,6 +59,11 @@ def _number(context: Context, value: float) -> str:
     return display.number(value, _viewer(context).locale)
 
 
+@pass_context
+def _size(context: Context, value: int) -> str:
+    return display.size(value, _viewer(context).locale)
+
+
 def _tlp(label: object) -> Markup:
     """``TLP:AMBER`` as a label: the text always, coloured as FIRST specifies."""
     text = str(getattr(label, "value", label)).upper().removeprefix("TLP:")
@@ -123,5 +128,6 @@ def environment(assets: Assets, platform_name: str) -> Environment:
     env.filters["deadline"] = _deadline
     env.filters["duration"] = _duration
     env.filters["number"] = _number
+    env.filters["size"] = _size
     env.filters["tlp"] = _tlp
     return env

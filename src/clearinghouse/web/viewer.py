@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -44,7 +45,7 @@ def viewer(
     user_zone: str | None = None,
 ) -> Viewer:
     language = choose(user_language, cookies.get(LANGUAGE_COOKIE), accept_language=accept_language)
-    zone = display.zone_or_utc(user_zone or cookies.get(ZONE_COOKIE))
+    zone = display.zone_or_utc(user_zone or unquote(cookies.get(ZONE_COOKIE, "")))
     return Viewer(
         language=language,
         locale=catalogues.locales[language],
