@@ -471,7 +471,7 @@ def serve(
 
     settings = _settings()
     application = create_app(settings, background=default_background(settings))
-    out.print(f"Clearinghouse on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    out.print(f"Clearinghouse on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
