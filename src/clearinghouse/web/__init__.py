@@ -10,6 +10,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``templates`` | the Jinja2 environment and its filters |
 | ``assets`` | static files under versioned, long-cached URLs |
 | ``forms`` | form errors: the summary and the field messages |
+| ``words`` | closed sets (report states, answers...) in the viewer's language |
 | ``errors`` | error pages (problem documents shown as HTML) |
 | ``links`` | tokens arriving in URLs, exchanged for short-lived cookies |
 | ``pages_public`` | home, advisories |
