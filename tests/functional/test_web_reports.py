@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import pysequoia
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.cases import participants
-from clearinghouse.cases.models import Report
+from clearinghouse.cases.models import IntakeHit, Report
 from clearinghouse.jobs.models import Job
 from clearinghouse.principal import SYSTEM
 from clearinghouse.timeutil import FixedClock
@@ -155,6 +155,12 @@ def test_missing_answers_and_a_bad_key_are_shown_beside_their_fields(platform: P
         assert f'id="{field}-error"' in r.text
     bad = submit(c, "/report", "/report", {**REPORT, "pgp_public_key": "not a key"})
     assert bad.status_code == 422
+    purl = submit(c, "/report", "/report", {**REPORT, "purl": "not a package URL"})
+    assert purl.status_code == 422
+    assert '<a href="#purl">' in purl.text
+    with platform.database.transaction(write=False) as s:  # refused: nothing left behind
+        assert s.scalar(select(func.count()).select_from(IntakeHit)) == 0
+        assert s.scalar(select(func.count()).select_from(Report)) == 0
     assert '<a href="#pgp_public_key">This is not an OpenPGP public key.</a>' in bad.text
     assert REPORT["title"] in bad.text  # the answers are kept
 

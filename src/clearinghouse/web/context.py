@@ -169,6 +169,14 @@ class Page:
     def now(self) -> datetime:
         return self.ctx.now()
 
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """A change a form may be refused for (its errors are shown on the page, which
+        commits): made in a savepoint, so that a refusal leaves nothing behind (not even
+        the rate limit's count of a report that was not received)."""
+        with self.session.begin_nested():
+            yield
+
     def _(self, message: str, **values: Any) -> str:
         return self.viewer.gettext(message, **values)
 

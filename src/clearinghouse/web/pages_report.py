@@ -130,16 +130,17 @@ def submit_report(page: PageDep) -> Response:
         return _report_form(page, values, errors, status=422)
     try:
         body = ReportIn.model_validate(_document(values))
-        done = intake.receive(
+        with page.attempt():
+            done = intake.receive(
             page.session,
             actor=page.principal,
             body=body,
-            uploads=_uploads(page),
-            now=page.now(),
-            client=page.ctx.client,
-            limit=page.settings.intake_max_per_hour,
-            max_bytes=max_attachment_bytes(page.settings),
-        )
+                uploads=_uploads(page),
+                now=page.now(),
+                client=page.ctx.client,
+                limit=page.settings.intake_max_per_hour,
+                max_bytes=max_attachment_bytes(page.settings),
+            )
     except ValidationError as exc:
         return _report_form(page, values, validation_errors(page._, exc), status=422)
     except (InvalidInput, PayloadTooLarge) as exc:
@@ -245,14 +246,15 @@ def track_with_token(page: PageDep) -> Response:
 def _write(page: Page, report: Report) -> ClearinghouseError | None:
     """Post the form's message on ``report``; the error to show, if it was refused."""
     try:
-        report_messages.post(
-            page.session,
-            actor=page.principal,
-            report=report,
-            body=page.field("body"),
-            now=page.now(),
-            platform=page.settings.platform_name,
-        )
+        with page.attempt():
+            report_messages.post(
+                page.session,
+                actor=page.principal,
+                report=report,
+                body=page.field("body"),
+                now=page.now(),
+                platform=page.settings.platform_name,
+            )
     except ClearinghouseError as exc:
         return exc
     return None
@@ -271,13 +273,14 @@ def finder_writes(page: PageDep) -> Response:
 def finder_key(page: PageDep) -> Response:
     report = _tracked(page, CaseAction.REPORT_KEY)
     try:
-        report_messages.set_finder_key(
-            page.session,
-            actor=page.principal,
-            report=report,
-            armored=page.field("pgp_public_key"),
-            now=page.now(),
-        )
+        with page.attempt():
+            report_messages.set_finder_key(
+                page.session,
+                actor=page.principal,
+                report=report,
+                armored=page.field("pgp_public_key"),
+                now=page.now(),
+            )
     except ClearinghouseError as exc:
         return _status_page(page, report, errors=errors_of(page._, exc), status=exc.status)
     return page.redirect(f"{TRACK.path}#key")
