@@ -18,12 +18,24 @@ class Terminal(io.StringIO):
         return True
 
 
+CHILDREN = ("clearinghouse.access", "clearinghouse.jobs")
+
+
 @pytest.fixture(autouse=True)
 def _restore() -> Iterator[None]:
+    """Other tests may leave these loggers disabled (Alembic's fileConfig does) or
+    levelled: start from a known state, and leave the one found."""
     root = logging.getLogger("clearinghouse")
     handlers, level, propagate = list(root.handlers), root.level, root.propagate
+    children = [logging.getLogger(name) for name in CHILDREN]
+    saved = [(c.disabled, c.level) for c in children]
+    for child in children:
+        child.disabled = False
+        child.setLevel(logging.NOTSET)
     yield
     root.handlers[:], root.level, root.propagate = handlers, level, propagate
+    for child, (disabled, child_level) in zip(children, saved, strict=True):
+        child.disabled, child.level = disabled, child_level
 
 
 def _request(stream: io.StringIO) -> str:
