@@ -13,14 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.cases import participants
 from clearinghouse.cases.models import IntakeHit, Report
 from clearinghouse.jobs.models import Job
-from clearinghouse.principal import SYSTEM
 from clearinghouse.timeutil import FixedClock
-from clearinghouse.vocab import ParticipantRole
 from tests.functional.conftest import Platform
-from tests.support.casework import anonymous_report, case_from_report, embargo
+from tests.support.casework import invited_vendor
 from tests.support.factory import PASSWORD
 from tests.support.web import get, sign_in, submit, title_of
 
@@ -205,25 +202,11 @@ def test_everything_a_finder_typed_is_escaped_where_it_is_shown(platform: Platfo
 def test_an_invitation_link_becomes_a_cookie_scoped_to_the_vendors_pages(
     platform: Platform,
 ) -> None:
-    now = platform.clock.now()
     with platform.database.transaction() as s:
-        report, _, _ = anonymous_report(s, 1, now)
         operator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
-        case = case_from_report(s, report, operator, "Embargoed: JNDI <script>x</script>", now)
-        embargo(s, case, now)
-        added = participants.add(
-            s,
-            actor=SYSTEM,
-            case=case,
-            role=ParticipantRole.VENDOR,
-            email="pmc@apache.test",
-            now=now,
-            base_url=platform.settings.base_url,
-            secret=platform.settings.secret_key.get_secret_value(),
-        )
+        case, url = invited_vendor(s, operator, platform.settings, platform.clock.now())
         case_id = case.public_id
-    assert added.invitation_url is not None
-    link = urlsplit(added.invitation_url)
+    link = urlsplit(url)
     assert link.path == "/invitations/open"
     assert link.fragment
     vendor = platform.client()

@@ -14,13 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.cases import participants
-from clearinghouse.principal import SYSTEM
-from clearinghouse.vocab import ParticipantRole
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch, axe_source, axe_violations, screenshot
-from tests.support.casework import anonymous_report, case_from_report, embargo
+from tests.support.casework import anonymous_report, invited_vendor
 from tests.support.factory import PASSWORD
 
 ZONES = {"en": "Europe/London", "zh-Hans": "Asia/Shanghai"}
@@ -45,28 +42,15 @@ def _world(platform: Platform) -> World:
     with platform.database.transaction() as s:
         report, token, _ = anonymous_report(s, 1, now)
         report_id = str(report.id)
-        other, _, _ = anonymous_report(s, 2, now)
         coordinator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
-        case = case_from_report(s, other, coordinator, "Log4Shell", now)
-        embargo(s, case, now)
-        invited = participants.add(
-            s,
-            actor=SYSTEM,
-            case=case,
-            role=ParticipantRole.VENDOR,
-            email="pmc@apache.test",
-            now=now,
-            base_url=platform.settings.base_url,
-            secret=platform.settings.secret_key.get_secret_value(),
-        )
-    assert invited.invitation_url is not None
+        _case, invitation_url = invited_vendor(s, coordinator, platform.settings, now, n=2)
     finder = platform.client(headers={"X-Report-Token": token})
     assert finder.post(
         f"/api/v1/reports/{report_id}/messages", json={"body": "Any news?"}
     ).is_success
     reply = operator.post(f"/api/v1/reports/{report_id}/messages", json={"body": "Reproduced."})
     assert reply.status_code == 201, reply.text
-    return World(advisory, token, report_id, urlsplit(invited.invitation_url).fragment)
+    return World(advisory, token, report_id, urlsplit(invitation_url).fragment)
 
 
 class Tour:

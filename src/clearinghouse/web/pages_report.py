@@ -132,9 +132,9 @@ def submit_report(page: PageDep) -> Response:
         body = ReportIn.model_validate(_document(values))
         with page.attempt():
             done = intake.receive(
-            page.session,
-            actor=page.principal,
-            body=body,
+                page.session,
+                actor=page.principal,
+                body=body,
                 uploads=_uploads(page),
                 now=page.now(),
                 client=page.ctx.client,
@@ -212,18 +212,7 @@ def _exchange(page: Page, token: str) -> Response:
 def _status_page(
     page: Page, report: Report, *, errors: FieldErrors | None = None, status: int = 200
 ) -> HTMLResponse:
-    case = page.session.scalar(select(Case.public_id).where(Case.report_id == report.id))
-    return page.render(
-        "track.html",
-        status=status,
-        report=report,
-        case=case,
-        history=intake.history(page.session, report),
-        messages=report_messages.messages(page.session, report),
-        attachments=intake.attachments_of(page.session, report),
-        errors=errors or FieldErrors(),
-        may_write=can_case(page.principal, CaseAction.REPORT_MESSAGE, intake.facts(report)),
-    )
+    return _report_page(page, report, "track.html", errors=errors, status=status)
 
 
 @router.get(TRACK.path, response_class=HTMLResponse)
@@ -336,12 +325,18 @@ def _report(page: Page, report_id: str, action: CaseAction) -> Report:
 
 
 def _report_page(
-    page: Page, report: Report, *, errors: FieldErrors | None = None, status: int = 200
+    page: Page,
+    report: Report,
+    template: str = "report_view.html",
+    *,
+    errors: FieldErrors | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
+    """One report with its messages: the finder's status page or the report page."""
     facts = intake.facts(report)
     case = page.session.scalar(select(Case.public_id).where(Case.report_id == report.id))
     return page.render(
-        "report_view.html",
+        template,
         status=status,
         report=report,
         case=case,
