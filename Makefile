@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+LOCALE := src/clearinghouse/web/locale
 
 .DEFAULT_GOAL := help
 
@@ -28,7 +29,15 @@ demo: install ## migrate ./var/clearinghouse.db, load the Log4Shell replay, serv
 	$(BIN)/clearinghouse demo load
 	$(BIN)/clearinghouse serve --host $(HOST) --port $(PORT)
 
-test: install ## run the whole suite (PostgreSQL too when CLEARINGHOUSE_TEST_POSTGRES_URL is set)
+AXE := tools/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	cd tools/axe && npm ci --no-audit --no-fund
+	touch $(AXE)
+
+browser-tools: $(AXE) ## install axe-core (npm, pinned in tools/axe) for the browser suite's accessibility checks
+
+test: install browser-tools ## run the whole suite (PostgreSQL too when CLEARINGHOUSE_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy
@@ -43,10 +52,14 @@ format: install ## apply ruff's formatting and safe fixes
 bench: install ## run the benchmarks in bench/ (prints tables; not part of make test)
 	$(BIN)/python -m bench
 
+messages: install ## extract the pages' messages into web/locale/messages.pot and update each catalogue (docs/web.md)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-location=file --sort-by-file --omit-header -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages -l zh_Hans --no-fuzzy-matching --ignore-obsolete
+
 lock: ## re-pin requirements/dev.lock from pyproject.toml (hashes included)
 	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras -o requirements/dev.lock pyproject.toml
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test lint format bench lock clean
+.PHONY: help install demo test lint format bench lock clean messages browser-tools

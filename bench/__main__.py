@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from bench import alerts, intake, load, matching, scan_jars, scan_logs
+from bench import alerts, intake, load, matching, pages, scan_jars, scan_logs
 from bench.common import console
 
 BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
@@ -23,6 +23,7 @@ BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
     "scan_logs": scan_logs.main,
     "alerts": alerts.main,
     "load": load.main,
+    "pages": pages.main,
 }
 
 

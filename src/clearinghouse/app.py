@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from clearinghouse import __version__
+from clearinghouse import __version__, web
 from clearinghouse.accounts import api as accounts_api
 from clearinghouse.accounts import service as accounts_service
 from clearinghouse.accounts.authn import Authenticator
@@ -145,7 +145,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = rt
-    problems.install(app)
+    page_errors = web.install(app, settings)
+    problems.install(app, pages=page_errors)
     api_openapi.install(app)
     app.include_router(system.router)
     app.include_router(accounts_api.router)
@@ -161,6 +162,7 @@ def create_app(
     app.include_router(advisories_feeds.router)
     app.include_router(osv_api.router)
     system.mount_static(app)
+    app.add_middleware(web.PageCompression)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, hsts=settings.base_url.startswith("https://"))
     return app

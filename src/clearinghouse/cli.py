@@ -486,7 +486,7 @@ def serve(
 
     settings = _settings()
     application = create_app(settings, background=default_background(settings))
-    out.print(f"Clearinghouse on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    out.print(f"Clearinghouse on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.Server(config(application, host, port)).run()
 
 

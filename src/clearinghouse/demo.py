@@ -25,7 +25,7 @@ class DemoResult:
         lines = [
             *head,
             "",
-            f"Open {self.base_url}/api/docs and sign in (POST /api/v1/auth/login) as:",
+            f"Open {self.base_url}/ and sign in ({self.base_url}/sign-in) as:",
         ]
         lines += [f"  {u.email:<34} {u.org:<15} {u.role.value}" for u in log4shell.USERS]
         api = f"{self.base_url}/api/v1"

@@ -130,7 +130,11 @@ class Settings(BaseSettings):
     )
     # Logs
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
-    log_json: bool = Field(True, description="structured JSON logs (one object per line)")
+    log_json: bool | None = Field(
+        None,
+        description="JSON log lines (one object per line); unset: JSON unless the server "
+        "logs to a terminal, where lines are readable",
+    )
     data_dir: Path = Field(
         Path("var"),
         description="local state (the default SQLite file); attachments live in the database",

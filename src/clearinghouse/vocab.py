@@ -39,3 +39,10 @@ class EmbargoPhase(enum.StrEnum):
     ACTIVE = "active"
     REVISING = "revising"
     EXITED = "exited"  # ended: what the case held may now be shared
+
+
+class Language(enum.StrEnum):
+    """A language the pages speak, as its BCP 47 tag (a user's setting, ``<html lang>``)."""
+
+    EN = "en"
+    ZH_HANS = "zh-Hans"

@@ -29,6 +29,7 @@ from clearinghouse.cases import (
     coordination,
     intake,
     participants,
+    report_messages,
     threads,
     timeline,
 )
@@ -247,25 +248,29 @@ def _escalate(env: Env) -> None:
     _run_jobs(env, only={participants.KIND_DEADLINE})
 
 
+def _member_report(s: Session, env: Env) -> Report:
+    """The recipient's member reports (it is the report's finder)."""
+    user = s.get(User, env.recipient_user)
+    assert user is not None
+    fields = report_rules.parse_report(
+        {k: v for k, v in LOG4SHELL_REPORT.items() if k in {"title", "description", "product"}}
+    )
+    principal = accounts.principal_for(accounts.membership_of(s, user.id), Via.SESSION)
+    done = intake.submit(
+        s,
+        actor=principal,
+        fields=fields,
+        answers=intake.Answers(),
+        uploads=[],
+        now=T0,
+        client="channels",
+    )
+    return done.report
+
+
 def _report_status(env: Env) -> None:
     with env.database.transaction() as s:
-        user = s.get(User, env.recipient_user)
-        assert user is not None
-        fields = report_rules.parse_report(
-            {k: v for k, v in LOG4SHELL_REPORT.items() if k in {"title", "description", "product"}}
-        )
-        principal = accounts.principal_for(accounts.membership_of(s, user.id), Via.SESSION)
-        done = intake.submit(
-            s,
-            actor=principal,
-            fields=fields,
-            answers=intake.Answers(),
-            uploads=[],
-            now=T0,
-            client="channels",
-        )
-        report = s.get(Report, done.report.id)
-        assert report is not None
+        report = _member_report(s, env)
         intake.transition(
             s,
             actor=SYSTEM,
@@ -274,6 +279,15 @@ def _report_status(env: Env) -> None:
             reason="reproduced",
             now=env.clock.now(),
         )
+
+
+def _report_message(env: Env) -> None:
+    """The coordinator writes to the member that reported (before any case exists)."""
+    with env.database.transaction() as s:
+        report = _member_report(s, env)
+        operator = s.scalars(select(User).where(User.email == "admin@operator.test")).one()
+        coordinator = accounts.principal_for(accounts.membership_of(s, operator.id), Via.SESSION)
+        report_messages.post(s, actor=coordinator, report=report, body="The PoC, please?", now=T0)
 
 
 def _clock_alert(env: Env) -> None:
@@ -318,10 +332,11 @@ SENDERS: dict[MessageKind, Callable[[Env], None]] = {
     MessageKind.CASE_VENDOR_REMINDER: _remind,
     MessageKind.CASE_VENDOR_ESCALATED: _escalate,
     MessageKind.REPORT_STATUS: _report_status,
+    MessageKind.REPORT_MESSAGE: _report_message,
     MessageKind.CLOCK_ALERT: _clock_alert,
 }
 # Kinds that never reach a member organisation: its own record, or the operator's business.
-OWN_RECORD = {MessageKind.REPORT_STATUS, MessageKind.CLOCK_ALERT}
+OWN_RECORD = {MessageKind.REPORT_STATUS, MessageKind.REPORT_MESSAGE, MessageKind.CLOCK_ALERT}
 TO_OPERATOR = {MessageKind.ADVISORY_RENDITION_FAILED, MessageKind.REASSESSMENT_DUE}
 TO_ADDRESS = {MessageKind.CASE_INVITATION}  # an address outside the platform: no standing
 # Kinds also sent as webhook events (a case's participants hear of it on every channel).

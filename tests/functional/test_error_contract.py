@@ -1,6 +1,7 @@
 """One error contract per prefix (docs/architecture.md, "Errors"): ``/api/v1`` and every
-other page or file the platform serves answer RFC 9457 ``application/problem+json`` with a
-stable ``code`` and the request's id (422 for invalid input); ``/osv/v1`` answers as
+other path asked without ``text/html`` answer RFC 9457 ``application/problem+json`` with a
+stable ``code`` and the request's id (422 for invalid input; a browser asking for a page
+gets an error page instead: tests/functional/test_web_pages.py); ``/osv/v1`` answers as
 OSV.dev does, ``{"code": ..., "message": ...}`` (400 for a bad query, 404 for an unknown
 id), so that OSV clients understand it."""
 

@@ -24,6 +24,7 @@ change something run on a fresh copy of the world, so no cell sees another's eff
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,6 +41,7 @@ from clearinghouse.db import Database
 from clearinghouse.policy import Decision
 from clearinghouse.runtime import Runtime
 from clearinghouse.timeutil import FixedClock
+from clearinghouse.web.errors import is_page_path
 from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
 from tests.support.cases import COORDINATE
@@ -157,6 +159,8 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     },
     "POST /api/v1/reports": lambda ids: CASE_REPORT,
     "POST /api/v1/reports/{report_id}/case": lambda ids: {"title": "Opened again"},
+    "POST /api/v1/reports/{report_id}/messages": lambda ids: {"body": "Hello."},
+    "PUT /api/v1/reports/{report_id}/key": lambda ids: {"pgp_public_key": None},
     "POST /api/v1/reports/{report_id}/transitions": lambda ids: {"to": "valid", "reason": "ok"},
     "POST /api/v1/reports/{report_id}/triage": lambda ids: {"points": dict(COORDINATE)},
     "POST /api/v1/sanctions/{sanction_id}/reassessment": lambda ids: {
@@ -175,6 +179,20 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /osv/v1/query": lambda ids: {"package": LOG4J, "version": "2.14.1"},
     "POST /osv/v1/querybatch": lambda ids: {"queries": [{"package": LOG4J, "version": "2.14.1"}]},
 }
+# Pages' forms (posted form-encoded, with a CSRF token: the CSRF check itself is tested in
+# tests/functional/test_web_csrf.py; here the policy is).
+FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
+    "POST /report": lambda ids: CASE_REPORT,
+    "POST /sign-in": lambda ids: {"email": EMAILS["member-admin"], "password": PASSWORD},
+    "POST /language": lambda ids: {"language": "zh-Hans", "next": "/"},
+    "POST /settings": lambda ids: {"timezone": "Asia/Shanghai", "language": "zh-Hans"},
+    "POST /reports/track": lambda ids: {"token": "chr_unknown"},
+    "POST /reports/track/messages": lambda ids: {"body": "Hello."},
+    "POST /reports/track/key": lambda ids: {"pgp_public_key": ""},
+    "POST /reports/{report_id}/messages": lambda ids: {"body": "Hello."},
+    "POST /invitations/open": lambda ids: {"token": "not-an-invitation"},
+}
+FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
     "GET /api/v1/advisories/compare": lambda ids: {"id": ids["advisory:amber"]},
     "GET /api/v1/advisories/{advisory_id}/export": lambda ids: {"format": "osv"},
@@ -347,16 +365,24 @@ def ask(
     ids = platform.world.ids
     url = _url(path, ids, binding, missing=missing)
     body_of = BODIES.get(f"{row_method} {path}@{binding}") or BODIES.get(f"{row_method} {path}")
+    form_of = FORMS.get(f"{row_method} {path}")
     probe = Probe.new_id()
+    headers = {PROBE_HEADER: probe}
+    form = None
+    if row_method != "GET" and is_page_path(path):
+        form = {"csrf_token": FORM_CSRF, **(form_of(ids) if form_of is not None else {})}
+        headers["Cookie"] = f"ch_csrf={FORM_CSRF}"
     with platform.database_for(row_method):
         query_of = QUERIES.get(f"{row_method} {path}")
         response = platform.clients[who].request(
             row_method,
             url,
             json=body_of(ids) if body_of is not None else None,
+            data=form,
             params=query_of(ids) if query_of is not None else None,
-            headers={PROBE_HEADER: probe},
+            headers=headers,
         )
+        platform.clients[who].cookies.clear()  # no cell sees a cookie another one was set
     asked: dict[str, Decision] = {}
     for item in platform.probe.asked.pop(probe, []):
         asked.setdefault(item.action, item.decision)  # the first: the route's own gate
@@ -493,3 +519,79 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory() as folder, running_platform(Path(folder)) as running:
         print(observed_table(running))
+
+
+# ---- pages show what the API shows ----------------------------------------------------------
+
+# Each page that shows resources, and the API answer it must agree with: the identifiers
+# and markings (``data-*`` attributes the page carries for machines) equal those of the
+# API's answer for the same principal. A page GET row of the table that shows resources
+# must be listed here (or in PAGES_WITHOUT_RESOURCES), so a new page cannot skip this.
+PAGE_API: dict[str, tuple[str, str, str]] = {
+    # page path: (API path, page attribute, API field)
+    "/": ("/api/v1/advisories?state=published", "data-advisory-id", "id"),
+    "/advisories": ("/api/v1/advisories", "data-advisory-id", "id"),
+    "/advisories/{advisory_id}": ("/api/v1/advisories/{advisory_id}", "data-advisory-id", "id"),
+    "/reports": ("/api/v1/reports", "data-report-id", "id"),
+    "/reports/{report_id}": ("/api/v1/reports/{report_id}", "data-report-id", "id"),
+    "/invitation": ("/api/v1/invitation", "data-case", "case"),
+}
+PAGES_WITHOUT_RESOURCES = {
+    "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
+    "/report/received",
+    "/reports/track",
+    "/invitations/open",
+    "/sign-in",
+    "/settings",
+    "/disclosure-policy",  # the platform's disclosure policy, one plain-text document
+}
+_DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
+
+
+def _page_values(html: str, attribute: str) -> list[str]:
+    return [value for name, value in _DATA.findall(html) if name == attribute]
+
+
+def _api_values(body: Any, field: str) -> list[str]:
+    items = body["items"] if isinstance(body, dict) and "items" in body else [body]
+    return [str(item[field]) for item in items]
+
+
+def test_every_page_that_shows_resources_is_compared_with_the_api() -> None:
+    pages = {r.path for r in ROWS if r.method == "GET" and is_page_path(r.path)}
+    pages -= {p for p in pages if p.startswith(("/static", "/api"))}
+    assert sorted(pages - set(PAGE_API) - PAGES_WITHOUT_RESOURCES) == []
+
+
+@pytest.mark.parametrize("page_path", sorted(PAGE_API))
+def test_a_page_shows_a_principal_what_the_api_shows_it(platform: Platform, page_path: str) -> None:
+    api_path, attribute, field = PAGE_API[page_path]
+    ids = platform.world.ids
+    wrong = []
+    for who in WHO:
+        client = platform.clients[who]
+        page = client.get(_url(page_path, ids, ""), headers={"Accept": "text/html"})
+        api = client.get(_url(api_path, ids, ""))
+        client.cookies.clear()
+        if _cell(Answer(page.status_code, {}, "")) != _cell(Answer(api.status_code, {}, "")):
+            wrong.append(f"{who}: page {page.status_code}, API {api.status_code}")
+            continue
+        if api.status_code != 200:
+            continue
+        shown = _page_values(page.text, attribute)
+        expected = _api_values(api.json(), field)
+        if page_path == "/":  # the latest published TLP:CLEAR ones, a subset
+            clear = {str(i["id"]) for i in api.json()["items"] if i["tlp"] == "CLEAR"}
+            if not set(shown) <= clear:
+                wrong.append(f"{who}: home shows {shown}, readable CLEAR ones {sorted(clear)}")
+            continue
+        if sorted(set(shown)) != sorted(set(expected)):
+            wrong.append(f"{who}: page shows {shown}, API {expected}")
+        tlps = _page_values(page.text, "data-tlp")
+        if isinstance(api.json(), dict) and "items" in api.json():
+            expected_tlps = [str(i.get("tlp")) for i in api.json()["items"] if "tlp" in i]
+            if expected_tlps and sorted(tlps) != sorted(expected_tlps):
+                wrong.append(f"{who}: page TLPs {tlps}, API {expected_tlps}")
+        elif "tlp" in api.json() and str(api.json()["tlp"]) not in tlps:
+            wrong.append(f"{who}: page TLPs {tlps}, API {api.json()['tlp']}")
+    assert wrong == [], f"{page_path}:\n" + "\n".join(wrong)

@@ -1,5 +1,6 @@
 """Steps several tests take through the services: an anonymous report opened as a case,
-suspending a member, putting a case under an embargo (and ending it)."""
+suspending a member, putting a case under an embargo (and ending it), inviting a vendor
+outside the platform."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import MemberSanction, Organisation, SanctionKind
 from clearinghouse.cases import attachments as files
-from clearinghouse.cases import coordination, embargo_service, intake, triage
+from clearinghouse.cases import coordination, embargo_service, intake, participants, triage
 from clearinghouse.cases.models import Attachment, Case, Report
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.principal import SYSTEM
+from clearinghouse.settings import Settings
+from clearinghouse.vocab import ParticipantRole
 from tests.support.cases import COORDINATE, LOG4SHELL_REPORT
 
 
@@ -107,3 +110,25 @@ def case_from_report(
         now=at,
         report=report,
     )
+
+
+def invited_vendor(
+    session: Session, coordinator: Organisation, settings: Settings, at: datetime, n: int = 1
+) -> tuple[Case, str]:
+    """An anonymous report turned into an embargoed case with a vendor outside the
+    platform invited to it: the case and the invitation URL e-mailed to the vendor."""
+    report, _, _ = anonymous_report(session, n, at)
+    case = case_from_report(session, report, coordinator, "Embargoed: JNDI <script>x</script>", at)
+    embargo(session, case, at)
+    added = participants.add(
+        session,
+        actor=SYSTEM,
+        case=case,
+        role=ParticipantRole.VENDOR,
+        email="pmc@apache.test",
+        now=at,
+        base_url=settings.base_url,
+        secret=settings.secret_key.get_secret_value(),
+    )
+    assert added.invitation_url is not None
+    return case, added.invitation_url

@@ -157,38 +157,25 @@ def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     with rt.database.session() as session:
         session.begin()
         try:
-            user = accounts.authenticate(
+            done = accounts.sign_in(
                 session,
                 email=body.email,
                 password=body.password,
+                organisation=body.organisation,
                 client=client,
                 now=now,
                 limits=limits,
+                hours=settings.session_hours,
             )
         except Unauthenticated:
             session.commit()  # the failure counts
             raise
-        org_id = None
-        if body.organisation:
-            org = session.scalars(
-                select(Organisation).where(Organisation.slug == body.organisation)
-            ).first()
-            if org is None:
-                raise InvalidInput("no such organisation", field="organisation")
-            org_id = org.id
-        membership = accounts.membership_of(session, user.id, org_id)
-        new = accounts.start_session(
-            session,
-            user=user,
-            org_id=membership.organisation_id,
-            now=now,
-            hours=settings.session_hours,
-        )
+        new = done.new
         out = LoginOut(
             csrf_token=new.csrf_token,
             expires_at=new.record.expires_at,
-            user=user.email,
-            organisation=membership.organisation.slug,
+            user=done.user.email,
+            organisation=done.membership.organisation.slug,
         )
         session.commit()
     response.set_cookie(

@@ -93,7 +93,7 @@ class Authenticator:
             return ANONYMOUS
         principal, record = found
         if credentials.unsafe:
-            sent = credentials.csrf or ""
+            sent = unmask_csrf(credentials.csrf or "")
             if not sent or not secrets.compare_digest(sent, record.csrf_token):
                 raise Forbidden(
                     "missing or wrong CSRF token: send the X-CSRF-Token header you got from "
@@ -101,3 +101,38 @@ class Authenticator:
                     code_detail="csrf",
                 )
         return principal
+
+
+# ---- CSRF tokens in pages --------------------------------------------------------------
+
+_MASKED = "~"
+
+
+def mask_csrf(token: str) -> str:
+    """``token`` XOR a fresh random pad, pad included: a different string in every page,
+    so that a compressed page that also reflects input cannot leak it byte by byte
+    (BREACH). :func:`unmask_csrf` recovers the token."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    mixed = bytes(a ^ b for a, b in zip(raw, pad, strict=True))
+    return _MASKED + base64.urlsafe_b64encode(pad + mixed).decode().rstrip("=")
+
+
+def unmask_csrf(sent: str) -> str:
+    """The token a masked value carries; an unmasked one (the header the API login
+    returned) as it is; ``""`` for anything malformed."""
+    if not sent.startswith(_MASKED):
+        return sent
+    body = sent[len(_MASKED) :]
+    try:
+        data = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return ""
+    half = len(data) // 2
+    if not data or len(data) % 2:
+        return ""
+    pad, mixed = data[:half], data[half:]
+    try:
+        return bytes(a ^ b for a, b in zip(pad, mixed, strict=True)).decode()
+    except UnicodeDecodeError:
+        return ""

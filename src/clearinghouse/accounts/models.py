@@ -47,6 +47,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The pages' language ("en", "zh-Hans"); None: the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(16))
     notify_mode: Mapped[NotifyMode] = mapped_column(
         enum_column(NotifyMode), default=NotifyMode.IMMEDIATE
     )

@@ -8,7 +8,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -33,7 +35,7 @@ from clearinghouse.errors import (
     Unauthenticated,
 )
 from clearinghouse.principal import Principal, Scope, Via
-from clearinghouse.vocab import OrgKind, Role
+from clearinghouse.vocab import Language, OrgKind, Role
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 TOKEN_PREFIX = "chk_"  # noqa: S105 (a public prefix, not a secret)
@@ -187,6 +189,44 @@ def update_organisation(
             object_type="organisation",
             object_id=org.id,
             owner_org_id=org.id,
+            at=now,
+            change=change,
+        )
+    return change
+
+
+_zones = cache(available_timezones)
+
+
+def set_display(
+    session: Session,
+    *,
+    actor: Principal,
+    user: User,
+    timezone: str,
+    language: Language | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A user's time zone (an IANA name) and language for the pages (``None``: the
+    browser's); audited when something changed."""
+    if timezone not in _zones():
+        raise InvalidInput(f"{timezone[:64]!r} is not an IANA time zone", field="timezone")
+    change: dict[str, Any] = {}
+    if user.timezone != timezone:
+        change["timezone"] = {"from": user.timezone, "to": timezone}
+        user.timezone = timezone
+    wanted = language.value if language is not None else None
+    if user.language != wanted:
+        change["language"] = {"from": user.language, "to": wanted}
+        user.language = wanted
+    if change:
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="user.display_changed",
+            object_type="user",
+            object_id=user.id,
             at=now,
             change=change,
         )
@@ -352,6 +392,41 @@ def start_session(
     session.add(record)
     session.flush()
     return NewSession(token, csrf, record)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    membership: Membership
+    new: NewSession
+
+
+def sign_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    organisation: str | None,
+    client: str,
+    now: datetime,
+    limits: LoginLimits,
+    hours: int,
+) -> SignedIn:
+    """Check the password (counting failures: the caller commits them even when this
+    raises ``Unauthenticated``) and start a browser session in the user's organisation
+    (``organisation``: a slug, when the user belongs to several)."""
+    user = authenticate(
+        session, email=email, password=password, client=client, now=now, limits=limits
+    )
+    org_id = None
+    if organisation:
+        org = session.scalars(select(Organisation).where(Organisation.slug == organisation)).first()
+        if org is None:
+            raise InvalidInput("no such organisation", field="organisation")
+        org_id = org.id
+    membership = membership_of(session, user.id, org_id)
+    new = start_session(session, user=user, org_id=membership.organisation_id, now=now, hours=hours)
+    return SignedIn(user, membership, new)
 
 
 def session_principal(

@@ -11,11 +11,10 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from clearinghouse.advisories import compare as comparing
-from clearinghouse.advisories import drafting, imports, publish, renditions, service
+from clearinghouse.advisories import drafting, imports, publish, renditions, search, service
 from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import (
     Advisory,
@@ -29,11 +28,10 @@ from clearinghouse.advisories.schemas import DraftIn, VulnerabilityIn
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
-from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.errors import NotFound
 from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf import OnFindings
-from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
-from clearinghouse.timeutil import parse_instant
+from clearinghouse.policy import AdvisoryAction, require_advisory
 
 router = APIRouter(prefix="/api/v1", tags=["advisories"])
 
@@ -156,9 +154,7 @@ def _out(advisory: Advisory) -> AdvisoryOut:
 
 
 def _detail(ctx: Ctx, advisory: Advisory) -> AdvisoryDetailOut:
-    number = service.served_revision(advisory)
-    if service.sees_drafts(ctx.session, ctx.principal, advisory):
-        number = advisory.current_revision
+    number = _visible_revisions(ctx, advisory)
     document = service.revision(ctx.session, advisory, number).document
     return AdvisoryDetailOut(**_out(advisory).model_dump(), document=document)
 
@@ -175,19 +171,7 @@ def _render_ctx(ctx: Ctx) -> RenderContext:
 
 def _visible_revisions(ctx: Ctx, advisory: Advisory) -> int:
     """The newest revision number the caller may see."""
-    if service.sees_drafts(ctx.session, ctx.principal, advisory):
-        return advisory.current_revision
-    return service.served_revision(advisory)
-
-
-def _after_key(at: datetime, public_id: str) -> Any:
-    return or_(
-        Advisory.created_at < at, and_(Advisory.created_at == at, Advisory.public_id < public_id)
-    )
-
-
-def _after(advisory: Advisory) -> Any:
-    return _after_key(advisory.created_at, advisory.public_id)
+    return service.visible_revision(ctx.session, ctx.principal, advisory)
 
 
 @router.get("/advisories", response_model=Page[AdvisoryOut], summary="Advisories you may read")
@@ -195,48 +179,30 @@ def list_advisories(
     ctx: CtxDep,
     state: AdvisoryState | None = None,
     source: Annotated[str | None, Query(max_length=300)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=search.QUERY_MAX,
+            description="an identifier (CVE, GHSA, CHSA; exact, any case), or text found "
+            "in the title or an affected package's name or purl",
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[AdvisoryOut]:
     require_advisory(ctx.principal, AdvisoryAction.READ)
     size = clamp_limit(limit)
-    after = read_cursor(ctx, cursor)
-    query = select(Advisory).order_by(Advisory.created_at.desc(), Advisory.public_id.desc())
-    if state is not None:
-        query = query.where(Advisory.state == state)
-    if source is not None:
-        query = query.where(Advisory.source == source)
-    if after is not None:
-        try:
-            at, last_id = parse_instant(str(after[0])), str(after[1])
-        except (IndexError, ValueError) as exc:
-            raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
-        query = query.where(_after_key(at, last_id))
-    items: list[AdvisoryOut] = []
-    last: Advisory | None = None
-    exhausted = False
-    batch = size * 2
-    scan = query
-    while True:
-        rows = list(ctx.session.scalars(scan.limit(batch)))
-        for advisory in rows:
-            last = advisory
-            if can_advisory(
-                ctx.principal, AdvisoryAction.READ, service.facts(ctx.session, advisory)
-            ):
-                items.append(_out(advisory))
-                if len(items) == size:
-                    break
-        if len(rows) < batch and (not rows or last is rows[-1]):
-            exhausted = True
-            break
-        if len(items) == size or last is None:
-            break
-        scan = query.where(_after(last))
-    next_cursor = None
-    if not exhausted and last is not None:
-        next_cursor = issue_cursor(ctx, [last.created_at.isoformat(), last.public_id])
-    return Page(items=items, next_cursor=next_cursor)
+    found = search.readable_page(
+        ctx.session,
+        ctx.principal,
+        search.Filters(q=q, state=state, source=source),
+        size=size,
+        after=search.after_key(read_cursor(ctx, cursor)),
+    )
+    return Page(
+        items=[_out(a) for a in found.items],
+        next_cursor=issue_cursor(ctx, found.next_key) if found.next_key else None,
+    )
 
 
 @router.post("/advisories", response_model=SavedOut, status_code=201, summary="Create a draft")

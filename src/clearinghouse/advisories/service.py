@@ -169,6 +169,13 @@ def sees_drafts(session: Session, principal: Principal, advisory: Advisory) -> b
     return can_advisory(principal, AdvisoryAction.READ, facts(session, advisory, drafts=True))
 
 
+def visible_revision(session: Session, principal: Principal, advisory: Advisory) -> int:
+    """The newest revision number ``principal`` may see (a draft's, when it may)."""
+    if sees_drafts(session, principal, advisory):
+        return advisory.current_revision
+    return served_revision(advisory)
+
+
 def served_revision(advisory: Advisory) -> int:
     if advisory.published_revision is not None:
         return advisory.published_revision

@@ -65,13 +65,17 @@ def credentials(request: Request) -> Credentials:
     )
 
 
-def _context(request: Request) -> Iterator[Ctx]:
+def transaction(request: Request, presented: Credentials) -> Iterator[Ctx]:
+    """Open the request's transaction, resolve who presented ``presented``, hand the
+    context to the route, and commit after it returns (roll back on any error). The API
+    reads credentials off headers (:func:`credentials`); pages add their own (a form's
+    CSRF field, the short-lived cookies of ``clearinghouse.web``)."""
     rt = runtime(request)
     session = rt.database.session(write=request.method not in SAFE_METHODS)
     try:
         session.begin()
         try:
-            principal = rt.authenticate(session, credentials(request), rt.clock.now())
+            principal = rt.authenticate(session, presented, rt.clock.now())
         except Unauthenticated:
             session.commit()  # keep the counted login failures
             raise
@@ -82,6 +86,10 @@ def _context(request: Request) -> Iterator[Ctx]:
         raise
     finally:
         session.close()
+
+
+def _context(request: Request) -> Iterator[Ctx]:
+    yield from transaction(request, credentials(request))
 
 
 context = Depends(_context, scope="function")

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -186,6 +186,11 @@ class _TooLarge(Exception):
     pass
 
 
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty()) if callable(isatty) else False
+
+
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, with any ``extra`` fields the caller passed."""
 
@@ -209,13 +214,44 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def configure_logging(level: str, as_json: bool) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonLogFormatter()
-        if as_json
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    )
+class ReadableLogFormatter(logging.Formatter):
+    """One short line per record for a person at a terminal: the time, the level, and
+    for a request ``GET /advisories 200 12.3 ms``; other records their message and any
+    ``extra`` fields as ``key=value``."""
+
+    _RESERVED = JsonLogFormatter._RESERVED
+    _REQUEST = ("request_id", "method", "path", "status", "duration_ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = self.formatTime(record, "%H:%M:%S")
+        extras = {
+            k: v
+            for k, v in record.__dict__.items()
+            if k not in self._RESERVED and not k.startswith("_")
+        }
+        if record.name == log.name and {"method", "path", "status"} <= extras.keys():
+            text = (
+                f"{extras['method']} {extras['path']} {extras['status']} "
+                f"{extras.get('duration_ms', '?')} ms"
+            )
+            extras = {k: v for k, v in extras.items() if k not in self._REQUEST}
+        else:
+            text = f"{record.name.removeprefix('clearinghouse.')}: {record.getMessage()}"
+        if extras:
+            text += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+        line = f"{when} {record.levelname:<7} {text}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(level: str, as_json: bool | None, stream: TextIO | None = None) -> None:
+    """Log to ``stream`` (standard error): JSON lines for machines, readable lines for a
+    person; ``as_json=None`` decides by whether the stream is a terminal."""
+    handler = logging.StreamHandler(stream)
+    if as_json is None:
+        as_json = not _is_terminal(handler.stream)
+    handler.setFormatter(JsonLogFormatter() if as_json else ReadableLogFormatter())
     root = logging.getLogger("clearinghouse")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -172,12 +173,35 @@ def _for_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(ClearinghouseError, _for_error)
-    app.add_exception_handler(RequestValidationError, _for_validation)
-    app.add_exception_handler(StarletteHTTPException, _for_http)
-    app.add_exception_handler(OperationalError, _for_unavailable)
-    app.add_exception_handler(InterfaceError, _for_unavailable)
-    app.add_exception_handler(PoolTimeout, _for_busy)
-    app.add_exception_handler(DatabaseBusy, _for_busy)
-    app.add_exception_handler(Exception, _for_unexpected)
+class PageErrors(Protocol):
+    """How the pages show an error (``clearinghouse.web`` plugs one in): the problem
+    response as HTML for a request that is a page's, or ``None`` to keep the problem."""
+
+    def __call__(self, request: Request, problem: Response) -> Response | None: ...
+
+
+Handler = Callable[[Request, Exception], Response]
+
+
+def _shown(handler: Handler, pages: PageErrors | None) -> Handler:
+    if pages is None:
+        return handler
+
+    def handle(request: Request, exc: Exception) -> Response:
+        answer = handler(request, exc)
+        return pages(request, answer) or answer
+
+    return handle
+
+
+def install(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """Every error becomes a problem document; ``pages`` may show it as a page instead
+    (never under ``/api/v1`` and the other machine prefixes: it decides by path)."""
+    app.add_exception_handler(ClearinghouseError, _shown(_for_error, pages))
+    app.add_exception_handler(RequestValidationError, _shown(_for_validation, pages))
+    app.add_exception_handler(StarletteHTTPException, _shown(_for_http, pages))
+    app.add_exception_handler(OperationalError, _shown(_for_unavailable, pages))
+    app.add_exception_handler(InterfaceError, _shown(_for_unavailable, pages))
+    app.add_exception_handler(PoolTimeout, _shown(_for_busy, pages))
+    app.add_exception_handler(DatabaseBusy, _shown(_for_busy, pages))
+    app.add_exception_handler(Exception, _shown(_for_unexpected, pages))

@@ -96,12 +96,8 @@ def disclosure_policy(request: Request) -> PlainTextResponse:
 
 
 def mount_static(app: FastAPI) -> None:
+    """The API documentation's assets (the pages' own are mounted by ``web``)."""
     import fastapi_offline
 
     assets = Path(str(files(fastapi_offline))) / "static"
     app.mount("/api/docs/assets", StaticFiles(directory=assets), name="docs-assets")
-    app.mount(
-        "/static",
-        StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
-        name="static",
-    )

@@ -14,6 +14,7 @@ event and an audit entry for every change, in the caller's transaction.
 | ``access`` | loading a case for a principal: its part in it, the policy's facts, list scopes |
 | ``tokens`` | invitation links and report tracking tokens as credentials |
 | ``intake`` | reports from anyone or from members, tracking tokens, duplicate hints |
+| ``report_messages`` | coordinator and finder writing before a case; the finder's key |
 | ``attachments`` | uploaded files: checks by magic bytes, limits, storage |
 | ``triage`` | the SSVC coordinator-triage decision and its history |
 | ``coordination`` | starting cases; their vulnerabilities and affected products |

@@ -15,7 +15,7 @@ from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import attachments as files
-from clearinghouse.cases import coordination, intake, triage
+from clearinghouse.cases import coordination, intake, report_messages, triage
 from clearinghouse.cases.api_common import (
     download,
     max_attachment_bytes,
@@ -27,9 +27,13 @@ from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.cases.rules import ssvc
 from clearinghouse.cases.schemas import (
     CaseSummaryOut,
+    FinderKeyIn,
+    FinderKeyOut,
     OpenCaseIn,
     ReportCreatedOut,
     ReportIn,
+    ReportMessageIn,
+    ReportMessageOut,
     ReportOut,
     ReportSummaryOut,
     TransitionIn,
@@ -38,11 +42,12 @@ from clearinghouse.cases.schemas import (
     TriageOut,
     attachment_out,
     case_summary,
+    report_message_out,
     report_out,
     triage_out,
 )
 from clearinghouse.errors import InvalidInput, NotFound
-from clearinghouse.policy import MISSING, CaseAction, can_case, report_scope, require_case
+from clearinghouse.policy import MISSING, CaseAction, can_case, require_case
 from clearinghouse.principal import Via
 from clearinghouse.vocab import OrgKind
 
@@ -74,36 +79,15 @@ def _out(ctx: Ctx, report: Report) -> ReportOut:
 
 def _submit(ctx: Ctx, body: ReportIn, uploads: list[files.Upload]) -> JSONResponse:
     require_case(ctx.principal, CaseAction.REPORT_SUBMIT)
-    fields = report_rules.parse_report(
-        body.model_dump(
-            include={
-                "title",
-                "product",
-                "vendor",
-                "affected_versions",
-                "description",
-                "impact",
-                "disclosure_plans",
-                "credit_preference",
-                "credit_as",
-                "contact_email",
-                "references",
-                "cves",
-            },
-            exclude_none=True,
-        )
-    )
-    checked = files.check_all(uploads, max_bytes=max_attachment_bytes(ctx.settings))
-    answers = intake.Answers(body.exploited, body.already_public, body.vendor_contacted, body.purl)
-    done = intake.submit(
+    done = intake.receive(
         ctx.session,
         actor=ctx.principal,
-        fields=fields,
-        answers=answers,
-        uploads=checked,
+        body=body,
+        uploads=uploads,
         now=ctx.now(),
         client=ctx.client,
         limit=ctx.settings.intake_max_per_hour,
+        max_bytes=max_attachment_bytes(ctx.settings),
     )
     token = done.tracking_token
     out = ReportCreatedOut(
@@ -155,20 +139,10 @@ def list_reports(
     p = ctx.principal
     require_case(p, CaseAction.REPORT_LIST)
     n = clamp_limit(limit)
-    query = select(Report).order_by(Report.id.desc())
-    visible = report_scope(p)
-    if not visible.everything:
-        query = query.where(Report.reporter_org_id == visible.org_id)
-    if status:
-        if status not in set(report_rules.ReportState):
-            raise InvalidInput(
-                f"status must be one of {', '.join(report_rules.ReportState)}", field="status"
-            )
-        query = query.where(Report.status == status)
     after = read_cursor(ctx, cursor)
-    if after:
-        query = query.where(Report.id < _uuid(after[0]))
-    rows = ctx.session.scalars(query.limit(n + 1)).all()
+    rows = intake.visible_reports(
+        ctx.session, p, status=status, after=_uuid(after[0]) if after else None, limit=n + 1
+    )
     # Duplicate hints are for whoever triages the report.
     triaged = [r.id for r in rows[:n] if can_case(p, CaseAction.REPORT_MANAGE, intake.facts(r))]
     counts: dict[uuid.UUID, int] = dict.fromkeys(triaged, 0)
@@ -227,6 +201,55 @@ def report_attachment(report_id: uuid.UUID, attachment_id: uuid.UUID, ctx: CtxDe
     if attachment is None or attachment.report_id != report.id:
         raise NotFound("no such attachment")
     return download(attachment)
+
+
+@router.get(
+    "/reports/{report_id}/messages",
+    response_model=list[ReportMessageOut],
+    summary="Messages between the coordinator and the finder (before a case)",
+)
+def list_report_messages(report_id: uuid.UUID, ctx: CtxDep) -> list[ReportMessageOut]:
+    report = _load(ctx, report_id, CaseAction.REPORT_READ)
+    operator = can_case(ctx.principal, CaseAction.REPORT_MANAGE, intake.facts(report))
+    return [
+        report_message_out(m, operator=operator)
+        for m in report_messages.messages(ctx.session, report)
+    ]
+
+
+@router.post(
+    "/reports/{report_id}/messages",
+    response_model=ReportMessageOut,
+    status_code=201,
+    summary="Write to the finder (coordinator) or to the coordinator (finder)",
+)
+def post_report_message(
+    report_id: uuid.UUID, body: ReportMessageIn, ctx: CtxDep
+) -> ReportMessageOut:
+    report = _load(ctx, report_id, CaseAction.REPORT_MESSAGE)
+    message = report_messages.post(
+        ctx.session,
+        actor=ctx.principal,
+        report=report,
+        body=body.body,
+        now=ctx.now(),
+        platform=ctx.settings.platform_name,
+    )
+    operator = can_case(ctx.principal, CaseAction.REPORT_MANAGE, intake.facts(report))
+    return report_message_out(message, operator=operator)
+
+
+@router.put(
+    "/reports/{report_id}/key",
+    response_model=FinderKeyOut,
+    summary="The finder's OpenPGP key: replies e-mailed to it are encrypted",
+)
+def put_finder_key(report_id: uuid.UUID, body: FinderKeyIn, ctx: CtxDep) -> FinderKeyOut:
+    report = _load(ctx, report_id, CaseAction.REPORT_KEY)
+    fingerprint = report_messages.set_finder_key(
+        ctx.session, actor=ctx.principal, report=report, armored=body.pgp_public_key, now=ctx.now()
+    )
+    return FinderKeyOut(fingerprint=fingerprint)
 
 
 @router.post(

@@ -22,6 +22,7 @@ from packageurl import PackageURL
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from clearinghouse import pgp
 from clearinghouse.accounts.addresses import checked_email
 from clearinghouse.accounts.models import User
 from clearinghouse.cases import attachments as files
@@ -37,13 +38,14 @@ from clearinghouse.cases.models import (
 from clearinghouse.cases.rules import duplicates as dup
 from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules import reports as rules
+from clearinghouse.cases.schemas import ReportIn
 from clearinghouse.cases.timeline import CaseEventType, record_report_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import email_address, notify_users
-from clearinghouse.policy import MessageFacts, ReportFacts, Sensitivity
+from clearinghouse.policy import MessageFacts, ReportFacts, Sensitivity, report_scope
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
@@ -123,8 +125,10 @@ def submit(
     now: datetime,
     client: str,
     limit: int = INTAKE_LIMIT,
+    finder_key: str | None = None,
 ) -> Submitted:
-    """Record a report as ``received`` (flushes; the caller commits).
+    """Record a report as ``received`` (flushes; the caller commits). ``finder_key``: an
+    OpenPGP public key for replies, refused unless it can be encrypted to now.
 
     Likely duplicates are flagged by a job enqueued here (:func:`flag_duplicates`), not in
     the intake transaction: comparing with thousands of open reports must not hold the
@@ -134,6 +138,7 @@ def submit(
     member = actor.is_authenticated and actor.org_id is not None
     if not member:
         check_rate(session, client, now, limit)
+    key = _finder_key(finder_key, now)
     token = None if member else links.new_tracking_token()
     signature = dup.signature(
         fields.product,
@@ -164,6 +169,8 @@ def submit(
         reporter_user_id=actor.user_id if member else None,
         reporter_org_id=actor.org_id if member else None,
         tracking_token_hash=links.hash_token(token) if token else None,
+        finder_pgp_key=finder_key.strip() if key is not None and finder_key else None,
+        finder_pgp_fingerprint=key.fingerprint if key is not None else None,
         received_at=now,
         updated_at=now,
     )
@@ -206,6 +213,63 @@ def submit(
         audit_action="report.received",
     )
     return Submitted(report, token, stored, [])
+
+
+_REPORT_FIELDS: Final = frozenset(
+    {
+        "title",
+        "product",
+        "vendor",
+        "affected_versions",
+        "description",
+        "impact",
+        "disclosure_plans",
+        "credit_preference",
+        "credit_as",
+        "contact_email",
+        "references",
+        "cves",
+    }
+)
+
+
+def receive(
+    session: Session,
+    *,
+    actor: Principal,
+    body: ReportIn,
+    uploads: list[files.Upload],
+    now: datetime,
+    client: str,
+    limit: int,
+    max_bytes: int,
+) -> Submitted:
+    """A report as the API and the report form send it: the rules check the fields, the
+    attachments are checked, then :func:`submit` records it."""
+    fields = rules.parse_report(body.model_dump(include=set(_REPORT_FIELDS), exclude_none=True))
+    checked = files.check_all(uploads, max_bytes=max_bytes)
+    answers = Answers(body.exploited, body.already_public, body.vendor_contacted, body.purl)
+    return submit(
+        session,
+        actor=actor,
+        fields=fields,
+        answers=answers,
+        uploads=checked,
+        now=now,
+        client=client,
+        limit=limit,
+        finder_key=body.pgp_public_key,
+    )
+
+
+def _finder_key(armored: str | None, now: datetime) -> pgp.KeyInfo | None:
+    if armored is None or not armored.strip():
+        return None
+    try:
+        return pgp.parse_public_key(armored, at=now)
+    except pgp.PgpError as exc:
+        exc.extensions.setdefault("field", "pgp_public_key")
+        raise
 
 
 def duplicate_candidates(session: Session, report_id: uuid.UUID) -> list[dup.Candidate[uuid.UUID]]:
@@ -256,6 +320,31 @@ def flag_duplicates(ctx: JobContext, payload: dict[str, Any]) -> None:
             )
         )
     session.flush()
+
+
+def visible_reports(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Report]:
+    """Reports ``principal`` may list (the policy's :func:`report_scope`), newest first,
+    after report ``after``; ``status``: one state only."""
+    query = select(Report).order_by(Report.id.desc())
+    visible = report_scope(principal)
+    if not visible.everything:
+        query = query.where(Report.reporter_org_id == visible.org_id)
+    if status:
+        if status not in set(rules.ReportState):
+            raise InvalidInput(
+                f"status must be one of {', '.join(rules.ReportState)}", field="status"
+            )
+        query = query.where(Report.status == status)
+    if after is not None:
+        query = query.where(Report.id < after)
+    return list(session.scalars(query.limit(limit)))
 
 
 def get_report(session: Session, report_id: uuid.UUID) -> Report:

@@ -89,8 +89,33 @@ class Report(Base):
     )
     # SHA-256 of the finder's tracking token (shown once); null for member reports.
     tracking_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The finder's OpenPGP public key (ASCII-armored), checked by clearinghouse.pgp: the
+    # coordinator's replies e-mailed to contact_email travel encrypted to it.
+    finder_pgp_key: Mapped[str | None] = mapped_column(Text)
+    finder_pgp_fingerprint: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ReportAuthor(enum.StrEnum):
+    FINDER = "finder"  # the report's finder (tracking token or the reporting member)
+    COORDINATOR = "coordinator"  # the operator triaging it
+
+
+class ReportMessage(Base):
+    """A message between the coordinator and a report's finder, before any case exists
+    (afterwards the case's threads take over). Append-only."""
+
+    __tablename__ = "report_messages"
+    __table_args__ = (Index("ix_report_messages_report", "report_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=ordered_id)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    author: Mapped[ReportAuthor] = mapped_column(enum_column(ReportAuthor))
+    author_user_id: Mapped[uuid.UUID | None]
+    author_label: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class ReportTransition(Base):

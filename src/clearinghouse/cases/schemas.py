@@ -25,6 +25,7 @@ from clearinghouse.cases.models import (
     Participant,
     Report,
     ReportDuplicate,
+    ReportMessage,
     ReportTransition,
     Thread,
     TimelineEvent,
@@ -33,6 +34,9 @@ from clearinghouse.cases.models import (
     Vulnerability,
 )
 from clearinghouse.cases.rules import embargo as embargo_rules
+from clearinghouse.pgp import MAX_KEY_BYTES
+
+MAX_KEY_CHARS = MAX_KEY_BYTES  # an armored key is ASCII: one byte per character
 
 # ---- reports ---------------------------------------------------------------------------------
 
@@ -57,6 +61,12 @@ class ReportIn(BaseModel):
     contact_email: str | None = Field(None, max_length=254)
     references: list[str] = Field(default_factory=list, max_length=20)
     cves: list[str] = Field(default_factory=list, max_length=20)
+    pgp_public_key: str | None = Field(
+        None,
+        max_length=MAX_KEY_CHARS,
+        description="your OpenPGP public key (ASCII-armored): replies e-mailed to "
+        "contact_email are encrypted to it",
+    )
 
 
 class AttachmentOut(BaseModel):
@@ -155,6 +165,9 @@ class ReportOut(BaseModel):
     received_at: datetime
     updated_at: datetime
     case: str | None = Field(None, description="public id of the case opened from it")
+    finder_key_fingerprint: str | None = Field(
+        None, description="the finder's OpenPGP key for replies"
+    )
     history: list[TransitionOut]
     attachments: list[AttachmentOut]
     # operator only:
@@ -206,6 +219,7 @@ def report_out(
         received_at=r.received_at,
         updated_at=r.updated_at,
         case=case_public_id,
+        finder_key_fingerprint=r.finder_pgp_fingerprint,
         history=[
             TransitionOut(
                 from_status=h.from_status,
@@ -709,3 +723,37 @@ class InvitationOut(BaseModel):
 
 def describe_attachment(a: Attachment) -> dict[str, object]:
     return files.describe(a)
+
+
+class ReportMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class ReportMessageOut(BaseModel):
+    id: uuid.UUID
+    author: Literal["finder", "coordinator"]
+    by: str = Field(description="who wrote it (coordinators see names; finders see roles)")
+    body: str
+    created_at: datetime
+
+
+def report_message_out(m: ReportMessage, *, operator: bool) -> ReportMessageOut:
+    return ReportMessageOut(
+        id=m.id,
+        author=m.author.value,
+        by=m.author_label if operator else m.author.value,
+        body=m.body,
+        created_at=m.created_at,
+    )
+
+
+class FinderKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pgp_public_key: str | None = Field(
+        max_length=MAX_KEY_CHARS, description="ASCII-armored; null or '' removes it"
+    )
+
+
+class FinderKeyOut(BaseModel):
+    fingerprint: str | None

@@ -51,6 +51,8 @@ class CaseEventType(enum.StrEnum):
 
     REPORT_RECEIVED = "report_received"
     REPORT_STATUS_CHANGED = "report_status_changed"
+    REPORT_MESSAGE_POSTED = "report_message_posted"
+    REPORT_KEY_CHANGED = "report_key_changed"
     CASE_OPENED = "case_opened"
     CASE_UPDATED = "case_updated"
     CASE_CLOSED = "case_closed"

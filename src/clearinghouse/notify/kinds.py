@@ -14,6 +14,7 @@ class MessageKind(enum.StrEnum):
     CASE_VENDOR_REMINDER = "case.vendor_reminder"  # a vendor's response is due soon
     CASE_VENDOR_ESCALATED = "case.vendor_escalated"  # a vendor missed its deadline
     REPORT_STATUS = "report.status"  # one's report moved (to its finder)
+    REPORT_MESSAGE = "report.message"  # a message on a report (to its finder, or the operator)
     ADVISORY_RENDITION_FAILED = "advisory.rendition_failed"  # to the operator's admins
     CLOCK_ALERT = "clocks.alert"  # an obligation is due soon or was missed
     REASSESSMENT_DUE = "standing.reassessment_reminder"  # to the operator's admins

@@ -21,6 +21,8 @@ class CaseAction(enum.StrEnum):
     REPORT_LIST = "report.list"  # list reports (operator: all; members: their own)
     REPORT_READ = "report.read"  # one report (its reporter, by account or tracking token)
     REPORT_MANAGE = "report.manage"  # transitions, triage, opening a case (operator)
+    REPORT_MESSAGE = "report.message"  # write to the report's finder / coordinator (both)
+    REPORT_KEY = "report.key"  # the finder's OpenPGP key for replies (the finder's own)
     CASE_CREATE = "case.create"  # operator, or a member starting coordination itself
     CASE_LIST = "case.list"  # the cases one takes part in
     CASE_READ = "case.read"  # one's part of a case
@@ -175,7 +177,7 @@ def _decide_report(
     principal: Principal, action: CaseAction, facts: ReportFacts, allowed: Decision
 ) -> Decision:
     if principal.is_operator:
-        return allowed
+        return Decision.DENY if action is CaseAction.REPORT_KEY else allowed
     own = (
         principal.is_authenticated
         and facts.reporter_org_id is not None
@@ -184,9 +186,15 @@ def _decide_report(
     own = own or (principal.via is Via.REPORT_TOKEN and principal.grant == str(facts.report_id))
     if not own:
         return Decision.HIDDEN
-    if action is CaseAction.REPORT_READ:
+    if action in _FINDER_ACTIONS:
         return allowed
     return Decision.DENY
+
+
+# What a report's own finder may do on it (the rest is the coordinator's).
+_FINDER_ACTIONS = frozenset(
+    {CaseAction.REPORT_READ, CaseAction.REPORT_MESSAGE, CaseAction.REPORT_KEY}
+)
 
 
 def require_case(principal: Principal, action: CaseAction, facts: CaseOrReport = None) -> None:

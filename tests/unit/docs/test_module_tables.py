@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[3] / "src" / "clearinghouse"
-TABLED = ["cases"]  # packages whose __init__ carries a module table
+TABLED = ["cases", "web"]  # packages whose __init__ carries a module table
 
 
 @pytest.mark.parametrize("package", TABLED)

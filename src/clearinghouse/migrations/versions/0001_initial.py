@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 07:55:00.469512
+Create Date: 2026-12-05 07:56:28.104702
 """
 
 from collections.abc import Sequence
@@ -257,6 +257,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column(
             "notify_mode",
             sa.Enum("immediate", "digest", name="notifymode", native_enum=False, length=40),
@@ -704,6 +705,8 @@ def upgrade() -> None:
         sa.Column("reporter_user_id", sa.Uuid(), nullable=True),
         sa.Column("reporter_org_id", sa.Uuid(), nullable=True),
         sa.Column("tracking_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("finder_pgp_key", sa.Text(), nullable=True),
+        sa.Column("finder_pgp_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("received_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -904,6 +907,32 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_report_duplicates_report_id"), ["report_id"], unique=False
+        )
+
+    op.create_table(
+        "report_messages",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("report_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "author",
+            sa.Enum("finder", "coordinator", name="reportauthor", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column("author_user_id", sa.Uuid(), nullable=True),
+        sa.Column("author_label", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_report_messages_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_messages")),
+    )
+    with op.batch_alter_table("report_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_report_messages_report", ["report_id", "created_at", "id"], unique=False
         )
 
     op.create_table(
@@ -1460,6 +1489,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_report_transitions_report_id"))
 
     op.drop_table("report_transitions")
+    with op.batch_alter_table("report_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_messages_report")
+
+    op.drop_table("report_messages")
     with op.batch_alter_table("report_duplicates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_duplicates_report_id"))
         batch_op.drop_index(batch_op.f("ix_report_duplicates_candidate_id"))

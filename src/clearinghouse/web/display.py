@@ -1,0 +1,132 @@
+"""Instants, durations and numbers as the viewer reads them: in the viewer's time zone with
+the zone named, in the viewer's language.
+
+An instant is shown as ``<time datetime="...Z">26 Nov 2021, 10:00 CST (UTC+8)</time>``; a
+deadline also carries the UTC instant beside it, because the people who must meet it sit
+in different zones. Every value keeps its machine-readable UTC form in ``datetime`` so
+that tests and scripts read the page without parsing prose.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+from babel.units import format_unit
+from markupsafe import Markup
+
+from clearinghouse.timeutil import ensure_utc
+
+UTC_NAME: Final = "UTC"
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name``, or UTC when it is absent or unknown."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo(UTC_NAME)
+
+
+def is_zone(name: str) -> bool:
+    return name in zone_names()
+
+
+_ZONES: list[str] = []
+
+
+def zone_names() -> list[str]:
+    """Every IANA zone name this machine knows, sorted (for the settings form)."""
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones()))
+    return _ZONES
+
+
+def utc_offset(local: datetime) -> str:
+    """``UTC+8``, ``UTC+5:30``, ``UTC-3``, ``UTC``."""
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return UTC_NAME
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_label(local: datetime) -> str:
+    """The zone named: its abbreviation and offset (``CST (UTC+8)``), or just the offset
+    where the zone has no abbreviation of its own (``UTC+4``)."""
+    offset = utc_offset(local)
+    abbreviation = local.tzname() or ""
+    if not abbreviation or abbreviation[0] in "+-" or abbreviation == offset:
+        return offset
+    if abbreviation == UTC_NAME:
+        return UTC_NAME
+    return f"{abbreviation} ({offset})"
+
+
+def _date_time(local: datetime, locale: Locale) -> str:
+    pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    day = format_skeleton("yMMMd", local, locale=locale)
+    time = format_skeleton("Hm", local, locale=locale)
+    return pattern.replace("{1}", day).replace("{0}", time)
+
+
+def machine(value: datetime) -> str:
+    return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def instant_text(value: datetime, zone: ZoneInfo, locale: Locale) -> str:
+    local = ensure_utc(value).astimezone(zone)
+    return f"{_date_time(local, locale)} {zone_label(local)}"
+
+
+def instant(value: datetime | None, zone: ZoneInfo, locale: Locale) -> Markup:
+    """An instant in the viewer's zone, the zone named."""
+    if value is None:
+        return Markup("")
+    text = instant_text(value, zone, locale)
+    return Markup('<time datetime="{0}">{1}</time>').format(machine(value), text)
+
+
+def deadline(value: datetime | None, zone: ZoneInfo, locale: Locale) -> Markup:
+    """A due instant: in the viewer's zone, and in UTC beside it."""
+    if value is None:
+        return Markup("")
+    shown = instant(value, zone, locale)
+    if zone.key == UTC_NAME:
+        return shown
+    in_utc = instant_text(value, ZoneInfo(UTC_NAME), locale)
+    return Markup('{0} <span class="utc">· {1}</span>').format(shown, in_utc)
+
+
+def duration(delta: timedelta, locale: Locale) -> str:
+    """The two largest units of a duration, as the locale writes them (``5 hr 12 min``,
+    ``5小时12分钟``)."""
+    seconds = abs(int(delta.total_seconds()))
+    units = [
+        ("duration-day", seconds // 86400),
+        ("duration-hour", seconds % 86400 // 3600),
+        ("duration-minute", seconds % 3600 // 60),
+    ]
+    shown = [(unit, n) for unit, n in units if n][:2] or [("duration-minute", 0)]
+    separator = "" if locale.language == "zh" else " "
+    return separator.join(format_unit(n, unit, length="short", locale=locale) for unit, n in shown)
+
+
+def number(value: float, locale: Locale) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def size(n_bytes: int, locale: Locale) -> str:
+    """A size in binary units, as the locale writes numbers (``5 MiB``, ``32 KiB``)."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if n_bytes >= scale:
+            return f"{format_decimal(round(n_bytes / scale, 1), locale=locale)} {unit}"
+    return f"{format_decimal(n_bytes, locale=locale)} B"

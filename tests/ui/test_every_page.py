@@ -1,0 +1,137 @@
+"""Every page, in English and in Chinese, as each kind of visitor sees it: a screenshot of
+each into var/screenshots/{en,zh-Hans}/ (git-ignored), and axe-core run on each: no
+serious or critical accessibility violation. One database (SQLite): the pages do not
+differ by backend, the story test runs on both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from clearinghouse.accounts.models import Organisation
+from tests.functional.conftest import Platform
+from tests.support.advisories import log4shell_draft
+from tests.support.browser import Watch, axe_source, axe_violations, screenshot
+from tests.support.casework import anonymous_report, invited_vendor
+from tests.support.factory import PASSWORD
+
+ZONES = {"en": "Europe/London", "zh-Hans": "Asia/Shanghai"}
+SWITCH = {"en": None, "zh-Hans": "简体中文"}
+
+
+@dataclass
+class World:
+    advisory: str
+    report_token: str
+    report_id: str
+    invitation_token: str
+
+
+def _world(platform: Platform) -> World:
+    operator = platform.login(platform.world.operator_admin)
+    made = operator.post("/api/v1/advisories", json=log4shell_draft())
+    assert made.status_code == 201, made.text
+    advisory = made.json()["id"]
+    assert operator.post(f"/api/v1/advisories/{advisory}/publish", json={}).status_code == 200
+    now = platform.clock.now()
+    with platform.database.transaction() as s:
+        report, token, _ = anonymous_report(s, 1, now)
+        report_id = str(report.id)
+        coordinator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
+        _case, invitation_url = invited_vendor(s, coordinator, platform.settings, now, n=2)
+    finder = platform.client(headers={"X-Report-Token": token})
+    assert finder.post(
+        f"/api/v1/reports/{report_id}/messages", json={"body": "Any news?"}
+    ).is_success
+    reply = operator.post(f"/api/v1/reports/{report_id}/messages", json={"body": "Reproduced."})
+    assert reply.status_code == 201, reply.text
+    return World(advisory, token, report_id, urlsplit(invitation_url).fragment)
+
+
+class Tour:
+    def __init__(self, platform: Platform, browser: Any, language: str) -> None:
+        self.base = platform.url
+        self.browser = browser
+        self.language = language
+        self.watch = Watch(expected={401, 404, 422})
+        self.violations: list[str] = []
+        self.axe = axe_source()
+        self.seen: list[Path] = []
+
+    def context(self) -> Any:
+        context = self.browser.new_context(
+            timezone_id=ZONES[self.language], viewport={"width": 1280, "height": 900}
+        )
+        page = self.watch.attach(context.new_page())
+        page.goto(self.base + "/")  # sets the browser's zone cookie
+        switch = SWITCH[self.language]
+        if switch is not None:
+            page.get_by_role("button", name=switch).click()
+            page.wait_for_load_state()
+        return page
+
+    def visit(self, page: Any, path: str | None, name: str, status: int = 200) -> None:
+        if path is not None:
+            response = page.goto(self.base + path)
+            assert response is not None
+            assert response.status == status, f"{name}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == self.language, name
+        self.seen.append(screenshot(page, name, self.language))
+        self.violations += [f"{name}: {v}" for v in axe_violations(page, self.axe)]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+def test_every_page_screenshot_and_accessibility(
+    platform: Platform, browser: Any, language: str
+) -> None:
+    world = _world(platform)
+    tour = Tour(platform, browser, language)
+
+    visitor = tour.context()
+    tour.visit(visitor, "/", "home")
+    tour.visit(visitor, "/advisories", "advisories")
+    tour.visit(visitor, "/advisories?q=log4j-core", "advisories-search")
+    tour.visit(visitor, f"/advisories/{world.advisory}", "advisory")
+    tour.visit(visitor, "/report", "report-form")
+    visitor.locator("form.stack button[type=submit]").click()
+    visitor.wait_for_load_state()
+    tour.visit(visitor, None, "report-form-errors")
+    visitor.locator("#title").fill("SQL injection in the search box")
+    visitor.locator("#product").fill("Acme CMS 4")
+    visitor.locator("#description").fill("A quote in q= ends the SQL string.")
+    visitor.locator("form.stack button[type=submit]").click()
+    visitor.wait_for_url("**/report/received")
+    tour.visit(visitor, None, "report-received")
+    tour.visit(visitor, "/sign-in", "sign-in")
+    tour.visit(visitor, "/invitations/open", "invitation-token-form")
+    tour.visit(visitor, "/no/such/page", "error-404", status=404)
+    tour.visit(visitor, "/settings", "error-401-sign-in", status=401)
+
+    finder = tour.context()
+    tour.visit(finder, "/reports/track", "track-token-form")
+    finder.goto(f"{tour.base}/reports/track?token={world.report_token}")
+    tour.visit(finder, None, "track-status")
+
+    vendor = tour.context()
+    vendor.goto(f"{tour.base}/invitations/open?token={world.invitation_token}")
+    tour.visit(vendor, None, "invitation")
+
+    operator = tour.context()
+    operator.goto(tour.base + "/sign-in")
+    operator.locator("#email").fill(platform.world.operator_admin)
+    operator.locator("#password").fill(PASSWORD)
+    operator.locator("form.stack button[type=submit]").click()
+    operator.wait_for_load_state()
+    tour.visit(operator, "/reports", "reports")
+    tour.visit(operator, f"/reports/{world.report_id}", "report-view")
+    tour.visit(operator, "/settings", "settings")
+
+    assert tour.violations == [], "\n".join(tour.violations)
+    tour.watch.check()
+    assert all(p.stat().st_size > 5000 for p in tour.seen)

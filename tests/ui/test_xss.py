@@ -1,0 +1,72 @@
+"""Payloads in every field a page renders, read in a real browser: nothing runs (no dialog,
+no console error) and each payload is shown as the text it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.functional.conftest import Platform
+from tests.support.advisories import log4shell_draft
+from tests.support.browser import Watch
+from tests.support.factory import PASSWORD
+
+PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>\"'><svg onload=alert(3)>"
+REPORT_FIELDS = [
+    "title",
+    "product",
+    "vendor",
+    "affected_versions",
+    "description",
+    "impact",
+    "disclosure_plans",
+    "credit_as",
+]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser: Any) -> None:
+    report = {f: f"{f} {PAYLOAD}"[:200] for f in REPORT_FIELDS} | {"credit_preference": "handle"}
+    made = platform.client().post("/api/v1/reports", json=report)
+    assert made.status_code == 201, made.text
+    token, report_id = made.json()["tracking_token"], made.json()["id"]
+    finder_api = platform.client(headers={"X-Report-Token": token})
+    assert finder_api.post(
+        f"/api/v1/reports/{report_id}/messages", json={"body": f"message {PAYLOAD}"}
+    ).is_success
+    operator_api = platform.login(platform.world.operator_admin)
+    draft = log4shell_draft(title=f"advisory {PAYLOAD}", summary=f"summary {PAYLOAD}")
+    advisory = operator_api.post("/api/v1/advisories", json=draft).json()["id"]
+    assert operator_api.post(f"/api/v1/advisories/{advisory}/publish", json={}).is_success
+
+    watch = Watch()
+    base = platform.url
+    finder = watch.attach(browser.new_context().new_page())
+    finder.goto(f"{base}/reports/track?token={token}")
+    operator = watch.attach(browser.new_context().new_page())
+    operator.goto(base + "/sign-in")
+    operator.locator("#email").fill(platform.world.operator_admin)
+    operator.locator("#password").fill(PASSWORD)
+    operator.locator("form.stack button[type=submit]").click()
+    operator.wait_for_load_state()
+    visitor = watch.attach(browser.new_context().new_page())
+    shown = []
+    for page, path in [
+        (finder, "/reports/track"),
+        (operator, "/reports"),
+        (operator, f"/reports/{report_id}"),
+        (visitor, "/"),
+        (visitor, "/advisories"),
+        (visitor, f"/advisories/{advisory}"),
+        (visitor, f"/advisories?q={advisory}"),
+    ]:
+        page.goto(base + path)
+        shown.append(page.locator("body").inner_text())
+        assert page.evaluate("() => document.querySelectorAll('main img, main svg').length") == 0
+    text = "\n".join(shown)
+    assert "<script>alert(2)</script>" in text
+    assert f"message {PAYLOAD}" in text
+    for field in REPORT_FIELDS:
+        assert f"{field} <img src=x onerror=alert(1)>" in text, field
+    watch.check()
