@@ -40,7 +40,7 @@ from clearinghouse.notify.mail import mailer_from_settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.services import Services
 from clearinghouse.settings import Settings
-from clearinghouse.sharing import osv_api
+from clearinghouse.sharing import osv_api, taxii
 from clearinghouse.standing import api as standing_api
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import Clock, SystemClock
@@ -144,7 +144,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = rt
-    problems.install(app)
+    problems.install(app, edges=[(taxii.PREFIX, taxii.taxii_error)])
     app.include_router(system.router)
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
@@ -158,6 +158,7 @@ def create_app(
     app.include_router(advisories_api.router)
     app.include_router(advisories_feeds.router)
     app.include_router(osv_api.router)
+    app.include_router(taxii.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)

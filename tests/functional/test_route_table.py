@@ -39,6 +39,7 @@ from clearinghouse.app import create_app
 from clearinghouse.db import Database
 from clearinghouse.policy import Decision
 from clearinghouse.runtime import Runtime
+from clearinghouse.sharing.taxii_http import TAXII_MEDIA
 from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
@@ -47,6 +48,7 @@ from tests.support.db import make_sqlite_template
 from tests.support.everyone import EMAILS, PASSWORD, SHARED_CVE, T0, Everyone, Who, build
 from tests.support.routes import PROBE_HEADER, Probe, every_route
 from tests.support.server import serve
+from tests.support.stix_objects import indicator
 
 WHO = list(Who)
 PUBLIC = "public"
@@ -174,6 +176,9 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
     "POST /osv/v1/query": lambda ids: {"package": LOG4J, "version": "2.14.1"},
     "POST /osv/v1/querybatch": lambda ids: {"queries": [{"package": LOG4J, "version": "2.14.1"}]},
+    "POST /taxii2/{api_root}/collections/{collection_id}/objects/": lambda ids: {
+        "objects": [indicator("posted")]
+    },
 }
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
     "GET /api/v1/advisories/compare": lambda ids: {"id": ids["advisory:amber"]},
@@ -203,6 +208,10 @@ BINDINGS: dict[str, dict[str, str]] = {
         "vuln_id": "advisory:amber",
         "ecosystem": "Maven",
         "path": "swagger-ui.css",
+        "api_root": "root",
+        "collection_id": "collection",
+        "object_id": "object:amber",
+        "status_id": "taxii-status",
     },
     "draft": {"advisory_id": "advisory:draft"},
     "clear": {"advisory_id": "advisory:clear"},
@@ -220,6 +229,11 @@ MISSING_IDS = {
     "slug": "no-such-org",
     "vuln_id": "CVE-2099-0001",
     "number": "999",
+    "api_root": "root",  # the one API root: not a resource anyone may be hidden from
+}
+# Request headers beyond the principal's credentials, per route.
+HEADERS: dict[str, dict[str, str]] = {
+    "POST /taxii2/{api_root}/collections/{collection_id}/objects/": {"Content-Type": TAXII_MEDIA},
 }
 
 
@@ -355,7 +369,7 @@ def ask(
             url,
             json=body_of(ids) if body_of is not None else None,
             params=query_of(ids) if query_of is not None else None,
-            headers={PROBE_HEADER: probe},
+            headers={PROBE_HEADER: probe, **HEADERS.get(f"{row_method} {path}", {})},
         )
     asked: dict[str, Decision] = {}
     for item in platform.probe.asked.pop(probe, []):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -32,6 +33,20 @@ _STATUS_CODES = {
     429: ("rate-limited", "Too many requests"),
     500: ("internal", "Internal error"),
 }
+
+
+# Another protocol's error body for the paths under a prefix (TAXII under /taxii2/):
+# (request, status, title, detail, headers) -> the response.
+ErrorRenderer = Callable[[Request, int, str, str, dict[str, str]], Response]
+
+
+def _edge(request: Request) -> ErrorRenderer | None:
+    edges: Sequence[tuple[str, ErrorRenderer]] = getattr(request.app.state, "error_edges", ())
+    path = request.url.path
+    for prefix, render in edges:
+        if path == prefix.rstrip("/") or path.startswith(prefix):
+            return render
+    return None
 
 
 def problem(
@@ -67,6 +82,9 @@ def _for_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="clearinghouse"'
     if isinstance(exc, RateLimited) and "retry_after" in exc.extensions:
         headers["Retry-After"] = str(exc.extensions["retry_after"])
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, exc.status, exc.title, exc.detail, headers)
     return problem(
         exc.status,
         exc.code,
@@ -86,6 +104,9 @@ def _for_validation(request: Request, exc: Exception) -> Response:
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     where = ".".join(first["loc"]) or "request"
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, 400, "Bad request", f"{where}: {first['msg']}", {})
     return problem(
         422,
         "invalid-input",
@@ -101,6 +122,9 @@ def _for_http(request: Request, exc: Exception) -> Response:
     code, title = _STATUS_CODES.get(exc.status_code, ("error", "Request failed"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers) if exc.headers else None
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, exc.status_code, title, detail, headers or {})
     return problem(exc.status_code, code, title, detail, request=request, headers=headers)
 
 
@@ -127,6 +151,9 @@ def _for_unavailable(request: Request, exc: Exception) -> Response:
 
 def _for_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, 500, "Internal error", "Something went wrong on our side.", {})
     return problem(
         500,
         "internal",
@@ -137,7 +164,10 @@ def _for_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, edges: Sequence[tuple[str, ErrorRenderer]] = ()) -> None:
+    """Every error becomes a problem document, except under the prefixes of ``edges``,
+    whose protocols have error bodies of their own."""
+    app.state.error_edges = tuple(edges)
     app.add_exception_handler(ClearinghouseError, _for_error)
     app.add_exception_handler(RequestValidationError, _for_validation)
     app.add_exception_handler(StarletteHTTPException, _for_http)
