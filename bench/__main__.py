@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from bench import intake, matching, scan_jars, scan_logs
+from bench import intake, matching, scan_jars, scan_logs, taxii
 from bench.common import console
 
 BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
@@ -21,6 +21,7 @@ BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
     "intake": intake.main,
     "scan_jars": scan_jars.main,
     "scan_logs": scan_logs.main,
+    "taxii": taxii.main,
 }
 
 

@@ -262,9 +262,24 @@ def _external_reference(ref: object, obj_id: object) -> None:
         raise _Unknown  # the validator has opinions on these
 
 
-@functools.lru_cache(maxsize=65_536)
+# The commonest indicator: one equality on one property, a string literal
+# (``[ipv4-addr:value = '10.0.0.1']``). Every pattern of this shape parses (a property
+# test holds it to stix2-patterns); parsing one with the ANTLR grammar costs ~1 ms.
+SIMPLE_PATTERN: Final = re.compile(
+    r"^\[[a-z][a-z0-9-]*:[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)* = '(?:[^'\\]|\\['\\])*'\]$"
+)
+
+
 def pattern_problem(pattern: str) -> str | None:
-    """Why a STIX 2.1 pattern does not parse (``None`` when it does); cached."""
+    """Why a STIX 2.1 pattern does not parse (``None`` when it does)."""
+    if SIMPLE_PATTERN.match(pattern) is not None:
+        return None
+    return parsed_pattern_problem(pattern)
+
+
+@functools.lru_cache(maxsize=65_536)
+def parsed_pattern_problem(pattern: str) -> str | None:
+    """What stix2-patterns says of a pattern (cached)."""
     from stix2patterns.validator import run_validator
 
     with warnings.catch_warnings():

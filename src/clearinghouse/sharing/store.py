@@ -14,12 +14,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import ColumnElement, and_, delete, exists, false, insert, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    false,
+    insert,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import NullType
 
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import stix
@@ -405,7 +417,12 @@ def _versions(reader: Reader, wanted: VersionFilter) -> ColumnElement[bool] | No
 def _query(collection_id: uuid.UUID, reader: Reader, filters: Filters) -> Any:
     o = SharedObject
     query: Any = select(
-        o.id, o.stix_id, o.version, o.date_added, o.seq, o.body, o.spec_version
+        o.id,
+        o.stix_id,
+        type_coerce(o.version, NullType()).label("version"),
+        type_coerce(o.date_added, NullType()).label("date_added"),
+        o.seq,
+        o.body,
     ).where(o.collection_id == collection_id, _visible(reader, o))
     if filters.added_after is not None:
         query = query.where(o.date_added > filters.added_after)
@@ -421,14 +438,42 @@ def _query(collection_id: uuid.UUID, reader: Reader, filters: Filters) -> Any:
     return query
 
 
-@dataclass(frozen=True, slots=True)
+def _instant(raw: object) -> datetime:
+    """A raw instant column (SQLite: text; PostgreSQL: a datetime) as an aware UTC one."""
+    if isinstance(raw, datetime):
+        return raw.replace(tzinfo=UTC) if raw.tzinfo is None else raw.astimezone(UTC)
+    return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
+
+
 class Row:
-    id: uuid.UUID
-    stix_id: str
-    version: datetime
-    date_added: datetime
-    seq: int
-    body: str
+    """One version as a page holds it: instants are converted only when asked for (a page
+    of 1,000 objects needs two of them), and the body is served as stored."""
+
+    __slots__ = ("_date_added", "_version", "body", "id", "seq", "stix_id")
+
+    def __init__(
+        self,
+        id: uuid.UUID | None,
+        stix_id: str,
+        version: object,
+        date_added: object,
+        seq: int,
+        body: str,
+    ) -> None:
+        self.id = id
+        self.stix_id = stix_id
+        self._version = version
+        self._date_added = date_added
+        self.seq = seq
+        self.body = body
+
+    @property
+    def version(self) -> datetime:
+        return _instant(self._version)
+
+    @property
+    def date_added(self) -> datetime:
+        return _instant(self._date_added)
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,8 +497,9 @@ def page(
     if after is not None:
         at, seq = after
         query = query.where(or_(o.date_added > at, and_(o.date_added == at, o.seq > seq)))
+    query = query.with_only_columns(*query.selected_columns[1:])  # no ids: no UUIDs to build
     found = session.execute(query.order_by(o.date_added, o.seq).limit(limit + 1)).all()
-    rows = [Row(r.id, r.stix_id, r.version, r.date_added, r.seq, r.body) for r in found[:limit]]
+    rows = [Row(None, r.stix_id, r.version, r.date_added, r.seq, r.body) for r in found[:limit]]
     more = len(found) > limit
     return Page(rows, more, (rows[-1].date_added, rows[-1].seq) if more and rows else None)
 

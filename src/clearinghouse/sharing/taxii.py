@@ -183,8 +183,9 @@ def _headers(rows: list[Row]) -> dict[str, str]:
     if not rows:
         return {}
     return {
-        "X-TAXII-Date-Added-First": stix.taxii_time(min(r.date_added for r in rows)),
-        "X-TAXII-Date-Added-Last": stix.taxii_time(max(r.date_added for r in rows)),
+        # Pages are ordered by (date_added, seq): the first and last rows bound them.
+        "X-TAXII-Date-Added-First": stix.taxii_time(rows[0].date_added),
+        "X-TAXII-Date-Added-Last": stix.taxii_time(rows[-1].date_added),
     }
 
 
@@ -201,8 +202,8 @@ def _log(ctx: Ctx, collection: Collection, route: str, rows: list[Row]) -> None:
         user_id=principal.user_id,
         org_id=principal.org_id,
         count=len(rows),
-        first_seq=min((r.seq for r in rows), default=None),
-        last_seq=max((r.seq for r in rows), default=None),
+        first_seq=rows[0].seq if rows else None,
+        last_seq=rows[-1].seq if rows else None,
         query=str(ctx.request.url.query)[:2000],
     )
     with ctx.runtime.database.transaction() as session:
@@ -403,13 +404,14 @@ def delete_object(api_root: str, collection_id: str, object_id: str, ctx: TaxiiC
     rows = store.version_rows(ctx.session, found.id, reader, _object_id(object_id), filters)
     if not rows:
         _no_object(ctx, facts)
+    ids = [r.id for r in rows if r.id is not None]
     if not ctx.principal.is_operator:
-        producers = store.producers(ctx.session, [r.id for r in rows])
+        producers = store.producers(ctx.session, ids)
         if any(org != ctx.principal.org_id for org in producers.values()):
             raise Forbidden(
                 "only the organisation that shared an object, or the operator, deletes it"
             )
-    store.delete_versions(ctx.session, [r.id for r in rows])
+    store.delete_versions(ctx.session, ids)
     audit.append(
         ctx.session,
         actor=ctx.principal,

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearinghouse.formats import stix
 from clearinghouse.formats.model import Tlp
@@ -186,3 +188,37 @@ def test_timestamps_keep_microseconds_and_refuse_impossible_dates() -> None:
     for bad in ("2026-10-01", "2026-02-30T00:00:00Z", "2026-10-01T10:00:00+01:00", 5):
         with pytest.raises(stix.StixError):
             stix.parse_timestamp(bad)
+
+
+_KIND = st.text(alphabet="az09-_A", min_size=1, max_size=8)
+_PATH = st.text(alphabet="az0_.-", min_size=1, max_size=8)
+_CONTENT = st.text(alphabet="a'\\ .]", max_size=8)
+
+
+@settings(max_examples=500)
+@given(_KIND, _PATH, _CONTENT, st.sampled_from([" = ", " = ", "=", " != "]))
+def test_every_pattern_the_shortcut_accepts_parses_with_stix2_patterns(
+    kind: str, path: str, content: str, op: str
+) -> None:
+    pattern = f"[{kind}:{path}{op}'{content}']"
+    if stix.SIMPLE_PATTERN.match(pattern):
+        assert stix.parsed_pattern_problem(pattern) is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[ipv4-addr:value = '10.0.0.1']",
+        "[file:name = 'a\\'b']",
+        "[x-thing:a.b_c = '']",
+        "[domain-name:value = 'c\\\\d']",
+    ],
+)
+def test_the_shortcut_covers_the_common_shape(pattern: str) -> None:
+    assert stix.SIMPLE_PATTERN.match(pattern)
+    assert stix.parsed_pattern_problem(pattern) is None
+
+
+def test_patterns_outside_the_shortcut_still_go_to_the_parser() -> None:
+    assert stix.pattern_problem("[ipv4-addr:value = 'a\\qb']") is not None
+    assert stix.pattern_problem("[ipv4-addr:value = '1'] AND [file:name = 'x']") is None
