@@ -40,6 +40,7 @@ from clearinghouse.notify.mail import mailer_from_settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.services import Services
 from clearinghouse.settings import Settings
+from clearinghouse.sharing import advisories as sharing_advisories
 from clearinghouse.sharing import osv_api, taxii
 from clearinghouse.standing import api as standing_api
 from clearinghouse.standing import jobs as standing_jobs
@@ -87,6 +88,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     standing_jobs.register(registry, settings)
     cases_jobs.register(registry)
     advisories_publish.register(registry)
+    sharing_advisories.register(registry)
     return registry
 
 

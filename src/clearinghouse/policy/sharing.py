@@ -295,6 +295,38 @@ def object_scope(
     )
 
 
+# ---- what the platform may put into a collection ----------------------------------------
+
+
+def audience_allows(
+    collection: CollectionFacts,
+    tlp: Tlp,
+    *,
+    named_org_ids: frozenset[uuid.UUID] = frozenset(),
+    named_user_ids: frozenset[uuid.UUID] = frozenset(),
+) -> bool:
+    """May material marked ``tlp`` (naming these organisations and people) be added to
+    ``collection`` by the platform itself (published advisories)? CLEAR: any collection;
+    GREEN: one whose readers are members (not the public alone); AMBER and AMBER+STRICT:
+    one whose every reader organisation is named (no community, no public); RED: one
+    read by named people only, all of them named here. The TLP filter still applies to
+    each reader; this keeps material out of collections it was never meant for."""
+    readers = collection.reader_org_ids | collection.group_org_ids | collection.writer_org_ids
+    match tlp:
+        case Tlp.CLEAR:
+            return True
+        case Tlp.GREEN:
+            return collection.community or bool(readers or collection.reader_user_ids)
+        case Tlp.AMBER | Tlp.AMBER_STRICT:
+            open_to_all = collection.community or collection.public
+            return not open_to_all and bool(readers) and readers <= named_org_ids
+        case Tlp.RED:
+            closed = not (collection.community or collection.public or readers)
+            users = collection.reader_user_ids
+            return closed and bool(users) and users <= named_user_ids
+    return False  # pragma: no cover (match is exhaustive over Tlp)
+
+
 # ---- statuses and sharing groups ----------------------------------------------------------
 
 
