@@ -176,6 +176,11 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
     "POST /osv/v1/query": lambda ids: {"package": LOG4J, "version": "2.14.1"},
     "POST /osv/v1/querybatch": lambda ids: {"queries": [{"package": LOG4J, "version": "2.14.1"}]},
+    "POST /api/v1/sharing/collections": lambda ids: {"alias": "new-one", "title": "New"},
+    "POST /api/v1/sharing/groups": lambda ids: {"slug": "new-group", "name": "New"},
+    "POST /api/v1/sharing/collections/{collection}/objects": lambda ids: {
+        "objects": [indicator("rest")]
+    },
     "POST /taxii2/{api_root}/collections/{collection_id}/objects/": lambda ids: {
         "objects": [indicator("posted")]
     },
@@ -209,6 +214,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "ecosystem": "Maven",
         "path": "swagger-ui.css",
         "api_root": "root",
+        "collection": "collection",
         "collection_id": "collection",
         "object_id": "object:amber",
         "status_id": "taxii-status",

@@ -46,6 +46,7 @@ class SharingAction(enum.StrEnum):
     MANAGE = "sharing.manage"  # create and change collections and sync sources (operator)
     GROUP_READ = "sharing.group.read"  # a sharing group and its members
     GROUP_MANAGE = "sharing.group.manage"  # create and change a sharing group
+    SIGHTINGS_READ = "sharing.sightings.read"  # counts of sightings of what one's org shared
 
 
 class Channel(enum.StrEnum):
@@ -349,8 +350,19 @@ def _status(principal: Principal, facts: StatusFacts | Missing) -> Decision:
 
 def decide_sharing(principal: Principal, action: SharingAction) -> Decision:
     """Managing collections and sync sources (``MANAGE``): the operator's editors with a
-    write-scoped credential."""
+    write-scoped credential. The sightings summary of what one's organisation shared
+    (``SIGHTINGS_READ``): its own record, suspended or not, with a read-scoped one."""
+    if action is SharingAction.SIGHTINGS_READ:
+        return noted(action.value, _own_record(principal))
     return noted(action.value, _manage(principal))
+
+
+def _own_record(principal: Principal) -> Decision:
+    if principal.via is Via.SYSTEM:
+        return Decision.ALLOW
+    if not principal.is_authenticated:
+        return Decision.LOGIN
+    return scoped(principal.org_id is not None and principal.has_scope(Scope.READ))
 
 
 def _manage(principal: Principal) -> Decision:

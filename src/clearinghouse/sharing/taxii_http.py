@@ -199,6 +199,11 @@ def decode_next(params: Sequence[tuple[str, str]]) -> tuple[datetime, int] | Non
     raw = _single(params, "next")
     if raw is None or raw == "":
         return None
+    return decode_next_value(raw)
+
+
+def decode_next_value(raw: str) -> tuple[datetime, int]:
+    """A cursor this server issued (else :class:`TaxiiBadRequest`)."""
     try:
         if len(raw) > 100:
             raise ValueError
