@@ -42,7 +42,7 @@ from clearinghouse.services import Services
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import advisories as sharing_advisories
 from clearinghouse.sharing import api as sharing_api
-from clearinghouse.sharing import osv_api, taxii
+from clearinghouse.sharing import misp, osv_api, taxii
 from clearinghouse.standing import api as standing_api
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import Clock, SystemClock
@@ -163,6 +163,7 @@ def create_app(
     app.include_router(osv_api.router)
     app.include_router(taxii.router)
     app.include_router(sharing_api.router)
+    app.include_router(misp.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -218,6 +218,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "collection_id": "collection",
         "object_id": "object:amber",
         "status_id": "taxii-status",
+        "event_file": "misp-event",
     },
     "draft": {"advisory_id": "advisory:draft"},
     "clear": {"advisory_id": "advisory:clear"},

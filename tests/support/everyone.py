@@ -39,6 +39,7 @@ from clearinghouse.clocks.model import EventType
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
 from clearinghouse.formats import model as m
+from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.incidents import service as incidents
 from clearinghouse.jobs.models import Job
 from clearinghouse.notify import webhooks
@@ -454,6 +455,19 @@ def _shared(session: Session, world: Everyone) -> None:
             session, collection, producer, [indicator(name, tlp)], now=T0, audience=audience
         )
         world.ids[f"object:{name}"] = stix_uuid("indicator", name)
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": stix_uuid("report", "clear"),
+        "created": "2026-09-01T12:00:00.000Z",
+        "modified": "2026-09-01T12:00:00.000Z",
+        "name": "A public report",
+        "published": "2026-09-01T12:00:00.000Z",
+        "object_refs": [stix_uuid("indicator", "clear")],
+        "object_marking_refs": [TLP_MARKING[m.Tlp.CLEAR]],
+    }
+    store.add_objects(session, collection, producer, [report], now=T0)
+    world.ids["misp-event"] = stix_uuid("report", "clear").split("--")[1] + ".json"
     status = TaxiiStatus(
         collection_id=collection.id,
         org_id=member.id,
