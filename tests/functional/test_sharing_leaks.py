@@ -27,6 +27,7 @@ from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.app import create_app
 from clearinghouse.db import Database
 from clearinghouse.formats.model import Tlp
+from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.principal import SYSTEM, Scope, Via
 from clearinghouse.sharing import service as sharing
 from clearinghouse.sharing import store
@@ -105,6 +106,20 @@ def _user(session: object, org: Organisation) -> tuple[User, str]:
     return user, token
 
 
+def _report(tlp: Tlp) -> dict[str, object]:
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": stix_uuid("report", tlp.value),
+        "created": "2026-09-01T12:00:00.000Z",
+        "modified": "2026-09-01T12:00:00.000Z",
+        "name": f"{tlp.value} report",
+        "published": "2026-09-01T12:00:00.000Z",
+        "object_refs": [stix_uuid("indicator", tlp.value)],
+        "object_marking_refs": [TLP_MARKING[tlp]],
+    }
+
+
 def _build(database: Database, base_url: str) -> tuple[str, dict[str, str], dict[Tlp, str]]:
     settings = make_settings(database.url, base_url=base_url)
     tokens: dict[str, str] = {}
@@ -146,7 +161,11 @@ def _build(database: Database, base_url: str) -> tuple[str, dict[str, str], dict
                 group_ids=frozenset({group.id}), org_ids=named_orgs, user_ids=named_users
             )
             later = T0 - timedelta(days=1)
-            versions = [indicator(tlp.value, tlp), indicator(tlp.value, tlp, modified=later)]
+            versions = [
+                indicator(tlp.value, tlp),
+                indicator(tlp.value, tlp, modified=later),
+                _report(tlp),
+            ]
             outcome = store.add_objects(
                 s, collection, producer, versions, now=T0, audience=audience
             )
@@ -191,8 +210,8 @@ def _listed(response: httpx.Response, key: str = "objects") -> set[str]:
     return {o["id"] for o in response.json().get(key, [])}
 
 
-def _ids(levels: set[Tlp] | list[Tlp]) -> set[str]:
-    return {stix_uuid("indicator", tlp.value) for tlp in levels}
+def _ids(levels: set[Tlp] | list[Tlp], kind: str = "indicator") -> set[str]:
+    return {stix_uuid(kind, tlp.value) for tlp in levels}
 
 
 @pytest.mark.parametrize("who", READERS)
@@ -209,13 +228,34 @@ def test_taxii_lists_exactly_what_tlp_entitles(world: World, who: str) -> None:
             if not response.json()["more"]:
                 break
             query = {**params, "next": response.json()["next"]}
-        assert seen == _ids(entitled), params
-    assert _listed(client.get(base + "manifest/", params={"limit": "100"})) == _ids(entitled)
+        assert seen == _ids(entitled) | _ids(entitled, "report"), params
+    manifest = client.get(base + "manifest/", params={"limit": "100"})
+    assert _listed(manifest) == _ids(entitled) | _ids(entitled, "report")
     for tlp in Tlp:
         oid = stix_uuid("indicator", tlp.value)
         assert _listed(client.get(base + "objects/", params={"match[id]": oid})) == (
             {oid} if tlp in entitled else set()
         )
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_the_misp_feed_lists_exactly_what_tlp_entitles(world: World, who: str) -> None:
+    client = world.clients[who]
+    entitled = [tlp for tlp in Tlp if who in EXPECTED[tlp]]
+    wanted = {i.split("--")[1] for i in _ids(entitled, "report")}
+    manifest = client.get("/feeds/misp/manifest.json")
+    assert set(manifest.json()) == wanted
+    hashes = client.get("/feeds/misp/hashes.csv").text
+    for tlp in Tlp:
+        key = stix_uuid("report", tlp.value).split("--")[1]
+        answer = client.get(f"/feeds/misp/{key}.json")
+        if tlp in entitled:
+            tags = [t["name"] for t in answer.json()["Event"]["Tag"]]
+            assert tags == [f"tlp:{tlp.value.lower()}"]
+            assert key in hashes
+        else:
+            assert answer.status_code == 404, tlp
+            assert key not in hashes
 
 
 @pytest.mark.parametrize("who", READERS)
