@@ -371,7 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for n in sizes:
             rows.append(run_size(n, peer=n <= args.peer_max, folder=Path(folder)))
-            console.print(f"N = {n:,} done")
+            # Each size as it finishes, so a long run cut short keeps what it measured.
+            console.print(f"N = {n:,} done: {orjson.dumps(rows[-1]).decode()}")
     report(rows)
     write_result(NAME, {"page": PAGE, "sizes": rows}, args.out_dir)
     return 0

@@ -496,7 +496,11 @@ def page(
     query = _query(collection_id, reader, filters)
     if after is not None:
         at, seq = after
-        query = query.where(or_(o.date_added > at, and_(o.date_added == at, o.seq > seq)))
+        # The first condition alone bounds an index range scan (both backends); the OR
+        # alone would make SQLite scan from the start, a cost growing with the position.
+        query = query.where(
+            o.date_added >= at, or_(o.date_added > at, and_(o.date_added == at, o.seq > seq))
+        )
     query = query.with_only_columns(*query.selected_columns[1:])  # no ids: no UUIDs to build
     found = session.execute(query.order_by(o.date_added, o.seq).limit(limit + 1)).all()
     rows = [Row(None, r.stix_id, r.version, r.date_added, r.seq, r.body) for r in found[:limit]]
