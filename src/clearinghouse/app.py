@@ -41,7 +41,9 @@ from clearinghouse.notify.mail import mailer_from_settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.services import Services
 from clearinghouse.settings import Settings
-from clearinghouse.sharing import osv_api
+from clearinghouse.sharing import advisories as sharing_advisories
+from clearinghouse.sharing import api as sharing_api
+from clearinghouse.sharing import misp, osv_api, taxii
 from clearinghouse.standing import api as standing_api
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import Clock, SystemClock
@@ -88,6 +90,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     standing_jobs.register(registry, settings)
     cases_jobs.register(registry)
     advisories_publish.register(registry)
+    sharing_advisories.register(registry)
     return registry
 
 
@@ -146,7 +149,7 @@ def create_app(
     )
     app.state.runtime = rt
     page_errors = web.install(app, settings)
-    problems.install(app, pages=page_errors)
+    problems.install(app, pages=page_errors, edges=[(taxii.PREFIX, taxii.taxii_error)])
     api_openapi.install(app)
     app.include_router(system.router)
     app.include_router(accounts_api.router)
@@ -161,6 +164,9 @@ def create_app(
     app.include_router(advisories_api.router)
     app.include_router(advisories_feeds.router)
     app.include_router(osv_api.router)
+    app.include_router(taxii.router)
+    app.include_router(sharing_api.router)
+    app.include_router(misp.router)
     system.mount_static(app)
     app.add_middleware(web.PageCompression)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

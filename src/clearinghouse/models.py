@@ -8,6 +8,7 @@ from clearinghouse.db import Base
 from clearinghouse.incidents import models as incidents_models
 from clearinghouse.jobs import models as jobs_models
 from clearinghouse.notify import models as notify_models
+from clearinghouse.sharing import models as sharing_models
 from clearinghouse.standing import models as standing_models
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "incidents_models",
     "jobs_models",
     "notify_models",
+    "sharing_models",
     "standing_models",
 ]

@@ -40,7 +40,7 @@ class Principal:
     grant: str | None = None
     token_id: uuid.UUID | None = None
     # The principal's organisation is under an active suspension (standing): it keeps its
-    # obligations and its own data but receives no pre-publication or AMBER/RED material.
+    # obligations and its own data but receives TLP:CLEAR material only (policy.tlp).
     suspended: bool = False
 
     @property

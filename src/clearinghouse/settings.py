@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     osv_page_size: int = Field(
         1000, ge=1, le=1000, description="records per OSV API answer (then next_page_token)"
     )
+    taxii_max_page_size: int = Field(
+        10_000,
+        ge=1,
+        le=100_000,
+        description="most objects per TAXII page (a larger limit gets this many)",
+    )
+    taxii_max_content_length: int = Field(
+        5 * 1024 * 1024,
+        ge=1024,
+        description="largest TAXII POST body (bytes; 413 beyond); at most max_request_bytes",
+    )
     webhook_allow_private: bool = Field(
         False,
         description="deliver webhooks to loopback, private and link-local addresses (closed "

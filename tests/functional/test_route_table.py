@@ -40,6 +40,7 @@ from clearinghouse.app import create_app
 from clearinghouse.db import Database
 from clearinghouse.policy import Decision
 from clearinghouse.runtime import Runtime
+from clearinghouse.sharing.taxii_http import TAXII_MEDIA
 from clearinghouse.timeutil import FixedClock
 from clearinghouse.web.errors import is_page_path
 from tests.functional.conftest import make_settings
@@ -49,6 +50,7 @@ from tests.support.db import make_sqlite_template
 from tests.support.everyone import EMAILS, PASSWORD, SHARED_CVE, T0, Everyone, Who, build
 from tests.support.routes import PROBE_HEADER, Probe, every_route
 from tests.support.server import serve
+from tests.support.stix_objects import indicator
 
 WHO = list(Who)
 PUBLIC = "public"
@@ -178,6 +180,14 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
     "POST /osv/v1/query": lambda ids: {"package": LOG4J, "version": "2.14.1"},
     "POST /osv/v1/querybatch": lambda ids: {"queries": [{"package": LOG4J, "version": "2.14.1"}]},
+    "POST /api/v1/sharing/collections": lambda ids: {"alias": "new-one", "title": "New"},
+    "POST /api/v1/sharing/groups": lambda ids: {"slug": "new-group", "name": "New"},
+    "POST /api/v1/sharing/collections/{collection}/objects": lambda ids: {
+        "objects": [indicator("rest")]
+    },
+    "POST /taxii2/{api_root}/collections/{collection_id}/objects/": lambda ids: {
+        "objects": [indicator("posted")]
+    },
 }
 # Pages' forms (posted form-encoded, with a CSRF token: the CSRF check itself is tested in
 # tests/functional/test_web_csrf.py; here the policy is).
@@ -221,6 +231,12 @@ BINDINGS: dict[str, dict[str, str]] = {
         "vuln_id": "advisory:amber",
         "ecosystem": "Maven",
         "path": "swagger-ui.css",
+        "api_root": "root",
+        "collection": "collection",
+        "collection_id": "collection",
+        "object_id": "object:amber",
+        "status_id": "taxii-status",
+        "event_file": "misp-event",
     },
     "draft": {"advisory_id": "advisory:draft"},
     "clear": {"advisory_id": "advisory:clear"},
@@ -238,6 +254,11 @@ MISSING_IDS = {
     "slug": "no-such-org",
     "vuln_id": "CVE-2099-0001",
     "number": "999",
+    "api_root": "root",  # the one API root: not a resource anyone may be hidden from
+}
+# Request headers beyond the principal's credentials, per route.
+HEADERS: dict[str, dict[str, str]] = {
+    "POST /taxii2/{api_root}/collections/{collection_id}/objects/": {"Content-Type": TAXII_MEDIA},
 }
 
 
@@ -367,7 +388,7 @@ def ask(
     body_of = BODIES.get(f"{row_method} {path}@{binding}") or BODIES.get(f"{row_method} {path}")
     form_of = FORMS.get(f"{row_method} {path}")
     probe = Probe.new_id()
-    headers = {PROBE_HEADER: probe}
+    headers = {PROBE_HEADER: probe, **HEADERS.get(f"{row_method} {path}", {})}
     form = None
     if row_method != "GET" and is_page_path(path):
         form = {"csrf_token": FORM_CSRF, **(form_of(ids) if form_of is not None else {})}

@@ -39,19 +39,24 @@ from clearinghouse.clocks.model import EventType
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
 from clearinghouse.formats import model as m
+from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.incidents import service as incidents
 from clearinghouse.jobs.models import Job
 from clearinghouse.notify import webhooks
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import notify_users
 from clearinghouse.policy import MessageFacts, Sensitivity
-from clearinghouse.principal import SYSTEM, Scope
+from clearinghouse.principal import SYSTEM, Scope, Via
 from clearinghouse.settings import Settings
+from clearinghouse.sharing import service as sharing
+from clearinghouse.sharing import store
+from clearinghouse.sharing.models import TaxiiStatus
 from clearinghouse.standing import submissions
 from clearinghouse.standing.obligations import regimes_for
 from clearinghouse.vocab import OrgKind, ParticipantRole, Role
 from tests.support.advisories import log4shell_draft
 from tests.support.casework import anonymous_report, case_from_report, embargo, suspend
+from tests.support.stix_objects import indicator, stix_uuid
 
 T0 = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
@@ -162,6 +167,8 @@ def build(database: Database, settings: Settings) -> Everyone:
         _advisories(s, world, settings)
     with database.transaction() as s:
         _member_records(s, world, settings)
+    with database.transaction() as s:
+        _shared(s, world)
     return world
 
 
@@ -410,6 +417,72 @@ def _member_records(session: Session, world: Everyone, settings: Settings) -> No
     job = session.scalars(select(Job).order_by(Job.created_at)).first()
     assert job is not None
     world.ids["job"] = str(job.id)
+
+
+def _shared(session: Session, world: Everyone) -> None:
+    """A public community collection the member writes to, holding a TLP:CLEAR indicator
+    and a TLP:AMBER one for the sharing group "circle" (member and vendor-a)."""
+    orgs = orgs_of(session)
+    member = orgs["member"]
+    group = sharing.create_group(
+        session,
+        actor=SYSTEM,
+        slug="circle",
+        name="Circle",
+        owner_org_id=member.id,
+        member_org_ids=[orgs["vendor-a"].id],
+        now=T0,
+    )
+    collection = sharing.create_collection(
+        session,
+        sharing.CollectionSpec(
+            alias="indicators",
+            title="Indicators",
+            public=True,
+            community=True,
+            writer_org_ids=frozenset({member.id}),
+        ),
+        actor=SYSTEM,
+        now=T0,
+    )
+    admin = session.scalars(select(User).where(User.email == EMAILS["member-admin"])).one()
+    producer = accounts.principal_for(accounts.membership_of(session, admin.id), Via.TOKEN)
+    for name, tlp, audience in [
+        ("clear", m.Tlp.CLEAR, store.Audience()),
+        ("amber", m.Tlp.AMBER, store.Audience(group_ids=frozenset({group.id}))),
+    ]:
+        store.add_objects(
+            session, collection, producer, [indicator(name, tlp)], now=T0, audience=audience
+        )
+        world.ids[f"object:{name}"] = stix_uuid("indicator", name)
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": stix_uuid("report", "clear"),
+        "created": "2026-09-01T12:00:00.000Z",
+        "modified": "2026-09-01T12:00:00.000Z",
+        "name": "A public report",
+        "published": "2026-09-01T12:00:00.000Z",
+        "object_refs": [stix_uuid("indicator", "clear")],
+        "object_marking_refs": [TLP_MARKING[m.Tlp.CLEAR]],
+    }
+    store.add_objects(session, collection, producer, [report], now=T0)
+    world.ids["misp-event"] = stix_uuid("report", "clear").split("--")[1] + ".json"
+    status = TaxiiStatus(
+        collection_id=collection.id,
+        org_id=member.id,
+        user_id=admin.id,
+        request_timestamp=T0,
+        total=0,
+        success=0,
+        failure=0,
+        pending=0,
+    )
+    session.add(status)
+    session.flush()
+    world.ids["collection"] = str(collection.id)
+    world.ids["group"] = group.slug
+    world.ids["taxii-status"] = str(status.id)
 
 
 def _box(settings: Settings) -> SecretBox:

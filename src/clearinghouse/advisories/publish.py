@@ -54,6 +54,9 @@ from clearinghouse.timeutil import ensure_utc, format_instant
 from clearinghouse.vocab import OrgKind, Role
 
 KIND_PUBLISH: Final = "advisory.publish"
+# Enqueued at every publication and withdrawal; the sharing domain handles it (STIX
+# objects in the collections the marking allows). The advisory domain knows only the name.
+KIND_SHARE: Final = "advisory.share"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +164,18 @@ def publish(
     )
     if failed:
         alert_operator(session, advisory, failed, now)
+    _share(session, advisory, number, now)
     return PublishResult(advisory, number, tuple(rows), False)
+
+
+def _share(session: Session, advisory: Advisory, revision: int, now: datetime) -> None:
+    enqueue(
+        session,
+        KIND_SHARE,
+        {"advisory_id": str(advisory.id), "revision": revision},
+        now=now,
+        idempotency_key=f"{KIND_SHARE}:{advisory.id}:{revision}",
+    )
 
 
 def _labels(rows: list[Rendition], status: RenditionStatus) -> list[str]:
@@ -341,6 +355,7 @@ def withdraw(
         at=now,
         change={"reason": reason, "revision": number, "digest": saved.revision.digest},
     )
+    _share(session, advisory, number, now)
     return PublishResult(advisory, number, tuple(rows), False)
 
 
@@ -387,6 +402,7 @@ def render_context(base_url: str, platform_name: str) -> RenderContext:
 
 __all__ = [
     "KIND_PUBLISH",
+    "KIND_SHARE",
     "PublishResult",
     "RenditionFormat",
     "embargo_end",

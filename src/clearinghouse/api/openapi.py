@@ -1,7 +1,8 @@
 """The OpenAPI document says what the error contract is: every operation answers its
 errors as RFC 9457 problems (``application/problem+json``), so each declares a ``422`` with
 the validation errors and a ``default`` response for any other status; except under the
-prefixes of protocols with error bodies of their own (the OSV API's ``{code, message}``),
+prefixes of protocols with error bodies of their own (the OSV API's ``{code, message}``,
+TAXII 2.1's error messages),
 which declare those.
 
 FastAPI documents a ``422`` as ``application/json`` with its own ``HTTPValidationError``
@@ -26,9 +27,26 @@ OSV_ERROR_SCHEMA: dict[str, Any] = {
     "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
 }
 
+TAXII_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "TaxiiError",
+    "description": "A TAXII 2.1 error message (section 3.6.1)",
+    "type": "object",
+    "required": ["title"],
+    "properties": {
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "error_id": {"type": "string"},
+        "error_code": {"type": "string"},
+        "http_status": {"type": "string"},
+        "external_details": {"type": "string"},
+        "details": {"type": "object"},
+    },
+}
+
 # prefix -> (media type, component name, schema) of the errors of a protocol of its own
 PROTOCOL_ERRORS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "/osv/": ("application/json", "OsvError", OSV_ERROR_SCHEMA),
+    "/taxii2": ("application/taxii+json;version=2.1", "TaxiiError", TAXII_ERROR_SCHEMA),
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {

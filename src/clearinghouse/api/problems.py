@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast
 
 from fastapi import FastAPI, Request
@@ -35,6 +35,20 @@ _STATUS_CODES = {
     429: ("rate-limited", "Too many requests"),
     500: ("internal", "Internal error"),
 }
+
+
+# Another protocol's error body for the paths under a prefix (TAXII under /taxii2/):
+# (request, status, title, detail, headers) -> the response.
+ErrorRenderer = Callable[[Request, int, str, str, dict[str, str]], Response]
+
+
+def _edge(request: Request) -> ErrorRenderer | None:
+    edges: Sequence[tuple[str, ErrorRenderer]] = getattr(request.app.state, "error_edges", ())
+    path = request.url.path
+    for prefix, render in edges:
+        if path == prefix.rstrip("/") or path.startswith(prefix):
+            return render
+    return None
 
 
 def problem(
@@ -70,6 +84,9 @@ def _for_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="clearinghouse"'
     if isinstance(exc, RateLimited) and "retry_after" in exc.extensions:
         headers["Retry-After"] = str(exc.extensions["retry_after"])
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, exc.status, exc.title, exc.detail, headers)
     return problem(
         exc.status,
         exc.code,
@@ -89,6 +106,9 @@ def _for_validation(request: Request, exc: Exception) -> Response:
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     where = ".".join(first["loc"]) or "request"
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, 400, "Bad request", f"{where}: {first['msg']}", {})
     # the offending field, as domain errors name it: the location without body/query/path
     extensions: dict[str, Any] = {"errors": errors}
     if len(first["loc"]) > 1:
@@ -108,6 +128,9 @@ def _for_http(request: Request, exc: Exception) -> Response:
     code, title = _STATUS_CODES.get(exc.status_code, ("error", "Request failed"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers) if exc.headers else None
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, exc.status_code, title, detail, headers or {})
     return problem(exc.status_code, code, title, detail, request=request, headers=headers)
 
 
@@ -163,6 +186,9 @@ def _for_busy(request: Request, exc: Exception) -> Response:
 
 def _for_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, 500, "Internal error", "Something went wrong on our side.", {})
     return problem(
         500,
         "internal",
@@ -194,9 +220,15 @@ def _shown(handler: Handler, pages: PageErrors | None) -> Handler:
     return handle
 
 
-def install(app: FastAPI, pages: PageErrors | None = None) -> None:
-    """Every error becomes a problem document; ``pages`` may show it as a page instead
-    (never under ``/api/v1`` and the other machine prefixes: it decides by path)."""
+def install(
+    app: FastAPI,
+    pages: PageErrors | None = None,
+    edges: Sequence[tuple[str, ErrorRenderer]] = (),
+) -> None:
+    """Every error becomes a problem document, except under the prefixes of ``edges``,
+    whose protocols have error bodies of their own; ``pages`` may show it as a page
+    instead (never under ``/api/v1`` and the other machine prefixes: it decides by path)."""
+    app.state.error_edges = tuple(edges)
     app.add_exception_handler(ClearinghouseError, _shown(_for_error, pages))
     app.add_exception_handler(RequestValidationError, _shown(_for_validation, pages))
     app.add_exception_handler(StarletteHTTPException, _shown(_for_http, pages))

@@ -3,8 +3,9 @@ functions, with the principal, an action and the facts of the resource (plain va
 caller loads), and does what they answer.
 
 Pure: no web or database imports. Each domain has a module (``accounts``, ``standing``,
-``cases``, ``incidents``, ``advisories``, ``channels``); ``core`` holds the answers they
-share. A decision is one of :class:`Decision` (the edge maps DENY to 403, HIDDEN to 404,
+``cases``, ``incidents``, ``advisories``, ``sharing``, ``channels``); ``core`` holds the
+answers they share and ``tlp`` the TLP 2.0 rule that advisories and shared objects share.
+A decision is one of :class:`Decision` (the edge maps DENY to 403, HIDDEN to 404,
 LOGIN to 401): where a principal may not even learn that a resource exists, or it does
 not exist at all (:data:`MISSING`), the answer is the same, so identifiers cannot be
 probed. For lists, the
@@ -58,6 +59,25 @@ from clearinghouse.policy.incidents import (
     decide_incident,
     require_incident,
 )
+from clearinghouse.policy.sharing import (
+    Channel,
+    CollectionFacts,
+    GroupFacts,
+    ObjectFacts,
+    ObjectScope,
+    SharingAction,
+    StatusFacts,
+    audience_allows,
+    can_collection,
+    decide_collection,
+    decide_group,
+    decide_object,
+    decide_sharing,
+    decide_status,
+    object_scope,
+    require_collection,
+    require_group,
+)
 from clearinghouse.policy.standing import StandingAction, decide_standing, require_standing
 
 __all__ = [
@@ -70,11 +90,16 @@ __all__ = [
     "CaseAction",
     "CaseFacts",
     "CaseScope",
+    "Channel",
+    "CollectionFacts",
     "Decision",
+    "GroupFacts",
     "IncidentAction",
     "IncidentFacts",
     "MessageFacts",
     "Missing",
+    "ObjectFacts",
+    "ObjectScope",
     "OrgFacts",
     "OrgScope",
     "OwnedFacts",
@@ -82,26 +107,38 @@ __all__ = [
     "ReportFacts",
     "ReportScope",
     "Sensitivity",
+    "SharingAction",
     "StandingAction",
+    "StatusFacts",
     "advisory_scope",
+    "audience_allows",
     "can_account",
     "can_advisory",
     "can_case",
+    "can_collection",
     "can_incident",
     "case_scope",
     "decide_account",
     "decide_advisory",
     "decide_case",
+    "decide_collection",
     "decide_delivery",
+    "decide_group",
     "decide_incident",
+    "decide_object",
+    "decide_sharing",
     "decide_standing",
+    "decide_status",
     "may_deliver",
+    "object_scope",
     "org_scope",
     "recording",
     "report_scope",
     "require_account",
     "require_advisory",
     "require_case",
+    "require_collection",
+    "require_group",
     "require_incident",
     "require_standing",
 ]

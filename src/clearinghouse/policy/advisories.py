@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy.core import Decision, Missing, missing, noted, raise_for, scoped
+from clearinghouse.policy.tlp import in_good_standing, tlp_allows
 from clearinghouse.principal import Principal, Scope, Via
 from clearinghouse.vocab import Role
 
@@ -39,7 +40,6 @@ class AdvisoryFacts:
 
 AdvisoryOrMissing = AdvisoryFacts | Missing | None
 
-_AMBER = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT})
 _EDITORS = frozenset({Role.ADMIN, Role.ANALYST})
 
 
@@ -95,17 +95,20 @@ def _read(principal: Principal, facts: AdvisoryFacts | None) -> Decision:
         return Decision.ALLOW
     if facts.tlp is None:
         return Decision.HIDDEN
-    if not principal.is_authenticated or principal.org_id is None or principal.suspended:
+    if not in_good_standing(principal):
         return Decision.HIDDEN
     participant = principal.org_id in facts.participant_org_ids
     if not facts.published and not participant:
         return Decision.HIDDEN
-    if facts.tlp is Tlp.RED:
-        entitled = principal.user_id is not None and principal.user_id in facts.recipient_user_ids
-    elif facts.tlp in _AMBER:
-        entitled = participant or principal.org_id in facts.recipient_org_ids
-    else:  # CLEAR or GREEN: the community, and before publication the participants
-        entitled = True
+    # The case's participants and the named recipient organisations are its AMBER audience.
+    named = participant or principal.org_id in facts.recipient_org_ids
+    entitled = tlp_allows(
+        principal,
+        facts.tlp,
+        audience=named,
+        named_org=named,
+        named_user=principal.user_id is not None and principal.user_id in facts.recipient_user_ids,
+    )
     return allowed if entitled else Decision.HIDDEN
 
 

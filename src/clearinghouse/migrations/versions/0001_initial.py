@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 07:56:28.104702
+Create Date: 2026-12-05 08:06:56.077995
 """
 
 from collections.abc import Sequence
@@ -248,6 +248,78 @@ def upgrade() -> None:
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("slug", name=op.f("uq_organisations_slug")),
+    )
+    op.create_table(
+        "shared_access_log",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("collection_id", sa.Uuid(), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("route", sa.String(length=40), nullable=False),
+        sa.Column("principal", sa.String(length=320), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("first_seq", sa.Integer(), nullable=True),
+        sa.Column("last_seq", sa.Integer(), nullable=True),
+        sa.Column("query", sa.String(length=2000), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shared_access_log")),
+    )
+    with op.batch_alter_table("shared_access_log", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_shared_access_collection_at", ["collection_id", "at"], unique=False
+        )
+
+    op.create_table(
+        "sharing_collections",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("alias", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("community", sa.Boolean(), nullable=False),
+        sa.Column("members_write", sa.Boolean(), nullable=False),
+        sa.Column(
+            "reader_org_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "reader_user_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "group_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "writer_org_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "default_tlp",
+            sa.Enum(
+                "CLEAR",
+                "GREEN",
+                "AMBER",
+                "AMBER+STRICT",
+                "RED",
+                name="tlp",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=True,
+        ),
+        sa.Column("mark_unmarked", sa.Boolean(), nullable=False),
+        sa.Column("advisories", sa.Boolean(), nullable=False),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column("last_added_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_collections")),
+        sa.UniqueConstraint("alias", name=op.f("uq_sharing_collections_alias")),
     )
     op.create_table(
         "users",
@@ -734,6 +806,72 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "shared_objects",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("collection_id", sa.Uuid(), nullable=False),
+        sa.Column("stix_id", sa.String(length=300), nullable=False),
+        sa.Column("type", sa.String(length=250), nullable=False),
+        sa.Column("spec_version", sa.String(length=10), nullable=False),
+        sa.Column("version", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("date_added", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column(
+            "tlp",
+            sa.Enum(
+                "CLEAR",
+                "GREEN",
+                "AMBER",
+                "AMBER+STRICT",
+                "RED",
+                name="tlp",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("marking_applied", sa.Boolean(), nullable=False),
+        sa.Column("producer_org_id", sa.Uuid(), nullable=True),
+        sa.Column("producer_user_id", sa.Uuid(), nullable=True),
+        sa.Column("sighting_of", sa.String(length=300), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["sharing_collections.id"],
+            name=op.f("fk_shared_objects_collection_id_sharing_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shared_objects")),
+        sa.UniqueConstraint(
+            "collection_id", "stix_id", "version", name=op.f("uq_shared_objects_collection_id")
+        ),
+    )
+    with op.batch_alter_table("shared_objects", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_shared_objects_page", ["collection_id", "date_added", "seq"], unique=False
+        )
+        batch_op.create_index("ix_shared_objects_sighting_of", ["sighting_of"], unique=False)
+        batch_op.create_index(
+            "ix_shared_objects_versions", ["collection_id", "stix_id", "version"], unique=False
+        )
+
+    op.create_table(
+        "sharing_groups",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("slug", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("owner_org_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_sharing_groups_owner_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_groups")),
+        sa.UniqueConstraint("slug", name=op.f("uq_sharing_groups_slug")),
+    )
+    op.create_table(
         "submissions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("org_id", sa.Uuid(), nullable=False),
@@ -767,6 +905,40 @@ def upgrade() -> None:
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.create_index(
             "ix_submissions_key", ["org_id", "subject", "regime", "stage"], unique=False
+        )
+
+    op.create_table(
+        "taxii_statuses",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("collection_id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("request_timestamp", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("success", sa.Integer(), nullable=False),
+        sa.Column("failure", sa.Integer(), nullable=False),
+        sa.Column("pending", sa.Integer(), nullable=False),
+        sa.Column(
+            "successes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "failures",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["sharing_collections.id"],
+            name=op.f("fk_taxii_statuses_collection_id_sharing_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_taxii_statuses")),
+    )
+    with op.batch_alter_table("taxii_statuses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_taxii_statuses_collection_id"), ["collection_id"], unique=False
         )
 
     op.create_table(
@@ -956,6 +1128,58 @@ def upgrade() -> None:
     with op.batch_alter_table("report_transitions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_report_transitions_report_id"), ["report_id"], unique=False
+        )
+
+    op.create_table(
+        "shared_audience",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("object_id", sa.Uuid(), nullable=False),
+        sa.Column("named", sa.Boolean(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("group_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["object_id"],
+            ["shared_objects.id"],
+            name=op.f("fk_shared_audience_object_id_shared_objects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shared_audience")),
+    )
+    with op.batch_alter_table("shared_audience", schema=None) as batch_op:
+        batch_op.create_index("ix_shared_audience_group", ["group_id", "object_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_shared_audience_object_id"), ["object_id"], unique=False
+        )
+        batch_op.create_index("ix_shared_audience_org", ["org_id", "object_id"], unique=False)
+        batch_op.create_index("ix_shared_audience_user", ["user_id", "object_id"], unique=False)
+
+    op.create_table(
+        "sharing_group_members",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("group_id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["sharing_groups.id"],
+            name=op.f("fk_sharing_group_members_group_id_sharing_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_sharing_group_members_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_group_members")),
+        sa.UniqueConstraint("group_id", "org_id", name=op.f("uq_sharing_group_members_group_id")),
+    )
+    with op.batch_alter_table("sharing_group_members", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sharing_group_members_group_id"), ["group_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sharing_group_members_org_id"), ["org_id"], unique=False
         )
 
     op.create_table(
@@ -1485,6 +1709,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_triage_records_report_id"))
 
     op.drop_table("triage_records")
+    with op.batch_alter_table("sharing_group_members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sharing_group_members_org_id"))
+        batch_op.drop_index(batch_op.f("ix_sharing_group_members_group_id"))
+
+    op.drop_table("sharing_group_members")
+    with op.batch_alter_table("shared_audience", schema=None) as batch_op:
+        batch_op.drop_index("ix_shared_audience_user")
+        batch_op.drop_index("ix_shared_audience_org")
+        batch_op.drop_index(batch_op.f("ix_shared_audience_object_id"))
+        batch_op.drop_index("ix_shared_audience_group")
+
+    op.drop_table("shared_audience")
     with op.batch_alter_table("report_transitions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_transitions_report_id"))
 
@@ -1512,10 +1748,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_webhook_subscriptions_organisation_id"))
 
     op.drop_table("webhook_subscriptions")
+    with op.batch_alter_table("taxii_statuses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_taxii_statuses_collection_id"))
+
+    op.drop_table("taxii_statuses")
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_index("ix_submissions_key")
 
     op.drop_table("submissions")
+    op.drop_table("sharing_groups")
+    with op.batch_alter_table("shared_objects", schema=None) as batch_op:
+        batch_op.drop_index("ix_shared_objects_versions")
+        batch_op.drop_index("ix_shared_objects_sighting_of")
+        batch_op.drop_index("ix_shared_objects_page")
+
+    op.drop_table("shared_objects")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_reporter_user_id"))
         batch_op.drop_index(batch_op.f("ix_reports_reporter_org_id"))
@@ -1573,6 +1820,11 @@ def downgrade() -> None:
 
     op.drop_table("advisory_identifiers")
     op.drop_table("users")
+    op.drop_table("sharing_collections")
+    with op.batch_alter_table("shared_access_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_shared_access_collection_at")
+
+    op.drop_table("shared_access_log")
     op.drop_table("organisations")
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failures_key"))

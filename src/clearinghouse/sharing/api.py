@@ -1,0 +1,291 @@
+"""Shared objects over the REST API (``/api/v1/sharing``, problem+json errors): collections
+and sharing groups (list, create), a collection's objects (read a page, add), and a
+producer's sightings summary (counts and first/last seen of what it shared, never who
+sighted). Every route asks :mod:`clearinghouse.policy.sharing`; reads filter by TLP in the
+query that pages, as TAXII does (same store, ``read`` scope instead of ``taxii``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import func, select
+
+from clearinghouse.accounts.models import Organisation, User
+from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.pagination import clamp_limit
+from clearinghouse.errors import InvalidInput
+from clearinghouse.formats import stix
+from clearinghouse.formats.model import Tlp
+from clearinghouse.policy import (
+    Channel,
+    Decision,
+    GroupFacts,
+    SharingAction,
+    can_collection,
+    decide_group,
+    decide_sharing,
+    object_scope,
+    require_group,
+)
+from clearinghouse.policy.core import raise_for
+from clearinghouse.sharing import service, store
+from clearinghouse.sharing.models import SharedObject, SharingGroup
+from clearinghouse.sharing.taxii_http import TaxiiBadRequest, decode_next_value, encode_next
+
+router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+API = Channel.API
+Slug = Annotated[str, StringConstraints(max_length=64)]
+MAX_NAMED = 100
+
+
+class CollectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alias: Slug
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=5000)
+    public: bool = False
+    community: bool = False
+    members_write: bool = False
+    readers: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
+    writers: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
+    sharing_groups: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
+    default_tlp: Tlp | None = None
+    mark_unmarked: bool = False
+    advisories: bool = False
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    members: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
+
+
+class ObjectsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    objects: list[dict[str, Any]] = Field(max_length=store.MAX_OBJECTS_PER_REQUEST)
+    apply_default_marking: bool = Field(
+        False, description="give unmarked objects the collection's default marking (if it has one)"
+    )
+    sharing_group: Slug | None = None
+    named_organisations: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
+    named_users: list[Annotated[str, StringConstraints(max_length=320)]] = Field(
+        default_factory=list, max_length=MAX_NAMED
+    )
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status_code=status, media_type="application/json")
+
+
+def _org_ids(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
+    found = dict(
+        ctx.session.execute(
+            select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs))
+        ).all()
+    )
+    unknown = sorted(set(slugs) - set(found))
+    if unknown:
+        raise InvalidInput(f"no organisation {unknown[0]!r}", field=field)
+    return frozenset(found.values())
+
+
+def _group(ctx: Ctx, slug: str) -> SharingGroup:
+    found = ctx.session.scalars(select(SharingGroup).where(SharingGroup.slug == slug)).first()
+    if found is None:
+        raise InvalidInput(f"no sharing group {slug!r}", field="sharing_group")
+    return found
+
+
+def _collection_out(ctx: Ctx, collection: Any, facts: Any) -> dict[str, Any]:
+    return {
+        "id": str(collection.id),
+        "alias": collection.alias,
+        "title": collection.title,
+        "description": collection.description,
+        "public": collection.public,
+        "community": collection.community,
+        "default_tlp": collection.default_tlp.value if collection.default_tlp else None,
+        "can_write": can_collection(ctx.principal, SharingAction.OBJECT_WRITE, facts, API),
+    }
+
+
+@router.get("/collections", summary="Collections you may read")
+def list_collections(ctx: CtxDep) -> Response:
+    items = []
+    for collection in ctx.session.scalars(store.select_collections()):
+        facts = store.collection_facts(ctx.session, collection)
+        if can_collection(ctx.principal, SharingAction.COLLECTION_READ, facts, API):
+            items.append(_collection_out(ctx, collection, facts))
+    return _json({"items": items})
+
+
+@router.post("/collections", status_code=201, summary="Create a collection (operator)")
+def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
+    raise_for(decide_sharing(ctx.principal, SharingAction.MANAGE), "managing collections")
+    groups = [_group(ctx, slug).id for slug in body.sharing_groups]
+    spec = service.CollectionSpec(
+        alias=body.alias,
+        title=body.title,
+        description=body.description,
+        public=body.public,
+        community=body.community,
+        members_write=body.members_write,
+        reader_org_ids=_org_ids(ctx, body.readers, "readers"),
+        writer_org_ids=_org_ids(ctx, body.writers, "writers"),
+        group_ids=frozenset(groups),
+        default_tlp=body.default_tlp,
+        mark_unmarked=body.mark_unmarked,
+        advisories=body.advisories,
+    )
+    created = service.create_collection(ctx.session, spec, actor=ctx.principal, now=ctx.now())
+    facts = store.collection_facts(ctx.session, created)
+    return _json(_collection_out(ctx, created, facts), 201)
+
+
+def _group_facts(ctx: Ctx, group: SharingGroup) -> GroupFacts:
+    return GroupFacts(group.owner_org_id, service.members_of(ctx.session, group))
+
+
+@router.get("/groups", summary="Sharing groups you own, belong to, or (operator) all")
+def list_groups(ctx: CtxDep) -> Response:
+    require_group(ctx.principal, SharingAction.GROUP_READ, None)
+    items = []
+    for group in ctx.session.scalars(select(SharingGroup).order_by(SharingGroup.slug)):
+        facts = _group_facts(ctx, group)
+        if decide_group(ctx.principal, SharingAction.GROUP_READ, facts) is Decision.ALLOW:
+            items.append(
+                {"slug": group.slug, "name": group.name, "members": len(facts.member_org_ids)}
+            )
+    return _json({"items": items})
+
+
+@router.post("/groups", status_code=201, summary="Create a sharing group")
+def create_group(body: GroupIn, ctx: CtxDep) -> Response:
+    require_group(ctx.principal, SharingAction.GROUP_MANAGE, None)
+    owner = None if ctx.principal.is_operator else ctx.principal.org_id
+    group = service.create_group(
+        ctx.session,
+        actor=ctx.principal,
+        slug=body.slug,
+        name=body.name,
+        owner_org_id=owner,
+        member_org_ids=_org_ids(ctx, body.members, "members"),
+        now=ctx.now(),
+    )
+    return _json({"slug": group.slug, "name": group.name}, 201)
+
+
+@router.get("/collections/{collection}/objects", summary="A page of a collection's objects")
+def list_objects(
+    collection: str,
+    ctx: CtxDep,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int | None, Query()] = None,
+    type: Annotated[str | None, Query(max_length=250)] = None,
+) -> Response:
+    found, facts = store.load_collection(
+        ctx.session, ctx.principal, collection, SharingAction.COLLECTION_READ, API
+    )
+    scope = object_scope(ctx.principal, facts, API)
+    reader = store.Reader(scope, tuple(store.groups_of(ctx.session, scope.audience_org_id)))
+    filters = store.Filters(types=(type,) if type else ())
+    page = store.page(
+        ctx.session,
+        found.id,
+        reader,
+        filters,
+        limit=clamp_limit(limit),
+        after=_cursor(cursor),
+    )
+    body: dict[str, Any] = {"items": [orjson.Fragment(r.body) for r in page.rows]}
+    body["next_cursor"] = encode_next(page.next) if page.next else None
+    return _json(body)
+
+
+def _cursor(cursor: str | None) -> tuple[Any, int] | None:
+    if not cursor:
+        return None
+    try:
+        return decode_next_value(cursor)
+    except TaxiiBadRequest:
+        raise InvalidInput("cursor is not one this server issued", field="cursor") from None
+
+
+def _audience(ctx: Ctx, body: ObjectsIn) -> store.Audience:
+    users = frozenset(ctx.session.scalars(select(User.id).where(User.email.in_(body.named_users))))
+    if len(users) != len(set(body.named_users)):
+        raise InvalidInput("a named user is not known here", field="named_users")
+    groups = frozenset({_group(ctx, body.sharing_group).id}) if body.sharing_group else frozenset()
+    return store.Audience(
+        group_ids=groups,
+        org_ids=_org_ids(ctx, body.named_organisations, "named_organisations"),
+        user_ids=users,
+    )
+
+
+@router.post("/collections/{collection}/objects", status_code=201, summary="Add STIX objects")
+def add_objects(collection: str, body: ObjectsIn, ctx: CtxDep) -> Response:
+    found, _facts = store.load_collection(
+        ctx.session, ctx.principal, collection, SharingAction.OBJECT_WRITE, API
+    )
+    outcome = store.add_objects(
+        ctx.session,
+        found,
+        ctx.principal,
+        body.objects,
+        now=ctx.now(),
+        apply_default=body.apply_default_marking,
+        audience=_audience(ctx, body),
+    )
+    return _json({"successes": outcome.successes, "failures": outcome.failures}, 201)
+
+
+@router.get("/sightings", summary="Sightings of what your organisation shared")
+def sightings(ctx: CtxDep) -> Response:
+    """Per object your organisation shared: how many sightings, the first and last seen,
+    over every collection; never who sighted (read their sightings for that, where their
+    marking lets you)."""
+    raise_for(decide_sharing(ctx.principal, SharingAction.SIGHTINGS_READ), "sightings")
+    own = select(SharedObject.stix_id).where(SharedObject.producer_org_id == ctx.principal.org_id)
+    rows = ctx.session.execute(
+        select(SharedObject.sighting_of, SharedObject.stix_id, SharedObject.body)
+        .where(SharedObject.sighting_of.in_(own.scalar_subquery()))
+        .order_by(SharedObject.sighting_of)
+        .limit(100_000)
+    ).all()
+    summary: dict[str, dict[str, Any]] = {}
+    latest: dict[str, dict[str, Any]] = {}
+    for sighted, sighting_id, raw in rows:  # the newest version of each sighting counts
+        obj = orjson.loads(raw)
+        known = latest.get(sighting_id)
+        if known is None or obj.get("modified", "") > known["obj"].get("modified", ""):
+            latest[sighting_id] = {"of": sighted, "obj": obj}
+    for item in latest.values():
+        obj = item["obj"]
+        entry = summary.setdefault(
+            item["of"],
+            {
+                "object": item["of"],
+                "sightings": 0,
+                "count": 0,
+                "first_seen": None,
+                "last_seen": None,
+            },
+        )
+        entry["sightings"] += 1
+        entry["count"] += int(obj.get("count", 1))
+        for key, pick in (("first_seen", min), ("last_seen", max)):
+            if key in obj:
+                moment = stix.taxii_time(stix.parse_timestamp(obj[key]))
+                entry[key] = moment if entry[key] is None else pick(entry[key], moment)
+    total = ctx.session.scalar(select(func.count()).select_from(own.subquery()))
+    return _json(
+        {"shared_objects": total or 0, "items": sorted(summary.values(), key=lambda e: e["object"])}
+    )
