@@ -30,6 +30,7 @@ from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
 from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.db import Database
+from clearinghouse.exposure import jobs as exposure_jobs
 from clearinghouse.incidents import api as incidents_api
 from clearinghouse.jobs import api as jobs_api
 from clearinghouse.jobs.registry import JobRegistry
@@ -87,6 +88,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     standing_jobs.register(registry, settings)
     cases_jobs.register(registry)
     advisories_publish.register(registry)
+    exposure_jobs.register(registry)
     return registry
 
 

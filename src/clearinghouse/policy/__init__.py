@@ -3,13 +3,13 @@ functions, with the principal, an action and the facts of the resource (plain va
 caller loads), and does what they answer.
 
 Pure: no web or database imports. Each domain has a module (``accounts``, ``standing``,
-``cases``, ``incidents``, ``advisories``, ``channels``); ``core`` holds the answers they
-share. A decision is one of :class:`Decision` (the edge maps DENY to 403, HIDDEN to 404,
-LOGIN to 401): where a principal may not even learn that a resource exists, or it does
-not exist at all (:data:`MISSING`), the answer is the same, so identifiers cannot be
-probed. For lists, the
-policy returns a plain value (``case_scope``, ``report_scope``, ``org_scope``,
-``advisory_scope``) that each domain's query module turns into SQL.
+``cases``, ``incidents``, ``advisories``, ``exposure``, ``channels``); ``core`` holds the
+answers they share. A decision is one of :class:`Decision` (the edge maps DENY to 403,
+HIDDEN to 404, LOGIN to 401): where a principal may not even learn that a resource
+exists, or it does not exist at all (:data:`MISSING`), the answer is the same, so
+identifiers cannot be probed. For lists, the policy returns a plain value
+(``case_scope``, ``report_scope``, ``org_scope``, ``advisory_scope``) that each domain's
+query module turns into SQL.
 """
 
 from clearinghouse.policy.accounts import (
@@ -51,6 +51,17 @@ from clearinghouse.policy.channels import (
     may_deliver,
 )
 from clearinghouse.policy.core import MISSING, Asked, Decision, Missing, recording
+from clearinghouse.policy.exposure import (
+    CaseExposureFacts,
+    ExposureAction,
+    FindingFacts,
+    OwnerFacts,
+    VexFacts,
+    can_exposure,
+    decide_exposure,
+    may_be_told,
+    require_exposure,
+)
 from clearinghouse.policy.incidents import (
     IncidentAction,
     IncidentFacts,
@@ -68,9 +79,12 @@ __all__ = [
     "AdvisoryScope",
     "Asked",
     "CaseAction",
+    "CaseExposureFacts",
     "CaseFacts",
     "CaseScope",
     "Decision",
+    "ExposureAction",
+    "FindingFacts",
     "IncidentAction",
     "IncidentFacts",
     "MessageFacts",
@@ -78,23 +92,28 @@ __all__ = [
     "OrgFacts",
     "OrgScope",
     "OwnedFacts",
+    "OwnerFacts",
     "RecipientFacts",
     "ReportFacts",
     "ReportScope",
     "Sensitivity",
     "StandingAction",
+    "VexFacts",
     "advisory_scope",
     "can_account",
     "can_advisory",
     "can_case",
+    "can_exposure",
     "can_incident",
     "case_scope",
     "decide_account",
     "decide_advisory",
     "decide_case",
     "decide_delivery",
+    "decide_exposure",
     "decide_incident",
     "decide_standing",
+    "may_be_told",
     "may_deliver",
     "org_scope",
     "recording",
@@ -102,6 +121,7 @@ __all__ = [
     "require_account",
     "require_advisory",
     "require_case",
+    "require_exposure",
     "require_incident",
     "require_standing",
 ]
