@@ -30,6 +30,7 @@ from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
 from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.db import Database
+from clearinghouse.exposure import api as exposure_api
 from clearinghouse.exposure import jobs as exposure_jobs
 from clearinghouse.incidents import api as incidents_api
 from clearinghouse.jobs import api as jobs_api
@@ -160,6 +161,7 @@ def create_app(
     app.include_router(advisories_api.router)
     app.include_router(advisories_feeds.router)
     app.include_router(osv_api.router)
+    app.include_router(exposure_api.router)
     system.mount_static(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)

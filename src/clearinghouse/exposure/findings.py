@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from clearinghouse.advisories import service as advisories
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.audit import service as audit
+from clearinghouse.cases.ids import ordered_id
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.exposure.matching import Pair
 from clearinghouse.exposure.models import (
@@ -53,7 +54,7 @@ def finding_key(record_id: str, component_ref: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class MatchScope:
     """What one matching pass covered: one inventory, or one advisory."""
 
     inventory_id: uuid.UUID | None = None
@@ -73,7 +74,9 @@ class Reconciled:
     kept: int = 0
 
 
-def reconcile(session: Session, pairs: Sequence[Pair], scope: Scope, now: datetime) -> Reconciled:
+def reconcile(
+    session: Session, pairs: Sequence[Pair], scope: MatchScope, now: datetime
+) -> Reconciled:
     """Make the findings of ``scope`` say what ``pairs`` (one complete pass) found."""
     now = ensure_utc(now)
     existing = {
@@ -187,7 +190,7 @@ def _event(
     justification: Justification | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        "id": ordered_id(),  # ties on a fixed clock keep the order they were written in
         "finding_id": finding_id,
         "at": at,
         "source": source,

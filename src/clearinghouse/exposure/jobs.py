@@ -46,7 +46,7 @@ class Matching:
         session, now = ctx.session, ctx.now()
         if session.get(Advisory, advisory_id) is None:
             return  # deleted since: its findings went with it
-        scope = findings.Scope(advisory_id=advisory_id)
+        scope = findings.MatchScope(advisory_id=advisory_id)
         pairs = advisory_pairs(session, advisory_id, Checker(self.cache))
         done = findings.reconcile(session, pairs, scope, now)
         told = telling.tell(session, scope, now, base_url=ctx.settings.base_url)
@@ -61,7 +61,7 @@ class Matching:
         inventory = session.get(Inventory, inventory_id)
         if inventory is None or inventory.current_upload != payload.get("upload"):
             return  # deleted, or replaced since: the newer upload's own job matches it
-        scope = findings.Scope(inventory_id=inventory_id)
+        scope = findings.MatchScope(inventory_id=inventory_id)
         pairs = inventory_pairs(session, inventory_id, Checker(self.cache))
         done = findings.reconcile(session, pairs, scope, now)
         told = telling.tell(session, scope, now, base_url=ctx.settings.base_url)

@@ -36,7 +36,7 @@ from clearinghouse.cases import timeline
 from clearinghouse.cases.models import Case, Participant, TimelineEvent
 from clearinghouse.clocks.model import EventType
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
-from clearinghouse.exposure.findings import Scope
+from clearinghouse.exposure.findings import MatchScope
 from clearinghouse.exposure.models import Finding, Inventory
 from clearinghouse.formats.model import Tlp
 from clearinghouse.notify.kinds import MessageKind
@@ -69,7 +69,7 @@ class Told:
     waiting: int = 0  # findings nobody may be told of yet (draft, embargo, marking)
 
 
-def tell(session: Session, scope: Scope, now: datetime, *, base_url: str) -> Told:
+def tell(session: Session, scope: MatchScope, now: datetime, *, base_url: str) -> Told:
     """Tell every organisation of ``scope``'s untold findings what the policy lets it hear."""
     now = ensure_utc(now)
     untold = list(
