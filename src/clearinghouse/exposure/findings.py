@@ -44,6 +44,7 @@ from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
 MAX_REASON: Final = 4_000
+INSERT_CHUNK: Final = 5_000
 MATCHER_LABEL: Final = "exposure matching"
 # States a member may set, and the ones matching closes when the pair stops matching.
 OPEN_STATES: Final = frozenset({FindingState.NEW, FindingState.ACKNOWLEDGED})
@@ -86,7 +87,7 @@ def reconcile(
     result = Reconciled()
     seen: set[tuple[uuid.UUID, uuid.UUID, str]] = set()
     events: list[dict[str, Any]] = []
-    new_rows: list[Finding] = []
+    new_rows: list[dict[str, Any]] = []
     for pair in pairs:
         key = (pair.inventory_id, pair.advisory_id, finding_key(pair.record_id, pair.component_ref))
         if key in seen:
@@ -94,9 +95,9 @@ def reconcile(
         seen.add(key)
         finding = existing.get(key)
         if finding is None:
-            finding = _new_finding(pair, key[2], now)
-            new_rows.append(finding)
-            events.append(_event(finding.id, now, FindingSource.MATCH, None, FindingState.NEW, ""))
+            row = _new_finding(pair, key[2], now)
+            new_rows.append(row)
+            events.append(_event(row["id"], now, FindingSource.MATCH, None, FindingState.NEW, ""))
             result.created += 1
             continue
         _refresh(finding, pair)
@@ -132,39 +133,42 @@ def reconcile(
             _event(finding.id, now, FindingSource.UNMATCHED, previous, finding.state, reason)
         )
         result.closed += 1
-    session.add_all(new_rows)
     session.flush()
+    for start in range(0, len(new_rows), INSERT_CHUNK):
+        session.execute(insert(Finding), new_rows[start : start + INSERT_CHUNK])
     if events:
-        session.execute(insert(FindingEvent), events)
+        for start in range(0, len(events), INSERT_CHUNK):
+            session.execute(insert(FindingEvent), events[start : start + INSERT_CHUNK])
     return result
 
 
-def _new_finding(pair: Pair, key: str, now: datetime) -> Finding:
-    return Finding(
-        id=uuid.uuid4(),
-        org_id=pair.org_id,
-        inventory_id=pair.inventory_id,
-        advisory_id=pair.advisory_id,
-        record_id=pair.record_id,
-        key=key,
-        component_ref=pair.component_ref,
-        purl=pair.purl,
-        ecosystem=pair.ecosystem,
-        package=pair.package,
-        version=pair.version,
-        fixed=list(pair.fixed),
-        undecided=pair.undecided,
-        state=FindingState.NEW,
-        justification=None,
-        detail=None,
-        matching=True,
-        first_matched_at=now,
-        last_matched_at=now,
-        unmatched_at=None,
-        updated_at=now,
-        told_at=None,
-        aware_event_id=None,
-    )
+def _new_finding(pair: Pair, key: str, now: datetime) -> dict[str, Any]:
+    """A new finding's row (inserted in bulk: a new advisory can match thousands)."""
+    return {
+        "id": uuid.uuid4(),
+        "org_id": pair.org_id,
+        "inventory_id": pair.inventory_id,
+        "advisory_id": pair.advisory_id,
+        "record_id": pair.record_id,
+        "key": key,
+        "component_ref": pair.component_ref,
+        "purl": pair.purl,
+        "ecosystem": pair.ecosystem,
+        "package": pair.package,
+        "version": pair.version,
+        "fixed": list(pair.fixed),
+        "undecided": pair.undecided,
+        "state": FindingState.NEW,
+        "justification": None,
+        "detail": None,
+        "matching": True,
+        "first_matched_at": now,
+        "last_matched_at": now,
+        "unmatched_at": None,
+        "updated_at": now,
+        "told_at": None,
+        "aware_event_id": None,
+    }
 
 
 def _refresh(finding: Finding, pair: Pair) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from clearinghouse.advisories.index import Entry, RangeCache
@@ -388,3 +388,57 @@ def _advisory_rows(
             if (row.base, row.name) in wanted:
                 found[(row.base, row.name)].append(row)
     return found
+
+
+# ---- the whole fleet at once -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FullMatch:
+    rows: int  # component rows checked (OSV-matchable ones)
+    distinct: int  # distinct (package, version, release) among them
+    pairs: list[Pair]
+
+
+def full_match(session: Session, checker: Checker) -> FullMatch:
+    """Every component row of every inventory against every advisory of its package: a
+    recovery or audit pass, never needed by the incremental jobs. The covering index
+    answers the distinct (package, version, release) with their row counts, each is
+    checked once against the package's entries, and only rows of affected versions are
+    read back."""
+    installed: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    rows = 0
+    for ecosystem, name, version, release, count in session.execute(
+        select(
+            InventoryComponent.ecosystem,
+            InventoryComponent.name,
+            InventoryComponent.version,
+            InventoryComponent.release,
+            func.count(),
+        )
+        .where(InventoryComponent.ecosystem != "")
+        .group_by(
+            InventoryComponent.ecosystem,
+            InventoryComponent.name,
+            InventoryComponent.version,
+            InventoryComponent.release,
+        )
+    ):
+        installed[(ecosystem, name)].append((version, release))
+        rows += count
+    advisory_rows = _advisory_rows(session, installed)
+    entries = checker.entries(session, (r for found in advisory_rows.values() for r in found))
+    pairs: list[Pair] = []
+    for package, candidates in advisory_rows.items():
+        for row in candidates:
+            affected: dict[tuple[str, str], str | None] = {}
+            for version, release in installed[package]:
+                if row.release and release and row.release != release:
+                    continue
+                verdict = checker.verdict(entries[row.id], version)
+                if verdict is not Verdict.NOT_AFFECTED:
+                    affected[(version, release)] = _undecided(entries[row.id], version, verdict)
+            if affected:
+                pairs.extend(_pairs_of_versions(session, row, affected))
+    distinct = sum(len(v) for v in installed.values())
+    return FullMatch(rows=rows, distinct=distinct, pairs=pairs)
