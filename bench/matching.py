@@ -126,30 +126,47 @@ def build_ours(entries: Sequence[Entry], numbers: dict[str, int]) -> dict[Packag
     return index
 
 
+def advisories_affecting(known: OurPackage, version: str) -> tuple[int, ...]:
+    """The numbers of the package's advisories that affect ``version``: one sort key of
+    the version, then one bisect per entry until one matches."""
+    try:
+        key: tuple[object, ...] | None = known.key(version)
+    except InvalidVersion:
+        key = None
+    found = []
+    for number, compiled in known.advisories:
+        for ranges, shares_key in compiled:
+            if key is not None and shares_key:
+                if ranges.affects_key(key):
+                    found.append(number)
+                    break
+            elif affects(ranges, version):
+                found.append(number)
+                break
+    return tuple(found)
+
+
 def match_ours(index: dict[PackageKey, OurPackage], fleet: Fleet, stride: int) -> list[int]:
-    """Matches as ``row * stride + advisory number``, rows in order."""
+    """Matches as ``row * stride + advisory number``, rows in order.
+
+    Each distinct (package, version) is evaluated once per run and its answer reused for
+    the fleet's other rows of it (the memo starts empty on every run), as the platform's
+    engine and its database pass over distinct versions do."""
     found: list[int] = []
     add = found.append
     get = index.get
-    for row, (package, version) in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
-        known = get(package)
-        if known is None:
-            continue
-        try:
-            key: tuple[object, ...] | None = known.key(version)
-        except InvalidVersion:
-            key = None
-        base = row * stride
-        for number, compiled in known.advisories:
-            for ranges, shares_key in compiled:
-                if key is not None and shares_key:
-                    if ranges.affects_key(key):
-                        break
-                elif affects(ranges, version):
-                    break
-            else:
-                continue
-            add(base + number)
+    memo: dict[tuple[PackageKey, str], tuple[int, ...]] = {}
+    remembered = memo.get
+    for row, pair in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
+        numbers = remembered(pair)
+        if numbers is None:
+            known = get(pair[0])
+            numbers = () if known is None else advisories_affecting(known, pair[1])
+            memo[pair] = numbers
+        if numbers:
+            base = row * stride
+            for number in numbers:
+                add(base + number)
     return found
 
 

@@ -223,18 +223,24 @@ def entry_affects(entry: PeerEntry, version: str) -> bool:
 
 
 def match(index: PeerIndex, fleet: Fleet, stride: int) -> list[int]:
-    """Matches as ``row * stride + advisory number``, rows in order."""
+    """Matches as ``row * stride + advisory number``, rows in order. Like ours, each
+    distinct (package, version) is evaluated once per run (the memo starts empty)."""
     found: list[int] = []
     add = found.append
     packages = index.packages
-    for row, (package, version) in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
-        advisories = packages.get(package)
-        if advisories is None:
-            continue
+    memo: dict[tuple[PackageKey, str], tuple[int, ...]] = {}
+    for row, pair in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
+        numbers = memo.get(pair)
+        if numbers is None:
+            package, version = pair
+            advisories = packages.get(package) or ()
+            numbers = tuple(
+                number
+                for number, entries in advisories
+                if any(entry_affects(entry, version) for entry in entries)
+            )
+            memo[pair] = numbers
         base = row * stride
-        for number, entries in advisories:
-            for entry in entries:
-                if entry_affects(entry, version):
-                    add(base + number)
-                    break
+        for number in numbers:
+            add(base + number)
     return found

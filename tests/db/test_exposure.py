@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.accounts.models import Membership, Organisation
+from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.advisories import publish, service
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.app import build_registry
 from clearinghouse.cases.models import TimelineEvent
 from clearinghouse.db import Database
-from clearinghouse.exposure import findings, inventories
+from clearinghouse.exposure import findings, inventories, telling
 from clearinghouse.exposure.models import (
     Finding,
     FindingEvent,
@@ -60,6 +60,9 @@ class Env:
             member.regulatory_roles = ["product_provider"]
             member.jurisdictions = ["CN"]
             self.member_id = member.id
+            self.admin_id = s.scalars(
+                select(User.id).where(User.email == "admin@member.test")
+            ).one()
             self.other_id = self.org(s, "other").id
 
     @staticmethod
@@ -70,7 +73,7 @@ class Env:
         return Principal(
             via=Via.TOKEN,
             label="admin@member.test",
-            user_id=uuid.uuid4(),
+            user_id=self.admin_id if org_id in (None, self.member_id) else None,
             org_id=org_id or self.member_id,
             org_kind=OrgKind.MEMBER,
             role=Role.ADMIN,
@@ -304,3 +307,24 @@ def test_matching_jobs_run_twice_change_nothing(env: Env) -> None:
     with env.database.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(FindingEvent)) == 1
         assert s.scalar(select(func.count()).where(TimelineEvent.type == "aware")) == 1
+
+
+def test_withdrawing_the_aware_event_stops_the_clocks_it_started(env: Env) -> None:
+    env.advisory(published=True)
+    env.upload("web shop", sbom("log4j-core-2.14.1.cdx.json"))
+    env.run_jobs()
+    (finding,) = env.findings()
+    with env.database.transaction(write=False) as s:
+        items, _ = obl.obligations(s, env.settings, env.clock.now(), org_id=env.member_id)
+    assert [o.regime for o in items] == ["cn-miit-2021"]
+    with env.database.transaction() as s:
+        telling.withdraw_aware(
+            s,
+            actor=env.member(),
+            event_id=str(finding.aware_event_id),
+            reason="a test fixture, never deployed",
+            now=env.clock.now(),
+        )
+    with env.database.transaction(write=False) as s:
+        items, _ = obl.obligations(s, env.settings, env.clock.now(), org_id=env.member_id)
+    assert items == []

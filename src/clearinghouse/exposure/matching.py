@@ -430,15 +430,45 @@ def full_match(session: Session, checker: Checker) -> FullMatch:
     entries = checker.entries(session, (r for found in advisory_rows.values() for r in found))
     pairs: list[Pair] = []
     for package, candidates in advisory_rows.items():
+        # (version, release) -> the entries affecting it, each with its undecided reason
+        affecting: dict[tuple[str, str], list[tuple[_IndexRow, str | None]]] = defaultdict(list)
         for row in candidates:
-            affected: dict[tuple[str, str], str | None] = {}
             for version, release in installed[package]:
                 if row.release and release and row.release != release:
                     continue
                 verdict = checker.verdict(entries[row.id], version)
                 if verdict is not Verdict.NOT_AFFECTED:
-                    affected[(version, release)] = _undecided(entries[row.id], version, verdict)
-            if affected:
-                pairs.extend(_pairs_of_versions(session, row, affected))
+                    undecided = _undecided(entries[row.id], version, verdict)
+                    affecting[(version, release)].append((row, undecided))
+        if affecting:
+            pairs.extend(_package_pairs(session, package, affecting))
     distinct = sum(len(v) for v in installed.values())
     return FullMatch(rows=rows, distinct=distinct, pairs=pairs)
+
+
+def _package_pairs(
+    session: Session,
+    package: tuple[str, str],
+    affecting: dict[tuple[str, str], list[tuple[_IndexRow, str | None]]],
+) -> Iterable[Pair]:
+    """The component rows of one package at affected versions, read once, each paired
+    with every entry affecting its version."""
+    base, name = package
+    versions = sorted({version for version, _ in affecting})
+    for start in range(0, len(versions), CHUNK):
+        for component in session.execute(
+            select(
+                InventoryComponent.inventory_id,
+                InventoryComponent.org_id,
+                InventoryComponent.ref,
+                InventoryComponent.purl,
+                InventoryComponent.version,
+                InventoryComponent.release,
+            ).where(
+                InventoryComponent.ecosystem == base,
+                InventoryComponent.name == name,
+                InventoryComponent.version.in_(versions[start : start + CHUNK]),
+            )
+        ):
+            for row, undecided in affecting.get((component.version, component.release), ()):
+                yield _pair(component, row, undecided)
