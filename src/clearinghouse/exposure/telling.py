@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Membership, Organisation, User
@@ -69,58 +69,106 @@ class Told:
     waiting: int = 0  # findings nobody may be told of yet (draft, embargo, marking)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Untold:
+    """What telling needs of a finding (read without loading whole rows)."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    advisory_id: uuid.UUID
+    inventory_id: uuid.UUID
+    record_id: str
+    component_ref: str
+    purl: str | None
+    package: str
+    version: str
+
+
 def tell(session: Session, scope: MatchScope, now: datetime, *, base_url: str) -> Told:
-    """Tell every organisation of ``scope``'s untold findings what the policy lets it hear."""
+    """Tell every organisation of ``scope``'s untold findings what the policy lets it hear:
+    per organisation, one notice per user (and one webhook event) for the whole pass, and
+    one aware event per advisory it may be told of."""
     now = ensure_utc(now)
-    untold = list(
-        session.scalars(
-            select(Finding).where(
-                scope.condition(), Finding.matching.is_(True), Finding.told_at.is_(None)
-            )
-        )
-    )
-    groups: dict[tuple[uuid.UUID, uuid.UUID], list[Finding]] = defaultdict(list)
-    for finding in untold:
-        groups[(finding.org_id, finding.advisory_id)].append(finding)
+    by_org: dict[uuid.UUID, dict[uuid.UUID, list[Untold]]] = defaultdict(lambda: defaultdict(list))
+    for row in session.execute(
+        select(
+            Finding.id,
+            Finding.org_id,
+            Finding.advisory_id,
+            Finding.inventory_id,
+            Finding.record_id,
+            Finding.component_ref,
+            Finding.purl,
+            Finding.package,
+            Finding.version,
+        ).where(scope.condition(), Finding.matching.is_(True), Finding.told_at.is_(None))
+    ):
+        by_org[row.org_id][row.advisory_id].append(Untold(*row))
     result = Told()
-    for (org_id, advisory_id), findings in sorted(groups.items(), key=lambda g: str(g[0])):
-        advisory = session.get(Advisory, advisory_id)
+    facts_of: dict[uuid.UUID, tuple[Advisory, AdvisoryFacts]] = {}
+    for org_id in sorted(by_org, key=str):
         org = session.get(Organisation, org_id)
-        if advisory is None or org is None:  # pragma: no cover (foreign keys cascade)
+        people = _people(session, org, now) if org is not None else []
+        if org is None or not people:
+            result.waiting += sum(len(found) for found in by_org[org_id].values())
             continue
-        facts = advisories.facts(session, advisory)
-        users = _users_who_may_be_told(session, org, facts, now)
-        if not users:
-            result.waiting += len(findings)
-            continue
-        event, recorded = _aware(session, org, advisory, findings, now)
-        _notify(session, org, advisory, findings, users, now, base_url)
-        for finding in findings:
-            finding.told_at = now
-            finding.aware_event_id = event.id
-        result.organisations += 1
-        result.users += len(users)
-        result.aware_recorded += int(recorded)
+        _load_facts(session, by_org[org_id], facts_of)
+        told: dict[uuid.UUID, list[Advisory]] = defaultdict(list)  # user -> advisories
+        users: dict[uuid.UUID, User] = {}
+        for advisory_id, found in sorted(by_org[org_id].items(), key=lambda g: str(g[0])):
+            advisory, facts = facts_of[advisory_id]
+            hearing = [user for user, principal in people if may_be_told(principal, facts)]
+            if not hearing:
+                result.waiting += len(found)
+                continue
+            event, recorded = _aware(session, org, advisory, found, now)
+            result.aware_recorded += int(recorded)
+            ids = [f.id for f in found]
+            for start in range(0, len(ids), 500):
+                session.execute(
+                    update(Finding)
+                    .where(Finding.id.in_(ids[start : start + 500]))
+                    .values(told_at=now, aware_event_id=event.id)
+                    .execution_options(synchronize_session=False)
+                )
+            for user in hearing:
+                users[user.id] = user
+                told[user.id].append(advisory)
+        if told:
+            _notify(session, org, by_org[org_id], told, users, now, base_url)
+            result.organisations += 1
+            result.users += len(told)
     session.flush()
     return result
 
 
-def _users_who_may_be_told(
-    session: Session, org: Organisation, facts: AdvisoryFacts, now: datetime
-) -> list[User]:
+def _load_facts(
+    session: Session,
+    found: dict[uuid.UUID, list[Untold]],
+    facts_of: dict[uuid.UUID, tuple[Advisory, AdvisoryFacts]],
+) -> None:
+    """The advisories (one query per 500) and their policy facts, once per pass."""
+    wanted = sorted((i for i in found if i not in facts_of), key=str)
+    for start in range(0, len(wanted), 500):
+        for advisory in session.scalars(
+            select(Advisory).where(Advisory.id.in_(wanted[start : start + 500]))
+        ):
+            facts_of[advisory.id] = (advisory, advisories.facts(session, advisory))
+
+
+def _people(session: Session, org: Organisation, now: datetime) -> list[tuple[User, Principal]]:
+    """The organisation's active users, each as the policy sees them now."""
     suspended = active_suspension(session, org.id, now) is not None
-    told = []
+    found = []
     for membership in session.scalars(
         select(Membership)
         .where(Membership.organisation_id == org.id)
         .order_by(Membership.created_at)
     ):
-        if not membership.user.is_active:
-            continue
-        principal = dataclasses.replace(principal_for(membership, Via.SESSION), suspended=suspended)
-        if may_be_told(principal, facts):
-            told.append(membership.user)
-    return told
+        if membership.user.is_active:
+            principal = principal_for(membership, Via.SESSION)
+            found.append((membership.user, dataclasses.replace(principal, suspended=suspended)))
+    return found
 
 
 def is_from_matching(event: TimelineEvent) -> bool:
@@ -174,7 +222,7 @@ def _aware(
     session: Session,
     org: Organisation,
     advisory: Advisory,
-    findings: list[Finding],
+    findings: list[Untold],
     now: datetime,
 ) -> tuple[TimelineEvent, bool]:
     """The aware event the findings are told in, and whether it was recorded now."""
@@ -205,7 +253,7 @@ def _aware(
     return recorded.event, True
 
 
-def source_of(session: Session, advisory: Advisory, findings: list[Finding]) -> dict[str, Any]:
+def source_of(session: Session, advisory: Advisory, findings: list[Untold]) -> dict[str, Any]:
     """What an aware event says about why it was recorded (shown on obligations)."""
     names = _inventory_names(session, {f.inventory_id for f in findings})
     components = sorted({f.purl or f.component_ref for f in findings})
@@ -233,58 +281,103 @@ def _inventory_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UU
 def _notify(
     session: Session,
     org: Organisation,
-    advisory: Advisory,
-    findings: list[Finding],
-    users: list[User],
+    found: dict[uuid.UUID, list[Untold]],
+    told: dict[uuid.UUID, list[Advisory]],
+    users: dict[uuid.UUID, User],
     now: datetime,
     base_url: str,
 ) -> None:
-    names = _inventory_names(session, {f.inventory_id for f in findings})
-    packages = sorted({f"{f.package} {f.version}" for f in findings})
-    shown = ", ".join(packages[:LISTED]) + (
-        f" and {len(packages) - LISTED} more" if len(packages) > LISTED else ""
+    """One notice per group of users told the same advisories (usually everyone alike),
+    and one webhook event for what the whole organisation may hear (not TLP:RED)."""
+    groups: dict[tuple[uuid.UUID, ...], list[User]] = defaultdict(list)
+    for user_id, advisories_told in told.items():
+        groups[tuple(a.id for a in advisories_told)].append(users[user_id])
+    for ids, hearing in groups.items():
+        chosen = [next(a for a in told[hearing[0].id] if a.id == i) for i in ids]
+        subject, body, link = _notice(session, chosen, found, base_url)
+        notify_users(
+            session,
+            hearing,
+            MessageKind.EXPOSURE_MATCH,
+            subject,
+            body,
+            link,
+            now,
+            about=MessageFacts(Sensitivity.PUBLIC, tlp=_widest(chosen)),
+            organisation_id=org.id,
+        )
+    shared = sorted(
+        {a.id: a for told_ in told.values() for a in told_ if a.tlp is not Tlp.RED}.values(),
+        key=lambda a: a.public_id,
     )
-    subject = (
-        f"{advisory.public_id} affects {len(names)} of your inventories "
-        f"({len(findings)} finding(s))"
-    )
-    body = (
-        f"{advisory.public_id} ({advisory.title}) names packages your inventories contain: "
-        f"{shown}.\n\nInventories: {', '.join(sorted(names.values())[:LISTED])}.\n\n"
-        "The platform recorded that your organisation is aware of it from now: reporting "
-        "obligations that run from awareness start at this instant. If the match is wrong, "
-        "withdraw the awareness with a reason, and answer each finding (acknowledged, fixed, "
-        "or not affected with a VEX justification)."
-    )
-    link = f"{base_url.rstrip('/')}/api/v1/findings?advisory={advisory.public_id}"
-    about = MessageFacts(Sensitivity.PUBLIC, tlp=advisory.tlp)
-    notify_users(
-        session,
-        users,
-        MessageKind.EXPOSURE_MATCH,
-        subject,
-        body,
-        link,
-        now,
-        about=about,
-        organisation_id=org.id,
-    )
-    if advisory.tlp is Tlp.RED:
-        return  # named people only: no organisation-wide channel
+    if not shared:
+        return  # TLP:RED names people: no organisation-wide channel
     emit_event(
         session,
         org.id,
         MessageKind.EXPOSURE_MATCH,
         {
-            "advisory": advisory.public_id,
-            "records": sorted({f.record_id for f in findings}),
-            "inventories": sorted(names.values()),
-            "findings": [str(f.id) for f in findings][:1000],
+            "advisories": [
+                {
+                    "advisory": a.public_id,
+                    "records": sorted({f.record_id for f in found[a.id]}),
+                    "findings": [str(f.id) for f in found[a.id]][:1000],
+                }
+                for a in shared[:1000]
+            ],
+            "inventories": sorted(
+                _inventory_names(
+                    session, {f.inventory_id for a in shared for f in found[a.id]}
+                ).values()
+            ),
         },
         now,
-        about=about,
-        event_id=f"msg_exposure_{advisory.id.hex}_{org.id.hex}_{int(now.timestamp())}",
+        about=MessageFacts(Sensitivity.PUBLIC, tlp=_widest(shared)),
+        event_id=f"msg_exposure_{org.id.hex}_{uuid.uuid4().hex}",
     )
+
+
+_TLP_ORDER: Final = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)
+
+
+def _widest(items: list[Advisory]) -> Tlp:
+    """The most restrictive marking among the advisories a message names."""
+    return max((a.tlp for a in items), key=_TLP_ORDER.index)
+
+
+def _notice(
+    session: Session,
+    chosen: list[Advisory],
+    found: dict[uuid.UUID, list[Untold]],
+    base_url: str,
+) -> tuple[str, str, str]:
+    findings_ = [f for a in chosen for f in found[a.id]]
+    names = sorted(_inventory_names(session, {f.inventory_id for f in findings_}).values())
+    packages = sorted({f"{f.package} {f.version}" for f in findings_})
+    shown = ", ".join(packages[:LISTED]) + (
+        f" and {len(packages) - LISTED} more" if len(packages) > LISTED else ""
+    )
+    ids = [a.public_id for a in chosen]
+    if len(chosen) == 1:
+        subject = f"{ids[0]} affects {len(names)} of your inventories ({len(findings_)} finding(s))"
+        link = f"{base_url.rstrip('/')}/api/v1/findings?advisory={ids[0]}"
+    else:
+        subject = (
+            f"{len(chosen)} advisories affect {len(names)} of your inventories "
+            f"({len(findings_)} finding(s))"
+        )
+        link = f"{base_url.rstrip('/')}/api/v1/findings"
+    listed = ", ".join(f"{a.public_id} ({a.title})" for a in chosen[:LISTED])
+    more = f" and {len(chosen) - LISTED} more" if len(chosen) > LISTED else ""
+    body = (
+        f"{listed}{more} name packages your inventories contain: {shown}.\n\n"
+        f"Inventories: {', '.join(names[:LISTED])}.\n\n"
+        "The platform recorded that your organisation is aware of each from now: reporting "
+        "obligations that run from awareness start at this instant. If a match is wrong, "
+        "withdraw the awareness with a reason, and answer each finding (acknowledged, fixed, "
+        "or not affected with a VEX justification)."
+    )
+    return subject, body, link
 
 
 # ---- withdrawing an aware event the matching recorded ----------------------------------------
