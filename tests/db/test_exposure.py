@@ -13,16 +13,18 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.advisories import publish, service
+from clearinghouse.advisories.index import RangeCache
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.app import build_registry
 from clearinghouse.cases.models import TimelineEvent
 from clearinghouse.db import Database
-from clearinghouse.exposure import findings, inventories, telling
+from clearinghouse.exposure import findings, inventories, matching, telling
 from clearinghouse.exposure.models import (
     Finding,
     FindingEvent,
     FindingState,
+    Inventory,
     InventoryComponent,
     InventoryUpload,
 )
@@ -328,3 +330,25 @@ def test_withdrawing_the_aware_event_stops_the_clocks_it_started(env: Env) -> No
     with env.database.transaction(write=False) as s:
         items, _ = obl.obligations(s, env.settings, env.clock.now(), org_id=env.member_id)
     assert items == []
+
+
+@pytest.mark.parametrize("scan_from", [0, 1_000])
+def test_the_full_pass_finds_what_the_inventory_jobs_find(
+    env: Env, scan_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matching, "SCAN_FROM_PACKAGES", scan_from)  # table scan, or per package
+    env.advisory(published=True)
+    for name in ("log4j-core-2.14.1", "log4j-core-2.12.2", "log4j-core-2.17.1"):
+        env.upload(name, sbom(f"{name}.cdx.json"))
+    env.upload("billing", sbom("log4j-core-2.12.2.cdx.json"), org="other")
+    with env.database.transaction(write=False) as s:
+        inventory_ids = list(s.scalars(select(Inventory.id)))
+        by_inventory = {
+            p.key
+            for i in inventory_ids
+            for p in matching.inventory_pairs(s, i, matching.Checker(RangeCache()))
+        }
+        full = matching.full_match(s, matching.Checker(RangeCache()))
+    assert {p.key for p in full.pairs} == by_inventory
+    assert len(by_inventory) == 1  # 2.14.1 only: the draft's ranges exclude 2.12.2
+    assert (full.rows, full.distinct) == (4, 3)

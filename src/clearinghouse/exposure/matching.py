@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import String, and_, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from clearinghouse.advisories.index import Entry, RangeCache
@@ -35,6 +35,7 @@ from clearinghouse.exposure.models import InventoryComponent
 from clearinghouse.versions import InvalidVersion, Scheme, Verdict, range_key_function
 
 CHUNK: Final = 300  # names per IN list
+SCAN_FROM_PACKAGES: Final = 50  # affected packages from which the full pass scans the table
 ROWS_CHUNK: Final = 500
 
 
@@ -403,9 +404,10 @@ class FullMatch:
 def full_match(session: Session, checker: Checker) -> FullMatch:
     """Every component row of every inventory against every advisory of its package: a
     recovery or audit pass, never needed by the incremental jobs. The covering index
-    answers the distinct (package, version, release) with their row counts, each is
-    checked once against the package's entries, and only rows of affected versions are
-    read back."""
+    answers the distinct (package, version, release) with their row counts, and each is
+    checked once against the package's entries. The affected rows are then read back:
+    per package when few packages are affected, else in one scan of the table (a query
+    per package costs more than reading every row once)."""
     installed: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     rows = 0
     for ecosystem, name, version, release, count in session.execute(
@@ -428,10 +430,10 @@ def full_match(session: Session, checker: Checker) -> FullMatch:
         rows += count
     advisory_rows = _advisory_rows(session, installed)
     entries = checker.entries(session, (r for found in advisory_rows.values() for r in found))
-    pairs: list[Pair] = []
+    # (ecosystem, name) -> (version, release) -> the entries affecting it, with why undecided
+    affecting: dict[tuple[str, str], dict[tuple[str, str], list[tuple[_IndexRow, str | None]]]]
+    affecting = defaultdict(lambda: defaultdict(list))
     for package, candidates in advisory_rows.items():
-        # (version, release) -> the entries affecting it, each with its undecided reason
-        affecting: dict[tuple[str, str], list[tuple[_IndexRow, str | None]]] = defaultdict(list)
         for row in candidates:
             for version, release in installed[package]:
                 if row.release and release and row.release != release:
@@ -439,11 +441,67 @@ def full_match(session: Session, checker: Checker) -> FullMatch:
                 verdict = checker.verdict(entries[row.id], version)
                 if verdict is not Verdict.NOT_AFFECTED:
                     undecided = _undecided(entries[row.id], version, verdict)
-                    affecting[(version, release)].append((row, undecided))
-        if affecting:
-            pairs.extend(_package_pairs(session, package, affecting))
+                    affecting[package][(version, release)].append((row, undecided))
+    pairs: list[Pair] = []
+    if len(affecting) <= SCAN_FROM_PACKAGES:
+        for package, by_version in affecting.items():
+            pairs.extend(_package_pairs(session, package, by_version))
+    else:
+        pairs.extend(_scanned_pairs(session, affecting))
     distinct = sum(len(v) for v in installed.values())
     return FullMatch(rows=rows, distinct=distinct, pairs=pairs)
+
+
+def _scanned_pairs(
+    session: Session,
+    affecting: dict[tuple[str, str], dict[tuple[str, str], list[tuple[_IndexRow, str | None]]]],
+) -> Iterable[Pair]:
+    """One pass over the table. Ids are read raw and turned into UUIDs once each (a
+    fleet repeats a few thousand inventories over a million rows)."""
+    ids: dict[Any, uuid.UUID] = {}
+
+    def uuid_of(raw: Any) -> uuid.UUID:
+        found = ids.get(raw)
+        if found is None:
+            found = ids[raw] = raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+        return found
+
+    query = (
+        select(
+            type_coerce(InventoryComponent.inventory_id, String),
+            type_coerce(InventoryComponent.org_id, String),
+            InventoryComponent.ref,
+            InventoryComponent.purl,
+            InventoryComponent.version,
+            InventoryComponent.release,
+            InventoryComponent.ecosystem,
+            InventoryComponent.name,
+        )
+        .where(InventoryComponent.ecosystem != "")
+        .execution_options(yield_per=10_000)
+    )
+    for inventory, org, ref, purl, version, release, ecosystem, name in session.execute(query):
+        by_version = affecting.get((ecosystem, name))
+        if by_version is None:
+            continue
+        hits = by_version.get((version, release))
+        if not hits:
+            continue
+        inventory_id, org_id = uuid_of(inventory), uuid_of(org)
+        for row, undecided in hits:
+            yield Pair(
+                inventory_id=inventory_id,
+                org_id=org_id,
+                component_ref=ref,
+                purl=purl,
+                version=version,
+                advisory_id=row.advisory_id,
+                record_id=row.record_id,
+                ecosystem=row.display_ecosystem,
+                package=row.display_name,
+                fixed=row.fixed,
+                undecided=undecided,
+            )
 
 
 def _package_pairs(
