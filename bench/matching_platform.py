@@ -402,20 +402,20 @@ def _new_inventory(
         )
         inventory_id = done.inventory.id
     with database.transaction() as s:
+        scope = findings.MatchScope(inventory_id=inventory_id)
+        match_seconds, pairs = time_once(lambda: inventory_pairs(s, inventory_id, Checker(cache)))
 
-        def job() -> int:
-            scope = findings.MatchScope(inventory_id=inventory_id)
-            pairs = inventory_pairs(s, inventory_id, Checker(cache))
+        def rest() -> None:
             findings.reconcile(s, pairs, scope, NOW)
             telling.tell(s, scope, NOW, base_url="http://bench")
-            return len(pairs)
 
-        match_seconds, pairs = time_once(job)
+        findings_seconds, _ = time_once(rest)
     return {
         "components": len(rows),
         "upload_seconds": upload_seconds,  # read, schema check, index, history, audit
-        "match_seconds": match_seconds,  # the job: pairs, findings, notices (warm cache)
-        "pairs": pairs,
+        "match_seconds": match_seconds,  # its (component, advisory) pairs (warm cache)
+        "job_seconds": match_seconds + findings_seconds,  # + findings, history, notices
+        "pairs": len(pairs),
         "target_seconds": TARGET_NEW_INVENTORY_SECONDS,
     }
 
@@ -449,7 +449,7 @@ def print_platform(rows: list[dict[str, Any]], memory_rate: float | None) -> Non
         "new advisory (orgs)",
         "its job",
         "10k SBOM: upload",
-        "10k SBOM: match",
+        "10k SBOM: match / job",
         "agree",
     ):
         table.add_column(column, justify="right")
@@ -466,7 +466,7 @@ def print_platform(rows: list[dict[str, Any]], memory_rate: float | None) -> Non
             f"({new_advisory['affected_organisations']:,})",
             fmt_ms(new_advisory["job_seconds"]),
             fmt_ms(new_inventory["upload_seconds"]),
-            fmt_ms(new_inventory["match_seconds"]),
+            f"{fmt_ms(new_inventory['match_seconds'])} / {fmt_ms(new_inventory['job_seconds'])}",
             "yes" if row["agrees_with_memory"] and new_advisory["agrees_with_memory"] else "NO",
         )
     console.print(table)
