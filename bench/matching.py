@@ -52,6 +52,7 @@ from bench.matching_data import (
     PackageKey,
     advised_components,
     build_fleet,
+    expand,
     load_advisories,
     records_from_dicts,
     sbom_projects,
@@ -149,25 +150,16 @@ def advisories_affecting(known: OurPackage, version: str) -> tuple[int, ...]:
 def match_ours(index: dict[PackageKey, OurPackage], fleet: Fleet, stride: int) -> list[int]:
     """Matches as ``row * stride + advisory number``, rows in order.
 
-    Each distinct (package, version) is evaluated once per run and its answer reused for
-    the fleet's other rows of it (the memo starts empty on every run), as the platform's
-    engine and its database pass over distinct versions do."""
-    found: list[int] = []
-    add = found.append
+    Each distinct (package, version) is evaluated once per run and the answers spread
+    over the fleet's rows (:func:`bench.matching_data.expand`), as the platform's engine
+    and its database pass over distinct versions do."""
     get = index.get
-    memo: dict[tuple[PackageKey, str], tuple[int, ...]] = {}
-    remembered = memo.get
-    for row, pair in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
-        numbers = remembered(pair)
-        if numbers is None:
-            known = get(pair[0])
-            numbers = () if known is None else advisories_affecting(known, pair[1])
-            memo[pair] = numbers
-        if numbers:
-            base = row * stride
-            for number in numbers:
-                add(base + number)
-    return found
+
+    def answer(package: PackageKey, version: str) -> tuple[int, ...]:
+        known = get(package)
+        return () if known is None else advisories_affecting(known, version)
+
+    return expand(fleet, stride, answer)
 
 
 # --- agreement ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any, Final
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version
 
-from bench.matching_data import Entry, Fleet, PackageKey
+from bench.matching_data import Entry, Fleet, PackageKey, expand
 from clearinghouse.formats.model import EventKind, RangeType
 
 univers_versions: ModuleType | None
@@ -224,23 +224,14 @@ def entry_affects(entry: PeerEntry, version: str) -> bool:
 
 def match(index: PeerIndex, fleet: Fleet, stride: int) -> list[int]:
     """Matches as ``row * stride + advisory number``, rows in order. Like ours, each
-    distinct (package, version) is evaluated once per run (the memo starts empty)."""
-    found: list[int] = []
-    add = found.append
+    distinct (package, version) is evaluated once per run and spread over the rows."""
     packages = index.packages
-    memo: dict[tuple[PackageKey, str], tuple[int, ...]] = {}
-    for row, pair in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
-        numbers = memo.get(pair)
-        if numbers is None:
-            package, version = pair
-            advisories = packages.get(package) or ()
-            numbers = tuple(
-                number
-                for number, entries in advisories
-                if any(entry_affects(entry, version) for entry in entries)
-            )
-            memo[pair] = numbers
-        base = row * stride
-        for number in numbers:
-            add(base + number)
-    return found
+
+    def answer(package: PackageKey, version: str) -> tuple[int, ...]:
+        return tuple(
+            number
+            for number, entries in packages.get(package) or ()
+            if any(entry_affects(entry, version) for entry in entries)
+        )
+
+    return expand(fleet, stride, answer)
