@@ -31,6 +31,7 @@ from typing import Any, Final
 from rich.table import Table
 
 from bench import matching_peer as peer
+from bench import matching_platform as platform
 from bench.common import (
     OUT_DIR,
     SHARED_DATA,
@@ -51,6 +52,7 @@ from bench.matching_data import (
     PackageKey,
     advised_components,
     build_fleet,
+    expand,
     load_advisories,
     records_from_dicts,
     sbom_projects,
@@ -75,6 +77,8 @@ QUICK_SIZES: Final = (2_000, 5_000)
 HEADLINE_ADVISORY: Final = "GHSA-jfh8-c2jp-5v3q"  # Log4Shell, when the data has it
 TARGET_ROWS_PER_SECOND: Final = 1_000_000
 TARGET_NEW_ADVISORY_SECONDS: Final = 0.100
+PLATFORM_ROWS: Final = 1_000_000
+QUICK_PLATFORM_ROWS: Final = 5_000
 EXAMPLES_KEPT: Final = 20
 
 
@@ -123,31 +127,39 @@ def build_ours(entries: Sequence[Entry], numbers: dict[str, int]) -> dict[Packag
     return index
 
 
-def match_ours(index: dict[PackageKey, OurPackage], fleet: Fleet, stride: int) -> list[int]:
-    """Matches as ``row * stride + advisory number``, rows in order."""
-    found: list[int] = []
-    add = found.append
-    get = index.get
-    for row, (package, version) in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
-        known = get(package)
-        if known is None:
-            continue
-        try:
-            key: tuple[object, ...] | None = known.key(version)
-        except InvalidVersion:
-            key = None
-        base = row * stride
-        for number, compiled in known.advisories:
-            for ranges, shares_key in compiled:
-                if key is not None and shares_key:
-                    if ranges.affects_key(key):
-                        break
-                elif affects(ranges, version):
+def advisories_affecting(known: OurPackage, version: str) -> tuple[int, ...]:
+    """The numbers of the package's advisories that affect ``version``: one sort key of
+    the version, then one bisect per entry until one matches."""
+    try:
+        key: tuple[object, ...] | None = known.key(version)
+    except InvalidVersion:
+        key = None
+    found = []
+    for number, compiled in known.advisories:
+        for ranges, shares_key in compiled:
+            if key is not None and shares_key:
+                if ranges.affects_key(key):
+                    found.append(number)
                     break
-            else:
-                continue
-            add(base + number)
-    return found
+            elif affects(ranges, version):
+                found.append(number)
+                break
+    return tuple(found)
+
+
+def match_ours(index: dict[PackageKey, OurPackage], fleet: Fleet, stride: int) -> list[int]:
+    """Matches as ``row * stride + advisory number``, rows in order.
+
+    Each distinct (package, version) is evaluated once per run and the answers spread
+    over the fleet's rows (:func:`bench.matching_data.expand`), as the platform's engine
+    and its database pass over distinct versions do."""
+    get = index.get
+
+    def answer(package: PackageKey, version: str) -> tuple[int, ...]:
+        known = get(package)
+        return () if known is None else advisories_affecting(known, version)
+
+    return expand(fleet, stride, answer)
 
 
 # --- agreement ---------------------------------------------------------------------------
@@ -318,9 +330,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit-records", type=int, help="read only the first N OSV files")
     parser.add_argument("--seed", type=int, default=20211209)
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="where the JSON goes")
+    parser.add_argument(
+        "--platform",
+        type=lambda s: tuple(b for b in s.split(",") if b),
+        help="the platform path on these backends: sqlite,postgresql (default: sqlite, and "
+        "postgresql when a URL is known; 'none' to skip)",
+    )
+    parser.add_argument(
+        "--platform-rows",
+        type=int,
+        help=f"fleet rows for the platform path (default {PLATFORM_ROWS:,}; quick "
+        f"{QUICK_PLATFORM_ROWS:,})",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql+psycopg://...; else CLEARINGHOUSE_BENCH_POSTGRES_URL "
+        "or CLEARINGHOUSE_TEST_POSTGRES_URL); the benchmark makes its own database there",
+    )
     args = parser.parse_args(argv)
     args.sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     args.runs = args.runs or (3 if args.quick else 5)
+    args.postgres = platform.postgres_url(args.postgres)
+    if args.platform is None:
+        args.platform = ("sqlite", "postgresql") if args.postgres else ("sqlite",)
+    args.platform = tuple(b for b in args.platform if b != "none")
+    if any(b not in ("sqlite", "postgresql") for b in args.platform):
+        parser.error("--platform takes sqlite, postgresql or none")
+    if "postgresql" in args.platform and not args.postgres:
+        parser.error("--platform postgresql needs --postgres URL")
+    args.platform_rows = args.platform_rows or (
+        QUICK_PLATFORM_ROWS if args.quick else PLATFORM_ROWS
+    )
     if args.runs < 3:
         parser.error("--runs must be at least 3 (medians of fewer say little here)")
     return args
@@ -441,6 +482,41 @@ def measure_new_advisory(
         },
         "target_seconds": TARGET_NEW_ADVISORY_SECONDS,
     }
+
+
+def measure_platform(
+    args: argparse.Namespace,
+    inputs: Inputs,
+    ours: dict[PackageKey, OurPackage],
+    advisories: list[str],
+    payload: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The platform path on each backend, on a fleet of ``--platform-rows`` rows."""
+    fleet = build_fleet(
+        inputs.projects,
+        inputs.advised,
+        rows=args.platform_rows,
+        advised_per_org=args.advised_per_org,
+        seed=args.seed,
+    )
+    found = match_ours(ours, fleet, len(advisories))
+    headline = payload.get("new_advisory", {}).get("advisory") or HEADLINE_ADVISORY
+    if headline not in advisories:
+        headline = advisories[0]
+    side = platform.memory_side(
+        fleet,
+        found,
+        advisories,
+        headline,
+        platform.headline_orgs(fleet, inputs.load.entries, headline),
+    )
+    records: Path | list[dict[str, Any]] = (
+        synthetic_records() if args.synthetic else args.data / "osv"
+    )
+    return [
+        platform.run_backend(backend, side, records, pg_url=args.postgres, runs=args.runs)
+        for backend in args.platform
+    ]
 
 
 def print_tables(payload: dict[str, Any]) -> None:
@@ -591,6 +667,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fleet, found, entries, advisories, theirs, args.runs
             )
     print_tables(payload)
+    if args.platform:
+        payload["platform"] = measure_platform(args, inputs, ours, advisories, payload)
+        rate = payload["sizes"][-1]["ours_rows_per_second_median"] if payload["sizes"] else None
+        platform.print_platform(payload["platform"], rate)
     path = write_result(NAME, payload, args.out_dir)
     console.print(f"results: {path}")
     return 0

@@ -18,8 +18,9 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any, Final
 
@@ -266,6 +267,23 @@ def build_fleet(
             orgs.append(org)
         org += 1
     return Fleet(packages, versions, orgs, org)
+
+
+def expand(
+    fleet: Fleet, stride: int, answer: Callable[[PackageKey, str], tuple[int, ...]]
+) -> list[int]:
+    """Matches as ``row * stride + advisory number``, rows in order: ``answer`` is asked
+    once per distinct (package, version) of the fleet (a fresh memo every call), and the
+    answers are spread over the rows with the loops in C (``set``, ``map``, ``compress``),
+    so per-row Python work is spent only on rows that match."""
+    pairs = zip(fleet.packages, fleet.versions, strict=True)
+    memo = {pair: answer(*pair) for pair in set(pairs)}
+    answers = list(map(memo.__getitem__, zip(fleet.packages, fleet.versions, strict=True)))
+    return [
+        row * stride + number
+        for row in compress(range(len(answers)), answers)
+        for number in answers[row]
+    ]
 
 
 # --- synthetic data for the smoke test ---------------------------------------------------------

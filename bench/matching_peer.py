@@ -31,7 +31,7 @@ from typing import Any, Final
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version
 
-from bench.matching_data import Entry, Fleet, PackageKey
+from bench.matching_data import Entry, Fleet, PackageKey, expand
 from clearinghouse.formats.model import EventKind, RangeType
 
 univers_versions: ModuleType | None
@@ -223,18 +223,15 @@ def entry_affects(entry: PeerEntry, version: str) -> bool:
 
 
 def match(index: PeerIndex, fleet: Fleet, stride: int) -> list[int]:
-    """Matches as ``row * stride + advisory number``, rows in order."""
-    found: list[int] = []
-    add = found.append
+    """Matches as ``row * stride + advisory number``, rows in order. Like ours, each
+    distinct (package, version) is evaluated once per run and spread over the rows."""
     packages = index.packages
-    for row, (package, version) in enumerate(zip(fleet.packages, fleet.versions, strict=True)):
-        advisories = packages.get(package)
-        if advisories is None:
-            continue
-        base = row * stride
-        for number, entries in advisories:
-            for entry in entries:
-                if entry_affects(entry, version):
-                    add(base + number)
-                    break
-    return found
+
+    def answer(package: PackageKey, version: str) -> tuple[int, ...]:
+        return tuple(
+            number
+            for number, entries in packages.get(package) or ()
+            if any(entry_affects(entry, version) for entry in entries)
+        )
+
+    return expand(fleet, stride, answer)

@@ -31,6 +31,8 @@ from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
 from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.db import Database
+from clearinghouse.exposure import api as exposure_api
+from clearinghouse.exposure import jobs as exposure_jobs
 from clearinghouse.incidents import api as incidents_api
 from clearinghouse.jobs import api as jobs_api
 from clearinghouse.jobs.registry import JobRegistry
@@ -91,6 +93,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     cases_jobs.register(registry)
     advisories_publish.register(registry)
     sharing_advisories.register(registry)
+    exposure_jobs.register(registry)
     return registry
 
 
@@ -167,6 +170,7 @@ def create_app(
     app.include_router(taxii.router)
     app.include_router(sharing_api.router)
     app.include_router(misp.router)
+    app.include_router(exposure_api.router)
     system.mount_static(app)
     app.add_middleware(web.PageCompression)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

@@ -51,12 +51,14 @@ app.add_typer(clocks_app, name="clocks")
 def _mount_domain_apps() -> None:
     from clearinghouse.advisories.cli import app as advisory_app
     from clearinghouse.cases.cli import app as case_app
+    from clearinghouse.exposure.cli import app as inventory_app
     from clearinghouse.match_cli import match
     from clearinghouse.scan.cli import app as scan_app
 
     app.add_typer(case_app, name="case")
     app.add_typer(advisory_app, name="advisory")
     app.add_typer(scan_app, name="scan")
+    app.add_typer(inventory_app, name="inventory")
     app.command("match")(match)
 
 

@@ -41,6 +41,10 @@ class DemoResult:
             "  its suspension and compliance record:",
             f"    {api}/organisations/alibaba-cloud/standing",
             f"  the case timeline: {api}/cases/{case}/timeline",
+            "  exposure: the illustrative member told when the advisory was published,",
+            "  its clock starting then (anchor_source says why), its report meeting it:",
+            f"    {api}/obligations?organisation={log4shell.HOSTING[0]}",
+            f"    {api}/findings (as psirt@hosting.example)",
         ]
         return "\n".join(lines)
 

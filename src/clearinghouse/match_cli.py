@@ -46,7 +46,12 @@ TEXT: Final = {
 class OutputFormat(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
+    SARIF = "sarif"
     CYCLONEDX_VEX = "cyclonedx-vex"
+
+
+SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI: Final = "https://github.com/clearinghouse/clearinghouse/blob/main/docs/exposure.md"
 
 
 def match(
@@ -58,7 +63,7 @@ def match(
         str | None, typer.Option(help="a Clearinghouse base URL; its OSV API is asked")
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or cyclonedx-vex")
+        OutputFormat, typer.Option("--format", help="table, json, sarif (2.1.0) or cyclonedx-vex")
     ] = OutputFormat.TABLE,
     schema: Annotated[
         bool, typer.Option(help="also check CycloneDX JSON against the official schema")
@@ -75,7 +80,7 @@ def match(
         report = _match_offline(inventory, advisories, err)
     else:
         report = _match_online(inventory, str(server), err)
-    _print(report, inventory, output, out)
+    _print(report, inventory, output, out, sbom)
     if report.vulnerable:
         raise typer.Exit(EXIT_AFFECTED)
 
@@ -227,12 +232,17 @@ def _advisory(client: httpx.Client, vuln_id: str) -> Advisory:
 # --- output ---------------------------------------------------------------------------------
 
 
-def _print(report: MatchReport, inventory: Inventory, output: OutputFormat, out: Console) -> None:
+def _print(
+    report: MatchReport, inventory: Inventory, output: OutputFormat, out: Console, path: Path
+) -> None:
     match output:
         case OutputFormat.TABLE:
             _print_table(report, out)
         case OutputFormat.JSON:
             text = orjson.dumps(report_json(report, inventory), option=orjson.OPT_INDENT_2)
+            out.out(text.decode(), highlight=False)
+        case OutputFormat.SARIF:
+            text = orjson.dumps(sarif(report, path), option=orjson.OPT_INDENT_2)
             out.out(text.decode(), highlight=False)
         case OutputFormat.CYCLONEDX_VEX:
             document = cyclonedx_vex(report, inventory)
@@ -291,6 +301,79 @@ def report_json(report: MatchReport, inventory: Inventory) -> dict[str, Any]:
         "vulnerable": report.vulnerable,
         "findings": [_finding_json(f) for f in report.findings],
         "unmatchable": [c.ref for c in report.unmatchable],
+    }
+
+
+def _sarif_rule(advisory: Advisory) -> dict[str, Any]:
+    text = advisory.summary or advisory.id
+    return {
+        "id": advisory.id,
+        "name": "VulnerableComponent",
+        "shortDescription": {"text": text[:1000]},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["security", "vulnerability", *advisory.aliases]},
+    }
+
+
+def _sarif_result(finding: Finding, rule_index: int, uri: str) -> dict[str, Any]:
+    component = finding.component
+    aliases = f" ({', '.join(finding.advisory.aliases)})" if finding.advisory.aliases else ""
+    fixed = f"; fixed in {', '.join(finding.fixed)}" if finding.fixed else ""
+    return {
+        "ruleId": finding.advisory.id,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {
+            "text": f"{finding.package} {finding.version} ({component.ref}) is affected by "
+            f"{finding.advisory.id}{aliases}{fixed}"
+        },
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": uri}},
+                "logicalLocations": [
+                    {"fullyQualifiedName": component.purl or component.ref, "kind": "module"}
+                ],
+            }
+        ],
+        "partialFingerprints": {"componentAdvisory/v1": f"{component.ref}|{finding.advisory.id}"},
+        "properties": {
+            "purl": component.purl,
+            "ecosystem": finding.ecosystem,
+            "package": finding.package,
+            "version": finding.version,
+            "fixed": list(finding.fixed),
+        },
+    }
+
+
+def sarif(report: MatchReport, sbom: Path) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per advisory, one result per (component, advisory), located
+    in the SBOM file (the component's purl as the logical location)."""
+    uri = sbom.as_posix() if not sbom.is_absolute() else sbom.as_uri()
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    results = []
+    for finding in report.findings:
+        if finding.advisory.id not in index:
+            index[finding.advisory.id] = len(rules)
+            rules.append(_sarif_rule(finding.advisory))
+        results.append(_sarif_result(finding, index[finding.advisory.id], uri))
+    driver = {
+        "name": "clearinghouse match",
+        "version": __version__,
+        "informationUri": INFORMATION_URI,
+        "rules": rules,
+    }
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": driver},
+                "artifacts": [{"location": {"uri": uri}}],
+                "results": results,
+            }
+        ],
     }
 
 

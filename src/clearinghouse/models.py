@@ -5,6 +5,7 @@ from clearinghouse.advisories import models as advisories_models
 from clearinghouse.audit import models as audit_models
 from clearinghouse.cases import models as cases_models
 from clearinghouse.db import Base
+from clearinghouse.exposure import models as exposure_models
 from clearinghouse.incidents import models as incidents_models
 from clearinghouse.jobs import models as jobs_models
 from clearinghouse.notify import models as notify_models
@@ -17,6 +18,7 @@ __all__ = [
     "advisories_models",
     "audit_models",
     "cases_models",
+    "exposure_models",
     "incidents_models",
     "jobs_models",
     "notify_models",

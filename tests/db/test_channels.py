@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import MemberSanction, Organisation, User
 from clearinghouse.advisories import publish, service
+from clearinghouse.advisories.index import KIND_INDEX_CHANGED
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.app import build_registry, build_services
@@ -38,6 +39,8 @@ from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.clocks.model import EventType
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
+from clearinghouse.exposure import inventories
+from clearinghouse.exposure.inventories import KIND_MATCH_INVENTORY
 from clearinghouse.jobs.models import Job
 from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import webhooks
@@ -50,12 +53,14 @@ from clearinghouse.settings import Settings
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import FixedClock
 from clearinghouse.vocab import OrgKind, ParticipantRole, Role
+from tests.conftest import REPO
 from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
 from tests.support.cases import LOG4SHELL_REPORT
 from tests.support.casework import embargo, suspend
 
 T0 = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+EXPOSURE_SBOMS = REPO / "tests" / "fixtures" / "exposure" / "sbom"
 
 
 class Standing(enum.StrEnum):
@@ -311,6 +316,33 @@ def _clock_alert(env: Env) -> None:
     _run_jobs(env, only={standing_jobs.KIND_ALERT})
 
 
+def _exposure_match(env: Env) -> None:
+    """The recipient's inventory runs log4j-core 2.14.1; a TLP:GREEN Log4Shell advisory is
+    drafted (the embargoed subject) or published, and the matching jobs run."""
+    with env.database.transaction() as s:
+        recipient = s.get(Organisation, env.recipient_org)
+        assert recipient is not None
+        inventories.upload(
+            s,
+            actor=SYSTEM,
+            org=recipient,
+            name="web shop",
+            data=(EXPOSURE_SBOMS / "log4j-core-2.14.1.cdx.json").read_bytes(),
+            now=T0,
+        )
+        saved = service.create_draft(
+            s,
+            DraftIn.model_validate(log4shell_draft(tlp="GREEN")),
+            actor=SYSTEM,
+            now=T0,
+            publisher=service.platform_publisher(env.settings),
+        )
+        if env.subject is Subject.PUBLISHED:
+            render = publish.render_context("http://test", "Clearinghouse")
+            publish.publish(s, saved.advisory, actor=SYSTEM, now=T0, render=render)
+    _run_jobs(env, only={KIND_INDEX_CHANGED, KIND_MATCH_INVENTORY})
+
+
 def _run_jobs(env: Env, only: set[str]) -> None:
     registry = build_registry(env.settings, build_services(env.settings))
     worker = Worker(env.database, registry, env.clock, env.settings, "channels")
@@ -334,6 +366,7 @@ SENDERS: dict[MessageKind, Callable[[Env], None]] = {
     MessageKind.REPORT_STATUS: _report_status,
     MessageKind.REPORT_MESSAGE: _report_message,
     MessageKind.CLOCK_ALERT: _clock_alert,
+    MessageKind.EXPOSURE_MATCH: _exposure_match,
 }
 # Kinds that never reach a member organisation: its own record, or the operator's business.
 OWN_RECORD = {MessageKind.REPORT_STATUS, MessageKind.REPORT_MESSAGE, MessageKind.CLOCK_ALERT}
@@ -344,7 +377,11 @@ WEBHOOK = {
     MessageKind.CASE_MESSAGE,
     MessageKind.CASE_PARTICIPANT_ADDED,
     MessageKind.CASE_VENDOR_REMINDER,
+    MessageKind.EXPOSURE_MATCH,
 }
+# Kinds about a published TLP:GREEN advisory only: a draft is told to nobody, and a
+# suspended member hears nothing beyond TLP:CLEAR.
+PUBLISHED_GREEN = {MessageKind.EXPOSURE_MATCH}
 
 
 def test_every_kind_is_covered() -> None:
@@ -401,6 +438,8 @@ def test_a_message_reaches_the_recipient_only_as_the_policy_allows(
     withheld = (
         standing is Standing.SUSPENDED and subject is Subject.EMBARGOED and kind not in OWN_RECORD
     )
+    if kind in PUBLISHED_GREEN:
+        withheld = standing is Standing.SUSPENDED or subject is Subject.EMBARGOED
     if withheld:
         assert reached == Reached(0, 0, 0)
     else:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from clearinghouse.app import create_app
@@ -47,7 +48,16 @@ from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
 from tests.support.cases import COORDINATE
 from tests.support.db import make_sqlite_template
-from tests.support.everyone import EMAILS, PASSWORD, SHARED_CVE, T0, Everyone, Who, build
+from tests.support.everyone import (
+    EMAILS,
+    EXPOSURE_SBOM,
+    PASSWORD,
+    SHARED_CVE,
+    T0,
+    Everyone,
+    Who,
+    build,
+)
 from tests.support.routes import PROBE_HEADER, Probe, every_route
 from tests.support.server import serve
 from tests.support.stix_objects import indicator
@@ -178,6 +188,16 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "PATCH /api/v1/submissions/{submission_id}": lambda ids: {"fields": {"product": "log4j"}},
     "POST /api/v1/submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
+    "POST /api/v1/inventories": lambda ids: orjson.loads(EXPOSURE_SBOM.read_bytes()),
+    "POST /api/v1/findings/{finding_id}/state": lambda ids: {"state": "acknowledged"},
+    "POST /api/v1/findings/{finding_id}/vex": lambda ids: {"format": "csaf"},
+    "POST /api/v1/exposure/aware-events/{event_id}/withdrawal": lambda ids: {
+        "reason": "the component is a test fixture"
+    },
+    "PUT /api/v1/organisations/{slug}/products": lambda ids: {
+        "purls": ["pkg:maven/org.example/shop-server"]
+    },
+    "POST /api/v1/cases/{ref}/exposure/invitations": lambda ids: {},
     "POST /osv/v1/query": lambda ids: {"package": LOG4J, "version": "2.14.1"},
     "POST /osv/v1/querybatch": lambda ids: {"queries": [{"package": LOG4J, "version": "2.14.1"}]},
     "POST /api/v1/sharing/collections": lambda ids: {"alias": "new-one", "title": "New"},
@@ -204,6 +224,7 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
+    "POST /api/v1/inventories": lambda ids: {"name": "billing"},
     "GET /api/v1/advisories/compare": lambda ids: {"id": ids["advisory:amber"]},
     "GET /api/v1/advisories/{advisory_id}/export": lambda ids: {"format": "osv"},
 }
@@ -226,6 +247,9 @@ BINDINGS: dict[str, dict[str, str]] = {
         "thread_id": "thread",
         "number": "1",
         "folder": "amber",
+        "inventory_id": "inventory",
+        "finding_id": "finding:clear",
+        "statement_id": "vex",
         "year": "2026",
         "filename": "csaf:amber",
         "vuln_id": "advisory:amber",
@@ -246,6 +270,10 @@ BINDINGS: dict[str, dict[str, str]] = {
     "suspended": {"slug": "org:suspended-co"},
     "static": {"path": "docs-init.js"},
     "incident": {"ref": "incident", "event_id": "incident-event"},
+    "aware": {"event_id": "aware"},
+    "amber": {"finding_id": "finding:amber", "statement_id": "vex:amber"},
+    "draft-finding": {"finding_id": "finding:draft"},
+    "vendor-a": {"slug": "org:vendor-a"},
 }
 MISSING_IDS = {
     "ref": "CH-2099-9999",

@@ -15,8 +15,10 @@ follows it by tracking token; a vendor outside the platform holds an invitation 
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import ApiToken, Organisation, User
 from clearinghouse.advisories import publish, service
 from clearinghouse.advisories.feeds import csaf_filename
+from clearinghouse.advisories.index import RangeCache
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import (
@@ -38,6 +41,12 @@ from clearinghouse.cases.models import Report
 from clearinghouse.clocks.model import EventType
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
+from clearinghouse.exposure import inventories, vex
+from clearinghouse.exposure.cases import declare
+from clearinghouse.exposure.findings import MatchScope, reconcile
+from clearinghouse.exposure.matching import Checker, inventory_pairs
+from clearinghouse.exposure.models import Finding, VexFormat
+from clearinghouse.exposure.telling import tell
 from clearinghouse.formats import model as m
 from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.incidents import service as incidents
@@ -169,6 +178,7 @@ def build(database: Database, settings: Settings) -> Everyone:
         _member_records(s, world, settings)
     with database.transaction() as s:
         _shared(s, world)
+        _exposure(s, world, settings)
     return world
 
 
@@ -487,3 +497,66 @@ def _shared(session: Session, world: Everyone) -> None:
 
 def _box(settings: Settings) -> SecretBox:
     return SecretBox(settings.secret_key.get_secret_value())
+
+
+EXPOSURE_SBOM = (
+    Path(__file__).resolve().parents[1] / "fixtures/exposure/sbom/log4j-core-2.14.1.cdx.json"
+)
+
+
+def _exposure(session: Session, world: Everyone, settings: Settings) -> None:
+    """The member's inventory runs log4j-core 2.14.1: matched (by the jobs' own steps)
+    against the three advisories, it has a finding of each; the member was told of the
+    published ones (its aware event) and published a VEX statement about the CLEAR one.
+    The vendor declares log4j-core as its product."""
+    orgs = orgs_of(session)
+    member = orgs["member"]
+    uploaded = inventories.upload(
+        session,
+        actor=SYSTEM,
+        org=member,
+        name="web shop",
+        data=EXPOSURE_SBOM.read_bytes(),
+        now=T0,
+    )
+    world.ids["inventory"] = str(uploaded.inventory.id)
+    scope = MatchScope(inventory_id=uploaded.inventory.id)
+    pairs = inventory_pairs(session, uploaded.inventory.id, Checker(RangeCache()))
+    reconcile(session, pairs, scope, T0)
+    tell(session, scope, T0, base_url=settings.base_url)
+    for name in ("clear", "amber", "draft"):
+        advisory = service.get(session, world.ids[f"advisory:{name}"])
+        finding = session.scalars(select(Finding).where(Finding.advisory_id == advisory.id)).one()
+        world.ids[f"finding:{name}"] = str(finding.id)
+        if finding.aware_event_id is not None:
+            world.ids["aware"] = str(finding.aware_event_id)
+    clear = session.get(Finding, uuid.UUID(world.ids["finding:clear"]))
+    assert clear is not None
+    statement = vex.publish(
+        session,
+        actor=SYSTEM,
+        finding=clear,
+        fmt=VexFormat.CYCLONEDX,
+        now=T0,
+        base_url=settings.base_url,
+    )
+    world.ids["vex"] = str(statement.id)
+    amber = session.get(Finding, uuid.UUID(world.ids["finding:amber"]))
+    assert amber is not None
+    world.ids["vex:amber"] = str(
+        vex.publish(
+            session,
+            actor=SYSTEM,
+            finding=amber,
+            fmt=VexFormat.CSAF,
+            now=T0,
+            base_url=settings.base_url,
+        ).id
+    )
+    declare(
+        session,
+        actor=SYSTEM,
+        org=orgs["vendor-a"],
+        purls=["pkg:maven/org.apache.logging.log4j/log4j-core"],
+        now=T0,
+    )

@@ -540,6 +540,7 @@ class _Bulk:
         stored = self._insert_all(session, report)
         for rows in stored:
             report.items.append(_item(rows.parsed, Outcome.CREATED))
+        index.announce(session, [rows.advisory["id"] for rows in stored], self.options.now)
         if stored:
             audit.append(
                 session,
@@ -615,7 +616,7 @@ def _revise(
     advisory.published_revision = number
     advisory.last_published_at = now
     store_renditions(session, advisory, number, source_renditions(doc, parsed.raw), now)
-    service.serve(session, advisory, number, doc)
+    service.serve(session, advisory, number, doc, now=now)
     audit.append(
         session,
         actor=actor,

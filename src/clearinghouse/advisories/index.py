@@ -19,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from packageurl import PackageURL
@@ -31,9 +32,15 @@ from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
 from clearinghouse.formats.purl import ecosystem_key, normalise_name
 from clearinghouse.formats.schemas import BundledSchema, load_schema
+from clearinghouse.jobs.queue import enqueue
 from clearinghouse.versions import CompiledRanges, compile_ranges
 
 OSV_PRIVATE_PREFIX: Final = "x_"
+# Enqueued in the transaction that changes which revisions the index describes (a draft,
+# a publication, a withdrawal, an import): exposure matching subscribes to it and finds
+# the inventories the change affects (docs/exposure.md). Payload: {"advisories": [ids]}.
+KIND_INDEX_CHANGED: Final = "advisory.index_changed"
+ANNOUNCED_PER_JOB: Final = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +119,34 @@ def ranges_from_json(items: Sequence[dict[str, Any]]) -> tuple[m.VersionRange, .
 
 
 def replace_index(
-    session: Session, advisory_id: uuid.UUID, revision: int, doc: m.Advisory, source: str
+    session: Session,
+    advisory_id: uuid.UUID,
+    revision: int,
+    doc: m.Advisory,
+    source: str,
+    now: datetime,
 ) -> None:
-    """Make the index describe ``revision`` (the one served) of the advisory."""
+    """Make the index describe ``revision`` (the one served) of the advisory, and
+    announce the change (:data:`KIND_INDEX_CHANGED`)."""
     session.execute(delete(AdvisoryPackage).where(AdvisoryPackage.advisory_id == advisory_id))
     session.execute(delete(AdvisoryIdentifier).where(AdvisoryIdentifier.advisory_id == advisory_id))
     rows = IndexRows()
     rows.add(advisory_id, revision, doc, source)
     rows.insert(session)
+    announce(session, [advisory_id], now)
+
+
+def announce(session: Session, advisory_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """Enqueue :data:`KIND_INDEX_CHANGED` for these advisories (outbox: in the caller's
+    transaction), a few hundred per job."""
+    ids = [str(advisory_id) for advisory_id in advisory_ids]
+    for start in range(0, len(ids), ANNOUNCED_PER_JOB):
+        enqueue(
+            session,
+            KIND_INDEX_CHANGED,
+            {"advisories": ids[start : start + ANNOUNCED_PER_JOB]},
+            now=now,
+        )
 
 
 class IndexRows:

@@ -137,7 +137,7 @@ def publish(
     )
     number = saved.revision.number
     rows = store_renditions(session, advisory, number, render_all(doc, render), now)
-    service.serve(session, advisory, number, doc)
+    service.serve(session, advisory, number, doc, now=now)
     previous = advisory.state
     advisory.state = AdvisoryState.PUBLISHED
     advisory.published_revision = number
@@ -339,7 +339,7 @@ def withdraw(
     else:
         rendered = imported_renditions(session, advisory, doc, withdrawn=now)
     rows = store_renditions(session, advisory, number, rendered, now)
-    service.serve(session, advisory, number, doc)
+    service.serve(session, advisory, number, doc, now=now)
     advisory.state = AdvisoryState.WITHDRAWN
     advisory.published_revision = number
     advisory.withdrawn_at = now

@@ -270,11 +270,13 @@ def store_revision(
     return Saved(advisory, stored, created=True)
 
 
-def serve(session: Session, advisory: Advisory, number: int, doc: m.Advisory) -> None:
+def serve(
+    session: Session, advisory: Advisory, number: int, doc: m.Advisory, *, now: datetime
+) -> None:
     """Make revision ``number`` the one the index (and the TLP on the row) describes."""
     advisory.tlp = doc.tlp
     advisory.title = doc.title[:500]
-    index.replace_index(session, advisory.id, number, doc, advisory.source)
+    index.replace_index(session, advisory.id, number, doc, advisory.source, now)
 
 
 # ---- drafting --------------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def create_draft(
         now=now,
         summary=body.revision_summary or "Draft created",
     )
-    serve(session, advisory, saved.revision.number, doc)
+    serve(session, advisory, saved.revision.number, doc, now=now)
     audit.append(
         session,
         actor=actor,
@@ -419,7 +421,7 @@ def revise(
         summary=body.revision_summary or "Draft revised",
     )
     if advisory.published_revision is None:
-        serve(session, advisory, saved.revision.number, doc)
+        serve(session, advisory, saved.revision.number, doc, now=now)
     audit.append(
         session,
         actor=actor,

@@ -40,7 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from clearinghouse.clocks.alerts import warning_started
 from clearinghouse.clocks.calendar import (
@@ -306,6 +306,7 @@ def _obligation(
         due=due,
         anchor_event=anchor.id if anchor else None,
         anchor_at=anchor_at,
+        anchor_source=_source(anchor),
         trigger_event=ctx.trigger.id,
         basis=ctx.basis,
         flags=ctx.regime.flag_notes(),
@@ -319,6 +320,15 @@ def _obligation(
         deadlines=deadlines,
         displaced_by=displaced_by,
     )
+
+
+def _source(event: Event | None) -> Mapping[str, Any] | None:
+    """What the anchor event says about how it came to be recorded (``data.source``: an
+    exposure match that told the organisation, for instance), shown on the obligation."""
+    if event is None:
+        return None
+    source = event.data.get("source")
+    return dict(source) if isinstance(source, Mapping) else None
 
 
 def _anchor(ctx: _Context, anchor: Anchor) -> Event | None:

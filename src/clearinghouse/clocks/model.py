@@ -275,6 +275,9 @@ class Obligation:
     anchor_at: datetime | None
     trigger_event: str | None
     basis: Basis
+    # Why the anchor event exists, when it says (``data.source`` of the event: e.g. an
+    # exposure match, ``{"kind": "exposure_match", "advisory": ...}``).
+    anchor_source: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
     flags: tuple[FlagNote, ...] = ()
     met_by: str | None = None
     submitted_at: datetime | None = None
@@ -304,7 +307,7 @@ class Obligation:
         def instant(value: datetime | None) -> str | None:
             return format_instant(value) if value is not None else None
 
-        return {
+        out: dict[str, Any] = {
             "organisation": self.organisation,
             "subject": self.subject,
             "regime": self.regime,
@@ -328,6 +331,9 @@ class Obligation:
             "deadlines": [d.to_json() for d in self.deadlines],
             "displaced_by": self.displaced_by,
         }
+        if self.anchor_source:  # only where the anchor event says why it exists
+            out["anchor_source"] = dict(self.anchor_source)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

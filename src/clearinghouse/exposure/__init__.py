@@ -1,5 +1,4 @@
-"""Exposure: which components of an inventory the advisories affect.
-
-``engine`` is the pure matching core (no web, no database); the stored inventories,
-findings and notifications build on it.
+"""Exposure: members' inventories (SBOMs) matched against advisories, findings, who a
+case affects. ``engine`` is the pure in-memory matcher (``clearinghouse match``); the
+platform's part is described in ``docs/exposure.md``.
 """

@@ -18,3 +18,4 @@ class MessageKind(enum.StrEnum):
     ADVISORY_RENDITION_FAILED = "advisory.rendition_failed"  # to the operator's admins
     CLOCK_ALERT = "clocks.alert"  # an obligation is due soon or was missed
     REASSESSMENT_DUE = "standing.reassessment_reminder"  # to the operator's admins
+    EXPOSURE_MATCH = "exposure.match"  # a published advisory affects one's inventories

@@ -3,8 +3,9 @@ functions, with the principal, an action and the facts of the resource (plain va
 caller loads), and does what they answer.
 
 Pure: no web or database imports. Each domain has a module (``accounts``, ``standing``,
-``cases``, ``incidents``, ``advisories``, ``sharing``, ``channels``); ``core`` holds the
-answers they share and ``tlp`` the TLP 2.0 rule that advisories and shared objects share.
+``cases``, ``incidents``, ``advisories``, ``sharing``, ``exposure``, ``channels``);
+``core`` holds the answers they share and ``tlp`` the TLP 2.0 rule that advisories and
+shared objects share.
 A decision is one of :class:`Decision` (the edge maps DENY to 403, HIDDEN to 404,
 LOGIN to 401): where a principal may not even learn that a resource exists, or it does
 not exist at all (:data:`MISSING`), the answer is the same, so identifiers cannot be
@@ -52,6 +53,17 @@ from clearinghouse.policy.channels import (
     may_deliver,
 )
 from clearinghouse.policy.core import MISSING, Asked, Decision, Missing, recording
+from clearinghouse.policy.exposure import (
+    CaseExposureFacts,
+    ExposureAction,
+    FindingFacts,
+    OwnerFacts,
+    VexFacts,
+    can_exposure,
+    decide_exposure,
+    may_be_told,
+    require_exposure,
+)
 from clearinghouse.policy.incidents import (
     IncidentAction,
     IncidentFacts,
@@ -88,11 +100,14 @@ __all__ = [
     "AdvisoryScope",
     "Asked",
     "CaseAction",
+    "CaseExposureFacts",
     "CaseFacts",
     "CaseScope",
     "Channel",
     "CollectionFacts",
     "Decision",
+    "ExposureAction",
+    "FindingFacts",
     "GroupFacts",
     "IncidentAction",
     "IncidentFacts",
@@ -103,6 +118,7 @@ __all__ = [
     "OrgFacts",
     "OrgScope",
     "OwnedFacts",
+    "OwnerFacts",
     "RecipientFacts",
     "ReportFacts",
     "ReportScope",
@@ -110,12 +126,14 @@ __all__ = [
     "SharingAction",
     "StandingAction",
     "StatusFacts",
+    "VexFacts",
     "advisory_scope",
     "audience_allows",
     "can_account",
     "can_advisory",
     "can_case",
     "can_collection",
+    "can_exposure",
     "can_incident",
     "case_scope",
     "decide_account",
@@ -123,12 +141,14 @@ __all__ = [
     "decide_case",
     "decide_collection",
     "decide_delivery",
+    "decide_exposure",
     "decide_group",
     "decide_incident",
     "decide_object",
     "decide_sharing",
     "decide_standing",
     "decide_status",
+    "may_be_told",
     "may_deliver",
     "object_scope",
     "org_scope",
@@ -138,6 +158,7 @@ __all__ = [
     "require_advisory",
     "require_case",
     "require_collection",
+    "require_exposure",
     "require_group",
     "require_incident",
     "require_standing",

@@ -18,6 +18,7 @@ exactly the paths a client would, with their audit entries and timeline events.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,9 @@ OPERATOR = (
 )
 MEMBER = ("alibaba-cloud", "Alibaba Cloud")
 VENDOR = ("apache-logging", "Apache Logging Services PMC")
+# Illustrative, not historical: a member that learned of Log4Shell from the platform.
+HOSTING = ("example-hosting", "Example Hosting (illustrative member)")
+HOSTING_INVENTORY = "customer portal"
 LOG4J = "pkg:maven/org.apache.logging.log4j/log4j-core"
 CVSS_CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"
 
@@ -73,7 +77,41 @@ USERS = (
     DemoUser(
         "pmc@logging.apache.example", "Apache Logging PMC", "apache-logging", Role.ADMIN, "UTC"
     ),
+    DemoUser(
+        "psirt@hosting.example",
+        "Hosting provider PSIRT",
+        "example-hosting",
+        Role.ADMIN,
+        "Asia/Shanghai",
+    ),
 )
+
+
+def hosting_sbom() -> bytes:
+    """The illustrative member's customer portal: a CycloneDX 1.4 SBOM with log4j-core
+    2.14.1 (what a December 2021 Java service typically shipped) beside log4j-api."""
+    components = [
+        {
+            "type": "library",
+            "bom-ref": f"{name}-2.14.1",
+            "group": "org.apache.logging.log4j",
+            "name": name,
+            "version": "2.14.1",
+            "purl": f"pkg:maven/org.apache.logging.log4j/{name}@2.14.1",
+        }
+        for name in ("log4j-api", "log4j-core")
+    ]
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.4",
+        "version": 1,
+        "metadata": {
+            "component": {"type": "application", "name": HOSTING_INVENTORY, "bom-ref": "portal"}
+        },
+        "components": components,
+        "dependencies": [{"ref": "portal", "dependsOn": [c["bom-ref"] for c in components]}],
+    }
+    return json.dumps(document, indent=1).encode()
 
 
 def _ranges(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
@@ -155,6 +193,7 @@ TRIAGE = {
 class ReplayResult:
     created: bool
     case: str | None = None
+    advisory: str | None = None
     steps: list[str] = field(default_factory=list)
 
 
@@ -177,8 +216,19 @@ class _Api:
         path: str,
         body: dict[str, Any] | None = None,
         ok: tuple[int, ...] = (200, 201),
+        *,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
     ) -> Any:
-        response = self.runner.run(self.client.request(method, path, json=body))
+        request = self.client.request(
+            method,
+            path,
+            json=body if content is None else None,
+            content=content,
+            params=params,
+            headers={"content-type": "application/json"} if content is not None else None,
+        )
+        response = self.runner.run(request)
         if response.status_code not in ok:
             raise ReplayError(
                 f"{method} {path} answered {response.status_code}: {response.text[:500]}"
@@ -227,6 +277,18 @@ def _setup(rt: Runtime, clock: FixedClock, password: str) -> dict[str, str]:
                 jurisdictions=["CN"],
                 regulatory_roles=["product_provider", "platform_partner"],
                 contact_email="psirt@alibaba-cloud.example",
+            ),
+            HOSTING[0]: accounts.create_organisation(
+                s,
+                actor=SYSTEM,
+                now=now,
+                slug=HOSTING[0],
+                name=HOSTING[1],
+                kind=OrgKind.MEMBER,
+                country="CN",
+                jurisdictions=["CN"],
+                regulatory_roles=["product_provider", "platform_partner"],
+                contact_email="psirt@hosting.example",
             ),
             VENDOR[0]: accounts.create_organisation(
                 s,
@@ -373,6 +435,19 @@ def _story(apis: dict[str, _Api], clock: FixedClock, worker: _Worker, result: Re
         result.steps.extend(worker.settle())
         result.steps.append(f"{when}Z  {what}")
 
+    hosting = apis["psirt@hosting.example"]
+    # 2021-12-01: a member's inventory (illustrative): its customer portal ships log4j-core.
+    on(
+        "2021-12-01T03:00:00",
+        "a member uploads the SBOM of its customer portal (log4j-core 2.14.1)",
+    )
+    hosting.call(
+        "POST",
+        "/api/v1/inventories",
+        params={"name": HOSTING_INVENTORY},
+        content=hosting_sbom(),
+    )
+
     # 2021-12-09: a third party tells the platform; the platform opens a case.
     on(
         "2021-12-09T10:00:00",
@@ -488,6 +563,35 @@ def _story(apis: dict[str, _Api], clock: FixedClock, worker: _Worker, result: Re
             ),
         },
     )
+    advisory = analyst.call("POST", f"/api/v1/advisories/from-case/{case}", {"tlp": "CLEAR"})
+    analyst.call(
+        "POST", f"/api/v1/advisories/{advisory['id']}/publish", {"summary": "CVE-2021-44228"}
+    )
+    result.advisory = advisory["id"]
+    # the matching job runs at once: the member is told the moment it is published
+    result.steps.extend(worker.settle())
+    result.steps.append(
+        f"2021-12-10T10:15:00Z  {advisory['id']} published; the member's customer portal is "
+        "matched, the member told, and its awareness recorded (its 2-day clock starts now)"
+    )
+
+    on("2021-12-11T06:00:00", "the member reports its exposure to the platform (within 2 days)")
+    for regime in ("cn-miit-2021", "cn-nvdb-partner-terms"):
+        draft = hosting.call(
+            "POST",
+            "/api/v1/submissions",
+            {
+                "organisation": HOSTING[0],
+                "subject": advisory["id"],
+                "regime": regime,
+                "stage": "report",
+            },
+        )
+        hosting.call(
+            "POST",
+            f"/api/v1/submissions/{draft['id']}/submit",
+            {"reference": f"NVDB-2021-12-11-{regime}"},
+        )
 
     for vuln in VULNERABILITIES[1:]:
         on(vuln["day"], f"{vuln['cve_id']}: fixed in {vuln['fixed']}")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 08:06:56.077995
+Create Date: 2026-12-05 08:19:10.039358
 """
 
 from collections.abc import Sequence
@@ -563,6 +563,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_browser_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "declared_products",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("ecosystem", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("purl", sa.String(length=500), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_declared_products_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_declared_products")),
+        sa.UniqueConstraint(
+            "org_id", "ecosystem", "name", name=op.f("uq_declared_products_org_id")
+        ),
+    )
+    with op.batch_alter_table("declared_products", schema=None) as batch_op:
+        batch_op.create_index("ix_declared_products_package", ["ecosystem", "name"], unique=False)
+
+    op.create_table(
         "incidents",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("public_id", sa.String(length=32), nullable=False),
@@ -589,6 +611,29 @@ def upgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(
             "ix_incidents_org_created", ["org_id", "created_at", "id"], unique=False
+        )
+
+    op.create_table(
+        "inventories",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("current_upload", sa.Integer(), nullable=False),
+        sa.Column("components", sa.Integer(), nullable=False),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_inventories_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inventories")),
+        sa.UniqueConstraint("org_id", "name", name="uq_inventories_org_id_name"),
+    )
+    with op.batch_alter_table("inventories", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_inventories_org_updated", ["org_id", "updated_at", "id"], unique=False
         )
 
     op.create_table(
@@ -1011,6 +1056,82 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_cases_created", ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_report_id"), ["report_id"], unique=False)
+
+    op.create_table(
+        "inventory_components",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("inventory_id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("ecosystem", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("version", sa.String(length=200), nullable=False),
+        sa.Column("release", sa.String(length=50), nullable=False),
+        sa.Column("ref", sa.Text(), nullable=False),
+        sa.Column("label", sa.Text(), nullable=False),
+        sa.Column("purl", sa.Text(), nullable=True),
+        sa.Column("parent", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["inventory_id"],
+            ["inventories.id"],
+            name=op.f("fk_inventory_components_inventory_id_inventories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inventory_components")),
+    )
+    with op.batch_alter_table("inventory_components", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_inventory_components_inventory", ["inventory_id", "ecosystem", "name"], unique=False
+        )
+        batch_op.create_index(
+            "ix_inventory_components_match",
+            ["ecosystem", "name", "version", "release", "org_id", "inventory_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "inventory_uploads",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("inventory_id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("uploaded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_by_label", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("format", sa.String(length=40), nullable=False),
+        sa.Column("spec_version", sa.String(length=40), nullable=False),
+        sa.Column("subject", sa.String(length=500), nullable=True),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("components", sa.Integer(), nullable=False),
+        sa.Column("matchable", sa.Integer(), nullable=False),
+        sa.Column("dependencies", sa.Integer(), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("removed", sa.Integer(), nullable=False),
+        sa.Column("changed", sa.Integer(), nullable=False),
+        sa.Column(
+            "changes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["inventory_id"],
+            ["inventories.id"],
+            name=op.f("fk_inventory_uploads_inventory_id_inventories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inventory_uploads")),
+        sa.UniqueConstraint(
+            "inventory_id", "number", name=op.f("uq_inventory_uploads_inventory_id")
+        ),
+    )
+    with op.batch_alter_table("inventory_uploads", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inventory_uploads_inventory_id"), ["inventory_id"], unique=False
+        )
 
     op.create_table(
         "reassessment_decisions",
@@ -1613,6 +1734,97 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "exposure_findings",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("inventory_id", sa.Uuid(), nullable=False),
+        sa.Column("advisory_id", sa.Uuid(), nullable=False),
+        sa.Column("record_id", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("component_ref", sa.Text(), nullable=False),
+        sa.Column("purl", sa.Text(), nullable=True),
+        sa.Column("ecosystem", sa.String(length=100), nullable=False),
+        sa.Column("package", sa.String(length=300), nullable=False),
+        sa.Column("version", sa.String(length=200), nullable=False),
+        sa.Column(
+            "fixed",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("undecided", sa.Text(), nullable=True),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "new",
+                "acknowledged",
+                "fixed",
+                "not_affected",
+                name="findingstate",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "justification",
+            sa.Enum(
+                "component_not_present",
+                "vulnerable_code_not_present",
+                "vulnerable_code_cannot_be_controlled_by_adversary",
+                "vulnerable_code_not_in_execute_path",
+                "inline_mitigations_already_exist",
+                name="justification",
+                native_enum=False,
+                length=60,
+            ),
+            nullable=True,
+        ),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("matching", sa.Boolean(), nullable=False),
+        sa.Column("first_matched_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_matched_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("unmatched_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("told_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("aware_event_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["advisory_id"],
+            ["advisories.id"],
+            name=op.f("fk_exposure_findings_advisory_id_advisories"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["aware_event_id"],
+            ["timeline_events.id"],
+            name=op.f("fk_exposure_findings_aware_event_id_timeline_events"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["inventory_id"],
+            ["inventories.id"],
+            name=op.f("fk_exposure_findings_inventory_id_inventories"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_exposure_findings_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exposure_findings")),
+        sa.UniqueConstraint(
+            "inventory_id", "advisory_id", "key", name=op.f("uq_exposure_findings_inventory_id")
+        ),
+    )
+    with op.batch_alter_table("exposure_findings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_exposure_findings_advisory", ["advisory_id", "matching"], unique=False
+        )
+        batch_op.create_index(
+            "ix_exposure_findings_org", ["org_id", "last_matched_at", "id"], unique=False
+        )
+
+    op.create_table(
         "attachments",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("report_id", sa.Uuid(), nullable=True),
@@ -1647,17 +1859,162 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_attachments_message_id"), ["message_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachments_report_id"), ["report_id"], unique=False)
 
+    op.create_table(
+        "exposure_finding_events",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("finding_id", sa.Uuid(), nullable=False),
+        sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "match", "unmatched", "member", name="findingsource", native_enum=False, length=40
+            ),
+            nullable=False,
+        ),
+        sa.Column("actor_label", sa.String(length=200), nullable=False),
+        sa.Column("actor_user_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "from_state",
+            sa.Enum(
+                "new",
+                "acknowledged",
+                "fixed",
+                "not_affected",
+                name="findingstate",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "to_state",
+            sa.Enum(
+                "new",
+                "acknowledged",
+                "fixed",
+                "not_affected",
+                name="findingstate",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "justification",
+            sa.Enum(
+                "component_not_present",
+                "vulnerable_code_not_present",
+                "vulnerable_code_cannot_be_controlled_by_adversary",
+                "vulnerable_code_not_in_execute_path",
+                "inline_mitigations_already_exist",
+                name="justification",
+                native_enum=False,
+                length=60,
+            ),
+            nullable=True,
+        ),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["finding_id"],
+            ["exposure_findings.id"],
+            name=op.f("fk_exposure_finding_events_finding_id_exposure_findings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exposure_finding_events")),
+    )
+    with op.batch_alter_table("exposure_finding_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_exposure_finding_events_finding", ["finding_id", "at", "id"], unique=False
+        )
+
+    op.create_table(
+        "vex_statements",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("finding_id", sa.Uuid(), nullable=True),
+        sa.Column("advisory_id", sa.Uuid(), nullable=False),
+        sa.Column("record_id", sa.String(length=200), nullable=False),
+        sa.Column(
+            "format",
+            sa.Enum("cyclonedx", "csaf", name="vexformat", native_enum=False, length=40),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column(
+            "justification",
+            sa.Enum(
+                "component_not_present",
+                "vulnerable_code_not_present",
+                "vulnerable_code_cannot_be_controlled_by_adversary",
+                "vulnerable_code_not_in_execute_path",
+                "inline_mitigations_already_exist",
+                name="justification",
+                native_enum=False,
+                length=60,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("published_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_by_label", sa.String(length=200), nullable=False),
+        sa.Column("published_by_user_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["advisory_id"],
+            ["advisories.id"],
+            name=op.f("fk_vex_statements_advisory_id_advisories"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["finding_id"],
+            ["exposure_findings.id"],
+            name=op.f("fk_vex_statements_finding_id_exposure_findings"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organisations.id"],
+            name=op.f("fk_vex_statements_org_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vex_statements")),
+    )
+    with op.batch_alter_table("vex_statements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_vex_statements_advisory", ["advisory_id", "published_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_vex_statements_finding_id"), ["finding_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("vex_statements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vex_statements_finding_id"))
+        batch_op.drop_index("ix_vex_statements_advisory")
+
+    op.drop_table("vex_statements")
+    with op.batch_alter_table("exposure_finding_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_exposure_finding_events_finding")
+
+    op.drop_table("exposure_finding_events")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attachments_report_id"))
         batch_op.drop_index(batch_op.f("ix_attachments_message_id"))
         batch_op.drop_index(batch_op.f("ix_attachments_case_id"))
 
     op.drop_table("attachments")
+    with op.batch_alter_table("exposure_findings", schema=None) as batch_op:
+        batch_op.drop_index("ix_exposure_findings_org")
+        batch_op.drop_index("ix_exposure_findings_advisory")
+
+    op.drop_table("exposure_findings")
     with op.batch_alter_table("case_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_case_messages_thread")
 
@@ -1738,6 +2095,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reassessment_decisions_sanction_id"))
 
     op.drop_table("reassessment_decisions")
+    with op.batch_alter_table("inventory_uploads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inventory_uploads_inventory_id"))
+
+    op.drop_table("inventory_uploads")
+    with op.batch_alter_table("inventory_components", schema=None) as batch_op:
+        batch_op.drop_index("ix_inventory_components_match")
+        batch_op.drop_index("ix_inventory_components_inventory")
+
+    op.drop_table("inventory_components")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_report_id"))
         batch_op.drop_index("ix_cases_created")
@@ -1787,10 +2153,18 @@ def downgrade() -> None:
         batch_op.drop_index("ix_member_sanctions_org_time")
 
     op.drop_table("member_sanctions")
+    with op.batch_alter_table("inventories", schema=None) as batch_op:
+        batch_op.drop_index("ix_inventories_org_updated")
+
+    op.drop_table("inventories")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index("ix_incidents_org_created")
 
     op.drop_table("incidents")
+    with op.batch_alter_table("declared_products", schema=None) as batch_op:
+        batch_op.drop_index("ix_declared_products_package")
+
+    op.drop_table("declared_products")
     with op.batch_alter_table("browser_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_browser_sessions_user_id"))
 
