@@ -167,14 +167,15 @@ def test_a_long_job_keeps_its_lease_and_runs_once(db_url: str, effects_url: None
     """Its worker renews the lease while the handler works (a slow external call first, as
     handlers must, then the database write): a second worker polling all along never takes
     it for abandoned, so the handler runs once, on the first attempt."""
-    # Leases of 3 s renewed each second: a margin of two seconds for a beat to get through
-    # on a busy two-core CI machine where SQLite writers queue behind each other.
-    settings = job_settings(job_lease_seconds=3)
+    # Leases of 5 s renewed every 1.7 s: a margin of over three seconds for a beat to get
+    # through on a busy two-core machine where SQLite writers queue behind each other (3 s
+    # leases failed there at a load average of 5).
+    settings = job_settings(job_lease_seconds=5)
     calls = Calls()
 
     def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
         calls.hit(ctx.job_id)
-        time.sleep(7.5)  # two and a half leases: a slow SMTP or HTTP peer
+        time.sleep(11)  # over two leases: a slow SMTP or HTTP peer
         record_effect(ctx)
 
     first, second = Database(db_url), Database(db_url)

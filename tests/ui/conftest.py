@@ -28,7 +28,10 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in the
+# main thread while it is open, and every later test that calls ``asyncio.run`` (the load
+# benchmark's smoke test) would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")

@@ -23,7 +23,7 @@ from clearinghouse.accounts.models import Organisation
 from clearinghouse.advisories import service as advisories
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.api.deps import Ctx, CtxDep
-from clearinghouse.api.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.exposure import cases as case_exposure
 from clearinghouse.exposure import findings, inventories, telling, vex
@@ -341,8 +341,8 @@ def _vex_out(ctx: Ctx, statement: VexStatement) -> VexOut:
     )
 
 
-def _cursor(cursor: str | None, size: int) -> list[Any] | None:
-    after = decode_cursor(cursor)
+def _cursor(ctx: Ctx, cursor: str | None, size: int) -> list[Any] | None:
+    after = read_cursor(ctx, cursor)
     if after is not None and len(after) != size:
         raise InvalidInput("cursor is not one this server issued", field="cursor")
     return after
@@ -410,16 +410,17 @@ def list_inventories(
     else:
         org_id = _org_by_slug(ctx, organisation, ExposureAction.INVENTORY_READ).id
     n = clamp_limit(limit)
-    after = _cursor(cursor, 2)
+    after = _cursor(ctx, cursor, 2)
     try:
         rows = inventories.page(ctx.session, org_id, after=after, limit=n + 1)
     except ValueError:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
     slugs = _slugs(ctx, {r.org_id for r in rows})
     last = rows[n - 1] if len(rows) > n else None
+    key = [last.updated_at.isoformat(), str(last.id)] if last else None
     return Page(
         items=[_inventory_out(r, slugs[r.org_id]) for r in rows[:n]],
-        next_cursor=encode_cursor([last.updated_at.isoformat(), str(last.id)]) if last else None,
+        next_cursor=issue_cursor(ctx, key) if key else None,
     )
 
 
@@ -439,12 +440,12 @@ def inventory_history(
 ) -> Page[UploadOut]:
     inventory = inventories.get(ctx.session, ctx.principal, inventory_id)
     n = clamp_limit(limit)
-    after = _cursor(cursor, 1)
+    after = _cursor(ctx, cursor, 1)
     before = int(after[0]) if after and isinstance(after[0], int) else None
     rows = inventories.history(ctx.session, inventory, before=before, limit=n + 1)
     return Page(
         items=[_upload_out(u) for u in rows[:n]],
-        next_cursor=encode_cursor([rows[n - 1].number]) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, [rows[n - 1].number]) if len(rows) > n else None,
     )
 
 
@@ -458,7 +459,7 @@ def inventory_components(
 ) -> Page[ComponentOut]:
     inventory = inventories.get(ctx.session, ctx.principal, inventory_id)
     n = clamp_limit(limit)
-    after = _cursor(cursor, 1)
+    after = _cursor(ctx, cursor, 1)
     start = int(after[0]) if after and isinstance(after[0], int) else None
     rows: list[InventoryComponent] = list(
         inventories.components(ctx.session, inventory, after=start, limit=n + 1)
@@ -478,7 +479,7 @@ def inventory_components(
             )
             for r in rows[:n]
         ],
-        next_cursor=encode_cursor([rows[n - 1].id]) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, [rows[n - 1].id]) if len(rows) > n else None,
     )
 
 
@@ -518,7 +519,7 @@ def list_findings(
         if org_id is not None and found.org_id != org_id:
             raise NotFound("no such inventory")
     n = clamp_limit(limit)
-    after = _cursor(cursor, 2)
+    after = _cursor(ctx, cursor, 2)
     where = findings.FindingFilter(
         org_id=org_id,
         inventory_id=inventory,
@@ -531,9 +532,10 @@ def list_findings(
     except ValueError:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
     slugs = _slugs(ctx, {f.org_id for f, _ in rows})
+    key = findings.cursor_of(rows[n - 1][0]) if len(rows) > n else None
     return Page(
         items=[_finding_out(f, a, slugs[f.org_id]) for f, a in rows[:n]],
-        next_cursor=encode_cursor(findings.cursor_of(rows[n - 1][0])) if len(rows) > n else None,
+        next_cursor=issue_cursor(ctx, key) if key else None,
     )
 
 
