@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import (
     access,
@@ -533,6 +534,10 @@ def get_timeline(
     ctx: CtxDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
+    at: Annotated[
+        Instant | None,
+        Query(description="the timeline as the platform knew it then: events recorded by `at`"),
+    ] = None,
 ) -> Page[EventOut]:
     acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
     n = clamp_limit(limit)
@@ -548,6 +553,7 @@ def get_timeline(
             full=_sees_every_part(ctx, acc),
             after=after,
             limit=n + 1,
+            known_at=at,
         )
     except ValueError:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None

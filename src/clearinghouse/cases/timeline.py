@@ -310,9 +310,10 @@ def page(
     full: bool,
     after: Sequence[Any] | None,
     limit: int,
+    known_at: datetime | None = None,
 ) -> list[TimelineEvent]:
     """Events of a case in the order they happened (``occurred_at``, then ``recorded_at``,
-    then id).
+    then id); with ``known_at``, only those recorded by then (the case "as at" that instant).
 
     Without ``full`` (a participant's view): the events about ``participant_id``, and the
     case-wide ones that concern nobody else; not another organisation's own events (its
@@ -329,6 +330,8 @@ def page(
         query = query.where(or_(mine, shared) if participant_id is not None else shared)
     if after:
         query = query.where(after_cursor(after))
+    if known_at is not None:
+        query = query.where(TimelineEvent.recorded_at <= known_at)
     query = query.order_by(
         TimelineEvent.occurred_at, TimelineEvent.recorded_at, TimelineEvent.id
     ).limit(limit)

@@ -78,7 +78,7 @@ def _document(values: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _uploads(page: Page) -> list[files.Upload]:
+def uploads_of(page: Page) -> list[files.Upload]:
     """The chosen files (a browser sends an empty part when none was chosen)."""
     form = page.presented.form
     if form is None:
@@ -135,7 +135,7 @@ def submit_report(page: PageDep) -> Response:
                 page.session,
                 actor=page.principal,
                 body=body,
-                uploads=_uploads(page),
+                uploads=uploads_of(page),
                 now=page.now(),
                 client=page.ctx.client,
                 limit=page.settings.intake_max_per_hour,
