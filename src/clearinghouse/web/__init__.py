@@ -16,6 +16,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_public`` | home, advisories |
 | ``pages_report`` | the report form, its confirmation, the finder's status page, reports |
 | ``pages_cases`` | cases, one case, its timeline picture, an incident's clock board |
+| ``pages_dashboard`` | the operator's dashboard and its charts (``charts``) |
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
@@ -31,6 +32,7 @@ from clearinghouse.settings import Settings
 from clearinghouse.web import (
     pages_account,
     pages_cases,
+    pages_dashboard,
     pages_invitation,
     pages_public,
     pages_report,
@@ -51,7 +53,14 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         catalogues=Catalogues.load(),
         assets=assets,
     )
-    for module in (pages_public, pages_report, pages_cases, pages_account, pages_invitation):
+    for module in (
+        pages_public,
+        pages_report,
+        pages_cases,
+        pages_dashboard,
+        pages_account,
+        pages_invitation,
+    ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
     return PageErrors()

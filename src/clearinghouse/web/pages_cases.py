@@ -62,7 +62,7 @@ AtParam: TypeAlias = Annotated[str | None, Query(max_length=40)]
 T = TypeVar("T")
 
 
-def _at(value: str | None) -> datetime | None:
+def parse_at(value: str | None) -> datetime | None:
     """The ``at`` query parameter: an RFC 3339 instant (a malformed one is bad input)."""
     if not value:
         return None
@@ -210,7 +210,7 @@ def _case_page(
     errors: FieldErrors | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    at = _at(at_text)
+    at = parse_at(at_text)
     case = cases_api.get_case(ref, page.ctx)
     events = _events(page, ref, at)
     when = at or page.now()
@@ -251,7 +251,7 @@ def case_page(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
 
 @router.get("/cases/{ref}/timeline", response_class=HTMLResponse)
 def case_timeline(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
-    when_at = _at(at)
+    when_at = parse_at(at)
     case = cases_api.get_case(ref, page.ctx)
     events = _events(page, ref, when_at)
     when = when_at or page.now()
@@ -308,7 +308,7 @@ def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
 
 @router.get("/incidents/{ref}/board", response_class=HTMLResponse)
 def incident_board(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
-    when_at = _at(at)
+    when_at = parse_at(at)
     board = incidents_api.incident_board(ref, page.ctx, when_at)
     incident = incidents_api.get_incident(ref, page.ctx)
     when = parse_instant(board["at"])

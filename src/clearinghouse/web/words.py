@@ -133,6 +133,53 @@ EVENT_TYPES: Final = {
     CaseEventType.MESSAGE_POSTED: N_("message posted"),
 }
 
+# SSVC coordinator triage (CERT/CC SSVC 2.x): each decision point's name and question, and
+# its values, by the field names of ``cases.rules.ssvc``.
+SSVC_POINTS: Final = {
+    "report_public": (
+        N_("Report public"),
+        N_("Is a viable report of the details of the vulnerability already publicly available?"),
+    ),
+    "supplier_contacted": (
+        N_("Supplier contacted"),
+        N_("Has the reporter made a good-faith effort to contact the supplier?"),
+    ),
+    "report_credibility": (N_("Report credibility"), N_("Is the report credible?")),
+    "supplier_cardinality": (
+        N_("Supplier cardinality"),
+        N_("How many suppliers are responsible for the vulnerable component and its fix?"),
+    ),
+    "supplier_engagement": (
+        N_("Supplier engagement"),
+        N_("Is the supplier responding and actively taking part in the coordination?"),
+    ),
+    "utility": (N_("Utility"), N_("How useful is the exploit to an adversary?")),
+    "public_safety_impact": (
+        N_("Public safety impact"),
+        N_("How much could exploitation affect public safety?"),
+    ),
+}
+SSVC_VALUES: Final = {
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "credible": N_("credible"),
+    "not credible": N_("not credible"),
+    "one": N_("one"),
+    "multiple": N_("multiple"),
+    "active": N_("active"),
+    "unresponsive": N_("unresponsive"),
+    "laborious": N_("laborious"),
+    "efficient": N_("efficient"),
+    "super effective": N_("super effective"),
+    "minimal": N_("minimal"),
+    "significant": N_("significant"),
+}
+TRIAGE_OUTCOMES: Final = {
+    "decline": N_("decline"),
+    "track": N_("track"),
+    "coordinate": N_("coordinate"),
+}
+
 
 def words(viewer: Viewer) -> dict[str, Any]:
     """The render context's vocabulary, translated once per page."""
@@ -150,6 +197,9 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "embargo_phases": {k.value: _(v) for k, v in EMBARGO_PHASES.items()},
         "participant_roles": {k.value: _(v) for k, v in PARTICIPANT_ROLES.items()},
         "embargo_answers": {k: _(v) for k, v in EMBARGO_ANSWERS.items()},
+        "ssvc_points": {k: (_(n), _(q)) for k, (n, q) in SSVC_POINTS.items()},
+        "ssvc_values": {k: _(v) for k, v in SSVC_VALUES.items()},
+        "triage_outcomes": {k: _(v) for k, v in TRIAGE_OUTCOMES.items()},
         "obligation_statuses": {k.value: _(v) for k, v in OBLIGATION_STATUSES.items()},
         "event_types": {k.value: _(v) for k, v in EVENT_TYPES.items()},
         "languages": list(Language),
