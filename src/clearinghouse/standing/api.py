@@ -25,6 +25,7 @@ from clearinghouse.policy import (
     MISSING,
     CaseAction,
     StandingAction,
+    can_case,
     org_scope,
     require_standing,
 )
@@ -216,8 +217,12 @@ def case_board(
     visible = org_scope(ctx.principal)
     org_id = None if visible.everything else visible.org_id
     require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org_id)
-    case = load_case(ctx.session, ctx.principal, ref, CaseAction.CASE_OBLIGATIONS_READ).case
-    return obl.case_board(ctx.session, ctx.settings, case, at or ctx.now(), org_id=org_id).to_json()
+    acc = load_case(ctx.session, ctx.principal, ref, CaseAction.CASE_OBLIGATIONS_READ)
+    board = obl.case_board(ctx.session, ctx.settings, acc.case, at or ctx.now(), org_id=org_id)
+    out = board.to_json()
+    if not can_case(ctx.principal, CaseAction.CASE_READ, acc.facts):
+        out["title"] = None  # a suspended member keeps its obligations, not the case's title
+    return out
 
 
 @router.get("/organisations/{slug}/standing", summary="Compliance record and sanctions")

@@ -38,7 +38,13 @@ from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
 from clearinghouse.cases.models import CaseStatus
 from clearinghouse.cases.schemas import CaseOut, EventOut
 from clearinghouse.clocks.model import ObligationStatus
-from clearinghouse.errors import ClearinghouseError, Forbidden, InvalidInput, NotFound
+from clearinghouse.errors import (
+    ClearinghouseError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from clearinghouse.incidents import api as incidents_api
 from clearinghouse.policy import (
     AdvisoryAction,
@@ -76,7 +82,7 @@ def _if_allowed(read: Callable[[], T]) -> T | None:
     """A section the principal may not read is left out (the API would refuse it)."""
     try:
         return read()
-    except (Forbidden, NotFound):
+    except (Forbidden, NotFound, Unauthenticated):
         return None
 
 

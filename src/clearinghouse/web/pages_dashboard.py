@@ -83,9 +83,7 @@ def _case_to_advisory(page: Page, at: datetime) -> list[tuple[str, float, int]]:
     return [(m, median(v), len(v)) for m, v in sorted(by_month.items())[-MONTHS:]]
 
 
-def _charts(
-    page: Page, at: datetime, record: list[obl.RegimeRecord]
-) -> dict[str, tuple[str, str]]:
+def _charts(page: Page, at: datetime, record: list[obl.RegimeRecord]) -> dict[str, tuple[str, str]]:
     """Each chart's caption and picture."""
     _ = page._
     days = _(N_("days"))
