@@ -110,7 +110,7 @@ def test_the_case_page_shows_the_status_matrix_and_posts_a_message_with_a_file(
     assert c.outside_participant not in shown
 
 
-def test_at_shows_the_case_as_the_platform_knew_it(platform: Platform, clock: FixedClock) -> None:
+def test_at_shows_the_case_as_at_a_past_instant(platform: Platform, clock: FixedClock) -> None:
     c = coordinate(platform)
     body = {"type": "aware", "occurred_at": "2021-11-24T02:00:00Z", "organisation": "member"}
     assert c.coordinator.post(f"/api/v1/cases/{c.case}/events", json=body).status_code == 201

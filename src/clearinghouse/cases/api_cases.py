@@ -536,7 +536,10 @@ def get_timeline(
     limit: Annotated[int | None, Query()] = None,
     at: Annotated[
         Instant | None,
-        Query(description="the timeline as the platform knew it then: events recorded by `at`"),
+        Query(
+            description="the timeline as at this instant: the events that had happened by "
+            "then (what-if, as GET /api/v1/obligations?at=)"
+        ),
     ] = None,
 ) -> Page[EventOut]:
     acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
@@ -553,7 +556,7 @@ def get_timeline(
             full=_sees_every_part(ctx, acc),
             after=after,
             limit=n + 1,
-            known_at=at,
+            occurred_by=at,
         )
     except ValueError:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None

@@ -185,6 +185,26 @@ def _shape(kind: str, x: float, y: float, fill: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#fff" stroke="{fill}" stroke-width="2"/>'
 
 
+def window_label_x(text: str, x0: float, x1: float, width: int = WIDTH) -> tuple[float, str]:
+    """Where a window's label goes: after its due tick, or, where that would leave the
+    picture, before its start (right-aligned), or at the right edge."""
+    w = text_width(text)
+    if x1 + 9 + w <= width - RIGHT:
+        return x1 + 9, "start"
+    if x0 - 6 - w >= LEFT:
+        return x0 - 6, "end"
+    return width - RIGHT, "end"
+
+
+def _window_label(w: Window, x0: float, x1: float, y: float, width: int) -> str:
+    text = f"{w.label} · {w.status_label}"
+    x, anchor = window_label_x(text, x0, x1, width)
+    return (
+        f'<text x="{x:.1f}" y="{y + BAND / 2 + 4:.1f}" text-anchor="{anchor}" '
+        f'fill="#1f2328">{escape(text)}</text>'
+    )
+
+
 def render(
     windows: Sequence[Window],
     marks: Sequence[Mark],
@@ -240,8 +260,7 @@ def render(
             f'height="{BAND - 6}" fill="{fill}" fill-opacity="0.22" stroke="{fill}" '
             f'stroke-width="1"/>'
             f"{_shape(STATUS_SHAPE.get(w.status, 'ring'), x1, y + BAND / 2, fill)}"
-            f'<text x="{x1 + 9:.1f}" y="{y + BAND / 2 + 4:.1f}" fill="#1f2328">'
-            f"{escape(w.label)} · {escape(w.status_label)}</text></g>"
+            f"{_window_label(w, x0, x1, y, width)}</g>"
         )
     for p in labels:
         y = 8 + p.row * LABEL_ROW + 11

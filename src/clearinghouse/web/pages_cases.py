@@ -10,8 +10,9 @@
 
 Every read goes through the API's own route functions with the page's request context
 (same transaction, same principal), so a page shows exactly what the API answers; ``at``
-shows a case as the platform knew it at a past instant (events recorded by then,
-obligations evaluated then).
+shows a case as at a past instant: the events that had happened by then and the
+obligations evaluated then, with what is known now (the what-if view of
+``GET /api/v1/obligations?at=``).
 """
 
 from __future__ import annotations

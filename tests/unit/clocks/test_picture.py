@@ -25,6 +25,7 @@ from clearinghouse.clocks.picture import (
     scale_for,
     text_width,
     ticks,
+    window_label_x,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -169,3 +170,13 @@ def test_labels_and_titles_are_escaped_and_no_style_is_inline() -> None:
     assert "style=" not in text
     ET.fromstring(text)  # noqa: S314 (our own picture)
     assert re.search(r'role="img"', text)
+
+
+@pytest.mark.parametrize(("x0", "x1"), [(20.0, 100.0), (600.0, 1000.0), (30.0, 1070.0)])
+def test_a_window_label_stays_inside_the_picture(x0: float, x1: float) -> None:
+    text = "alibaba-cloud · cn-nvdb-partner-terms · report · missed"
+    x, anchor = window_label_x(text, x0, x1)
+    left = x if anchor == "start" else x - text_width(text)
+    right = x + text_width(text) if anchor == "start" else x
+    assert right <= WIDTH - RIGHT
+    assert left >= LEFT or (x0, x1) == (30.0, 1070.0)  # no room either side: at the edge
