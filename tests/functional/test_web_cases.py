@@ -121,7 +121,17 @@ def test_at_shows_the_case_as_at_a_past_instant(platform: Platform, clock: Fixed
         "organisation": "case",
     }
     assert c.coordinator.post(f"/api/v1/cases/{c.case}/events", json=later).status_code == 201
+    r = c.vendor.post(
+        f"/api/v1/cases/{c.case}/statuses",
+        json={"vulnerability_id": c.vuln, "status": "fixed", "fixed_version": "2.15.0"},
+    )
+    assert r.status_code in (200, 201), r.text
     before = "2021-11-25T12:00:00Z"
+    as_then = c.coordinator.get(f"/api/v1/cases/{c.case}", params={"at": before}).json()
+    assert as_then["vendor_statuses"] == []
+    assert [
+        s["status"] for s in c.coordinator.get(f"/api/v1/cases/{c.case}").json()["vendor_statuses"]
+    ] == ["fixed"]
     timeline = c.coordinator.get(f"/api/v1/cases/{c.case}/timeline", params={"at": before})
     known = {e["type"] for e in timeline.json()["items"]}
     assert "aware" in known
@@ -133,6 +143,8 @@ def test_at_shows_the_case_as_at_a_past_instant(platform: Platform, clock: Fixed
     now = get(member, f"/cases/{c.case}")
     assert then.status_code == now.status_code == 200
     assert len(_values(then.text, "data-event-id")) < len(_values(now.text, "data-event-id"))
+    assert _values(then.text, "data-vendor-status") == []
+    assert _values(now.text, "data-vendor-status") == ["fixed"]
     assert set(_values(then.text, "data-event-id")) == {e["id"] for e in timeline.json()["items"]}
     # the board as it stood: the member's obligation was still open on 25 November
     board = c.coordinator.get(f"/api/v1/cases/{c.case}/board", params={"at": before}).json()

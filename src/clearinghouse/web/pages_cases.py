@@ -218,7 +218,7 @@ def _case_page(
     status: int = 200,
 ) -> HTMLResponse:
     at = parse_at(at_text)
-    case = cases_api.get_case(ref, page.ctx)
+    case = cases_api.get_case(ref, page.ctx, None, at)
     events = _events(page, ref, at)
     when = at or page.now()
     board = _board(page, ref, at)
