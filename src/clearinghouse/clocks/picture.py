@@ -127,17 +127,20 @@ def scale_for(
     return Scale(tuple(segments))
 
 
-def ticks(scale: Scale, zone: tzinfo) -> list[datetime]:
-    """Midnights (in ``zone``) to label: each segment's first, then every 1, 2, 7, 14 or
-    30 days, whichever first leaves ``MIN_TICK_SPACING`` between labels."""
-    out: list[datetime] = []
+def ticks(scale: Scale, zone: tzinfo) -> list[tuple[datetime, bool]]:
+    """Midnights (in ``zone``) to label, each with whether it is its segment's first:
+    every 1, 2, 7, 14 or 30 days, whichever first leaves ``MIN_TICK_SPACING`` between
+    labels."""
+    out: list[tuple[datetime, bool]] = []
     for seg in scale.segments:
         local = seg.start.astimezone(zone)
         day = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         px_per_day = (seg.x1 - seg.x0) / max((seg.end - seg.start).total_seconds() / 86400, 1e-9)
         step = next((d for d in (1, 2, 7, 14, 30) if d * px_per_day >= MIN_TICK_SPACING), 60)
+        first = True
         while day <= seg.end:
-            out.append(day)
+            out.append((day, first))
+            first = False
             day = (day + timedelta(days=step)).replace(hour=0)
     return out
 
@@ -213,13 +216,15 @@ def render(
     at_label: str,
     title: str,
     description: str,
-    date_label: Callable[[datetime], str],
+    date_label: Callable[[datetime, bool], str],
     zone: tzinfo,
     width: int = WIDTH,
     element_id: str = "timeline",
 ) -> str:
     """The picture as an inline ``<svg>`` element (presentation attributes only, no
-    ``style``: the pages' Content-Security-Policy allows no inline style)."""
+    ``style``: the pages' Content-Security-Policy allows no inline style).
+    ``date_label(day, first)`` names an axis day; ``first``: the first of its segment
+    (where a reader needs the year)."""
     instants = [at] + [m.at for m in marks]
     instants += [t for w in windows for t in (w.start, w.due)]
     scale = scale_for(instants, width=width)
@@ -284,12 +289,12 @@ def render(
         f'<line x1="{LEFT}" y1="{axis_y:.1f}" x2="{width - RIGHT}" y2="{axis_y:.1f}" '
         f'stroke="#57606a"/>'
     )
-    for day in ticks(scale, zone):
+    for day, first in ticks(scale, zone):
         x = scale.x(day)
         out.append(
             f'<line x1="{x:.1f}" y1="{axis_y:.1f}" x2="{x:.1f}" y2="{axis_y + 4:.1f}" '
             f'stroke="#57606a"/><text x="{x:.1f}" y="{axis_y + 15:.1f}" text-anchor="middle" '
-            f'fill="#57606a">{escape(date_label(day))}</text>'
+            f'fill="#57606a">{escape(date_label(day, first))}</text>'
         )
     out.append("</svg>")
     return "".join(out)

@@ -129,7 +129,7 @@ def draw(
         ws,
         ms,
         at=at,
-        at_label=_(N_("as at %(when)s"), when=_short(at, viewer)) if as_at else _(N_("now")),
+        at_label=_(N_("as at %(when)s"), when=_short(at, viewer, True)) if as_at else _(N_("now")),
         title=title,
         description=_(
             N_(
@@ -137,11 +137,11 @@ def draw(
                 "(green: met, red: missed); marks are events. The same facts are listed below."
             )
         ),
-        date_label=lambda day: _short(day, viewer),
+        date_label=lambda day, first: _short(day, viewer, first),
         zone=viewer.zone,
         element_id=element_id,
     )
 
 
-def _short(day: datetime, viewer: Viewer) -> str:
-    return display.short_date(day.astimezone(viewer.zone), viewer.locale)
+def _short(day: datetime, viewer: Viewer, with_year: bool) -> str:
+    return display.short_date(day.astimezone(viewer.zone), viewer.locale, with_year=with_year)

@@ -97,7 +97,9 @@ def test_labels_in_one_row_never_overlap() -> None:
 def test_ticks_are_local_midnights_inside_the_segments() -> None:
     zone = ZoneInfo("Asia/Shanghai")
     scale = scale_for([AWARE, SUSPENDED, REASSESS])
-    days = ticks(scale, zone)
+    marked = ticks(scale, zone)
+    assert [first for _, first in marked].count(True) == len(scale.segments)
+    days = [d for d, _ in marked]
     assert days
     assert all((d.hour, d.minute) == (0, 0) and d.tzinfo == zone for d in days)
     assert all(any(s.start <= d <= s.end for s in scale.segments) for d in days)
@@ -119,7 +121,7 @@ def _picture(**changes: object) -> ET.Element:
         "at_label": "now",
         "title": "CH-2021-0001 <timeline>",
         "description": "text",
-        "date_label": lambda d: d.strftime("%d %b"),
+        "date_label": lambda d, first: d.strftime("%d %b %Y" if first else "%d %b"),
         "zone": UTC,
     }
     values.update(changes)
@@ -162,7 +164,7 @@ def test_labels_and_titles_are_escaped_and_no_style_is_inline() -> None:
         at_label="&now",
         title="<b>",
         description="d",
-        date_label=str,
+        date_label=lambda d, first: str(d),
         zone=UTC,
     )
     assert "<script>" not in text
