@@ -14,9 +14,10 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``errors`` | error pages (problem documents shown as HTML) |
 | ``links`` | tokens arriving in URLs, exchanged for short-lived cookies |
 | ``pages_public`` | home, advisories |
-| ``pages_report`` | the report form, its confirmation, the finder's status page, reports |
+| ``pages_report`` | the report form, its confirmation, the finder's status page, reports, triage |
 | ``pages_cases`` | cases, one case, its timeline picture, an incident's clock board |
-| ``pages_dashboard`` | the operator's dashboard and its charts (``charts``) |
+| ``pages_dashboard`` | the operator's dashboard |
+| ``charts`` | the dashboard's charts as inline SVG |
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
