@@ -14,7 +14,7 @@ from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import Platform
 from tests.support.cases import COORDINATE, coordinate, report
 from tests.support.factory import PASSWORD
-from tests.support.web import get, sign_in, submit, title_of
+from tests.support.web import HTML, get, sign_in, submit, title_of
 
 XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 T0 = datetime(2021, 11, 24, 2, 0, tzinfo=UTC)
@@ -45,6 +45,11 @@ def test_the_operator_triages_a_report_and_opens_a_case_through_the_forms(
     page = get(operator, path)
     assert 'id="triage-form"' in page.text
     assert "<script>alert(1)" not in page.text
+    # a form without the session's token changes nothing
+    forged = operator.post(f"{path}/transitions", data={"to": "valid", "reason": "x"}, headers=HTML)
+    assert forged.status_code == 403
+    api = platform.login(platform.world.operator_analyst)
+    assert api.get(f"/api/v1{path}").json()["status"] == "received"
     moved = submit(operator, path, f"{path}/transitions", {"to": "valid", "reason": XSS})
     assert moved.status_code == 303, moved.text[:2000]
     # an answer missing: the form comes back with the error, nothing recorded
@@ -57,8 +62,7 @@ def test_the_operator_triages_a_report_and_opens_a_case_through_the_forms(
     assert decided.status_code == 303, decided.text[:2000]
     page = get(operator, path)
     assert _values(page.text, "data-triage-outcome") == ["coordinate"]
-    api = platform.login(platform.world.operator_analyst).get(f"/api/v1{path}/triage").json()
-    assert api["current"]["outcome"] == "coordinate"
+    assert api.get(f"/api/v1{path}/triage").json()["current"]["outcome"] == "coordinate"
     opened = submit(operator, path, f"{path}/case", {"title": "Log4j2 <b>RCE</b>"})
     assert opened.status_code == 303, opened.text[:2000]
     case_path = opened.headers["location"]
