@@ -178,3 +178,23 @@ def test_the_dashboard_is_the_operators(platform: Platform) -> None:
     member = _signed_in(platform, platform.world.member_admin)
     assert get(member, "/dashboard").status_code == 404
     assert get(platform.client(), "/dashboard").status_code == 401
+
+
+def test_the_embargo_shows_its_countdown_and_each_partys_answer(
+    platform: Platform, clock: FixedClock
+) -> None:
+    c = coordinate(platform)
+    base = f"/api/v1/cases/{c.case}/embargo"
+    proposed = c.coordinator.post(
+        f"{base}/propose", json={"ends_at": "2021-12-01T09:00:00", "timezone": "Asia/Shanghai"}
+    )
+    assert proposed.status_code == 200, proposed.text
+    assert c.vendor.post(f"{base}/accept", json={}).status_code == 200
+    member = _signed_in(platform, platform.world.member_admin)
+    page = get(member, f"/cases/{c.case}")
+    assert _values(page.text, "data-embargo") == ["proposed"]
+    assert _values(page.text, "data-embargo-answer") == ["accept"]
+    assert "Vendor-A" in page.text
+    # the end is a deadline: in the viewer's zone and in UTC beside it, with the time left
+    assert '<time datetime="2021-12-01T01:00:00Z">' in page.text
+    assert "ends in" in page.text

@@ -209,6 +209,19 @@ def _obligation_rows(board: dict[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
+def _acceptances(case: CaseOut, events: list[EventOut]) -> list[tuple[str, str, datetime]]:
+    """Each party's answers to the embargo over time (an activated embargo clears the open
+    proposal's answers; the timeline keeps them): (name, accepted|rejected, when)."""
+    names = {str(p.id): p.name for p in case.participants}
+    kinds = {"embargo_accepted": "accept", "embargo_rejected": "reject"}
+    out = []
+    for e in events:
+        who = str(e.data.get("by") or e.participant_id or "")
+        if e.type in kinds and who in names:
+            out.append((names[who], kinds[e.type], e.occurred_at))
+    return out
+
+
 def _case_page(
     page: Page,
     ref: str,
@@ -240,6 +253,7 @@ def _case_page(
         obligations=_obligation_rows(board),
         picture=svg,
         facts=facts,
+        acceptances=_acceptances(case, events),
         party_answers=[
             {**a, "at": parse_instant(a["at"]) if isinstance(a.get("at"), str) else None}
             for a in case.embargo.answers
