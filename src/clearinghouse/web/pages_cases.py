@@ -171,7 +171,13 @@ def _sanctions(page: Page, public_id: str, at: datetime) -> list[tuple[str, date
 
 
 def _picture(
-    page: Page, case: CaseOut, events: list[EventOut], board: dict[str, Any] | None, at: datetime
+    page: Page,
+    case: CaseOut,
+    events: list[EventOut],
+    board: dict[str, Any] | None,
+    at: datetime,
+    *,
+    as_at: bool,
 ) -> tuple[str, list[case_picture.Fact]]:
     viewer = page.viewer
     windows = case_picture.windows(board or {}, viewer)
@@ -185,7 +191,7 @@ def _picture(
         windows,
         marks,
         at=at,
-        as_at=at != page.now(),
+        as_at=as_at,
         title=page._("Timeline of %(case)s", case=case.public_id),
         viewer=viewer,
     )
@@ -235,7 +241,7 @@ def _case_page(
     events = _events(page, ref, at)
     when = at or page.now()
     board = _board(page, ref, at)
-    svg, facts = _picture(page, case, events, board, when)
+    svg, facts = _picture(page, case, events, board, when, as_at=at is not None)
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
     end = case.embargo.ends_at
     return page.render(
@@ -277,7 +283,7 @@ def case_timeline(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
     events = _events(page, ref, when_at)
     when = when_at or page.now()
     board = _board(page, ref, when_at)
-    svg, facts = _picture(page, case, events, board, when)
+    svg, facts = _picture(page, case, events, board, when, as_at=when_at is not None)
     return page.render(
         "case_timeline.html",
         case=case,
