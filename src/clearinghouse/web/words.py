@@ -166,7 +166,7 @@ SSVC_VALUES: Final = {
     "not credible": N_("not credible"),
     "one": N_("one"),
     "multiple": N_("multiple"),
-    "active": N_("active"),
+    "active": N_("actively engaged"),
     "unresponsive": N_("unresponsive"),
     "laborious": N_("laborious"),
     "efficient": N_("efficient"),
