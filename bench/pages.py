@@ -48,6 +48,7 @@ TARGET_P95_SECONDS: Final = 0.200
 PASSWORD: Final = "bench-demo-password"  # noqa: S105 (a throwaway demo database)
 OPERATOR: Final = "analyst@nvdb.example"
 HTML: Final = {"Accept": "text/html"}
+AS_AT: Final = "2021-11-25T12:00:00Z"  # the day the member's alert would have come
 
 
 class Durations(logging.Handler):
@@ -89,6 +90,7 @@ class Demo:
     report_id: str
     tracking_token: str
     invitation_token: str
+    case: str
 
 
 def _prepare(directory: Path) -> tuple[Any, Demo]:
@@ -167,6 +169,7 @@ def _extras(runtime: Any) -> Demo:
             report_id=str(report.id),
             tracking_token=done.tracking_token,
             invitation_token=urlsplit(invited.invitation_url).fragment,
+            case=case.public_id,
         )
 
 
@@ -255,6 +258,12 @@ def _pages(demo: Demo) -> list[Page]:
         Page("reports", "operator", "/reports"),
         Page("report", "operator", f"/reports/{demo.report_id}"),
         Page("settings", "operator", "/settings"),
+        Page("dashboard", "operator", "/dashboard"),
+        Page("dashboard as at", "operator", f"/dashboard?at={AS_AT}"),
+        Page("cases", "operator", "/cases"),
+        Page("case", "operator", f"/cases/{demo.case}"),
+        Page("case as at", "operator", f"/cases/{demo.case}?at={AS_AT}"),
+        Page("case timeline", "operator", f"/cases/{demo.case}/timeline"),
     ]
 
 

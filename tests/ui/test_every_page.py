@@ -30,6 +30,8 @@ class World:
     report_token: str
     report_id: str
     invitation_token: str
+    case: str
+    incident: str
 
 
 def _world(platform: Platform) -> World:
@@ -43,14 +45,21 @@ def _world(platform: Platform) -> World:
         report, token, _ = anonymous_report(s, 1, now)
         report_id = str(report.id)
         coordinator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
-        _case, invitation_url = invited_vendor(s, coordinator, platform.settings, now, n=2)
+        case, invitation_url = invited_vendor(s, coordinator, platform.settings, now, n=2)
+        case_ref = case.public_id
     finder = platform.client(headers={"X-Report-Token": token})
     assert finder.post(
         f"/api/v1/reports/{report_id}/messages", json={"body": "Any news?"}
     ).is_success
     reply = operator.post(f"/api/v1/reports/{report_id}/messages", json={"body": "Reproduced."})
     assert reply.status_code == 201, reply.text
-    return World(advisory, token, report_id, urlsplit(invitation_url).fragment)
+    member = platform.login(platform.world.member_admin)
+    incident = member.post("/api/v1/incidents", json={"title": "Ransomware on the billing hosts"})
+    assert incident.status_code == 201, incident.text
+    noticed = {"type": "incident_noticed", "occurred_at": "2021-11-24T02:00:00Z"}
+    ref = incident.json()["ref"]
+    assert member.post(f"/api/v1/incidents/{ref}/events", json=noticed).status_code == 201
+    return World(advisory, token, report_id, urlsplit(invitation_url).fragment, case_ref, ref)
 
 
 class Tour:
@@ -131,6 +140,11 @@ def test_every_page_screenshot_and_accessibility(
     tour.visit(operator, "/reports", "reports")
     tour.visit(operator, f"/reports/{world.report_id}", "report-view")
     tour.visit(operator, "/settings", "settings")
+    tour.visit(operator, "/dashboard", "dashboard")
+    tour.visit(operator, "/cases", "cases")
+    tour.visit(operator, f"/cases/{world.case}", "case")
+    tour.visit(operator, f"/cases/{world.case}/timeline", "case-timeline")
+    tour.visit(operator, f"/incidents/{world.incident}/board", "incident-board")
 
     assert tour.violations == [], "\n".join(tour.violations)
     tour.watch.check()

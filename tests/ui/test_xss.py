@@ -70,3 +70,56 @@ def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser:
     for field in REPORT_FIELDS:
         assert f"{field} <img src=x onerror=alert(1)>" in text, field
     watch.check()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_payloads_in_the_case_pages_stay_text(platform: Platform, browser: Any) -> None:
+    operator_api = platform.login(platform.world.operator_admin)
+    made = operator_api.post(
+        "/api/v1/cases",
+        json={
+            "title": f"case {PAYLOAD}",
+            "summary": f"summary {PAYLOAD}",
+            "vulnerabilities": [
+                {"title": f"vulnerability {PAYLOAD}", "description": f"details {PAYLOAD}"}
+            ],
+            "participants": [{"email": "psirt@vendor.test", "name": f"vendor {PAYLOAD}"[:200]}],
+        },
+    )
+    assert made.status_code == 201, made.text
+    case = made.json()["public_id"]
+    thread = operator_api.post(
+        f"/api/v1/cases/{case}/threads", json={"kind": "case", "title": f"thread {PAYLOAD}"}
+    ).json()
+    assert operator_api.post(
+        f"/api/v1/cases/{case}/threads/{thread['id']}/messages", json={"body": f"post {PAYLOAD}"}
+    ).is_success
+    event = {"type": "aware", "occurred_at": "2021-11-24T02:00:00Z", "evidence": f"ev {PAYLOAD}"}
+    assert operator_api.post(
+        f"/api/v1/cases/{case}/events", json={**event, "organisation": "member"}
+    ).is_success
+
+    watch = Watch()
+    operator = watch.attach(browser.new_context().new_page())
+    operator.goto(platform.url + "/sign-in")
+    operator.locator("#email").fill(platform.world.operator_admin)
+    operator.locator("#password").fill(PASSWORD)
+    operator.locator("form.stack button[type=submit]").click()
+    operator.wait_for_load_state()
+    shown = []
+    for path in ("/cases", f"/cases/{case}", f"/cases/{case}/timeline", "/dashboard"):
+        operator.goto(platform.url + path)
+        shown.append(operator.locator("body").inner_text())
+        assert operator.evaluate("() => document.querySelectorAll('main img').length") == 0
+        ours = "main svg.timeline, main figure.chart svg"
+        assert (
+            operator.evaluate(
+                f"() => document.querySelectorAll('main svg').length"
+                f" - document.querySelectorAll('{ours}').length"
+            )
+            == 0
+        )
+    text = "\n".join(shown)
+    for prefix in ("case", "summary", "vulnerability", "details", "vendor", "thread", "post", "ev"):
+        assert f"{prefix} <img src=x onerror=alert(1)>" in text, prefix
+    watch.check()

@@ -9,6 +9,7 @@ asks :func:`clearinghouse.policy.decide_case`; what a response shows depends on
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import (
     access,
@@ -30,7 +32,7 @@ from clearinghouse.cases import (
 )
 from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case
-from clearinghouse.cases.models import Case, CaseStatus
+from clearinghouse.cases.models import Case, CaseStatus, VendorStatusRecord
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.schemas import (
@@ -90,16 +92,29 @@ def _vulnerabilities(ctx: Ctx, case: Case) -> list[VulnerabilityOut]:
     ]
 
 
-def case_view(ctx: Ctx, acc: CaseAccess, tz: str | None = None) -> CaseOut:
+def case_view(
+    ctx: Ctx, acc: CaseAccess, tz: str | None = None, at: datetime | None = None
+) -> CaseOut:
+    """The case as the principal may see it; with ``at``, as it stood then: the
+    vulnerabilities, participants and vendor statuses recorded by then (the embargo is
+    shown as it is now: its history is on the timeline)."""
     case = acc.case
     full = _sees_every_part(ctx, acc)
-    people = access.participants_of(ctx.session, case)
+    people = access.participants_of(ctx.session, case, include_removed=at is not None)
+    if at is not None:
+        people = [p for p in people if p.added_at <= at and not _before(p.removed_at, at)]
     if not full:
         mine = acc.participant.id if acc.participant else None
         people = [p for p in people if p.role is ParticipantRole.COORDINATOR or p.id == mine]
     value = embargo_service.value_of(ctx.session, case)
     zone = viewer_zone(ctx, value.end.tz_name if value.end else None, tz)
     own = None if full else (acc.participant.id if acc.participant else uuid.UUID(int=0))
+    vulnerabilities = _vulnerabilities(ctx, case)
+    statuses = participants.statuses(ctx.session, case, participant_id=own, history=at is not None)
+    if at is not None:
+        created = {v.id: v.created_at for v in coordination.vulnerabilities_of(ctx.session, case)}
+        vulnerabilities = [v for v in vulnerabilities if created[v.id] <= at]
+        statuses = _statuses_at(statuses, at)
     return CaseOut(
         id=case.id,
         public_id=case.public_id,
@@ -117,12 +132,36 @@ def case_view(ctx: Ctx, acc: CaseAccess, tz: str | None = None) -> CaseOut:
         embargo=embargo_out(
             value, viewer_zone=zone, answers=embargo_service.answers(ctx.session, case, value)
         ),
-        vulnerabilities=_vulnerabilities(ctx, case),
-        participants=[participant_out(p, full=full) for p in people],
-        vendor_statuses=[
-            status_out(s) for s in participants.statuses(ctx.session, case, participant_id=own)
-        ],
+        vulnerabilities=vulnerabilities,
+        participants=[_as_at(participant_out(p, full=full), at) for p in people],
+        vendor_statuses=[status_out(s) for s in statuses],
     )
+
+
+def _before(when: datetime | None, at: datetime) -> bool:
+    return when is not None and when <= at
+
+
+_STEPS = ("notified_at", "seen_at", "responded_at", "escalated_at", "removed_at")
+
+
+def _as_at(out: ParticipantOut, at: datetime | None) -> ParticipantOut:
+    """A participant's steps that had not happened by ``at`` are left out."""
+    if at is None:
+        return out
+    for name in _STEPS:
+        if not _before(getattr(out, name), at):
+            setattr(out, name, None)
+    return out
+
+
+def _statuses_at(rows: list[VendorStatusRecord], at: datetime) -> list[VendorStatusRecord]:
+    """Each vendor's newest statement per vulnerability recorded by ``at``."""
+    latest: dict[tuple[uuid.UUID, uuid.UUID], VendorStatusRecord] = {}
+    for row in sorted(rows, key=lambda r: (r.recorded_at, r.id)):
+        if row.recorded_at <= at:
+            latest[(row.participant_id, row.vulnerability_id)] = row
+    return sorted(latest.values(), key=lambda r: r.id)
 
 
 def _mark_seen(ctx: Ctx, acc: CaseAccess, out: CaseOut) -> None:
@@ -216,10 +255,18 @@ def get_case(
     ref: str,
     ctx: CtxDep,
     tz: Annotated[str | None, Query(max_length=64, description="IANA zone to render in")] = None,
+    at: Annotated[
+        Instant | None,
+        Query(
+            description="the case as it stood at this instant: vulnerabilities, participants "
+            "and vendor statuses recorded by then (the embargo as it is now)"
+        ),
+    ] = None,
 ) -> CaseOut:
     acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
-    out = case_view(ctx, acc, tz)
-    _mark_seen(ctx, acc, out)
+    out = case_view(ctx, acc, tz, at)
+    if at is None:
+        _mark_seen(ctx, acc, out)
     return out
 
 
@@ -533,6 +580,13 @@ def get_timeline(
     ctx: CtxDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
+    at: Annotated[
+        Instant | None,
+        Query(
+            description="the timeline as at this instant: the events that had happened by "
+            "then (what-if, as GET /api/v1/obligations?at=)"
+        ),
+    ] = None,
 ) -> Page[EventOut]:
     acc = authorised_case(ctx, ref, CaseAction.CASE_READ)
     n = clamp_limit(limit)
@@ -548,6 +602,7 @@ def get_timeline(
             full=_sees_every_part(ctx, acc),
             after=after,
             limit=n + 1,
+            occurred_by=at,
         )
     except ValueError:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None

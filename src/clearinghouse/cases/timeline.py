@@ -310,9 +310,11 @@ def page(
     full: bool,
     after: Sequence[Any] | None,
     limit: int,
+    occurred_by: datetime | None = None,
 ) -> list[TimelineEvent]:
     """Events of a case in the order they happened (``occurred_at``, then ``recorded_at``,
-    then id).
+    then id); with ``occurred_by``, only those that had happened by then (the case "as at"
+    that instant, with what is known now: the obligations' what-if view).
 
     Without ``full`` (a participant's view): the events about ``participant_id``, and the
     case-wide ones that concern nobody else; not another organisation's own events (its
@@ -329,6 +331,8 @@ def page(
         query = query.where(or_(mine, shared) if participant_id is not None else shared)
     if after:
         query = query.where(after_cursor(after))
+    if occurred_by is not None:
+        query = query.where(TimelineEvent.occurred_at <= occurred_by)
     query = query.order_by(
         TimelineEvent.occurred_at, TimelineEvent.recorded_at, TimelineEvent.id
     ).limit(limit)

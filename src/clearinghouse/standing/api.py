@@ -25,6 +25,7 @@ from clearinghouse.policy import (
     MISSING,
     CaseAction,
     StandingAction,
+    can_case,
     org_scope,
     require_standing,
 )
@@ -196,6 +197,32 @@ def list_obligations(
             for o in items
         ],
     }
+
+
+@router.get(
+    "/cases/{ref}/board",
+    summary="A case's clock board: every party's obligations arising from it, by due instant",
+    description=(
+        "The shape is the incident board's (docs/clocks.md, The clock board). The operator "
+        "sees every party; a member only its own obligations and its own or case-wide events."
+    ),
+)
+def case_board(
+    ref: str,
+    ctx: CtxDep,
+    at: Annotated[
+        Instant | None, Query(description="evaluate at this instant (what-if); default now")
+    ] = None,
+) -> dict[str, Any]:
+    visible = org_scope(ctx.principal)
+    org_id = None if visible.everything else visible.org_id
+    require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org_id)
+    acc = load_case(ctx.session, ctx.principal, ref, CaseAction.CASE_OBLIGATIONS_READ)
+    board = obl.case_board(ctx.session, ctx.settings, acc.case, at or ctx.now(), org_id=org_id)
+    out = board.to_json()
+    if not can_case(ctx.principal, CaseAction.CASE_READ, acc.facts):
+        out["title"] = None  # a suspended member keeps its obligations, not the case's title
+    return out
 
 
 @router.get("/organisations/{slug}/standing", summary="Compliance record and sanctions")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.accounts.profile import regulatory_profile
 from clearinghouse.cases.models import Case, TimelineEvent
+from clearinghouse.clocks.board import Board, build_board
 from clearinghouse.clocks.engine import evaluate
 from clearinghouse.clocks.loader import RegimeSet, configured_regimes
 from clearinghouse.clocks.model import (
@@ -189,3 +190,26 @@ def compliance_record(items: list[Obligation]) -> list[RegimeRecord]:
         )
         for r, c in sorted(counts.items())
     ]
+
+
+def case_board(
+    session: Session, settings: Settings, case: Case, at: datetime, *, org_id: uuid.UUID | None
+) -> Board:
+    """A case's clock board at ``at``: every party's obligations arising from it and the
+    clock events they run from. With ``org_id`` (a member's view) only that
+    organisation's obligations and its own or case-wide events."""
+    items, loaded = obligations(session, settings, at, case_id=case.id, org_id=org_id)
+    events = loaded.events
+    if org_id is not None:
+        own = {slug for slug, o in loaded.orgs.items() if o.id == org_id}
+        events = [e for e in events if e.organisation is None or e.organisation in own]
+    return build_board(
+        case.public_id,
+        obligations=items,
+        events=events,
+        regimes=regimes_for(settings),
+        profiles=loaded.profiles,
+        at=at,
+        thresholds=thresholds_for(settings),
+        title=case.title,
+    )

@@ -14,7 +14,11 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``errors`` | error pages (problem documents shown as HTML) |
 | ``links`` | tokens arriving in URLs, exchanged for short-lived cookies |
 | ``pages_public`` | home, advisories |
-| ``pages_report`` | the report form, its confirmation, the finder's status page, reports |
+| ``pages_report`` | the report form, its confirmation, the finder's status page, reports, triage |
+| ``pages_cases`` | cases, one case, its timeline picture, an incident's clock board |
+| ``pages_dashboard`` | the operator's dashboard |
+| ``charts`` | the dashboard's charts as inline SVG |
+| ``case_picture`` | what a timeline picture shows, in the viewer's words |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
 """
@@ -26,7 +30,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clearinghouse.settings import Settings
-from clearinghouse.web import pages_account, pages_invitation, pages_public, pages_report
+from clearinghouse.web import (
+    pages_account,
+    pages_cases,
+    pages_dashboard,
+    pages_invitation,
+    pages_public,
+    pages_report,
+)
 from clearinghouse.web.assets import PREFIX, Assets, VersionedStatic
 from clearinghouse.web.context import Web
 from clearinghouse.web.errors import PageErrors, is_page_path
@@ -43,7 +54,14 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         catalogues=Catalogues.load(),
         assets=assets,
     )
-    for module in (pages_public, pages_report, pages_account, pages_invitation):
+    for module in (
+        pages_public,
+        pages_report,
+        pages_cases,
+        pages_dashboard,
+        pages_account,
+        pages_invitation,
+    ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
     return PageErrors()

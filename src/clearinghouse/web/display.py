@@ -78,6 +78,11 @@ def _date_time(local: datetime, locale: Locale) -> str:
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
+def short_date(local: datetime, locale: Locale, *, with_year: bool = False) -> str:
+    """A day and month for an axis ("24 Nov", "11月24日"); with the year where asked."""
+    return format_skeleton("yMMMd" if with_year else "MMMd", local, locale=locale)
+
+
 def machine(value: datetime) -> str:
     return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 

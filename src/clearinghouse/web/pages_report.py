@@ -21,11 +21,13 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, Response
 
+from clearinghouse.accounts.models import Organisation
 from clearinghouse.cases import attachments as files
-from clearinghouse.cases import intake, report_messages
+from clearinghouse.cases import coordination, intake, report_messages, triage
 from clearinghouse.cases.api_common import max_attachment_bytes
 from clearinghouse.cases.models import Case, Report
 from clearinghouse.cases.rules import reports as report_rules
+from clearinghouse.cases.rules import ssvc
 from clearinghouse.cases.schemas import ReportIn
 from clearinghouse.errors import (
     ClearinghouseError,
@@ -78,7 +80,7 @@ def _document(values: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _uploads(page: Page) -> list[files.Upload]:
+def uploads_of(page: Page) -> list[files.Upload]:
     """The chosen files (a browser sends an empty part when none was chosen)."""
     form = page.presented.form
     if form is None:
@@ -135,7 +137,7 @@ def submit_report(page: PageDep) -> Response:
                 page.session,
                 actor=page.principal,
                 body=body,
-                uploads=_uploads(page),
+                uploads=uploads_of(page),
                 now=page.now(),
                 client=page.ctx.client,
                 limit=page.settings.intake_max_per_hour,
@@ -335,6 +337,7 @@ def _report_page(
     """One report with its messages: the finder's status page or the report page."""
     facts = intake.facts(report)
     case = page.session.scalar(select(Case.public_id).where(Case.report_id == report.id))
+    coordinator = can_case(page.principal, CaseAction.REPORT_MANAGE, facts)
     return page.render(
         template,
         status=status,
@@ -345,8 +348,25 @@ def _report_page(
         attachments=intake.attachments_of(page.session, report),
         errors=errors or FieldErrors(),
         may_write=can_case(page.principal, CaseAction.REPORT_MESSAGE, facts),
-        coordinator=can_case(page.principal, CaseAction.REPORT_MANAGE, facts),
+        coordinator=coordinator,
+        **(_coordinator_view(page, report) if coordinator else {}),
     )
+
+
+def _coordinator_view(page: Page, report: Report) -> dict[str, Any]:
+    """What only the coordinator sees (as ``GET /api/v1/reports/{id}`` answers it): the
+    SSVC triage, the transitions, the likely duplicates."""
+    current = triage.current(page.session, report)
+    chosen = {p.field: page.field(p.field) for p in ssvc.describe_points()}
+    return {
+        "triage_current": current,
+        "triage_points": ssvc.describe_points(),
+        "triage_chosen": chosen,
+        "targets": sorted(
+            report_rules.allowed_targets(report_rules.ReportState(report.status)), key=str
+        ),
+        "duplicates": intake.duplicates_of(page.session, report),
+    }
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
@@ -361,3 +381,79 @@ def write_on_report(report_id: str, page: PageDep) -> Response:
     if refused is not None:
         return _report_page(page, report, errors=errors_of(page._, refused), status=refused.status)
     return page.redirect(f"/reports/{report.id}#messages")
+
+
+# ---- the coordinator's triage ----------------------------------------------------------------
+
+
+@router.post("/reports/{report_id}/triage", response_class=HTMLResponse)
+def triage_report(report_id: str, page: PageDep) -> Response:
+    report = _report(page, report_id, CaseAction.REPORT_MANAGE)
+    points: dict[str, object] = {p.field: page.field(p.field) for p in ssvc.describe_points()}
+    outcome = page.field("override_outcome")
+    try:
+        with page.attempt():
+            override = None
+            if outcome:
+                try:
+                    chosen = ssvc.TriageOutcome(outcome)
+                except ValueError:
+                    raise InvalidInput("not a triage outcome", field="override_outcome") from None
+                override = ssvc.Override(chosen, page.field("override_reason")[:2000])
+            triage.decide(
+                page.session,
+                actor=page.principal,
+                report=report,
+                points=points,
+                override=override,
+                now=page.now(),
+            )
+    except ClearinghouseError as exc:
+        return _report_page(page, report, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"/reports/{report.id}#triage")
+
+
+@router.post("/reports/{report_id}/transitions", response_class=HTMLResponse)
+def transition_report(report_id: str, page: PageDep) -> Response:
+    report = _report(page, report_id, CaseAction.REPORT_MANAGE)
+    try:
+        with page.attempt():
+            try:
+                to = report_rules.ReportState(page.field("to"))
+            except ValueError:
+                raise InvalidInput("choose the report's new status", field="to") from None
+            intake.transition(
+                page.session,
+                actor=page.principal,
+                report=report,
+                to=to,
+                reason=page.field("reason")[:2000],
+                now=page.now(),
+                platform=page.settings.platform_name,
+            )
+    except ClearinghouseError as exc:
+        return _report_page(page, report, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"/reports/{report.id}#triage")
+
+
+@router.post("/reports/{report_id}/case", response_class=HTMLResponse)
+def open_case(report_id: str, page: PageDep) -> Response:
+    report = _report(page, report_id, CaseAction.REPORT_MANAGE)
+    require_case(page.principal, CaseAction.CASE_CREATE)
+    org = page.session.get(Organisation, page.principal.org_id) if page.principal.org_id else None
+    if org is None:
+        raise NotFound("the coordinating organisation is missing")
+    try:
+        with page.attempt():
+            case = coordination.start_case(
+                page.session,
+                actor=page.principal,
+                coordinator=org,
+                title=(page.field("title") or report.title)[:200],
+                summary=page.field("summary")[:20_000],
+                now=page.now(),
+                report=report,
+            )
+    except ClearinghouseError as exc:
+        return _report_page(page, report, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"/cases/{case.public_id}")

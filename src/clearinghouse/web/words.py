@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from clearinghouse.advisories.models import AdvisoryState, RenditionFormat
-from clearinghouse.cases.models import Answer
+from clearinghouse.cases.models import Answer, CaseStatus
 from clearinghouse.cases.rules.reports import CreditPreference, ReportState
-from clearinghouse.vocab import Language
+from clearinghouse.cases.rules.vendor_status import VendorStatus
+from clearinghouse.cases.timeline import CaseEventType
+from clearinghouse.clocks.model import EventType, ObligationStatus
+from clearinghouse.vocab import EmbargoPhase, Language, ParticipantRole
 from clearinghouse.web.forms import N_
 from clearinghouse.web.i18n import ENDONYMS
 from clearinghouse.web.viewer import Viewer
@@ -47,6 +50,136 @@ FORMATS: Final = {
     RenditionFormat.CYCLONEDX_VEX: "CycloneDX VEX",
 }
 
+CASE_STATES: Final = {CaseStatus.OPEN: N_("open"), CaseStatus.CLOSED: N_("closed")}
+VENDOR_STATUSES: Final = {
+    VendorStatus.NOT_YET_ASSESSED: N_("not yet assessed"),
+    VendorStatus.UNKNOWN: N_("unknown"),
+    VendorStatus.UNDER_INVESTIGATION: N_("under investigation"),
+    VendorStatus.AFFECTED: N_("affected"),
+    VendorStatus.NOT_AFFECTED: N_("not affected"),
+    VendorStatus.FIXED: N_("fixed"),
+}
+EMBARGO_PHASES: Final = {
+    EmbargoPhase.NONE: N_("no embargo"),
+    EmbargoPhase.PROPOSED: N_("proposed"),
+    EmbargoPhase.ACTIVE: N_("active"),
+    EmbargoPhase.REVISING: N_("a move is proposed"),
+    EmbargoPhase.EXITED: N_("ended"),
+}
+PARTICIPANT_ROLES: Final = {
+    ParticipantRole.COORDINATOR: N_("coordinator"),
+    ParticipantRole.REPORTER: N_("reporter"),
+    ParticipantRole.VENDOR: N_("vendor"),
+    ParticipantRole.MEMBER: N_("member"),
+}
+EMBARGO_ANSWERS: Final = {"accept": N_("accepted"), "reject": N_("rejected")}
+OBLIGATION_STATUSES: Final = {
+    ObligationStatus.PENDING: N_("pending"),
+    ObligationStatus.DUE_SOON: N_("due soon"),
+    ObligationStatus.MET: N_("met"),
+    ObligationStatus.MET_LATE: N_("met late"),
+    ObligationStatus.MISSED: N_("missed"),
+    ObligationStatus.NOT_APPLICABLE: N_("not applicable"),
+    ObligationStatus.WAITING: N_("waiting"),
+}
+EVENT_TYPES: Final = {
+    EventType.AWARE: N_("aware"),
+    EventType.EXPLOITATION_KNOWN: N_("exploitation known"),
+    EventType.FIX_AVAILABLE: N_("fix available"),
+    EventType.MATERIALITY_DETERMINED: N_("materiality determined"),
+    EventType.INCIDENT_NOTICED: N_("incident noticed"),
+    EventType.SEVERE_INCIDENT_AWARE: N_("severe incident: aware"),
+    EventType.SIGNIFICANT_INCIDENT_AWARE: N_("significant incident: aware"),
+    EventType.COVERED_INCIDENT_AWARE: N_("covered incident: aware"),
+    EventType.RANSOM_PAID: N_("ransom paid"),
+    EventType.INCIDENT_CLASSIFIED: N_("incident classified"),
+    EventType.REPORT_SUBMITTED: N_("report submitted"),
+    EventType.REPORT_REQUESTED: N_("report requested"),
+    EventType.PUBLIC_DISCLOSURE: N_("public disclosure"),
+    EventType.HANDLING_CONCLUDED: N_("handling concluded"),
+    EventType.WITHDRAWN: N_("withdrawn"),
+    CaseEventType.REPORT_RECEIVED: N_("report received"),
+    CaseEventType.REPORT_STATUS_CHANGED: N_("report status changed"),
+    CaseEventType.REPORT_MESSAGE_POSTED: N_("message on the report"),
+    CaseEventType.REPORT_KEY_CHANGED: N_("finder's key changed"),
+    CaseEventType.CASE_OPENED: N_("case opened"),
+    CaseEventType.CASE_UPDATED: N_("case updated"),
+    CaseEventType.CASE_CLOSED: N_("case closed"),
+    CaseEventType.TRIAGE_DECIDED: N_("triage decided"),
+    CaseEventType.VULNERABILITY_ADDED: N_("vulnerability added"),
+    CaseEventType.VULNERABILITY_UPDATED: N_("vulnerability updated"),
+    CaseEventType.PARTICIPANT_ADDED: N_("participant added"),
+    CaseEventType.PARTICIPANT_REMOVED: N_("participant removed"),
+    CaseEventType.PARTICIPANT_NOTIFIED: N_("participant notified"),
+    CaseEventType.PARTICIPANT_SEEN: N_("participant saw the case"),
+    CaseEventType.VENDOR_INVITED: N_("vendor invited"),
+    CaseEventType.INVITATION_CLAIMED: N_("invitation claimed"),
+    CaseEventType.RESPONSE_DEADLINE_SET: N_("response deadline set"),
+    CaseEventType.VENDOR_REMINDED: N_("vendor reminded"),
+    CaseEventType.VENDOR_ESCALATED: N_("vendor escalated"),
+    CaseEventType.VENDOR_STATUS_CHANGED: N_("vendor status changed"),
+    CaseEventType.VENDOR_STATEMENT: N_("vendor statement"),
+    CaseEventType.EMBARGO_PROPOSED: N_("embargo proposed"),
+    CaseEventType.EMBARGO_ACCEPTED: N_("embargo accepted"),
+    CaseEventType.EMBARGO_REJECTED: N_("embargo rejected"),
+    CaseEventType.EMBARGO_ACTIVATED: N_("embargo active"),
+    CaseEventType.EMBARGO_MOVE_PROPOSED: N_("embargo move proposed"),
+    CaseEventType.EMBARGO_MOVED: N_("embargo moved"),
+    CaseEventType.EMBARGO_MOVE_WITHDRAWN: N_("embargo move withdrawn"),
+    CaseEventType.EMBARGO_PARTICIPANT_ADDED: N_("embargo: participant added"),
+    CaseEventType.EMBARGO_PARTICIPANT_REMOVED: N_("embargo: participant removed"),
+    CaseEventType.EMBARGO_EXITED: N_("embargo ended"),
+    CaseEventType.THREAD_OPENED: N_("thread opened"),
+    CaseEventType.MESSAGE_POSTED: N_("message posted"),
+}
+
+# SSVC coordinator triage (CERT/CC SSVC 2.x): each decision point's name and question, and
+# its values, by the field names of ``cases.rules.ssvc``.
+SSVC_POINTS: Final = {
+    "report_public": (
+        N_("Report public"),
+        N_("Is a viable report of the details of the vulnerability already publicly available?"),
+    ),
+    "supplier_contacted": (
+        N_("Supplier contacted"),
+        N_("Has the reporter made a good-faith effort to contact the supplier?"),
+    ),
+    "report_credibility": (N_("Report credibility"), N_("Is the report credible?")),
+    "supplier_cardinality": (
+        N_("Supplier cardinality"),
+        N_("How many suppliers are responsible for the vulnerable component and its fix?"),
+    ),
+    "supplier_engagement": (
+        N_("Supplier engagement"),
+        N_("Is the supplier responding and actively taking part in the coordination?"),
+    ),
+    "utility": (N_("Utility"), N_("How useful is the exploit to an adversary?")),
+    "public_safety_impact": (
+        N_("Public safety impact"),
+        N_("How much could exploitation affect public safety?"),
+    ),
+}
+SSVC_VALUES: Final = {
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "credible": N_("credible"),
+    "not credible": N_("not credible"),
+    "one": N_("one"),
+    "multiple": N_("multiple"),
+    "active": N_("actively engaged"),
+    "unresponsive": N_("unresponsive"),
+    "laborious": N_("laborious"),
+    "efficient": N_("efficient"),
+    "super effective": N_("super effective"),
+    "minimal": N_("minimal"),
+    "significant": N_("significant"),
+}
+TRIAGE_OUTCOMES: Final = {
+    "decline": N_("decline"),
+    "track": N_("track"),
+    "coordinate": N_("coordinate"),
+}
+
 
 def words(viewer: Viewer) -> dict[str, Any]:
     """The render context's vocabulary, translated once per page."""
@@ -59,6 +192,16 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "credit_words": {k.value: _(v) for k, v in CREDIT.items()},
         "advisory_states": {k.value: _(v) for k, v in ADVISORY_STATES.items()},
         "format_names": {k.value: v for k, v in FORMATS.items()},
+        "case_states": {k.value: _(v) for k, v in CASE_STATES.items()},
+        "vendor_statuses": {k.value: _(v) for k, v in VENDOR_STATUSES.items()},
+        "embargo_phases": {k.value: _(v) for k, v in EMBARGO_PHASES.items()},
+        "participant_roles": {k.value: _(v) for k, v in PARTICIPANT_ROLES.items()},
+        "embargo_answers": {k: _(v) for k, v in EMBARGO_ANSWERS.items()},
+        "ssvc_points": {k: (_(n), _(q)) for k, (n, q) in SSVC_POINTS.items()},
+        "ssvc_values": {k: _(v) for k, v in SSVC_VALUES.items()},
+        "triage_outcomes": {k: _(v) for k, v in TRIAGE_OUTCOMES.items()},
+        "obligation_statuses": {k.value: _(v) for k, v in OBLIGATION_STATUSES.items()},
+        "event_types": {k.value: _(v) for k, v in EVENT_TYPES.items()},
         "languages": list(Language),
         "endonyms": ENDONYMS,
     }

@@ -1,0 +1,363 @@
+"""The operator's case work (a member or vendor sees its own part of the same pages).
+
+* ``/cases``: the cases one takes part in (the operator: all), filtered by status.
+* ``/cases/{ref}``: one case: vulnerabilities with CVSS and affected ranges, participants
+  with notified and seen, the vendor status matrix, the embargo with its countdown and
+  each party's answer, threads with attachments (post a message), the timeline picture,
+  the clock board and the timeline.
+* ``/cases/{ref}/timeline``: the timeline picture on its own, with its text alternative.
+* ``/incidents/{ref}/board``: an incident's clock board (issue #15), drawn the same way.
+
+Every read goes through the API's own route functions with the page's request context
+(same transaction, same principal), so a page shows exactly what the API answers; ``at``
+shows a case as at a past instant: the events that had happened by then and the
+obligations evaluated then, with what is known now (the what-if view of
+``GET /api/v1/obligations?at=``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeAlias, TypeVar
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+from starlette.responses import HTMLResponse, Response
+
+from clearinghouse.accounts.models import MemberSanction, Organisation
+from clearinghouse.advisories import service as advisory_service
+from clearinghouse.advisories.models import Advisory
+from clearinghouse.api.pagination import MAX_LIMIT
+from clearinghouse.cases import access, threads
+from clearinghouse.cases import api_cases as cases_api
+from clearinghouse.cases import api_collab as collab_api
+from clearinghouse.cases import attachments as files
+from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
+from clearinghouse.cases.models import CaseStatus
+from clearinghouse.cases.schemas import CaseOut, EventOut
+from clearinghouse.clocks.model import ObligationStatus
+from clearinghouse.errors import (
+    ClearinghouseError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from clearinghouse.incidents import api as incidents_api
+from clearinghouse.policy import (
+    AdvisoryAction,
+    CaseAction,
+    Decision,
+    StandingAction,
+    can_advisory,
+    can_case,
+    decide_standing,
+)
+from clearinghouse.standing import api as standing_api
+from clearinghouse.timeutil import parse_instant
+from clearinghouse.web import case_picture
+from clearinghouse.web.context import Page, PageDep
+from clearinghouse.web.forms import FieldErrors, errors_of
+from clearinghouse.web.pages_report import uploads_of
+
+router = APIRouter(include_in_schema=False)
+
+AtParam: TypeAlias = Annotated[str | None, Query(max_length=40)]
+T = TypeVar("T")
+
+
+def parse_at(value: str | None) -> datetime | None:
+    """The ``at`` query parameter: an RFC 3339 instant (a malformed one is bad input)."""
+    if not value:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise InvalidInput("at is not an RFC 3339 instant with a zone", field="at") from None
+
+
+def _if_allowed(read: Callable[[], T]) -> T | None:
+    """A section the principal may not read is left out (the API would refuse it)."""
+    try:
+        return read()
+    except (Forbidden, NotFound, Unauthenticated):
+        return None
+
+
+# ---- the list --------------------------------------------------------------------------------
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases(
+    page: PageDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> HTMLResponse:
+    try:
+        state = CaseStatus(status) if status else None
+    except ValueError:
+        raise InvalidInput("not a case status", field="status") from None
+    found = cases_api.list_cases(page.ctx, state, cursor, None)
+    return page.render(
+        "cases.html",
+        items=found.items,
+        next_cursor=found.next_cursor,
+        status_filter=status or "",
+        states=list(CaseStatus),
+    )
+
+
+# ---- one case --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """Vendor statuses: one row per vulnerability, one column per vendor participant."""
+
+    vendors: list[Any]
+    rows: list[tuple[Any, list[Any]]]  # (vulnerability, the status per vendor or None)
+
+
+def _matrix(case: CaseOut) -> Matrix:
+    vendors = [p for p in case.participants if p.role == "vendor"]
+    current = {(s.vulnerability_id, s.participant_id): s for s in case.vendor_statuses}
+    rows = [(v, [current.get((v.id, p.id)) for p in vendors]) for v in case.vulnerabilities]
+    return Matrix(vendors, rows)
+
+
+def _events(page: Page, ref: str, at: datetime | None) -> list[EventOut]:
+    return cases_api.get_timeline(ref, page.ctx, None, MAX_LIMIT, at).items
+
+
+def _board(page: Page, ref: str, at: datetime | None) -> dict[str, Any] | None:
+    return _if_allowed(lambda: standing_api.case_board(ref, page.ctx, at))
+
+
+def _advisories(page: Page, case_id: uuid.UUID, at: datetime) -> list[tuple[str, datetime]]:
+    """Advisories published from the case by ``at`` that the principal may read."""
+    rows = page.session.scalars(
+        select(Advisory).where(Advisory.case_id == case_id, Advisory.published_at.is_not(None))
+    )
+    out = []
+    for a in rows:
+        if a.published_at is None or a.published_at > at:
+            continue
+        if can_advisory(
+            page.principal, AdvisoryAction.READ, advisory_service.facts(page.session, a)
+        ):
+            out.append((a.public_id, a.published_at))
+    return out
+
+
+def _sanctions(page: Page, public_id: str, at: datetime) -> list[tuple[str, datetime, datetime]]:
+    """Sanctions decided by ``at`` on this case's basis, of organisations whose standing
+    the principal may read."""
+    rows = page.session.execute(
+        select(MemberSanction, Organisation.slug)
+        .join(Organisation, Organisation.id == MemberSanction.org_id)
+        .where(MemberSanction.decided_at <= at)
+    )
+    out = []
+    for sanction, slug in rows:
+        if (sanction.basis or {}).get("case") != public_id:
+            continue
+        allowed = decide_standing(page.principal, StandingAction.OBLIGATIONS_READ, sanction.org_id)
+        if allowed is Decision.ALLOW:
+            out.append((slug, sanction.starts_at, sanction.reassessment_at))
+    return out
+
+
+def _picture(
+    page: Page,
+    case: CaseOut,
+    events: list[EventOut],
+    board: dict[str, Any] | None,
+    at: datetime,
+    *,
+    as_at: bool,
+) -> tuple[str, list[case_picture.Fact]]:
+    viewer = page.viewer
+    windows = case_picture.windows(board or {}, viewer)
+    marks = case_picture.marks(
+        events,
+        _advisories(page, case.id, at),
+        _sanctions(page, case.public_id, at),
+        viewer,
+    )
+    svg = case_picture.draw(
+        windows,
+        marks,
+        at=at,
+        as_at=as_at,
+        title=page._("Timeline of %(case)s", case=case.public_id),
+        viewer=viewer,
+    )
+    return svg, case_picture.facts(windows, marks, viewer)
+
+
+def _threads(page: Page, ref: str) -> list[tuple[Any, list[Any]]]:
+    listed = _if_allowed(lambda: collab_api.list_threads(ref, page.ctx))
+    out = []
+    for t in listed or []:
+        messages = collab_api.list_messages(ref, t.id, page.ctx, None, MAX_LIMIT).items
+        out.append((t, messages))
+    return out
+
+
+def _obligation_rows(board: dict[str, Any] | None) -> list[dict[str, Any]]:
+    rows = []
+    for o in (board or {}).get("obligations", []):
+        due = o.get("due")
+        rows.append({**o, "due_at": parse_instant(due) if isinstance(due, str) else None})
+    return rows
+
+
+def _acceptances(case: CaseOut, events: list[EventOut]) -> list[tuple[str, str, datetime]]:
+    """Each party's answers to the embargo over time (an activated embargo clears the open
+    proposal's answers; the timeline keeps them): (name, accepted|rejected, when)."""
+    names = {str(p.id): p.name for p in case.participants}
+    kinds = {"embargo_accepted": "accept", "embargo_rejected": "reject"}
+    out = []
+    for e in events:
+        who = str(e.data.get("by") or e.participant_id or "")
+        if e.type in kinds and who in names:
+            out.append((names[who], kinds[e.type], e.occurred_at))
+    return out
+
+
+def _case_page(
+    page: Page,
+    ref: str,
+    at_text: str | None,
+    *,
+    errors: FieldErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    at = parse_at(at_text)
+    case = cases_api.get_case(ref, page.ctx, None, at)
+    events = _events(page, ref, at)
+    when = at or page.now()
+    board = _board(page, ref, at)
+    svg, facts = _picture(page, case, events, board, when, as_at=at is not None)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
+    end = case.embargo.ends_at
+    return page.render(
+        "case.html",
+        status=status,
+        case=case,
+        at=at,
+        at_text=at_text or "",
+        now=when,
+        matrix=_matrix(case),
+        threads=_threads(page, ref),
+        may_post=can_case(page.principal, CaseAction.CASE_THREAD_POST, acc.facts),
+        events=events,
+        board=board,
+        obligations=_obligation_rows(board),
+        picture=svg,
+        facts=facts,
+        acceptances=_acceptances(case, events),
+        party_answers=[
+            {**a, "at": parse_instant(a["at"]) if isinstance(a.get("at"), str) else None}
+            for a in case.embargo.answers
+        ],
+        remaining=(end - when) if end is not None and end > when else None,
+        errors=errors or FieldErrors(),
+        max_files=files.MAX_FILES_PER_UPLOAD,
+        max_file_bytes=max_attachment_bytes(page.settings),
+    )
+
+
+@router.get("/cases/{ref}", response_class=HTMLResponse)
+def case_page(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
+    return _case_page(page, ref, at)
+
+
+@router.get("/cases/{ref}/timeline", response_class=HTMLResponse)
+def case_timeline(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
+    when_at = parse_at(at)
+    case = cases_api.get_case(ref, page.ctx)
+    events = _events(page, ref, when_at)
+    when = when_at or page.now()
+    board = _board(page, ref, when_at)
+    svg, facts = _picture(page, case, events, board, when, as_at=when_at is not None)
+    return page.render(
+        "case_timeline.html",
+        case=case,
+        at=when_at,
+        at_text=at or "",
+        picture=svg,
+        facts=facts,
+        events=events,
+    )
+
+
+@router.post("/cases/{ref}/threads/{thread_id}/messages", response_class=HTMLResponse)
+def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_THREAD_READ)
+    try:
+        tid = uuid.UUID(thread_id)
+    except ValueError:
+        raise NotFound("no such thread in this case") from None
+    thread = threads.get_thread(page.session, acc.case, tid)
+    access.with_target(
+        page.session, page.principal, acc, CaseAction.CASE_THREAD_POST, thread.participant_id
+    )
+    try:
+        with page.attempt():
+            body = page.field("body")
+            if not body.strip():
+                raise InvalidInput("write a message", field="body")
+            checked = files.check_all(
+                uploads_of(page), max_bytes=max_attachment_bytes(page.settings)
+            )
+            threads.post(
+                page.session,
+                actor=page.principal,
+                case=acc.case,
+                thread=thread,
+                author=acc.participant,
+                body=body,
+                uploads=checked,
+                now=page.now(),
+                base_url=page.settings.base_url,
+            )
+    except ClearinghouseError as exc:
+        return _case_page(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"/cases/{acc.case.public_id}#thread-{thread.id}")
+
+
+# ---- an incident's clock board (issue #15) ----------------------------------------------------
+
+
+@router.get("/incidents/{ref}/board", response_class=HTMLResponse)
+def incident_board(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
+    when_at = parse_at(at)
+    board = incidents_api.incident_board(ref, page.ctx, when_at)
+    incident = incidents_api.get_incident(ref, page.ctx)
+    when = parse_instant(board["at"])
+    viewer = page.viewer
+    windows = case_picture.windows(board, viewer)
+    marks = case_picture.incident_marks(board, viewer)
+    svg = case_picture.draw(
+        windows,
+        marks,
+        at=when,
+        as_at=when_at is not None,
+        title=page._("Clock board of %(incident)s", incident=incident.ref),
+        viewer=viewer,
+    )
+    return page.render(
+        "incident_board.html",
+        incident=incident,
+        board=board,
+        obligations=_obligation_rows(board),
+        at=when_at,
+        at_text=at or "",
+        picture=svg,
+        facts=case_picture.facts(windows, marks, viewer),
+        statuses=[s.value for s in ObligationStatus],
+    )
