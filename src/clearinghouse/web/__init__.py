@@ -17,6 +17,9 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_report`` | the report form, its confirmation, the finder's status page, reports |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
+| ``pages_members`` | members with standing badges, a member's page and decisions, ``/standing`` |
+| ``pages_audit`` | the audit trail, the chain's verification, jobs and dead letters |
+| ``asat`` | ``?at=``: the instant a historical view shows |
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clearinghouse.settings import Settings
-from clearinghouse.web import pages_account, pages_invitation, pages_public, pages_report
+from clearinghouse.web import (
+    pages_account,
+    pages_audit,
+    pages_invitation,
+    pages_members,
+    pages_public,
+    pages_report,
+)
 from clearinghouse.web.assets import PREFIX, Assets, VersionedStatic
 from clearinghouse.web.context import Web
 from clearinghouse.web.errors import PageErrors, is_page_path
@@ -43,7 +53,14 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         catalogues=Catalogues.load(),
         assets=assets,
     )
-    for module in (pages_public, pages_report, pages_account, pages_invitation):
+    for module in (
+        pages_public,
+        pages_report,
+        pages_account,
+        pages_invitation,
+        pages_members,
+        pages_audit,
+    ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
     return PageErrors()
