@@ -221,6 +221,15 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/track/key": lambda ids: {"pgp_public_key": ""},
     "POST /reports/{report_id}/messages": lambda ids: {"body": "Hello."},
     "POST /invitations/open": lambda ids: {"token": "not-an-invitation"},
+    "POST /members/{slug}/regime-overrides": lambda ids: {
+        "regime": "cn-miit-2021",
+        "applies": "false",
+        "override_reason": "not a product provider",
+    },
+    "POST /members/{slug}/sanctions/{sanction_id}/reassessment": lambda ids: {
+        "outcome": "reinstate",
+        "reason": "reformed",
+    },
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -584,6 +593,15 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/reports": ("/api/v1/reports", "data-report-id", "id"),
     "/reports/{report_id}": ("/api/v1/reports/{report_id}", "data-report-id", "id"),
     "/invitation": ("/api/v1/invitation", "data-case", "case"),
+    "/members": ("/api/v1/organisations", "data-org", "slug"),
+    "/members/{slug}": (
+        "/api/v1/organisations/{slug}/standing",
+        "data-sanction-id",
+        "sanctions[].id",
+    ),
+    "/audit": ("/api/v1/audit", "data-audit-seq", "seq"),
+    "/audit/verify": ("/api/v1/audit/verify", "data-head", "head"),
+    "/jobs": ("/api/v1/jobs", "data-job-id", "id"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
@@ -593,6 +611,7 @@ PAGES_WITHOUT_RESOURCES = {
     "/sign-in",
     "/settings",
     "/disclosure-policy",  # the platform's disclosure policy, one plain-text document
+    "/standing",  # a redirect to the member's own page under /members
 }
 _DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 
@@ -602,6 +621,9 @@ def _page_values(html: str, attribute: str) -> list[str]:
 
 
 def _api_values(body: Any, field: str) -> list[str]:
+    if "[]." in field:  # a list inside one answer: "sanctions[].id"
+        key, _, inner = field.partition("[].")
+        return [str(item[inner]) for item in body[key]]
     items = body["items"] if isinstance(body, dict) and "items" in body else [body]
     return [str(item[field]) for item in items]
 
