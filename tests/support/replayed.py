@@ -4,6 +4,7 @@ test can make refuse mail (to dead-letter an e-mail job the way production would
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,7 +75,10 @@ def replayed(database: Database) -> Iterator[Replayed]:
     with smtp_server() as smtp:
         settings = make_settings(database.url, smtp_host=smtp.host, smtp_port=smtp.port)
         rt = build_runtime(settings, database=database)
-        result = demo.load(rt, password=PASSWORD)
+        # In a thread of its own: the replay runs an event loop, and a browser test's
+        # Playwright already runs one in this thread.
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(demo.load, rt, password=PASSWORD).result()
         clock = FixedClock(NOW)
         with serve(create_app(settings, clock=clock, database=database)) as url:
             yield Replayed(url, database, settings, clock, smtp.inbox, str(result.replay.case))
