@@ -132,6 +132,12 @@ def test_reinstating_and_an_override_through_the_forms(site: Replayed) -> None:
     api = _api(site, ADMIN)
     [sanction] = api.get(f"/api/v1/organisations/{MEMBER}/standing").json()["sanctions"]
     token = csrf_of(get(op, f"/members/{MEMBER}").text)
+    forged = op.post(
+        f"/members/{MEMBER}/sanctions/{sanction['id']}/reassessment",
+        data={"outcome": "reinstate", "reason": "forged"},
+    )
+    assert forged.status_code == 403
+    assert api.get(f"/api/v1/organisations/{MEMBER}/standing").json()["suspended"] is True
     refused = op.post(
         f"/members/{MEMBER}/sanctions/{sanction['id']}/reassessment",
         data={"csrf_token": token, "outcome": "extend", "extend_months": "999", "reason": "x"},
@@ -210,6 +216,9 @@ def test_a_dead_letter_is_requeued_from_the_jobs_page(site: Replayed) -> None:
     api = _api(site, ADMIN).get("/api/v1/jobs", params={"status": "dead"}).json()["items"]
     assert _data(page.text, "data-job-id") == [j["id"] for j in api]
     assert "550" in page.text
+    for forged in ({}, {"csrf_token": "forged"}):  # without the page's token: nothing changes
+        assert op.post(f"/jobs/{job_id}/requeue", data=forged).status_code == 403
+    assert _api(site, ADMIN).get(f"/api/v1/jobs/{job_id}").json()["status"] == "dead"
     requeued = op.post(f"/jobs/{job_id}/requeue", data={"csrf_token": csrf_of(page.text)})
     assert requeued.status_code == 303
     job = _api(site, ADMIN).get(f"/api/v1/jobs/{job_id}").json()
