@@ -163,6 +163,13 @@ def test_reinstating_and_an_override_through_the_forms(site: Replayed) -> None:
     assert override.status_code == 303, override.text[:2000]
     standing = api.get(f"/api/v1/organisations/{MEMBER}/standing").json()
     [o] = standing["overrides"]
+    miit = [r for r in standing["record"] if r["regime"] == "cn-miit-2021"]
+    assert miit == [] or miit[0]["missed"] == 0  # the regime no longer binds it
+    then = api.get(
+        f"/api/v1/organisations/{MEMBER}/standing", params={"at": "2021-12-23T00:00:00Z"}
+    ).json()
+    assert then["overrides"] == []  # decided in 2022: as the record stood, still bound
+    assert {r["regime"]: r["missed"] for r in then["record"]}["cn-miit-2021"] == 1
     page = get(op, f"/members/{MEMBER}").text
     assert _data(page, "data-override-id") == [o["id"]]
     assert "<script>alert" not in page
