@@ -232,4 +232,7 @@ def test_a_dead_letter_is_requeued_from_the_jobs_page(site: Replayed) -> None:
     assert job["status"] == "pending"
     again = op.post(f"/jobs/{job_id}/requeue", data={"csrf_token": csrf_of(page.text)})
     assert again.status_code == 409  # only dead jobs are re-run
-    assert get(_browser(site, ANALYST), "/jobs").status_code == 403
+    analyst = _browser(site, ANALYST)
+    assert get(analyst, "/jobs").status_code == 403
+    assert 'href="/jobs"' not in get(analyst, "/members").text  # no link to a refusal
+    assert 'href="/jobs"' in get(op, "/members").text
