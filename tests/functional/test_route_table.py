@@ -226,6 +226,10 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
         "applies": "false",
         "override_reason": "not a product provider",
     },
+    "POST /members/{slug}/sanctions": lambda ids: {
+        "suspend_months": "6",
+        "suspend_reason": "late report",
+    },
     "POST /members/{slug}/sanctions/{sanction_id}/reassessment": lambda ids: {
         "outcome": "reinstate",
         "reason": "reformed",

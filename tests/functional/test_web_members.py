@@ -178,6 +178,34 @@ def test_reinstating_and_an_override_through_the_forms(site: Replayed) -> None:
     assert [e["action"] for e in trail][-1] == "member.reassessed.reinstate"
 
 
+def test_the_operator_suspends_a_member_from_its_page(site: Replayed) -> None:
+    op = _browser(site, ADMIN)
+    page = get(op, "/members/example-hosting")
+    assert 'id="suspend-form"' in page.text
+    assert 'id="suspend-form"' not in get(op, f"/members/{MEMBER}").text  # already suspended
+    token = csrf_of(page.text)
+    refused = op.post(
+        "/members/example-hosting/sanctions",
+        data={"csrf_token": token, "suspend_months": "0", "suspend_reason": "late"},
+    )
+    assert refused.status_code == 422
+    assert 'href="#suspend_months"' in refused.text
+    done = op.post(
+        "/members/example-hosting/sanctions",
+        data={"csrf_token": token, "suspend_months": "6", "suspend_reason": f"late {XSS}"},
+    )
+    assert done.status_code == 303
+    standing = _api(site, ADMIN).get("/api/v1/organisations/example-hosting/standing").json()
+    assert standing["suspended"] is True
+    [sanction] = standing["sanctions"]
+    assert sanction["starts_at"] == "2022-01-10T00:00:00Z"  # now: nothing backdated
+    assert sanction["reassessment_at"] == "2022-07-10T00:00:00Z"
+    after = get(op, "/members/example-hosting").text
+    assert _data(after, "data-sanction-id") == [sanction["id"]]
+    assert "&lt;script&gt;" in after
+    assert "<script>alert" not in after
+
+
 def test_a_member_sees_its_own_standing_and_no_one_elses(site: Replayed) -> None:
     member = _browser(site, MEMBER_ADMIN)
     own = member.get("/standing", headers=HTML)

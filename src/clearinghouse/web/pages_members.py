@@ -33,6 +33,7 @@ from clearinghouse.policy import (
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing import overrides, sanctions
 from clearinghouse.standing.models import ReassessmentOutcome
+from clearinghouse.vocab import OrgKind
 from clearinghouse.web import asat
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
@@ -101,6 +102,9 @@ def _member_page(
     may_decide = asked is None and can_standing(
         page.principal, StandingAction.SANCTION_MANAGE, org.id
     )
+    may_suspend = (
+        may_decide and org.kind is not OrgKind.OPERATOR and sanctions.suspension_at(views) is None
+    )
     may_override = asked is None and can_standing(
         page.principal, StandingAction.OVERRIDE_MANAGE, org.id
     )
@@ -115,6 +119,7 @@ def _member_page(
         overrides=overrides.overrides_of(page.session, org.id, when),
         regimes=[(r, regimes[r].title) for r in regimes],
         may_decide=may_decide,
+        may_suspend=may_suspend,
         may_override=may_override,
         errors=errors or FieldErrors(),
         at=asked,
@@ -140,7 +145,7 @@ def own_standing(page: PageDep) -> Response:
 
 
 MAX_REASON: Final = 4000
-MAX_EXTEND_MONTHS: Final = 120
+MAX_MONTHS: Final = 120
 MAX_SUBJECT: Final = 100
 
 
@@ -160,13 +165,13 @@ def _subject(page: Page) -> str | None:
     return subject or None
 
 
-def _months(page: Page) -> int:
+def _months(page: Page, name: str = "extend_months") -> int:
     try:
-        months = int(page.field("extend_months"))
+        months = int(page.field(name))
     except ValueError:
         months = 0
-    if not 1 <= months <= MAX_EXTEND_MONTHS:
-        raise InvalidInput(f"extend by 1 to {MAX_EXTEND_MONTHS} months", field="extend_months")
+    if not 1 <= months <= MAX_MONTHS:
+        raise InvalidInput(f"give 1 to {MAX_MONTHS} months", field=name)
     return months
 
 
@@ -193,6 +198,28 @@ def reassess(slug: str, sanction_id: str, page: PageDep) -> Response:
                 reason=_reason(page),
                 now=page.now(),
                 extend_months=extend,
+            )
+    except ClearinghouseError as exc:
+        return _refused(page, org, exc)
+    return page.redirect(f"/members/{org.slug}#sanctions")
+
+
+@router.post("/members/{slug}/sanctions", response_class=HTMLResponse)
+def suspend(slug: str, page: PageDep) -> Response:
+    """Suspend the member from now, for whole months (reassessment at its end)."""
+    org = _org(page, slug, StandingAction.SANCTION_MANAGE)
+    try:
+        months = _months(page, "suspend_months")
+        reason = _reason(page, "suspend_reason")
+        with page.attempt():
+            sanctions.suspend(
+                page.session,
+                actor=page.principal,
+                org=org,
+                starts_at=None,
+                reason=reason,
+                now=page.now(),
+                months=months,
             )
     except ClearinghouseError as exc:
         return _refused(page, org, exc)
