@@ -79,6 +79,13 @@ def test_members_list_badges_now_and_before_the_suspension(site: Replayed) -> No
     assert 'data-standing="good"' in row.group(0)
     assert 'data-at="2021-12-21T12:00:00Z"' in before.text
     assert get(op, "/members", params={"at": "yesterday"}).status_code == 422
+    suspended = get(op, "/members", params={"standing": "suspended"}).text
+    assert _data(suspended, "data-org") == [MEMBER]
+    good = _data(get(op, "/members", params={"standing": "good"}).text, "data-org")
+    assert MEMBER not in good
+    assert "example-hosting" in good
+    then = get(op, "/members", params={"standing": "suspended", "at": BEFORE}).text
+    assert _data(then, "data-org") == []
 
 
 def test_the_member_as_at_2021_shows_the_suspension_as_it_stood(site: Replayed) -> None:
@@ -230,6 +237,7 @@ def test_the_audit_trail_filters_travels_and_verifies(site: Replayed) -> None:
     page = get(op, "/audit", params=params)
     entries = api.get("/api/v1/audit", params=params).json()["items"]
     assert [int(s) for s in _data(page.text, "data-audit-seq")] == [e["seq"] for e in entries]
+    assert "reassessment depending on internal reforms" in page.text
     assert len(entries) == 1
     before = {"at": BEFORE, "action": "member."}
     assert api.get("/api/v1/audit", params=before).json()["items"] == []

@@ -9,6 +9,7 @@ as it stood at that instant, and says so.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Annotated, Final
@@ -50,11 +51,17 @@ def _when(page: Page, at: str | None) -> tuple[datetime, datetime | None]:
     return (asked or page.now()), asked
 
 
+class StandingFilter(enum.StrEnum):
+    SUSPENDED = "suspended"
+    GOOD = "good"
+
+
 @router.get("/members", response_class=HTMLResponse)
 def members(
     page: PageDep,
     at: AtQuery = None,
     after: Annotated[str | None, Query(max_length=63)] = None,
+    standing: StandingFilter | None = None,
 ) -> HTMLResponse:
     require_account(page.principal, AccountAction.ORG_LIST)
     when, asked = _when(page, at)
@@ -67,9 +74,16 @@ def members(
     rows = list(page.session.scalars(query.limit(PAGE_SIZE + 1)))
     shown = rows[:PAGE_SIZE]
     views = sanctions.views_of(page.session, [o.id for o in shown], when)
+    items = [(o, sanctions.suspension_at(views.get(o.id, []))) for o in shown]
+    if standing is not None:  # members only: the operator has no standing
+        wanted = standing is StandingFilter.SUSPENDED
+        items = [
+            (o, s) for o, s in items if o.kind is not OrgKind.OPERATOR and (s is not None) == wanted
+        ]
     return page.render(
         "members.html",
-        items=[(o, sanctions.suspension_at(views.get(o.id, []))) for o in shown],
+        items=items,
+        standing_filter=standing.value if standing else "",
         next_after=rows[PAGE_SIZE - 1].slug if len(rows) > PAGE_SIZE else None,
         at=asked,
         at_value=asat.local_value(asked, page.viewer.zone),
