@@ -12,10 +12,12 @@ vendor invited by link (for the invitation page).
 thread), with the job worker off and INFO logs captured in memory. Each page is asked
 ``--requests`` times (after ``--warmup`` unmeasured asks) by one sequential client as its
 visitor: anonymous, the finder (tracking cookie), the vendor (invitation cookie), the
-operator's analyst signed in. The figure is the server's own time per request, as its
-access log records it (``duration_ms``: from the first middleware to the end of the
-response body), so the client's share of the machine does not count; the client's
-round trip is reported beside it for context. No peer: the target is absolute.
+operator's analyst signed in (its administrator for the audit chain and the jobs), the
+suspended member's administrator for its own standing. The figure is the server's own
+time per request, as its access log records it (``duration_ms``: from the first
+middleware to the end of the response body), so the client's share of the machine does
+not count; the client's round trip is reported beside it for context. No peer: the
+target is absolute.
 
 **Checked before any figure.** Every answer has the status the page should give (200,
 or 404 for the missing page); a page that answers otherwise stops the benchmark (exit 1).
@@ -47,6 +49,8 @@ NAME: Final = "pages"
 TARGET_P95_SECONDS: Final = 0.200
 PASSWORD: Final = "bench-demo-password"  # noqa: S105 (a throwaway demo database)
 OPERATOR: Final = "analyst@nvdb.example"
+ADMIN: Final = "admin@nvdb.example"  # audit verification and jobs are its alone
+MEMBER: Final = "psirt@alibaba-cloud.example"
 HTML: Final = {"Accept": "text/html"}
 AS_AT: Final = "2021-11-25T12:00:00Z"  # the day the member's alert would have come
 
@@ -228,16 +232,26 @@ def _visitors(base: str, demo: Demo) -> dict[str, httpx.Client]:
     finder.get(f"/reports/track?token={demo.tracking_token}")
     vendor = httpx.Client(base_url=base, headers=HTML, timeout=60)
     vendor.get(f"/invitations/open?token={demo.invitation_token}")
-    operator = httpx.Client(base_url=base, headers=HTML, timeout=60)
-    form = operator.get("/sign-in").text
+    return {
+        "anonymous": anonymous,
+        "finder": finder,
+        "vendor": vendor,
+        "operator": _signed_in(base, OPERATOR),
+        "admin": _signed_in(base, ADMIN),
+        "member": _signed_in(base, MEMBER),
+    }
+
+
+def _signed_in(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, headers=HTML, timeout=60)
+    form = client.get("/sign-in").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert token is not None
-    signed = operator.post(
-        "/sign-in",
-        data={"csrf_token": token.group(1), "email": OPERATOR, "password": PASSWORD},
+    signed = client.post(
+        "/sign-in", data={"csrf_token": token.group(1), "email": email, "password": PASSWORD}
     )
     assert signed.status_code == 303, signed.text[:300]
-    return {"anonymous": anonymous, "finder": finder, "vendor": vendor, "operator": operator}
+    return client
 
 
 def _pages(demo: Demo) -> list[Page]:
@@ -264,6 +278,14 @@ def _pages(demo: Demo) -> list[Page]:
         Page("case", "operator", f"/cases/{demo.case}"),
         Page("case as at", "operator", f"/cases/{demo.case}?at={AS_AT}"),
         Page("case timeline", "operator", f"/cases/{demo.case}/timeline"),
+        Page("members", "operator", "/members"),
+        Page("member", "operator", "/members/alibaba-cloud"),
+        Page("member as at", "operator", "/members/alibaba-cloud?at=2021-12-22T16:00:00Z"),
+        Page("own standing", "member", "/members/alibaba-cloud"),
+        Page("audit trail", "operator", "/audit"),
+        Page("audit trail as at", "operator", "/audit?at=2021-12-10T00:00:00Z"),
+        Page("audit chain", "admin", "/audit/verify"),
+        Page("jobs", "admin", "/jobs"),
     ]
 
 

@@ -225,6 +225,19 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/{report_id}/transitions": lambda ids: {"to": "valid", "reason": "Reproduced."},
     "POST /reports/{report_id}/case": lambda ids: {"title": "A case from the form"},
     "POST /cases/{ref}/threads/{thread_id}/messages": lambda ids: {"body": "Hello."},
+    "POST /members/{slug}/regime-overrides": lambda ids: {
+        "regime": "cn-miit-2021",
+        "applies": "false",
+        "override_reason": "not a product provider",
+    },
+    "POST /members/{slug}/sanctions": lambda ids: {
+        "suspend_months": "6",
+        "suspend_reason": "late report",
+    },
+    "POST /members/{slug}/sanctions/{sanction_id}/reassessment": lambda ids: {
+        "outcome": "reinstate",
+        "reason": "reformed",
+    },
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -592,6 +605,15 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/cases/{ref}": ("/api/v1/cases/{ref}", "data-participant-id", "participants[].id"),
     "/cases/{ref}/timeline": ("/api/v1/cases/{ref}", "data-case", "public_id"),
     "/incidents/{ref}/board@incident": ("/api/v1/incidents/{ref}", "data-incident", "ref"),
+    "/members": ("/api/v1/organisations", "data-org", "slug"),
+    "/members/{slug}": (
+        "/api/v1/organisations/{slug}/standing",
+        "data-sanction-id",
+        "sanctions[].id",
+    ),
+    "/audit": ("/api/v1/audit", "data-audit-seq", "seq"),
+    "/audit/verify": ("/api/v1/audit/verify", "data-head", "head"),
+    "/jobs": ("/api/v1/jobs", "data-job-id", "id"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
@@ -604,6 +626,7 @@ PAGES_WITHOUT_RESOURCES = {
     # the operator's summary across endpoints (no one API answer): its new reports are
     # checked against GET /api/v1/reports in test_web_cases.py
     "/dashboard",
+    "/standing",  # a redirect to the member's own page under /members
 }
 _DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 

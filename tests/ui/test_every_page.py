@@ -145,6 +145,12 @@ def test_every_page_screenshot_and_accessibility(
     tour.visit(operator, f"/cases/{world.case}", "case")
     tour.visit(operator, f"/cases/{world.case}/timeline", "case-timeline")
     tour.visit(operator, f"/incidents/{world.incident}/board", "incident-board")
+    tour.visit(operator, "/members", "members-list")
+    tour.visit(operator, "/members/member", "member-page")
+    tour.visit(operator, "/members/member?at=2026-09-01T00:00", "member-page-as-at")
+    tour.visit(operator, "/audit?action=org.", "audit-trail")
+    tour.visit(operator, "/audit/verify", "audit-chain")
+    tour.visit(operator, "/jobs", "jobs-list")
 
     assert tour.violations == [], "\n".join(tour.violations)
     tour.watch.check()

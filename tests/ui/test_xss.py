@@ -40,6 +40,36 @@ def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser:
     advisory = operator_api.post("/api/v1/advisories", json=draft).json()["id"]
     assert operator_api.post(f"/api/v1/advisories/{advisory}/publish", json={}).is_success
 
+    org = operator_api.post(
+        "/api/v1/organisations",
+        json={
+            "slug": "payload-org",
+            "name": f"org {PAYLOAD}",
+            "kind": "member",
+            "jurisdictions": [f"j {PAYLOAD}"[:60]],
+            "contact_email": "psirt@payload.example",
+        },
+    )
+    assert org.status_code == 201, org.text
+    sanction = operator_api.post(
+        "/api/v1/organisations/payload-org/sanctions",
+        json={"months": 6, "reason": f"sanction {PAYLOAD}"},
+    )
+    assert sanction.status_code == 201, sanction.text
+    assert operator_api.post(
+        f"/api/v1/sanctions/{sanction.json()['id']}/reassessment",
+        json={"outcome": "extend", "extend_months": 1, "reason": f"reassessed {PAYLOAD}"},
+    ).is_success
+    assert operator_api.post(
+        "/api/v1/organisations/payload-org/regime-overrides",
+        json={
+            "regime": "cn-miit-2021",
+            "subject": PAYLOAD[:90],
+            "applies": False,
+            "reason": f"override {PAYLOAD}",
+        },
+    ).is_success
+
     watch = Watch()
     base = platform.url
     finder = watch.attach(browser.new_context().new_page())
@@ -60,6 +90,9 @@ def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser:
         (visitor, "/advisories"),
         (visitor, f"/advisories/{advisory}"),
         (visitor, f"/advisories?q={advisory}"),
+        (operator, "/members"),
+        (operator, "/members/payload-org"),
+        (operator, "/audit"),
     ]:
         page.goto(base + path)
         shown.append(page.locator("body").inner_text())
@@ -69,6 +102,8 @@ def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser:
     assert f"message {PAYLOAD}" in text
     for field in REPORT_FIELDS:
         assert f"{field} <img src=x onerror=alert(1)>" in text, field
+    for shown_as in ("org", "sanction", "reassessed", "override"):
+        assert f"{shown_as} <img src=x onerror=alert(1)>" in text, shown_as
     watch.check()
 
 

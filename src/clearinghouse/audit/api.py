@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.audit import service as audit
 from clearinghouse.audit.models import AuditEntry
@@ -49,42 +49,49 @@ def trail(
     ctx: CtxDep,
     object_type: Annotated[str | None, Query(max_length=50)] = None,
     object_id: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=100, description="an action, or a prefix ending in '.' (member.)"),
+    ] = None,
+    at: Annotated[
+        Instant | None, Query(description="the trail as it stood then: entries recorded by it")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query()] = None,
 ) -> Page[EntryOut]:
     p = ctx.principal
     require_account(p, AccountAction.AUDIT_READ)
     n = clamp_limit(limit)
-    query = select(AuditEntry).order_by(AuditEntry.seq)
-    if object_type:
-        query = query.where(AuditEntry.object_type == object_type)
-    if object_id:
-        query = query.where(AuditEntry.object_id == object_id)
     visible = org_scope(p)  # members: entries about what their organisation owns
-    if not visible.everything:
-        query = query.where(AuditEntry.owner_org_id == visible.org_id)
+    where = audit.TrailFilter(
+        everything=visible.everything,
+        owner_org_id=visible.org_id,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        at=at,
+    )
     after = read_cursor(ctx, cursor)
-    if after:
-        query = query.where(AuditEntry.seq > int(after[0]))
-    rows = ctx.session.scalars(query.limit(n + 1)).all()
-    items = [
-        EntryOut(
-            seq=e.seq,
-            id=e.id,
-            at=e.at,
-            actor=e.actor_label,
-            actor_org_id=e.actor_org_id,
-            action=e.action,
-            object_type=e.object_type,
-            object_id=e.object_id,
-            change=e.change,
-            digest=e.digest,
-            hash=e.hash,
-        )
-        for e in rows[:n]
-    ]
+    rows = audit.trail(ctx.session, where, after_seq=int(after[0]) if after else None, limit=n + 1)
+    items = [entry_out(e) for e in rows[:n]]
     return Page(
         items=items, next_cursor=issue_cursor(ctx, [rows[n - 1].seq]) if len(rows) > n else None
+    )
+
+
+def entry_out(e: AuditEntry) -> EntryOut:
+    return EntryOut(
+        seq=e.seq,
+        id=e.id,
+        at=e.at,
+        actor=e.actor_label,
+        actor_org_id=e.actor_org_id,
+        action=e.action,
+        object_type=e.object_type,
+        object_id=e.object_id,
+        change=e.change,
+        digest=e.digest,
+        hash=e.hash,
     )
 
 

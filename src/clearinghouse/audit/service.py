@@ -113,6 +113,43 @@ def append(
 
 
 @dataclass(frozen=True, slots=True)
+class TrailFilter:
+    """Which entries a trail shows: all filters AND; ``owner_org_id`` limits a member to
+    what its organisation owns (``everything``: the operator); ``at`` shows the trail as
+    it stood at an instant (entries recorded by then)."""
+
+    everything: bool
+    owner_org_id: uuid.UUID | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    action: str | None = None  # exact, or a prefix ending in "." (``member.``)
+    at: datetime | None = None
+
+
+def trail(
+    session: Session, where: TrailFilter, *, after_seq: int | None, limit: int
+) -> list[AuditEntry]:
+    """Entries oldest first, after ``after_seq``, at most ``limit``."""
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if where.object_type:
+        query = query.where(AuditEntry.object_type == where.object_type)
+    if where.object_id:
+        query = query.where(AuditEntry.object_id == where.object_id)
+    if where.action:
+        if where.action.endswith("."):
+            query = query.where(AuditEntry.action.startswith(where.action, autoescape=True))
+        else:
+            query = query.where(AuditEntry.action == where.action)
+    if where.at is not None:
+        query = query.where(AuditEntry.at <= ensure_utc(where.at))
+    if not where.everything:
+        query = query.where(AuditEntry.owner_org_id == where.owner_org_id)
+    if after_seq:
+        query = query.where(AuditEntry.seq > after_seq)
+    return list(session.scalars(query.limit(limit)))
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyResult:
     ok: bool
     entries: int

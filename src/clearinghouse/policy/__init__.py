@@ -90,7 +90,12 @@ from clearinghouse.policy.sharing import (
     require_collection,
     require_group,
 )
-from clearinghouse.policy.standing import StandingAction, decide_standing, require_standing
+from clearinghouse.policy.standing import (
+    StandingAction,
+    can_standing,
+    decide_standing,
+    require_standing,
+)
 
 __all__ = [
     "MISSING",
@@ -135,6 +140,7 @@ __all__ = [
     "can_collection",
     "can_exposure",
     "can_incident",
+    "can_standing",
     "case_scope",
     "decide_account",
     "decide_advisory",

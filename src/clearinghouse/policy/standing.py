@@ -56,3 +56,9 @@ def require_standing(
     principal: Principal, action: StandingAction, org_id: uuid.UUID | Missing | None
 ) -> None:
     raise_for(decide_standing(principal, action, org_id), action.value)
+
+
+def can_standing(
+    principal: Principal, action: StandingAction, org_id: uuid.UUID | Missing | None
+) -> bool:
+    return decide_standing(principal, action, org_id) is Decision.ALLOW

@@ -12,15 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import MemberSanction, Organisation
-from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.api.deps import CtxDep
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.media import answers
-from clearinghouse.audit import service as audit
 from clearinghouse.cases.access import load_case
 from clearinghouse.clocks.alerts import alerts_due, upcoming_alerts
 from clearinghouse.clocks.model import ObligationStatus
-from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.errors import NotFound
 from clearinghouse.policy import (
     MISSING,
     CaseAction,
@@ -30,8 +28,8 @@ from clearinghouse.policy import (
     require_standing,
 )
 from clearinghouse.standing import obligations as obl
-from clearinghouse.standing import sanctions, submissions
-from clearinghouse.standing.models import ReassessmentOutcome, RegimeOverride, Submission
+from clearinghouse.standing import overrides, sanctions, submissions
+from clearinghouse.standing.models import ReassessmentOutcome, Submission
 
 router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 
@@ -126,22 +124,26 @@ def _org(ctx: CtxDep, slug: str) -> Organisation:
     return org
 
 
-def _sanction_out(s: MemberSanction, at: datetime) -> SanctionOut:
-    status = sanctions.status_at(s, at)
+def _sanction_out(v: sanctions.SanctionView) -> SanctionOut:
+    s = v.sanction
     return SanctionOut(
         id=s.id,
         kind=s.kind.value,
-        state=status.value,
-        in_force=status is sanctions.SanctionStatus.ACTIVE,
+        state=v.status.value,
+        in_force=v.in_force,
         retroactive=s.retroactive,
         starts_at=s.starts_at,
-        ends_at=s.ends_at,
-        reassessment_at=s.reassessment_at,
+        ends_at=v.ends_at,
+        reassessment_at=v.reassessment_at,
         reason=s.reason,
         basis=s.basis,
         decided_by=s.decided_by_label,
         decided_at=s.decided_at,
     )
+
+
+def _sanction_now(s: MemberSanction, ctx: CtxDep) -> SanctionOut:
+    return _sanction_out(sanctions.as_stored(s, ctx.now()))
 
 
 def submission_out(s: Submission) -> SubmissionOut:
@@ -238,18 +240,21 @@ def standing(
     require_standing(ctx.principal, StandingAction.OBLIGATIONS_READ, org.id)
     when = at or ctx.now()
     items, _ = obl.obligations(ctx.session, ctx.settings, when, org_id=org.id)
-    suspension = active_suspension(ctx.session, org.id, when)
-    decided = [s for s in sanctions.sanctions_of(ctx.session, org.id) if s.decided_at <= when]
+    views = sanctions.views_at(ctx.session, org.id, when)
+    suspension = sanctions.suspension_at(views)
     return {
         "organisation": org.slug,
         "at": when,
         "suspended": suspension is not None,
-        "suspension": _sanction_out(suspension, when).model_dump() if suspension else None,
+        "suspension": _sanction_out(suspension).model_dump() if suspension else None,
         "record": [
             r.__dict__ if hasattr(r, "__dict__") else _record(r)
             for r in obl.compliance_record(items)
         ],
-        "sanctions": [_sanction_out(s, when).model_dump() for s in decided],
+        "sanctions": [_sanction_out(v).model_dump() for v in views],
+        "overrides": [
+            overrides.to_json(o) for o in overrides.overrides_of(ctx.session, org.id, when)
+        ],
         "obligations": [o.to_json() for o in items],
     }
 
@@ -282,7 +287,7 @@ def suspend(slug: str, body: SanctionIn, ctx: CtxDep) -> SanctionOut:
         basis=body.basis,
         retroactive=body.retroactive,
     )
-    return _sanction_out(s, ctx.now())
+    return _sanction_now(s, ctx)
 
 
 @router.post("/sanctions/{sanction_id}/reassessment", response_model=SanctionOut)
@@ -302,41 +307,23 @@ def reassess(sanction_id: uuid.UUID, body: ReassessIn, ctx: CtxDep) -> SanctionO
         extend_months=body.extend_months,
         extend_days=body.extend_days,
     )
-    return _sanction_out(s, ctx.now())
+    return _sanction_now(s, ctx)
 
 
 @router.post("/organisations/{slug}/regime-overrides", status_code=201)
 def override(slug: str, body: OverrideIn, ctx: CtxDep) -> dict[str, Any]:
     org = _org(ctx, slug)
     require_standing(ctx.principal, StandingAction.OVERRIDE_MANAGE, org.id)
-    if body.regime not in obl.regimes_for(ctx.settings):
-        raise InvalidInput(f"unknown regime {body.regime!r}", field="regime")
-    now = ctx.now()
-    row = RegimeOverride(
-        org_id=org.id,
-        subject=body.subject,
+    row = overrides.decide(
+        ctx.session,
+        ctx.settings,
+        actor=ctx.principal,
+        org=org,
         regime=body.regime,
+        subject=body.subject,
         applies=body.applies,
         reason=body.reason,
-        decided_by_label=ctx.principal.label,
-        decided_at=now,
-    )
-    ctx.session.add(row)
-    ctx.session.flush()
-    audit.append(
-        ctx.session,
-        actor=ctx.principal,
-        action="regime.override",
-        object_type="organisation",
-        object_id=org.id,
-        owner_org_id=org.id,
-        at=now,
-        change={
-            "regime": body.regime,
-            "subject": body.subject,
-            "applies": body.applies,
-            "reason": body.reason,
-        },
+        now=ctx.now(),
     )
     return {"id": row.id, "regime": row.regime, "subject": row.subject, "applies": row.applies}
 

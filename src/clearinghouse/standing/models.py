@@ -30,6 +30,9 @@ class ReassessmentDecision(Base):
     outcome: Mapped[ReassessmentOutcome] = mapped_column(enum_column(ReassessmentOutcome))
     new_ends_at: Mapped[datetime | None]
     new_reassessment_at: Mapped[datetime | None]
+    # the sanction's period before this decision (to show it as it stood before)
+    previous_ends_at: Mapped[datetime | None]
+    previous_reassessment_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text)
     decided_by_user_id: Mapped[uuid.UUID | None]
     decided_by_label: Mapped[str] = mapped_column(String(200))

@@ -75,10 +75,12 @@ def load_facts(
     case_id: uuid.UUID | None = None,
     subject: str | None = None,
     subjects: Collection[str] | None = None,
+    overrides_by: datetime | None = None,
 ) -> Facts:
     """Events (clock types only) of one case, of one subject outside cases (an
     incident), of some subjects (case public ids or incident ids), of one organisation's
-    subjects, or everything."""
+    subjects, or everything; the regime overrides decided by ``overrides_by`` (default:
+    all of them)."""
     facts = Facts()
     query = select(TimelineEvent).where(TimelineEvent.type.in_(CLOCK_TYPES))
     if case_id is not None:
@@ -128,7 +130,10 @@ def load_facts(
                 supersedes=supersedes,
             )
         )
-    for o in session.scalars(select(RegimeOverride)):
+    decided = select(RegimeOverride)
+    if overrides_by is not None:
+        decided = decided.where(RegimeOverride.decided_at <= overrides_by)
+    for o in session.scalars(decided):
         if o.org_id in by_id:
             facts.overrides.append(
                 Binding(by_id[o.org_id].slug, o.subject, o.regime, o.applies, o.reason)
@@ -146,7 +151,14 @@ def obligations(
     subject: str | None = None,
     subjects: Collection[str] | None = None,
 ) -> tuple[list[Obligation], Facts]:
-    facts = load_facts(session, org_id=org_id, case_id=case_id, subject=subject, subjects=subjects)
+    facts = load_facts(
+        session,
+        org_id=org_id,
+        case_id=case_id,
+        subject=subject,
+        subjects=subjects,
+        overrides_by=at,  # as the record stood at ``at``: later overrides not yet decided
+    )
     result = evaluate(
         facts.events,
         regimes_for(settings),

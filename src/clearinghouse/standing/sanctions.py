@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,12 +51,14 @@ class SanctionStatus(enum.StrEnum):
     REINSTATED = "reinstated"  # lifted by a reassessment decision
 
 
-def status_at(sanction: MemberSanction, at: datetime) -> SanctionStatus:
-    if at < sanction.starts_at:
+def _status(
+    starts_at: datetime, ends_at: datetime, state: SanctionState, at: datetime
+) -> SanctionStatus:
+    if at < starts_at:
         return SanctionStatus.SCHEDULED
-    if at < sanction.ends_at:
+    if at < ends_at:
         return SanctionStatus.ACTIVE
-    if sanction.state is SanctionState.REINSTATED:
+    if state is SanctionState.REINSTATED:
         return SanctionStatus.REINSTATED
     return SanctionStatus.ENDED
 
@@ -172,6 +175,8 @@ def reassess(
         decided_by_user_id=actor.user_id,
         decided_by_label=actor.label,
         decided_at=now,
+        previous_ends_at=sanction.ends_at,
+        previous_reassessment_at=sanction.reassessment_at,
     )
     if outcome is ReassessmentOutcome.REINSTATE:
         if extend_months or extend_days:
@@ -210,6 +215,96 @@ def reassess(
         },
     )
     return decision
+
+
+@dataclass(frozen=True, slots=True)
+class SanctionView:
+    """A sanction as the record stood at one instant: decided by then, with the period
+    and reassessment date it had then (a later reinstatement or extension undone)."""
+
+    sanction: MemberSanction
+    at: datetime
+    ends_at: datetime
+    reassessment_at: datetime
+    status: SanctionStatus
+    decisions: tuple[ReassessmentDecision, ...]  # the reassessments decided by ``at``
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.sanction.id
+
+    @property
+    def in_force(self) -> bool:
+        return self.status is SanctionStatus.ACTIVE
+
+    @property
+    def open_for_decision(self) -> bool:
+        """Whether a reassessment may still decide it (as the record stands now)."""
+        return self.sanction.state is SanctionState.ACTIVE
+
+
+def view_at(
+    sanction: MemberSanction, decisions: list[ReassessmentDecision], at: datetime
+) -> SanctionView | None:
+    """``sanction`` as it stood at ``at`` (None: not yet decided then). ``decisions``: its
+    reassessments, any order."""
+    if sanction.decided_at > at:
+        return None
+    ordered = sorted(decisions, key=lambda d: d.decided_at)
+    known = tuple(d for d in ordered if d.decided_at <= at)
+    later = [d for d in ordered if d.decided_at > at]
+    ends_at, reassessment_at = sanction.ends_at, sanction.reassessment_at
+    state = sanction.state
+    if later:  # undo what was decided after ``at``: the first later decision kept the rest
+        first = later[0]
+        ends_at = first.previous_ends_at or ends_at
+        reassessment_at = first.previous_reassessment_at or reassessment_at
+        state = SanctionState.ACTIVE
+    status = _status(sanction.starts_at, ends_at, state, at)
+    return SanctionView(sanction, at, ends_at, reassessment_at, status, known)
+
+
+def as_stored(sanction: MemberSanction, at: datetime) -> SanctionView:
+    """``sanction`` as stored now, its status at ``at``."""
+    status = _status(sanction.starts_at, sanction.ends_at, sanction.state, at)
+    return SanctionView(sanction, at, sanction.ends_at, sanction.reassessment_at, status, ())
+
+
+def views_at(session: Session, org_id: uuid.UUID, at: datetime) -> list[SanctionView]:
+    """The organisation's sanctions decided by ``at``, each as it stood then."""
+    return views_of(session, [org_id], at).get(org_id, [])
+
+
+def views_of(
+    session: Session, org_ids: list[uuid.UUID], at: datetime
+) -> dict[uuid.UUID, list[SanctionView]]:
+    """:func:`views_at` for several organisations in two queries."""
+    found = list(
+        session.scalars(
+            select(MemberSanction)
+            .where(MemberSanction.org_id.in_(org_ids), MemberSanction.decided_at <= at)
+            .order_by(MemberSanction.starts_at, MemberSanction.id)
+        )
+    )
+    decisions: dict[uuid.UUID, list[ReassessmentDecision]] = {s.id: [] for s in found}
+    if found:
+        for d in session.scalars(
+            select(ReassessmentDecision).where(ReassessmentDecision.sanction_id.in_(decisions))
+        ):
+            decisions[d.sanction_id].append(d)
+    views: dict[uuid.UUID, list[SanctionView]] = {}
+    for sanction in found:
+        view = view_at(sanction, decisions[sanction.id], at)
+        if view is not None:
+            views.setdefault(sanction.org_id, []).append(view)
+    return views
+
+
+def suspension_at(views: list[SanctionView]) -> SanctionView | None:
+    """The suspension in force among ``views`` (one organisation's, at one instant)."""
+    return next(
+        (v for v in views if v.in_force and v.sanction.kind is SanctionKind.SUSPENSION), None
+    )
 
 
 def sanctions_of(session: Session, org_id: uuid.UUID) -> list[MemberSanction]:

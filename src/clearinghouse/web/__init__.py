@@ -21,6 +21,9 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
+| ``pages_members`` | members with standing badges, a member's page and decisions, ``/standing`` |
+| ``pages_audit`` | the audit trail, the chain's verification, jobs and dead letters |
+| ``asat`` | ``?at=``: the instant a historical view shows |
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from clearinghouse.settings import Settings
 from clearinghouse.web import (
     pages_account,
+    pages_audit,
     pages_cases,
     pages_dashboard,
     pages_invitation,
+    pages_members,
     pages_public,
     pages_report,
 )
@@ -61,6 +66,8 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_dashboard,
         pages_account,
         pages_invitation,
+        pages_members,
+        pages_audit,
     ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")

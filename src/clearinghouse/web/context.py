@@ -43,6 +43,7 @@ from clearinghouse.api.deps import (
 )
 from clearinghouse.cases.attachments import MAX_FILES_PER_UPLOAD
 from clearinghouse.errors import Forbidden, NotFound, Unauthenticated
+from clearinghouse.policy import AccountAction, can_account
 from clearinghouse.principal import Credentials, Principal, Via
 from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
@@ -131,6 +132,7 @@ class Chrome:
     signed_in: bool = False
     operator: bool = False
     member: bool = False
+    jobs: bool = False  # may see the jobs (the operator's administrators)
     who: str = ""
 
 
@@ -229,6 +231,7 @@ class Page:
             signed_in=p.via is Via.SESSION,
             operator=p.is_operator,
             member=p.is_authenticated and p.org_id is not None,
+            jobs=p.is_operator and can_account(p, AccountAction.JOBS_ADMIN),
             who=p.label if p.is_authenticated else "",
         )
 

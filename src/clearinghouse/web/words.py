@@ -13,7 +13,10 @@ from clearinghouse.cases.rules.reports import CreditPreference, ReportState
 from clearinghouse.cases.rules.vendor_status import VendorStatus
 from clearinghouse.cases.timeline import CaseEventType
 from clearinghouse.clocks.model import EventType, ObligationStatus
-from clearinghouse.vocab import EmbargoPhase, Language, ParticipantRole
+from clearinghouse.jobs.models import JobStatus
+from clearinghouse.standing.models import ReassessmentOutcome
+from clearinghouse.standing.sanctions import SanctionStatus
+from clearinghouse.vocab import EmbargoPhase, Language, OrgKind, ParticipantRole
 from clearinghouse.web.forms import N_
 from clearinghouse.web.i18n import ENDONYMS
 from clearinghouse.web.viewer import Viewer
@@ -181,6 +184,30 @@ TRIAGE_OUTCOMES: Final = {
 }
 
 
+ORG_KINDS: Final = {
+    OrgKind.OPERATOR: N_("operator"),
+    OrgKind.MEMBER: N_("member"),
+    OrgKind.VENDOR: N_("vendor"),
+    OrgKind.FINDER: N_("finder"),
+}
+SANCTION_STATES: Final = {
+    SanctionStatus.SCHEDULED: N_("scheduled"),
+    SanctionStatus.ACTIVE: N_("in force"),
+    SanctionStatus.ENDED: N_("ended"),
+    SanctionStatus.REINSTATED: N_("reinstated"),
+}
+OUTCOMES: Final = {
+    ReassessmentOutcome.REINSTATE: N_("Reinstate the member now"),
+    ReassessmentOutcome.EXTEND: N_("Extend the suspension"),
+}
+JOB_STATES: Final = {
+    JobStatus.PENDING: N_("pending"),
+    JobStatus.RUNNING: N_("running"),
+    JobStatus.DONE: N_("done"),
+    JobStatus.DEAD: N_("dead letter"),
+}
+
+
 def words(viewer: Viewer) -> dict[str, Any]:
     """The render context's vocabulary, translated once per page."""
     _ = viewer.gettext
@@ -202,6 +229,11 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "triage_outcomes": {k: _(v) for k, v in TRIAGE_OUTCOMES.items()},
         "obligation_statuses": {k.value: _(v) for k, v in OBLIGATION_STATUSES.items()},
         "event_types": {k.value: _(v) for k, v in EVENT_TYPES.items()},
+        "org_kinds": {k.value: _(v) for k, v in ORG_KINDS.items()},
+        "sanction_states": {k.value: _(v) for k, v in SANCTION_STATES.items()},
+        "outcome_words": {k.value: _(v) for k, v in OUTCOMES.items()},
+        "outcome_choices": [(k.value, _(v)) for k, v in OUTCOMES.items()],
+        "job_states": {k.value: _(v) for k, v in JOB_STATES.items()},
         "languages": list(Language),
         "endonyms": ENDONYMS,
     }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 08:19:10.039358
+Create Date: 2026-12-05 11:25:59.956588
 """
 
 from collections.abc import Sequence
@@ -1147,6 +1147,10 @@ def upgrade() -> None:
         sa.Column("new_ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "new_reassessment_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("previous_ends_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "previous_reassessment_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
