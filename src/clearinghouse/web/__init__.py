@@ -17,6 +17,8 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_report`` | the report form, its confirmation, the finder's status page, reports |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
+| ``pages_member`` | a member's dashboard, obligations, reports drafted for regulators |
+| ``pages_keys`` | API tokens, webhooks, notification preferences |
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clearinghouse.settings import Settings
-from clearinghouse.web import pages_account, pages_invitation, pages_public, pages_report
+from clearinghouse.web import (
+    pages_account,
+    pages_invitation,
+    pages_keys,
+    pages_member,
+    pages_public,
+    pages_report,
+)
 from clearinghouse.web.assets import PREFIX, Assets, VersionedStatic
 from clearinghouse.web.context import Web
 from clearinghouse.web.errors import PageErrors, is_page_path
@@ -43,7 +52,14 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         catalogues=Catalogues.load(),
         assets=assets,
     )
-    for module in (pages_public, pages_report, pages_account, pages_invitation):
+    for module in (
+        pages_public,
+        pages_report,
+        pages_account,
+        pages_invitation,
+        pages_member,
+        pages_keys,
+    ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
     return PageErrors()
