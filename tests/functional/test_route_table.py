@@ -221,6 +221,21 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/track/key": lambda ids: {"pgp_public_key": ""},
     "POST /reports/{report_id}/messages": lambda ids: {"body": "Hello."},
     "POST /invitations/open": lambda ids: {"token": "not-an-invitation"},
+    "POST /obligations/draft": lambda ids: {
+        "organisation": "member",
+        "subject": ids["case"],
+        "regime": "cn-miit-2021",
+        "stage": "report",
+    },
+    "POST /submissions/{submission_id}": lambda ids: {"field-product": "log4j"},
+    "POST /submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
+    "POST /notifications/read": lambda ids: {"id": ids["notification"]},
+    "POST /settings/tokens": lambda ids: {"name": "ci", "scopes": "read"},
+    "POST /settings/webhooks": lambda ids: {
+        "url": "https://hooks.member.test/second",
+        "event_types": "case.message",
+    },
+    "POST /settings/notifications": lambda ids: {"notify_mode": "digest"},
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -576,6 +591,12 @@ if __name__ == "__main__":
 # and markings (``data-*`` attributes the page carries for machines) equal those of the
 # API's answer for the same principal. A page GET row of the table that shows resources
 # must be listed here (or in PAGES_WITHOUT_RESOURCES), so a new page cannot skip this.
+# An obligation has no id: pages name it organisation/subject/regime/stage; "?open" keeps
+# only those still owed (the dashboard's list).
+OBLIGATION_KEY = "organisation/subject/regime/stage"
+OWED = {"pending", "due_soon", "missed"}
+
+
 PAGE_API: dict[str, tuple[str, str, str]] = {
     # page path: (API path, page attribute, API field)
     "/": ("/api/v1/advisories?state=published", "data-advisory-id", "id"),
@@ -584,6 +605,19 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/reports": ("/api/v1/reports", "data-report-id", "id"),
     "/reports/{report_id}": ("/api/v1/reports/{report_id}", "data-report-id", "id"),
     "/invitation": ("/api/v1/invitation", "data-case", "case"),
+    "/obligations": ("/api/v1/obligations", "data-obligation", OBLIGATION_KEY),
+    "/work": ("/api/v1/obligations", "data-obligation", OBLIGATION_KEY + "?open"),
+    "/submissions/{submission_id}": (
+        "/api/v1/submissions/{submission_id}",
+        "data-submission-id",
+        "id",
+    ),
+    "/submissions/{submission_id}/print": (
+        "/api/v1/submissions/{submission_id}",
+        "data-submission-id",
+        "id",
+    ),
+    "/settings/tokens": ("/api/v1/tokens", "data-token-id", "id"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
@@ -593,6 +627,10 @@ PAGES_WITHOUT_RESOURCES = {
     "/sign-in",
     "/settings",
     "/disclosure-policy",  # the platform's disclosure policy, one plain-text document
+    "/settings/notifications",  # one's own notification mode
+    # the caller's own organisation's, whichever it is (the table's API row names one
+    # organisation): compared with the API in test_web_member.py
+    "/settings/webhooks",
 }
 _DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 
@@ -602,6 +640,15 @@ def _page_values(html: str, attribute: str) -> list[str]:
 
 
 def _api_values(body: Any, field: str) -> list[str]:
+    if isinstance(body, dict) and "obligations" in body:
+        names, _, only = field.partition("?")
+        return [
+            "/".join(str(o[k]) for k in names.split("/"))
+            for o in body["obligations"]
+            if only != "open" or o["status"] in OWED
+        ]
+    if isinstance(body, list):
+        return [str(item[field]) for item in body]
     items = body["items"] if isinstance(body, dict) and "items" in body else [body]
     return [str(item[field]) for item in items]
 

@@ -26,8 +26,8 @@ from clearinghouse.notify.models import WebhookSubscription
 from clearinghouse.policy import MISSING, AccountAction, OrgFacts, OwnedFacts, require_account
 from clearinghouse.principal import Scope, Via
 from clearinghouse.web.context import Page, PageDep
-from clearinghouse.web.pages_account import own_user
 from clearinghouse.web.forms import N_, FieldErrors, errors_of
+from clearinghouse.web.pages_account import own_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -223,13 +223,16 @@ def add_webhook(page: PageDep) -> Response:
 
 
 def _hook(page: Page, subscription_id: str) -> WebhookSubscription:
-    org_id = _own_org(page)
+    """A subscription, asked of the policy with its own organisation (as the API asks)."""
     try:
-        return webhooks.get_subscription(
-            page.session, uuid.UUID(subscription_id), organisation_id=org_id
-        )
+        found = page.session.get(WebhookSubscription, uuid.UUID(subscription_id))
     except ValueError:
-        raise NotFound("no such subscription") from None
+        found = None
+    if found is None:
+        require_account(page.principal, AccountAction.WEBHOOKS_MANAGE, MISSING)
+        raise NotFound("no such subscription")
+    require_account(page.principal, AccountAction.WEBHOOKS_MANAGE, OrgFacts(found.organisation_id))
+    return found
 
 
 @router.post("/settings/webhooks/{subscription_id}/delete")
