@@ -5,6 +5,7 @@ the platform's clock set on the evening the member's reporting window was open
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +43,11 @@ class Replayed:
 @contextmanager
 def replayed(database: Database, at: datetime = WINDOW_OPEN) -> Iterator[Replayed]:
     settings = make_settings(database.url)
-    result = demo.load(build_runtime(settings, database=database), password=PASSWORD)
+    runtime = build_runtime(settings, database=database)
+    # In a thread of its own: the replay runs its own event loop, and Playwright's sync
+    # API keeps one running in this thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(demo.load, runtime, password=PASSWORD).result()
     clock = FixedClock(at)
     with serve(create_app(settings, clock=clock, database=database)) as url:
         running = Replayed(url, clock, result)
