@@ -47,6 +47,7 @@ NAME: Final = "pages"
 TARGET_P95_SECONDS: Final = 0.200
 PASSWORD: Final = "bench-demo-password"  # noqa: S105 (a throwaway demo database)
 OPERATOR: Final = "analyst@nvdb.example"
+MEMBER: Final = "psirt@alibaba-cloud.example"
 HTML: Final = {"Accept": "text/html"}
 
 
@@ -225,16 +226,25 @@ def _visitors(base: str, demo: Demo) -> dict[str, httpx.Client]:
     finder.get(f"/reports/track?token={demo.tracking_token}")
     vendor = httpx.Client(base_url=base, headers=HTML, timeout=60)
     vendor.get(f"/invitations/open?token={demo.invitation_token}")
-    operator = httpx.Client(base_url=base, headers=HTML, timeout=60)
-    form = operator.get("/sign-in").text
+    return {
+        "anonymous": anonymous,
+        "finder": finder,
+        "vendor": vendor,
+        "operator": _signed_in(base, OPERATOR),
+        "member": _signed_in(base, MEMBER),
+    }
+
+
+def _signed_in(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, headers=HTML, timeout=60)
+    form = client.get("/sign-in").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert token is not None
-    signed = operator.post(
-        "/sign-in",
-        data={"csrf_token": token.group(1), "email": OPERATOR, "password": PASSWORD},
+    signed = client.post(
+        "/sign-in", data={"csrf_token": token.group(1), "email": email, "password": PASSWORD}
     )
     assert signed.status_code == 303, signed.text[:300]
-    return {"anonymous": anonymous, "finder": finder, "vendor": vendor, "operator": operator}
+    return client
 
 
 def _pages(demo: Demo) -> list[Page]:
@@ -255,6 +265,12 @@ def _pages(demo: Demo) -> list[Page]:
         Page("reports", "operator", "/reports"),
         Page("report", "operator", f"/reports/{demo.report_id}"),
         Page("settings", "operator", "/settings"),
+        Page("my work (member)", "member", "/work"),
+        Page("obligations (member)", "member", "/obligations"),
+        Page("obligations (operator)", "operator", "/obligations"),
+        Page("API tokens (member)", "member", "/settings/tokens"),
+        Page("webhooks (member)", "member", "/settings/webhooks"),
+        Page("notification settings (member)", "member", "/settings/notifications"),
     ]
 
 
