@@ -236,6 +236,11 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
         "event_types": "case.message",
     },
     "POST /settings/notifications": lambda ids: {"notify_mode": "digest"},
+    "POST /editor/advisories": lambda ids: {"case": ids["case"], "tlp": "AMBER"},
+    "POST /editor/advisories/{advisory_id}": lambda ids: {"title": "Revised", "tlp": "AMBER"},
+    "POST /editor/advisories/{advisory_id}/schedule": lambda ids: {"at": "2099-01-01T10:00"},
+    "POST /editor/advisories/{advisory_id}/publish": lambda ids: {"summary": "first"},
+    "POST /editor/advisories/{advisory_id}/withdraw": lambda ids: {"reason": "a duplicate"},
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -276,6 +281,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "object_id": "object:amber",
         "status_id": "taxii-status",
         "event_file": "misp-event",
+        "fmt": "csaf",
     },
     "draft": {"advisory_id": "advisory:draft"},
     "clear": {"advisory_id": "advisory:clear"},
@@ -607,6 +613,17 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/invitation": ("/api/v1/invitation", "data-case", "case"),
     "/obligations": ("/api/v1/obligations", "data-obligation", OBLIGATION_KEY),
     "/work": ("/api/v1/obligations", "data-obligation", OBLIGATION_KEY + "?open"),
+    "/editor/advisories": ("/api/v1/advisories?state=draft", "data-advisory-id", "id"),
+    "/editor/advisories/{advisory_id}": (
+        "/api/v1/advisories/{advisory_id}",
+        "data-advisory-id",
+        "id",
+    ),
+    "/editor/advisories/{advisory_id}/preview/{fmt}": (
+        "/api/v1/advisories/{advisory_id}",
+        "data-advisory-id",
+        "id",
+    ),
     "/submissions/{submission_id}": (
         "/api/v1/submissions/{submission_id}",
         "data-submission-id",

@@ -15,7 +15,7 @@ import pytest
 
 from clearinghouse.db import Database
 from tests.support.browser import Watch, axe_source, axe_violations, screenshot
-from tests.support.replay_web import MEMBER, PASSWORD, Replayed, replayed
+from tests.support.replay_web import CASE, MEMBER, OPERATOR, PASSWORD, Replayed, replayed
 
 MIIT = "alibaba-cloud/CH-2021-0001/cn-miit-2021/report"
 MAX_TABS = 60
@@ -27,10 +27,10 @@ def world(database: Database) -> Iterator[Replayed]:
         yield running
 
 
-def _sign_in(page: Any, base: str) -> None:
+def _sign_in(page: Any, base: str, email: str = MEMBER) -> None:
     page.goto(base + "/")
     page.get_by_role("link", name="Sign in").click()
-    page.get_by_label("E-mail address").press_sequentially(MEMBER)
+    page.get_by_label("E-mail address").press_sequentially(email)
     page.get_by_label("Password").press_sequentially(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
@@ -153,6 +153,39 @@ def test_a_member_drafts_and_submits_its_report_and_creates_a_token(
     ]:
         page.goto(base + path)
         look(page, name, "zh-Hans")
+
+    # The operator drafts an advisory from the case, revises it, previews it, schedules it.
+    operator = watch.attach(browser.new_context(timezone_id="Asia/Shanghai").new_page())
+    _sign_in(operator, base, OPERATOR)
+    operator.get_by_role("link", name="Advisory drafts").click()
+    operator.wait_for_url("**/editor/advisories")
+    look(operator, "editor-drafts")
+    operator.get_by_role("textbox", name="Case").press_sequentially(CASE)
+    operator.get_by_label("Marking").select_option("AMBER")
+    operator.get_by_role("button", name="Draft the advisory").click()
+    operator.wait_for_url("**/editor/advisories/CHSA-*")
+    assert operator.locator("dl[data-state]").get_attribute("data-state") == "draft"
+    title = operator.get_by_label("Title", exact=True)
+    title.fill("")
+    title.press_sequentially("Log4Shell: remote code execution in Apache Log4j 2")
+    operator.get_by_label("What changed").press_sequentially("a shorter title")
+    operator.get_by_role("button", name="Save a revision").click()
+    operator.wait_for_url("**#changes")
+    assert operator.locator("table.diff tr[data-op]").count() >= 1  # 1 -> 2 as a diff
+    look(operator, "editor")
+    for name in ("CSAF 2.0", "OSV", "CVE 5.x", "CSAF 2.0 VEX"):
+        operator.get_by_role("link", name=name, exact=True).click()
+        operator.wait_for_url("**/preview/*")
+        assert operator.locator("pre.rendition, .notice.warn").count() == 1
+        look(operator, f"editor-preview-{name}")
+        operator.get_by_role("link", name="Back to the editor").click()
+    operator.get_by_label("Publish at").fill("2021-12-10T18:00")
+    operator.get_by_role("button", name="Schedule", exact=True).click()
+    operator.wait_for_load_state()
+    assert operator.locator("dl[data-state]").get_attribute("data-state") == "scheduled"
+    at = operator.locator("[data-scheduled-at]").get_attribute("data-scheduled-at")
+    assert at == "2021-12-10T10:00:00Z"  # 18:00 in Shanghai
+    look(operator, "editor-scheduled")
 
     assert violations == [], "\n".join(violations)
     watch.check()

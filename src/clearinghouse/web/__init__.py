@@ -19,6 +19,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_invitation`` | where an invited vendor's link lands |
 | ``pages_member`` | a member's dashboard, obligations, reports drafted for regulators |
 | ``pages_keys`` | API tokens, webhooks, notification preferences |
+| ``pages_editor`` | the advisory editor: drafts, revisions and their changes, previews, release |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from clearinghouse.settings import Settings
 from clearinghouse.web import (
     pages_account,
+    pages_editor,
     pages_invitation,
     pages_keys,
     pages_member,
@@ -59,6 +61,7 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_invitation,
         pages_member,
         pages_keys,
+        pages_editor,
     ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
