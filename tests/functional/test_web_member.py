@@ -252,3 +252,33 @@ def test_the_operator_reads_every_members_obligations(world: Replayed) -> None:
     page = get(c, "/obligations")
     assert page.status_code == 200
     assert "alibaba-cloud/CH-2021-0001/cn-miit-2021/report" in page.text
+
+
+def test_the_forms_on_one_resource_change_nothing_without_their_token(world: Replayed) -> None:
+    c = _member(world)
+    submission_id, _ = _draft(c)
+    made = submit(c, "/settings/tokens", "/settings/tokens", {"name": "ci", "scopes": "read"})
+    token_id = re.search(r'data-token-id="([0-9a-f-]{36})"', made.text)
+    hooked = submit(
+        c,
+        "/settings/webhooks",
+        "/settings/webhooks",
+        {"url": "https://hooks.example/in", "event_types": "*"},
+    )
+    hook_id = re.search(r'data-subscription-id="([0-9a-f-]{36})"', hooked.text)
+    assert token_id is not None
+    assert hook_id is not None
+    for path, data in [
+        (f"/submissions/{submission_id}", {"field-product": "changed"}),
+        (f"/submissions/{submission_id}/submit", {"reference": "X-1"}),
+        (f"/settings/tokens/{token_id.group(1)}/revoke", {}),
+        (f"/settings/webhooks/{hook_id.group(1)}/test", {}),
+        (f"/settings/webhooks/{hook_id.group(1)}/delete", {}),
+    ]:
+        for token in (None, "forged"):
+            form = data if token is None else {**data, "csrf_token": token}
+            assert c.post(path, data=form, headers=HTML).status_code == 403, path
+    assert c.get(f"/api/v1/submissions/{submission_id}").json()["state"] == "draft"
+    tokens = {t["id"]: t for t in c.get("/api/v1/tokens", params={"limit": 200}).json()["items"]}
+    assert tokens[token_id.group(1)]["revoked_at"] is None
+    assert len(c.get("/api/v1/organisations/alibaba-cloud/webhooks").json()) == 1

@@ -92,6 +92,7 @@ def test_a_member_drafts_and_submits_its_report_and_creates_a_token(
     _tab_to_button(page, "Draft the report to cn-miit-2021")
     page.keyboard.press("Enter")
     page.wait_for_url("**/submissions/*")
+    submission = page.url
     assert page.locator("[data-state]").get_attribute("data-state") == "draft"
     look(page, "submission-draft")
     first = page.locator("form#draft textarea").first
@@ -142,8 +143,10 @@ def test_a_member_drafts_and_submits_its_report_and_creates_a_token(
     page.get_by_role("button", name="简体中文").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
-    submission = page.locator("a[href^='/obligations']").first
-    assert submission.is_visible()
+    page.goto(submission)
+    look(page, "submission-submitted", "zh-Hans")
+    page.goto(submission + "/print")
+    look(page, "submission-print", "zh-Hans")
     for path, name in [
         ("/work", "dashboard"),
         ("/obligations", "obligations"),
