@@ -67,16 +67,20 @@ def test_a_member_drafts_and_submits_its_report_and_creates_a_token(
         timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
     )
     page = watch.attach(context.new_page())
+    page.clock.install()  # the page's timers and Date, moved on by the test
     _sign_in(page, base)
     page.get_by_role("link", name="My work").click()
     page.wait_for_url("**/work")
     row = page.locator(f'tr[data-obligation="{MIIT}"]')
     countdown = row.locator(".countdown")
     assert countdown.get_attribute("data-due") == "2021-11-26T02:00:00Z"
-    # The server said "due in 23 hr"; the script now ticks it against the browser's
-    # clock (today, long after 2021): it says how overdue that is, in the same words.
+    # The server said "due in 23 hr"; the script ticks on from the server's instant (the
+    # replay's 2021-11-25 03:00 UTC, not the browser's clock), in the same words.
+    assert countdown.inner_text() in ("due in 23 hr", "due in 22 hr 59 min")
+    page.clock.run_for(2 * 60 * 60 * 1000)  # two hours pass in the page
     page.wait_for_function(
-        "() => document.querySelector('.countdown').textContent.includes('overdue')"
+        "() => ['due in 21 hr', 'due in 20 hr 59 min']"
+        ".includes(document.querySelector('.countdown').textContent)"
     )
     assert "10:00 CST (UTC+8)" in row.inner_text()  # the due instant in the viewer's zone
     look(page, "dashboard")
