@@ -271,6 +271,13 @@ def _pages(demo: Demo) -> list[Page]:
         Page("API tokens (member)", "member", "/settings/tokens"),
         Page("webhooks (member)", "member", "/settings/webhooks"),
         Page("notification settings (member)", "member", "/settings/notifications"),
+        Page("advisory drafts", "operator", "/editor/advisories"),
+        Page("advisory editor", "operator", f"/editor/advisories/{demo.advisory}"),
+        Page(
+            "advisory preview (CSAF)",
+            "operator",
+            f"/editor/advisories/{demo.advisory}/preview/csaf",
+        ),
     ]
 
 
