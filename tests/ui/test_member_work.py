@@ -36,7 +36,9 @@ def _sign_in(page: Any, base: str, email: str = MEMBER) -> None:
     page.wait_for_load_state()
 
 
-def _tab_to_button(page: Any, text: str) -> None:
+def _tab_to(page: Any, tag: str, text: str = "") -> None:
+    """Press Tab until an element ``tag`` (with ``text``, for a button) has the focus,
+    visibly."""
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         focused = page.evaluate(
@@ -44,10 +46,10 @@ def _tab_to_button(page: Any, text: str) -> None:
             " text: (document.activeElement.innerText || '').trim(),"
             " outline: getComputedStyle(document.activeElement).outlineStyle})"
         )
-        if focused["tag"] == "BUTTON" and focused["text"] == text:
+        if focused["tag"] == tag and (not text or focused["text"] == text):
             assert focused["outline"] != "none", "no visible focus"
             return
-    raise AssertionError(f"Tab never reached the button {text!r}")
+    raise AssertionError(f"Tab never reached {tag} {text!r}")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -91,19 +93,22 @@ def test_a_member_drafts_and_submits_its_report_and_creates_a_token(
     article = page.locator(f'article[data-obligation="{MIIT}"]')
     assert "product_provider" in article.inner_text() or article.locator("dd").count() > 3
 
-    # Drafting by keyboard alone: Tab to this obligation's button, Enter.
-    article.locator("h2").click()  # a starting point inside the article (no effect)
-    _tab_to_button(page, "Draft the report to cn-miit-2021")
+    # Drafting by keyboard alone, from the top of the page: Tab to the obligation's
+    # button, Enter; Tab to the first answer, replace it, Tab to "Save the draft", Enter.
+    _tab_to(page, "BUTTON", "Draft the report to cn-miit-2021")
     page.keyboard.press("Enter")
     page.wait_for_url("**/submissions/*")
     submission = page.url
     assert page.locator("[data-state]").get_attribute("data-state") == "draft"
     look(page, "submission-draft")
-    first = page.locator("form#draft textarea").first
-    first.fill("")
-    first.press_sequentially("Apache Log4j 2 (log4j-core) 2.0-beta9 to 2.14.1")
-    page.get_by_role("button", name="Save the draft").click()
+    _tab_to(page, "TEXTAREA")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Apache Log4j 2 (log4j-core) 2.0-beta9 to 2.14.1")
+    _tab_to(page, "BUTTON", "Save the draft")
+    page.keyboard.press("Enter")
     page.wait_for_url("**saved=true")
+    typed = page.locator("form#draft textarea").first.input_value()
+    assert typed == "Apache Log4j 2 (log4j-core) 2.0-beta9 to 2.14.1"
 
     page.get_by_role("link", name="Print view").click()
     page.wait_for_url("**/print")

@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.cases import access
-from clearinghouse.cases.models import Case
+from clearinghouse.cases.models import Case, CaseStatus
 from clearinghouse.clocks.alerts import Alert, alerts_due
 from clearinghouse.clocks.model import Obligation, ObligationStatus
 from clearinghouse.errors import ClearinghouseError, NotFound
@@ -76,6 +76,7 @@ STATE_CSS: Final = {
     ObligationStatus.NOT_APPLICABLE: "grey",
     ObligationStatus.WAITING: "grey",
 }
+CASE_STATES: Final = {CaseStatus.OPEN: N_("open"), CaseStatus.CLOSED: N_("closed")}
 SUBMISSION_STATES: Final = {
     SubmissionState.DRAFT: N_("draft"),
     SubmissionState.SUBMITTED: N_("submitted"),
@@ -161,6 +162,7 @@ def dashboard(page: PageDep) -> HTMLResponse:
         cases=_cases(page),
         notices=_notices(page),
         can_mark=can_account(page.principal, AccountAction.NOTIFICATIONS_UPDATE),
+        case_states={k.value: page._(v) for k, v in CASE_STATES.items()},
         obligation_states=status_words(page),
         state_css={k.value: v for k, v in STATE_CSS.items()},
         now=page.now(),
