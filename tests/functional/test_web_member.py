@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -294,3 +295,23 @@ def test_the_forms_on_one_resource_change_nothing_without_their_token(world: Rep
     tokens = {t["id"]: t for t in c.get("/api/v1/tokens", params={"limit": 200}).json()["items"]}
     assert tokens[token_id.group(1)]["revoked_at"] is None
     assert len(c.get("/api/v1/organisations/alibaba-cloud/webhooks").json()) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_dashboard_shows_the_suspension_as_it_stood(database: Database) -> None:
+    with replayed(database, at=datetime(2022, 1, 10, tzinfo=UTC)) as later:
+        c = later.client()
+        assert sign_in(c, MEMBER, PASSWORD).status_code == 303
+        page = get(c, "/work").text
+        api = c.get("/api/v1/organisations/alibaba-cloud/standing").json()
+        assert api["suspended"] is True
+        assert 'data-suspended="true"' in page
+        assert api["suspension"]["reassessment_at"][:19] + "Z" in page  # <time datetime>
+        for regime in api["record"]:
+            assert f'data-regime="{regime["regime"]}"' in page
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_dashboard_says_good_standing_before_any_sanction(world: Replayed) -> None:
+    page = get(_member(world), "/work").text
+    assert 'data-suspended="false"' in page

@@ -22,7 +22,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
-from clearinghouse.accounts.models import Organisation
+from clearinghouse.accounts.models import MemberSanction, Organisation
+from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.cases import access
 from clearinghouse.cases.models import Case, CaseStatus
 from clearinghouse.clocks.alerts import Alert, alerts_due
@@ -97,6 +98,12 @@ class Row:
         return f"{o.organisation}/{o.subject}/{o.regime}/{o.stage}"
 
 
+@dataclass(frozen=True)
+class Standing:
+    suspension: MemberSanction | None
+    record: list[obl.RegimeRecord]
+
+
 def status_words(page: Page) -> dict[str, str]:
     return {k.value: page._(v) for k, v in OBLIGATION_STATES.items()}
 
@@ -154,11 +161,18 @@ def _notices(page: Page) -> list[Notification]:
 @router.get("/work", response_class=HTMLResponse)
 def dashboard(page: PageDep) -> HTMLResponse:
     org_id = _readable(page)
-    rows = [r for r in obligation_rows(page, org_id) if r.obligation.open]
-    rows.sort(key=_urgency)
+    every = obligation_rows(page, org_id)
+    rows = sorted((r for r in every if r.obligation.open), key=_urgency)
+    standing = None
+    if org_id is not None:  # a member's own standing, as /organisations/{slug}/standing
+        standing = Standing(
+            suspension=active_suspension(page.session, org_id, page.now()),
+            record=obl.compliance_record([r.obligation for r in every]),
+        )
     return page.render(
         "work.html",
         rows=rows,
+        standing=standing,
         cases=_cases(page),
         notices=_notices(page),
         can_mark=can_account(page.principal, AccountAction.NOTIFICATIONS_UPDATE),
