@@ -286,6 +286,19 @@ def _pages(demo: Demo) -> list[Page]:
         Page("audit trail as at", "operator", "/audit?at=2021-12-10T00:00:00Z"),
         Page("audit chain", "admin", "/audit/verify"),
         Page("jobs", "admin", "/jobs"),
+        Page("my work (member)", "member", "/work"),
+        Page("obligations (member)", "member", "/obligations"),
+        Page("obligations (operator)", "operator", "/obligations"),
+        Page("API tokens (member)", "member", "/settings/tokens"),
+        Page("webhooks (member)", "member", "/settings/webhooks"),
+        Page("notification settings (member)", "member", "/settings/notifications"),
+        Page("advisory drafts", "operator", "/editor/advisories"),
+        Page("advisory editor", "operator", f"/editor/advisories/{demo.advisory}"),
+        Page(
+            "advisory preview (CSAF)",
+            "operator",
+            f"/editor/advisories/{demo.advisory}/preview/csaf",
+        ),
     ]
 
 

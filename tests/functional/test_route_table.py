@@ -238,6 +238,26 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
         "outcome": "reinstate",
         "reason": "reformed",
     },
+    "POST /obligations/draft": lambda ids: {
+        "organisation": "member",
+        "subject": ids["case"],
+        "regime": "cn-miit-2021",
+        "stage": "report",
+    },
+    "POST /submissions/{submission_id}": lambda ids: {"field-product": "log4j"},
+    "POST /submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
+    "POST /notifications/read": lambda ids: {"id": ids["notification"]},
+    "POST /settings/tokens": lambda ids: {"name": "ci", "scopes": "read"},
+    "POST /settings/webhooks": lambda ids: {
+        "url": "https://hooks.member.test/second",
+        "event_types": "case.message",
+    },
+    "POST /settings/notifications": lambda ids: {"notify_mode": "digest"},
+    "POST /editor/advisories": lambda ids: {"case": ids["case"], "tlp": "AMBER"},
+    "POST /editor/advisories/{advisory_id}": lambda ids: {"title": "Revised", "tlp": "AMBER"},
+    "POST /editor/advisories/{advisory_id}/schedule": lambda ids: {"at": "2099-01-01T10:00"},
+    "POST /editor/advisories/{advisory_id}/publish": lambda ids: {"summary": "first"},
+    "POST /editor/advisories/{advisory_id}/withdraw": lambda ids: {"reason": "a duplicate"},
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -278,6 +298,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "object_id": "object:amber",
         "status_id": "taxii-status",
         "event_file": "misp-event",
+        "fmt": "csaf",
     },
     "draft": {"advisory_id": "advisory:draft"},
     "clear": {"advisory_id": "advisory:clear"},
@@ -593,6 +614,12 @@ if __name__ == "__main__":
 # and markings (``data-*`` attributes the page carries for machines) equal those of the
 # API's answer for the same principal. A page GET row of the table that shows resources
 # must be listed here (or in PAGES_WITHOUT_RESOURCES), so a new page cannot skip this.
+# An obligation has no id: pages name it organisation/subject/regime/stage; "?open" keeps
+# only those still owed (the dashboard's list).
+OBLIGATION_KEY = "organisation/subject/regime/stage"
+OWED = {"pending", "due_soon", "missed"}
+
+
 PAGE_API: dict[str, tuple[str, str, str]] = {
     # page path: (API path, page attribute, API field)
     "/": ("/api/v1/advisories?state=published", "data-advisory-id", "id"),
@@ -614,6 +641,30 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/audit": ("/api/v1/audit", "data-audit-seq", "seq"),
     "/audit/verify": ("/api/v1/audit/verify", "data-head", "head"),
     "/jobs": ("/api/v1/jobs", "data-job-id", "id"),
+    "/obligations": ("/api/v1/obligations", "data-obligation", OBLIGATION_KEY),
+    "/work": ("/api/v1/obligations", "data-obligation", OBLIGATION_KEY + "?open"),
+    "/editor/advisories": ("/api/v1/advisories?state=draft", "data-advisory-id", "id"),
+    "/editor/advisories/{advisory_id}": (
+        "/api/v1/advisories/{advisory_id}",
+        "data-advisory-id",
+        "id",
+    ),
+    "/editor/advisories/{advisory_id}/preview/{fmt}": (
+        "/api/v1/advisories/{advisory_id}",
+        "data-advisory-id",
+        "id",
+    ),
+    "/submissions/{submission_id}": (
+        "/api/v1/submissions/{submission_id}",
+        "data-submission-id",
+        "id",
+    ),
+    "/submissions/{submission_id}/print": (
+        "/api/v1/submissions/{submission_id}",
+        "data-submission-id",
+        "id",
+    ),
+    "/settings/tokens": ("/api/v1/tokens", "data-token-id", "id"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
@@ -627,6 +678,10 @@ PAGES_WITHOUT_RESOURCES = {
     # checked against GET /api/v1/reports in test_web_cases.py
     "/dashboard",
     "/standing",  # a redirect to the member's own page under /members
+    "/settings/notifications",  # one's own notification mode
+    # the caller's own organisation's, whichever it is (the table's API row names one
+    # organisation): compared with the API in test_web_member.py
+    "/settings/webhooks",
 }
 _DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 
@@ -639,6 +694,15 @@ def _api_values(body: Any, field: str) -> list[str]:
     if "[]." in field:  # a list inside one answer: "participants[].id"
         name, _, sub = field.partition("[].")
         return [str(item[sub]) for item in body[name]]
+    if isinstance(body, dict) and "obligations" in body:
+        names, _, only = field.partition("?")
+        return [
+            "/".join(str(o[k]) for k in names.split("/"))
+            for o in body["obligations"]
+            if only != "open" or o["status"] in OWED
+        ]
+    if isinstance(body, list):
+        return [str(item[field]) for item in body]
     items = body["items"] if isinstance(body, dict) and "items" in body else [body]
     return [str(item[field]) for item in items]
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from clearinghouse.accounts.models import User
+from clearinghouse.notify.models import Delivery, Notification
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch
@@ -157,4 +160,75 @@ def test_payloads_in_the_case_pages_stay_text(platform: Platform, browser: Any) 
     text = "\n".join(shown)
     for prefix in ("case", "summary", "vulnerability", "details", "vendor", "thread", "post", "ev"):
         assert f"{prefix} <img src=x onerror=alert(1)>" in text, prefix
+    watch.check()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_payloads_in_the_members_and_editors_fields_stay_text(
+    platform: Platform, browser: Any
+) -> None:
+    member_api = platform.login(platform.world.member_admin)
+    assert member_api.post(
+        "/api/v1/tokens", json={"name": f"token {PAYLOAD}"[:100], "scopes": ["read"]}
+    ).is_success
+    hook = {
+        "url": "https://hooks.member.test/in",
+        "event_types": ["*"],
+        "description": f"hook {PAYLOAD}"[:200],
+    }
+    assert member_api.post("/api/v1/organisations/member/webhooks", json=hook).is_success
+    with platform.database.transaction() as s:
+        user = s.scalars(select(User).where(User.email == platform.world.member_admin)).one()
+        s.add(
+            Notification(
+                user_id=user.id,
+                organisation_id=None,
+                kind="case.message",
+                subject=f"subject {PAYLOAD}",
+                body=f"body {PAYLOAD}",
+                link=None,
+                delivery=Delivery.IMMEDIATE,
+                created_at=platform.clock.now(),
+            )
+        )
+    operator_api = platform.login(platform.world.operator_admin)
+    draft = log4shell_draft(title=f"editor {PAYLOAD}", summary=f"editor summary {PAYLOAD}")
+    advisory = operator_api.post("/api/v1/advisories", json=draft).json()["id"]
+    revised = operator_api.patch(
+        f"/api/v1/advisories/{advisory}", json={"summary": f"revised {PAYLOAD}"}
+    )
+    assert revised.is_success
+
+    watch = Watch()
+    base = platform.url
+    shown = []
+    for email, paths in [
+        (
+            platform.world.member_admin,
+            ["/work", "/settings/tokens", "/settings/webhooks"],
+        ),
+        (
+            platform.world.operator_admin,
+            [
+                "/editor/advisories",
+                f"/editor/advisories/{advisory}",
+                f"/editor/advisories/{advisory}/preview/csaf",
+            ],
+        ),
+    ]:
+        page = watch.attach(browser.new_context().new_page())
+        page.goto(base + "/sign-in")
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form.stack button[type=submit]").click()
+        page.wait_for_load_state()
+        for path in paths:
+            page.goto(base + path)
+            shown.append(page.locator("body").inner_text())
+            assert (
+                page.evaluate("() => document.querySelectorAll('main img, main svg').length") == 0
+            )
+    text = "\n".join(shown)
+    for label in ("token", "hook", "subject", "body", "editor", "revised"):
+        assert f"{label} <img src=x onerror=alert(1)>" in text, label
     watch.check()

@@ -294,18 +294,44 @@ def emit_event(
         return []
     event_id = event_id or new_event_id()
     body = event_body(event_type, data, now)
-    return [
-        enqueue(
-            session,
-            KIND_DELIVER,
-            {
-                "subscription_id": str(sub.id),
-                "event_id": event_id,
-                "event_type": event_type,
-                "body": body,
-            },
-            now=now,
-            idempotency_key=f"{KIND_DELIVER}:{event_id}:{sub.id}",
-        )
-        for sub in wanted
-    ]
+    return [_delivery(session, sub, event_id, event_type, body, now) for sub in wanted]
+
+
+def _delivery(
+    session: Session,
+    sub: WebhookSubscription,
+    event_id: str,
+    event_type: str,
+    body: str,
+    now: datetime,
+) -> Job:
+    """The job that delivers one event to one subscription (once per pair)."""
+    return enqueue(
+        session,
+        KIND_DELIVER,
+        {
+            "subscription_id": str(sub.id),
+            "event_id": event_id,
+            "event_type": event_type,
+            "body": body,
+        },
+        now=now,
+        idempotency_key=f"{KIND_DELIVER}:{event_id}:{sub.id}",
+    )
+
+
+TEST_EVENT = "webhook.test"
+
+
+def send_test(
+    session: Session, *, actor: Principal, subscription: WebhookSubscription, now: datetime
+) -> Job:
+    """Enqueue one ``webhook.test`` delivery to this subscription alone (whatever events it
+    wants), signed like any other, so its owner can check the endpoint; it carries no data
+    about anything but the subscription itself."""
+    now = ensure_utc(now)
+    event_id = new_event_id()
+    body = event_body(TEST_EVENT, {"subscription": str(subscription.id)}, now)
+    job = _delivery(session, subscription, event_id, TEST_EVENT, body, now)
+    _audit(session, actor, "webhook.tested", subscription, now, {"event_id": event_id})
+    return job

@@ -24,6 +24,9 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_members`` | members with standing badges, a member's page and decisions, ``/standing`` |
 | ``pages_audit`` | the audit trail, the chain's verification, jobs and dead letters |
 | ``asat`` | ``?at=``: the instant a historical view shows |
+| ``pages_member`` | a member's dashboard, obligations, reports drafted for regulators |
+| ``pages_keys`` | API tokens, webhooks, notification preferences |
+| ``pages_editor`` | the advisory editor: drafts, revisions and their changes, previews, release |
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ from clearinghouse.web import (
     pages_audit,
     pages_cases,
     pages_dashboard,
+    pages_editor,
     pages_invitation,
+    pages_keys,
+    pages_member,
     pages_members,
     pages_public,
     pages_report,
@@ -68,6 +74,9 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_invitation,
         pages_members,
         pages_audit,
+        pages_member,
+        pages_keys,
+        pages_editor,
     ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")

@@ -104,7 +104,7 @@ def change_language(page: PageDep) -> Response:
     return page.redirect(target)
 
 
-def _self(page: Page, action: AccountAction) -> User:
+def own_user(page: Page, action: AccountAction) -> User:
     """The signed-in person, when the policy lets them do ``action`` on their settings."""
     require_account(page.principal, action)
     user_id = page.principal.user_id
@@ -116,7 +116,7 @@ def _self(page: Page, action: AccountAction) -> User:
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_form(page: PageDep, saved: Annotated[bool, Query()] = False) -> HTMLResponse:
-    user = _self(page, AccountAction.PREFERENCES_READ)
+    user = own_user(page, AccountAction.PREFERENCES_READ)
     return page.render(
         "settings.html", user=user, zones=display.zone_names(), saved=saved, error=None
     )
@@ -124,7 +124,7 @@ def settings_form(page: PageDep, saved: Annotated[bool, Query()] = False) -> HTM
 
 @router.post("/settings", response_class=HTMLResponse)
 def save_settings(page: PageDep) -> Response:
-    user = _self(page, AccountAction.PREFERENCES_UPDATE)
+    user = own_user(page, AccountAction.PREFERENCES_UPDATE)
     language = parse_language(page.field("language"))
     zone = page.field("timezone").strip()
     if not display.is_zone(zone):

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from clearinghouse.timeutil import parse_instant
 from clearinghouse.web import display
 from clearinghouse.web.assets import Assets
 from clearinghouse.web.viewer import Viewer
@@ -130,4 +131,6 @@ def environment(assets: Assets, platform_name: str) -> Environment:
     env.filters["number"] = _number
     env.filters["size"] = _size
     env.filters["tlp"] = _tlp
+    env.filters["machine"] = display.machine
+    env.filters["parse_instant"] = parse_instant
     return env
