@@ -167,15 +167,16 @@ def test_a_long_job_keeps_its_lease_and_runs_once(db_url: str, effects_url: None
     """Its worker renews the lease while the handler works (a slow external call first, as
     handlers must, then the database write): a second worker polling all along never takes
     it for abandoned, so the handler runs once, on the first attempt."""
-    # Leases of 5 s renewed every 1.7 s: a margin of over three seconds for a beat to get
-    # through on a busy two-core machine where SQLite writers queue behind each other (3 s
-    # leases failed there at a load average of 5).
-    settings = job_settings(job_lease_seconds=5)
+    # Leases of 4 s renewed every 1.3 s: a margin of over two seconds for a beat to get
+    # through on a busy two-core machine where SQLite writers queue behind each other.
+    settings = job_settings(job_lease_seconds=4)
     calls = Calls()
+    started = threading.Event()
 
     def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
         calls.hit(ctx.job_id)
-        time.sleep(11)  # over two leases: a slow SMTP or HTTP peer
+        started.set()
+        time.sleep(9)  # over two leases: a slow SMTP or HTTP peer
         record_effect(ctx)
 
     first, second = Database(db_url), Database(db_url)
@@ -187,6 +188,9 @@ def test_a_long_job_keeps_its_lease_and_runs_once(db_url: str, effects_url: None
         rival = Worker(second, registry, SystemClock(), settings, "rival")
         runner = threading.Thread(target=busy.run_once)
         runner.start()
+        # The rival starts polling once the busy worker holds the job: polling earlier, it
+        # could win the pending job itself on a loaded machine (it did, at load average 11).
+        assert started.wait(30)
         took_over = []
         while runner.is_alive():
             took_over.append(rival.run_once())
