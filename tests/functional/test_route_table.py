@@ -39,6 +39,7 @@ import pytest
 
 from clearinghouse.app import create_app
 from clearinghouse.db import Database
+from clearinghouse.pgp import generate_signing_key, load_signing_key
 from clearinghouse.policy import Decision
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.taxii_http import TAXII_MEDIA
@@ -252,6 +253,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "statement_id": "vex",
         "year": "2026",
         "filename": "csaf:amber",
+        "key_file": "csaf-key",
         "vuln_id": "advisory:amber",
         "ecosystem": "Maven",
         "path": "swagger-ui.css",
@@ -362,9 +364,12 @@ def running_platform(directory: Path) -> Iterator[Platform]:
     """The world, served over real HTTP behind the policy probe."""
     template = make_sqlite_template(directory)
     url = f"sqlite:///{template}"
-    settings = make_settings(url, base_url="http://test")
+    key_file = directory / "csaf-signing.asc"
+    key_file.write_text(generate_signing_key("Route table <csaf@example.org>"))
+    settings = make_settings(url, base_url="http://test", csaf_signing_key_file=key_file)
     world_db = Database(url)
     world = build(world_db, settings)
+    world.ids["csaf-key"] = f"{load_signing_key(key_file.read_text()).fingerprint}.asc"
     world_db.dispose()
     shared = Database(url)
     app = create_app(settings, clock=FixedClock(T0), database=shared)
