@@ -59,11 +59,13 @@ def _mount_domain_apps() -> None:
     from clearinghouse.exposure.cli import app as inventory_app
     from clearinghouse.match_cli import match
     from clearinghouse.scan.cli import app as scan_app
+    from clearinghouse.sharing.cli import app as sharing_app
 
     app.add_typer(case_app, name="case")
     app.add_typer(advisory_app, name="advisory")
     app.add_typer(scan_app, name="scan")
     app.add_typer(inventory_app, name="inventory")
+    app.add_typer(sharing_app, name="sharing")
     app.command("match")(match)
 
 

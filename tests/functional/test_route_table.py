@@ -189,6 +189,9 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "PATCH /api/v1/submissions/{submission_id}": lambda ids: {"fields": {"product": "log4j"}},
     "POST /api/v1/submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
+    "PUT /api/v1/sharing/collections/{collection}/sync": lambda ids: {
+        "url": "https://peer.test/taxii2/root/collections/other/"
+    },
     "POST /api/v1/inventories": lambda ids: orjson.loads(EXPOSURE_SBOM.read_bytes()),
     "POST /api/v1/findings/{finding_id}/state": lambda ids: {"state": "acknowledged"},
     "POST /api/v1/findings/{finding_id}/vex": lambda ids: {"format": "csaf"},

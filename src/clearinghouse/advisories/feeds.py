@@ -237,8 +237,8 @@ def csaf_changes(folder: str, ctx: CtxDep) -> Response:
 
 @router.get(
     f"{CSAF_BASE}/{{folder}}/{{year}}/{{filename}}",
-    summary="One CSAF document (or its hash)",
-    **answers("application/json", "text/plain"),
+    summary="One CSAF document (or its hash, or its signature)",
+    **answers("application/json", "text/plain", "application/pgp-signature"),
 )
 def csaf_document(folder: str, year: str, filename: str, ctx: CtxDep) -> Response:
     base, _, suffix = filename.partition(".json")
