@@ -189,6 +189,8 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "PATCH /api/v1/submissions/{submission_id}": lambda ids: {"fields": {"product": "log4j"}},
     "POST /api/v1/submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
+    "PATCH /api/v1/sharing/collections/{collection}": lambda ids: {"title": "Renamed"},
+    "PATCH /api/v1/sharing/groups/{group}": lambda ids: {"name": "Circle, renamed"},
     "PUT /api/v1/sharing/collections/{collection}/sync": lambda ids: {
         "url": "https://peer.test/taxii2/root/collections/other/"
     },
@@ -257,6 +259,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "year": "2026",
         "filename": "csaf:amber",
         "key_file": "csaf-key",
+        "group": "circle",
         "vuln_id": "advisory:amber",
         "ecosystem": "Maven",
         "path": "swagger-ui.css",

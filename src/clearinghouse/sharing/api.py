@@ -2,7 +2,8 @@
 and sharing groups (list, create), a collection's objects (read a page, add), and a
 producer's sightings summary (counts and first/last seen of what it shared, never who
 sighted). Every route asks :mod:`clearinghouse.policy.sharing`; reads filter by TLP in the
-query that pages, as TAXII does (same store, ``read`` scope instead of ``taxii``).
+query that pages, as TAXII does (same store, ``read`` scope instead of ``taxii``), and
+each page served writes an access-log row, as TAXII's do.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from clearinghouse.policy import (
     require_group,
 )
 from clearinghouse.policy.core import raise_for
-from clearinghouse.sharing import service, store
+from clearinghouse.sharing import access_log, service, store
 from clearinghouse.sharing.models import SharedObject, SharingGroup
 from clearinghouse.sharing.taxii_http import TaxiiBadRequest, decode_next_value, encode_next
 
@@ -84,7 +85,7 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(value), status_code=status, media_type="application/json")
 
 
-def _org_ids(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
+def org_ids_of(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
     found = dict(
         ctx.session.execute(
             select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs))
@@ -96,7 +97,7 @@ def _org_ids(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
     return frozenset(found.values())
 
 
-def _group(ctx: Ctx, slug: str) -> SharingGroup:
+def group_by_slug(ctx: Ctx, slug: str) -> SharingGroup:
     found = ctx.session.scalars(select(SharingGroup).where(SharingGroup.slug == slug)).first()
     if found is None:
         raise InvalidInput(f"no sharing group {slug!r}", field="sharing_group")
@@ -129,7 +130,7 @@ def list_collections(ctx: CtxDep) -> Response:
 @router.post("/collections", status_code=201, summary="Create a collection (operator)")
 def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
     raise_for(decide_sharing(ctx.principal, SharingAction.MANAGE), "managing collections")
-    groups = [_group(ctx, slug).id for slug in body.sharing_groups]
+    groups = [group_by_slug(ctx, slug).id for slug in body.sharing_groups]
     spec = service.CollectionSpec(
         alias=body.alias,
         title=body.title,
@@ -137,8 +138,8 @@ def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
         public=body.public,
         community=body.community,
         members_write=body.members_write,
-        reader_org_ids=_org_ids(ctx, body.readers, "readers"),
-        writer_org_ids=_org_ids(ctx, body.writers, "writers"),
+        reader_org_ids=org_ids_of(ctx, body.readers, "readers"),
+        writer_org_ids=org_ids_of(ctx, body.writers, "writers"),
         group_ids=frozenset(groups),
         default_tlp=body.default_tlp,
         mark_unmarked=body.mark_unmarked,
@@ -149,7 +150,7 @@ def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
     return _json(_collection_out(ctx, created, facts), 201)
 
 
-def _group_facts(ctx: Ctx, group: SharingGroup) -> GroupFacts:
+def group_facts(ctx: Ctx, group: SharingGroup) -> GroupFacts:
     return GroupFacts(group.owner_org_id, service.members_of(ctx.session, group))
 
 
@@ -158,7 +159,7 @@ def list_groups(ctx: CtxDep) -> Response:
     require_group(ctx.principal, SharingAction.GROUP_READ, None)
     items = []
     for group in ctx.session.scalars(select(SharingGroup).order_by(SharingGroup.slug)):
-        facts = _group_facts(ctx, group)
+        facts = group_facts(ctx, group)
         if decide_group(ctx.principal, SharingAction.GROUP_READ, facts) is Decision.ALLOW:
             items.append(
                 {"slug": group.slug, "name": group.name, "members": len(facts.member_org_ids)}
@@ -176,7 +177,7 @@ def create_group(body: GroupIn, ctx: CtxDep) -> Response:
         slug=body.slug,
         name=body.name,
         owner_org_id=owner,
-        member_org_ids=_org_ids(ctx, body.members, "members"),
+        member_org_ids=org_ids_of(ctx, body.members, "members"),
         now=ctx.now(),
     )
     return _json({"slug": group.slug, "name": group.name}, 201)
@@ -204,6 +205,7 @@ def list_objects(
         limit=clamp_limit(limit),
         after=_cursor(cursor),
     )
+    access_log.record_page(ctx, found, API, "objects", page.rows)
     body: dict[str, Any] = {"items": [orjson.Fragment(r.body) for r in page.rows]}
     body["next_cursor"] = encode_next(page.next) if page.next else None
     return _json(body)
@@ -222,10 +224,14 @@ def _audience(ctx: Ctx, body: ObjectsIn) -> store.Audience:
     users = frozenset(ctx.session.scalars(select(User.id).where(User.email.in_(body.named_users))))
     if len(users) != len(set(body.named_users)):
         raise InvalidInput("a named user is not known here", field="named_users")
-    groups = frozenset({_group(ctx, body.sharing_group).id}) if body.sharing_group else frozenset()
+    groups = (
+        frozenset({group_by_slug(ctx, body.sharing_group).id})
+        if body.sharing_group
+        else frozenset()
+    )
     return store.Audience(
         group_ids=groups,
-        org_ids=_org_ids(ctx, body.named_organisations, "named_organisations"),
+        org_ids=org_ids_of(ctx, body.named_organisations, "named_organisations"),
         user_ids=users,
     )
 
