@@ -8,7 +8,9 @@ import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from clearinghouse.cli import app
@@ -17,6 +19,7 @@ from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.jobs.models import Job
 from clearinghouse.principal import SYSTEM
 from clearinghouse.sharing import service
+from clearinghouse.sharing.models import SharedObject
 
 
 def _invoke(database: Database, *args: str, **env: str) -> Result:
@@ -74,3 +77,47 @@ def test_a_csaf_signing_key_is_generated_once_and_shown(database: Database, tmp_
     assert "BEGIN PGP PUBLIC KEY BLOCK" in shown.stdout
     assert "PRIVATE" not in shown.stdout
     assert _invoke(database, "csaf-key", "show").exit_code == 1  # none configured
+
+
+def test_misp_event_files_are_imported_with_their_tlp(database: Database, tmp_path: Path) -> None:
+    with database.transaction() as s:
+        service.create_collection(
+            s,
+            service.CollectionSpec(alias="imported", title="Imported", community=True),
+            actor=SYSTEM,
+            now=datetime(2026, 10, 1, tzinfo=UTC),
+        )
+    marked: dict[str, Any] = {
+        "Event": {
+            "uuid": "6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c",
+            "info": "Marked",
+            "Tag": [{"name": "tlp:amber+strict"}],
+            "Attribute": [
+                {
+                    "uuid": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c01",
+                    "type": "url",
+                    "value": "https://x.example/",
+                },
+                {"uuid": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c02", "type": "comment", "value": "hi"},
+            ],
+        }
+    }
+    unmarked: dict[str, Any] = {
+        "Event": {**marked["Event"], "uuid": "7f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c", "Tag": []}
+    }
+    unmarked["Event"]["Attribute"] = [
+        {**marked["Event"]["Attribute"][0], "uuid": "1c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c03"}
+    ]
+    files = []
+    for name, event in (("marked", marked), ("unmarked", unmarked)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(event))
+        files.append(str(path))
+    r = _invoke(database, "sharing", "misp-import", "imported", *files)
+    assert r.exit_code == 1  # the unmarked event's objects were refused
+    assert "2 new versions" in r.stdout
+    assert "2 refused" in r.stdout
+    assert "skipped attribute 0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c02 (comment)" in r.stdout
+    with database.transaction(write=False) as s:
+        tlps = s.scalars(select(SharedObject.tlp)).all()
+    assert sorted(t.value for t in tlps) == ["AMBER+STRICT", "AMBER+STRICT"]

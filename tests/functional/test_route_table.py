@@ -190,6 +190,24 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "POST /api/v1/submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
     "PATCH /api/v1/sharing/collections/{collection}": lambda ids: {"title": "Renamed"},
+    "POST /api/v1/sharing/collections/{collection}/misp-events": lambda ids: {
+        "events": [
+            {
+                "Event": {
+                    "uuid": "6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c",
+                    "info": "Route table",
+                    "Tag": [{"name": "tlp:clear"}],
+                    "Attribute": [
+                        {
+                            "uuid": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c01",
+                            "type": "domain",
+                            "value": "route-table.example",
+                        }
+                    ],
+                }
+            }
+        ]
+    },
     "PATCH /api/v1/sharing/groups/{group}": lambda ids: {"name": "Circle, renamed"},
     "PUT /api/v1/sharing/collections/{collection}/sync": lambda ids: {
         "url": "https://peer.test/taxii2/root/collections/other/"

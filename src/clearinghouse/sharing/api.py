@@ -21,7 +21,7 @@ from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import clamp_limit
 from clearinghouse.errors import InvalidInput
-from clearinghouse.formats import stix
+from clearinghouse.formats import misp_import, stix
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import (
     Channel,
@@ -43,6 +43,7 @@ router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
 API = Channel.API
 Slug = Annotated[str, StringConstraints(max_length=64)]
 MAX_NAMED = 100
+MAX_MISP_EVENTS = 100
 
 
 class CollectionIn(BaseModel):
@@ -68,9 +69,8 @@ class GroupIn(BaseModel):
     members: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
 
 
-class ObjectsIn(BaseModel):
+class AudienceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    objects: list[dict[str, Any]] = Field(max_length=store.MAX_OBJECTS_PER_REQUEST)
     apply_default_marking: bool = Field(
         False, description="give unmarked objects the collection's default marking (if it has one)"
     )
@@ -79,6 +79,14 @@ class ObjectsIn(BaseModel):
     named_users: list[Annotated[str, StringConstraints(max_length=320)]] = Field(
         default_factory=list, max_length=MAX_NAMED
     )
+
+
+class ObjectsIn(AudienceIn):
+    objects: list[dict[str, Any]] = Field(max_length=store.MAX_OBJECTS_PER_REQUEST)
+
+
+class MispEventsIn(AudienceIn):
+    events: list[dict[str, Any]] = Field(max_length=MAX_MISP_EVENTS)
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -220,7 +228,7 @@ def _cursor(cursor: str | None) -> tuple[Any, int] | None:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
 
 
-def _audience(ctx: Ctx, body: ObjectsIn) -> store.Audience:
+def _audience(ctx: Ctx, body: AudienceIn) -> store.Audience:
     users = frozenset(ctx.session.scalars(select(User.id).where(User.email.in_(body.named_users))))
     if len(users) != len(set(body.named_users)):
         raise InvalidInput("a named user is not known here", field="named_users")
@@ -251,6 +259,33 @@ def add_objects(collection: str, body: ObjectsIn, ctx: CtxDep) -> Response:
         audience=_audience(ctx, body),
     )
     return _json({"successes": outcome.successes, "failures": outcome.failures}, 201)
+
+
+@router.post("/collections/{collection}/misp-events", status_code=201, summary="Import MISP events")
+def import_misp_events(collection: str, body: MispEventsIn, ctx: CtxDep) -> Response:
+    """Each MISP event becomes a STIX report and one object per attribute it can express,
+    keeping the TLP of the event and of each attribute, never lower
+    (:mod:`clearinghouse.formats.misp_import`); then they are added as POSTed objects are."""
+    found, _facts = store.load_collection(
+        ctx.session, ctx.principal, collection, SharingAction.OBJECT_WRITE, API
+    )
+    converted = [misp_import.convert_event(event) for event in body.events]
+    objects = [obj for c in converted for obj in c.objects]
+    if len(objects) > store.MAX_OBJECTS_PER_REQUEST:
+        raise InvalidInput(f"at most {store.MAX_OBJECTS_PER_REQUEST} objects per request")
+    outcome = store.add_objects(
+        ctx.session,
+        found,
+        ctx.principal,
+        objects,
+        now=ctx.now(),
+        apply_default=body.apply_default_marking,
+        audience=_audience(ctx, body),
+    )
+    skipped = [s for c in converted for s in c.skipped]
+    return _json(
+        {"successes": outcome.successes, "failures": outcome.failures, "skipped": skipped}, 201
+    )
 
 
 @router.get("/sightings", summary="Sightings of what your organisation shared")

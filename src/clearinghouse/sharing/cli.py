@@ -2,10 +2,11 @@
 database (``CLEARINGHOUSE_DATABASE_URL``), acting as the platform (audited as ``system``).
 
 Collections and their sync sources: list the collections, configure, show, run and remove
-a collection's sync source (``docs/sharing.md``, "Sync"). A remote's token or password is
-read from an environment variable named with ``--secret-env``, never from the command
-line (where ``ps`` and shell histories would keep it). Exit codes as everywhere: 2 bad
-input, 3 no such collection or source.
+a collection's sync source (``docs/sharing.md``, "Sync"); import MISP event files. A
+remote's token or password is read from an environment variable named with
+``--secret-env``, never from the command line (where ``ps`` and shell histories would
+keep it). Exit codes as everywhere: 1 a MISP import had refusals, 2 bad input, 3 no such
+collection or source.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Final
 
 import orjson
 import typer
@@ -23,9 +25,11 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearinghouse.cli_exit import EXIT_CHECK_FAILED
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
 from clearinghouse.errors import InvalidInput, NotFound
+from clearinghouse.formats import misp_import
 from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import store, sync
@@ -36,6 +40,7 @@ app = typer.Typer(help="Collections and sync sources (the operator's tasks).", n
 # Piped output keeps whole lines (identifiers and URLs are not cut at 80 columns).
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 Alias = Annotated[str, typer.Argument(help="the collection's alias or id")]
+MAX_EVENT_FILE_BYTES: Final = 50 * 1024 * 1024
 
 
 @contextmanager
@@ -158,3 +163,47 @@ def sync_remove(collection: Alias) -> None:
         with database.transaction() as s:
             sync.remove(s, _collection(s, collection), actor=SYSTEM, now=SystemClock().now())
         out.print(f"sync source of {collection} removed")
+
+
+@app.command("misp-import")
+def misp_import_files(
+    collection: Alias,
+    files: Annotated[list[Path], typer.Argument(help="MISP event files (JSON), one event each")],
+    apply_default_marking: Annotated[
+        bool, typer.Option(help="give objects without any TLP the collection's default marking")
+    ] = False,
+) -> None:
+    """Import MISP events as STIX objects, keeping each event's and attribute's TLP (never
+    lowered; no TLP at all: refused). Prints what was added, refused and skipped; exit 1
+    when anything was refused."""
+    converted = []
+    for path in files:
+        data = path.read_bytes()
+        if len(data) > MAX_EVENT_FILE_BYTES:
+            raise InvalidInput(f"{path}: over {MAX_EVENT_FILE_BYTES} bytes")
+        try:
+            document = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"{path}: not JSON ({exc})") from exc
+        converted.append(misp_import.convert_event(document))
+    objects = [obj for c in converted for obj in c.objects]
+    with _database() as (_settings, database), database.transaction() as s:
+        outcome = store.add_objects(
+            s,
+            _collection(s, collection),
+            SYSTEM,
+            objects,
+            now=SystemClock().now(),
+            apply_default=apply_default_marking,
+        )
+    skipped = [item for c in converted for item in c.skipped]
+    out.print(
+        f"{len(outcome.added_rows)} new versions, {len(outcome.successes)} accepted, "
+        f"{len(outcome.failures)} refused, {len(skipped)} attributes skipped"
+    )
+    for failure in outcome.failures:
+        out.print(f"refused {failure.get('id')}: {failure['message']}")
+    for item in skipped:
+        out.print(f"skipped attribute {item['uuid']} ({item['type']}): {item['reason']}")
+    if outcome.failures:
+        raise typer.Exit(EXIT_CHECK_FAILED)
