@@ -17,7 +17,7 @@ from clearinghouse.formats.model import Tlp
 from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.principal import SYSTEM
 from clearinghouse.sharing import service, store
-from clearinghouse.sharing.models import Collection, SharedObject
+from clearinghouse.sharing.models import Collection, SharedAccess, SharedObject
 from tests.functional.conftest import Platform
 from tests.support.stix_objects import indicator, stix_uuid
 
@@ -100,6 +100,11 @@ def test_the_events_of_our_own_feed_come_back_with_their_markings(platform: Plat
     events = [operator.get(f"/feeds/misp/{key}.json").json() for key in manifest]
     assert len(events) == 1
     assert [t["name"] for t in events[0]["Event"]["Tag"]] == ["tlp:amber"]
+    with platform.database.transaction(write=False) as s:
+        logged = s.scalars(select(SharedAccess).where(SharedAccess.route == "misp-feed")).all()
+    # Manifest and event file: each read the report and its referenced objects.
+    assert sorted(r.count for r in logged) == [1, 1, len(shared), len(shared)]
+    assert {r.principal for r in logged} == {platform.world.operator_analyst}
     r = operator.post(f"{API}/collections/imported/misp-events", json={"events": events})
     assert r.status_code == 201, r.text
     assert (r.json()["failures"], r.json()["skipped"]) == ([], [])
