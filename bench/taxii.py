@@ -158,7 +158,9 @@ def _setup(url: str) -> tuple[str, str]:
 
 
 @contextmanager
-def medallion(folder: Path) -> Iterator[tuple[str, str, str]]:
+def medallion(folder: Path, page_size: int = PAGE) -> Iterator[tuple[str, str, str]]:
+    """medallion (memory backend) with one empty collection: (discovery, collection URL,
+    the user's name, which is also its password)."""
     data = {
         "/discovery": {
             "title": "medallion",
@@ -193,7 +195,7 @@ def medallion(folder: Path) -> Iterator[tuple[str, str, str]]:
             "filename": str(folder / "data.json"),
         },
         "users": {"bench": "bench"},
-        "taxii": {"max_page_size": PAGE},
+        "taxii": {"max_page_size": page_size},
     }
     (folder / "medallion.json").write_text(json.dumps(config))
     port = free_port()

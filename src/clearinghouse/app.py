@@ -45,7 +45,9 @@ from clearinghouse.services import Services
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import advisories as sharing_advisories
 from clearinghouse.sharing import api as sharing_api
+from clearinghouse.sharing import manage_api as sharing_manage_api
 from clearinghouse.sharing import misp, osv_api, taxii
+from clearinghouse.sharing import sync as sharing_sync
 from clearinghouse.standing import api as standing_api
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import Clock, SystemClock
@@ -93,6 +95,7 @@ def build_registry(settings: Settings, services: Services | None = None) -> JobR
     cases_jobs.register(registry)
     advisories_publish.register(registry)
     sharing_advisories.register(registry)
+    sharing_sync.register(registry)
     exposure_jobs.register(registry)
     return registry
 
@@ -126,6 +129,7 @@ def create_app(
         settings.argon2_time_cost, settings.argon2_memory_kib
     )
     rt = build_runtime(settings, clock=clock, database=database)
+    advisories_feeds.signing_key(rt)  # a bad CSAF signing key stops the start, not a request
     starters = list(background or [])
 
     @asynccontextmanager
@@ -169,6 +173,7 @@ def create_app(
     app.include_router(osv_api.router)
     app.include_router(taxii.router)
     app.include_router(sharing_api.router)
+    app.include_router(sharing_manage_api.router)
     app.include_router(misp.router)
     app.include_router(exposure_api.router)
     system.mount_static(app)

@@ -46,6 +46,11 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(clocks_app, name="clocks")
+csaf_key_app = typer.Typer(
+    help="The OpenPGP key that signs the CSAF documents (csaf_trusted_provider).",
+    no_args_is_help=True,
+)
+app.add_typer(csaf_key_app, name="csaf-key")
 
 
 def _mount_domain_apps() -> None:
@@ -54,11 +59,13 @@ def _mount_domain_apps() -> None:
     from clearinghouse.exposure.cli import app as inventory_app
     from clearinghouse.match_cli import match
     from clearinghouse.scan.cli import app as scan_app
+    from clearinghouse.sharing.cli import app as sharing_app
 
     app.add_typer(case_app, name="case")
     app.add_typer(advisory_app, name="advisory")
     app.add_typer(scan_app, name="scan")
     app.add_typer(inventory_app, name="inventory")
+    app.add_typer(sharing_app, name="sharing")
     app.command("match")(match)
 
 
@@ -98,6 +105,46 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     out.print(
         f"database at {revision}: {rt.database.engine.url.render_as_string(hide_password=True)}"
     )
+
+
+@csaf_key_app.command("generate")
+def csaf_key_generate(
+    path: Annotated[Path, typer.Argument(help="where to write the secret key (must not exist)")],
+    user_id: Annotated[
+        str | None, typer.Option(help="the key's user id; default: the platform's name and From:")
+    ] = None,
+) -> None:
+    """Write a new signing key (Ed25519, no expiry, no passphrase; mode 0600) and print its
+    fingerprint; then set CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE to it."""
+    import os
+
+    from clearinghouse.errors import Conflict
+    from clearinghouse.pgp import generate_signing_key, load_signing_key
+
+    settings = _settings()
+    armored = generate_signing_key(
+        user_id or f"{settings.platform_name} CSAF <{settings.mail_from}>"
+    )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise Conflict(f"{path} exists; a signing key is never overwritten") from exc
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(armored)
+    out.print(load_signing_key(armored).fingerprint)
+
+
+@csaf_key_app.command("show")
+def csaf_key_show() -> None:
+    """Print the fingerprint and the public key of CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE."""
+    from clearinghouse.advisories.feeds import read_signing_key
+
+    key = read_signing_key(_settings())
+    if key is None:
+        err.print("no CSAF signing key: CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE is unset")
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    out.print(key.fingerprint)
+    out.print(key.public_armored, end="")
 
 
 @admin_app.command("create")

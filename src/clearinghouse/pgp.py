@@ -1,4 +1,5 @@
-"""OpenPGP: check a participant's public key, and encrypt notification details to it.
+"""OpenPGP: check a participant's public key, and encrypt notification details to it;
+load the platform's own signing key and sign with it (the CSAF documents' ``.asc``).
 
 Vendors and finders may register an OpenPGP public key; notifications about an
 embargoed case then carry their details encrypted, so that a mailbox compromise does not
@@ -298,3 +299,64 @@ def encrypt(armored_key: str | bytes, plaintext: str | bytes, *, at: datetime) -
             f"cannot encrypt to key {info.fingerprint}: {_first_line(exc)}"
         ) from exc
     return message.decode("ascii")
+
+
+# --- Signing: the platform's own key (CSAF 2.0 section 7.1.19 and 7.1.20) ---------------
+
+
+class SigningKeyError(PgpError):
+    """The platform's signing key cannot be used (not a secret key, wrong passphrase...)."""
+
+    code = "pgp-signing-key-invalid"
+    title = "The OpenPGP signing key is not usable"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A loaded secret key able to sign, with the public half the platform publishes."""
+
+    fingerprint: str  # upper-case hex of the primary key
+    public_armored: str  # the certificate alone, ASCII-armored
+    _signer: pysequoia.PySigner
+
+    def sign_detached(self, data: bytes) -> bytes:
+        """An ASCII-armored detached signature over ``data`` (what a ``.asc`` file holds)."""
+        try:
+            signature = pysequoia.sign(self._signer, data, mode=pysequoia.SignatureMode.DETACHED)
+        except _LIBRARY_ERRORS as exc:
+            raise SigningKeyError(f"signing failed: {_first_line(exc)}") from exc
+        return bytes(signature)
+
+
+def load_signing_key(armored: str | bytes, passphrase: str | None = None) -> SigningKey:
+    """Read one ASCII-armored OpenPGP secret key (a TSK) that can sign.
+
+    Raises :class:`SigningKeyError` for anything else: a public key only, several keys,
+    no signing-capable (sub)key, a wrong or missing passphrase.
+    """
+    data = _as_bytes(armored, "the signing key", MAX_KEY_BYTES)
+    if PRIVATE_ARMOR not in data.decode("utf-8", errors="replace"):
+        raise SigningKeyError(
+            f"no ASCII-armored secret key found; it starts with {PRIVATE_ARMOR!r}"
+        )
+    try:
+        tsk = pysequoia.Tsk.from_bytes(data)
+        signer = tsk.signer(passphrase)
+        certificate = tsk.extract_certificate()
+        pysequoia.sign(signer, b"", mode=pysequoia.SignatureMode.DETACHED)
+    except _LIBRARY_ERRORS as exc:
+        raise SigningKeyError(f"the signing key cannot sign: {_first_line(exc)}") from exc
+    return SigningKey(
+        fingerprint=certificate.fingerprint.upper(),
+        public_armored=str(certificate),
+        _signer=signer,
+    )
+
+
+def generate_signing_key(user_id: str) -> str:
+    """A new secret key (Ed25519 signing, Cv25519 encryption, no expiry), ASCII-armored,
+    without a passphrase: keep the file readable by the platform's account only."""
+    try:
+        return str(pysequoia.Tsk.generate(user_id=user_id))
+    except _LIBRARY_ERRORS as exc:
+        raise SigningKeyError(f"cannot generate a key for {user_id!r}: {_first_line(exc)}") from exc

@@ -119,6 +119,16 @@ class Settings(BaseSettings):
     security_txt_days: int = Field(
         180, ge=1, le=365, description="security.txt Expires: this many days after each request"
     )
+    # CSAF
+    csaf_signing_key_file: Path | None = Field(
+        None,
+        description="ASCII-armored OpenPGP secret key that signs every CSAF file (.asc) and "
+        "whose public half is published: the platform is then a csaf_trusted_provider; "
+        "unset: csaf_provider, without signatures (`clearinghouse csaf-key generate`)",
+    )
+    csaf_signing_key_passphrase: SecretStr | None = Field(
+        None, description="passphrase of CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE, if it has one"
+    )
     # Webhooks
     webhook_timeout_seconds: float = Field(10.0, description="HTTP timeout of webhook deliveries")
     # Regulatory clocks

@@ -39,6 +39,7 @@ import pytest
 
 from clearinghouse.app import create_app
 from clearinghouse.db import Database
+from clearinghouse.pgp import generate_signing_key, load_signing_key
 from clearinghouse.policy import Decision
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.taxii_http import TAXII_MEDIA
@@ -188,6 +189,29 @@ BODIES: dict[str, Callable[[Ids], Any]] = {
     "PATCH /api/v1/submissions/{submission_id}": lambda ids: {"fields": {"product": "log4j"}},
     "POST /api/v1/submissions/{submission_id}/submit": lambda ids: {"reference": "NVDB-1"},
     "POST /api/v1/tokens": lambda ids: {"name": "ci", "scopes": ["read"]},
+    "PATCH /api/v1/sharing/collections/{collection}": lambda ids: {"title": "Renamed"},
+    "POST /api/v1/sharing/collections/{collection}/misp-events": lambda ids: {
+        "events": [
+            {
+                "Event": {
+                    "uuid": "6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c",
+                    "info": "Route table",
+                    "Tag": [{"name": "tlp:clear"}],
+                    "Attribute": [
+                        {
+                            "uuid": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c01",
+                            "type": "domain",
+                            "value": "route-table.example",
+                        }
+                    ],
+                }
+            }
+        ]
+    },
+    "PATCH /api/v1/sharing/groups/{group}": lambda ids: {"name": "Circle, renamed"},
+    "PUT /api/v1/sharing/collections/{collection}/sync": lambda ids: {
+        "url": "https://peer.test/taxii2/root/collections/other/"
+    },
     "POST /api/v1/inventories": lambda ids: orjson.loads(EXPOSURE_SBOM.read_bytes()),
     "POST /api/v1/findings/{finding_id}/state": lambda ids: {"state": "acknowledged"},
     "POST /api/v1/findings/{finding_id}/vex": lambda ids: {"format": "csaf"},
@@ -289,6 +313,8 @@ BINDINGS: dict[str, dict[str, str]] = {
         "statement_id": "vex",
         "year": "2026",
         "filename": "csaf:amber",
+        "key_file": "csaf-key",
+        "group": "circle",
         "vuln_id": "advisory:amber",
         "ecosystem": "Maven",
         "path": "swagger-ui.css",
@@ -400,9 +426,12 @@ def running_platform(directory: Path) -> Iterator[Platform]:
     """The world, served over real HTTP behind the policy probe."""
     template = make_sqlite_template(directory)
     url = f"sqlite:///{template}"
-    settings = make_settings(url, base_url="http://test")
+    key_file = directory / "csaf-signing.asc"
+    key_file.write_text(generate_signing_key("Route table <csaf@example.org>"))
+    settings = make_settings(url, base_url="http://test", csaf_signing_key_file=key_file)
     world_db = Database(url)
     world = build(world_db, settings)
+    world.ids["csaf-key"] = f"{load_signing_key(key_file.read_text()).fingerprint}.asc"
     world_db.dispose()
     shared = Database(url)
     app = create_app(settings, clock=FixedClock(T0), database=shared)

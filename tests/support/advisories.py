@@ -4,6 +4,7 @@ draft, importing shared OSV data, and running due jobs."""
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from clearinghouse.runtime import Runtime
 from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import Platform, make_settings
 from tests.support.factory import seed
-from tests.support.server import serve
+from tests.support.server import free_port, serve
+from tests.support.smtp import self_signed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "advisories"
 PROBLEM = "application/problem+json"
@@ -37,6 +39,12 @@ def log4shell_draft(**overrides: Any) -> dict[str, Any]:
 @dataclass
 class AdvisoryPlatform(Platform):
     runtime: Runtime | None = None
+    tls: ssl.SSLContext | None = None  # served over HTTPS: the context that trusts it
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        if self.tls is not None:
+            kwargs.setdefault("verify", self.tls)
+        return super().client(**kwargs)
 
     def run_jobs(self) -> int:
         """Run every due job once (a real worker, the platform's registry)."""
@@ -58,14 +66,24 @@ class AdvisoryPlatform(Platform):
 
 @contextmanager
 def advisory_platform(
-    database: Database, clock: FixedClock, **settings: object
+    database: Database, clock: FixedClock, *, tls_dir: Path | None = None, **settings: object
 ) -> Iterator[AdvisoryPlatform]:
+    """The platform served by uvicorn; over HTTPS (a self-signed certificate written to
+    ``tls_dir``) when ``tls_dir`` is given."""
     options: dict[str, object] = {"max_request_bytes": 4 * 1024 * 1024}
+    serving: dict[str, Any] = {"port": free_port()}
+    certificate = None
+    if tls_dir is not None:
+        certificate = self_signed()
+        (tls_dir / "cert.pem").write_bytes(certificate.cert_pem)
+        (tls_dir / "key.pem").write_bytes(certificate.key_pem)
+        serving.update(ssl_certfile=str(tls_dir / "cert.pem"), ssl_keyfile=str(tls_dir / "key.pem"))
+        options["base_url"] = f"https://127.0.0.1:{serving['port']}"
     options.update(settings)
     config = make_settings(database.url, **options)
     app = create_app(config, clock=clock, database=database)
     world = seed(database, clock)
-    with serve(app) as url:
+    with serve(app, **serving) as url:
         platform = AdvisoryPlatform(
             url=url,
             database=database,
@@ -73,6 +91,7 @@ def advisory_platform(
             settings=config,
             world=world,
             runtime=app.state.runtime,
+            tls=certificate.client_context() if certificate is not None else None,
         )
         yield platform
         platform.close()

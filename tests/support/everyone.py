@@ -58,7 +58,7 @@ from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import SYSTEM, Scope, Via
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import service as sharing
-from clearinghouse.sharing import store
+from clearinghouse.sharing import store, sync
 from clearinghouse.sharing.models import TaxiiStatus
 from clearinghouse.standing import submissions
 from clearinghouse.standing.obligations import regimes_for
@@ -452,6 +452,14 @@ def _shared(session: Session, world: Everyone) -> None:
             community=True,
             writer_org_ids=frozenset({member.id}),
         ),
+        actor=SYSTEM,
+        now=T0,
+    )
+    sync.configure(  # a sync source the operator's routes can read, change and run
+        session,
+        collection,
+        sync.SyncSpec(url="https://peer.test/taxii2/root/collections/upstream/"),
+        box=SecretBox("a sync source without a credential: the box is not used"),
         actor=SYSTEM,
         now=T0,
     )

@@ -22,10 +22,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app (a FastAPI app, or one wrapped in test middleware)."""
-    port = free_port()
-    server = uvicorn.Server(config(app, "127.0.0.1", port, lifespan="on"))
+def serve(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve an ASGI app (a FastAPI app, or one wrapped in test middleware); ``options``
+    go to uvicorn (``ssl_certfile`` and ``ssl_keyfile`` serve HTTPS)."""
+    port = port or free_port()
+    server = uvicorn.Server(config(app, "127.0.0.1", port, lifespan="on", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -34,7 +35,7 @@ def serve(app: Any) -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if 'ssl_certfile' in options else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -11,6 +11,14 @@ provider, not an aggregator), as their published ``csaf_security_advisory`` rend
 Directories other than ``white/`` are access-protected: each caller sees only the
 documents the policy lets them read, and an empty listing otherwise.
 
+The same documents are also distributed by ROLIE (7.1.15-7.1.16): one JSON feed per TLP
+label (``feed-tlp-<label>.json``, filtered per caller like the directories) and a service
+document listing them. When the platform has an OpenPGP signing key
+(``CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE``), every document also has a detached signature
+``.asc`` (7.1.19), the public key is served under ``openpgp/`` with its fingerprint in the
+metadata (7.1.20), and the role declared is ``csaf_trusted_provider``; without a key the
+role stays ``csaf_provider`` and no ``.asc`` exists.
+
 Atom (RFC 4287): the newest published advisories the caller may read.
 """
 
@@ -39,9 +47,12 @@ from clearinghouse.advisories.models import (
 )
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.media import answers
-from clearinghouse.errors import NotFound
+from clearinghouse.errors import ConfigurationError, NotFound
 from clearinghouse.formats import model as m
+from clearinghouse.pgp import PgpError, SigningKey, load_signing_key
 from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
+from clearinghouse.runtime import Runtime
+from clearinghouse.settings import Settings
 from clearinghouse.timeutil import format_instant
 
 router = APIRouter(tags=["feeds"])
@@ -54,6 +65,8 @@ FOLDERS: Final = {
     m.Tlp.AMBER_STRICT: "amber",
     m.Tlp.RED: "red",
 }
+ROLIE_LABELS: Final = {"white": "WHITE", "green": "GREEN", "amber": "AMBER", "red": "RED"}
+CSAF_SCHEMA_URL: Final = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
 ATOM_LIMIT: Final = 100
 _ATOM_NS: Final = "http://www.w3.org/2005/Atom"
 _UNSAFE: Final = re.compile(r"[^+\-a-z0-9]+")
@@ -117,15 +130,61 @@ def _absolute(ctx: Ctx, path: str) -> str:
     return ctx.settings.base_url.rstrip("/") + path
 
 
+class CsafSigning:
+    """The platform's CSAF signing key, loaded once per process (None: no key set)."""
+
+    def __init__(self, key: SigningKey | None) -> None:
+        self.key = key
+
+
+def read_signing_key(settings: Settings) -> SigningKey | None:
+    """The key ``CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE`` names, checked; a bad one is a
+    configuration error (the wiring reads it at start-up, so the server does not start)."""
+    path = settings.csaf_signing_key_file
+    if path is None:
+        return None
+    passphrase = settings.csaf_signing_key_passphrase
+    try:
+        armored = path.read_bytes()
+        return load_signing_key(armored, passphrase.get_secret_value() if passphrase else None)
+    except (OSError, PgpError) as exc:
+        raise ConfigurationError(f"CLEARINGHOUSE_CSAF_SIGNING_KEY_FILE ({path}): {exc}") from exc
+
+
+def signing_key(runtime: Runtime) -> SigningKey | None:
+    return runtime.caches.get(
+        CsafSigning, lambda: CsafSigning(read_signing_key(runtime.settings))
+    ).key
+
+
+def _key_path(key: SigningKey) -> str:
+    return f"{CSAF_BASE}/openpgp/{key.fingerprint}.asc"
+
+
 @router.get(f"{CSAF_BASE}/provider-metadata.json", summary="CSAF provider metadata")
 def provider_metadata(ctx: CtxDep) -> Response:
     publisher = service.platform_publisher(ctx.settings)
     published = [d.current_release for d in _distributed_all_public(ctx) if d.current_release]
+    key = signing_key(ctx.runtime)
+    folders = list(dict.fromkeys(FOLDERS.values()))
     metadata = {
         "canonical_url": _absolute(ctx, f"{CSAF_BASE}/provider-metadata.json"),
         "distributions": [
-            {"directory_url": _absolute(ctx, f"{CSAF_BASE}/{folder}/")}
-            for folder in dict.fromkeys(FOLDERS.values())
+            *({"directory_url": _absolute(ctx, f"{CSAF_BASE}/{folder}/")} for folder in folders),
+            {
+                "rolie": {
+                    "feeds": [
+                        {
+                            "summary": f"{ctx.settings.platform_name}: CSAF advisories, "
+                            f"TLP:{ROLIE_LABELS[folder]}",
+                            "tlp_label": ROLIE_LABELS[folder],
+                            "url": _absolute(ctx, _feed_path(folder)),
+                        }
+                        for folder in folders
+                    ],
+                    "services": [_absolute(ctx, f"{CSAF_BASE}/service.json")],
+                }
+            },
         ],
         "last_updated": max(published) if published else format_instant(ctx.now()),
         "list_on_CSAF_aggregators": True,
@@ -137,8 +196,12 @@ def provider_metadata(ctx: CtxDep) -> Response:
             "namespace": publisher.namespace,
             **({"contact_details": publisher.contact} if publisher.contact else {}),
         },
-        "role": "csaf_provider",
+        "role": "csaf_trusted_provider" if key is not None else "csaf_provider",
     }
+    if key is not None:
+        metadata["public_openpgp_keys"] = [
+            {"fingerprint": key.fingerprint, "url": _absolute(ctx, _key_path(key))}
+        ]
     return Response(
         orjson.dumps(metadata, option=orjson.OPT_INDENT_2), media_type="application/json"
     )
@@ -174,8 +237,8 @@ def csaf_changes(folder: str, ctx: CtxDep) -> Response:
 
 @router.get(
     f"{CSAF_BASE}/{{folder}}/{{year}}/{{filename}}",
-    summary="One CSAF document (or its hash)",
-    **answers("application/json", "text/plain"),
+    summary="One CSAF document (or its hash, or its signature)",
+    **answers("application/json", "text/plain", "application/pgp-signature"),
 )
 def csaf_document(folder: str, year: str, filename: str, ctx: CtxDep) -> Response:
     base, _, suffix = filename.partition(".json")
@@ -188,8 +251,95 @@ def csaf_document(folder: str, year: str, filename: str, ctx: CtxDep) -> Respons
         if suffix in (".sha256", ".sha512"):
             digest = hashlib.new(suffix[1:], item.content).hexdigest()
             return Response(f"{digest}  {base}.json\n", media_type="text/plain; charset=utf-8")
+        key = signing_key(ctx.runtime)
+        if suffix == ".asc" and key is not None:
+            return Response(key.sign_detached(item.content), media_type="application/pgp-signature")
         break
     raise NotFound(f"no CSAF document {folder}/{year}/{filename}")
+
+
+@router.get(
+    f"{CSAF_BASE}/openpgp/{{key_file}}",
+    summary="The public OpenPGP key that signs the CSAF documents",
+    **answers("application/pgp-keys"),
+)
+def csaf_public_key(key_file: str, ctx: CtxDep) -> Response:
+    require_advisory(ctx.principal, AdvisoryAction.READ)  # public: the key of public files
+    key = signing_key(ctx.runtime)
+    if key is None or key_file != f"{key.fingerprint}.asc":
+        raise NotFound(f"no OpenPGP key {key_file}")
+    return Response(key.public_armored, media_type="application/pgp-keys")
+
+
+def _feed_path(folder: str) -> str:
+    return f"{CSAF_BASE}/feed-tlp-{folder}.json"
+
+
+@router.get(f"{CSAF_BASE}/service.json", summary="CSAF ROLIE service document")
+def rolie_service(ctx: CtxDep) -> Response:
+    require_advisory(ctx.principal, AdvisoryAction.READ)
+    collections = [
+        {
+            "title": f"CSAF advisories, TLP:{label}",
+            "href": _absolute(ctx, _feed_path(folder)),
+            "categories": {
+                "category": [
+                    {"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}
+                ]
+            },
+        }
+        for folder, label in ROLIE_LABELS.items()
+    ]
+    body = {
+        "service": {
+            "workspace": [
+                {"title": f"{ctx.settings.platform_name} CSAF", "collection": collections}
+            ]
+        }
+    }
+    return Response(orjson.dumps(body, option=orjson.OPT_INDENT_2), media_type="application/json")
+
+
+@router.get(f"{CSAF_BASE}/feed-tlp-{{folder}}.json", summary="CSAF ROLIE feed of one TLP label")
+def rolie_feed(folder: str, ctx: CtxDep) -> Response:
+    folder = _folder(folder)
+    items = _distributed(ctx, folder)
+    key = signing_key(ctx.runtime)
+    entries = []
+    for item in items:
+        url = _absolute(ctx, f"{CSAF_BASE}/{folder}/{item.path}")
+        tracking = orjson.loads(item.content).get("document", {}).get("tracking", {})
+        links = [
+            {"rel": "self", "href": url},
+            {"rel": "hash", "href": f"{url}.sha256"},
+            {"rel": "hash", "href": f"{url}.sha512"},
+        ]
+        if key is not None:
+            links.append({"rel": "signature", "href": f"{url}.asc"})
+        entries.append(
+            {
+                "id": str(tracking.get("id", item.advisory.public_id)),
+                "title": str(orjson.loads(item.content).get("document", {}).get("title", "")),
+                "link": links,
+                "published": str(tracking.get("initial_release_date", item.current_release)),
+                "updated": item.current_release,
+                "content": {"type": "application/json", "src": url},
+                "format": {"schema": CSAF_SCHEMA_URL, "version": "2.0"},
+            }
+        )
+    feed = {
+        "feed": {
+            "id": f"{ctx.settings.platform_name.lower().replace(' ', '-')}-csaf-feed-tlp-{folder}",
+            "title": f"{ctx.settings.platform_name}: CSAF advisories, TLP:{ROLIE_LABELS[folder]}",
+            "link": [{"rel": "self", "href": _absolute(ctx, _feed_path(folder))}],
+            "category": [
+                {"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}
+            ],
+            "updated": max((d.current_release for d in items), default=format_instant(ctx.now())),
+            "entry": entries,
+        }
+    }
+    return Response(orjson.dumps(feed, option=orjson.OPT_INDENT_2), media_type="application/json")
 
 
 @router.get(

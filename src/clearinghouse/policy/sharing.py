@@ -47,6 +47,7 @@ class SharingAction(enum.StrEnum):
     GROUP_READ = "sharing.group.read"  # a sharing group and its members
     GROUP_MANAGE = "sharing.group.manage"  # create and change a sharing group
     SIGHTINGS_READ = "sharing.sightings.read"  # counts of sightings of what one's org shared
+    ACCESS_LOG_READ = "sharing.access_log.read"  # who read which shared objects (operator)
 
 
 class Channel(enum.StrEnum):
@@ -350,11 +351,26 @@ def _status(principal: Principal, facts: StatusFacts | Missing) -> Decision:
 
 def decide_sharing(principal: Principal, action: SharingAction) -> Decision:
     """Managing collections and sync sources (``MANAGE``): the operator's editors with a
-    write-scoped credential. The sightings summary of what one's organisation shared
-    (``SIGHTINGS_READ``): its own record, suspended or not, with a read-scoped one."""
+    write-scoped credential. Reading the access log (``ACCESS_LOG_READ``): the operator.
+    The sightings summary of what one's organisation shared (``SIGHTINGS_READ``): its own
+    record, suspended or not, with a read-scoped one."""
     if action is SharingAction.SIGHTINGS_READ:
         return noted(action.value, _own_record(principal))
+    if action is SharingAction.ACCESS_LOG_READ:
+        return noted(action.value, _operator_reads(principal))
     return noted(action.value, _manage(principal))
+
+
+def _operator_reads(principal: Principal) -> Decision:
+    """The access log (who read which shared objects): every operator role, read scope;
+    nobody else, whatever it shared (a producer learns counts, never readers)."""
+    if principal.via is Via.SYSTEM:
+        return Decision.ALLOW
+    if not principal.is_authenticated:
+        return Decision.LOGIN
+    if not principal.is_operator:
+        return Decision.DENY
+    return scoped(principal.has_scope(Scope.READ))
 
 
 def _own_record(principal: Principal) -> Decision:

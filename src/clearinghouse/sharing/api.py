@@ -2,7 +2,8 @@
 and sharing groups (list, create), a collection's objects (read a page, add), and a
 producer's sightings summary (counts and first/last seen of what it shared, never who
 sighted). Every route asks :mod:`clearinghouse.policy.sharing`; reads filter by TLP in the
-query that pages, as TAXII does (same store, ``read`` scope instead of ``taxii``).
+query that pages, as TAXII does (same store, ``read`` scope instead of ``taxii``), and
+each page served writes an access-log row, as TAXII's do.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.pagination import clamp_limit
 from clearinghouse.errors import InvalidInput
-from clearinghouse.formats import stix
+from clearinghouse.formats import misp_import, stix
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import (
     Channel,
@@ -34,7 +35,7 @@ from clearinghouse.policy import (
     require_group,
 )
 from clearinghouse.policy.core import raise_for
-from clearinghouse.sharing import service, store
+from clearinghouse.sharing import access_log, service, store
 from clearinghouse.sharing.models import SharedObject, SharingGroup
 from clearinghouse.sharing.taxii_http import TaxiiBadRequest, decode_next_value, encode_next
 
@@ -42,6 +43,7 @@ router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
 API = Channel.API
 Slug = Annotated[str, StringConstraints(max_length=64)]
 MAX_NAMED = 100
+MAX_MISP_EVENTS = 100
 
 
 class CollectionIn(BaseModel):
@@ -67,9 +69,8 @@ class GroupIn(BaseModel):
     members: list[Slug] = Field(default_factory=list, max_length=MAX_NAMED)
 
 
-class ObjectsIn(BaseModel):
+class AudienceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    objects: list[dict[str, Any]] = Field(max_length=store.MAX_OBJECTS_PER_REQUEST)
     apply_default_marking: bool = Field(
         False, description="give unmarked objects the collection's default marking (if it has one)"
     )
@@ -80,11 +81,19 @@ class ObjectsIn(BaseModel):
     )
 
 
+class ObjectsIn(AudienceIn):
+    objects: list[dict[str, Any]] = Field(max_length=store.MAX_OBJECTS_PER_REQUEST)
+
+
+class MispEventsIn(AudienceIn):
+    events: list[dict[str, Any]] = Field(max_length=MAX_MISP_EVENTS)
+
+
 def _json(value: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(value), status_code=status, media_type="application/json")
 
 
-def _org_ids(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
+def org_ids_of(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
     found = dict(
         ctx.session.execute(
             select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs))
@@ -96,7 +105,7 @@ def _org_ids(ctx: Ctx, slugs: list[str], field: str) -> frozenset[uuid.UUID]:
     return frozenset(found.values())
 
 
-def _group(ctx: Ctx, slug: str) -> SharingGroup:
+def group_by_slug(ctx: Ctx, slug: str) -> SharingGroup:
     found = ctx.session.scalars(select(SharingGroup).where(SharingGroup.slug == slug)).first()
     if found is None:
         raise InvalidInput(f"no sharing group {slug!r}", field="sharing_group")
@@ -129,7 +138,7 @@ def list_collections(ctx: CtxDep) -> Response:
 @router.post("/collections", status_code=201, summary="Create a collection (operator)")
 def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
     raise_for(decide_sharing(ctx.principal, SharingAction.MANAGE), "managing collections")
-    groups = [_group(ctx, slug).id for slug in body.sharing_groups]
+    groups = [group_by_slug(ctx, slug).id for slug in body.sharing_groups]
     spec = service.CollectionSpec(
         alias=body.alias,
         title=body.title,
@@ -137,8 +146,8 @@ def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
         public=body.public,
         community=body.community,
         members_write=body.members_write,
-        reader_org_ids=_org_ids(ctx, body.readers, "readers"),
-        writer_org_ids=_org_ids(ctx, body.writers, "writers"),
+        reader_org_ids=org_ids_of(ctx, body.readers, "readers"),
+        writer_org_ids=org_ids_of(ctx, body.writers, "writers"),
         group_ids=frozenset(groups),
         default_tlp=body.default_tlp,
         mark_unmarked=body.mark_unmarked,
@@ -149,7 +158,7 @@ def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
     return _json(_collection_out(ctx, created, facts), 201)
 
 
-def _group_facts(ctx: Ctx, group: SharingGroup) -> GroupFacts:
+def group_facts(ctx: Ctx, group: SharingGroup) -> GroupFacts:
     return GroupFacts(group.owner_org_id, service.members_of(ctx.session, group))
 
 
@@ -158,7 +167,7 @@ def list_groups(ctx: CtxDep) -> Response:
     require_group(ctx.principal, SharingAction.GROUP_READ, None)
     items = []
     for group in ctx.session.scalars(select(SharingGroup).order_by(SharingGroup.slug)):
-        facts = _group_facts(ctx, group)
+        facts = group_facts(ctx, group)
         if decide_group(ctx.principal, SharingAction.GROUP_READ, facts) is Decision.ALLOW:
             items.append(
                 {"slug": group.slug, "name": group.name, "members": len(facts.member_org_ids)}
@@ -176,7 +185,7 @@ def create_group(body: GroupIn, ctx: CtxDep) -> Response:
         slug=body.slug,
         name=body.name,
         owner_org_id=owner,
-        member_org_ids=_org_ids(ctx, body.members, "members"),
+        member_org_ids=org_ids_of(ctx, body.members, "members"),
         now=ctx.now(),
     )
     return _json({"slug": group.slug, "name": group.name}, 201)
@@ -204,6 +213,7 @@ def list_objects(
         limit=clamp_limit(limit),
         after=_cursor(cursor),
     )
+    access_log.record_page(ctx, found, API, "objects", page.rows)
     body: dict[str, Any] = {"items": [orjson.Fragment(r.body) for r in page.rows]}
     body["next_cursor"] = encode_next(page.next) if page.next else None
     return _json(body)
@@ -218,14 +228,18 @@ def _cursor(cursor: str | None) -> tuple[Any, int] | None:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from None
 
 
-def _audience(ctx: Ctx, body: ObjectsIn) -> store.Audience:
+def _audience(ctx: Ctx, body: AudienceIn) -> store.Audience:
     users = frozenset(ctx.session.scalars(select(User.id).where(User.email.in_(body.named_users))))
     if len(users) != len(set(body.named_users)):
         raise InvalidInput("a named user is not known here", field="named_users")
-    groups = frozenset({_group(ctx, body.sharing_group).id}) if body.sharing_group else frozenset()
+    groups = (
+        frozenset({group_by_slug(ctx, body.sharing_group).id})
+        if body.sharing_group
+        else frozenset()
+    )
     return store.Audience(
         group_ids=groups,
-        org_ids=_org_ids(ctx, body.named_organisations, "named_organisations"),
+        org_ids=org_ids_of(ctx, body.named_organisations, "named_organisations"),
         user_ids=users,
     )
 
@@ -245,6 +259,33 @@ def add_objects(collection: str, body: ObjectsIn, ctx: CtxDep) -> Response:
         audience=_audience(ctx, body),
     )
     return _json({"successes": outcome.successes, "failures": outcome.failures}, 201)
+
+
+@router.post("/collections/{collection}/misp-events", status_code=201, summary="Import MISP events")
+def import_misp_events(collection: str, body: MispEventsIn, ctx: CtxDep) -> Response:
+    """Each MISP event becomes a STIX report and one object per attribute it can express,
+    keeping the TLP of the event and of each attribute, never lower
+    (:mod:`clearinghouse.formats.misp_import`); then they are added as POSTed objects are."""
+    found, _facts = store.load_collection(
+        ctx.session, ctx.principal, collection, SharingAction.OBJECT_WRITE, API
+    )
+    converted = [misp_import.convert_event(event) for event in body.events]
+    objects = [obj for c in converted for obj in c.objects]
+    if len(objects) > store.MAX_OBJECTS_PER_REQUEST:
+        raise InvalidInput(f"at most {store.MAX_OBJECTS_PER_REQUEST} objects per request")
+    outcome = store.add_objects(
+        ctx.session,
+        found,
+        ctx.principal,
+        objects,
+        now=ctx.now(),
+        apply_default=body.apply_default_marking,
+        audience=_audience(ctx, body),
+    )
+    skipped = [s for c in converted for s in c.skipped]
+    return _json(
+        {"successes": outcome.successes, "failures": outcome.failures, "skipped": skipped}, 201
+    )
 
 
 @router.get("/sightings", summary="Sightings of what your organisation shared")

@@ -9,7 +9,9 @@ attributes are the report's referenced indicators of one equality (IP addresses,
 names, URLs, e-mail addresses) and vulnerabilities (their CVE). The feed is per caller: a
 subscribing MISP sends an API token (MISP feeds take custom headers) and receives only
 the reports the policy lets that token read, latest versions, from every collection it
-may read. The event's marking is the report's, never lower: an attribute from an object
+may read. Each request writes access-log rows (route ``misp-feed``): one for the reports
+of each collection it read, one for each report's referenced objects. The event's
+marking is the report's, never lower: an attribute from an object
 marked more restrictively than the report is left out rather than lowered.
 """
 
@@ -31,7 +33,7 @@ from clearinghouse.errors import NotFound
 from clearinghouse.formats import stix
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import Channel, SharingAction, can_collection, object_scope
-from clearinghouse.sharing import store
+from clearinghouse.sharing import access_log, store
 
 router = APIRouter(prefix="/feeds/misp", tags=["feeds"])
 MAX_EVENTS: Final = 1000  # reports per collection in one feed
@@ -118,6 +120,8 @@ def _events(ctx: Ctx) -> dict[str, _Shared]:
         reports = store.page(
             ctx.session, collection.id, reader, store.Filters(types=("report",)), limit=MAX_EVENTS
         )
+        if reports.rows:
+            access_log.record_page(ctx, collection, Channel.API, "misp-feed", reports.rows)
         for row in reports.rows:
             report = orjson.loads(row.body)
             refs = tuple(r for r in report.get("object_refs", []) if isinstance(r, str))[:100]
@@ -125,6 +129,8 @@ def _events(ctx: Ctx) -> dict[str, _Shared]:
                 ctx.session, collection.id, reader, store.Filters(ids=refs), limit=100
             )
             referenced = [orjson.loads(r.body) for r in objects.rows]
+            if objects.rows:
+                access_log.record_page(ctx, collection, Channel.API, "misp-feed", objects.rows)
             shared = _Shared(report, event(report, referenced, ctx.settings.platform_name))
             found[shared.event["Event"]["uuid"]] = shared
     return found

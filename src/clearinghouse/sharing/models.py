@@ -179,3 +179,34 @@ class SharedAccess(Base):
     first_seq: Mapped[int | None]
     last_seq: Mapped[int | None]
     query: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class SyncSource(Base):
+    """Another TAXII 2.1 server's collection that one local collection pulls from.
+
+    ``cursor`` is the newest ``date_added`` (the remote's, as it sent it) of a page whose
+    objects are committed here: a run starts just before it, so a run cut off mid-way
+    resumes where it stopped, and objects sharing that instant are fetched again (adding
+    a stored version again changes nothing) rather than lost.
+    """
+
+    __tablename__ = "sharing_sync_sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE"), unique=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))  # the remote collection, ending in "/"
+    username: Mapped[str | None] = mapped_column(String(200))  # set: HTTP Basic; else Bearer
+    secret: Mapped[str | None] = mapped_column(Text)  # token or password, encrypted (SecretBox)
+    interval_minutes: Mapped[int]
+    enabled: Mapped[bool] = mapped_column(default=True)
+    apply_default_marking: Mapped[bool] = mapped_column(default=False)
+    cursor: Mapped[str | None] = mapped_column(String(40))
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(2000))
+    objects_added: Mapped[int] = mapped_column(default=0)  # new versions stored, all runs
+    objects_refused: Mapped[int] = mapped_column(default=0)
+    last_refusals: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # the newest 20
+    created_at: Mapped[datetime]

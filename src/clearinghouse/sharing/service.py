@@ -17,7 +17,15 @@ from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats.model import Tlp
 from clearinghouse.principal import Principal
-from clearinghouse.sharing.models import Collection, SharingGroup, SharingGroupMember
+from clearinghouse.sharing.models import (
+    Collection,
+    SharedAudience,
+    SharedObject,
+    SharingGroup,
+    SharingGroupMember,
+    SyncSource,
+    TaxiiStatus,
+)
 
 _SLUG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
 MAX_NAMED: Final = 500  # organisations, people or groups named on one collection
@@ -164,4 +172,173 @@ def set_members(
         owner_org_id=group.owner_org_id,
         at=now,
         change={"slug": group.slug, "members": sorted(str(o) for o in wanted)},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionChange:
+    """What to change on a collection; ``None`` leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    public: bool | None = None
+    community: bool | None = None
+    members_write: bool | None = None
+    reader_org_ids: frozenset[uuid.UUID] | None = None
+    writer_org_ids: frozenset[uuid.UUID] | None = None
+    group_ids: frozenset[uuid.UUID] | None = None
+    default_tlp: Tlp | None = None
+    mark_unmarked: bool | None = None
+    advisories: bool | None = None
+
+
+def change_collection(
+    session: Session,
+    collection: Collection,
+    change: CollectionChange,
+    *,
+    actor: Principal,
+    now: datetime,
+) -> Collection:
+    """Change who reads and writes a collection, and its defaults (audited, before and
+    after). The objects keep their markings: a wider audience reads only what TLP allows."""
+    before = _collection_record(collection)
+    if change.title is not None:
+        if not 0 < len(change.title) <= 200:
+            raise InvalidInput("title: 1 to 200 characters", field="title")
+        collection.title = change.title
+    if change.description is not None:
+        collection.description = change.description[:5000]
+    for name in ("public", "community", "members_write", "mark_unmarked", "advisories"):
+        value = getattr(change, name)
+        if value is not None:
+            setattr(collection, name, value)
+    if change.reader_org_ids is not None:
+        collection.reader_org_ids = _ids(change.reader_org_ids, "reader_org_ids")
+    if change.writer_org_ids is not None:
+        collection.writer_org_ids = _ids(change.writer_org_ids, "writer_org_ids")
+    if change.group_ids is not None:
+        collection.group_ids = _ids(change.group_ids, "group_ids")
+    if change.default_tlp is not None:
+        collection.default_tlp = change.default_tlp
+    if collection.mark_unmarked and collection.default_tlp is None:
+        raise InvalidInput("mark_unmarked needs a default_tlp", field="default_tlp")
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="sharing.collection.changed",
+        object_type="collection",
+        object_id=collection.id,
+        at=now,
+        change={"before": before, "after": _collection_record(collection)},
+    )
+    return collection
+
+
+def _collection_record(c: Collection) -> dict[str, object]:
+    return {
+        "alias": c.alias,
+        "title": c.title,
+        "public": c.public,
+        "community": c.community,
+        "members_write": c.members_write,
+        "readers": list(c.reader_org_ids),
+        "writers": list(c.writer_org_ids),
+        "groups": list(c.group_ids),
+        "default_tlp": c.default_tlp.value if c.default_tlp else None,
+        "mark_unmarked": c.mark_unmarked,
+        "advisories": c.advisories,
+    }
+
+
+def delete_collection(
+    session: Session, collection: Collection, *, actor: Principal, now: datetime
+) -> int:
+    """Delete a collection with its objects, statuses and sync source (audited with the
+    count); the access log keeps its rows (who read what stays on record). Returns the
+    number of object versions deleted."""
+    objects = select(SharedObject.id).where(SharedObject.collection_id == collection.id)
+    session.execute(
+        delete(SharedAudience).where(SharedAudience.object_id.in_(objects.scalar_subquery()))
+    )
+    removed = session.execute(
+        delete(SharedObject).where(SharedObject.collection_id == collection.id)
+    )
+    session.execute(delete(TaxiiStatus).where(TaxiiStatus.collection_id == collection.id))
+    session.execute(delete(SyncSource).where(SyncSource.collection_id == collection.id))
+    count = int(getattr(removed, "rowcount", 0) or 0)
+    record = _collection_record(collection)
+    collection_id = collection.id
+    session.delete(collection)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="sharing.collection.deleted",
+        object_type="collection",
+        object_id=collection_id,
+        at=now,
+        change={**record, "object_versions": count},
+    )
+    return count
+
+
+def change_group(
+    session: Session,
+    group: SharingGroup,
+    *,
+    actor: Principal,
+    now: datetime,
+    name: str | None = None,
+    description: str | None = None,
+    member_org_ids: Iterable[uuid.UUID] | None = None,
+) -> SharingGroup:
+    """Rename a group or replace its members (its owner stays a member)."""
+    if name is not None:
+        if not 0 < len(name) <= 200:
+            raise InvalidInput("name: 1 to 200 characters", field="name")
+        group.name = name
+    if description is not None:
+        group.description = description[:5000]
+    if name is not None or description is not None:
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="sharing.group.changed",
+            object_type="sharing_group",
+            object_id=group.id,
+            owner_org_id=group.owner_org_id,
+            at=now,
+            change={"slug": group.slug, "name": group.name},
+        )
+    if member_org_ids is not None:
+        owner = {group.owner_org_id} if group.owner_org_id else set()
+        set_members(session, group, set(member_org_ids) | owner, actor=actor, now=now)
+    return group
+
+
+def delete_group(session: Session, group: SharingGroup, *, actor: Principal, now: datetime) -> None:
+    """Delete a group: collections stop naming it, and objects shared to it lose that
+    audience (they become readable by fewer, never by more)."""
+    key = str(group.id)
+    for collection in session.scalars(select(Collection)):
+        if key in collection.group_ids:
+            collection.group_ids = [g for g in collection.group_ids if g != key]
+    session.execute(delete(SharedAudience).where(SharedAudience.group_id == group.id))
+    session.execute(delete(SharingGroupMember).where(SharingGroupMember.group_id == group.id))
+    record = {"slug": group.slug, "name": group.name}
+    group_id, owner = group.id, group.owner_org_id
+    session.delete(group)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="sharing.group.deleted",
+        object_type="sharing_group",
+        object_id=group_id,
+        owner_org_id=owner,
+        at=now,
+        change=record,
     )

@@ -39,8 +39,8 @@ from clearinghouse.policy import (
     object_scope,
 )
 from clearinghouse.policy.core import raise_for
-from clearinghouse.sharing import store
-from clearinghouse.sharing.models import Collection, SharedAccess, TaxiiStatus
+from clearinghouse.sharing import access_log, store
+from clearinghouse.sharing.models import Collection, TaxiiStatus
 from clearinghouse.sharing.store import Filters, Reader, Row
 from clearinghouse.sharing.taxii_http import (
     PREFIX,
@@ -199,24 +199,7 @@ def _headers(rows: list[Row]) -> dict[str, str]:
 
 
 def _log(ctx: Ctx, collection: Collection, route: str, rows: list[Row]) -> None:
-    """One access-log row for the page just served (its own transaction: a read request
-    never waits on the audit chain, and the log survives the read's rollback)."""
-    principal = ctx.principal
-    entry = SharedAccess(
-        at=ctx.now(),
-        collection_id=collection.id,
-        channel=TAXII.value,
-        route=route,
-        principal=principal.label[:320],
-        user_id=principal.user_id,
-        org_id=principal.org_id,
-        count=len(rows),
-        first_seq=rows[0].seq if rows else None,
-        last_seq=rows[-1].seq if rows else None,
-        query=str(ctx.request.url.query)[:2000],
-    )
-    with ctx.runtime.database.transaction() as session:
-        session.add(entry)
+    access_log.record_page(ctx, collection, TAXII, route, rows)
 
 
 def _page(ctx: Ctx, collection: Collection, facts: Any, filters: Filters) -> store.Page:

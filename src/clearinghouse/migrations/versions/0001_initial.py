@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 11:25:59.956588
+Create Date: 2026-12-05 12:37:52.099954
 """
 
 from collections.abc import Sequence
@@ -915,6 +915,37 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_groups")),
         sa.UniqueConstraint("slug", name=op.f("uq_sharing_groups_slug")),
+    )
+    op.create_table(
+        "sharing_sync_sources",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("collection_id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("username", sa.String(length=200), nullable=True),
+        sa.Column("secret", sa.Text(), nullable=True),
+        sa.Column("interval_minutes", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("apply_default_marking", sa.Boolean(), nullable=False),
+        sa.Column("cursor", sa.String(length=40), nullable=True),
+        sa.Column("last_run_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=2000), nullable=True),
+        sa.Column("objects_added", sa.Integer(), nullable=False),
+        sa.Column("objects_refused", sa.Integer(), nullable=False),
+        sa.Column(
+            "last_refusals",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["sharing_collections.id"],
+            name=op.f("fk_sharing_sync_sources_collection_id_sharing_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sharing_sync_sources")),
+        sa.UniqueConstraint("collection_id", name=op.f("uq_sharing_sync_sources_collection_id")),
     )
     op.create_table(
         "submissions",
@@ -2126,6 +2157,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_submissions_key")
 
     op.drop_table("submissions")
+    op.drop_table("sharing_sync_sources")
     op.drop_table("sharing_groups")
     with op.batch_alter_table("shared_objects", schema=None) as batch_op:
         batch_op.drop_index("ix_shared_objects_versions")

@@ -1,0 +1,231 @@
+"""MISP events into STIX 2.1 objects, keeping their TLP (pure).
+
+One event becomes one ``report`` (the event's ``info``, its publication date) referring to
+one object per attribute it can express: an ``indicator`` with an equality pattern for
+addresses, domain names, URLs, e-mail addresses and file hashes, a ``vulnerability`` for a
+``vulnerability`` attribute (its CVE as an external reference). Other attribute types are
+listed as skipped, with their type, never dropped silently.
+
+**Markings.** The event's TLP is the most restrictive ``tlp:`` tag on the event (MISP's
+TLP taxonomy, 2.0 or 1.0; ``tlp:white`` reads as CLEAR); an attribute's is the most
+restrictive of the event's and its own tags: an attribute may be marked above its event,
+never below it. An object with no TLP at all (neither the event nor the attribute tagged)
+stays unmarked, and the store refuses it unless the collection's default marking is asked
+for: a missing TLP is never CLEAR.
+
+Why not ``misp-stix``: its ``MISPtoSTIX21Parser`` (2026.10.12, measured here) puts the
+event's TLP marking on the ``report`` only and leaves every indicator, observed-data,
+observable and relationship it makes from the attributes **unmarked**: imported through a
+collection with a default marking, they would be marked with that default, possibly below
+the event's TLP. It also brings twelve packages (the STIX 1 libraries, lxml, pycountry).
+The conversion here covers the attribute types our own MISP feed emits and the common
+hash types, and is held to that feed by a round-trip test.
+
+Identifiers are stable: the MISP uuid itself when it is a valid STIX uuid, else a UUIDv5
+of it, so importing an event again adds no second copy (the store keeps one row per
+version) and a changed attribute (a newer ``timestamp``) is a new version.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from clearinghouse.errors import InvalidInput
+from clearinghouse.formats import stix
+from clearinghouse.formats.model import Tlp
+
+NAMESPACE: Final = uuid.UUID("c0b1e7a4-5d2f-4e8b-9a61-3f7d2c8e4b15")  # ours; fixed forever
+MAX_ATTRIBUTES: Final = 10_000
+MAX_VALUE_CHARS: Final = 2048
+_STIX_UUID: Final = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+_CVE: Final = re.compile(r"^CVE-\d{4}-\d{4,}$")
+TLP_TAGS: Final = {
+    "tlp:clear": Tlp.CLEAR,
+    "tlp:white": Tlp.CLEAR,
+    "tlp:green": Tlp.GREEN,
+    "tlp:amber": Tlp.AMBER,
+    "tlp:amber+strict": Tlp.AMBER_STRICT,
+    "tlp:red": Tlp.RED,
+}
+# MISP attribute type -> STIX pattern path (the address family is decided by the value).
+_PATHS: Final = {
+    "domain": "domain-name:value",
+    "hostname": "domain-name:value",
+    "url": "url:value",
+    "link": "url:value",
+    "email": "email-addr:value",
+    "email-src": "email-addr:value",
+    "email-dst": "email-addr:value",
+    "md5": "file:hashes.MD5",
+    "sha1": "file:hashes.'SHA-1'",
+    "sha256": "file:hashes.'SHA-256'",
+    "sha512": "file:hashes.'SHA-512'",
+}
+_ADDRESSES: Final = frozenset({"ip-src", "ip-dst"})
+
+
+@dataclass(slots=True)
+class Converted:
+    """The STIX objects of one event, and what could not be expressed."""
+
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    tlp: Tlp | None = None  # the event's
+    skipped: list[dict[str, str]] = field(default_factory=list)  # attribute uuid, type, why
+
+
+def tlp_of_tags(tags: object) -> Tlp | None:
+    """The most restrictive TLP among MISP tags (``[{"name": "tlp:amber"}, ...]``)."""
+    found = []
+    if isinstance(tags, list):
+        for tag in tags:
+            name = tag.get("name") if isinstance(tag, dict) else None
+            if isinstance(name, str) and name.strip().lower() in TLP_TAGS:
+                found.append(TLP_TAGS[name.strip().lower()])
+    return max(found, key=stix.TLP_RANK.__getitem__) if found else None
+
+
+def _higher(a: Tlp | None, b: Tlp | None) -> Tlp | None:
+    if a is None or b is None:
+        return a or b
+    return a if stix.TLP_RANK[a] >= stix.TLP_RANK[b] else b
+
+
+def _stix_id(kind: str, misp_uuid: object) -> str:
+    text = str(misp_uuid or "").strip().lower()
+    if not text or len(text) > 100:
+        raise InvalidInput("every MISP event and attribute needs its uuid", field="uuid")
+    if _STIX_UUID.match(text):
+        return f"{kind}--{text}"
+    return f"{kind}--{uuid.uuid5(NAMESPACE, text)}"
+
+
+def _instant(epoch: object, fallback: datetime) -> datetime:
+    try:
+        seconds = int(str(epoch))
+    except ValueError:
+        return fallback
+    if not 0 <= seconds < 253402300800:  # before year 10000
+        return fallback
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _literal(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _pattern(kind: str, value: str) -> str | None:
+    if kind in _ADDRESSES:
+        path = "ipv6-addr:value" if ":" in value else "ipv4-addr:value"
+    else:
+        found = _PATHS.get(kind)
+        if found is None:
+            return None
+        path = found
+    return f"[{path} = '{_literal(value)}']"
+
+
+def _marked(obj: dict[str, Any], tlp: Tlp | None) -> dict[str, Any]:
+    if tlp is not None:
+        obj["object_marking_refs"] = [stix.TLP_MARKING[tlp]]
+    return obj
+
+
+def _attribute_object(
+    attribute: dict[str, Any], event_tlp: Tlp | None, event_time: datetime
+) -> tuple[dict[str, Any] | None, str]:
+    kind = str(attribute.get("type", ""))
+    value = attribute.get("value")
+    if not isinstance(value, str) or not value or len(value) > MAX_VALUE_CHARS:
+        return None, f"no value of at most {MAX_VALUE_CHARS} characters"
+    moment = stix.stix_time(_instant(attribute.get("timestamp"), event_time))
+    tlp = _higher(event_tlp, tlp_of_tags(attribute.get("Tag")))
+    common = {"spec_version": "2.1", "created": moment, "modified": moment}
+    if kind == "vulnerability":
+        obj: dict[str, Any] = {
+            "type": "vulnerability",
+            "id": _stix_id("vulnerability", attribute.get("uuid")),
+            **common,
+            "name": value,
+        }
+        if _CVE.match(value):
+            obj["external_references"] = [{"source_name": "cve", "external_id": value}]
+        return _marked(obj, tlp), ""
+    pattern = _pattern(kind, value)
+    if pattern is None:
+        return None, f"MISP attribute type {kind[:100]!r} has no STIX pattern here"
+    obj = {
+        "type": "indicator",
+        "id": _stix_id("indicator", attribute.get("uuid")),
+        **common,
+        "name": f"{kind}: {value}"[:256],
+        "indicator_types": ["malicious-activity"],
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": moment,
+    }
+    comment = attribute.get("comment")
+    if isinstance(comment, str) and comment:
+        obj["description"] = comment[:5000]
+    return _marked(obj, tlp), ""
+
+
+def convert_event(document: Any) -> Converted:
+    """One MISP event (``{"Event": {...}}`` or the bare event) as STIX 2.1 objects."""
+    event = document.get("Event", document) if isinstance(document, dict) else None
+    if not isinstance(event, dict):
+        raise InvalidInput('a MISP event is a JSON object, {"Event": {...}}')
+    attributes = event.get("Attribute", [])
+    for obj in event.get("Object", []) if isinstance(event.get("Object"), list) else []:
+        if isinstance(obj, dict) and isinstance(obj.get("Attribute"), list):
+            attributes = [*attributes, *obj["Attribute"]]
+    if not isinstance(attributes, list) or len(attributes) > MAX_ATTRIBUTES:
+        raise InvalidInput(f"a MISP event holds at most {MAX_ATTRIBUTES} attributes")
+    event_tlp = tlp_of_tags(event.get("Tag"))
+    event_time = _instant(event.get("timestamp"), datetime(1970, 1, 1, tzinfo=UTC))
+    out = Converted(tlp=event_tlp)
+    for attribute in attributes:
+        if not isinstance(attribute, dict):
+            raise InvalidInput("a MISP attribute is a JSON object")
+        obj, why = _attribute_object(attribute, event_tlp, event_time)
+        if obj is None:
+            out.skipped.append(
+                {
+                    "uuid": str(attribute.get("uuid", ""))[:100],
+                    "type": str(attribute.get("type", ""))[:100],
+                    "reason": why,
+                }
+            )
+        else:
+            out.objects.append(obj)
+    if not out.objects:
+        return out  # a report must refer to something: nothing here to share
+    published = _published(event, event_time)
+    report: dict[str, Any] = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": _stix_id("report", event.get("uuid")),
+        "created": stix.stix_time(event_time),
+        "modified": stix.stix_time(event_time),
+        "name": str(event.get("info", "") or "MISP event")[:1024],
+        "report_types": ["threat-report"],
+        "published": stix.stix_time(published),
+        "object_refs": [o["id"] for o in out.objects],
+    }
+    out.objects.append(_marked(report, event_tlp))
+    return out
+
+
+def _published(event: dict[str, Any], fallback: datetime) -> datetime:
+    date = event.get("date")
+    if isinstance(date, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", date):
+        try:
+            return datetime.fromisoformat(date).replace(tzinfo=UTC)
+        except ValueError:
+            return fallback
+    return fallback
