@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
+from tests.conftest import REPO
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch, axe_source, axe_violations, screenshot
 from tests.support.casework import anonymous_report, invited_vendor
 from tests.support.factory import PASSWORD
 
+SBOMS = REPO / "tests" / "fixtures" / "exposure" / "sbom"
 ZONES = {"en": "Europe/London", "zh-Hans": "Asia/Shanghai"}
 SWITCH = {"en": None, "zh-Hans": "简体中文"}
 
@@ -30,6 +32,10 @@ class World:
     report_token: str
     report_id: str
     invitation_token: str
+    case: str
+    inventory: str
+    finding: str
+    vex: str
 
 
 def _world(platform: Platform) -> World:
@@ -43,14 +49,36 @@ def _world(platform: Platform) -> World:
         report, token, _ = anonymous_report(s, 1, now)
         report_id = str(report.id)
         coordinator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
-        _case, invitation_url = invited_vendor(s, coordinator, platform.settings, now, n=2)
+        case, invitation_url = invited_vendor(s, coordinator, platform.settings, now, n=2)
+        case_ref = case.public_id
     finder = platform.client(headers={"X-Report-Token": token})
     assert finder.post(
         f"/api/v1/reports/{report_id}/messages", json={"body": "Any news?"}
     ).is_success
     reply = operator.post(f"/api/v1/reports/{report_id}/messages", json={"body": "Reproduced."})
     assert reply.status_code == 201, reply.text
-    return World(advisory, token, report_id, urlsplit(invitation_url).fragment)
+    member = platform.login(platform.world.member_admin)
+    uploaded = member.post(
+        "/api/v1/inventories",
+        params={"name": "customer portal"},
+        content=(SBOMS / "log4j-core-2.14.1.cdx.json").read_bytes(),
+        headers={"content-type": "application/json"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    platform.run_jobs()
+    (finding,) = member.get("/api/v1/findings").json()["items"]
+    vex = member.post(f"/api/v1/findings/{finding['id']}/vex", json={"format": "cyclonedx"})
+    assert vex.status_code == 201, vex.text
+    return World(
+        advisory,
+        token,
+        report_id,
+        urlsplit(invitation_url).fragment,
+        case_ref,
+        uploaded.json()["inventory"]["id"],
+        finding["id"],
+        vex.json()["id"],
+    )
 
 
 class Tour:
@@ -73,6 +101,15 @@ class Tour:
         if switch is not None:
             page.get_by_role("button", name=switch).click()
             page.wait_for_load_state()
+        return page
+
+    def signed_in(self, email: str) -> Any:
+        page = self.context()
+        page.goto(self.base + "/sign-in")
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form.stack button[type=submit]").click()
+        page.wait_for_load_state()
         return page
 
     def visit(self, page: Any, path: str | None, name: str, status: int = 200) -> None:
@@ -122,15 +159,18 @@ def test_every_page_screenshot_and_accessibility(
     vendor.goto(f"{tour.base}/invitations/open?token={world.invitation_token}")
     tour.visit(vendor, None, "invitation")
 
-    operator = tour.context()
-    operator.goto(tour.base + "/sign-in")
-    operator.locator("#email").fill(platform.world.operator_admin)
-    operator.locator("#password").fill(PASSWORD)
-    operator.locator("form.stack button[type=submit]").click()
-    operator.wait_for_load_state()
+    operator = tour.signed_in(platform.world.operator_admin)
     tour.visit(operator, "/reports", "reports")
     tour.visit(operator, f"/reports/{world.report_id}", "report-view")
     tour.visit(operator, "/settings", "settings")
+    tour.visit(operator, f"/cases/{world.case}/exposure", "case-exposure")
+
+    member = tour.signed_in(platform.world.member_admin)
+    tour.visit(member, "/exposure/inventories", "exposure-inventories")
+    tour.visit(member, f"/exposure/inventories/{world.inventory}", "exposure-inventory")
+    tour.visit(member, "/exposure/findings", "exposure-findings")
+    tour.visit(member, f"/exposure/findings/{world.finding}", "exposure-finding")
+    tour.visit(member, f"/exposure/vex/{world.vex}", "exposure-vex")
 
     assert tour.violations == [], "\n".join(tour.violations)
     tour.watch.check()

@@ -15,6 +15,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``links`` | tokens arriving in URLs, exchanged for short-lived cookies |
 | ``pages_public`` | home, advisories |
 | ``pages_report`` | the report form, its confirmation, the finder's status page, reports |
+| ``pages_exposure`` | inventories, findings and answers, VEX statements, who a case affects |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
 """
@@ -26,7 +27,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clearinghouse.settings import Settings
-from clearinghouse.web import pages_account, pages_invitation, pages_public, pages_report
+from clearinghouse.web import (
+    pages_account,
+    pages_exposure,
+    pages_invitation,
+    pages_public,
+    pages_report,
+)
 from clearinghouse.web.assets import PREFIX, Assets, VersionedStatic
 from clearinghouse.web.context import Web
 from clearinghouse.web.errors import PageErrors, is_page_path
@@ -43,7 +50,7 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         catalogues=Catalogues.load(),
         assets=assets,
     )
-    for module in (pages_public, pages_report, pages_account, pages_invitation):
+    for module in (pages_public, pages_report, pages_account, pages_invitation, pages_exposure):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
     return PageErrors()

@@ -10,6 +10,8 @@ from typing import Any, Final
 from clearinghouse.advisories.models import AdvisoryState, RenditionFormat
 from clearinghouse.cases.models import Answer
 from clearinghouse.cases.rules.reports import CreditPreference, ReportState
+from clearinghouse.exposure.models import FindingState
+from clearinghouse.formats.model import Justification
 from clearinghouse.vocab import Language
 from clearinghouse.web.forms import N_
 from clearinghouse.web.i18n import ENDONYMS
@@ -39,6 +41,23 @@ ADVISORY_STATES: Final = {
     AdvisoryState.PUBLISHED: N_("published"),
     AdvisoryState.WITHDRAWN: N_("withdrawn"),
 }
+FINDING_STATES: Final = {
+    FindingState.NEW: N_("new"),
+    FindingState.ACKNOWLEDGED: N_("acknowledged"),
+    FindingState.FIXED: N_("fixed"),
+    FindingState.NOT_AFFECTED: N_("not affected"),
+}
+JUSTIFICATIONS: Final = {
+    Justification.COMPONENT_NOT_PRESENT: N_("The component is not present"),
+    Justification.VULNERABLE_CODE_NOT_PRESENT: N_("The vulnerable code is not present"),
+    Justification.VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY: N_(
+        "The vulnerable code cannot be controlled by an attacker"
+    ),
+    Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH: N_(
+        "The vulnerable code is not in the execution path"
+    ),
+    Justification.INLINE_MITIGATIONS_ALREADY_EXIST: N_("Mitigations are already in place"),
+}
 FORMATS: Final = {
     RenditionFormat.CSAF: "CSAF 2.0",
     RenditionFormat.CSAF_VEX: "CSAF 2.0 VEX",
@@ -59,6 +78,8 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "credit_words": {k.value: _(v) for k, v in CREDIT.items()},
         "advisory_states": {k.value: _(v) for k, v in ADVISORY_STATES.items()},
         "format_names": {k.value: v for k, v in FORMATS.items()},
+        "finding_states": {k.value: _(v) for k, v in FINDING_STATES.items()},
+        "justification_words": {k.value: _(v) for k, v in JUSTIFICATIONS.items()},
         "languages": list(Language),
         "endonyms": ENDONYMS,
     }
