@@ -221,6 +221,15 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/track/key": lambda ids: {"pgp_public_key": ""},
     "POST /reports/{report_id}/messages": lambda ids: {"body": "Hello."},
     "POST /invitations/open": lambda ids: {"token": "not-an-invitation"},
+    "POST /exposure/inventories": lambda ids: {"name": "billing"},
+    "POST /exposure/findings/{finding_id}/state": lambda ids: {"state": "acknowledged"},
+    "POST /exposure/findings/{finding_id}/vex": lambda ids: {"format": "csaf"},
+}
+# Files a page's form uploads (multipart, beside FORMS' fields).
+FORM_FILES: dict[str, Callable[[], dict[str, tuple[str, bytes, str]]]] = {
+    "POST /exposure/inventories": lambda: {
+        "sbom": ("bom.json", EXPOSURE_SBOM.read_bytes(), "application/json")
+    },
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -418,6 +427,7 @@ def ask(
     probe = Probe.new_id()
     headers = {PROBE_HEADER: probe, **HEADERS.get(f"{row_method} {path}", {})}
     form = None
+    files_of = FORM_FILES.get(f"{row_method} {path}")
     if row_method != "GET" and is_page_path(path):
         form = {"csrf_token": FORM_CSRF, **(form_of(ids) if form_of is not None else {})}
         headers["Cookie"] = f"ch_csrf={FORM_CSRF}"
@@ -428,6 +438,7 @@ def ask(
             url,
             json=body_of(ids) if body_of is not None else None,
             data=form,
+            files=files_of() if files_of is not None else None,
             params=query_of(ids) if query_of is not None else None,
             headers=headers,
         )
@@ -584,6 +595,16 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/reports": ("/api/v1/reports", "data-report-id", "id"),
     "/reports/{report_id}": ("/api/v1/reports/{report_id}", "data-report-id", "id"),
     "/invitation": ("/api/v1/invitation", "data-case", "case"),
+    "/exposure/inventories": ("/api/v1/inventories", "data-inventory-id", "id"),
+    "/exposure/inventories/{inventory_id}": (
+        "/api/v1/inventories/{inventory_id}",
+        "data-inventory-id",
+        "id",
+    ),
+    "/exposure/findings": ("/api/v1/findings", "data-finding-id", "id"),
+    "/exposure/findings/{finding_id}": ("/api/v1/findings/{finding_id}", "data-finding-id", "id"),
+    "/exposure/vex/{statement_id}": ("/api/v1/vex/{statement_id}", "data-vex-id", "id"),
+    "/cases/{ref}/exposure": ("/api/v1/cases/{ref}/exposure", "data-organisation", "organisation"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
@@ -602,6 +623,8 @@ def _page_values(html: str, attribute: str) -> list[str]:
 
 
 def _api_values(body: Any, field: str) -> list[str]:
+    if isinstance(body, list):  # a list answered whole (a case's affected members)
+        return [str(item[field]) for item in body]
     items = body["items"] if isinstance(body, dict) and "items" in body else [body]
     return [str(item[field]) for item in items]
 
