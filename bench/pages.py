@@ -12,10 +12,11 @@ vendor invited by link (for the invitation page).
 thread), with the job worker off and INFO logs captured in memory. Each page is asked
 ``--requests`` times (after ``--warmup`` unmeasured asks) by one sequential client as its
 visitor: anonymous, the finder (tracking cookie), the vendor (invitation cookie), the
-operator's analyst signed in. The figure is the server's own time per request, as its
-access log records it (``duration_ms``: from the first middleware to the end of the
-response body), so the client's share of the machine does not count; the client's
-round trip is reported beside it for context. No peer: the target is absolute.
+operator's analyst signed in, the replay's member (its inventory and finding) signed
+in. The figure is the server's own time per request, as its access log records it
+(``duration_ms``: from the first middleware to the end of the response body), so the
+client's share of the machine does not count; the client's round trip is reported beside
+it for context. No peer: the target is absolute.
 
 **Checked before any figure.** Every answer has the status the page should give (200,
 or 404 for the missing page); a page that answers otherwise stops the benchmark (exit 1).
@@ -47,6 +48,7 @@ NAME: Final = "pages"
 TARGET_P95_SECONDS: Final = 0.200
 PASSWORD: Final = "bench-demo-password"  # noqa: S105 (a throwaway demo database)
 OPERATOR: Final = "analyst@nvdb.example"
+MEMBER: Final = "psirt@hosting.example"  # the replay's member with an inventory and a finding
 HTML: Final = {"Accept": "text/html"}
 
 
@@ -89,6 +91,9 @@ class Demo:
     report_id: str
     tracking_token: str
     invitation_token: str
+    case: str
+    inventory: str
+    finding: str
 
 
 def _prepare(directory: Path) -> tuple[Any, Demo]:
@@ -122,6 +127,7 @@ def _extras(runtime: Any) -> Demo:
     from clearinghouse.cases import intake, participants, report_messages
     from clearinghouse.cases.models import Case, Report
     from clearinghouse.cases.rules import reports as report_rules
+    from clearinghouse.exposure.models import Finding, Inventory
     from clearinghouse.principal import SYSTEM
     from clearinghouse.vocab import ParticipantRole
 
@@ -162,7 +168,14 @@ def _extras(runtime: Any) -> Demo:
             secret=settings.secret_key.get_secret_value(),
         )
         assert invited.invitation_url is not None
+        inventory = s.scalars(select(Inventory)).first()
+        finding = s.scalars(select(Finding)).first()
+        assert inventory is not None, "the replay uploaded no inventory"
+        assert finding is not None, "the replay matched nothing"
         return Demo(
+            case=str(case.public_id),
+            inventory=str(inventory.id),
+            finding=str(finding.id),
             advisory=advisory,
             report_id=str(report.id),
             tracking_token=done.tracking_token,
@@ -225,16 +238,25 @@ def _visitors(base: str, demo: Demo) -> dict[str, httpx.Client]:
     finder.get(f"/reports/track?token={demo.tracking_token}")
     vendor = httpx.Client(base_url=base, headers=HTML, timeout=60)
     vendor.get(f"/invitations/open?token={demo.invitation_token}")
-    operator = httpx.Client(base_url=base, headers=HTML, timeout=60)
-    form = operator.get("/sign-in").text
+    return {
+        "anonymous": anonymous,
+        "finder": finder,
+        "vendor": vendor,
+        "operator": _signed_in(base, OPERATOR),
+        "member": _signed_in(base, MEMBER),
+    }
+
+
+def _signed_in(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, headers=HTML, timeout=60)
+    form = client.get("/sign-in").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert token is not None
-    signed = operator.post(
-        "/sign-in",
-        data={"csrf_token": token.group(1), "email": OPERATOR, "password": PASSWORD},
+    signed = client.post(
+        "/sign-in", data={"csrf_token": token.group(1), "email": email, "password": PASSWORD}
     )
     assert signed.status_code == 303, signed.text[:300]
-    return {"anonymous": anonymous, "finder": finder, "vendor": vendor, "operator": operator}
+    return client
 
 
 def _pages(demo: Demo) -> list[Page]:
@@ -255,6 +277,13 @@ def _pages(demo: Demo) -> list[Page]:
         Page("reports", "operator", "/reports"),
         Page("report", "operator", f"/reports/{demo.report_id}"),
         Page("settings", "operator", "/settings"),
+        Page("case exposure", "operator", f"/cases/{demo.case}/exposure"),
+        Page("inventories (operator)", "operator", "/exposure/inventories"),
+        Page("findings (operator)", "operator", "/exposure/findings"),
+        Page("inventories", "member", "/exposure/inventories"),
+        Page("inventory", "member", f"/exposure/inventories/{demo.inventory}"),
+        Page("findings", "member", "/exposure/findings"),
+        Page("finding", "member", f"/exposure/findings/{demo.finding}"),
     ]
 
 
