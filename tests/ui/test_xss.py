@@ -51,12 +51,9 @@ def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser:
     base = platform.url
     finder = watch.attach(browser.new_context().new_page())
     finder.goto(f"{base}/reports/track?token={token}")
-    operator = watch.attach(browser.new_context().new_page())
-    operator.goto(base + "/sign-in")
-    operator.locator("#email").fill(platform.world.operator_admin)
-    operator.locator("#password").fill(PASSWORD)
-    operator.locator("form.stack button[type=submit]").click()
-    operator.wait_for_load_state()
+    operator = _signed_in(
+        watch.attach(browser.new_context().new_page()), base, platform.world.operator_admin
+    )
     visitor = watch.attach(browser.new_context().new_page())
     shown = []
     for page, path in [
@@ -71,12 +68,9 @@ def test_payloads_in_every_rendered_field_stay_text(platform: Platform, browser:
         page.goto(base + path)
         shown.append(page.locator("body").inner_text())
         assert page.evaluate("() => document.querySelectorAll('main img, main svg').length") == 0
-    member = watch.attach(browser.new_context().new_page())
-    member.goto(base + "/sign-in")
-    member.locator("#email").fill(platform.world.member_admin)
-    member.locator("#password").fill(PASSWORD)
-    member.locator("form.stack button[type=submit]").click()
-    member.wait_for_load_state()
+    member = _signed_in(
+        watch.attach(browser.new_context().new_page()), base, platform.world.member_admin
+    )
     for page, path in [
         (member, "/exposure/inventories"),
         (member, f"/exposure/inventories/{exposure['inventory']}"),
@@ -125,3 +119,12 @@ def _exposure(platform: Platform, member: httpx.Client) -> dict[str, str]:
         "finding": finding["id"],
         "vex": vex.json()["id"],
     }
+
+
+def _signed_in(page: Any, base: str, email: str) -> Any:
+    page.goto(base + "/sign-in")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_load_state()
+    return page
