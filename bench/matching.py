@@ -159,7 +159,7 @@ def match_ours(index: dict[PackageKey, OurPackage], fleet: Fleet, stride: int) -
         known = get(package)
         return () if known is None else advisories_affecting(known, version)
 
-    return expand(fleet, stride, answer)
+    return expand(fleet, stride, answer, index.__contains__)
 
 
 # --- agreement ---------------------------------------------------------------------------

@@ -269,20 +269,45 @@ def build_fleet(
     return Fleet(packages, versions, orgs, org)
 
 
+class _Memo(dict[tuple[PackageKey, str], tuple[int, ...]]):
+    """Answers by (package, version), each asked of ``answer`` the first time it is read."""
+
+    __slots__ = ("answer",)
+
+    def __init__(self, answer: Callable[[PackageKey, str], tuple[int, ...]]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def __missing__(self, pair: tuple[PackageKey, str]) -> tuple[int, ...]:
+        found = self[pair] = self.answer(*pair)
+        return found
+
+
 def expand(
-    fleet: Fleet, stride: int, answer: Callable[[PackageKey, str], tuple[int, ...]]
+    fleet: Fleet,
+    stride: int,
+    answer: Callable[[PackageKey, str], tuple[int, ...]],
+    advised: Callable[[PackageKey], bool],
 ) -> list[int]:
     """Matches as ``row * stride + advisory number``, rows in order: ``answer`` is asked
     once per distinct (package, version) of the fleet (a fresh memo every call), and the
-    answers are spread over the rows with the loops in C (``set``, ``map``, ``compress``),
-    so per-row Python work is spent only on rows that match."""
-    pairs = zip(fleet.packages, fleet.versions, strict=True)
-    memo = {pair: answer(*pair) for pair in set(pairs)}
-    answers = list(map(memo.__getitem__, zip(fleet.packages, fleet.versions, strict=True)))
+    answers are spread over the rows with the loops in C (``map``, ``compress``), so
+    per-row Python work is spent only on rows that match.
+
+    Rows are first sifted by package alone (``advised``: does the index hold it? one
+    hash of the shared package key, no tuple built), then only the rows of advised
+    packages are looked up by (package, version), in one pass that fills the memo as it
+    goes (its ``__missing__``): no separate pass to collect the distinct pairs."""
+    packages, versions = fleet.packages, fleet.versions
+    sifted = list(map(advised, packages))
+    rows = list(compress(range(len(packages)), sifted))
+    memo = _Memo(answer)
+    pairs = zip(compress(packages, sifted), compress(versions, sifted), strict=True)
+    answers = list(map(memo.__getitem__, pairs))
     return [
-        row * stride + number
-        for row in compress(range(len(answers)), answers)
-        for number in answers[row]
+        rows[i] * stride + number
+        for i in compress(range(len(answers)), answers)
+        for number in answers[i]
     ]
 
 

@@ -234,4 +234,4 @@ def match(index: PeerIndex, fleet: Fleet, stride: int) -> list[int]:
             if any(entry_affects(entry, version) for entry in entries)
         )
 
-    return expand(fleet, stride, answer)
+    return expand(fleet, stride, answer, packages.__contains__)

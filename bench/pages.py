@@ -13,7 +13,8 @@ thread), with the job worker off and INFO logs captured in memory. Each page is 
 ``--requests`` times (after ``--warmup`` unmeasured asks) by one sequential client as its
 visitor: anonymous, the finder (tracking cookie), the vendor (invitation cookie), the
 operator's analyst signed in (its administrator for the audit chain and the jobs), the
-suspended member's administrator for its own standing. The figure is the server's own
+suspended member's administrator for its own standing and work, the replay's exposed
+member (its inventory and finding). The figure is the server's own
 time per request, as its access log records it (``duration_ms``: from the first
 middleware to the end of the response body), so the client's share of the machine does
 not count; the client's round trip is reported beside it for context. No peer: the
@@ -51,6 +52,7 @@ PASSWORD: Final = "bench-demo-password"  # noqa: S105 (a throwaway demo database
 OPERATOR: Final = "analyst@nvdb.example"
 ADMIN: Final = "admin@nvdb.example"  # audit verification and jobs are its alone
 MEMBER: Final = "psirt@alibaba-cloud.example"
+EXPOSED: Final = "psirt@hosting.example"  # the replay's member with an inventory and a finding
 HTML: Final = {"Accept": "text/html"}
 AS_AT: Final = "2021-11-25T12:00:00Z"  # the day the member's alert would have come
 
@@ -95,6 +97,8 @@ class Demo:
     tracking_token: str
     invitation_token: str
     case: str
+    inventory: str
+    finding: str
 
 
 def _prepare(directory: Path) -> tuple[Any, Demo]:
@@ -128,6 +132,7 @@ def _extras(runtime: Any) -> Demo:
     from clearinghouse.cases import intake, participants, report_messages
     from clearinghouse.cases.models import Case, Report
     from clearinghouse.cases.rules import reports as report_rules
+    from clearinghouse.exposure.models import Finding, Inventory
     from clearinghouse.principal import SYSTEM
     from clearinghouse.vocab import ParticipantRole
 
@@ -168,12 +173,18 @@ def _extras(runtime: Any) -> Demo:
             secret=settings.secret_key.get_secret_value(),
         )
         assert invited.invitation_url is not None
+        inventory = s.scalars(select(Inventory)).first()
+        finding = s.scalars(select(Finding)).first()
+        assert inventory is not None, "the replay uploaded no inventory"
+        assert finding is not None, "the replay matched nothing"
         return Demo(
+            case=str(case.public_id),
+            inventory=str(inventory.id),
+            finding=str(finding.id),
             advisory=advisory,
             report_id=str(report.id),
             tracking_token=done.tracking_token,
             invitation_token=urlsplit(invited.invitation_url).fragment,
-            case=case.public_id,
         )
 
 
@@ -238,6 +249,7 @@ def _visitors(base: str, demo: Demo) -> dict[str, httpx.Client]:
         "vendor": vendor,
         "operator": _signed_in(base, OPERATOR),
         "admin": _signed_in(base, ADMIN),
+        "exposed": _signed_in(base, EXPOSED),
         "member": _signed_in(base, MEMBER),
     }
 
@@ -299,6 +311,13 @@ def _pages(demo: Demo) -> list[Page]:
             "operator",
             f"/editor/advisories/{demo.advisory}/preview/csaf",
         ),
+        Page("case exposure", "operator", f"/cases/{demo.case}/exposure"),
+        Page("inventories (operator)", "operator", "/exposure/inventories"),
+        Page("findings (operator)", "operator", "/exposure/findings"),
+        Page("inventories", "exposed", "/exposure/inventories"),
+        Page("inventory", "exposed", f"/exposure/inventories/{demo.inventory}"),
+        Page("findings", "exposed", "/exposure/findings"),
+        Page("finding", "exposed", f"/exposure/findings/{demo.finding}"),
     ]
 
 

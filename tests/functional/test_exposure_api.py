@@ -18,7 +18,13 @@ from clearinghouse.db import Database
 from clearinghouse.formats.csaf_validate import validate_csaf
 from clearinghouse.timeutil import FixedClock
 from tests.conftest import REPO
-from tests.support.advisories import PROBLEM, AdvisoryPlatform, advisory_platform, create_draft
+from tests.support.advisories import (
+    PROBLEM,
+    AdvisoryPlatform,
+    advisory_platform,
+    create_draft,
+    log4j_case,
+)
 from tests.unit.formats.test_vex_cyclonedx import cyclonedx_schema  # noqa: F401 (fixture)
 
 SBOMS = REPO / "tests" / "fixtures" / "exposure" / "sbom"
@@ -165,25 +171,7 @@ def test_the_operator_sees_who_a_case_affects_and_invites_them(
     )
     assert declared.status_code == 200, declared.text
     op = platform.operator()
-    case = op.post("/api/v1/cases", json={"title": "Log4Shell"}).json()["public_id"]
-    vulnerability = op.post(
-        f"/api/v1/cases/{case}/vulnerabilities",
-        json={
-            "title": "JNDI lookups",
-            "products": [
-                {
-                    "purl": "pkg:maven/org.apache.logging.log4j/log4j-core",
-                    "ranges": [
-                        {
-                            "type": "ECOSYSTEM",
-                            "events": [{"introduced": "2.0"}, {"fixed": "2.15.0"}],
-                        }
-                    ],
-                }
-            ],
-        },
-    )
-    assert vulnerability.status_code == 201, vulnerability.text
+    case = log4j_case(op)
     affected = op.get(f"/api/v1/cases/{case}/exposure").json()
     assert [(a["organisation"], a["packages"], a["participant"]) for a in affected] == [
         ("member", ["org.apache.logging.log4j:log4j-core 2.14.1"], False)

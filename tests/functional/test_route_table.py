@@ -282,6 +282,15 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /editor/advisories/{advisory_id}/schedule": lambda ids: {"at": "2099-01-01T10:00"},
     "POST /editor/advisories/{advisory_id}/publish": lambda ids: {"summary": "first"},
     "POST /editor/advisories/{advisory_id}/withdraw": lambda ids: {"reason": "a duplicate"},
+    "POST /exposure/inventories": lambda ids: {"name": "billing"},
+    "POST /exposure/findings/{finding_id}/state": lambda ids: {"state": "acknowledged"},
+    "POST /exposure/findings/{finding_id}/vex": lambda ids: {"format": "csaf"},
+}
+# Files a page's form uploads (multipart, beside FORMS' fields).
+FORM_FILES: dict[str, Callable[[], dict[str, tuple[str, bytes, str]]]] = {
+    "POST /exposure/inventories": lambda: {
+        "sbom": ("bom.json", EXPOSURE_SBOM.read_bytes(), "application/json")
+    },
 }
 FORM_CSRF = "route-table-csrf-token-0123456789"
 QUERIES: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -485,6 +494,7 @@ def ask(
     probe = Probe.new_id()
     headers = {PROBE_HEADER: probe, **HEADERS.get(f"{row_method} {path}", {})}
     form = None
+    files_of = FORM_FILES.get(f"{row_method} {path}")
     if row_method != "GET" and is_page_path(path):
         form = {"csrf_token": FORM_CSRF, **(form_of(ids) if form_of is not None else {})}
         headers["Cookie"] = f"ch_csrf={FORM_CSRF}"
@@ -495,6 +505,7 @@ def ask(
             url,
             json=body_of(ids) if body_of is not None else None,
             data=form,
+            files=files_of() if files_of is not None else None,
             params=query_of(ids) if query_of is not None else None,
             headers=headers,
         )
@@ -694,6 +705,16 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
         "id",
     ),
     "/settings/tokens": ("/api/v1/tokens", "data-token-id", "id"),
+    "/exposure/inventories": ("/api/v1/inventories", "data-inventory-id", "id"),
+    "/exposure/inventories/{inventory_id}": (
+        "/api/v1/inventories/{inventory_id}",
+        "data-inventory-id",
+        "id",
+    ),
+    "/exposure/findings": ("/api/v1/findings", "data-finding-id", "id"),
+    "/exposure/findings/{finding_id}": ("/api/v1/findings/{finding_id}", "data-finding-id", "id"),
+    "/exposure/vex/{statement_id}": ("/api/v1/vex/{statement_id}", "data-vex-id", "id"),
+    "/cases/{ref}/exposure": ("/api/v1/cases/{ref}/exposure", "data-organisation", "organisation"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms

@@ -17,12 +17,10 @@ import requests
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
-from clearinghouse.accounts.models import Organisation
 from clearinghouse.formats.model import Tlp
-from clearinghouse.principal import SYSTEM
-from clearinghouse.sharing import service
 from clearinghouse.sharing.taxii_http import TAXII_MEDIA
 from tests.functional.conftest import Platform
+from tests.support.collections import member_writable_collection
 from tests.support.stix_objects import CREATED, indicator, stix_uuid
 
 pytestmark = pytest.mark.slow
@@ -53,20 +51,9 @@ class Taxii:
 
 @pytest.fixture
 def taxii(platform: Platform) -> Taxii:
-    with platform.database.transaction() as s:
-        member = s.query(Organisation).filter_by(slug="member").one()
-        found = service.create_collection(
-            s,
-            service.CollectionSpec(
-                alias="indicators",
-                title="Indicators",
-                community=True,
-                writer_org_ids=frozenset({member.id}),
-            ),
-            actor=SYSTEM,
-            now=platform.clock.now(),
-        )
-        collection_id = str(found.id)
+    collection_id = member_writable_collection(
+        platform.database, platform.clock, "indicators", "Indicators"
+    )
     token = platform.token(platform.world.member_admin, ["taxii"])
     return Taxii(platform, token, collection_id)
 

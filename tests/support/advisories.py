@@ -102,3 +102,28 @@ def create_draft(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def log4j_case(client: httpx.Client) -> str:
+    """A case (by the operator ``client``) whose one vulnerability names log4j-core
+    [2.0, 2.15.0): its public id."""
+    case = str(client.post("/api/v1/cases", json={"title": "Log4Shell"}).json()["public_id"])
+    vulnerability = client.post(
+        f"/api/v1/cases/{case}/vulnerabilities",
+        json={
+            "title": "JNDI lookups",
+            "products": [
+                {
+                    "purl": "pkg:maven/org.apache.logging.log4j/log4j-core",
+                    "ranges": [
+                        {
+                            "type": "ECOSYSTEM",
+                            "events": [{"introduced": "2.0"}, {"fixed": "2.15.0"}],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
+    assert vulnerability.status_code == 201, vulnerability.text
+    return case

@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
+from tests.conftest import REPO
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch, axe_source, axe_violations, screenshot
 from tests.support.casework import anonymous_report, invited_vendor
 from tests.support.factory import PASSWORD
 
+SBOMS = REPO / "tests" / "fixtures" / "exposure" / "sbom"
 ZONES = {"en": "Europe/London", "zh-Hans": "Asia/Shanghai"}
 SWITCH = {"en": None, "zh-Hans": "简体中文"}
 
@@ -32,6 +34,9 @@ class World:
     invitation_token: str
     case: str
     incident: str
+    inventory: str
+    finding: str
+    vex: str
 
 
 def _world(platform: Platform) -> World:
@@ -59,7 +64,28 @@ def _world(platform: Platform) -> World:
     noticed = {"type": "incident_noticed", "occurred_at": "2021-11-24T02:00:00Z"}
     ref = incident.json()["ref"]
     assert member.post(f"/api/v1/incidents/{ref}/events", json=noticed).status_code == 201
-    return World(advisory, token, report_id, urlsplit(invitation_url).fragment, case_ref, ref)
+    uploaded = member.post(
+        "/api/v1/inventories",
+        params={"name": "customer portal"},
+        content=(SBOMS / "log4j-core-2.14.1.cdx.json").read_bytes(),
+        headers={"content-type": "application/json"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    platform.run_jobs()
+    (finding,) = member.get("/api/v1/findings").json()["items"]
+    vex = member.post(f"/api/v1/findings/{finding['id']}/vex", json={"format": "cyclonedx"})
+    assert vex.status_code == 201, vex.text
+    return World(
+        advisory,
+        token,
+        report_id,
+        urlsplit(invitation_url).fragment,
+        case_ref,
+        ref,
+        uploaded.json()["inventory"]["id"],
+        finding["id"],
+        vex.json()["id"],
+    )
 
 
 class Tour:
@@ -82,6 +108,15 @@ class Tour:
         if switch is not None:
             page.get_by_role("button", name=switch).click()
             page.wait_for_load_state()
+        return page
+
+    def signed_in(self, email: str) -> Any:
+        page = self.context()
+        page.goto(self.base + "/sign-in")
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form.stack button[type=submit]").click()
+        page.wait_for_load_state()
         return page
 
     def visit(self, page: Any, path: str | None, name: str, status: int = 200) -> None:
@@ -131,12 +166,7 @@ def test_every_page_screenshot_and_accessibility(
     vendor.goto(f"{tour.base}/invitations/open?token={world.invitation_token}")
     tour.visit(vendor, None, "invitation")
 
-    operator = tour.context()
-    operator.goto(tour.base + "/sign-in")
-    operator.locator("#email").fill(platform.world.operator_admin)
-    operator.locator("#password").fill(PASSWORD)
-    operator.locator("form.stack button[type=submit]").click()
-    operator.wait_for_load_state()
+    operator = tour.signed_in(platform.world.operator_admin)
     tour.visit(operator, "/reports", "reports")
     tour.visit(operator, f"/reports/{world.report_id}", "report-view")
     tour.visit(operator, "/settings", "settings")
@@ -170,6 +200,13 @@ def test_every_page_screenshot_and_accessibility(
     tour.visit(member, None, "tokens-errors")
     tour.visit(member, "/settings/webhooks", "webhooks")
     tour.visit(member, "/settings/notifications", "notification-settings")
+    tour.visit(operator, f"/cases/{world.case}/exposure", "case-exposure")
+
+    tour.visit(member, "/exposure/inventories", "exposure-inventories")
+    tour.visit(member, f"/exposure/inventories/{world.inventory}", "exposure-inventory")
+    tour.visit(member, "/exposure/findings", "exposure-findings")
+    tour.visit(member, f"/exposure/findings/{world.finding}", "exposure-finding")
+    tour.visit(member, f"/exposure/vex/{world.vex}", "exposure-vex")
 
     assert tour.violations == [], "\n".join(tour.violations)
     tour.watch.check()

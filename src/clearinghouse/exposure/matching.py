@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.advisories.index import Entry, RangeCache
 from clearinghouse.advisories.models import AdvisoryPackage
-from clearinghouse.exposure.models import InventoryComponent
+from clearinghouse.exposure.models import Inventory, InventoryComponent
 from clearinghouse.versions import InvalidVersion, Scheme, Verdict, range_key_function
 
 CHUNK: Final = 300  # names per IN list
@@ -307,12 +307,14 @@ class _Component:
 
 def inventory_pairs(session: Session, inventory_id: uuid.UUID, checker: Checker) -> list[Pair]:
     """Every (component, advisory entry) of one inventory's current upload that matches."""
+    org_id = session.scalar(select(Inventory.org_id).where(Inventory.id == inventory_id))
+    if org_id is None:
+        return []
+    # the inventory and organisation are the same for every row: read once, not per row
     components = [
-        _Component(*row)
+        _Component(inventory_id, org_id, *row)
         for row in session.execute(
             select(
-                InventoryComponent.inventory_id,
-                InventoryComponent.org_id,
                 InventoryComponent.ref,
                 InventoryComponent.purl,
                 InventoryComponent.ecosystem,

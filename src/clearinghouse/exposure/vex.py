@@ -30,7 +30,7 @@ from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf_render import model_to_csaf
 from clearinghouse.formats.csaf_vocab import CsafProfile
 from clearinghouse.formats.vex import model_to_cyclonedx_vex
-from clearinghouse.policy import MISSING, ExposureAction, VexFacts, require_exposure
+from clearinghouse.policy import MISSING, ExposureAction, VexFacts, can_exposure, require_exposure
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
 
@@ -40,6 +40,7 @@ STATUS: Final = {
     FindingState.FIXED: m.ProductStatus.FIXED,
     FindingState.NOT_AFFECTED: m.ProductStatus.NOT_AFFECTED,
 }
+MAX_LISTED: Final = 100  # statements shown with one finding (each answer may publish two)
 
 
 def statement_model(
@@ -201,3 +202,20 @@ def get(session: Session, actor: Principal, statement_id: uuid.UUID | str) -> Ve
     facts = VexFacts(found.org_id, advisories.facts(session, advisory))
     require_exposure(actor, ExposureAction.VEX_READ, facts)
     return found
+
+
+def of_finding(session: Session, actor: Principal, finding: Finding) -> list[VexStatement]:
+    """The statements published about ``finding`` that ``actor`` may read, newest first."""
+    advisory = session.get(Advisory, finding.advisory_id)
+    if advisory is None:  # pragma: no cover (the foreign key cascades)
+        return []
+    facts = VexFacts(finding.org_id, advisories.facts(session, advisory))
+    if not can_exposure(actor, ExposureAction.VEX_READ, facts):
+        return []
+    query = (
+        select(VexStatement)
+        .where(VexStatement.finding_id == finding.id)
+        .order_by(VexStatement.published_at.desc(), VexStatement.id)
+        .limit(MAX_LISTED)
+    )
+    return list(session.scalars(query))

@@ -2,12 +2,14 @@
 
 Exit codes: 0 nothing found; 1 a vulnerable component (jars) or an exploitation attempt
 (logs) was found; 2 bad arguments. Unreadable or corrupt files never change the exit code:
-they are listed in the output with their error.
+they are listed in the output with their error. With ``--upload``, a failed upload exits
+with its own code (``scan/upload.py``) after the report is written.
 """
 
 from __future__ import annotations
 
 import enum
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +56,31 @@ Paths = Annotated[
 Output = Annotated[
     Path | None, typer.Option("--output", "-o", help="write the report here (default: stdout)")
 ]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CLEARINGHOUSE_TOKEN",
+        help="API token for --upload (or CLEARINGHOUSE_TOKEN)",
+        show_default=False,
+    ),
+]
+
+
+def _needs_token(upload: str | None, token: str | None) -> str | None:
+    """Check --upload's arguments before scanning: a URL and a token, or neither."""
+    if upload is None:
+        return None
+    from clearinghouse.scan.upload import check_url
+
+    check_url(upload)
+    if not token:
+        raise InvalidInput("--upload needs an API token: --token or CLEARINGHOUSE_TOKEN")
+    return token
+
+
+def _say(message: str) -> None:
+    """A line on stderr (stdout may be carrying the report)."""
+    Console(stderr=True, soft_wrap=True).print(message, highlight=False)
 
 
 # --- shared edges ------------------------------------------------------------------------------
@@ -173,6 +200,18 @@ def jars(
         typer.Option(help="OSV API base URL to ask instead (e.g. http://127.0.0.1:8000/osv)"),
     ] = None,
     max_depth: Annotated[int, typer.Option(help="nested archives opened at most", min=0)] = 8,
+    upload: Annotated[
+        str | None,
+        typer.Option(
+            help="also send the components, as CycloneDX 1.6, to this Clearinghouse's "
+            "exposure upload (its base URL, e.g. https://ch.example); needs a write token"
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="the inventory's name for --upload (default: this host's name)"),
+    ] = None,
+    token: Token = None,
 ) -> None:
     """Find Maven components (log4j-core included, shaded or pom-less) in JAR, WAR, EAR,
     ZIP, AAR, NAR, SAR, RAR, JPI and HPI files, nested ones too, with the advisories that
@@ -180,6 +219,11 @@ def jars(
     from clearinghouse.scan.archives import JarLimits
     from clearinghouse.scan.jars import scan_jars
     from clearinghouse.scan.render_jars import to_cyclonedx, to_json, to_sarif
+
+    credential = _needs_token(upload, token)
+    inventory_name = name or socket.gethostname()
+    if upload is not None and not inventory_name.strip():
+        raise InvalidInput("--name: the inventory needs a name")
 
     with _progress("archives") as (on_discovered, on_done):
         scan = scan_jars(
@@ -199,8 +243,24 @@ def jars(
             _write_json(to_sarif(scan), output)
         case JarFormat.CYCLONEDX:
             _write_json(to_cyclonedx(scan, now=datetime.now(UTC)), output)
+    if upload is not None and credential is not None:
+        _upload_inventory(scan, upload, inventory_name, credential)
     if scan.vulnerable:
         raise typer.Exit(EXIT_FOUND)
+
+
+def _upload_inventory(scan: JarScan, server: str, name: str, token: str) -> None:
+    from clearinghouse.scan.render_jars import to_cyclonedx
+    from clearinghouse.scan.upload import upload_inventory
+
+    done = upload_inventory(
+        to_cyclonedx(scan, now=datetime.now(UTC)), server, name=name, token=token
+    )
+    _say(
+        f"uploaded: {'created' if done.created else 'replaced'} inventory {done.name!r} "
+        f"(upload {done.number}): {done.components} component(s), {done.added} added, "
+        f"{done.removed} removed, {done.changed} changed; id {done.inventory_id}"
+    )
 
 
 # --- scan logs ---------------------------------------------------------------------------------
@@ -245,11 +305,26 @@ def logs(
             help="TLP 2.0 marking of the STIX objects (there is no unmarked output)",
         ),
     ] = Tlp.AMBER,
+    upload: Annotated[
+        str | None,
+        typer.Option(
+            help="also post the indicators and sightings (marked --tlp) to this TAXII 2.1 "
+            "collection, e.g. https://ch.example/taxii2/root/collections/ID/; needs a "
+            "taxii token"
+        ),
+    ] = None,
+    token: Token = None,
 ) -> None:
     """Find Log4Shell-style JNDI lookup injection, however obfuscated or encoded, in log
     files (plain, gzip, bzip2, xz, zstd, zip). Exit 1 when an attempt is found."""
     from clearinghouse.scan.logs import scan_logs
     from clearinghouse.scan.render_logs import to_json, to_stix
+
+    credential = _needs_token(upload, token)
+    if upload is not None:
+        from clearinghouse.scan.upload import collection_objects_url
+
+        collection_objects_url(upload)
 
     with _progress("logs") as (on_discovered, on_done):
         scan = scan_logs(paths, on_discovered=on_discovered, on_file_done=on_done)
@@ -261,5 +336,27 @@ def logs(
             _write_json(to_json(scan), output)
         case LogFormat.STIX:
             _write_json(to_stix(scan, tlp=tlp, now=datetime.now(UTC)), output)
+    if upload is not None and credential is not None:
+        _upload_sightings(scan, upload, tlp, credential)
     if scan.findings or scan.dropped_findings:
         raise typer.Exit(EXIT_FOUND)
+
+
+def _upload_sightings(scan: LogScan, collection: str, tlp: Tlp, token: str) -> None:
+    from clearinghouse.scan.render_logs import to_stix
+    from clearinghouse.scan.upload import UploadRefused, upload_objects
+
+    objects = to_stix(scan, tlp=tlp, now=datetime.now(UTC))["objects"]
+    if not objects:
+        _say("uploaded: nothing (no attempt found)")
+        return
+    done = upload_objects(objects, collection, token=token)
+    _say(
+        f"uploaded: {done.success} of {done.total} STIX object(s) accepted "
+        f"(TLP:{tlp.value}), {done.failure} refused, {done.pending} pending; "
+        f"status {done.status_id}"
+    )
+    if done.failures:
+        shown = "; ".join(done.failures[:5])
+        more = f" (and {len(done.failures) - 5} more)" if len(done.failures) > 5 else ""
+        raise UploadRefused(f"the collection refused {done.failure} object(s): {shown}{more}")

@@ -19,6 +19,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_dashboard`` | the operator's dashboard |
 | ``charts`` | the dashboard's charts as inline SVG |
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
+| ``pages_exposure`` | inventories, findings and answers, VEX statements, who a case affects |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
 | ``pages_members`` | members with standing badges, a member's page and decisions, ``/standing`` |
@@ -42,6 +43,7 @@ from clearinghouse.web import (
     pages_cases,
     pages_dashboard,
     pages_editor,
+    pages_exposure,
     pages_invitation,
     pages_keys,
     pages_member,
@@ -77,6 +79,7 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_member,
         pages_keys,
         pages_editor,
+        pages_exposure,
     ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")

@@ -13,6 +13,8 @@ from clearinghouse.cases.rules.reports import CreditPreference, ReportState
 from clearinghouse.cases.rules.vendor_status import VendorStatus
 from clearinghouse.cases.timeline import CaseEventType
 from clearinghouse.clocks.model import EventType, ObligationStatus
+from clearinghouse.exposure.models import FindingState
+from clearinghouse.formats.model import Justification
 from clearinghouse.jobs.models import JobStatus
 from clearinghouse.standing.models import ReassessmentOutcome
 from clearinghouse.standing.sanctions import SanctionStatus
@@ -44,6 +46,23 @@ ADVISORY_STATES: Final = {
     AdvisoryState.SCHEDULED: N_("scheduled"),
     AdvisoryState.PUBLISHED: N_("published"),
     AdvisoryState.WITHDRAWN: N_("withdrawn"),
+}
+FINDING_STATES: Final = {
+    FindingState.NEW: N_("new"),
+    FindingState.ACKNOWLEDGED: N_("acknowledged"),
+    FindingState.FIXED: N_("fixed"),
+    FindingState.NOT_AFFECTED: N_("not affected"),
+}
+JUSTIFICATIONS: Final = {
+    Justification.COMPONENT_NOT_PRESENT: N_("The component is not present"),
+    Justification.VULNERABLE_CODE_NOT_PRESENT: N_("The vulnerable code is not present"),
+    Justification.VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY: N_(
+        "The vulnerable code cannot be controlled by an attacker"
+    ),
+    Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH: N_(
+        "The vulnerable code is not in the execution path"
+    ),
+    Justification.INLINE_MITIGATIONS_ALREADY_EXIST: N_("Mitigations are already in place"),
 }
 FORMATS: Final = {
     RenditionFormat.CSAF: "CSAF 2.0",
@@ -234,6 +253,8 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "outcome_words": {k.value: _(v) for k, v in OUTCOMES.items()},
         "outcome_choices": [(k.value, _(v)) for k, v in OUTCOMES.items()],
         "job_states": {k.value: _(v) for k, v in JOB_STATES.items()},
+        "finding_states": {k.value: _(v) for k, v in FINDING_STATES.items()},
+        "justification_words": {k.value: _(v) for k, v in JUSTIFICATIONS.items()},
         "languages": list(Language),
         "endonyms": ENDONYMS,
     }

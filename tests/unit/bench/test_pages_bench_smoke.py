@@ -30,7 +30,7 @@ def test_the_pages_benchmark_times_every_page(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "pages.json").read_text())
     assert result["requests"] == 2
     visitors = {row["visitor"] for row in result["pages"]}
-    assert visitors == {"anonymous", "finder", "vendor", "operator", "member", "admin"}
+    assert visitors == {"anonymous", "finder", "vendor", "operator", "member", "admin", "exposed"}
     for row in result["pages"]:
         assert len(row["server_seconds"]) == 2
         assert 0 < row["median_seconds"] <= max(row["client_seconds"])

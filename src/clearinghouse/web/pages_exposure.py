@@ -1,0 +1,263 @@
+"""Exposure pages: a member's inventories (upload an SBOM by a form, history with what
+changed, components), its findings with their answers (acknowledged, fixed, not affected
+with a VEX justification) and VEX statements, and the operator's view of which members a
+case affects.
+
+Reads go through the API's own route functions with the page's request context
+(:mod:`clearinghouse.exposure.api`), so each page asks the policy exactly as its API route
+does and shows what that route answers; writes call the same services as the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Final, TypeVar
+
+from fastapi import APIRouter, Query
+from starlette.datastructures import UploadFile
+from starlette.responses import HTMLResponse, Response
+
+from clearinghouse.accounts.models import Organisation
+from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound, PayloadTooLarge
+from clearinghouse.exposure import api, findings, inventories, vex
+from clearinghouse.exposure.models import FindingState, VexFormat
+from clearinghouse.formats.model import Justification
+from clearinghouse.policy import ExposureAction, OwnerFacts, can_exposure, require_exposure
+from clearinghouse.web.context import Page, PageDep
+from clearinghouse.web.forms import N_, FieldErrors, errors_of
+from clearinghouse.web.words import FINDING_STATES
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE: Final = 50
+BASE: Final = "/exposure"
+_E = TypeVar("_E", FindingState, Justification, VexFormat)
+_Cursor = Annotated[str | None, Query(max_length=512)]
+_NOT_AN_SBOM: Final = N_("This file is not an SBOM the platform can read.")
+
+
+def _own_org(page: Page) -> Organisation | None:
+    org_id = page.principal.org_id
+    return page.session.get(Organisation, org_id) if org_id else None
+
+
+# ---- inventories -------------------------------------------------------------------------------
+
+
+def _inventories_page(
+    page: Page,
+    cursor: str | None,
+    *,
+    name: str = "",
+    errors: FieldErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    listed = api.list_inventories(page.ctx, cursor=cursor, limit=PAGE_SIZE)
+    org = _own_org(page)
+    may_upload = org is not None and can_exposure(
+        page.principal, ExposureAction.INVENTORY_UPLOAD, OwnerFacts(org.id)
+    )
+    return page.render(
+        "exposure_inventories.html",
+        status=status,
+        items=listed.items,
+        next_cursor=listed.next_cursor,
+        may_upload=may_upload,
+        name=name,
+        max_name=inventories.MAX_NAME,
+        errors=errors or FieldErrors(),
+    )
+
+
+@router.get(f"{BASE}/inventories", response_class=HTMLResponse)
+def inventory_list(page: PageDep, cursor: _Cursor = None) -> HTMLResponse:
+    return _inventories_page(page, cursor)
+
+
+def _sbom_file(page: Page) -> bytes | None:
+    form = page.presented.form
+    item = form.get("sbom") if form is not None else None
+    if not isinstance(item, UploadFile) or not item.filename:
+        return None
+    limit = page.settings.max_request_bytes
+    data = item.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"{item.filename!r} is larger than {limit} bytes", field="sbom")
+    return data
+
+
+@router.post(f"{BASE}/inventories", response_class=HTMLResponse)
+def inventory_upload(page: PageDep) -> Response:
+    org = _own_org(page)
+    require_exposure(
+        page.principal, ExposureAction.INVENTORY_UPLOAD, OwnerFacts(org.id if org else None)
+    )
+    if org is None:  # the policy lets no one without an organisation upload
+        raise NotFound("no organisation")
+    name = page.field("name").strip()
+    errors = FieldErrors()
+    if not name:
+        errors.add("name", page._("Name the system or product this SBOM describes."))
+    data = _sbom_file(page)
+    if data is None:
+        errors.add("sbom", page._("Choose the SBOM file to upload."))
+    if errors or data is None:
+        return _inventories_page(page, None, name=name, errors=errors, status=422)
+    try:
+        with page.attempt():
+            done = inventories.upload(
+                page.session, actor=page.principal, org=org, name=name, data=data, now=page.now()
+            )
+    except (InvalidInput, PayloadTooLarge) as exc:
+        refused = FieldErrors()
+        field = str(exc.extensions.get("field") or "")
+        if field == "name":
+            refused.add("name", page._("Check this answer."), exc.detail)
+        else:
+            refused.add("sbom", page._(_NOT_AN_SBOM), exc.detail)
+        return _inventories_page(page, None, name=name, errors=refused, status=exc.status)
+    return page.redirect(f"{BASE}/inventories/{done.inventory.id}")
+
+
+@router.get(f"{BASE}/inventories/{{inventory_id}}", response_class=HTMLResponse)
+def inventory_view(
+    inventory_id: str,
+    page: PageDep,
+    cursor: _Cursor = None,
+) -> HTMLResponse:
+    inventory = api.get_inventory(inventory_id, page.ctx)
+    history = api.inventory_history(inventory_id, page.ctx, limit=10)
+    components = api.inventory_components(inventory_id, page.ctx, cursor=cursor, limit=PAGE_SIZE)
+    return page.render(
+        "exposure_inventory.html",
+        inventory=inventory,
+        history=history.items,
+        more_history=history.next_cursor is not None,
+        components=components.items,
+        next_cursor=components.next_cursor,
+    )
+
+
+# ---- findings ----------------------------------------------------------------------------------
+
+
+@router.get(f"{BASE}/findings", response_class=HTMLResponse)
+def finding_list(
+    page: PageDep,
+    inventory: Annotated[uuid.UUID | None, Query()] = None,
+    state: Annotated[FindingState | None, Query()] = None,
+    matching: Annotated[bool, Query()] = True,
+    cursor: _Cursor = None,
+) -> HTMLResponse:
+    listed = api.list_findings(
+        page.ctx,
+        inventory=inventory,
+        state=state,
+        matching=matching,
+        cursor=cursor,
+        limit=PAGE_SIZE,
+    )
+    return page.render(
+        "exposure_findings.html",
+        items=listed.items,
+        next_cursor=listed.next_cursor,
+        inventory=str(inventory) if inventory else "",
+        state_filter=state.value if state else "",
+        matching=matching,
+        states=list(FindingState),
+    )
+
+
+def _finding_page(
+    page: Page, finding_id: str, *, errors: FieldErrors | None = None, status: int = 200
+) -> HTMLResponse:
+    detail = api.get_finding(finding_id, page.ctx)
+    found = findings.get(page.session, page.principal, finding_id)
+    facts = findings.facts(page.session, found)
+    may_answer = can_exposure(page.principal, ExposureAction.FINDING_UPDATE, facts)
+    return page.render(
+        "exposure_finding.html",
+        status=status,
+        finding=detail,
+        statements=vex.of_finding(page.session, page.principal, found),
+        may_answer=may_answer,
+        finding_answers=[
+            (s.value, page._(FINDING_STATES[s])) for s in FindingState if s is not FindingState.NEW
+        ],
+        justifications=list(Justification),
+        vex_formats=list(VexFormat),
+        errors=errors or FieldErrors(),
+    )
+
+
+@router.get(f"{BASE}/findings/{{finding_id}}", response_class=HTMLResponse)
+def finding_view(finding_id: str, page: PageDep) -> HTMLResponse:
+    return _finding_page(page, finding_id)
+
+
+def _choice(kind: type[_E], value: str, field: str) -> _E | None:
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a choice offered", field=field) from None
+
+
+@router.post(f"{BASE}/findings/{{finding_id}}/state", response_class=HTMLResponse)
+def finding_answer(finding_id: str, page: PageDep) -> Response:
+    finding = findings.get(
+        page.session, page.principal, finding_id, ExposureAction.FINDING_UPDATE, for_update=True
+    )
+    try:
+        state = _choice(FindingState, page.field("state"), "state")
+        if state is None:
+            raise InvalidInput("choose an answer", field="state")
+        with page.attempt():
+            findings.set_state(
+                page.session,
+                actor=page.principal,
+                finding=finding,
+                state=state,
+                justification=_choice(Justification, page.field("justification"), "justification"),
+                reason=page.field("reason")[: findings.MAX_REASON + 1],
+                now=page.now(),
+            )
+    except ClearinghouseError as exc:
+        return _finding_page(page, finding_id, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"{BASE}/findings/{finding.id}#history")
+
+
+@router.post(f"{BASE}/findings/{{finding_id}}/vex", response_class=HTMLResponse)
+def finding_vex(finding_id: str, page: PageDep) -> Response:
+    finding = findings.get(page.session, page.principal, finding_id, ExposureAction.VEX_PUBLISH)
+    try:
+        fmt = _choice(VexFormat, page.field("format"), "format") or VexFormat.CYCLONEDX
+        with page.attempt():
+            statement = vex.publish(
+                page.session,
+                actor=page.principal,
+                finding=finding,
+                fmt=fmt,
+                now=page.now(),
+                base_url=page.settings.base_url,
+            )
+    except ClearinghouseError as exc:
+        return _finding_page(page, finding_id, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"{BASE}/vex/{statement.id}")
+
+
+@router.get(f"{BASE}/vex/{{statement_id}}", response_class=HTMLResponse)
+def vex_view(statement_id: str, page: PageDep) -> HTMLResponse:
+    statement = api.get_vex(statement_id, page.ctx)
+    return page.render("exposure_vex.html", statement=statement)
+
+
+# ---- a case, seen through exposure (the operator) ----------------------------------------------
+
+
+@router.get("/cases/{ref}/exposure", response_class=HTMLResponse)
+def case_exposure(ref: str, page: PageDep) -> HTMLResponse:
+    affected = api.case_affected(ref, page.ctx)
+    vendors = api.case_vendors(ref, page.ctx)
+    return page.render("case_exposure.html", ref=ref, affected=affected, vendors=vendors)
