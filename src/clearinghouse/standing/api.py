@@ -31,6 +31,12 @@ from clearinghouse.policy import (
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing import sanctions, submissions
 from clearinghouse.standing.models import ReassessmentOutcome, RegimeOverride, Submission
+from clearinghouse.standing.schemas import (
+    ObligationOut,
+    ObligationsOut,
+    OverrideOut,
+    RegimeRecordOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 
@@ -159,7 +165,12 @@ def submission_out(s: Submission) -> SubmissionOut:
     )
 
 
-@router.get("/obligations", summary="Reporting obligations derived from recorded events")
+@router.get(
+    "/obligations",
+    response_model=ObligationsOut,
+    response_model_exclude_unset=True,  # ``anchor_source`` only where the event says
+    summary="Reporting obligations derived from recorded events",
+)
 def list_obligations(
     ctx: CtxDep,
     organisation: Annotated[str | None, Query(max_length=64)] = None,
@@ -198,7 +209,22 @@ def list_obligations(
     }
 
 
-@router.get("/organisations/{slug}/standing", summary="Compliance record and sanctions")
+class StandingOut(BaseModel):
+    organisation: str
+    at: datetime
+    suspended: bool
+    suspension: SanctionOut | None
+    record: list[RegimeRecordOut]
+    sanctions: list[SanctionOut]
+    obligations: list[ObligationOut]
+
+
+@router.get(
+    "/organisations/{slug}/standing",
+    response_model=StandingOut,
+    response_model_exclude_unset=True,  # ``anchor_source`` only where the event says
+    summary="Compliance record and sanctions",
+)
 def standing(
     slug: str,
     ctx: CtxDep,
@@ -278,7 +304,7 @@ def reassess(sanction_id: uuid.UUID, body: ReassessIn, ctx: CtxDep) -> SanctionO
     return _sanction_out(s, ctx.now())
 
 
-@router.post("/organisations/{slug}/regime-overrides", status_code=201)
+@router.post("/organisations/{slug}/regime-overrides", status_code=201, response_model=OverrideOut)
 def override(slug: str, body: OverrideIn, ctx: CtxDep) -> dict[str, Any]:
     org = _org(ctx, slug)
     require_standing(ctx.principal, StandingAction.OVERRIDE_MANAGE, org.id)
