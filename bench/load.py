@@ -18,7 +18,9 @@ balancer would. The mix (``--mix``):
 
 Hard checks (exit 1): no acknowledged report lost, none stored twice, none stored without
 an answer, one ``report.received`` audit entry per stored report, and ``audit verify``
-passes on the database afterwards. Targets (``BENCHMARKS.md``, issue #14): p99 < 250 ms at
+passes on the database afterwards. Reported beside the latencies: the ``serve``
+processes' CPU per answered request (Linux ``/proc``), and PostgreSQL's ratios to the
+SQLite run of the same invocation. Targets (``BENCHMARKS.md``, issue #14): p99 < 250 ms at
 50 requests/s on SQLite with one process and at 100 requests/s on PostgreSQL with two.
 """
 
