@@ -18,7 +18,9 @@ balancer would. The mix (``--mix``):
 
 Hard checks (exit 1): no acknowledged report lost, none stored twice, none stored without
 an answer, one ``report.received`` audit entry per stored report, and ``audit verify``
-passes on the database afterwards. Targets (``BENCHMARKS.md``, issue #14): p99 < 250 ms at
+passes on the database afterwards. Reported beside the latencies: the ``serve``
+processes' CPU per answered request (Linux ``/proc``), and PostgreSQL's ratios to the
+SQLite run of the same invocation. Targets (``BENCHMARKS.md``, issue #14): p99 < 250 ms at
 50 requests/s on SQLite with one process and at 100 requests/s on PostgreSQL with two.
 """
 
@@ -268,15 +270,19 @@ def run_config(args: argparse.Namespace, url: str, processes: int, rate: float) 
     token = token_for(env, ANALYST)
     marker = f"load-{uuid.uuid4().hex[:8]}"
     with contextlib.ExitStack() as stack:
-        for n, port in enumerate(ports):
-            stack.enter_context(server(env, port, workdir / f"server-{n}.log"))
+        pids = [
+            stack.enter_context(server(env, port, workdir / f"server-{n}.log")).pid
+            for n, port in enumerate(ports)
+        ]
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         if args.warmup:
             asyncio.run(offer(bases, rate, args.warmup, args.mix, token, marker + "w", args.seed))
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
         with console.status(f"{rate:g} requests/s for {args.duration:g} s"):
             seen = asyncio.run(
                 offer(bases, rate, args.duration, args.mix, token, marker, args.seed)
             )
+        cpu_used = sum(cpu_seconds(pid) for pid in pids) - cpu_before
     after = stored(url, env, marker)
     acknowledged = set(seen.acknowledged)
     every = [t for values in seen.latencies.values() for t in values]
@@ -293,6 +299,7 @@ def run_config(args: argparse.Namespace, url: str, processes: int, rate: float) 
         "p50_seconds": percentile(every, 50),
         "p99_seconds": percentile(every, 99),
         "max_seconds": max(every, default=float("nan")),
+        "server_cpu_ms_per_request": 1000 * cpu_used / answered if answered else float("nan"),
         "by_kind": {
             kind: {
                 "answered": len(values),
@@ -317,6 +324,15 @@ def run_config(args: argparse.Namespace, url: str, processes: int, rate: float) 
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def hard_failures(result: dict[str, Any]) -> list[str]:
     failures = []
     for key in ("reports_lost", "reports_stored_twice", "reports_stored_unanswered"):
@@ -333,7 +349,7 @@ def print_table(results: Sequence[dict[str, Any]]) -> None:
     table = Table(title="Open-loop load (latency from each request's scheduled instant)")
     for column in (
         "database", "processes", "offered/s", "achieved/s", "p50", "p99", "max",
-        "5xx", "errors", "lost / twice", "p99 < 250 ms",
+        "5xx", "errors", "lost / twice", "CPU/request", "p99 < 250 ms",
     ):  # fmt: skip
         table.add_column(column)
     for r in results:
@@ -348,6 +364,7 @@ def print_table(results: Sequence[dict[str, Any]]) -> None:
             str(r["server_errors"]),
             str(sum(r["transport_errors"].values())),
             f"{r['reports_lost']} / {r['reports_stored_twice']}",
+            f"{r['server_cpu_ms_per_request']:.1f} ms",
             "yes" if r["p99_seconds"] < TARGET_P99_SECONDS else "no",
         )
     console.print(table)
@@ -356,6 +373,20 @@ def print_table(results: Sequence[dict[str, Any]]) -> None:
             f"{k} p99 {fmt_ms(v['p99_seconds'])} ({v['answered']})" for k, v in r["by_kind"].items()
         )
         console.print(f"{r['database']} x{r['processes']}: {kinds}")
+    for r in results[1:]:
+        first = results[0]
+        console.print(
+            f"{r['database']} x{r['processes']} against {first['database']} "
+            f"x{first['processes']} in this run: p99 x{ratio(r, first, 'p99_seconds'):.2f}, "
+            f"p50 x{ratio(r, first, 'p50_seconds'):.2f}, CPU per request "
+            f"x{ratio(r, first, 'server_cpu_ms_per_request'):.2f}"
+        )
+
+
+def ratio(result: dict[str, Any], peer: dict[str, Any], key: str) -> float:
+    """``result``'s figure over its peer's, measured in the same run (the machine is shared:
+    a ratio says more than an absolute time)."""
+    return float(result[key]) / float(peer[key]) if peer[key] else float("nan")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

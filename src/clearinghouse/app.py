@@ -17,8 +17,8 @@ from clearinghouse.accounts.authn import Authenticator
 from clearinghouse.advisories import api as advisories_api
 from clearinghouse.advisories import feeds as advisories_feeds
 from clearinghouse.advisories import publish as advisories_publish
+from clearinghouse.api import deps, problems, system
 from clearinghouse.api import openapi as api_openapi
-from clearinghouse.api import problems, system
 from clearinghouse.api.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
@@ -153,8 +153,10 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        dependencies=[deps.admission],
     )
     app.state.runtime = rt
+    app.state.admission = deps.Admission(settings.max_concurrent_requests)
     page_errors = web.install(app, settings)
     problems.install(app, pages=page_errors, edges=[(taxii.PREFIX, taxii.taxii_error)])
     api_openapi.install(app)

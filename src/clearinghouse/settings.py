@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         10 * 1024 * 1024, description="largest request body accepted (bytes)"
     )
+    max_concurrent_requests: int = Field(
+        12,
+        ge=1,
+        le=64,
+        description="requests one `serve` process works on at once; the rest wait their turn "
+        "(503 busy after 10 s); keep under the database pool (30 connections)",
+    )
     session_cookie_secure: bool | None = Field(
         None, description="mark session cookies Secure (default: on when base_url is https)"
     )

@@ -3,13 +3,16 @@ first entry that was altered, deleted or reordered (tampering by raw SQL)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from clearinghouse.audit import service as audit
+from clearinghouse.audit.models import AuditEntry
 from clearinghouse.db import Database
 from clearinghouse.principal import SYSTEM
 
@@ -126,3 +129,67 @@ def test_an_empty_chain_holds_the_genesis_head_only(database: Database) -> None:
     with database.transaction(write=False) as s:
         assert audit.verify(s, expect_head=audit.GENESIS).ok
         assert not audit.verify(s, expect_head="ab" * 32).ok
+
+
+def _entry(s: Session, action: str) -> None:
+    audit.append(
+        s, actor=SYSTEM, action=action, object_type="case", object_id="1", change={}, at=T0
+    )
+
+
+def _actions(database: Database) -> list[str]:
+    with database.transaction(write=False) as s:
+        return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+
+
+def _fail_in_a_savepoint(s: Session) -> None:
+    with s.begin_nested():
+        _entry(s, "inside a savepoint that fails")
+        raise RuntimeError("one document refused")
+
+
+def test_a_rolled_back_savepoint_takes_its_entries_and_the_rest_are_chained_in_order(
+    database: Database,
+) -> None:
+    with database.transaction() as s:
+        _entry(s, "first")
+        with pytest.raises(RuntimeError):
+            _fail_in_a_savepoint(s)
+        with s.begin_nested():
+            _entry(s, "inside a savepoint that holds")
+        _entry(s, "last")
+    assert _actions(database) == ["first", "inside a savepoint that holds", "last"]
+    assert _verify(database).ok
+
+
+def test_a_closed_transaction_leaves_nothing_pending_for_the_next(database: Database) -> None:
+    session = database.session()
+    session.begin()
+    _entry(session, "abandoned")
+    session.close()
+    with session.begin():  # the same session, used again
+        _entry(session, "kept")
+    session.close()
+    assert _actions(database) == ["kept"]
+
+
+def test_an_uncommitted_entry_does_not_hold_up_other_writers(database: Database) -> None:
+    """The chain is linked when a transaction commits: a writer that has appended and not
+    yet committed (a request still finishing its answer) does not block another writer's
+    commit. Before, the chain's PostgreSQL lock was taken at the append and held to the
+    commit, and under load writers queued on it (docs/benchmarks.md, "Open-loop load")."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time by design")
+    slow = database.session()
+    slow.begin()
+    _entry(slow, "slow")
+    other = threading.Thread(target=_fill, args=(database, 1))
+    other.start()
+    other.join(timeout=5)
+    blocked = other.is_alive()
+    slow.commit()
+    slow.close()
+    other.join()
+    assert not blocked
+    assert _actions(database) == ["case.updated", "slow"]
+    assert _verify(database).ok

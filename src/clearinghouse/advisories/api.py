@@ -291,9 +291,50 @@ async def import_advisories(
     )
 
 
+class CompareRecordOut(BaseModel):
+    label: str
+    advisory: str
+    source: str
+    record: str
+
+
+class CompareSourceOut(BaseModel):
+    label: str
+    ranges: list[dict[str, Any]] = Field(description="OSV-style ranges, as the source wrote them")
+    versions: list[str]
+    intervals: list[str]
+    error: str | None
+
+
+class CompareDisagreementOut(BaseModel):
+    versions: str
+    lower: str | None
+    lower_inclusive: bool
+    upper: str | None
+    upper_inclusive: bool
+    affected_according_to: list[str]
+    not_affected_according_to: list[str]
+
+
+class ComparePackageOut(BaseModel):
+    ecosystem: str
+    name: str
+    agree: bool
+    missing_from: list[str]
+    sources: list[CompareSourceOut]
+    disagreements: list[CompareDisagreementOut]
+
+
+class CompareOut(BaseModel):
+    id: str
+    identifiers: list[str]
+    records: list[CompareRecordOut]
+    packages: list[ComparePackageOut]
+
+
 @router.get(
     "/advisories/compare",
-    response_model=dict[str, Any],
+    response_model=CompareOut,
     summary="Compare the sources of one vulnerability",
 )
 def compare_sources(

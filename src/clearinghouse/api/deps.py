@@ -7,7 +7,9 @@ rolls back on any error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -15,6 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from clearinghouse.db import DatabaseBusy
 from clearinghouse.errors import Unauthenticated
 from clearinghouse.principal import Credentials, Principal
 from clearinghouse.runtime import Runtime
@@ -24,6 +27,50 @@ SESSION_COOKIE = "ch_session"
 CSRF_HEADER = "x-csrf-token"
 REPORT_TOKEN_HEADER = "x-report-token"  # noqa: S105 (a header name)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+ADMISSION_WAIT_SECONDS = 10.0
+
+
+class Admission:
+    """How many requests one process works on at once (``max_concurrent_requests``).
+
+    Every request holds a database connection from its transaction's start to its commit,
+    and needs a thread of the shared pool for each piece of blocking work in between. When
+    more requests were in flight than the process has connections, the threads could all
+    end up waiting for a connection while the requests holding the connections waited for a
+    thread: nothing moved until the pool's 30 s timeout (``docs/benchmarks.md``, "Open-loop
+    load"). Waiting here, in the event loop, holds neither, so the requests admitted always
+    find a connection and a thread."""
+
+    def __init__(self, limit: int, wait_seconds: float = ADMISSION_WAIT_SECONDS) -> None:
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self._slots = asyncio.Semaphore(limit)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the ``limit`` places; :class:`DatabaseBusy` (503 busy) after
+        ``wait_seconds`` in the queue."""
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(
+                f"{self.limit} requests were in progress for {self.wait_seconds:g} s"
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+async def admitted(request: Request) -> AsyncIterator[None]:
+    """Wait for the request's turn (:class:`Admission`); the app's every route depends
+    on it, before its transaction begins."""
+    admission: Admission = request.app.state.admission
+    async with admission.slot():
+        yield
 
 
 def runtime(request: Request) -> Runtime:
@@ -93,4 +140,5 @@ def _context(request: Request) -> Iterator[Ctx]:
 
 
 context = Depends(_context, scope="function")
+admission = Depends(admitted, scope="function")
 CtxDep = Annotated[Ctx, context]

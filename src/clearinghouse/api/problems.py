@@ -173,6 +173,10 @@ def _for_busy(request: Request, exc: Exception) -> Response:
     """Every database connection of this process was taken, or the write lock could not
     be had, for the whole wait: overload. Nothing was applied; later is safe."""
     log.warning("database busy", extra={"path": request.url.path, "error": type(exc).__name__})
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    edge = _edge(request)
+    if edge is not None:
+        return edge(request, 503, "Too busy", "Try again in a few seconds.", headers)
     return problem(
         503,
         "busy",

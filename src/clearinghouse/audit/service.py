@@ -5,6 +5,14 @@ canonical fields (including its sequence number and the digest of its change), s
 altering, deleting or reordering any entry breaks the chain from that point on.
 Deleting the newest entries is only detectable against a previously recorded head:
 ``clearinghouse audit verify`` prints the head so that it can be published or kept.
+
+Entries are chained when their transaction commits, not when they are appended: the
+chain has one head, so linking to it serialises every writer (on PostgreSQL an advisory
+lock held to the end of the transaction). Taken at :func:`append`, that lock was held
+while the request finished its work, went back to the event loop and waited for a thread
+to commit, and under load writers queued behind it (``docs/benchmarks.md``, "Open-loop
+load"). Taken in ``before_commit``, it covers reading the head, inserting the entries and
+the commit itself.
 """
 
 from __future__ import annotations
@@ -17,8 +25,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.principal import Principal
@@ -26,6 +34,7 @@ from clearinghouse.timeutil import ensure_utc, format_instant
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x61756469  # "audi": serialises appends to the chain on PostgreSQL
+_PENDING = "audit_pending"  # session.info key: [(transaction appended in, entry), ...]
 
 
 def _default(value: Any) -> Any:
@@ -81,17 +90,11 @@ def append(
     at: datetime,
     owner_org_id: uuid.UUID | None = None,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction (flushes; never commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    # On SQLite the write transaction began IMMEDIATE: we already hold the write lock.
-    last = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    prev_seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    """Append an entry to the caller's transaction (never commits). The entry is linked to
+    the chain and stored when that transaction commits (its ``seq`` and hashes are set
+    then); a rolled-back transaction or savepoint takes its entries with it."""
     stored_change = _normalised(change)
     entry = AuditEntry(
-        seq=prev_seq + 1,
         id=uuid.uuid4(),
         at=ensure_utc(at),
         actor_user_id=actor.user_id,
@@ -103,13 +106,61 @@ def append(
         owner_org_id=owner_org_id,
         change=stored_change,
         digest=digest_of(stored_change),
-        prev_hash=prev_hash,
-        hash="",
     )
-    entry.hash = entry_hash(prev_hash, entry)
-    session.add(entry)
-    session.flush()
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_PENDING, []).append((transaction, entry))
     return entry
+
+
+def _chain_pending(session: Session) -> None:
+    """Link the transaction's pending entries to the head, in the order appended (when the
+    outermost transaction commits; a savepoint's release keeps them pending)."""
+    if session.in_nested_transaction():
+        return
+    pending: list[tuple[SessionTransaction, AuditEntry]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()  # the rest of the transaction's work first, outside the lock
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    # On SQLite the write transaction began IMMEDIATE: we already hold the write lock.
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    prev_seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    for _, entry in pending:
+        prev_seq += 1
+        entry.seq = prev_seq
+        entry.prev_hash = prev_hash
+        entry.hash = prev_hash = entry_hash(prev_hash, entry)
+        session.add(entry)
+    session.flush()
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Forget the entries appended inside a transaction or savepoint that rolled back."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        pending[:] = [(t, e) for t, e in pending if not _within(t, previous_transaction)]
+
+
+def _drop_ended(session: Session, transaction: SessionTransaction) -> None:
+    """A session's outermost transaction ended without chaining its entries (closed)."""
+    if transaction.parent is None:
+        _drop_rolled_back(session, transaction)
+
+
+event.listen(Session, "before_commit", _chain_pending)
+event.listen(Session, "after_soft_rollback", _drop_rolled_back)
+event.listen(Session, "after_transaction_end", _drop_ended)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,6 @@ def is_known_type(value: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Recorded:
     event: TimelineEvent
-    audit_seq: int
 
 
 def record_action(
@@ -148,7 +147,7 @@ def record_action(
         change["evidence"] = evidence
     if supersedes_id is not None:
         change["supersedes_id"] = supersedes_id
-    entry = audit.append(
+    audit.append(
         session,
         actor=actor,
         action=audit_action,
@@ -160,7 +159,7 @@ def record_action(
         if owner_org_id is not None
         else (case.coordinator_org_id if case else org_id),
     )
-    return Recorded(event, entry.seq)
+    return Recorded(event)
 
 
 def record_report_action(

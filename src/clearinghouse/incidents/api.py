@@ -29,6 +29,7 @@ from clearinghouse.incidents.models import Incident
 from clearinghouse.policy import IncidentAction, IncidentFacts, require_incident
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.api import SubmissionOut, submission_out
+from clearinghouse.standing.schemas import BoardOut
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -324,6 +325,8 @@ def correct_incident_event(
 
 @router.get(
     "/incidents/{ref}/board",
+    response_model=BoardOut,
+    response_model_exclude_unset=True,  # ``anchor_source`` only where the event says
     summary="The clock board: every obligation of the incident, sorted by due instant",
     description="The shape is documented in docs/clocks.md (The clock board).",
 )

@@ -89,6 +89,79 @@ class MispEventsIn(AudienceIn):
     events: list[dict[str, Any]] = Field(max_length=MAX_MISP_EVENTS)
 
 
+# What the routes answer. They write their JSON with orjson (objects' stored bodies go out
+# as they are), so these models document the answers in the OpenAPI document (and the
+# schema fuzzer checks the answers against them) without re-validating each one.
+
+
+class CollectionOut(BaseModel):
+    id: str
+    alias: str
+    title: str
+    description: str
+    public: bool
+    community: bool
+    default_tlp: str | None
+    can_write: bool = Field(description="whether you may add objects to it")
+
+
+class CollectionsOut(BaseModel):
+    items: list[CollectionOut]
+
+
+class GroupSummaryOut(BaseModel):
+    slug: str
+    name: str
+    members: int
+
+
+class GroupsOut(BaseModel):
+    items: list[GroupSummaryOut]
+
+
+class GroupCreatedOut(BaseModel):
+    slug: str
+    name: str
+
+
+class ObjectsPageOut(BaseModel):
+    items: list[dict[str, Any]] = Field(description="STIX 2.1 objects, as they were shared")
+    next_cursor: str | None
+
+
+class AddedOut(BaseModel):
+    id: str
+    version: str | None
+
+
+class RefusedOut(BaseModel):
+    id: str | None
+    version: str | None = None
+    message: str
+
+
+class ObjectsAddedOut(BaseModel):
+    successes: list[AddedOut]
+    failures: list[RefusedOut]
+
+
+class SightingsSummaryOut(BaseModel):
+    object: str = Field(description="the STIX id of the object sighted")
+    sightings: int
+    count: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+class SightingsOut(BaseModel):
+    shared_objects: int
+    items: list[SightingsSummaryOut]
+
+
+def _documented(model: type[BaseModel], status: int = 200) -> dict[str, Any]:
+    return {"responses": {status: {"model": model}}}
+
+
 def _json(value: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(value), status_code=status, media_type="application/json")
 
@@ -125,7 +198,7 @@ def _collection_out(ctx: Ctx, collection: Any, facts: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/collections", summary="Collections you may read")
+@router.get("/collections", summary="Collections you may read", **_documented(CollectionsOut))
 def list_collections(ctx: CtxDep) -> Response:
     items = []
     for collection in ctx.session.scalars(store.select_collections()):
@@ -135,7 +208,12 @@ def list_collections(ctx: CtxDep) -> Response:
     return _json({"items": items})
 
 
-@router.post("/collections", status_code=201, summary="Create a collection (operator)")
+@router.post(
+    "/collections",
+    status_code=201,
+    summary="Create a collection (operator)",
+    **_documented(CollectionOut, 201),
+)
 def create_collection(body: CollectionIn, ctx: CtxDep) -> Response:
     raise_for(decide_sharing(ctx.principal, SharingAction.MANAGE), "managing collections")
     groups = [group_by_slug(ctx, slug).id for slug in body.sharing_groups]
@@ -162,7 +240,11 @@ def group_facts(ctx: Ctx, group: SharingGroup) -> GroupFacts:
     return GroupFacts(group.owner_org_id, service.members_of(ctx.session, group))
 
 
-@router.get("/groups", summary="Sharing groups you own, belong to, or (operator) all")
+@router.get(
+    "/groups",
+    summary="Sharing groups you own, belong to, or (operator) all",
+    **_documented(GroupsOut),
+)
 def list_groups(ctx: CtxDep) -> Response:
     require_group(ctx.principal, SharingAction.GROUP_READ, None)
     items = []
@@ -175,7 +257,12 @@ def list_groups(ctx: CtxDep) -> Response:
     return _json({"items": items})
 
 
-@router.post("/groups", status_code=201, summary="Create a sharing group")
+@router.post(
+    "/groups",
+    status_code=201,
+    summary="Create a sharing group",
+    **_documented(GroupCreatedOut, 201),
+)
 def create_group(body: GroupIn, ctx: CtxDep) -> Response:
     require_group(ctx.principal, SharingAction.GROUP_MANAGE, None)
     owner = None if ctx.principal.is_operator else ctx.principal.org_id
@@ -191,7 +278,11 @@ def create_group(body: GroupIn, ctx: CtxDep) -> Response:
     return _json({"slug": group.slug, "name": group.name}, 201)
 
 
-@router.get("/collections/{collection}/objects", summary="A page of a collection's objects")
+@router.get(
+    "/collections/{collection}/objects",
+    summary="A page of a collection's objects",
+    **_documented(ObjectsPageOut),
+)
 def list_objects(
     collection: str,
     ctx: CtxDep,
@@ -244,7 +335,12 @@ def _audience(ctx: Ctx, body: AudienceIn) -> store.Audience:
     )
 
 
-@router.post("/collections/{collection}/objects", status_code=201, summary="Add STIX objects")
+@router.post(
+    "/collections/{collection}/objects",
+    status_code=201,
+    summary="Add STIX objects",
+    **_documented(ObjectsAddedOut, 201),
+)
 def add_objects(collection: str, body: ObjectsIn, ctx: CtxDep) -> Response:
     found, _facts = store.load_collection(
         ctx.session, ctx.principal, collection, SharingAction.OBJECT_WRITE, API
@@ -288,7 +384,11 @@ def import_misp_events(collection: str, body: MispEventsIn, ctx: CtxDep) -> Resp
     )
 
 
-@router.get("/sightings", summary="Sightings of what your organisation shared")
+@router.get(
+    "/sightings",
+    summary="Sightings of what your organisation shared",
+    **_documented(SightingsOut),
+)
 def sightings(ctx: CtxDep) -> Response:
     """Per object your organisation shared: how many sightings, the first and last seen,
     over every collection; never who sighted (read their sightings for that, where their

@@ -30,6 +30,14 @@ from clearinghouse.policy import (
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing import overrides, sanctions, submissions
 from clearinghouse.standing.models import ReassessmentOutcome, Submission
+from clearinghouse.standing.schemas import (
+    BoardOut,
+    ObligationOut,
+    ObligationsOut,
+    OverrideDecisionOut,
+    OverrideOut,
+    RegimeRecordOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
 
@@ -162,7 +170,12 @@ def submission_out(s: Submission) -> SubmissionOut:
     )
 
 
-@router.get("/obligations", summary="Reporting obligations derived from recorded events")
+@router.get(
+    "/obligations",
+    response_model=ObligationsOut,
+    response_model_exclude_unset=True,  # ``anchor_source`` only where the event says
+    summary="Reporting obligations derived from recorded events",
+)
 def list_obligations(
     ctx: CtxDep,
     organisation: Annotated[str | None, Query(max_length=64)] = None,
@@ -203,6 +216,8 @@ def list_obligations(
 
 @router.get(
     "/cases/{ref}/board",
+    response_model=BoardOut,
+    response_model_exclude_unset=True,  # ``anchor_source`` only where the event says
     summary="A case's clock board: every party's obligations arising from it, by due instant",
     description=(
         "The shape is the incident board's (docs/clocks.md, The clock board). The operator "
@@ -227,7 +242,23 @@ def case_board(
     return out
 
 
-@router.get("/organisations/{slug}/standing", summary="Compliance record and sanctions")
+class StandingOut(BaseModel):
+    organisation: str
+    at: datetime
+    suspended: bool
+    suspension: SanctionOut | None
+    record: list[RegimeRecordOut]
+    sanctions: list[SanctionOut]
+    overrides: list[OverrideDecisionOut]
+    obligations: list[ObligationOut]
+
+
+@router.get(
+    "/organisations/{slug}/standing",
+    response_model=StandingOut,
+    response_model_exclude_unset=True,  # ``anchor_source`` only where the event says
+    summary="Compliance record and sanctions",
+)
 def standing(
     slug: str,
     ctx: CtxDep,
@@ -310,7 +341,7 @@ def reassess(sanction_id: uuid.UUID, body: ReassessIn, ctx: CtxDep) -> SanctionO
     return _sanction_now(s, ctx)
 
 
-@router.post("/organisations/{slug}/regime-overrides", status_code=201)
+@router.post("/organisations/{slug}/regime-overrides", status_code=201, response_model=OverrideOut)
 def override(slug: str, body: OverrideIn, ctx: CtxDep) -> dict[str, Any]:
     org = _org(ctx, slug)
     require_standing(ctx.principal, StandingAction.OVERRIDE_MANAGE, org.id)
