@@ -37,8 +37,12 @@ $(AXE): tools/axe/package.json tools/axe/package-lock.json
 
 browser-tools: $(AXE) ## install axe-core (npm, pinned in tools/axe) for the browser suite's accessibility checks
 
-test: install browser-tools ## run the whole suite (PostgreSQL too when CLEARINGHOUSE_TEST_POSTGRES_URL is set)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# One pytest worker per core (pytest-xdist), whole files to a worker so that each file's
+# server and replay fixtures start once; PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= auto
+
+test: install browser-tools ## run the whole suite on every core (PostgreSQL too when CLEARINGHOUSE_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check src tests bench
