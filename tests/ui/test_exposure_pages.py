@@ -71,7 +71,6 @@ class Steps:
         self.violations += [f"{name}: {v}" for v in axe_violations(page, self.axe)]
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_member_uploads_an_sbom_sees_the_finding_and_answers_it(
     replay: Replay, browser: Any, tmp_path: Path
 ) -> None:

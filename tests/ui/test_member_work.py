@@ -52,7 +52,6 @@ def _tab_to(page: Any, tag: str, text: str = "") -> None:
     raise AssertionError(f"Tab never reached {tag} {text!r}")
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_member_drafts_and_submits_its_report_and_creates_a_token(
     world: Replayed, browser: Any
 ) -> None:

@@ -46,7 +46,6 @@ def _head(site: Replayed) -> str:
     return head
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_operator_members_as_at_audit_and_a_dead_letter(site: Replayed, browser: Any) -> None:
     watch = Watch()
     context = browser.new_context(

@@ -6,7 +6,7 @@ error or 5xx; axe-core finds no serious or critical violation.
 
 The demo is loaded by the command line in a process of its own (the replay runs its
 own event loop, which cannot start where Playwright's already runs), then served here
-on its SQLite file with the clock at 10 January 2022."""
+with the clock at 10 January 2022: on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ import pytest
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.app import create_app
+from clearinghouse.db import Database
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
 from tests.support.browser import Watch, axe_source, axe_violations, screenshot
+from tests.support.db import POSTGRES_ENV, PostgresSession, postgres_required
 from tests.support.server import serve
 
 PASSWORD = "operator-cases-demo-1"
@@ -32,10 +34,22 @@ CASE = "CH-2021-0001"
 CLI = str(Path(sys.executable).parent / "clearinghouse")
 
 
-@pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def replay(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _postgres: PostgresSession | None,
+) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("replay")
-    url = f"sqlite:///{folder / 'demo.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'demo.db'}"
+    elif _postgres is None:
+        if postgres_required():
+            pytest.fail(f"PostgreSQL is required but {POSTGRES_ENV} is not set")
+        pytest.skip(f"PostgreSQL run: set {POSTGRES_ENV}")
+    else:
+        _postgres.truncate()  # this file's tests use it alone, in one worker (loadfile)
+        url = _postgres.url
     env = {"CLEARINGHOUSE_DATABASE_URL": url, "CLEARINGHOUSE_DATA_DIR": str(folder)}
     for args in (["db", "upgrade"], ["demo", "load", "--password", PASSWORD]):
         done = subprocess.run(
@@ -52,8 +66,12 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     accounts.configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     clock = FixedClock(datetime(2022, 1, 10, tzinfo=UTC))
-    with serve(create_app(settings, clock=clock)) as base:
-        yield base
+    database = Database(url)  # ours to close: the app leaves a database it is given open
+    try:
+        with serve(create_app(settings, clock=clock, database=database)) as base:
+            yield base
+    finally:
+        database.dispose()
 
 
 def _environment() -> dict[str, str]:
