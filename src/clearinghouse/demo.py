@@ -33,7 +33,14 @@ class DemoResult:
         lines += [
             f"  password for every demo account: {self.password}",
             "",
-            "Worth a look (docs/demo.md):",
+            "Worth a look (docs/demo.md), signed in as the operator's analyst:",
+            f"  the dashboard: {self.base_url}/dashboard",
+            f"  the case and its timeline picture: {self.base_url}/cases/{case}",
+            "  the same as at 2021-11-25, the alert the member would have had:",
+            f"    {self.base_url}/cases/{case}?at=2021-11-25T03:00:00Z",
+            f"  the suspended member: {self.base_url}/members/alibaba-cloud",
+            f"  the audit trail: {self.base_url}/audit",
+            "and through the API:",
             "  the member's missed obligations, due 2021-11-26:",
             f"    {api}/obligations?organisation=alibaba-cloud",
             "  the alert it would have had on 2021-11-25:",
@@ -45,6 +52,7 @@ class DemoResult:
             "  its clock starting then (anchor_source says why), its report meeting it:",
             f"    {api}/obligations?organisation={log4shell.HOSTING[0]}",
             f"    {api}/findings (as psirt@hosting.example)",
+            f"    its pages: {self.base_url}/exposure/findings",
         ]
         return "\n".join(lines)
 

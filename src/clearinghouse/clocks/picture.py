@@ -157,6 +157,15 @@ def text_width(label: str) -> float:
     return sum(11.5 if ord(c) > 0x2E80 else 6.2 for c in label)
 
 
+def tick_anchor(x: float, label_width: float, width: int = WIDTH) -> str:
+    """A tick label centred on its tick, unless centring would cut it at either edge."""
+    if x - label_width / 2 < 0:
+        return "start"
+    if x + label_width / 2 > width:
+        return "end"
+    return "middle"
+
+
 def place_labels(marks: Sequence[Mark], scale: Scale, width: int = WIDTH) -> list[PlacedLabel]:
     """Each mark's label in the first row where it overlaps no earlier label."""
     ends: list[float] = []
@@ -291,10 +300,12 @@ def render(
     )
     for day, first in ticks(scale, zone):
         x = scale.x(day)
+        label = date_label(day, first)
+        anchor = tick_anchor(x, text_width(label), width)
         out.append(
             f'<line x1="{x:.1f}" y1="{axis_y:.1f}" x2="{x:.1f}" y2="{axis_y + 4:.1f}" '
-            f'stroke="#57606a"/><text x="{x:.1f}" y="{axis_y + 15:.1f}" text-anchor="middle" '
-            f'fill="#57606a">{escape(date_label(day, first))}</text>'
+            f'stroke="#57606a"/><text x="{x:.1f}" y="{axis_y + 15:.1f}" text-anchor="{anchor}" '
+            f'fill="#57606a">{escape(label)}</text>'
         )
     out.append("</svg>")
     return "".join(out)

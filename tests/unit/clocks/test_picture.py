@@ -24,6 +24,7 @@ from clearinghouse.clocks.picture import (
     render,
     scale_for,
     text_width,
+    tick_anchor,
     ticks,
     window_label_x,
 )
@@ -182,3 +183,13 @@ def test_a_window_label_stays_inside_the_picture(x0: float, x1: float) -> None:
     right = x + text_width(text) if anchor == "start" else x
     assert right <= WIDTH - RIGHT
     assert left >= LEFT or (x0, x1) == (30.0, 1070.0)  # no room either side: at the edge
+
+
+@pytest.mark.parametrize("x", [float(LEFT), 400.0, float(WIDTH - RIGHT)])
+def test_a_tick_label_is_never_cut_at_either_edge(x: float) -> None:
+    """The first tick sits at the left margin: centred, its date was cut ("v 24, 2021")."""
+    w = text_width("Nov 24, 2021")
+    anchor = tick_anchor(x, w)
+    left = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
+    assert left >= 0
+    assert left + w <= WIDTH
