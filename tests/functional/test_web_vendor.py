@@ -6,57 +6,21 @@ escaped."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from urllib.parse import urlsplit
-
 import httpx
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.cases import coordination, embargo_service, participants
-from clearinghouse.cases.rules import embargo as embargo_rules
-from clearinghouse.principal import SYSTEM
-from clearinghouse.vocab import ParticipantRole
 from tests.functional.conftest import Platform
-from tests.support.casework import anonymous_report, case_from_report
+from tests.support.casework import invited_to_a_proposal
 from tests.support.web import get, submit
 
 XSS = '"><script>alert(1)</script>'
 
 
 def _invited(platform: Platform) -> tuple[str, str, str]:
-    """A case with one vulnerability and a proposed embargo, a vendor on the platform and
-    a vendor outside it invited by e-mail: the case id, the invitation token and the
-    vendor on the platform's name."""
-    now = platform.clock.now()
     with platform.database.transaction() as s:
         operator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
-        report, _, _ = anonymous_report(s, 1, now)
-        case = case_from_report(s, report, operator, "Embargoed: JNDI lookups", now)
-        coordination.add_vulnerability(
-            s,
-            actor=SYSTEM,
-            case=case,
-            spec=coordination.VulnerabilityIn(title="JNDI lookup", cve_id="CVE-2021-44228"),
-            now=now,
-        )
-        other, added = (
-            participants.add(
-                s,
-                actor=SYSTEM,
-                case=case,
-                role=ParticipantRole.VENDOR,
-                email=email,
-                now=now,
-                base_url=platform.settings.base_url,
-                secret=platform.settings.secret_key.get_secret_value(),
-            )
-            for email in ("psirt@other-vendor.test", "pmc@apache.test")
-        )
-        end = embargo_rules.EmbargoEnd(now + timedelta(days=10), "Asia/Shanghai")
-        embargo_service.propose(s, actor=SYSTEM, case=case, by=None, end=end, now=now)
-        assert added.invitation_url is not None
-        return case.public_id, urlsplit(added.invitation_url).fragment, other.participant.name
+        return invited_to_a_proposal(s, operator, platform.settings, platform.clock.now())
 
 
 def _vendor(platform: Platform, token: str) -> httpx.Client:
