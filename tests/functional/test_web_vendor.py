@@ -86,6 +86,12 @@ def test_the_invited_vendor_states_answers_and_writes(platform: Platform) -> Non
     assert "<script>alert(1)" not in again
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in again
 
+    r = submit(vendor, "/invitation", "/invitation/statement", {"statement": ""})
+    assert r.status_code == 303, r.text[:2000]
+    shown = api.get(f"/api/v1/cases/{case_id}").json()
+    mine = [p for p in shown["participants"] if p["id"] == shown["your_participant_id"]]
+    assert mine[0]["statement"] is None  # an empty statement clears it
+
 
 def test_a_bad_form_is_shown_with_its_error_and_changes_nothing(platform: Platform) -> None:
     case_id, token, _ = _invited(platform)
