@@ -102,13 +102,14 @@ STATUSES: Final = ("unknown", "under_investigation", "affected", "not_affected",
 
 
 def _invitation_page(
-    page: Page, *, errors: FieldErrors | None = None, status: int = 200, form: str = ""
+    page: Page, *, errors: FieldErrors | None = None, status: int = 200
 ) -> HTMLResponse:
     case, found, participant = _opened(page)
     ref = case.public_id
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
-    # a GET reads as the API's GET does (a first read marks the case seen, in its own
-    # write transaction); a form shown again after a POST only reads, inside the POST's
+    # A GET reads as the API's GET does (a first read marks the case seen, in a write
+    # transaction of its own); a form shown again after a POST only reads, inside the
+    # POST's transaction (which holds the write lock a second transaction would wait for).
     view = (
         cases_api.get_case(ref, page.ctx)
         if page.request.method == "GET"
@@ -145,7 +146,6 @@ def _invitation_page(
         statuses=STATUSES,
         justifications=[j.value for j in Justification],
         errors=errors or FieldErrors(),
-        failed_form=form,
     )
 
 
@@ -154,19 +154,31 @@ def invitation(page: PageDep) -> HTMLResponse:
     return _invitation_page(page)
 
 
-def _change(page: Page, form: str, anchor: str, change: Callable[[str], object]) -> Response:
-    """Make one change through the API's route function, or show the form's errors."""
+def _change(
+    page: Page,
+    anchor: str,
+    change: Callable[[str], object],
+    fields: frozenset[str] = frozenset(),
+) -> Response:
+    """Make one change through the API's route function, or show the form's errors: an
+    error about one of ``fields`` (a field with its own id on the page) links to it, any
+    other to the form's section (``anchor``)."""
     case, _found, _participant = _opened(page)
     try:
         with page.attempt():
             change(case.public_id)
     except ValidationError as exc:
-        return _invitation_page(page, errors=validation_errors(page._, exc), status=422, form=form)
+        errors, status = validation_errors(page._, exc), 422
     except ClearinghouseError as exc:
         if exc.status in (401, 403, 404):
             raise
-        return _invitation_page(page, errors=errors_of(page._, exc), status=exc.status, form=form)
-    return page.redirect(f"{INVITE.path}#{anchor}")
+        errors, status = errors_of(page._, exc), exc.status
+    else:
+        return page.redirect(f"{INVITE.path}#{anchor}")
+    for item in errors.items:
+        if item.field not in fields:
+            item.field = anchor
+    return _invitation_page(page, errors=errors, status=status)
 
 
 @router.post(INVITE.path + "/statuses", response_class=HTMLResponse)
@@ -182,7 +194,7 @@ def set_status(page: PageDep) -> Response:
         )
         return cases_api.set_status(ref, body, page.ctx)
 
-    return _change(page, "status", "statuses", change)
+    return _change(page, "statuses", change)
 
 
 @router.post(INVITE.path + "/statement", response_class=HTMLResponse)
@@ -192,7 +204,7 @@ def set_statement(page: PageDep) -> Response:
         body = StatementIn.model_validate({"statement": text or None})
         return cases_api.set_statement(ref, body, page.ctx)
 
-    return _change(page, "statement", "statement", change)
+    return _change(page, "your-statement", change, frozenset({"statement"}))
 
 
 @router.post(INVITE.path + "/embargo", response_class=HTMLResponse)
@@ -206,7 +218,7 @@ def answer_embargo(page: PageDep) -> Response:
             return collab_api.reject_embargo(ref, body, page.ctx)
         raise InvalidInput("answer accept or reject", field="answer")
 
-    return _change(page, "embargo", "embargo", change)
+    return _change(page, "embargo", change, frozenset({"comment"}))
 
 
 @router.post(INVITE.path + "/threads/{thread_id}/messages", response_class=HTMLResponse)
@@ -217,4 +229,4 @@ def post_message(thread_id: str, page: PageDep) -> Response:
     def change(_ref: str) -> None:
         post_from_form(page, acc, thread, [])
 
-    return _change(page, f"thread-{thread.id}", f"thread-{thread.id}", change)
+    return _change(page, f"thread-{thread.id}", change)
