@@ -245,6 +245,13 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/track/key": lambda ids: {"pgp_public_key": ""},
     "POST /reports/{report_id}/messages": lambda ids: {"body": "Hello."},
     "POST /invitations/open": lambda ids: {"token": "not-an-invitation"},
+    "POST /invitation/statuses": lambda ids: {
+        "vulnerability_id": ids["vulnerability"],
+        "status": "under_investigation",
+    },
+    "POST /invitation/statement": lambda ids: {"statement": "We are investigating."},
+    "POST /invitation/embargo": lambda ids: {"answer": "accept"},
+    "POST /invitation/threads/{thread_id}/messages": lambda ids: {"body": "Hello."},
     "POST /reports/{report_id}/triage": lambda ids: dict(COORDINATE),
     "POST /reports/{report_id}/transitions": lambda ids: {"to": "valid", "reason": "Reproduced."},
     "POST /reports/{report_id}/case": lambda ids: {"title": "A case from the form"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -132,3 +133,37 @@ def invited_vendor(
     )
     assert added.invitation_url is not None
     return case, added.invitation_url
+
+
+def invited_to_a_proposal(
+    session: Session, coordinator: Organisation, settings: Settings, at: datetime
+) -> tuple[str, str, str]:
+    """A case with one vulnerability and a proposed embargo (not yet active), a vendor
+    and a second vendor outside the platform invited by e-mail: the case id, the second
+    vendor's invitation token and the first vendor's name (which its pages never show)."""
+    report, _, _ = anonymous_report(session, 1, at)
+    case = case_from_report(session, report, coordinator, "Embargoed: JNDI lookups", at)
+    coordination.add_vulnerability(
+        session,
+        actor=SYSTEM,
+        case=case,
+        spec=coordination.VulnerabilityIn(title="JNDI lookup", cve_id="CVE-2021-44228"),
+        now=at,
+    )
+    other, added = (
+        participants.add(
+            session,
+            actor=SYSTEM,
+            case=case,
+            role=ParticipantRole.VENDOR,
+            email=email,
+            now=at,
+            base_url=settings.base_url,
+            secret=settings.secret_key.get_secret_value(),
+        )
+        for email in ("psirt@other-vendor.test", "pmc@apache.test")
+    )
+    end = embargo_rules.EmbargoEnd(at + timedelta(days=10), "Asia/Shanghai")
+    embargo_service.propose(session, actor=SYSTEM, case=case, by=None, end=end, now=at)
+    assert added.invitation_url is not None
+    return case.public_id, urlsplit(added.invitation_url).fragment, other.participant.name

@@ -10,12 +10,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from clearinghouse.accounts.models import User
+from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.notify.models import Delivery, Notification
 from tests.conftest import REPO
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch
+from tests.support.casework import invited_to_a_proposal
 from tests.support.factory import PASSWORD
 
 PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>\"'><svg onload=alert(3)>"
@@ -178,6 +179,39 @@ def test_payloads_in_the_case_pages_stay_text(platform: Platform, browser: Any) 
         )
     text = "\n".join(shown)
     for prefix in ("case", "summary", "vulnerability", "details", "vendor", "thread", "post", "ev"):
+        assert f"{prefix} <img src=x onerror=alert(1)>" in text, prefix
+    watch.check()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_payloads_in_the_invited_vendors_page_stay_text(platform: Platform, browser: Any) -> None:
+    with platform.database.transaction() as s:
+        operator = s.scalars(select(Organisation).where(Organisation.slug == "operator")).one()
+        case, token, _ = invited_to_a_proposal(s, operator, platform.settings, platform.clock.now())
+    link = platform.client()
+    link.headers["Authorization"] = f"Invite {token}"
+    vulnerability = link.get(f"/api/v1/cases/{case}").json()["vulnerabilities"][0]["id"]
+    status = {"vulnerability_id": vulnerability, "status": "fixed", "fixed_version": f"v {PAYLOAD}"}
+    written = [
+        link.post(f"/api/v1/cases/{case}/statuses", json=status),
+        link.put(f"/api/v1/cases/{case}/statement", json={"statement": f"stated {PAYLOAD}"}),
+        link.post(f"/api/v1/cases/{case}/embargo/reject", json={"comment": f"no {PAYLOAD}"}),
+    ]
+    thread = link.get(f"/api/v1/cases/{case}/threads").json()[0]["id"]
+    written.append(
+        link.post(
+            f"/api/v1/cases/{case}/threads/{thread}/messages", json={"body": f"post {PAYLOAD}"}
+        )
+    )
+    assert all(r.is_success for r in written), [r.text for r in written]
+
+    watch = Watch()
+    vendor = watch.attach(browser.new_context().new_page())
+    vendor.goto(f"{platform.url}/invitations/open?token={token}")
+    vendor.wait_for_url("**/invitation")
+    assert vendor.evaluate("() => document.querySelectorAll('main img, main svg').length") == 0
+    text = vendor.locator("body").inner_text()
+    for prefix in ("stated", "post", "no", "v"):
         assert f"{prefix} <img src=x onerror=alert(1)>" in text, prefix
     watch.check()
 

@@ -35,8 +35,9 @@ from clearinghouse.cases import access, threads
 from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases import api_collab as collab_api
 from clearinghouse.cases import attachments as files
+from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
-from clearinghouse.cases.models import CaseStatus
+from clearinghouse.cases.models import CaseStatus, Thread
 from clearinghouse.cases.schemas import CaseOut, EventOut
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import (
@@ -295,8 +296,8 @@ def case_timeline(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
     )
 
 
-@router.post("/cases/{ref}/threads/{thread_id}/messages", response_class=HTMLResponse)
-def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
+def postable_thread(page: Page, ref: str, thread_id: str) -> tuple[CaseAccess, Thread]:
+    """The thread a form posts to, asked of the policy as the API's route asks it."""
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_THREAD_READ)
     try:
         tid = uuid.UUID(thread_id)
@@ -306,25 +307,38 @@ def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
     access.with_target(
         page.session, page.principal, acc, CaseAction.CASE_THREAD_POST, thread.participant_id
     )
+    return acc, thread
+
+
+def post_from_form(
+    page: Page, acc: CaseAccess, thread: Thread, uploads: list[files.CheckedFile]
+) -> None:
+    """The form's ``body`` as a message in ``thread``, by the principal's participant."""
+    body = page.field("body")
+    if not body.strip():
+        raise InvalidInput("write a message", field="body")
+    threads.post(
+        page.session,
+        actor=page.principal,
+        case=acc.case,
+        thread=thread,
+        author=acc.participant,
+        body=body,
+        uploads=uploads,
+        now=page.now(),
+        base_url=page.settings.base_url,
+    )
+
+
+@router.post("/cases/{ref}/threads/{thread_id}/messages", response_class=HTMLResponse)
+def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
+    acc, thread = postable_thread(page, ref, thread_id)
     try:
         with page.attempt():
-            body = page.field("body")
-            if not body.strip():
-                raise InvalidInput("write a message", field="body")
             checked = files.check_all(
                 uploads_of(page), max_bytes=max_attachment_bytes(page.settings)
             )
-            threads.post(
-                page.session,
-                actor=page.principal,
-                case=acc.case,
-                thread=thread,
-                author=acc.participant,
-                body=body,
-                uploads=checked,
-                now=page.now(),
-                base_url=page.settings.base_url,
-            )
+            post_from_form(page, acc, thread, checked)
     except ClearinghouseError as exc:
         return _case_page(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
     return page.redirect(f"/cases/{acc.case.public_id}#thread-{thread.id}")

@@ -1,26 +1,44 @@
-"""Where an invited vendor's e-mail link lands.
+"""Where an invited vendor's e-mail link lands, and its part of the case.
 
 ``/invitations/open#<token>`` (the link e-mailed to a vendor outside the platform) or
 ``?token=``: the token is exchanged for a short-lived cookie scoped to ``/invitation``
 and the browser lands on ``/invitation``, the vendor's view of what the link opens,
 asked of the policy as ``GET /api/v1/invitation`` asks it.
+
+Everything the invited vendor does stays under ``/invitation`` (the cookie's path, left
+as narrow as it was): its status per vulnerability (``POST /invitation/statuses``), its
+statement (``/invitation/statement``), its answer to the embargo
+(``/invitation/embargo``) and a message in a thread it may read
+(``/invitation/threads/{id}/messages``). Each read and change goes through the API's own
+route functions with the page's request context, so the policy is asked exactly as for
+``GET /api/v1/cases/{ref}`` and its writes with the link as the credential.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Query
+from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
+from clearinghouse.api.pagination import MAX_LIMIT
 from clearinghouse.cases import access, invitations
-from clearinghouse.cases.models import Case
-from clearinghouse.errors import NotFound, Unauthenticated
-from clearinghouse.policy import CaseAction, require_case
+from clearinghouse.cases import api_cases as cases_api
+from clearinghouse.cases import api_collab as collab_api
+from clearinghouse.cases.api_common import authorised_case
+from clearinghouse.cases.models import Case, Invitation, Participant
+from clearinghouse.cases.schemas import EmbargoAnswerIn, StatementIn, StatusIn
+from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound, Unauthenticated
+from clearinghouse.formats.model import Justification
+from clearinghouse.policy import CaseAction, can_case, require_case
 from clearinghouse.principal import Credentials, Via
 from clearinghouse.web.context import Page, PageDep
+from clearinghouse.web.forms import FieldErrors, errors_of, validation_errors
 from clearinghouse.web.links import LINK_COOKIES, TOKEN_PARAM
+from clearinghouse.web.pages_cases import post_from_form, postable_thread
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,8 +83,8 @@ def open_link_with_token(page: PageDep) -> Response:
     return _exchange(page, page.field(TOKEN_PARAM))
 
 
-@router.get(INVITE.path, response_class=HTMLResponse)
-def invitation(page: PageDep) -> HTMLResponse:
+def _opened(page: Page) -> tuple[Case, Invitation, Participant]:
+    """The case, invitation and participant the link opens (asked of the policy first)."""
     require_case(page.principal, CaseAction.INVITATION_USE)
     _scheme, _, token = (page.presented.credentials.authorization or "").partition(" ")
     found = invitations.find(
@@ -76,6 +94,139 @@ def invitation(page: PageDep) -> HTMLResponse:
     case = page.session.get(Case, participant.case_id)
     if case is None:
         raise NotFound("the case is gone")
-    return page.render(
-        "invitation.html", case=case.public_id, participant=participant, invitation=found
+    return case, found, participant
+
+
+# The statuses a vendor states (``not_yet_assessed`` is what no statement means).
+STATUSES: Final = ("unknown", "under_investigation", "affected", "not_affected", "fixed")
+
+
+def _invitation_page(
+    page: Page, *, errors: FieldErrors | None = None, status: int = 200
+) -> HTMLResponse:
+    case, found, participant = _opened(page)
+    ref = case.public_id
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
+    # A GET reads as the API's GET does (a first read marks the case seen, in a write
+    # transaction of its own); a form shown again after a POST only reads, inside the
+    # POST's transaction (which holds the write lock a second transaction would wait for).
+    view = (
+        cases_api.get_case(ref, page.ctx)
+        if page.request.method == "GET"
+        else cases_api.case_view(page.ctx, acc)
     )
+    mine = {s.vulnerability_id: s for s in view.vendor_statuses}
+    own = next((p for p in view.participants if p.id == view.your_participant_id), None)
+    listed = collab_api.list_threads(ref, page.ctx)
+    thread_rows = [
+        (t, collab_api.list_messages(ref, t.id, page.ctx, None, MAX_LIMIT).items) for t in listed
+    ]
+    end = view.embargo.ends_at
+    now = page.now()
+    return page.render(
+        "invitation.html",
+        status=status,
+        case=ref,
+        participant=participant,
+        invitation=found,
+        view=view,
+        rows=[(v, mine.get(v.id)) for v in view.vulnerabilities],
+        statement=own.statement if own is not None else None,
+        my_answer=next(
+            (a for a in view.embargo.answers if str(a.get("participant_id")) == str(own.id)),
+            None,
+        )
+        if own is not None
+        else None,
+        threads=thread_rows,
+        may_post=can_case(page.principal, CaseAction.CASE_THREAD_POST, acc.facts),
+        may_answer=can_case(page.principal, CaseAction.CASE_EMBARGO_ANSWER, acc.facts),
+        may_state=can_case(page.principal, CaseAction.CASE_VENDOR_STATUS, acc.facts),
+        remaining=(end - now) if end is not None and end > now else None,
+        statuses=STATUSES,
+        justifications=[j.value for j in Justification],
+        errors=errors or FieldErrors(),
+    )
+
+
+@router.get(INVITE.path, response_class=HTMLResponse)
+def invitation(page: PageDep) -> HTMLResponse:
+    return _invitation_page(page)
+
+
+def _change(
+    page: Page,
+    anchor: str,
+    change: Callable[[str], object],
+    fields: frozenset[str] = frozenset(),
+) -> Response:
+    """Make one change through the API's route function, or show the form's errors: an
+    error about one of ``fields`` (a field with its own id on the page) links to it, any
+    other to the form's section (``anchor``)."""
+    case, _found, _participant = _opened(page)
+    try:
+        with page.attempt():
+            change(case.public_id)
+    except ValidationError as exc:
+        errors, status = validation_errors(page._, exc), 422
+    except ClearinghouseError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        errors, status = errors_of(page._, exc), exc.status
+    else:
+        return page.redirect(f"{INVITE.path}#{anchor}")
+    for item in errors.items:
+        if item.field not in fields:
+            item.field = anchor
+    return _invitation_page(page, errors=errors, status=status)
+
+
+@router.post(INVITE.path + "/statuses", response_class=HTMLResponse)
+def set_status(page: PageDep) -> Response:
+    def change(ref: str) -> object:
+        body = StatusIn.model_validate(
+            {
+                "vulnerability_id": page.field("vulnerability_id")[:100],
+                "status": page.field("status")[:40],
+                "justification": page.field("justification")[:80] or None,
+                "fixed_version": page.field("fixed_version").strip()[:200] or None,
+            }
+        )
+        return cases_api.set_status(ref, body, page.ctx)
+
+    return _change(page, "statuses", change)
+
+
+@router.post(INVITE.path + "/statement", response_class=HTMLResponse)
+def set_statement(page: PageDep) -> Response:
+    def change(ref: str) -> object:
+        text = page.field("statement").strip()
+        body = StatementIn.model_validate({"statement": text or None})
+        return cases_api.set_statement(ref, body, page.ctx)
+
+    return _change(page, "your-statement", change, frozenset({"statement"}))
+
+
+@router.post(INVITE.path + "/embargo", response_class=HTMLResponse)
+def answer_embargo(page: PageDep) -> Response:
+    def change(ref: str) -> object:
+        answer = page.field("answer")
+        body = EmbargoAnswerIn.model_validate({"comment": page.field("comment").strip() or None})
+        if answer == "accept":
+            return collab_api.accept_embargo(ref, body, page.ctx)
+        if answer == "reject":
+            return collab_api.reject_embargo(ref, body, page.ctx)
+        raise InvalidInput("answer accept or reject", field="answer")
+
+    return _change(page, "embargo", change, frozenset({"comment"}))
+
+
+@router.post(INVITE.path + "/threads/{thread_id}/messages", response_class=HTMLResponse)
+def post_message(thread_id: str, page: PageDep) -> Response:
+    case, _found, _participant = _opened(page)
+    acc, thread = postable_thread(page, case.public_id, thread_id)
+
+    def change(_ref: str) -> None:
+        post_from_form(page, acc, thread, [])
+
+    return _change(page, f"thread-{thread.id}", change)
