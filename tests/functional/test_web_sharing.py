@@ -100,6 +100,12 @@ def test_sharing_pages_show_what_the_api_shows(platform: Platform) -> None:
     assert re.findall(r'data-object="([^"]+)"', summary.text) == [target]
     row = summary.text.split(f'data-object="{target}"', 1)[1].split("</tr>", 1)[0]
     assert re.findall(r"<td>([^<]*)</td>", row)[:2] == ["2", "6"]
+    # first and last seen as instants in the viewer's zone (UTC here), the zone named
+    assert re.findall(r'<time datetime="([^"]+)"', row) == [
+        "2026-09-01T12:00:00Z",
+        "2026-09-02T13:00:00Z",
+    ]
+    assert "UTC" in row
     for who in (world.other_admin, world.operator_analyst):
         assert who not in summary.text
     assert stix_uuid("sighting", 0) not in summary.text

@@ -9,6 +9,7 @@ TLP filtering are the API's: a page shows exactly the objects the API answers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 import orjson
@@ -30,6 +31,18 @@ def _answer(response: Response) -> Any:
     return orjson.loads(bytes(response.body))
 
 
+def _instant(value: object) -> datetime | None:
+    """A STIX timestamp as an instant (shown in the viewer's zone), ``None`` when absent
+    or not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
 def _shown(obj: dict[str, Any]) -> dict[str, Any]:
     """What a row shows of one STIX object: its marking read as the store reads it (the
     most restrictive TLP marking; ``None`` when it names none, never CLEAR)."""
@@ -39,7 +52,7 @@ def _shown(obj: dict[str, Any]) -> dict[str, Any]:
         "id": str(obj.get("id", "")),
         "type": str(obj.get("type", "")),
         "name": name if isinstance(name, str) else "",
-        "modified": str(obj.get("modified") or obj.get("created") or ""),
+        "modified": _instant(obj.get("modified") or obj.get("created")),
         "tlp": tlp.value if tlp is not None else None,
     }
 
@@ -80,5 +93,9 @@ def sighting_summary(page: PageDep) -> HTMLResponse:
     return page.render(
         "sharing_sightings.html",
         shared_objects=summary["shared_objects"],
-        items=summary["items"],
+        items=[
+            item
+            | {"first_seen": _instant(item["first_seen"]), "last_seen": _instant(item["last_seen"])}
+            for item in summary["items"]
+        ],
     )
