@@ -318,6 +318,9 @@ def _pages(demo: Demo) -> list[Page]:
         Page("inventory", "exposed", f"/exposure/inventories/{demo.inventory}"),
         Page("findings", "exposed", "/exposure/findings"),
         Page("finding", "exposed", f"/exposure/findings/{demo.finding}"),
+        Page("sharing collections (member)", "member", "/sharing/collections"),
+        Page("sharing groups (member)", "member", "/sharing/groups"),
+        Page("what we shared (member)", "member", "/sharing/sightings"),
     ]
 
 
