@@ -173,6 +173,7 @@ def _extras(runtime: Any) -> Demo:
             secret=settings.secret_key.get_secret_value(),
         )
         assert invited.invitation_url is not None
+        _shared_collection(s, now)
         inventory = s.scalars(select(Inventory)).first()
         finding = s.scalars(select(Finding)).first()
         assert inventory is not None, "the replay uploaded no inventory"
@@ -186,6 +187,42 @@ def _extras(runtime: Any) -> Demo:
             tracking_token=done.tracking_token,
             invitation_token=urlsplit(invited.invitation_url).fragment,
         )
+
+
+SHARED_OBJECTS: Final = 50  # one page of the sharing page
+
+
+def _shared_collection(session: Any, now: Any) -> None:
+    """A community collection with one page of indicators (every TLP) that the exposed
+    member shared, for the sharing pages (the demo shares nothing)."""
+    from sqlalchemy import select
+    from tests.support.stix_objects import indicator
+
+    from clearinghouse.accounts import service as accounts
+    from clearinghouse.accounts.models import User
+    from clearinghouse.formats.model import Tlp
+    from clearinghouse.principal import SYSTEM, Via
+    from clearinghouse.sharing import service as sharing
+    from clearinghouse.sharing import store
+
+    user = session.scalars(select(User).where(User.email == EXPOSED)).one()
+    membership = accounts.membership_of(session, user.id)
+    collection = sharing.create_collection(
+        session,
+        sharing.CollectionSpec(
+            alias="log4shell-iocs",
+            title="Log4Shell indicators",
+            community=True,
+            writer_org_ids=frozenset({membership.organisation_id}),
+        ),
+        actor=SYSTEM,
+        now=now,
+    )
+    producer = accounts.principal_for(membership, Via.TOKEN)
+    tlps = list(Tlp)
+    objects = [indicator(n, tlps[n % len(tlps)]) for n in range(SHARED_OBJECTS)]
+    outcome = store.add_objects(session, collection, producer, objects, now=now)
+    assert not outcome.failures, outcome.failures
 
 
 def _published_advisory(session: Any, case: Any, runtime: Any) -> str:
@@ -318,6 +355,11 @@ def _pages(demo: Demo) -> list[Page]:
         Page("inventory", "exposed", f"/exposure/inventories/{demo.inventory}"),
         Page("findings", "exposed", "/exposure/findings"),
         Page("finding", "exposed", f"/exposure/findings/{demo.finding}"),
+        Page("sharing collections (member)", "member", "/sharing/collections"),
+        Page("shared objects (producer)", "exposed", "/sharing/collections/log4shell-iocs"),
+        Page("shared objects (member)", "member", "/sharing/collections/log4shell-iocs"),
+        Page("sharing groups (member)", "member", "/sharing/groups"),
+        Page("what we shared (member)", "member", "/sharing/sightings"),
     ]
 
 

@@ -722,6 +722,14 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/exposure/findings/{finding_id}": ("/api/v1/findings/{finding_id}", "data-finding-id", "id"),
     "/exposure/vex/{statement_id}": ("/api/v1/vex/{statement_id}", "data-vex-id", "id"),
     "/cases/{ref}/exposure": ("/api/v1/cases/{ref}/exposure", "data-organisation", "organisation"),
+    "/sharing/collections": ("/api/v1/sharing/collections", "data-collection-id", "id"),
+    "/sharing/collections/{collection}": (
+        "/api/v1/sharing/collections/{collection}/objects",
+        "data-stix-id",
+        "id",
+    ),
+    "/sharing/groups": ("/api/v1/sharing/groups", "data-group", "slug"),
+    "/sharing/sightings": ("/api/v1/sharing/sightings", "data-object", "object"),
 }
 PAGES_WITHOUT_RESOURCES = {
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms

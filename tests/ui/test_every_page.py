@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
+from clearinghouse.formats.model import Tlp
 from tests.conftest import REPO
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch, axe_source, axe_violations, screenshot
 from tests.support.casework import anonymous_report, invited_vendor
 from tests.support.factory import PASSWORD
+from tests.support.stix_objects import indicator
 
 SBOMS = REPO / "tests" / "fixtures" / "exposure" / "sbom"
 ZONES = {"en": "Europe/London", "zh-Hans": "Asia/Shanghai"}
@@ -207,6 +209,24 @@ def test_every_page_screenshot_and_accessibility(
     tour.visit(member, "/exposure/findings", "exposure-findings")
     tour.visit(member, f"/exposure/findings/{world.finding}", "exposure-finding")
     tour.visit(member, f"/exposure/vex/{world.vex}", "exposure-vex")
+
+    shared = platform.login(platform.world.operator_admin).post(
+        "/api/v1/sharing/collections",
+        json={"alias": f"tour-{language.lower()}", "title": "Indicators", "community": True},
+    )
+    assert shared.status_code == 201, shared.text
+    tlps = [Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.RED]
+    objects = {"objects": [indicator(f"{language}-{t.name}", t) for t in tlps]}
+    assert (
+        platform.login(platform.world.operator_admin)
+        .post(f"/api/v1/sharing/collections/tour-{language.lower()}/objects", json=objects)
+        .status_code
+        == 201
+    )
+    tour.visit(member, "/sharing/collections", "sharing-collections")
+    tour.visit(member, f"/sharing/collections/tour-{language.lower()}", "sharing-objects")
+    tour.visit(member, "/sharing/groups", "sharing-groups")
+    tour.visit(member, "/sharing/sightings", "sharing-sightings")
 
     assert tour.violations == [], "\n".join(tour.violations)
     tour.watch.check()

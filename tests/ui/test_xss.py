@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation, User
+from clearinghouse.formats.model import Tlp
 from clearinghouse.notify.models import Delivery, Notification
 from tests.conftest import REPO
 from tests.functional.conftest import Platform
@@ -18,6 +19,7 @@ from tests.support.advisories import log4shell_draft
 from tests.support.browser import Watch
 from tests.support.casework import invited_to_a_proposal
 from tests.support.factory import PASSWORD
+from tests.support.stix_objects import indicator
 
 PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>\"'><svg onload=alert(3)>"
 SBOM = REPO / "tests" / "fixtures" / "exposure" / "sbom" / "log4j-core-2.14.1.cdx.json"
@@ -323,3 +325,39 @@ def _signed_in(page: Any, base: str, email: str) -> Any:
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_load_state()
     return page
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_payloads_in_the_sharing_pages_stay_text(platform: Platform, browser: Any) -> None:
+    operator_api = platform.login(platform.world.operator_admin)
+    member_api = platform.login(platform.world.member_admin)
+    group = {"slug": "payload-ring", "name": f"group {PAYLOAD}", "members": []}
+    assert member_api.post("/api/v1/sharing/groups", json=group).status_code == 201
+    collection = {
+        "alias": "payloads",
+        "title": f"collection {PAYLOAD}",
+        "description": f"description {PAYLOAD}",
+        "community": True,
+        "members_write": True,
+    }
+    made = operator_api.post("/api/v1/sharing/collections", json=collection)
+    assert made.status_code == 201, made.text
+    shared = indicator("payload", Tlp.GREEN, name=f"object {PAYLOAD}")
+    added = member_api.post(
+        "/api/v1/sharing/collections/payloads/objects", json={"objects": [shared]}
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["failures"] == []
+    watch = Watch()
+    member = _signed_in(
+        watch.attach(browser.new_context().new_page()), platform.url, platform.world.member_admin
+    )
+    shown = []
+    for path in ("/sharing/collections", "/sharing/collections/payloads", "/sharing/groups"):
+        member.goto(platform.url + path)
+        shown.append(member.locator("body").inner_text())
+        assert member.evaluate("() => document.querySelectorAll('main img, main svg').length") == 0
+    text = "\n".join(shown)
+    for field in ("collection", "description", "object", "group"):
+        assert f"{field} <img src=x onerror=alert(1)>" in text, field
+    watch.check()

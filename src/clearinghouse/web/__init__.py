@@ -20,6 +20,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``charts`` | the dashboard's charts as inline SVG |
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
 | ``pages_exposure`` | inventories, findings and answers, VEX statements, who a case affects |
+| ``pages_sharing`` | collections, a collection's shared objects by TLP, sharing groups, sightings |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
 | ``pages_members`` | members with standing badges, a member's page and decisions, ``/standing`` |
@@ -50,6 +51,7 @@ from clearinghouse.web import (
     pages_members,
     pages_public,
     pages_report,
+    pages_sharing,
 )
 from clearinghouse.web.assets import PREFIX, Assets, VersionedStatic
 from clearinghouse.web.context import Web
@@ -80,6 +82,7 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_keys,
         pages_editor,
         pages_exposure,
+        pages_sharing,
     ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")
