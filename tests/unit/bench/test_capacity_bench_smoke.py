@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from bench import capacity
 
-from tests.support.db import postgres_url
+from tests.support.db import POSTGRES_ENV, postgres_required, postgres_url
 
 
 def test_capacity_bench_runs_and_checks(tmp_path: Path) -> None:
     url = postgres_url()
     if url is None:
-        pytest.skip("needs PostgreSQL (CLEARINGHOUSE_TEST_POSTGRES_URL)")
+        if postgres_required():  # CI: a missing PostgreSQL fails, as everywhere else
+            pytest.fail(f"PostgreSQL is required but {POSTGRES_ENV} is not set")
+        pytest.skip(f"needs PostgreSQL ({POSTGRES_ENV})")
     status = capacity.main(
         ["--postgres", url, "--stix", "4000", "--subjects", "30", "--repeats", "1",
          "--commits", "16", "--out-dir", str(tmp_path)]
