@@ -294,7 +294,7 @@ def list_objects(
         ctx.session, ctx.principal, collection, SharingAction.COLLECTION_READ, API
     )
     scope = object_scope(ctx.principal, facts, API)
-    reader = store.Reader(scope, tuple(store.groups_of(ctx.session, scope.audience_org_id)))
+    reader = store.Reader(scope)
     filters = store.Filters(types=(type,) if type else ())
     page = store.page(
         ctx.session,

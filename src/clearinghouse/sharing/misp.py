@@ -116,7 +116,7 @@ def _events(ctx: Ctx) -> dict[str, _Shared]:
         if not can_collection(ctx.principal, SharingAction.COLLECTION_READ, facts, Channel.API):
             continue
         scope = object_scope(ctx.principal, facts, Channel.API)
-        reader = store.Reader(scope, tuple(store.groups_of(ctx.session, scope.audience_org_id)))
+        reader = store.Reader(scope)
         reports = store.page(
             ctx.session, collection.id, reader, store.Filters(types=("report",)), limit=MAX_EVENTS
         )

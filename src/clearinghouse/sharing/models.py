@@ -113,6 +113,9 @@ class SharedObject(Base):
     # Sightings: the indicator (or other object) sighted, for the producer's counts.
     sighting_of: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)  # the object's JSON, served as it is
+    # No newer version of this object is stored in the collection (kept by the store on
+    # every add and delete): lets a page skip looking for one on nearly every row.
+    newest: Mapped[bool] = mapped_column(default=True)
 
 
 class AudienceKind:

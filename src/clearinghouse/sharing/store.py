@@ -11,6 +11,7 @@ reader paging by ``added_after`` or by cursor never misses an object committed l
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ from typing import Any, Final
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    Table,
     and_,
+    bindparam,
     delete,
     exists,
     false,
@@ -28,9 +32,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     type_coerce,
+    update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from clearinghouse.errors import InvalidInput
@@ -83,16 +89,6 @@ def group_orgs(session: Session, group_ids: Sequence[uuid.UUID]) -> frozenset[uu
     return frozenset(
         session.scalars(
             select(SharingGroupMember.org_id).where(SharingGroupMember.group_id.in_(group_ids))
-        )
-    )
-
-
-def groups_of(session: Session, org_id: uuid.UUID | None) -> list[uuid.UUID]:
-    if org_id is None:
-        return []
-    return list(
-        session.scalars(
-            select(SharingGroupMember.group_id).where(SharingGroupMember.org_id == org_id)
         )
     )
 
@@ -273,6 +269,29 @@ def add_objects(
     if not fresh:
         return outcome
     last_seq, added_at = _lock(session, collection, len(fresh), now)
+    # ``newest``: a fresh version newer than every stored one of its object takes the flag
+    # from them; one older than a stored (or another fresh) version never has it.
+    newest: dict[str, datetime] = {}
+    for stix_id, version in stored:
+        newest[stix_id] = max(version, newest.get(stix_id, version))
+    superseding: list[str] = []
+    for item in fresh:
+        stix_id, version = item.checked.id, item.checked.modified or added_at
+        known = newest.get(stix_id)
+        if known is None or version > known:
+            if known is not None and (stix_id, known) in stored:
+                superseding.append(stix_id)
+            newest[stix_id] = version
+    for start in range(0, len(superseding), 500):
+        session.execute(
+            update(SharedObject)
+            .where(
+                SharedObject.collection_id == collection.id,
+                SharedObject.stix_id.in_(superseding[start : start + 500]),
+                SharedObject.newest,
+            )
+            .values(newest=False)
+        )
     rows = []
     audience_rows = []
     for n, item in enumerate(fresh, start=1):
@@ -294,6 +313,7 @@ def add_objects(
                 "producer_user_id": principal.user_id,
                 "sighting_of": _sighting_of(checked),
                 "body": orjson.dumps(checked.obj).decode(),
+                "newest": newest[checked.id] == version,
             }
         )
         audience_rows.extend(_audience_rows(row_id, audience))
@@ -349,93 +369,183 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """Who reads: the policy's scope for the collection, and the sharing groups of the
-    reader's organisation (for objects whose audience is a group)."""
+    """Who reads: the policy's scope for the collection (the sharing groups of the
+    reader's organisation, for objects whose audience is a group, are looked up inside the
+    page's query)."""
 
     scope: ObjectScope
-    group_ids: tuple[uuid.UUID, ...] = ()
 
 
-def _visible(reader: Reader, o: Any) -> ColumnElement[bool]:
-    scope = reader.scope
-    if scope.nothing:
+# A page's query is built once per *shape* (which of the scope's clauses and the filters
+# are present, and what the query is for) with named parameters, and reused with each
+# request's values: building the expression tree and its correlated subqueries cost more
+# than running the query. ``_values`` and ``_statement`` must agree on the names below.
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    versions_of_one: bool  # an object's versions (with row ids, oldest first), not a page
+    nothing: bool
+    everything: bool
+    tlps: bool
+    own: bool
+    audience: bool
+    named_org: bool
+    named_user: bool
+    added_after: bool
+    ids: bool
+    types: bool
+    spec_versions: bool
+    first: bool
+    last: bool
+    all: bool
+    exact: bool
+    after: bool
+
+
+def _values(
+    collection_id: uuid.UUID,
+    reader: Reader,
+    filters: Filters,
+    *,
+    versions_of_one: bool,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> tuple[_Shape, dict[str, Any]]:
+    scope, wanted = reader.scope, filters.versions
+    values: dict[str, Any] = {"collection": collection_id}
+    audience = scope.audience_org_id is not None and Tlp.AMBER not in scope.tlps
+    named_org = scope.named_org_id is not None and Tlp.AMBER_STRICT not in scope.tlps
+    named_user = scope.named_user_id is not None and Tlp.RED not in scope.tlps
+    optional: dict[str, Any] = {
+        "tlps": sorted(scope.tlps),
+        "own": scope.own_org_id,
+        "audience": scope.audience_org_id if audience else None,
+        "named_org": scope.named_org_id if named_org else None,
+        "named_user": scope.named_user_id if named_user else None,
+        "added_after": filters.added_after,
+        "ids": list(filters.ids),
+        "types": list(filters.types),
+        "spec_versions": list(filters.spec_versions),
+        "exact": sorted(wanted.exact) if not wanted.all else [],
+    }
+    present = {k: v is not None and v != [] for k, v in optional.items()}
+    values.update((k, v) for k, v in optional.items() if present[k])
+    if after is not None:
+        values["after_at"], values["after_seq"] = after
+    if limit is not None:
+        values["limit"] = limit
+    shape = _Shape(
+        versions_of_one=versions_of_one,
+        nothing=scope.nothing,
+        everything=scope.everything,
+        first=wanted.first and not wanted.all,
+        last=wanted.last and not wanted.all,
+        all=wanted.all,
+        after=after is not None,
+        **present,
+    )
+    return shape, values
+
+
+_OBJECTS: Final[Table] = SharedObject.__table__  # type: ignore[assignment]
+_AUDIENCE: Final[Table] = SharedAudience.__table__  # type: ignore[assignment]
+
+
+def _visible(shape: _Shape, o: Any) -> ColumnElement[bool]:
+    """The policy's scope (``ObjectScope``, as ``_values`` puts it) as a condition on ``o``."""
+    if shape.nothing:
         return false()
-    if scope.everything:
+    if shape.everything:
         return true()
+    a = _AUDIENCE.c
     clauses: list[ColumnElement[bool]] = []
-    if scope.tlps:
-        clauses.append(o.tlp.in_(sorted(scope.tlps)))
-    if scope.own_org_id is not None:
-        clauses.append(o.producer_org_id == scope.own_org_id)
-    a = SharedAudience
-    if scope.audience_org_id is not None and Tlp.AMBER not in scope.tlps:
-        whom = [a.org_id == scope.audience_org_id]
-        if reader.group_ids:
-            whom.append(a.group_id.in_(reader.group_ids))
-        clauses.append(and_(o.tlp == Tlp.AMBER, exists().where(a.object_id == o.id, or_(*whom))))
-    if scope.named_org_id is not None and Tlp.AMBER_STRICT not in scope.tlps:
+    if shape.tlps:
+        clauses.append(o.tlp.in_(bindparam("tlps", expanding=True)))
+    if shape.own:
+        clauses.append(o.producer_org_id == bindparam("own"))
+    if shape.audience:
+        member = SharingGroupMember
+        groups = select(member.group_id).where(member.org_id == bindparam("audience"))
+        whom = or_(a.org_id == bindparam("audience"), a.group_id.in_(groups.scalar_subquery()))
+        clauses.append(and_(o.tlp == Tlp.AMBER, exists().where(a.object_id == o.id, whom)))
+    if shape.named_org:
         clauses.append(
             and_(
                 o.tlp == Tlp.AMBER_STRICT,
-                exists().where(a.object_id == o.id, a.named, a.org_id == scope.named_org_id),
+                exists().where(a.object_id == o.id, a.named, a.org_id == bindparam("named_org")),
             )
         )
-    if scope.named_user_id is not None and Tlp.RED not in scope.tlps:
+    if shape.named_user:
         clauses.append(
             and_(
                 o.tlp == Tlp.RED,
-                exists().where(a.object_id == o.id, a.named, a.user_id == scope.named_user_id),
+                exists().where(a.object_id == o.id, a.named, a.user_id == bindparam("named_user")),
             )
         )
     return or_(*clauses) if clauses else false()
 
 
-def _versions(reader: Reader, wanted: VersionFilter) -> ColumnElement[bool] | None:
+def _versions(shape: _Shape, o: Any) -> ColumnElement[bool] | None:
     """First/last among the versions the reader may see: an object's newest visible
-    version is its "last" for that reader, so a hidden newer version leaves no trace."""
-    if wanted.all:
+    version is its "last" for that reader, so a hidden newer version leaves no trace.
+    ``newest`` (no newer version stored at all) settles "last" without the subquery for
+    nearly every row."""
+    if shape.all:
         return None
-    o2 = aliased(SharedObject)
+    o2 = _OBJECTS.alias("other")
     choices: list[ColumnElement[bool]] = []
-    for flag, newer in ((wanted.last, True), (wanted.first, False)):
+    for flag, newer in ((shape.last, True), (shape.first, False)):
         if not flag:
             continue
-        beyond = o2.version > SharedObject.version if newer else o2.version < SharedObject.version
-        choices.append(
-            ~exists().where(
-                o2.collection_id == SharedObject.collection_id,
-                o2.stix_id == SharedObject.stix_id,
-                beyond,
-                _visible(reader, o2),
-            )
+        beyond = o2.c.version > o.version if newer else o2.c.version < o.version
+        hidden = ~exists().where(
+            o2.c.collection_id == o.collection_id,
+            o2.c.stix_id == o.stix_id,
+            beyond,
+            _visible(shape, o2.c),
         )
-    if wanted.exact:
-        choices.append(SharedObject.version.in_(sorted(wanted.exact)))
+        choices.append(or_(o.newest, hidden) if newer else hidden)
+    if shape.exact:
+        choices.append(o.version.in_(bindparam("exact", expanding=True)))
     return or_(*choices)
 
 
-def _query(collection_id: uuid.UUID, reader: Reader, filters: Filters) -> Any:
-    o = SharedObject
-    query: Any = select(
-        o.id,
+@functools.lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> Any:
+    o = _OBJECTS.c
+    columns = [
         o.stix_id,
         type_coerce(o.version, NullType()).label("version"),
         type_coerce(o.date_added, NullType()).label("date_added"),
         o.seq,
         o.body,
-    ).where(o.collection_id == collection_id, _visible(reader, o))
-    if filters.added_after is not None:
-        query = query.where(o.date_added > filters.added_after)
-    if filters.ids:
-        query = query.where(o.stix_id.in_(filters.ids))
-    if filters.types:
-        query = query.where(o.type.in_(filters.types))
-    if filters.spec_versions:
-        query = query.where(o.spec_version.in_(filters.spec_versions))
-    versions = _versions(reader, filters.versions)
+    ]
+    if shape.versions_of_one:
+        columns.insert(0, o.id)
+    query: Any = select(*columns).where(
+        o.collection_id == bindparam("collection"), _visible(shape, o)
+    )
+    if shape.added_after:
+        query = query.where(o.date_added > bindparam("added_after"))
+    if shape.ids:
+        query = query.where(o.stix_id.in_(bindparam("ids", expanding=True)))
+    if shape.types:
+        query = query.where(o.type.in_(bindparam("types", expanding=True)))
+    if shape.spec_versions:
+        query = query.where(o.spec_version.in_(bindparam("spec_versions", expanding=True)))
+    versions = _versions(shape, o)
     if versions is not None:
         query = query.where(versions)
-    return query
+    if shape.versions_of_one:
+        return query.order_by(o.version, o.seq)
+    if shape.after:
+        at = bindparam("after_at", type_=o.date_added.type)
+        seq: Any = bindparam("after_seq", type_=Integer)
+        # A row value: both backends start the index range scan right after the cursor
+        # (``date_added >= at AND (...)`` would scan every row sharing ``at`` again).
+        query = query.where(tuple_(o.date_added, o.seq) > tuple_(at, seq))
+    return query.order_by(o.date_added, o.seq).limit(bindparam("limit", type_=Integer))
 
 
 def _instant(raw: object) -> datetime:
@@ -492,18 +602,11 @@ def page(
     limit: int,
     after: tuple[datetime, int] | None = None,
 ) -> Page:
-    o = SharedObject
-    query = _query(collection_id, reader, filters)
-    if after is not None:
-        at, seq = after
-        # The first condition alone bounds an index range scan (both backends); the OR
-        # alone would make SQLite scan from the start, a cost growing with the position.
-        query = query.where(
-            o.date_added >= at, or_(o.date_added > at, and_(o.date_added == at, o.seq > seq))
-        )
-    query = query.with_only_columns(*query.selected_columns[1:])  # no ids: no UUIDs to build
-    found = session.execute(query.order_by(o.date_added, o.seq).limit(limit + 1)).all()
-    rows = [Row(None, r.stix_id, r.version, r.date_added, r.seq, r.body) for r in found[:limit]]
+    shape, values = _values(
+        collection_id, reader, filters, versions_of_one=False, after=after, limit=limit + 1
+    )
+    found = session.execute(_statement(shape), values).all()
+    rows = [Row(None, *r) for r in found[:limit]]
     more = len(found) > limit
     return Page(rows, more, (rows[-1].date_added, rows[-1].seq) if more and rows else None)
 
@@ -543,27 +646,52 @@ def producers(session: Session, row_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
 
 
 def delete_versions(session: Session, row_ids: Sequence[uuid.UUID]) -> int:
+    o = SharedObject
+    touched: set[tuple[uuid.UUID, str]] = set()
     for start in range(0, len(row_ids), 500):
-        session.execute(
-            delete(SharedObject).where(SharedObject.id.in_(row_ids[start : start + 500]))
+        chunk = row_ids[start : start + 500]
+        touched.update(
+            (c, s)
+            for c, s in session.execute(select(o.collection_id, o.stix_id).where(o.id.in_(chunk)))
         )
+        session.execute(delete(o).where(o.id.in_(chunk)))
+    by_collection: dict[uuid.UUID, list[str]] = {}
+    for collection_id, stix_id in touched:
+        by_collection.setdefault(collection_id, []).append(stix_id)
+    for collection_id, stix_ids in by_collection.items():
+        _mark_newest(session, collection_id, sorted(stix_ids))
     return len(row_ids)
+
+
+def _mark_newest(session: Session, collection_id: uuid.UUID, stix_ids: Sequence[str]) -> None:
+    """Set ``newest`` again on the newest remaining version of each of ``stix_ids``."""
+    o, o2 = _OBJECTS.c, _OBJECTS.alias("other").c
+    for start in range(0, len(stix_ids), 500):
+        session.execute(
+            update(_OBJECTS)
+            .where(
+                o.collection_id == collection_id,
+                o.stix_id.in_(stix_ids[start : start + 500]),
+                ~exists().where(
+                    o2.collection_id == o.collection_id,
+                    o2.stix_id == o.stix_id,
+                    o2.version > o.version,
+                ),
+            )
+            .values(newest=True)
+        )
 
 
 def version_rows(
     session: Session, collection_id: uuid.UUID, reader: Reader, stix_id: str, filters: Filters
 ) -> list[Row]:
     """Every visible version of one object that ``filters`` select, oldest first."""
-    query = _query(
-        collection_id,
-        reader,
-        Filters(
-            ids=(stix_id,),
-            versions=filters.versions,
-            spec_versions=filters.spec_versions,
-            added_after=filters.added_after,
-            types=filters.types,
-        ),
+    one = Filters(
+        ids=(stix_id,),
+        versions=filters.versions,
+        spec_versions=filters.spec_versions,
+        added_after=filters.added_after,
+        types=filters.types,
     )
-    found = session.execute(query.order_by(SharedObject.version, SharedObject.seq)).all()
-    return [Row(r.id, r.stix_id, r.version, r.date_added, r.seq, r.body) for r in found]
+    shape, values = _values(collection_id, reader, one, versions_of_one=True)
+    return [Row(*r) for r in session.execute(_statement(shape), values).all()]

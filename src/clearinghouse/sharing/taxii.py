@@ -184,8 +184,7 @@ def collection(api_root: str, collection_id: str, ctx: TaxiiCtx) -> Response:
 
 def _reader(ctx: Ctx, facts: Any) -> Reader:
     scope = object_scope(ctx.principal, facts, TAXII)
-    groups = store.groups_of(ctx.session, scope.audience_org_id)
-    return Reader(scope, tuple(groups))
+    return Reader(scope)
 
 
 def _headers(rows: list[Row]) -> dict[str, str]:

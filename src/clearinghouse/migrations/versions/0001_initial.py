@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 12:37:52.099954
+Create Date: 2026-12-05 15:15:15.431853
 """
 
 from collections.abc import Sequence
@@ -879,6 +879,7 @@ def upgrade() -> None:
         sa.Column("producer_user_id", sa.Uuid(), nullable=True),
         sa.Column("sighting_of", sa.String(length=300), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("newest", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["collection_id"],
             ["sharing_collections.id"],
