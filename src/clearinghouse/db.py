@@ -14,12 +14,12 @@ import enum
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -83,6 +83,82 @@ class DatabaseBusy(TimeoutError):
 
 # PostgreSQL's SQLSTATE disk_full (class 53, insufficient resources).
 _PG_DISK_FULL = "53100"
+
+
+def bulk_insert(
+    session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], *, chunk: int = 5_000
+) -> None:
+    """Insert ``rows`` (dicts with the same keys, one per row) into ``model``'s table in the
+    session's transaction, with each column's bind processing looked up once instead of
+    once per value: ``session.execute(insert(Model), rows)`` spends most of a 50,000-row
+    insert in SQLAlchemy's per-row, per-parameter bookkeeping. SQLite: one executemany
+    per ``chunk`` rows; PostgreSQL: ``COPY``. The values are what the
+    ORM would take (UUIDs, aware datetimes, enum members, lists for JSON); column
+    defaults are not applied, so every column without a server default must be given."""
+    if not rows:
+        return
+    table = cast(Table, model.__table__)
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    processors = {
+        key: table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
+    }
+    order = list(compiled.positiontup or ()) if dialect.positional else keys
+    if set(order) != set(keys):  # pragma: no cover (bind names are the column keys)
+        raise ValueError(f"unexpected bind names {order!r} for {keys!r}")
+    # (position, processor) for the columns that have one; the others pass as they are
+    processed = [(i, _memoised(processors[key])) for i, key in enumerate(order) if processors[key]]
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        found = [row[key] for key in order]
+        for i, process in processed:
+            found[i] = process(found[i])
+        return found
+
+    if dialect.name == "postgresql":
+        _copy_rows(connection, table, order, map(values, rows))
+        return
+    sql = str(compiled)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        params: list[Any]
+        if dialect.positional:
+            params = [tuple(values(row)) for row in part]
+        else:
+            params = [dict(zip(order, values(row), strict=True)) for row in part]
+        connection.exec_driver_sql(sql, params)
+
+
+def _copy_rows(
+    connection: Any, table: Table, keys: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL: the rows through ``COPY ... FROM STDIN`` on the session's own
+    connection (its transaction), several times faster than an executemany."""
+    preparer = connection.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(table.c[key].name) for key in keys)
+    driver = connection.connection.driver_connection
+    statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _memoised(processor: Any) -> Any:
+    """A bind processor remembering its answers for hashable values (a bulk insert
+    repeats one instant, organisation or advisory over thousands of rows)."""
+    done: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        if value is None or isinstance(value, list | dict):
+            return processor(value)
+        found = done.get(value, done)
+        if found is done:
+            found = done[value] = processor(value)
+        return found
+
+    return process
 
 
 def storage_full(exc: BaseException) -> bool:

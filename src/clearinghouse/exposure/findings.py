@@ -24,6 +24,7 @@ from clearinghouse.advisories import service as advisories
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.audit import service as audit
 from clearinghouse.cases.ids import ordered_id
+from clearinghouse.db import bulk_insert
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.exposure.matching import Pair
 from clearinghouse.exposure.models import (
@@ -134,11 +135,8 @@ def reconcile(
         )
         result.closed += 1
     session.flush()
-    for start in range(0, len(new_rows), INSERT_CHUNK):
-        session.execute(insert(Finding), new_rows[start : start + INSERT_CHUNK])
-    if events:
-        for start in range(0, len(events), INSERT_CHUNK):
-            session.execute(insert(FindingEvent), events[start : start + INSERT_CHUNK])
+    bulk_insert(session, Finding, new_rows, chunk=INSERT_CHUNK)
+    bulk_insert(session, FindingEvent, events, chunk=INSERT_CHUNK)
     return result
 
 

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.audit import service as audit
+from clearinghouse.db import bulk_insert
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.exposure.models import Inventory, InventoryComponent, InventoryUpload
 from clearinghouse.formats.inventory import DEFAULT_LIMITS, Component, SbomError, SbomLimits
@@ -383,8 +384,7 @@ def _insert_rows(session: Session, inventory: Inventory, rows: Sequence[IndexRow
         }
         for r in rows
     ]
-    for start in range(0, len(values), INSERT_CHUNK):
-        session.execute(insert(InventoryComponent), values[start : start + INSERT_CHUNK])
+    bulk_insert(session, InventoryComponent, values, chunk=INSERT_CHUNK)
 
 
 # ---- reading -----------------------------------------------------------------------------------

@@ -338,30 +338,41 @@ def components_pairs(
     rows = _advisory_rows(session, by_package)
     entries = checker.entries(session, (r for found in rows.values() for r in found))
     pairs: list[Pair] = []
+    append = pairs.append
     for package, installed in by_package.items():
         candidates = rows.get(package)
         if not candidates:
             continue
-        answers: dict[tuple[Any, str], str | bool] = {}
+        # each distinct (version, release) checked once against each entry, in entry order
+        hits: dict[tuple[str, str], list[tuple[_IndexRow, str | None]]] = {}
         for component in installed:
-            for row in candidates:
-                if row.release and component.release and row.release != component.release:
-                    continue
-                memo = (row.id, component.version)
-                answer = answers.get(memo)
-                if answer is None:
-                    verdict = checker.verdict(entries[row.id], component.version)
-                    answer = (
-                        False
-                        if verdict is Verdict.NOT_AFFECTED
-                        else (_undecided(entries[row.id], component.version, verdict) or True)
-                    )
-                    answers[memo] = answer
-                if answer is False:
-                    continue
-                undecided = answer if isinstance(answer, str) else None
-                pairs.append(_pair(component, row, undecided))
+            found = hits.get((component.version, component.release))
+            if found is None:
+                found = hits[(component.version, component.release)] = _hits(
+                    checker, entries, candidates, component.version, component.release
+                )
+            for row, undecided in found:
+                append(_pair(component, row, undecided))
     return pairs
+
+
+def _hits(
+    checker: Checker,
+    entries: dict[Any, Entry],
+    candidates: Sequence[_IndexRow],
+    version: str,
+    release: str,
+) -> list[tuple[_IndexRow, str | None]]:
+    """The entries (in order) affecting one installed version, each with why undecided."""
+    found = []
+    for row in candidates:
+        if row.release and release and row.release != release:
+            continue
+        entry = entries[row.id]
+        verdict = checker.verdict(entry, version)
+        if verdict is not Verdict.NOT_AFFECTED:
+            found.append((row, _undecided(entry, version, verdict)))
+    return found
 
 
 def _advisory_rows(

@@ -18,6 +18,9 @@ length.
 Schema validation (:func:`cyclonedx_schema_violations`) uses the bundled official schemas
 with a validator built once per version and no format checker (STANDARDS.md: the
 ``iri-reference`` check costs ~100 s per large SBOM when ``rfc3987-syntax`` is installed).
+A valid document is recognised by ``jsonschema_rs`` first (milliseconds for 10,000
+components, where ``jsonschema`` takes about half a second); only an invalid one is
+walked by ``jsonschema`` for its messages.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, Final
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeXml
+import jsonschema_rs
 import orjson
 from defusedxml import DefusedXmlException
 from jsonschema import validators
@@ -401,6 +405,19 @@ def _validator(spec_version: str) -> Validator:
     return built
 
 
+@functools.cache
+def _fast_validator(spec_version: str) -> Any:
+    """The same schemas in ``jsonschema_rs`` (compiled Rust): the yes-or-no verdict of a
+    10,000-component SBOM in a few milliseconds instead of about half a second. Only a
+    document it calls invalid goes through the Python validator, whose messages (and
+    most-relevant-first order) the errors report; no format checks, as there."""
+    registry = jsonschema_rs.Registry(
+        [(_SCHEMA_BASE + name, orjson.loads(_schema_text(name))) for name in _REFERENCED_SCHEMAS]
+    )
+    schema = orjson.loads(_schema_text(f"bom-{spec_version}.SNAPSHOT.schema.json"))
+    return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=False)
+
+
 def _canonical(value: Any) -> Any:
     """A hashable value equal for exactly the JSON values JSON Schema calls equal (1 and
     1.0 alike, true and 1 not, object keys in any order)."""
@@ -438,6 +455,8 @@ def cyclonedx_schema_violations(
     """Up to ``limit`` violations of the official schema for the document's specVersion
     (most relevant first); empty when valid."""
     spec_version = _spec_version(document.get("specVersion"), "$.specVersion")
+    if _fast_validator(spec_version).is_valid(document):
+        return ()  # the verdict agrees (tests/unit/formats/test_cyclonedx_fast_schema.py)
     errors = list(itertools.islice(_validator(spec_version).iter_errors(document), limit * 5))
     if not errors:
         return ()

@@ -137,3 +137,15 @@ def test_percentile_is_nearest_rank() -> None:
         100,
     )
     assert percentile([3.0], 99) == 3.0
+
+
+def test_new_inventory_bench_runs_on_synthetic_data(tmp_path: Path) -> None:
+    from bench import new_inventory
+
+    argv = ["--synthetic", "--fleet-rows", "200", "--runs", "1", "--out-dir", str(tmp_path)]
+    assert new_inventory.main(argv) == 0
+    result = json.loads((tmp_path / "new_inventory.json").read_text())
+    assert result["components"] == new_inventory.COMPONENTS
+    (backend,) = result["backends"]
+    assert backend["median"]["pairs"] > 0
+    assert backend["median"]["upload_and_match"] > 0
