@@ -17,6 +17,7 @@ from tests.ui.test_exposure_pages import (  # noqa: F401 (the replay fixture)
     PASSWORD,
     Replay,
     Steps,
+    in_chinese,
     replay,
 )
 
@@ -93,9 +94,7 @@ def test_a_member_declares_products_and_withdraws_an_aware_event_the_operator_in
     assert "The customer portal was decommissioned in November." in awareness.inner_text()
     assert page.get_by_role("button", name="Withdraw the aware event").count() == 0
     step(page, "actions-withdrawn")
-    page.get_by_role("button", name="简体中文").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    in_chinese(page)
     step(page, "actions-withdrawn", "zh-Hans")
     page.goto(replay.url + "/obligations")
     assert page.locator('[data-anchor-source="exposure_match"]').count() == 0
@@ -115,8 +114,7 @@ def test_a_member_declares_products_and_withdraws_an_aware_event_the_operator_in
     taking_part = op.locator("#participants + ul").inner_text()
     assert "Example Hosting (illustrative member) · member" in taking_part
     step(op, "actions-invited")
-    op.get_by_role("button", name="简体中文").click()
-    op.wait_for_load_state()
+    in_chinese(op)
     step(op, "actions-invited", "zh-Hans")
 
     assert step.violations == [], "\n".join(step.violations)

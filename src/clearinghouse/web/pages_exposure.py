@@ -1,7 +1,8 @@
 """Exposure pages: a member's inventories (upload an SBOM by a form, history with what
 changed, components), its findings with their answers (acknowledged, fixed, not affected
-with a VEX justification) and VEX statements, and the operator's view of which members a
-case affects.
+with a VEX justification), VEX statements and the withdrawal of the aware event a match
+recorded, its declared products, and the operator's view of which members a case affects
+(inviting those it ticks, adding the proposed vendors).
 
 Reads go through the API's own route functions with the page's request context
 (:mod:`clearinghouse.exposure.api`), so each page asks the policy exactly as its API route
