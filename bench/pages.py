@@ -355,6 +355,7 @@ def _pages(demo: Demo) -> list[Page]:
         Page("inventory", "exposed", f"/exposure/inventories/{demo.inventory}"),
         Page("findings", "exposed", "/exposure/findings"),
         Page("finding", "exposed", f"/exposure/findings/{demo.finding}"),
+        Page("declared products", "exposed", "/members/example-hosting/products"),
         Page("sharing collections (member)", "member", "/sharing/collections"),
         Page("shared objects (producer)", "exposed", "/sharing/collections/log4shell-iocs"),
         Page("shared objects (member)", "member", "/sharing/collections/log4shell-iocs"),

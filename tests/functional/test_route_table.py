@@ -292,6 +292,12 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /exposure/inventories": lambda ids: {"name": "billing"},
     "POST /exposure/findings/{finding_id}/state": lambda ids: {"state": "acknowledged"},
     "POST /exposure/findings/{finding_id}/vex": lambda ids: {"format": "csaf"},
+    "POST /exposure/findings/{finding_id}/withdrawal": lambda ids: {
+        "withdraw_reason": "the component is a test fixture"
+    },
+    "POST /members/{slug}/products": lambda ids: {"purls": "pkg:maven/org.example/shop-server"},
+    "POST /cases/{ref}/exposure/invitations": lambda ids: {"organisation": "member"},
+    "POST /cases/{ref}/exposure/vendors": lambda ids: {"vendor": "vendor-a"},
 }
 # Files a page's form uploads (multipart, beside FORMS' fields).
 FORM_FILES: dict[str, Callable[[], dict[str, tuple[str, bytes, str]]]] = {
@@ -351,6 +357,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "static": {"path": "docs-init.js"},
     "incident": {"ref": "incident", "event_id": "incident-event"},
     "aware": {"event_id": "aware"},
+    "aware-finding": {"finding_id": "finding:aware"},
     "amber": {"finding_id": "finding:amber", "statement_id": "vex:amber"},
     "draft-finding": {"finding_id": "finding:draft"},
     "vendor-a": {"slug": "org:vendor-a"},
@@ -722,6 +729,7 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     "/exposure/findings/{finding_id}": ("/api/v1/findings/{finding_id}", "data-finding-id", "id"),
     "/exposure/vex/{statement_id}": ("/api/v1/vex/{statement_id}", "data-vex-id", "id"),
     "/cases/{ref}/exposure": ("/api/v1/cases/{ref}/exposure", "data-organisation", "organisation"),
+    "/members/{slug}/products": ("/api/v1/organisations/{slug}/products", "data-purl", "purls[]"),
     "/sharing/collections": ("/api/v1/sharing/collections", "data-collection-id", "id"),
     "/sharing/collections/{collection}": (
         "/api/v1/sharing/collections/{collection}/objects",
@@ -747,6 +755,7 @@ PAGES_WITHOUT_RESOURCES = {
     # the caller's own organisation's, whichever it is (the table's API row names one
     # organisation): compared with the API in test_web_member.py
     "/settings/webhooks",
+    "/exposure/products",  # a redirect to the member's own page under /members
 }
 _DATA = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 
@@ -756,6 +765,8 @@ def _page_values(html: str, attribute: str) -> list[str]:
 
 
 def _api_values(body: Any, field: str) -> list[str]:
+    if field.endswith("[]"):  # a list of plain values inside one answer: "purls[]"
+        return [str(item) for item in body[field.removesuffix("[]")]]
     if "[]." in field:  # a list inside one answer: "participants[].id"
         name, _, sub = field.partition("[].")
         return [str(item[sub]) for item in body[name]]

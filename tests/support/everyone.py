@@ -538,6 +538,7 @@ def _exposure(session: Session, world: Everyone, settings: Settings) -> None:
         world.ids[f"finding:{name}"] = str(finding.id)
         if finding.aware_event_id is not None:
             world.ids["aware"] = str(finding.aware_event_id)
+            world.ids["finding:aware"] = str(finding.id)
     clear = session.get(Finding, uuid.UUID(world.ids["finding:clear"]))
     assert clear is not None
     statement = vex.publish(

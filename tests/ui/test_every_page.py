@@ -209,6 +209,11 @@ def test_every_page_screenshot_and_accessibility(
     tour.visit(member, "/exposure/findings", "exposure-findings")
     tour.visit(member, f"/exposure/findings/{world.finding}", "exposure-finding")
     tour.visit(member, f"/exposure/vex/{world.vex}", "exposure-vex")
+    tour.visit(member, "/members/member/products", "exposure-products")
+    member.locator("#purls").fill("not a package URL")
+    member.locator("form.stack button[type=submit]").click()
+    member.wait_for_load_state()
+    tour.visit(member, None, "exposure-products-errors")
 
     shared = platform.login(platform.world.operator_admin).post(
         "/api/v1/sharing/collections",

@@ -58,6 +58,13 @@ def replay(database: Database) -> Iterator[Replay]:
         yield Replay(url, database, settings, clock)
 
 
+def in_chinese(page: Any) -> None:
+    """Switch the page to Simplified Chinese with the language button."""
+    page.get_by_role("button", name="简体中文").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+
+
 class Steps:
     """Screenshots and axe-core at each step, in the page's language."""
 
@@ -134,9 +141,7 @@ def test_a_member_uploads_an_sbom_sees_the_finding_and_answers_it(
     assert '"justification": "code_not_reachable"' in document
     step(page, "vex")
 
-    page.get_by_role("button", name="简体中文").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    in_chinese(page)
     step(page, "vex", "zh-Hans")
     page.goto(replay.url + "/exposure/findings")
     step(page, "findings", "zh-Hans")

@@ -222,7 +222,7 @@ class ProductsOut(BaseModel):
 # ---- helpers -----------------------------------------------------------------------------------
 
 
-def _org_by_slug(ctx: Ctx, slug: str | None, action: ExposureAction) -> Organisation:
+def organisation_for(ctx: Ctx, slug: str | None, action: ExposureAction) -> Organisation:
     """The organisation named (default: the caller's), after asking the policy: naming
     one the caller may not see answers as naming one that does not exist."""
     if slug is None:
@@ -377,7 +377,7 @@ async def upload_inventory(
     ],
     organisation: Annotated[Slug | None, Query(description="default: yours")] = None,
 ) -> UploadedOut:
-    org = _org_by_slug(ctx, organisation, ExposureAction.INVENTORY_UPLOAD)
+    org = organisation_for(ctx, organisation, ExposureAction.INVENTORY_UPLOAD)
     data = await request.body()
     done = await run_in_threadpool(
         inventories.upload,
@@ -408,7 +408,7 @@ def list_inventories(
         require_exposure(ctx.principal, ExposureAction.INVENTORY_READ)
         org_id = None
     else:
-        org_id = _org_by_slug(ctx, organisation, ExposureAction.INVENTORY_READ).id
+        org_id = organisation_for(ctx, organisation, ExposureAction.INVENTORY_READ).id
     n = clamp_limit(limit)
     after = _cursor(ctx, cursor, 2)
     try:
@@ -507,7 +507,7 @@ def list_findings(
         require_exposure(ctx.principal, ExposureAction.FINDING_READ)
         org_id = None
     else:
-        org_id = _org_by_slug(ctx, organisation, ExposureAction.FINDING_READ).id
+        org_id = organisation_for(ctx, organisation, ExposureAction.FINDING_READ).id
     advisory_id = None
     if advisory is not None:
         try:
@@ -622,7 +622,7 @@ def withdraw_aware(event_id: str, body: WithdrawIn, ctx: CtxDep) -> EventOut:
     summary="The packages an organisation declares it makes",
 )
 def get_products(slug: str, ctx: CtxDep) -> ProductsOut:
-    org = _org_by_slug(ctx, slug, ExposureAction.PRODUCTS_READ)
+    org = organisation_for(ctx, slug, ExposureAction.PRODUCTS_READ)
     return ProductsOut(
         organisation=org.slug, purls=[d.purl for d in case_exposure.declared(ctx.session, org.id)]
     )
@@ -634,7 +634,7 @@ def get_products(slug: str, ctx: CtxDep) -> ProductsOut:
     summary="Declare the packages your organisation makes (replaces the list)",
 )
 def put_products(slug: str, body: ProductsIn, ctx: CtxDep) -> ProductsOut:
-    org = _org_by_slug(ctx, slug, ExposureAction.PRODUCTS_WRITE)
+    org = organisation_for(ctx, slug, ExposureAction.PRODUCTS_WRITE)
     rows = case_exposure.declare(
         ctx.session, actor=ctx.principal, org=org, purls=body.purls, now=ctx.now()
     )

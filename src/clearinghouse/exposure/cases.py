@@ -264,8 +264,9 @@ def invite_affected(
 # ---- declared products and proposed vendors ------------------------------------------------
 
 
-def _package_of(purl: str) -> tuple[str, str, str]:
-    """(ecosystem, name, canonical versionless purl) of a declared product."""
+def product_package(purl: str) -> tuple[str, str, str]:
+    """(ecosystem, name, canonical versionless purl) of a declared product; a purl that
+    cannot be declared is an :class:`InvalidInput` saying why."""
     try:
         parsed = parse_purl(purl)
     except PurlError as exc:
@@ -303,7 +304,7 @@ def declare(
     wanted = list(purls)
     if len(wanted) > MAX_DECLARED:
         raise InvalidInput(f"at most {MAX_DECLARED} products", field="purls")
-    packages = {p[:2]: p for p in (_package_of(purl) for purl in wanted)}
+    packages = {p[:2]: p for p in (product_package(purl) for purl in wanted)}
     before = [d.purl for d in declared(session, org.id)]
     session.execute(delete(DeclaredProduct).where(DeclaredProduct.org_id == org.id))
     rows = [

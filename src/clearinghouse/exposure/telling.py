@@ -383,6 +383,30 @@ def _notice(
 # ---- withdrawing an aware event the matching recorded ----------------------------------------
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Awareness:
+    """An aware event a match recorded, and its withdrawal once there is one."""
+
+    event: TimelineEvent
+    withdrawal: TimelineEvent | None
+
+
+def awareness(session: Session, event_id: uuid.UUID) -> Awareness | None:
+    """The aware event ``event_id`` (None unless exposure matching recorded it) with the
+    event that withdrew it, if any. The caller has asked the policy about the finding
+    that names it."""
+    event = session.get(TimelineEvent, event_id)
+    if event is None or event.type != EventType.AWARE.value or not is_from_matching(event):
+        return None
+    withdrawal = session.scalars(
+        select(TimelineEvent).where(
+            TimelineEvent.supersedes_id == event.id,
+            TimelineEvent.type == EventType.WITHDRAWN.value,
+        )
+    ).first()
+    return Awareness(event, withdrawal)
+
+
 def withdraw_aware(
     session: Session, *, actor: Principal, event_id: uuid.UUID | str, reason: str, now: datetime
 ) -> TimelineEvent:

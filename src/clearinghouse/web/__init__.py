@@ -19,7 +19,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_dashboard`` | the operator's dashboard |
 | ``charts`` | the dashboard's charts as inline SVG |
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
-| ``pages_exposure`` | inventories, findings and answers, VEX statements, who a case affects |
+| ``pages_exposure`` | inventories, findings, VEX, withdrawals, products, who a case affects |
 | ``pages_sharing`` | collections, a collection's shared objects by TLP, sharing groups, sightings |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
