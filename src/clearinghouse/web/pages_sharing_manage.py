@@ -449,6 +449,7 @@ def _source_page(
         "sharing_sync_source.html",
         status=status,
         collection=found,
+        source=source,
         errors=errors or FieldErrors(),
         values=values or current,
     )
