@@ -312,3 +312,25 @@ def test_the_summary_names_only_the_sighters_that_chose_to(platform: Platform) -
         [{"slug": "other", "name": "Other", "sightings": 1}],
         3,
     )
+
+
+def test_what_the_forms_show_back_stays_text(platform: Platform) -> None:
+    payload = '<script>alert("x")</script>'
+    operator = platform.login(platform.world.operator_analyst)
+    member = platform.login(platform.world.member_admin)
+    member.post(f"{API}/groups", json={"slug": "ring", "name": payload})
+    operator.post(f"{API}/collections", json={"alias": "intel", "title": payload})
+    operator.put(
+        f"{API}/collections/intel/sync",
+        json={"url": "https://peer.test/taxii2/root/collections/x/", "username": payload},
+    )
+    for client, path in (
+        (member, "/sharing/groups/ring"),
+        (operator, "/sharing/collections/intel/settings"),
+        (operator, "/sharing/sync"),
+        (operator, "/sharing/sync/intel"),
+    ):
+        shown = get(client, path)
+        assert shown.status_code == 200, path
+        assert "<script>alert" not in shown.text, path
+        assert "&lt;script&gt;" in shown.text, path
