@@ -298,6 +298,20 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /members/{slug}/products": lambda ids: {"purls": "pkg:maven/org.example/shop-server"},
     "POST /cases/{ref}/exposure/invitations": lambda ids: {"organisation": "member"},
     "POST /cases/{ref}/exposure/vendors": lambda ids: {"vendor": "vendor-a"},
+    "POST /sharing/collections": lambda ids: {"alias": "new-one", "title": "New"},
+    "POST /sharing/collections/{collection}/settings": lambda ids: {"title": "Renamed"},
+    "POST /sharing/collections/{collection}/delete": lambda ids: {"confirm": "true"},
+    "POST /sharing/collections/{collection}/objects": lambda ids: {
+        "stix": orjson.dumps(indicator("page-form")).decode(),
+        "tlp": "GREEN",
+    },
+    "POST /sharing/groups": lambda ids: {"slug": "new-group", "name": "New"},
+    "POST /sharing/groups/{group}": lambda ids: {"name": "Circle, renamed"},
+    "POST /sharing/groups/{group}/delete": lambda ids: {"confirm": "true"},
+    "POST /sharing/sync/{collection}": lambda ids: {
+        "url": "https://peer.test/taxii2/root/collections/other/",
+        "interval_minutes": "60",
+    },
 }
 # Files a page's form uploads (multipart, beside FORMS' fields).
 FORM_FILES: dict[str, Callable[[], dict[str, tuple[str, bytes, str]]]] = {
@@ -738,8 +752,20 @@ PAGE_API: dict[str, tuple[str, str, str]] = {
     ),
     "/sharing/groups": ("/api/v1/sharing/groups", "data-group", "slug"),
     "/sharing/sightings": ("/api/v1/sharing/sightings", "data-object", "object"),
+    "/sharing/sync/{collection}": (
+        "/api/v1/sharing/collections/{collection}/sync",
+        "data-sync-url",
+        "url",
+    ),
 }
 PAGES_WITHOUT_RESOURCES = {
+    # the operator's forms over one collection (gated as PATCH .../collections/{collection}),
+    # every collection's sync source (each one compared on /sharing/sync/{collection}), and
+    # one sharing group (no single-group API read; its members are checked against PATCH
+    # /api/v1/sharing/groups/{group} in test_web_sharing_forms.py)
+    "/sharing/collections/{collection}/settings",
+    "/sharing/sync",
+    "/sharing/groups/{group}",
     "/report",  # forms, the visitor's own confirmation, sign-in, settings, token forms
     "/report/received",
     "/reports/track",

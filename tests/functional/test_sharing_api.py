@@ -69,6 +69,8 @@ def test_collections_groups_objects_and_sightings(platform: Platform) -> None:
         "count": 10,
         "first_seen": "2026-09-01T12:00:00.000000Z",
         "last_seen": "2026-09-02T13:00:00.000000Z",
+        "revealed": [],  # neither asked to be named
+        "anonymous": 2,
     }
     assert "other" not in summary.text
     assert "operator" not in summary.text

@@ -13,6 +13,7 @@ naming ``named`` (AMBER, AMBER+STRICT) and its user (RED), and ``suspended`` lik
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -289,3 +290,82 @@ def test_the_osv_api_serves_exactly_what_tlp_entitles(world: World, who: str) ->
         else:
             assert answer.status_code == 404, tlp
             assert answer.json() == {"code": 5, "message": "Bug not found."}
+
+
+# ---- the pages and their forms ------------------------------------------------------------
+
+PAGE = {"Accept": "text/html"}
+_STIX_ROW = re.compile(r'data-stix-id="([^"]+)"')
+
+
+def _page(client: httpx.Client, path: str) -> httpx.Response:
+    return client.get(path, headers=PAGE)
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_the_collection_page_lists_exactly_what_tlp_entitles(world: World, who: str) -> None:
+    client = world.clients[who]
+    entitled = [tlp for tlp in Tlp if who in EXPECTED[tlp]]
+    page = _page(client, f"/sharing/collections/{world.collection}")
+    assert page.status_code == 200, page.text[:300]
+    assert set(_STIX_ROW.findall(page.text)) == _ids(entitled) | _ids(entitled, "report")
+    for tlp in Tlp:  # nothing of an object one may not read, anywhere on the page
+        if tlp not in entitled:
+            assert stix_uuid("indicator", tlp.value) not in page.text
+            assert f"{tlp.value} report" not in page.text
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_the_sharing_forms_answer_a_hidden_thing_as_a_missing_one(world: World, who: str) -> None:
+    """The group page, its forms, the operator's collection and sync pages: whoever may
+    not see the group or collection gets the same answer as for one that does not exist,
+    never a 403 that a 404 would not give."""
+    client = world.clients[who]
+    for real, missing in (
+        ("/sharing/groups/circle", "/sharing/groups/no-such-group"),
+        (f"/sharing/collections/{world.collection}/settings", "/sharing/collections/no/settings"),
+        (f"/sharing/sync/{world.collection}", "/sharing/sync/no-such-collection"),
+    ):
+        shown, absent = _page(client, real), _page(client, missing)
+        member_of_circle = who in ("audience", "suspended") and "groups" in real
+        if member_of_circle:
+            assert shown.status_code == 200, (real, shown.status_code)
+            assert absent.status_code == 404
+        else:
+            assert shown.status_code == absent.status_code, (real, shown.status_code)
+            assert "Circle" not in shown.text
+    for path in (f"/sharing/collections/{world.collection}/settings", "/sharing/sync"):
+        assert _page(client, path).status_code in (401, 403)  # the operator's alone
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_the_add_object_form_answers_as_the_api(world: World, who: str) -> None:
+    client = world.clients[who]
+    # A bearer token needs no CSRF token (the anonymous sends the double-submit pair); the
+    # form is refused exactly as the API refuses.
+    csrf = "leak-test-csrf-token-0123456789"
+    form = client.post(
+        f"/sharing/collections/{world.collection}/objects",
+        data={"stix": "{}", "tlp": "GREEN", "csrf_token": csrf},
+        headers=PAGE | {"Cookie": f"ch_csrf={csrf}"},
+    )
+    api = client.post(
+        f"/api/v1/sharing/collections/{world.collection}/objects",
+        json={"objects": []},
+        headers={"Accept": "application/json"},
+    )
+    assert form.status_code == api.status_code, (form.status_code, api.status_code)
+    assert form.status_code in (401, 403)  # none of them writes to the producer's collection
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_the_sightings_page_never_names_a_sighter_that_did_not_choose_to(
+    world: World, who: str
+) -> None:
+    client = world.clients[who]
+    page = _page(client, "/sharing/sightings")
+    if who == "anonymous":
+        assert page.status_code == 401
+        return
+    assert page.status_code == 200
+    assert 'data-sighter="' not in page.text  # nobody here shared, nobody revealed

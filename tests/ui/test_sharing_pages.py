@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from clearinghouse import demo
@@ -147,6 +148,87 @@ def test_a_member_reads_shared_objects_by_tlp(
     # its own sighting, and of the member's only what the marking lets it read
     assert shown == {ids[Tlp.CLEAR], ids[Tlp.GREEN], stix_uuid("sighting", 1)}
     assert ids[Tlp.AMBER] not in outsider.content()
+
+    assert violations == [], "\n".join(violations)
+    watch.check()
+    assert all(p.stat().st_size > 5000 for p in shots)
+
+
+def test_the_sharing_forms_by_clicking_and_typing(
+    shared: tuple[str, dict[Tlp, str]], browser: Any
+) -> None:
+    """The operator creates a collection and configures its sync source (the secret never
+    comes back); a member creates a sharing group, and another member sights an indicator
+    by pasting STIX and chooses to be named, which the producer then reads. On SQLite and
+    PostgreSQL; both languages; axe-core on each page."""
+    url, ids = shared
+    axe = axe_source()
+    violations: list[str] = []
+    shots: list[Path] = []
+
+    def step(page: Any, name: str, language: str = "en") -> None:
+        shots.append(screenshot(page, f"sharing-{name}", language))
+        violations.extend(f"{name}: {v}" for v in axe_violations(page, axe))
+
+    watch = Watch(expected={422})  # the form re-shown with its errors, on purpose
+    operator = watch.attach(browser.new_context(timezone_id="Asia/Shanghai").new_page())
+    _sign_in(operator, url, OPERATOR)
+    operator.goto(url + "/sharing/collections")
+    operator.get_by_label("Alias").fill("mirror")
+    operator.get_by_label("Title").fill("Mirrored indicators")
+    operator.get_by_label("Open to every member in good standing").check()
+    operator.get_by_role("button", name="Create the collection").click()
+    operator.wait_for_url("**/sharing/collections/mirror/settings?created=true")
+    step(operator, "collection-settings")
+    operator.get_by_role("link", name="Sync sources").click()
+    operator.wait_for_url("**/sharing/sync")
+    operator.goto(url + "/sharing/sync/mirror")
+    operator.get_by_label("Remote collection URL").fill(
+        "https://peer.example/taxii2/root/collections/abc/"
+    )
+    operator.get_by_label("Token or password").fill("a-remote-secret-0123456789")
+    operator.get_by_role("button", name="Save the source").click()
+    operator.wait_for_url("**/sharing/sync?done=saved*")
+    assert operator.locator('[data-sync-url="https://peer.example/taxii2/root/collections/abc/"]')
+    assert "a-remote-secret-0123456789" not in operator.content()
+    step(operator, "sync")
+    operator.get_by_role("button", name="简体中文").click()
+    operator.wait_for_load_state()
+    step(operator, "sync", "zh-Hans")
+
+    member = watch.attach(browser.new_context(timezone_id="Europe/Berlin").new_page())
+    _sign_in(member, url, MEMBER)
+    member.goto(url + "/sharing/groups")
+    member.get_by_label("Slug").fill("circle")
+    member.get_by_label("Name", exact=True).fill("Hosting circle")
+    member.get_by_role("button", name="Create the group").click()
+    member.wait_for_url("**/sharing/groups/circle?created=true")
+    assert member.locator("[data-member]").count() == 1  # the owner, always a member
+    step(member, "group")
+
+    outsider = watch.attach(browser.new_context(timezone_id="Asia/Shanghai").new_page())
+    _sign_in(outsider, url, OUTSIDER)
+    outsider.goto(url + "/sharing/collections/log4shell-iocs")
+    seen = sighting("by-form", ids[Tlp.GREEN], Tlp.GREEN, count=2)
+    del seen["object_marking_refs"]  # the form's marking gives it one
+    outsider.get_by_label("Marking").select_option("GREEN")
+    outsider.get_by_label("STIX 2.1 JSON").fill(orjson.dumps(seen).decode())
+    outsider.get_by_label("Name my organisation to the producers").check()
+    outsider.get_by_role("button", name="Add", exact=True).click()
+    outsider.wait_for_url("**/sharing/collections/log4shell-iocs?added=1")
+    step(outsider, "objects-added")
+    outsider.get_by_label("Marking").select_option("RED")
+    outsider.get_by_label("STIX 2.1 JSON").fill("{not json")
+    outsider.get_by_role("button", name="Add", exact=True).click()
+    outsider.wait_for_load_state()
+    assert outsider.locator("#error-summary").is_visible()
+    step(outsider, "objects-error")
+
+    member.goto(url + "/sharing/sightings")
+    sighters = member.locator("[data-sighter]").evaluate_all("s => s.map(e => e.dataset.sighter)")
+    assert sighters == ["alibaba-cloud"]
+    assert member.locator("[data-anonymous]").get_attribute("data-anonymous") == "1"
+    step(member, "sightings-named")
 
     assert violations == [], "\n".join(violations)
     watch.check()

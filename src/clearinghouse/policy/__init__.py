@@ -89,6 +89,8 @@ from clearinghouse.policy.sharing import (
     object_scope,
     require_collection,
     require_group,
+    sighter_reveals,
+    sighter_shown,
 )
 from clearinghouse.policy.standing import (
     StandingAction,
@@ -168,4 +170,6 @@ __all__ = [
     "require_group",
     "require_incident",
     "require_standing",
+    "sighter_reveals",
+    "sighter_shown",
 ]

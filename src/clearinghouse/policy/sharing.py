@@ -430,3 +430,28 @@ def require_group(
     principal: Principal, action: SharingAction, facts: GroupFacts | Missing | None
 ) -> None:
     raise_for(decide_group(principal, action, facts), action.value)
+
+
+# ---- who sighted: revealed only by the sighter's own choice ----------------------------------
+
+
+def sighter_reveals(principal: Principal, asked: bool) -> bool:
+    """Whether a sighting ``principal`` posts now names its organisation to the producer of
+    what it sighted. Only when asked for explicitly (the REST API's ``reveal_sighter``, the
+    form's checkbox) and only the poster's own organisation: the flag carries no name, so
+    nobody can name another. A STIX ``created_by_ref`` or ``where_sighted_refs`` never
+    counts as consent (they are whatever the sender wrote), and TAXII has no flag: a
+    sighting posted over TAXII, or synced, stays anonymous."""
+    return (
+        asked
+        and principal.via is not Via.SYSTEM
+        and principal.is_authenticated
+        and principal.org_id is not None
+    )
+
+
+def sighter_shown(revealed: bool, sighter_org_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The organisation a producer's sightings summary may name for one sighting (its
+    newest version): its poster's, when that version was posted with the poster's consent
+    (:func:`sighter_reveals`); otherwise nobody (counted anonymously)."""
+    return sighter_org_id if revealed and sighter_org_id is not None else None

@@ -1,14 +1,16 @@
 """Shared objects over the REST API (``/api/v1/sharing``, problem+json errors): collections
 and sharing groups (list, create), a collection's objects (read a page, add), and a
-producer's sightings summary (counts and first/last seen of what it shared, never who
-sighted). Every route asks :mod:`clearinghouse.policy.sharing`; reads filter by TLP in the
-query that pages, as TAXII does (same store, ``read`` scope instead of ``taxii``), and
-each page served writes an access-log row, as TAXII's do.
+producer's sightings summary (counts and first/last seen of what it shared, and the
+organisations that chose to name themselves when they posted their sightings). Every
+route asks :mod:`clearinghouse.policy.sharing`; reads filter by TLP in the query that
+pages, as TAXII does (same store, ``read`` scope instead of ``taxii``), and each page
+served writes an access-log row, as TAXII's do.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -33,6 +35,8 @@ from clearinghouse.policy import (
     decide_sharing,
     object_scope,
     require_group,
+    sighter_reveals,
+    sighter_shown,
 )
 from clearinghouse.policy.core import raise_for
 from clearinghouse.sharing import access_log, service, store
@@ -83,6 +87,12 @@ class AudienceIn(BaseModel):
 
 class ObjectsIn(AudienceIn):
     objects: list[dict[str, Any]] = Field(max_length=store.MAX_OBJECTS_PER_REQUEST)
+    reveal_sighter: bool = Field(
+        False,
+        description="name your organisation to the producers of what the sightings among "
+        "these objects sighted (yours only; never read from created_by_ref or "
+        "where_sighted_refs); left false, your sightings are counted anonymously",
+    )
 
 
 class MispEventsIn(AudienceIn):
@@ -145,12 +155,22 @@ class ObjectsAddedOut(BaseModel):
     failures: list[RefusedOut]
 
 
+class SighterOut(BaseModel):
+    slug: str
+    name: str
+    sightings: int
+
+
 class SightingsSummaryOut(BaseModel):
     object: str = Field(description="the STIX id of the object sighted")
     sightings: int
     count: int
     first_seen: str | None
     last_seen: str | None
+    revealed: list[SighterOut] = Field(
+        description="the organisations that chose to name themselves, with their sightings"
+    )
+    anonymous: int = Field(description="sightings whose sighter did not name itself")
 
 
 class SightingsOut(BaseModel):
@@ -353,6 +373,7 @@ def add_objects(collection: str, body: ObjectsIn, ctx: CtxDep) -> Response:
         now=ctx.now(),
         apply_default=body.apply_default_marking,
         audience=_audience(ctx, body),
+        reveal_sighter=sighter_reveals(ctx.principal, body.reveal_sighter),
     )
     return _json({"successes": outcome.successes, "failures": outcome.failures}, 201)
 
@@ -391,42 +412,83 @@ def import_misp_events(collection: str, body: MispEventsIn, ctx: CtxDep) -> Resp
 )
 def sightings(ctx: CtxDep) -> Response:
     """Per object your organisation shared: how many sightings, the first and last seen,
-    over every collection; never who sighted (read their sightings for that, where their
-    marking lets you)."""
+    over every collection; the organisations that chose to name themselves when they
+    posted their sightings (``reveal_sighter``), and how many sightings are anonymous.
+    Nobody is named without its consent."""
     raise_for(decide_sharing(ctx.principal, SharingAction.SIGHTINGS_READ), "sightings")
     own = select(SharedObject.stix_id).where(SharedObject.producer_org_id == ctx.principal.org_id)
     rows = ctx.session.execute(
-        select(SharedObject.sighting_of, SharedObject.stix_id, SharedObject.body)
+        select(
+            SharedObject.sighting_of,
+            SharedObject.stix_id,
+            SharedObject.body,
+            SharedObject.reveal_sighter,
+            SharedObject.producer_org_id,
+        )
         .where(SharedObject.sighting_of.in_(own.scalar_subquery()))
         .order_by(SharedObject.sighting_of)
         .limit(100_000)
     ).all()
-    summary: dict[str, dict[str, Any]] = {}
-    latest: dict[str, dict[str, Any]] = {}
-    for sighted, sighting_id, raw in rows:  # the newest version of each sighting counts
+    latest: dict[str, _Sighting] = {}
+    for sighted, sighting_id, raw, revealed, poster in rows:  # the newest version counts
         obj = orjson.loads(raw)
         known = latest.get(sighting_id)
-        if known is None or obj.get("modified", "") > known["obj"].get("modified", ""):
-            latest[sighting_id] = {"of": sighted, "obj": obj}
+        if known is None or obj.get("modified", "") > known.obj.get("modified", ""):
+            latest[sighting_id] = _Sighting(str(sighted), obj, sighter_shown(revealed, poster))
+    names = _organisations(ctx, {s.sighter for s in latest.values() if s.sighter is not None})
+    summary: dict[str, dict[str, Any]] = {}
     for item in latest.values():
-        obj = item["obj"]
-        entry = summary.setdefault(
-            item["of"],
-            {
-                "object": item["of"],
-                "sightings": 0,
-                "count": 0,
-                "first_seen": None,
-                "last_seen": None,
-            },
-        )
-        entry["sightings"] += 1
-        entry["count"] += int(obj.get("count", 1))
-        for key, pick in (("first_seen", min), ("last_seen", max)):
-            if key in obj:
-                moment = stix.taxii_time(stix.parse_timestamp(obj[key]))
-                entry[key] = moment if entry[key] is None else pick(entry[key], moment)
+        _tally(summary.setdefault(item.of, _empty_summary(item.of)), item, names)
+    for entry in summary.values():
+        entry["revealed"] = sorted(entry["revealed"].values(), key=lambda r: r["slug"])
     total = ctx.session.scalar(select(func.count()).select_from(own.subquery()))
     return _json(
         {"shared_objects": total or 0, "items": sorted(summary.values(), key=lambda e: e["object"])}
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Sighting:
+    of: str
+    obj: dict[str, Any]
+    sighter: uuid.UUID | None  # named only when its poster chose to (policy.sighter_shown)
+
+
+def _empty_summary(sighted: str) -> dict[str, Any]:
+    return {
+        "object": sighted,
+        "sightings": 0,
+        "count": 0,
+        "first_seen": None,
+        "last_seen": None,
+        "revealed": {},
+        "anonymous": 0,
+    }
+
+
+def _organisations(ctx: Ctx, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    if not ids:
+        return {}
+    found = ctx.session.execute(
+        select(Organisation.id, Organisation.slug, Organisation.name).where(
+            Organisation.id.in_(ids)
+        )
+    ).all()
+    return {org_id: (slug, name) for org_id, slug, name in found}
+
+
+def _tally(entry: dict[str, Any], item: _Sighting, names: dict[uuid.UUID, tuple[str, str]]) -> None:
+    obj = item.obj
+    entry["sightings"] += 1
+    entry["count"] += int(obj.get("count", 1))
+    for key, pick in (("first_seen", min), ("last_seen", max)):
+        if key in obj:
+            moment = stix.taxii_time(stix.parse_timestamp(obj[key]))
+            entry[key] = moment if entry[key] is None else pick(entry[key], moment)
+    named = names.get(item.sighter) if item.sighter is not None else None
+    if named is None:
+        entry["anonymous"] += 1
+        return
+    slug, name = named
+    shown = entry["revealed"].setdefault(slug, {"slug": slug, "name": name, "sightings": 0})
+    shown["sightings"] += 1

@@ -84,7 +84,9 @@ def _json(value: object, status: int = 200) -> Response:
     return Response(orjson.dumps(value), status_code=status, media_type="application/json")
 
 
-def _managed(ctx: Ctx, key: str, what: str) -> Collection:
+def managed_collection(ctx: Ctx, key: str, what: str) -> Collection:
+    """The collection ``key`` names, once the policy lets the caller manage collections
+    (asked first: nobody else learns which exist)."""
     raise_for(decide_sharing(ctx.principal, SharingAction.MANAGE), what)
     found = store.find_collection(ctx.session, key) if len(key) <= 100 else None
     if found is None:
@@ -94,7 +96,7 @@ def _managed(ctx: Ctx, key: str, what: str) -> Collection:
 
 @router.put("/collections/{collection}/sync", summary="Configure a collection's sync source")
 def put_sync(collection: str, body: SyncIn, ctx: CtxDep) -> Response:
-    found = _managed(ctx, collection, "configuring a sync source")
+    found = managed_collection(ctx, collection, "configuring a sync source")
     source = sync.configure(
         ctx.session,
         found,
@@ -115,7 +117,7 @@ def put_sync(collection: str, body: SyncIn, ctx: CtxDep) -> Response:
 
 @router.get("/collections/{collection}/sync", summary="A collection's sync source and its state")
 def get_sync(collection: str, ctx: CtxDep) -> Response:
-    found = _managed(ctx, collection, "sync sources")
+    found = managed_collection(ctx, collection, "sync sources")
     source = sync.source_of(ctx.session, found)
     if source is None:
         raise NotFound(f"collection {found.alias!r} has no sync source")
@@ -126,7 +128,7 @@ def get_sync(collection: str, ctx: CtxDep) -> Response:
     "/collections/{collection}/sync", status_code=204, summary="Remove a collection's sync source"
 )
 def delete_sync(collection: str, ctx: CtxDep) -> Response:
-    found = _managed(ctx, collection, "removing a sync source")
+    found = managed_collection(ctx, collection, "removing a sync source")
     sync.remove(ctx.session, found, actor=ctx.principal, now=ctx.now())
     return Response(status_code=204)
 
@@ -135,7 +137,7 @@ def delete_sync(collection: str, ctx: CtxDep) -> Response:
     "/collections/{collection}/sync/run", status_code=202, summary="Run a collection's sync now"
 )
 def run_sync(collection: str, ctx: CtxDep) -> Response:
-    found = _managed(ctx, collection, "running a sync")
+    found = managed_collection(ctx, collection, "running a sync")
     source = sync.source_of(ctx.session, found)
     if source is None:
         raise NotFound(f"collection {found.alias!r} has no sync source")
@@ -145,7 +147,7 @@ def run_sync(collection: str, ctx: CtxDep) -> Response:
 
 @router.patch("/collections/{collection}", summary="Change a collection (operator)")
 def patch_collection(collection: str, body: CollectionPatch, ctx: CtxDep) -> Response:
-    found = _managed(ctx, collection, "changing a collection")
+    found = managed_collection(ctx, collection, "changing a collection")
     groups = body.sharing_groups
     change = service.CollectionChange(
         title=body.title,
@@ -184,27 +186,32 @@ def patch_collection(collection: str, body: CollectionPatch, ctx: CtxDep) -> Res
     "/collections/{collection}", status_code=204, summary="Delete a collection and its objects"
 )
 def delete_collection(collection: str, ctx: CtxDep) -> Response:
-    found = _managed(ctx, collection, "deleting a collection")
+    found = managed_collection(ctx, collection, "deleting a collection")
     service.delete_collection(ctx.session, found, actor=ctx.principal, now=ctx.now())
     return Response(status_code=204)
 
 
-def _managed_group(ctx: Ctx, slug: str) -> SharingGroup:
+def managed_group(
+    ctx: Ctx, slug: str, action: SharingAction = SharingAction.GROUP_MANAGE
+) -> SharingGroup:
+    """The group ``slug`` names, once the policy lets the caller do ``action`` on it
+    (managing it, or reading it for the pages); a group one may not see answers as a
+    missing one."""
     found = (
         ctx.session.scalars(select(SharingGroup).where(SharingGroup.slug == slug)).first()
         if len(slug) <= 64
         else None
     )
     if found is None:
-        require_group(ctx.principal, SharingAction.GROUP_MANAGE, MISSING)
+        require_group(ctx.principal, action, MISSING)
         raise AssertionError("unreachable: a missing group is never allowed")
-    require_group(ctx.principal, SharingAction.GROUP_MANAGE, group_facts(ctx, found))
+    require_group(ctx.principal, action, group_facts(ctx, found))
     return found
 
 
 @router.patch("/groups/{group}", summary="Rename a sharing group or replace its members")
 def patch_group(group: str, body: GroupPatch, ctx: CtxDep) -> Response:
-    found = _managed_group(ctx, group)
+    found = managed_group(ctx, group)
     members = None if body.members is None else org_ids_of(ctx, body.members, "members")
     service.change_group(
         ctx.session,
@@ -226,7 +233,7 @@ def patch_group(group: str, body: GroupPatch, ctx: CtxDep) -> Response:
 
 @router.delete("/groups/{group}", status_code=204, summary="Delete a sharing group")
 def delete_group(group: str, ctx: CtxDep) -> Response:
-    found = _managed_group(ctx, group)
+    found = managed_group(ctx, group)
     service.delete_group(ctx.session, found, actor=ctx.principal, now=ctx.now())
     return Response(status_code=204)
 

@@ -112,6 +112,9 @@ class SharedObject(Base):
     producer_user_id: Mapped[uuid.UUID | None]
     # Sightings: the indicator (or other object) sighted, for the producer's counts.
     sighting_of: Mapped[str | None] = mapped_column(String(300))
+    # A sighting whose poster chose to name its organisation to the producer
+    # (policy.sighter_reveals); false: counted anonymously.
+    reveal_sighter: Mapped[bool] = mapped_column(default=False)
     body: Mapped[str] = mapped_column(Text)  # the object's JSON, served as it is
     # No newer version of this object is stored in the collection (kept by the store on
     # every add and delete): lets a page skip looking for one on nearly every row.

@@ -225,11 +225,13 @@ def add_objects(
     now: datetime,
     apply_default: bool = False,
     audience: Audience = Audience(),
+    reveal_sighter: bool = False,
 ) -> Outcome:
     """Check and store ``objects`` (the caller has asked the policy for the write). Each
     succeeds or fails alone; a version already stored succeeds without a second row;
     a version marked less restrictively than an earlier one of the same object fails
-    (no path lowers a marking)."""
+    (no path lowers a marking). ``reveal_sighter``: the caller has asked
+    :func:`clearinghouse.policy.sighter_reveals` (sightings only name their poster)."""
     if len(objects) > MAX_OBJECTS_PER_REQUEST:
         raise InvalidInput(f"at most {MAX_OBJECTS_PER_REQUEST} objects per request")
     outcome = Outcome()
@@ -312,6 +314,7 @@ def add_objects(
                 "producer_org_id": principal.org_id,
                 "producer_user_id": principal.user_id,
                 "sighting_of": _sighting_of(checked),
+                "reveal_sighter": reveal_sighter and checked.type == "sighting",
                 "body": orjson.dumps(checked.obj).decode(),
                 "newest": newest[checked.id] == version,
             }

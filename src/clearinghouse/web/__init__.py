@@ -21,6 +21,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
 | ``pages_exposure`` | inventories, findings, VEX, withdrawals, products, who a case affects |
 | ``pages_sharing`` | collections, a collection's shared objects by TLP, sharing groups, sightings |
+| ``pages_sharing_manage`` | the sharing forms: collections, groups, adding objects; sync sources |
 | ``pages_account`` | sign-in, sign-out, the language switch, settings |
 | ``pages_invitation`` | where an invited vendor's link lands |
 | ``pages_members`` | members with standing badges, a member's page and decisions, ``/standing`` |
@@ -52,6 +53,7 @@ from clearinghouse.web import (
     pages_public,
     pages_report,
     pages_sharing,
+    pages_sharing_manage,
 )
 from clearinghouse.web.assets import PREFIX, Assets, VersionedStatic
 from clearinghouse.web.context import Web
@@ -83,6 +85,7 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_editor,
         pages_exposure,
         pages_sharing,
+        pages_sharing_manage,
     ):
         app.include_router(module.router)
     app.mount(PREFIX, VersionedStatic(assets), name="static")

@@ -27,6 +27,8 @@ from clearinghouse.policy import (
     decide_object,
     decide_status,
     object_scope,
+    sighter_reveals,
+    sighter_shown,
 )
 from clearinghouse.principal import ANONYMOUS, SYSTEM, Principal, Scope, Via
 from clearinghouse.vocab import OrgKind, Role
@@ -263,3 +265,15 @@ def test_the_query_scope_admits_exactly_what_the_decision_allows(
 ) -> None:
     allowed = decide_object(principal, collection, obj, channel) is Decision.ALLOW
     assert object_scope(principal, collection, channel).admits(obj) is allowed
+
+
+def test_a_sighter_is_named_only_by_its_own_explicit_choice() -> None:
+    member = _member(MEMBER_ORG)
+    assert sighter_reveals(member, True)
+    assert not sighter_reveals(member, False)  # no flag: anonymous
+    assert not sighter_reveals(ANONYMOUS, True)  # nobody to name
+    assert not sighter_reveals(SYSTEM, True)  # synced or imported: no poster's consent
+    # the name shown is the poster's own organisation, never one the object claims
+    assert sighter_shown(True, MEMBER_ORG) == MEMBER_ORG
+    assert sighter_shown(False, MEMBER_ORG) is None
+    assert sighter_shown(True, None) is None

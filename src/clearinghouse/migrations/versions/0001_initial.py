@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 15:15:15.431853
+Create Date: 2026-12-05 16:18:43.188550
 """
 
 from collections.abc import Sequence
@@ -878,6 +878,7 @@ def upgrade() -> None:
         sa.Column("producer_org_id", sa.Uuid(), nullable=True),
         sa.Column("producer_user_id", sa.Uuid(), nullable=True),
         sa.Column("sighting_of", sa.String(length=300), nullable=True),
+        sa.Column("reveal_sighter", sa.Boolean(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("newest", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
