@@ -18,9 +18,12 @@ Timed: (1) ``taxii2-client``'s ``as_pages`` over the whole collection, 1,000 per
 (what a consumer sees, client-side JSON parsing included); (2) the same walk with a client
 that discards the bytes (httpx, following ``next``): the server's side, each page timed,
 to show the per-page cost at the start and end of the collection; (3) the floor:
-``orjson.dumps`` of the N objects. Agreement: both servers must return exactly the N ids
-posted, none twice. Medallion's first page is quadratic in the collection's size, so it is
-run up to ``--peer-max`` objects (10,000 by default; 100,000 would take hours).
+``orjson.dumps`` of the N objects; (4) one page's cost before its objects: the same
+authenticated GET with ``limit=1``, whose median times the number of pages is taken off the
+walk to give the objects' own share, compared with the floor too. Agreement: both
+servers must return exactly the N ids posted, none twice. Medallion's first page is
+quadratic in the collection's size, so it is run up to ``--peer-max`` objects (10,000 by
+default; 100,000 would take hours).
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class Side:
     client_seconds: float = 0.0
     server_seconds: float = 0.0
     page_seconds: list[float] = field(default_factory=list)
+    request_seconds: float = 0.0
     ids: list[str] = field(default_factory=list)
 
 
@@ -283,6 +287,21 @@ def discard_walk(side: Side, url: str, secret: str) -> None:
         side.server_seconds = time.perf_counter() - started
 
 
+def request_floor(side: Side, url: str, secret: str, runs: int = 30) -> None:
+    """What one page costs before its objects: the same authenticated GET of ``objects/``
+    with ``limit=1`` (HTTP, authentication, the policy, the query, the access log), as
+    the median of ``runs``. Times the number of pages, it is the part of the walk that
+    does not depend on the objects at all (and that the orjson floor leaves out)."""
+    auth = httpx.BasicAuth("bench", secret)
+    times = []
+    with httpx.Client(auth=auth, headers={"Accept": TAXII_MEDIA}, timeout=600) as client:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            client.get(f"{url}objects/", params={"limit": "1"}).raise_for_status()
+            times.append(time.perf_counter() - t0)
+    side.request_seconds = statistics.median(times)
+
+
 _MORE: Final = re.compile(rb'"more"\s*:\s*true')
 _NEXT: Final = re.compile(rb'"next"\s*:\s*"([^"]+)"')
 
@@ -309,6 +328,7 @@ def run_size(n: int, *, peer: bool, folder: Path) -> dict[str, Any]:
             ingest(side, url, secret, data)
             page_through(side, url, secret)
             discard_walk(side, url, secret)
+            request_floor(side, url, secret)
         if len(side.ids) != n or set(side.ids) != posted:
             raise RuntimeError(f"{name} returned {len(side.ids)} ids for {n} posted")
         sides.append(side)
@@ -325,6 +345,7 @@ def run_size(n: int, *, peer: bool, folder: Path) -> dict[str, Any]:
                 "first_page_seconds": s.page_seconds[0],
                 "median_page_seconds": statistics.median(s.page_seconds),
                 "last_pages_median_seconds": statistics.median(s.page_seconds[-5:]),
+                "request_seconds": s.request_seconds,
             }
             for s in sides
         },
@@ -335,7 +356,8 @@ def report(rows: list[dict[str, Any]]) -> None:
     table = Table(title=f"TAXII 2.1: page through N objects ({PAGE} per page) and ingest")
     for column in (
         "N", "server", "ingest obj/s", "client walk", "server walk", "floor (orjson)",
-        "server/floor", "first page", "median page", "last pages", "vs medallion (client)",
+        "server/floor", "first page", "median page", "last pages", "request (limit=1)",
+        "objects' share/floor", "vs medallion (client)",
     ):  # fmt: skip
         table.add_column(column, justify="right")
     for row in rows:
@@ -346,12 +368,15 @@ def report(rows: list[dict[str, Any]]) -> None:
             if peer and name == "clearinghouse":
                 ratio = f"{peer['client_seconds'] / s['client_seconds']:.0f}x faster"
             over_floor = s["server_seconds"] / row["floor_seconds"]
+            # The walk less what its pages cost before any object: the objects' own share.
+            share = s["server_seconds"] - s["pages"] * s["request_seconds"]
             table.add_row(
                 f"{row['n']:,}", name, fmt_rate(s["ingest_per_second"]),
                 fmt_ms(s["client_seconds"]), fmt_ms(s["server_seconds"]),
                 fmt_ms(row["floor_seconds"]), f"{over_floor:.1f}",
                 fmt_ms(s["first_page_seconds"]), fmt_ms(s["median_page_seconds"]),
-                fmt_ms(s["last_pages_median_seconds"]), ratio,
+                fmt_ms(s["last_pages_median_seconds"]), fmt_ms(s["request_seconds"]),
+                f"{share / row['floor_seconds']:.1f}", ratio,
             )  # fmt: skip
     console.print(table)
 

@@ -21,6 +21,7 @@ def test_a_tiny_run_against_both_servers(tmp_path: Path) -> None:
     for side in row["sides"].values():
         assert side["pages"] == 1
         assert side["ingest_per_second"] > 0
+        assert side["request_seconds"] > 0
     assert row["floor_seconds"] > 0
 
 
