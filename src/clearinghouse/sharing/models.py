@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.db import Base, enum_column, new_id
@@ -114,11 +114,11 @@ class SharedObject(Base):
     sighting_of: Mapped[str | None] = mapped_column(String(300))
     # A sighting whose poster chose to name its organisation to the producer
     # (policy.sighter_reveals); false: counted anonymously.
-    reveal_sighter: Mapped[bool] = mapped_column(default=False)
+    reveal_sighter: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     body: Mapped[str] = mapped_column(Text)  # the object's JSON, served as it is
     # No newer version of this object is stored in the collection (kept by the store on
     # every add and delete): lets a page skip looking for one on nearly every row.
-    newest: Mapped[bool] = mapped_column(default=True)
+    newest: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class AudienceKind:

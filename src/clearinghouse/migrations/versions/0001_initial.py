@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 16:18:43.188550
+Create Date: 2026-12-05 16:33:39.630318
 """
 
 from collections.abc import Sequence
@@ -878,9 +878,11 @@ def upgrade() -> None:
         sa.Column("producer_org_id", sa.Uuid(), nullable=True),
         sa.Column("producer_user_id", sa.Uuid(), nullable=True),
         sa.Column("sighting_of", sa.String(length=300), nullable=True),
-        sa.Column("reveal_sighter", sa.Boolean(), nullable=False),
+        sa.Column(
+            "reveal_sighter", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
+        ),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("newest", sa.Boolean(), nullable=False),
+        sa.Column("newest", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
         sa.ForeignKeyConstraint(
             ["collection_id"],
             ["sharing_collections.id"],
