@@ -19,6 +19,7 @@ OSV names are not always the purl's name:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -89,12 +90,18 @@ def ecosystem_key(ecosystem: str) -> str:
     return ecosystem.casefold()
 
 
+# An SBOM's purls are read twice (the reader canonicalises each, the index reads the
+# canonical form), and fleets repeat them: the last parses are remembered. Callers treat
+# the PackageURL as immutable (its qualifiers are only read).
+_from_string = functools.lru_cache(maxsize=32_768)(PackageURL.from_string)
+
+
 def parse_purl(text: str) -> PackageURL:
     """Read a package URL; :class:`PurlError` says why it is not one."""
     if len(text) > MAX_PURL_LENGTH:
         raise PurlError(f"a package URL of {len(text)} characters (at most {MAX_PURL_LENGTH})")
     try:
-        return PackageURL.from_string(text)
+        return _from_string(text)
     except ValueError as exc:
         raise PurlError(f"not a package URL: {exc}") from None
 
