@@ -92,6 +92,7 @@ class Side:
     server_seconds: float = 0.0
     page_seconds: list[float] = field(default_factory=list)
     request_seconds: float = 0.0
+    noop_seconds: float | None = None
     ids: list[str] = field(default_factory=list)
 
 
@@ -300,6 +301,14 @@ def request_floor(side: Side, url: str, secret: str, runs: int = 30) -> None:
             client.get(f"{url}objects/", params={"limit": "1"}).raise_for_status()
             times.append(time.perf_counter() - t0)
     side.request_seconds = statistics.median(times)
+    if side.name == "clearinghouse":  # and a request that does nothing: GET /readyz
+        times = []
+        with httpx.Client(timeout=600) as client:
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                client.get(url.split("/taxii2/")[0] + "/readyz").raise_for_status()
+                times.append(time.perf_counter() - t0)
+        side.noop_seconds = statistics.median(times)
 
 
 _MORE: Final = re.compile(rb'"more"\s*:\s*true')
@@ -346,6 +355,7 @@ def run_size(n: int, *, peer: bool, folder: Path) -> dict[str, Any]:
                 "median_page_seconds": statistics.median(s.page_seconds),
                 "last_pages_median_seconds": statistics.median(s.page_seconds[-5:]),
                 "request_seconds": s.request_seconds,
+                "noop_request_seconds": s.noop_seconds,
             }
             for s in sides
         },
@@ -379,6 +389,16 @@ def report(rows: list[dict[str, Any]]) -> None:
                 f"{share / row['floor_seconds']:.1f}", ratio,
             )  # fmt: skip
     console.print(table)
+    for row in rows:
+        s = row["sides"]["clearinghouse"]
+        noop = s.get("noop_request_seconds")
+        if noop:
+            # What the server's walk cannot go under whatever a page holds: one request per page.
+            console.print(
+                f"N = {row['n']:,}: {s['pages']} requests that do nothing (GET /readyz, "
+                f"{fmt_ms(noop)} each) take {s['pages'] * noop / row['floor_seconds']:.1f}x "
+                "the orjson floor"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

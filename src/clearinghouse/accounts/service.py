@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from clearinghouse.accounts.addresses import checked_email
 from clearinghouse.accounts.models import (
@@ -295,7 +295,13 @@ def create_user(
 def membership_of(
     session: Session, user_id: uuid.UUID, org_id: uuid.UUID | None = None
 ) -> Membership:
-    query = select(Membership).where(Membership.user_id == user_id)
+    # The user and organisation in the same query: every authenticated request reads both
+    # (is the user active, which kind of organisation), two lazy loads otherwise.
+    query = (
+        select(Membership)
+        .where(Membership.user_id == user_id)
+        .options(joinedload(Membership.user), joinedload(Membership.organisation))
+    )
     if org_id is not None:
         query = query.where(Membership.organisation_id == org_id)
     membership = session.scalars(query.order_by(Membership.created_at)).first()

@@ -22,6 +22,7 @@ def test_a_tiny_run_against_both_servers(tmp_path: Path) -> None:
         assert side["pages"] == 1
         assert side["ingest_per_second"] > 0
         assert side["request_seconds"] > 0
+    assert row["sides"]["clearinghouse"]["noop_request_seconds"] > 0
     assert row["floor_seconds"] > 0
 
 
