@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     exists,
     false,
+    func,
     insert,
     or_,
     select,
@@ -200,6 +201,23 @@ def _existing(
     return versions, highest
 
 
+def _newest_stored(
+    session: Session, collection_id: uuid.UUID, ids: Sequence[str]
+) -> dict[str, datetime]:
+    """Each of ``ids``' newest stored version in the collection (those stored at all)."""
+    o = SharedObject
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(o.stix_id, func.max(o.version))
+            .where(o.collection_id == collection_id, o.stix_id.in_(ids[start : start + 500]))
+            .group_by(o.stix_id)
+        )
+        for stix_id, version in session.execute(query):
+            found[stix_id] = _instant(version)
+    return found
+
+
 def _lock(
     session: Session, collection: Collection, count: int, now: datetime
 ) -> tuple[int, datetime]:
@@ -272,18 +290,16 @@ def add_objects(
         return outcome
     last_seq, added_at = _lock(session, collection, len(fresh), now)
     # ``newest``: a fresh version newer than every stored one of its object takes the flag
-    # from them; one older than a stored (or another fresh) version never has it.
-    newest: dict[str, datetime] = {}
-    for stix_id, version in stored:
-        newest[stix_id] = max(version, newest.get(stix_id, version))
-    superseding: list[str] = []
+    # from them; one older than a stored (or another fresh) version never has it. The
+    # stored versions are read again under the collection's lock: a writer that committed
+    # since ``_existing`` read them is seen (PostgreSQL reads committed rows per statement).
+    stored_newest = _newest_stored(session, collection.id, sorted({i.checked.id for i in fresh}))
+    newest = dict(stored_newest)
     for item in fresh:
         stix_id, version = item.checked.id, item.checked.modified or added_at
-        known = newest.get(stix_id)
-        if known is None or version > known:
-            if known is not None and (stix_id, known) in stored:
-                superseding.append(stix_id)
+        if stix_id not in newest or version > newest[stix_id]:
             newest[stix_id] = version
+    superseding = sorted(i for i, v in stored_newest.items() if newest[i] != v)
     for start in range(0, len(superseding), 500):
         session.execute(
             update(SharedObject)
@@ -657,7 +673,14 @@ def delete_versions(session: Session, row_ids: Sequence[uuid.UUID]) -> int:
             (c, s)
             for c, s in session.execute(select(o.collection_id, o.stix_id).where(o.id.in_(chunk)))
         )
-        session.execute(delete(o).where(o.id.in_(chunk)))
+    # Under each collection's lock, as adding takes it: ``newest`` is decided by one
+    # writer at a time.
+    for collection_id in sorted({c for c, _ in touched}):
+        session.execute(
+            select(Collection.id).where(Collection.id == collection_id).with_for_update()
+        )
+    for start in range(0, len(row_ids), 500):
+        session.execute(delete(o).where(o.id.in_(row_ids[start : start + 500])))
     by_collection: dict[uuid.UUID, list[str]] = {}
     for collection_id, stix_id in touched:
         by_collection.setdefault(collection_id, []).append(stix_id)
