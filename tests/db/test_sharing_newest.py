@@ -7,6 +7,8 @@ the pages must give the same objects as the rule itself (newest visible version)
 from __future__ import annotations
 
 import random
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -108,3 +110,55 @@ def test_newest_flag_holds_through_adds_and_deletes(database: Database) -> None:
     # Older versions were stored, and kept apart from the newest.
     assert True in flags
     assert False in flags
+
+
+def test_concurrent_writers_of_one_object_leave_one_newest(database: Database) -> None:
+    """A writer that read the stored versions before another committed a newer one (on
+    PostgreSQL both run at once; SQLite's writers queue at BEGIN) must not take the flag
+    from it: the flag is decided under the collection's lock."""
+    with database.transaction() as s:
+        collection = service.create_collection(
+            s,
+            actor=SYSTEM,
+            now=NOW,
+            spec=service.CollectionSpec(alias="feed", title="Feed", community=True),
+        )
+        collection_id = collection.id
+        store.add_objects(s, collection, SYSTEM, [_indicator(1, 1, GREEN)], now=NOW)
+    first = database.session(write=True)
+    first.begin()
+    found = first.get(Collection, collection_id)
+    assert found is not None
+    store.add_objects(first, found, SYSTEM, [_indicator(1, 30, GREEN)], now=NOW)
+    errors: list[BaseException] = []
+
+    def older() -> None:
+        try:
+            with database.transaction() as s:
+                other = s.get(Collection, collection_id)
+                assert other is not None
+                store.add_objects(s, other, SYSTEM, [_indicator(1, 20, GREEN)], now=NOW)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    worker = threading.Thread(target=older)
+    if database.engine.dialect.name == "postgresql":
+        worker.start()  # it reads the stored versions, then waits for the lock
+        time.sleep(0.5)
+        first.commit()
+    else:
+        first.commit()
+        worker.start()
+    first.close()
+    worker.join(30)
+    assert not errors
+    with database.transaction() as s:
+        flags = {
+            v.minute: f
+            for v, f in s.execute(
+                select(SharedObject.version, SharedObject.newest).where(
+                    SharedObject.collection_id == collection_id
+                )
+            )
+        }
+    assert flags == {1: False, 20: False, 30: True}
