@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from clearinghouse.db import Database
 from clearinghouse.formats.model import Tlp
@@ -39,6 +40,11 @@ def _indicator(n: int, minute: int, marking: str) -> dict[str, object]:
         "valid_from": "2026-10-01T09:00:00Z",
         "object_marking_refs": [marking],
     }
+
+
+def _feed(session: Session) -> Collection:
+    spec = service.CollectionSpec(alias="feed", title="Feed", community=True)
+    return service.create_collection(session, actor=SYSTEM, now=NOW, spec=spec)
 
 
 def _check(database: Database, collection_id: uuid.UUID) -> None:
@@ -69,12 +75,7 @@ def _check(database: Database, collection_id: uuid.UUID) -> None:
 def test_newest_flag_holds_through_adds_and_deletes(database: Database) -> None:
     rng = random.Random(20261205)
     with database.transaction() as s:
-        collection = service.create_collection(
-            s,
-            actor=SYSTEM,
-            now=NOW,
-            spec=service.CollectionSpec(alias="feed", title="Feed", community=True),
-        )
+        collection = _feed(s)
         collection_id = collection.id
     for step in range(40):
         with database.transaction() as s:
@@ -117,12 +118,7 @@ def test_concurrent_writers_of_one_object_leave_one_newest(database: Database) -
     PostgreSQL both run at once; SQLite's writers queue at BEGIN) must not take the flag
     from it: the flag is decided under the collection's lock."""
     with database.transaction() as s:
-        collection = service.create_collection(
-            s,
-            actor=SYSTEM,
-            now=NOW,
-            spec=service.CollectionSpec(alias="feed", title="Feed", community=True),
-        )
+        collection = _feed(s)
         collection_id = collection.id
         store.add_objects(s, collection, SYSTEM, [_indicator(1, 1, GREEN)], now=NOW)
     first = database.session(write=True)

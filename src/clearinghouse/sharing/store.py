@@ -28,7 +28,6 @@ from sqlalchemy import (
     delete,
     exists,
     false,
-    func,
     insert,
     or_,
     select,
@@ -201,37 +200,32 @@ def _existing(
     return versions, highest
 
 
-def _newest_stored(
-    session: Session, collection_id: uuid.UUID, ids: Sequence[str]
-) -> dict[str, datetime]:
-    """Each of ``ids``' newest stored version in the collection (those stored at all)."""
-    o = SharedObject
-    found: dict[str, datetime] = {}
-    for start in range(0, len(ids), 500):
-        query = (
-            select(o.stix_id, func.max(o.version))
-            .where(o.collection_id == collection_id, o.stix_id.in_(ids[start : start + 500]))
-            .group_by(o.stix_id)
-        )
-        for stix_id, version in session.execute(query):
-            found[stix_id] = _instant(version)
-    return found
-
-
-def _lock(
-    session: Session, collection: Collection, count: int, now: datetime
-) -> tuple[int, datetime]:
-    """Reserve ``count`` sequence numbers and the instant they are added at."""
+def _lock(session: Session, collection: Collection) -> tuple[int, datetime | None]:
+    """Take the collection's row lock (every writer of its objects does, first): what is
+    read after it, the stored versions included, no other writer changes until commit.
+    Returns the last sequence number handed out and the last ``date_added``."""
     locked = session.execute(
         select(Collection.last_seq, Collection.last_added_at)
         .where(Collection.id == collection.id)
         .with_for_update()
     ).one()
-    added_at = now if locked.last_added_at is None else max(now, locked.last_added_at)
-    collection.last_seq = locked.last_seq + count
+    return locked.last_seq, locked.last_added_at
+
+
+def _reserve(
+    session: Session,
+    collection: Collection,
+    locked: tuple[int, datetime | None],
+    count: int,
+    now: datetime,
+) -> tuple[int, datetime]:
+    """Reserve ``count`` sequence numbers and the instant they are added at."""
+    last_seq, last_added_at = locked
+    added_at = now if last_added_at is None else max(now, last_added_at)
+    collection.last_seq = last_seq + count
     collection.last_added_at = added_at
     session.flush()
-    return locked.last_seq, added_at
+    return last_seq, added_at
 
 
 def add_objects(
@@ -262,6 +256,11 @@ def add_objects(
             outcome.failures.append(
                 {"id": str(obj_id)[:300] if obj_id else None, "message": refused.message}
             )
+    if not accepted:
+        return outcome
+    # Under the lock, the stored versions and markings cannot change before commit (on
+    # PostgreSQL a writer that committed since this transaction began is seen).
+    locked = _lock(session, collection)
     ids = sorted({a.checked.id for a in accepted})
     stored, highest = _existing(session, collection.id, ids)
     fresh: list[_Accepted] = []
@@ -288,12 +287,12 @@ def add_objects(
         fresh.append(item)
     if not fresh:
         return outcome
-    last_seq, added_at = _lock(session, collection, len(fresh), now)
+    last_seq, added_at = _reserve(session, collection, locked, len(fresh), now)
     # ``newest``: a fresh version newer than every stored one of its object takes the flag
-    # from them; one older than a stored (or another fresh) version never has it. The
-    # stored versions are read again under the collection's lock: a writer that committed
-    # since ``_existing`` read them is seen (PostgreSQL reads committed rows per statement).
-    stored_newest = _newest_stored(session, collection.id, sorted({i.checked.id for i in fresh}))
+    # from them; one older than a stored (or another fresh) version never has it.
+    stored_newest: dict[str, datetime] = {}
+    for stix_id, version in stored:
+        stored_newest[stix_id] = max(version, stored_newest.get(stix_id, version))
     newest = dict(stored_newest)
     for item in fresh:
         stix_id, version = item.checked.id, item.checked.modified or added_at

@@ -62,6 +62,30 @@ def _shown(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _listing(
+    page: Page,
+    template: str,
+    listed: dict[str, Any],
+    may_create: bool,
+    form: tuple[FieldErrors | None, dict[str, str] | None],
+    status: int,
+    deleted: bool,
+    **extra: Any,
+) -> HTMLResponse:
+    """A list of what one may read, with its create form (re-shown with errors)."""
+    errors, values = form
+    return page.render(
+        template,
+        status=status,
+        items=listed["items"],
+        may_create=may_create,
+        errors=errors or FieldErrors(),
+        values=defaultdict(str, values or {}),
+        deleted=deleted,
+        **extra,
+    )
+
+
 def collections_page(
     page: Page,
     *,
@@ -72,16 +96,10 @@ def collections_page(
 ) -> HTMLResponse:
     listed = answer(api.list_collections(page.ctx))
     may_create = decide_sharing(page.principal, SharingAction.MANAGE) is Decision.ALLOW
-    return page.render(
-        "sharing_collections.html",
-        status=status,
-        items=listed["items"],
-        may_create=may_create,
-        errors=errors or FieldErrors(),
-        values=defaultdict(str, values or {}),
-        tlps=list(Tlp),
-        deleted=deleted,
-    )
+    return _listing(
+        page, "sharing_collections.html", listed, may_create, (errors, values), status,
+        deleted, tlps=list(Tlp),
+    )  # fmt: skip
 
 
 @router.get(f"{BASE}/collections", response_class=HTMLResponse)
@@ -147,14 +165,8 @@ def groups_page(
 ) -> HTMLResponse:
     listed = answer(api.list_groups(page.ctx))
     may_create = decide_group(page.principal, SharingAction.GROUP_MANAGE, None) is Decision.ALLOW
-    return page.render(
-        "sharing_groups.html",
-        status=status,
-        items=listed["items"],
-        may_create=may_create,
-        errors=errors or FieldErrors(),
-        values=defaultdict(str, values or {}),
-        deleted=deleted,
+    return _listing(
+        page, "sharing_groups.html", listed, may_create, (errors, values), status, deleted
     )
 
 
