@@ -49,6 +49,8 @@ class Authenticator:
 
     def __call__(self, session: Session, credentials: Credentials, now: datetime) -> Principal:
         principal = self._resolve(session, credentials, now)
+        if principal.via is Via.TOKEN:
+            return principal  # the token's own look-up decided the suspension
         if principal.org_id is not None and active_suspension(session, principal.org_id, now):
             principal = replace(principal, suspended=True)
         return principal

@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from clearinghouse.accounts.addresses import checked_email
@@ -26,6 +26,7 @@ from clearinghouse.accounts.models import (
     Organisation,
     User,
 )
+from clearinghouse.accounts.suspension import in_force
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import (
     Conflict,
@@ -316,16 +317,41 @@ def principal_for(
     scopes: frozenset[Scope] | None = None,
     token_id: uuid.UUID | None = None,
 ) -> Principal:
-    allowed = ROLE_SCOPES[membership.role]
+    return _principal(
+        via,
+        membership.user.email,
+        membership.user_id,
+        membership.organisation_id,
+        membership.organisation.kind,
+        membership.role,
+        scopes,
+        token_id,
+    )
+
+
+def _principal(
+    via: Via,
+    label: str,
+    user_id: uuid.UUID,
+    org_id: uuid.UUID,
+    org_kind: OrgKind,
+    role: Role,
+    scopes: frozenset[Scope] | None,
+    token_id: uuid.UUID | None,
+    suspended: bool = False,
+) -> Principal:
+    """A member's principal: what ``scopes`` ask (all by default) within what ``role`` allows."""
+    allowed = ROLE_SCOPES[role]
     return Principal(
         via=via,
-        label=membership.user.email,
-        user_id=membership.user_id,
-        org_id=membership.organisation_id,
-        org_kind=membership.organisation.kind,
-        role=membership.role,
+        label=label,
+        user_id=user_id,
+        org_id=org_id,
+        org_kind=org_kind,
+        role=role,
         scopes=allowed if scopes is None else scopes & allowed,
         token_id=token_id,
+        suspended=suspended,
     )
 
 
@@ -521,25 +547,59 @@ def create_token(
     return NewToken(secret, record)
 
 
+@cache
+def _token_lookup() -> Any:
+    """The token, its membership, user and organisation, and whether a suspension of the
+    organisation is in force: one query for every request a token makes (four ORM loads
+    before: ~0.8 ms of a TAXII page's budget)."""
+    tokens, members = ApiToken.__table__, Membership.__table__
+    users, orgs = User.__table__, Organisation.__table__
+    t, m, u, o = tokens.c, members.c, users.c, orgs.c
+    at = bindparam("now", type_=t.created_at.type)
+    suspended = exists().where(in_force(t.organisation_id, at)).label("suspended")
+    columns = [t.id, t.user_id, t.organisation_id, t.scopes, t.expires_at, t.revoked_at]
+    return (
+        select(*columns, t.last_used_at, u.email, u.is_active, m.role, o.kind, suspended)
+        .select_from(tokens)
+        .outerjoin(members, and_(m.user_id == t.user_id, m.organisation_id == t.organisation_id))
+        .outerjoin(users, u.id == t.user_id)
+        .outerjoin(orgs, o.id == t.organisation_id)
+        .where(t.token_hash == bindparam("hash"))
+    )
+
+
 def token_principal(session: Session, secret: str, now: datetime) -> Principal:
+    """Who a bearer token speaks for, with ``suspended`` already decided (the
+    authenticator asks the suspension itself for every other kind of credential)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise Unauthenticated("the bearer token is not one of ours")
-    record = session.scalars(select(ApiToken).where(ApiToken.token_hash == sha256(secret))).first()
-    if record is None:
+    found = (
+        session.connection().execute(_token_lookup(), {"hash": sha256(secret), "now": now}).first()
+    )
+    if found is None:
         raise Unauthenticated("unknown token")
-    if record.revoked_at is not None:
+    if found.revoked_at is not None:
         raise Unauthenticated("this token was revoked")
-    if record.expires_at is not None and record.expires_at <= now:
+    if found.expires_at is not None and found.expires_at <= now:
         raise Unauthenticated("this token expired")
-    membership = membership_of(session, record.user_id, record.organisation_id)
-    if not membership.user.is_active:
+    if found.role is None:
+        raise NotFound("the user belongs to no such organisation")
+    if not found.is_active:
         raise Unauthenticated("this token's user is deactivated")
     if session.info.get("write") and (
-        record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1)
+        found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1)
     ):
-        record.last_used_at = now
-    return principal_for(
-        membership, Via.TOKEN, frozenset(Scope(s) for s in record.scopes), record.id
+        session.execute(update(ApiToken).where(ApiToken.id == found.id).values(last_used_at=now))
+    return _principal(
+        Via.TOKEN,
+        found.email,
+        found.user_id,
+        found.organisation_id,
+        OrgKind(found.kind),
+        Role(found.role),
+        frozenset(Scope(s) for s in found.scopes),
+        found.id,
+        suspended=bool(found.suspended),
     )
 
 
