@@ -72,6 +72,16 @@ class PayloadTooLarge(ClearinghouseError):
     exit_code = 2
 
 
+class Unavailable(ClearinghouseError):
+    """Something the request depends on could not be done now (nothing was applied or
+    served); trying again later is safe."""
+
+    code = "unavailable"
+    status = 503
+    title = "Temporarily unavailable"
+    exit_code = 8
+
+
 class ConfigurationError(ClearinghouseError):
     code = "configuration"
     status = 500

@@ -7,6 +7,7 @@ paging with ``as_pages`` (no object lost or repeated when hundreds share one
 from __future__ import annotations
 
 import base64
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,10 +15,12 @@ from typing import Any
 import httpx
 import pytest
 import requests
+from sqlalchemy import select
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from clearinghouse.formats.model import Tlp
+from clearinghouse.sharing.models import SharedAccess
 from clearinghouse.sharing.taxii_http import TAXII_MEDIA
 from tests.functional.conftest import Platform
 from tests.support.collections import member_writable_collection
@@ -277,3 +280,95 @@ def test_too_large_and_unprocessable_bodies(taxii: Taxii) -> None:
     huge = b'{"objects": [' + b",".join([b'{"x": "' + b"a" * 1000 + b'"}'] * 80) + b"]}"
     response = http.post(base, content=huge)  # over this platform's 64 KiB body limit
     assert response.status_code == 413
+
+
+def _access_rows(taxii: Taxii) -> list[tuple[str, int, int | None, int | None, str]]:
+    with taxii.platform.database.transaction(write=False) as s:
+        rows = s.execute(
+            select(
+                SharedAccess.route,
+                SharedAccess.count,
+                SharedAccess.first_seq,
+                SharedAccess.last_seq,
+                SharedAccess.query,
+            ).order_by(SharedAccess.at, SharedAccess.first_seq)
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_each_page_served_is_logged_with_its_bounds_and_a_refused_read_is_not(
+    taxii: Taxii,
+) -> None:
+    taxii.collection().add_objects({"objects": [indicator(n) for n in range(5)]})
+    http = taxii.http()
+    base = f"/taxii2/root/collections/{taxii.collection_id}/"
+    served: list[str] = []
+    params: dict[str, str] = {"limit": "2"}
+    while True:
+        page = http.get(base + "objects/", params=params)
+        assert page.status_code == 200, page.text
+        served += [o["id"] for o in page.json()["objects"]]
+        if not page.json().get("more"):
+            break
+        params = {"limit": "2", "next": page.json()["next"]}
+    assert sorted(served) == sorted(stix_uuid("indicator", n) for n in range(5))
+    logged = _access_rows(taxii)
+    assert [(route, count, first, last) for route, count, first, last, _ in logged] == [
+        ("objects", 2, 1, 2),
+        ("objects", 2, 3, 4),
+        ("objects", 1, 5, 5),
+    ]
+    assert logged[0][4] == "limit=2"
+    assert logged[1][4].startswith("limit=2&next=")
+    # Refused before anything is read: nothing logged.
+    assert (
+        http.get(base.replace(taxii.collection_id, str(uuid.uuid4())) + "objects/").status_code
+        == 404
+    )
+    assert taxii.platform.client().get(base + "objects/").status_code == 401
+    assert http.get(base + "objects/?limit=0").status_code == 400
+    assert len(_access_rows(taxii)) == 3
+
+
+def test_a_page_that_cannot_be_logged_is_not_served(taxii: Taxii) -> None:
+    taxii.collection().add_objects({"objects": [indicator(1)]})
+    database = taxii.platform.database
+    refuse = {
+        "sqlite": [
+            "CREATE TRIGGER refuse_access BEFORE INSERT ON shared_access_log "
+            "BEGIN SELECT RAISE(ABORT, 'the access log refuses rows'); END"
+        ],
+        "postgresql": [
+            "CREATE FUNCTION refuse_access() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the access log refuses rows'; END $$",
+            "CREATE TRIGGER refuse_access BEFORE INSERT ON shared_access_log "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_access()",
+        ],
+    }[database.dialect]
+    allow = {
+        "sqlite": ["DROP TRIGGER refuse_access"],
+        "postgresql": [
+            "DROP TRIGGER refuse_access ON shared_access_log",
+            "DROP FUNCTION refuse_access()",
+        ],
+    }[database.dialect]
+    http = taxii.http()
+    url = f"/taxii2/root/collections/{taxii.collection_id}/objects/"
+    with database.engine.begin() as connection:
+        for statement in refuse:
+            connection.exec_driver_sql(statement)
+    try:
+        refused = http.get(url)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"]
+        assert refused.headers["content-type"] == TAXII_MEDIA
+        assert stix_uuid("indicator", 1) not in refused.text
+    finally:
+        with database.engine.begin() as connection:
+            for statement in allow:
+                connection.exec_driver_sql(statement)
+    assert _access_rows(taxii) == []
+    served = http.get(url)
+    assert served.status_code == 200
+    assert [o["id"] for o in served.json()["objects"]] == [stix_uuid("indicator", 1)]
+    assert [row[:4] for row in _access_rows(taxii)] == [("objects", 1, 1, 1)]

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from clearinghouse.db import DatabaseBusy, storage_full
-from clearinghouse.errors import ClearinghouseError, RateLimited, Unauthenticated
+from clearinghouse.errors import ClearinghouseError, RateLimited, Unauthenticated, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://clearinghouse.dev/problems/"
@@ -84,6 +84,8 @@ def _for_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="clearinghouse"'
     if isinstance(exc, RateLimited) and "retry_after" in exc.extensions:
         headers["Retry-After"] = str(exc.extensions["retry_after"])
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     edge = _edge(request)
     if edge is not None:
         return edge(request, exc.status, exc.title, exc.detail, headers)

@@ -324,7 +324,7 @@ def list_objects(
         limit=clamp_limit(limit),
         after=_cursor(cursor),
     )
-    access_log.record_page(ctx, found, API, "objects", page.rows)
+    access_log.record_page(ctx, found, API, "objects", page)
     body: dict[str, Any] = {"items": [orjson.Fragment(r.body) for r in page.rows]}
     body["next_cursor"] = encode_next(page.next) if page.next else None
     return _json(body)
