@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,20 +301,6 @@ class _Client:
         self.connection.close()
 
 
-def _httpx_get(url: str, secret: str) -> Any:
-    client = httpx.Client(
-        auth=httpx.BasicAuth("bench", secret), headers={"Accept": TAXII_MEDIA}, timeout=600
-    )
-
-    def get(target: str, params: dict[str, str] | None = None) -> bytes:
-        response = client.get(target, params=params)
-        raw = response.read()
-        response.raise_for_status()
-        return raw
-
-    return get, client
-
-
 def discard_walk(side: Side, url: str, secret: str) -> None:
     """The server's side: fetch every page, follow ``next``, never parse the objects; with
     the standard library's client (each page timed), then once more through httpx."""
@@ -323,12 +309,20 @@ def discard_walk(side: Side, url: str, secret: str) -> None:
         side.server_seconds = _walk(client.get, url, side.page_seconds)
     finally:
         client.close()
-    get, closing = _httpx_get(url, secret)
-    with closing:
+    auth = httpx.BasicAuth("bench", secret)
+    with httpx.Client(auth=auth, headers={"Accept": TAXII_MEDIA}, timeout=600) as through:
+
+        def get(target: str, params: dict[str, str]) -> bytes:
+            response = through.get(target, params=params)
+            response.raise_for_status()
+            return response.content
+
         side.server_seconds_httpx = _walk(get, url, [])
 
 
-def _walk(get: Any, url: str, page_seconds: list[float]) -> float:
+def _walk(
+    get: Callable[[str, dict[str, str]], bytes], url: str, page_seconds: list[float]
+) -> float:
     params: dict[str, str] = {"limit": str(PAGE)}
     started = time.perf_counter()
     while True:

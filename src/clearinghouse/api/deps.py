@@ -147,6 +147,7 @@ def _context(request: Request) -> Iterator[Ctx]:
 
 
 T = TypeVar("T")
+_transaction = contextmanager(transaction)
 
 
 def _worked(
@@ -157,7 +158,7 @@ def _worked(
 ) -> T:
     if before is not None:
         before(request)
-    with contextmanager(transaction)(request, credentials(request)) as ctx:
+    with _transaction(request, credentials(request)) as ctx:
         return work(ctx, *args)
 
 
