@@ -30,6 +30,11 @@ def every_route(app: FastAPI) -> list[tuple[str, str]]:
     return sorted(found, key=lambda r: (r[1], r[0]))
 
 
+def match_order(app: FastAPI) -> list[str]:
+    """Every route's path, in the order the router tries them for a request."""
+    return [prefix + getattr(route, "path", "") for prefix, route in _walk(app.routes, "")]
+
+
 def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:
     for route in routes:
         original = getattr(route, "original_router", None)  # FastAPI's included routers
