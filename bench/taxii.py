@@ -22,7 +22,12 @@ cost at the start and end of the collection, and the same walk through httpx onc
 (its client-side cost per request, for comparison with earlier runs); (3) the floor:
 ``orjson.dumps`` of the N objects; (4) one page's cost before its objects: the same
 authenticated GET with ``limit=1``, whose median times the number of pages is taken off the
-walk to give the objects' own share, compared with the floor too. Agreement: both
+walk to give the objects' own share, compared with the floor too; (5) the bounds, what no
+server of this design goes under on this machine: the database alone (the server's own
+page statement for this reader, captured as SQLAlchemy hands it to the driver, replayed
+through bare ``sqlite3`` over the whole walk) and HTTP alone (the walk's own pages, byte
+for byte, from a bare ASGI app under the same uvicorn, ``bench.taxii_transport``); the
+server's time less both is its own work. Agreement: both
 servers must return exactly the N ids posted, none twice. Medallion's first page is
 quadratic in the collection's size, so it is run up to ``--peer-max`` objects (10,000 by
 default; 100,000 would take hours).
@@ -36,6 +41,7 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -99,6 +105,9 @@ class Side:
     request_seconds: float = 0.0
     noop_seconds: float | None = None
     server_seconds_httpx: float = 0.0
+    served: list[bytes] = field(default_factory=list)  # each page's bytes, as the walk got them
+    storage_seconds: float | None = None
+    transport_seconds: float | None = None
     ids: list[str] = field(default_factory=list)
 
 
@@ -306,7 +315,7 @@ def discard_walk(side: Side, url: str, secret: str) -> None:
     the standard library's client (each page timed), then once more through httpx."""
     client = _Client(url, secret)
     try:
-        side.server_seconds = _walk(client.get, url, side.page_seconds)
+        side.server_seconds = _walk(client.get, url, side.page_seconds, side.served)
     finally:
         client.close()
     auth = httpx.BasicAuth("bench", secret)
@@ -321,7 +330,10 @@ def discard_walk(side: Side, url: str, secret: str) -> None:
 
 
 def _walk(
-    get: Callable[[str, dict[str, str]], bytes], url: str, page_seconds: list[float]
+    get: Callable[[str, dict[str, str]], bytes],
+    url: str,
+    page_seconds: list[float],
+    keep: list[bytes] | None = None,
 ) -> float:
     params: dict[str, str] = {"limit": str(PAGE)}
     started = time.perf_counter()
@@ -329,6 +341,8 @@ def _walk(
         t0 = time.perf_counter()
         raw = get(f"{url}objects/", params)
         page_seconds.append(time.perf_counter() - t0)
+        if keep is not None:
+            keep.append(raw)
         ends = raw[:400] + raw[-400:]  # the envelope's own fields, never the objects'
         following = _NEXT.search(ends)
         if _MORE.search(ends) is None or following is None:
@@ -371,6 +385,129 @@ _MORE: Final = re.compile(rb'"more"\s*:\s*true')
 _NEXT: Final = re.compile(rb'"next"\s*:\s*"([^"]+)"')
 
 
+# ---- the bounds: what a server of this design cannot go under on this machine ---------------
+#
+# A page of the walk must be read from the database and sent over HTTP; whatever else the
+# server does (authentication, the policy, the access log, the framework) comes on top. The
+# two bounds time each alone, on the same data, in the same run as the walk.
+
+_SENTINEL_SEQ: Final = -7_000_001  # a cursor no row has: marks where a cursor's values go
+
+
+def storage_walk(folder: Path, secret: str, collection_id: str, n: int) -> float:
+    """The database's share: the server's own page statement for this reader (the TLP
+    filter in it, compiled by SQLAlchemy as the server compiles it) run through the bare
+    driver (``sqlite3``), one read transaction per page, following the cursor; no HTTP and
+    none of SQLAlchemy's work per statement. Checks it reads the N objects once each."""
+    (first_sql, first), (next_sql, following) = _page_statements(folder, secret, collection_id)
+    at = following.index(_SENTINEL_SEQ) - 1  # the cursor's instant, then its sequence
+    connection = sqlite3.connect(folder / "ch.db", isolation_level=None)
+    read = 0
+    try:
+        started = time.perf_counter()
+        params = first
+        while True:
+            connection.execute("BEGIN")
+            rows = connection.execute(first_sql if params is first else next_sql, params).fetchall()
+            connection.execute("COMMIT")
+            kept = rows[:PAGE]
+            read += len(kept)
+            if len(rows) <= PAGE:
+                elapsed = time.perf_counter() - started
+                break
+            params = [*following]
+            params[at], params[at + 1] = kept[-1][0], kept[-1][1]
+    finally:
+        connection.close()
+    if read != n:
+        raise RuntimeError(f"the storage walk read {read} rows, not {n}")
+    return elapsed
+
+
+def _page_statements(folder: Path, secret: str, collection_id: str) -> list[tuple[str, list[Any]]]:
+    """The SQL and driver parameters of the server's first page and of a page after a
+    cursor, captured as SQLAlchemy hands them to the driver."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from clearinghouse.accounts.service import token_principal
+    from clearinghouse.db import Database
+    from clearinghouse.policy import Channel, SharingAction, object_scope
+    from clearinghouse.sharing import store
+
+    database = Database(f"sqlite:///{folder / 'ch.db'}")
+    sent: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        statement, parameters = args[2], args[3]
+        if "FROM shared_objects" in statement:
+            sent.append((statement, list(parameters)))
+
+    event.listen(database.engine, "before_cursor_execute", capture)
+    try:
+        with database.transaction() as s:
+            now = datetime.now(UTC)
+            principal = token_principal(s, secret, now)
+            collection, facts = store.load_collection(
+                s, principal, collection_id, SharingAction.COLLECTION_READ, Channel.TAXII
+            )
+            reader = store.Reader(object_scope(principal, facts, Channel.TAXII))
+            for after in (None, (now, _SENTINEL_SEQ)):
+                store.page(
+                    s, collection.id, reader, store.Filters(), limit=PAGE, after=after,
+                    bodies_only=True,
+                )  # fmt: skip
+    finally:
+        database.dispose()
+    return sent
+
+
+def transport_walk(folder: Path, pages: list[bytes]) -> float:
+    """HTTP's share: the walk's own pages, byte for byte, served in order by a bare ASGI
+    app (``bench.taxii_transport``) under the same uvicorn and h11 as the server, fetched
+    with the same ``http.client`` connection."""
+    where = folder / "pages"
+    where.mkdir()
+    for i, raw in enumerate(pages):
+        (where / f"{i}.json").write_bytes(raw)
+    port = free_port()
+    env = {**os.environ, "BENCH_TAXII_PAGES": str(where)}
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.taxii_transport:app", "--host", "127.0.0.1",
+        "--port", str(port), "--http", "h11", "--lifespan", "off", "--log-level", "warning",
+        "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parent.parent)
+    try:
+        client = _wait_bare(port)
+        try:
+            started = time.perf_counter()
+            for i, raw in enumerate(pages):
+                if len(client.get(f"http://127.0.0.1:{port}/{i}")) != len(raw):
+                    raise RuntimeError(f"the bare app's page {i} differs")
+            return time.perf_counter() - started
+        finally:
+            client.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_bare(port: int) -> _Client:
+    deadline = time.monotonic() + 30
+    while True:
+        client = _Client(f"http://127.0.0.1:{port}/", None)
+        try:
+            client.get(f"http://127.0.0.1:{port}/0")
+            return client
+        except (OSError, http.client.HTTPException):
+            client.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def floor(data: list[dict[str, Any]]) -> float:
     runs = []
     for _ in range(3):
@@ -394,6 +531,11 @@ def run_size(n: int, *, peer: bool, folder: Path) -> dict[str, Any]:
             page_through(side, url, secret)
             discard_walk(side, url, secret)
             request_floor(side, url, secret)
+            if name == "clearinghouse":
+                collection_id = url.rstrip("/").rsplit("/", 1)[1]
+                side.storage_seconds = storage_walk(where, secret, collection_id, n)
+                side.transport_seconds = transport_walk(where, side.served)
+            side.served.clear()
         if len(side.ids) != n or set(side.ids) != posted:
             raise RuntimeError(f"{name} returned {len(side.ids)} ids for {n} posted")
         sides.append(side)
@@ -413,6 +555,8 @@ def run_size(n: int, *, peer: bool, folder: Path) -> dict[str, Any]:
                 "last_pages_median_seconds": statistics.median(s.page_seconds[-5:]),
                 "request_seconds": s.request_seconds,
                 "noop_request_seconds": s.noop_seconds,
+                "storage_seconds": s.storage_seconds,
+                "transport_seconds": s.transport_seconds,
             }
             for s in sides
         },
@@ -449,13 +593,27 @@ def report(rows: list[dict[str, Any]]) -> None:
     console.print(table)
     for row in rows:
         s = row["sides"]["clearinghouse"]
+        floor_seconds = row["floor_seconds"]
         noop = s.get("noop_request_seconds")
         if noop:
             # What the server's walk cannot go under whatever a page holds: one request per page.
             console.print(
                 f"N = {row['n']:,}: {s['pages']} requests that do nothing (GET /healthz, "
-                f"{fmt_ms(noop)} each) take {s['pages'] * noop / row['floor_seconds']:.1f}x "
+                f"{fmt_ms(noop)} each) take {s['pages'] * noop / floor_seconds:.1f}x "
                 "the orjson floor"
+            )
+        storage, transport = s.get("storage_seconds"), s.get("transport_seconds")
+        if storage is not None and transport is not None:
+            bound = storage + transport
+            console.print(
+                f"N = {row['n']:,}: bounds, in orjson floors: the database alone (the page "
+                f"statement through bare sqlite3) {fmt_ms(storage)} = "
+                f"{storage / floor_seconds:.1f}x; the same bytes over HTTP from a bare ASGI "
+                f"app {fmt_ms(transport)} = {transport / floor_seconds:.1f}x; together "
+                f"{bound / floor_seconds:.1f}x. The server: "
+                f"{s['server_seconds'] / floor_seconds:.1f}x, of which "
+                f"{(s['server_seconds'] - bound) / floor_seconds:.1f}x is its own work "
+                "(authentication, the policy, the access log, the framework)"
             )
 
 

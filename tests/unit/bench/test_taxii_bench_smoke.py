@@ -22,8 +22,24 @@ def test_a_tiny_run_against_both_servers(tmp_path: Path) -> None:
         assert side["pages"] == 1
         assert side["ingest_per_second"] > 0
         assert side["request_seconds"] > 0
-    assert row["sides"]["clearinghouse"]["noop_request_seconds"] > 0
+    ours, peer = row["sides"]["clearinghouse"], row["sides"]["medallion"]
+    assert ours["noop_request_seconds"] > 0
+    assert ours["storage_seconds"] > 0
+    assert ours["transport_seconds"] > 0
+    assert peer["storage_seconds"] is None  # the bounds are our server's
     assert row["floor_seconds"] > 0
+
+
+def test_the_bounds_follow_the_cursor_across_pages(tmp_path: Path) -> None:
+    """Three pages: the storage walk replays the server's statement after each cursor and
+    must read the N objects once each (it raises otherwise); the transport walk serves the
+    three pages the server sent."""
+    assert taxii.main(["--sizes", "2100", "--peer-max", "0", "--out-dir", str(tmp_path)]) == 0
+    (row,) = json.loads((tmp_path / "taxii.json").read_text())["sizes"]
+    ours = row["sides"]["clearinghouse"]
+    assert ours["pages"] == 3
+    assert ours["storage_seconds"] > 0
+    assert ours["transport_seconds"] > 0
 
 
 def test_generated_objects_are_valid_and_distinct() -> None:
