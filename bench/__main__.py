@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from bench import alerts, intake, load, matching, pages, scan_jars, scan_logs, taxii
+from bench import alerts, intake, load, matching, pages, routing, scan_jars, scan_logs, taxii
 from bench.common import console
 
 BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
@@ -25,6 +25,7 @@ BENCHMARKS: Final[dict[str, Callable[[Sequence[str] | None], int]]] = {
     "load": load.main,
     "pages": pages.main,
     "taxii": taxii.main,
+    "routing": routing.main,
 }
 
 
