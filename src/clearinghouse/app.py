@@ -158,8 +158,8 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.admission = deps.Admission(settings.max_concurrent_requests)
-    # First: routes are matched in order, each route tried costs ~5 us, and TAXII clients
-    # page through collections a request per 1,000 objects (its prefix is its own).
+    # First: routers are asked in order (each gated, see gate_routers below), and TAXII
+    # clients page through collections a request per 1,000 objects.
     app.include_router(taxii.router)
     page_errors = web.install(app, settings)
     problems.install(app, pages=page_errors, edges=[(taxii.PREFIX, taxii.taxii_error)])

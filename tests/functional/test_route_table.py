@@ -589,8 +589,8 @@ def test_taxii_routes_are_tried_before_any_other(platform: Platform) -> None:
 
 def test_every_router_is_gated(platform: Platform) -> None:
     """Each router is asked only for paths its routes could match
-    (``clearinghouse.api.routing``): a router FastAPI's gate cannot take (a mount or a
-    nested router in it) would make every request after it ~4 us a route slower."""
+    (``clearinghouse.api.routing``): a router the gate cannot take (a mount or a nested
+    router in it) would make every request matched after it ~4 us a route slower."""
     routers = [r for r in platform_app_routes(platform).routes if hasattr(r, "original_router")]
     assert len(routers) > 20
     assert [r for r in routers if not isinstance(r, GatedRouter)] == []
