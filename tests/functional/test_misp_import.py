@@ -18,6 +18,7 @@ from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.principal import SYSTEM
 from clearinghouse.sharing import service, store
 from clearinghouse.sharing.models import Collection, SharedAccess, SharedObject
+from clearinghouse.sharing.taxii_http import TAXII_MEDIA
 from tests.functional.conftest import Platform
 from tests.support.stix_objects import indicator, stix_uuid
 
@@ -170,7 +171,13 @@ def test_a_hand_made_event_keeps_each_tlp_and_never_lowers_one(platform: Platfor
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["failures"] == []
-    assert [(s["type"], s["uuid"][-2:]) for s in body["skipped"]] == [("text", "06")]
+    # The free text has no STIX form; the RED address is added but not named by the AMBER
+    # report.
+    assert [(s["type"], s["uuid"][-2:]) for s in body["skipped"]] == [
+        ("text", "06"),
+        ("ip-dst", "01"),
+    ]
+    assert "left out of the event's report" in body["skipped"][1]["reason"]
     stored = _stored(platform, "imported")
     assert _values(stored) == {
         ("ipv4-addr:value", "198.51.100.7", Tlp.RED),
@@ -182,9 +189,56 @@ def test_a_hand_made_event_keeps_each_tlp_and_never_lowers_one(platform: Platfor
     (report,) = [o for _t, o in stored.values() if o["type"] == "report"]
     assert stored[report["id"]][0] is Tlp.AMBER
     assert report["id"] == "report--6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c"
+    red = "indicator--0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c01"
+    assert stored[red][0] is Tlp.RED
+    assert red not in report["object_refs"]
+    assert len(report["object_refs"]) == 4
     # Another member of the community reads up to GREEN: none of these.
     other = platform.login(platform.world.other_admin)
     assert other.get(f"{API}/collections/imported/objects").json()["items"] == []
+
+
+def test_a_green_report_never_names_a_red_attribute_to_the_community(
+    platform: Platform,
+) -> None:
+    _collections(platform)
+    member = platform.login(platform.world.member_admin)
+    event = _event(
+        ["tlp:green"],
+        [
+            _attribute(1, "domain", "evil.example"),
+            _attribute(2, "ip-dst", "203.0.113.9", ("tlp:red",)),
+        ],
+    )
+    r = member.post(f"{API}/collections/imported/misp-events", json={"events": [event]})
+    assert r.status_code == 201, r.text
+    assert r.json()["failures"] == []
+    assert [(s["type"], s["uuid"][-2:]) for s in r.json()["skipped"]] == [("ip-dst", "02")]
+    green = "indicator--0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c01"
+    red = "indicator--0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c02"
+    assert _stored(platform, "imported")[red][0] is Tlp.RED  # added all the same
+    # Another member of the community reads up to GREEN: the report and the GREEN
+    # indicator, and nowhere the RED indicator's identifier (nor a count that implies it).
+    other = platform.login(platform.world.other_admin)
+    page = other.get(f"{API}/collections/imported/objects")
+    assert page.status_code == 200
+    items = {o["id"]: o for o in page.json()["items"]}
+    assert set(items) == {green, "report--6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c"}
+    assert items["report--6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c"]["object_refs"] == [green]
+    assert red.split("--")[1] not in page.text
+    token = platform.token(platform.world.other_admin, ["taxii"])
+    collection_id = str(_collection_id(platform, "imported"))
+    taxii = platform.client(
+        headers={"Authorization": f"Bearer {token}", "Accept": TAXII_MEDIA}
+    ).get(f"/taxii2/root/collections/{collection_id}/objects/")
+    assert taxii.status_code == 200
+    assert len(taxii.json()["objects"]) == 2
+    assert red.split("--")[1] not in taxii.text
+
+
+def _collection_id(platform: Platform, alias: str) -> object:
+    with platform.database.transaction(write=False) as s:
+        return s.scalars(select(Collection.id).where(Collection.alias == alias)).one()
 
 
 def test_an_event_without_tlp_is_refused_never_clear(platform: Platform) -> None:

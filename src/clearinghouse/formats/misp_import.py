@@ -21,6 +21,17 @@ the event's TLP. It also brings twelve packages (the STIX 1 libraries, lxml, pyc
 The conversion here covers the attribute types our own MISP feed emits and the common
 hash types, and is held to that feed by a round-trip test.
 
+**The report names only what its readers may see.** Its ``object_refs`` list the objects
+marked at or below the report's own marking (unmarked: only unmarked objects), never one
+marked above it, not even as an identifier: an attribute tagged ``tlp:red`` in a
+``tlp:green`` event is added, RED, but the GREEN report does not name it. The report is
+marked with the event's TLP; when no object is marked that low (every attribute is tagged
+above its event), it is raised to the lowest marking among its objects, which lowers
+nothing (the event's own fields only gain a stricter marking) and keeps the event's name
+and grouping for the readers who may see any of it. An event with no TLP and only marked
+objects gets no report: its marking is unknown, so it may not be guessed from theirs.
+Each object left out, and each raised or missing report, is listed in ``skipped``.
+
 Identifiers are stable: the MISP uuid itself when it is a valid STIX uuid, else a UUIDv5
 of it, so importing an event again adds no second copy (the store keeps one row per
 version) and a changed attribute (a newer ``timestamp``) is a new version.
@@ -76,7 +87,9 @@ class Converted:
 
     objects: list[dict[str, Any]] = field(default_factory=list)
     tlp: Tlp | None = None  # the event's
-    skipped: list[dict[str, str]] = field(default_factory=list)  # attribute uuid, type, why
+    # Attribute uuid, type, why; or the event's uuid, type "report", why its report is
+    # raised or missing.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 def tlp_of_tags(tags: object) -> Tlp | None:
@@ -189,23 +202,64 @@ def convert_event(document: Any) -> Converted:
     event_tlp = tlp_of_tags(event.get("Tag"))
     event_time = _instant(event.get("timestamp"), datetime(1970, 1, 1, tzinfo=UTC))
     out = Converted(tlp=event_tlp)
+    placed: list[tuple[dict[str, Any], Tlp | None, dict[str, Any]]] = []
     for attribute in attributes:
         if not isinstance(attribute, dict):
             raise InvalidInput("a MISP attribute is a JSON object")
         obj, why = _attribute_object(attribute, event_tlp, event_time)
         if obj is None:
-            out.skipped.append(
-                {
-                    "uuid": str(attribute.get("uuid", ""))[:100],
-                    "type": str(attribute.get("type", ""))[:100],
-                    "reason": why,
-                }
-            )
+            out.skipped.append(_skip(attribute, why))
         else:
             out.objects.append(obj)
-    if not out.objects:
-        return out  # a report must refer to something: nothing here to share
-    published = _published(event, event_time)
+            placed.append((obj, stix.tlp_of(obj.get("object_marking_refs")), attribute))
+    if placed:  # else no report: a report must refer to something, nothing here to share
+        report = _report(event, event_tlp, event_time, placed, out.skipped)
+        if report is not None:
+            out.objects.append(report)
+    return out
+
+
+def _report(
+    event: dict[str, Any],
+    event_tlp: Tlp | None,
+    event_time: datetime,
+    placed: list[tuple[dict[str, Any], Tlp | None, dict[str, Any]]],
+    skipped: list[dict[str, str]],
+) -> dict[str, Any] | None:
+    """The event's report, naming only the objects marked at or below its own marking;
+    what it leaves out, and why, added to ``skipped``."""
+    report_tlp = event_tlp
+    if event_tlp not in (tlp for _obj, tlp, _attribute in placed):
+        if event_tlp is None:
+            # Unmarked, it could name only unmarked objects, and there are none; marked from
+            # its objects, its marking would be a guess (a missing TLP is never assumed).
+            reason = "no report: the event has no TLP tag and every object it gave is marked"
+            skipped.append(_skip_report(event, reason))
+            return None
+        # STIX wants a report's object_refs non-empty: raise it to the lowest marking among
+        # its objects (never lowers; names only what its readers may see).
+        report_tlp = min(
+            (tlp for _obj, tlp, _attribute in placed if tlp is not None),
+            key=stix.TLP_RANK.__getitem__,
+        )
+        skipped.append(
+            _skip_report(
+                event,
+                f"the report is marked {_label(report_tlp)}, above the event's "
+                f"{_label(event_tlp)}: no object of the event is marked that low",
+            )
+        )
+    refs: list[str] = []
+    for obj, tlp, attribute in placed:
+        if _within(tlp, report_tlp):
+            refs.append(obj["id"])
+        else:
+            # Naming it would tell the report's readers that it exists, and how many do.
+            reason = (
+                f"added as {_label(tlp)} but left out of the event's report, marked "
+                f"{_label(report_tlp)}: a report never names an object marked above it"
+            )
+            skipped.append(_skip(attribute, reason))
     report: dict[str, Any] = {
         "type": "report",
         "spec_version": "2.1",
@@ -214,11 +268,34 @@ def convert_event(document: Any) -> Converted:
         "modified": stix.stix_time(event_time),
         "name": str(event.get("info", "") or "MISP event")[:1024],
         "report_types": ["threat-report"],
-        "published": stix.stix_time(published),
-        "object_refs": [o["id"] for o in out.objects],
+        "published": stix.stix_time(_published(event, event_time)),
+        "object_refs": refs,
     }
-    out.objects.append(_marked(report, event_tlp))
-    return out
+    return _marked(report, report_tlp)
+
+
+def _within(tlp: Tlp | None, report_tlp: Tlp | None) -> bool:
+    """May a report marked ``report_tlp`` name an object marked ``tlp``? Unmarked reports
+    only unmarked objects: both may be given the same default marking later, or refused."""
+    if tlp is None or report_tlp is None:
+        return tlp is None and report_tlp is None
+    return stix.TLP_RANK[tlp] <= stix.TLP_RANK[report_tlp]
+
+
+def _label(tlp: Tlp | None) -> str:
+    return "no TLP" if tlp is None else f"TLP:{tlp.value}"
+
+
+def _skip(attribute: dict[str, Any], reason: str) -> dict[str, str]:
+    return {
+        "uuid": str(attribute.get("uuid", ""))[:100],
+        "type": str(attribute.get("type", ""))[:100],
+        "reason": reason,
+    }
+
+
+def _skip_report(event: dict[str, Any], reason: str) -> dict[str, str]:
+    return {"uuid": str(event.get("uuid", ""))[:100], "type": "report", "reason": reason}
 
 
 def _published(event: dict[str, Any], fallback: datetime) -> datetime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import orjson
@@ -29,6 +29,12 @@ PREFIX: Final = "/taxii2/"
 MAX_VALUES: Final = 100  # comma-separated values per filter
 MAX_VALUE_LENGTH: Final = 300
 CHALLENGE: Final = 'Basic realm="clearinghouse TAXII", Bearer realm="clearinghouse TAXII"'
+# A cursor's bounds: what the server can have issued, and what both databases can compare.
+# ``shared_objects.seq`` is an ``Integer`` (PostgreSQL's int4: a larger value bound to it is
+# an error there, not an empty page; SQLite refuses above 2**63 - 1).
+MAX_SEQ: Final = 2**31 - 1
+END_MICROS: Final = 253402300800 * 1_000_000  # 10000-01-01: Python's datetime ends before
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TaxiiBadRequest(ClearinghouseError):
@@ -191,7 +197,7 @@ def parse_limit(params: Sequence[tuple[str, str]], largest: int) -> int:
 
 def encode_next(position: tuple[datetime, int]) -> str:
     at, seq = position
-    micros = int(at.timestamp()) * 1_000_000 + at.microsecond
+    micros = (at - _EPOCH) // timedelta(microseconds=1)  # exact (a float timestamp is not)
     return base64.urlsafe_b64encode(orjson.dumps([micros, seq])).decode().rstrip("=")
 
 
@@ -203,13 +209,16 @@ def decode_next(params: Sequence[tuple[str, str]]) -> tuple[datetime, int] | Non
 
 
 def decode_next_value(raw: str) -> tuple[datetime, int]:
-    """A cursor this server issued (else :class:`TaxiiBadRequest`)."""
+    """A cursor this server issued (else :class:`TaxiiBadRequest`): an instant from 1970
+    to 9999 and a sequence number a ``seq`` column holds, so that no database refuses it."""
     try:
         if len(raw) > 100:
             raise ValueError
         value = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         micros, seq = value
-        if not (isinstance(micros, int) and isinstance(seq, int)) or micros < 0 or seq < 0:
+        if type(micros) is not int or type(seq) is not int:  # not bool, not float
+            raise ValueError
+        if not (0 <= micros < END_MICROS and 0 <= seq <= MAX_SEQ):
             raise ValueError
         at = datetime.fromtimestamp(micros // 1_000_000, UTC).replace(
             microsecond=micros % 1_000_000

@@ -1,11 +1,13 @@
 """MISP events into STIX: every object a valid STIX 2.1 object for the platform's own
-check, and no attribute ever marked below its event (a property over every pair of
-event and attribute tags, none included)."""
+check, no attribute ever marked below its event (a property over every pair of event and
+attribute tags, none included), and no report naming an object marked above the report
+(a property over events of several attributes, in MISP objects too)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -44,7 +46,7 @@ def test_an_attribute_is_never_marked_below_its_event(
     converted = misp_import.convert_event(_event(event_tags, own))
     event_tlp = misp_import.tlp_of_tags([{"name": t} for t in event_tags])
     own_tlp = misp_import.tlp_of_tags([{"name": t} for t in own])
-    indicator, report = converted.objects
+    indicator, *reports = converted.objects
     marking = stix.tlp_of(indicator.get("object_marking_refs"))
     if event_tlp is None and own_tlp is None:
         assert marking is None  # unmarked: the store refuses it; never CLEAR
@@ -54,7 +56,126 @@ def test_an_attribute_is_never_marked_below_its_event(
             if given_tlp is not None:
                 assert stix.TLP_RANK[marking] >= stix.TLP_RANK[given_tlp]
         assert marking in (event_tlp, own_tlp)
-    assert stix.tlp_of(report.get("object_marking_refs")) == event_tlp
+    if event_tlp is None and own_tlp is not None:
+        assert reports == []  # an unmarked report may not name it; its marking unguessed
+    else:
+        (report,) = reports  # the event's, raised to its one object's marking if need be
+        assert stix.tlp_of(report.get("object_marking_refs")) == marking
+        assert report["object_refs"] == [indicator["id"]]
+
+
+def _attributes(tag_lists: list[list[str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "uuid": f"0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c{n:02d}",
+            "type": "domain",
+            "value": f"host{n}.example",
+            "timestamp": "1788345600",
+            "Tag": [{"name": t} for t in tags],
+        }
+        for n, tags in enumerate(tag_lists)
+    ]
+
+
+def _rank(tlp: Tlp | None) -> int:
+    return -1 if tlp is None else stix.TLP_RANK[tlp]
+
+
+@given(
+    st.lists(st.sampled_from(TAGS), max_size=2),
+    st.lists(st.lists(st.sampled_from(TAGS), max_size=2), min_size=1, max_size=5),
+    st.integers(min_value=0, max_value=5),
+)
+def test_a_report_never_names_an_object_marked_above_it_nor_is_marked_below_its_event(
+    event_tags: list[str], tag_lists: list[list[str]], in_objects: int
+) -> None:
+    attributes = _attributes(tag_lists)
+    document = _event(event_tags, [])
+    # The first ``in_objects`` attributes inside a MISP object, the rest on the event.
+    document["Event"]["Attribute"] = attributes[in_objects:]
+    document["Event"]["Object"] = [{"name": "domain-ip", "Attribute": attributes[:in_objects]}]
+    converted = misp_import.convert_event(document)
+    event_tlp = misp_import.tlp_of_tags(document["Event"]["Tag"])
+    marked = {
+        o["id"]: stix.tlp_of(o.get("object_marking_refs"))
+        for o in converted.objects
+        if o["type"] != "report"
+    }
+    assert len(marked) == len(attributes)
+    reports = [o for o in converted.objects if o["type"] == "report"]
+    skipped = {s["uuid"] for s in converted.skipped}
+    if event_tlp is None and None not in marked.values():
+        assert reports == []  # unmarked, it could name none of them
+        assert skipped == {document["Event"]["uuid"]}
+        return
+    (report,) = reports
+    report_tlp = stix.tlp_of(report.get("object_marking_refs"))
+    assert (report_tlp is None) is (event_tlp is None)
+    assert _rank(report_tlp) >= _rank(event_tlp)  # never lowered
+    assert report["object_refs"]  # STIX: never empty
+    for ref in report["object_refs"]:
+        assert (marked[ref] is None) is (report_tlp is None)
+        assert _rank(marked[ref]) <= _rank(report_tlp)
+    # Each object left out is listed, by its attribute's uuid; nothing else is but a raise.
+    left_out = {"indicator--" + a["uuid"] for a in attributes} - set(report["object_refs"])
+    assert {"indicator--" + u for u in skipped - {document["Event"]["uuid"]}} == left_out
+    assert (document["Event"]["uuid"] in skipped) is (report_tlp != event_tlp)
+    assert stix.check(report).tlp is report_tlp
+
+
+def test_a_green_report_does_not_name_a_red_attribute_of_the_event_or_of_its_objects() -> None:
+    document = _event(["tlp:green"], [])
+    domain, red, in_object = _attributes([[], ["tlp:red"], ["tlp:amber"]])
+    document["Event"]["Attribute"] = [domain, red]
+    document["Event"]["Object"] = [{"name": "domain-ip", "Attribute": [in_object]}]
+    converted = misp_import.convert_event(document)
+    indicators = [o for o in converted.objects if o["type"] == "indicator"]
+    assert [stix.tlp_of(o["object_marking_refs"]) for o in indicators] == [
+        Tlp.GREEN,
+        Tlp.RED,
+        Tlp.AMBER,
+    ]  # every attribute is still added, at its own marking
+    (report,) = [o for o in converted.objects if o["type"] == "report"]
+    assert stix.tlp_of(report["object_marking_refs"]) is Tlp.GREEN
+    assert report["object_refs"] == ["indicator--" + domain["uuid"]]
+    assert red["uuid"] not in orjson.dumps(report).decode()
+    assert [(s["uuid"], s["reason"]) for s in converted.skipped] == [
+        (
+            red["uuid"],
+            "added as TLP:RED but left out of the event's report, marked TLP:GREEN: "
+            "a report never names an object marked above it",
+        ),
+        (
+            in_object["uuid"],
+            "added as TLP:AMBER but left out of the event's report, marked TLP:GREEN: "
+            "a report never names an object marked above it",
+        ),
+    ]
+
+
+def test_a_report_whose_objects_are_all_marked_above_the_event_is_raised_to_the_lowest() -> None:
+    document = _event(["tlp:green"], [])
+    amber, red = _attributes([["tlp:amber"], ["tlp:red"]])
+    document["Event"]["Attribute"] = [red, amber]
+    converted = misp_import.convert_event(document)
+    (report,) = [o for o in converted.objects if o["type"] == "report"]
+    assert stix.tlp_of(report["object_marking_refs"]) is Tlp.AMBER
+    assert report["object_refs"] == ["indicator--" + amber["uuid"]]
+    assert [(s["type"], s["uuid"]) for s in converted.skipped] == [
+        ("report", document["Event"]["uuid"]),
+        ("domain", red["uuid"]),
+    ]
+    assert "marked TLP:AMBER, above the event's TLP:GREEN" in converted.skipped[0]["reason"]
+
+
+def test_an_event_without_tlp_gets_no_report_when_all_its_objects_are_marked() -> None:
+    document = _event([], [])
+    document["Event"]["Attribute"] = _attributes([["tlp:green"]])
+    converted = misp_import.convert_event(document)
+    assert [o["type"] for o in converted.objects] == ["indicator"]
+    assert [(s["type"], s["uuid"]) for s in converted.skipped] == [
+        ("report", document["Event"]["uuid"])
+    ]
 
 
 @pytest.mark.parametrize(
