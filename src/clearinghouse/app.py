@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from clearinghouse import __version__, web
 from clearinghouse.accounts import api as accounts_api
@@ -21,6 +22,7 @@ from clearinghouse.api import deps, problems, system
 from clearinghouse.api import openapi as api_openapi
 from clearinghouse.api import routing as api_routing
 from clearinghouse.api.middleware import (
+    AnsweredErrors,
     BodyLimitMiddleware,
     RequestContextMiddleware,
     configure_logging,
@@ -118,6 +120,13 @@ def default_background(settings: Settings) -> list[BackgroundStarter]:
     return [start_worker] if settings.worker_in_process else []
 
 
+class _Application(FastAPI):
+    """FastAPI, with :class:`AnsweredErrors` around its whole stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return AnsweredErrors(super().build_middleware_stack())
+
+
 def create_app(
     settings: Settings,
     *,
@@ -144,7 +153,7 @@ def create_app(
             for thread in threads:
                 thread.join(timeout=10)
 
-    app = FastAPI(
+    app = _Application(
         title=settings.platform_name,
         version=__version__,
         summary=(

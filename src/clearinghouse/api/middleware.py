@@ -106,6 +106,37 @@ class RequestContextMiddleware:
             )
 
 
+class AnsweredErrors:
+    """Outermost, around Starlette's ``ServerErrorMiddleware``, which re-raises every
+    unexpected error after answering it, so that the server logs it; the server then
+    drops the connection, and a client that reuses it for its next request gets a reset
+    instead of an answer. Here an error whose 500 was sent in full (and logged, by
+    ``problems._for_unexpected``) ends, and the connection stays open. An error before or
+    during an answer still reaches the server, which closes the connection (nothing
+    coherent can follow a half-sent body)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def sending(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if not answered:
+                raise
+
+
 class BodyLimitMiddleware:
     """Refuses bodies over ``max_bytes`` with a 413 problem, whether or not the client
     declared a Content-Length (streamed bodies are counted as they arrive)."""

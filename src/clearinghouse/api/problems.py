@@ -191,7 +191,12 @@ def _for_busy(request: Request, exc: Exception) -> Response:
 
 
 def _for_unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    request_id = getattr(request.state, "request_id", None)  # the one the answer quotes
+    log.error(
+        "unhandled error",
+        extra={"path": request.url.path, "request_id": request_id},
+        exc_info=exc,
+    )
     edge = _edge(request)
     if edge is not None:
         return edge(request, 500, "Internal error", "Something went wrong on our side.", {})
