@@ -130,7 +130,15 @@ class ImportOut(BaseModel):
     items: list[ImportItemOut]
 
 
-def _out(advisory: Advisory) -> AdvisoryOut:
+def _out(ctx: Ctx, advisory: Advisory, newest: int | None = None) -> AdvisoryOut:
+    """The advisory as the caller may know it. Whoever is not shown every revision is given
+    the newest it is shown (``newest``, :func:`service.visible_revision`) as the current
+    one, and that revision's instant as the last update: nothing of the drafts withheld."""
+    if newest is None:
+        newest = _newest_visible(ctx, advisory)
+    updated_at = advisory.updated_at
+    if newest != advisory.current_revision:
+        updated_at = service.revision(ctx.session, advisory, newest).created_at
     return AdvisoryOut(
         id=advisory.public_id,
         title=advisory.title,
@@ -140,7 +148,7 @@ def _out(advisory: Advisory) -> AdvisoryOut:
         source_id=advisory.source_id,
         source_revision=advisory.source_revision,
         case_id=advisory.case_id,
-        current_revision=advisory.current_revision,
+        current_revision=newest,
         published_revision=advisory.published_revision,
         served_revision=service.served_revision(advisory),
         scheduled_at=advisory.scheduled_at,
@@ -149,14 +157,14 @@ def _out(advisory: Advisory) -> AdvisoryOut:
         withdrawn_at=advisory.withdrawn_at,
         withdrawn_reason=advisory.withdrawn_reason,
         created_at=advisory.created_at,
-        updated_at=advisory.updated_at,
+        updated_at=updated_at,
     )
 
 
 def _detail(ctx: Ctx, advisory: Advisory) -> AdvisoryDetailOut:
-    number = _visible_revisions(ctx, advisory)
+    number = _newest_visible(ctx, advisory)
     document = service.revision(ctx.session, advisory, number).document
-    return AdvisoryDetailOut(**_out(advisory).model_dump(), document=document)
+    return AdvisoryDetailOut(**_out(ctx, advisory, number).model_dump(), document=document)
 
 
 def _rendition_out(r: Rendition) -> RenditionOut:
@@ -169,7 +177,7 @@ def _render_ctx(ctx: Ctx) -> RenderContext:
     return publish.render_context(ctx.settings.base_url, ctx.settings.platform_name)
 
 
-def _visible_revisions(ctx: Ctx, advisory: Advisory) -> int:
+def _newest_visible(ctx: Ctx, advisory: Advisory) -> int:
     """The newest revision number the caller may see."""
     return service.visible_revision(ctx.session, ctx.principal, advisory)
 
@@ -200,7 +208,7 @@ def list_advisories(
         after=search.after_key(read_cursor(ctx, cursor)),
     )
     return Page(
-        items=[_out(a) for a in found.items],
+        items=[_out(ctx, a) for a in found.items],
         next_cursor=issue_cursor(ctx, found.next_key) if found.next_key else None,
     )
 
@@ -406,7 +414,7 @@ def revise_advisory(advisory_id: str, body: DraftIn, ctx: CtxDep) -> SavedOut:
 )
 def advisory_input(advisory_id: str, ctx: CtxDep) -> list[VulnerabilityIn]:
     advisory = service.readable(ctx.session, ctx.principal, advisory_id)
-    doc = service.document(ctx.session, advisory, _visible_revisions(ctx, advisory))
+    doc = service.document(ctx.session, advisory, _newest_visible(ctx, advisory))
     return service.draft_input(doc)
 
 
@@ -426,7 +434,7 @@ def list_revisions(advisory_id: str, ctx: CtxDep) -> list[RevisionOut]:
             digest=r.digest,
             source_revision=r.source_revision,
         )
-        for r in service.revisions(ctx.session, advisory, up_to=_visible_revisions(ctx, advisory))
+        for r in service.visible_revisions(ctx.session, ctx.principal, advisory)
     ]
 
 
@@ -437,9 +445,7 @@ def list_revisions(advisory_id: str, ctx: CtxDep) -> list[RevisionOut]:
 )
 def get_revision(advisory_id: str, number: int, ctx: CtxDep) -> RevisionDetailOut:
     advisory = service.readable(ctx.session, ctx.principal, advisory_id)
-    if number > _visible_revisions(ctx, advisory):
-        raise NotFound(f"{advisory_id} has no revision {number}")
-    r = service.revision(ctx.session, advisory, number)
+    r = service.visible(ctx.session, ctx.principal, advisory, number)
     return RevisionDetailOut(
         number=r.number,
         summary=r.summary,
@@ -463,11 +469,13 @@ def diff_revisions(
     to: Annotated[int | None, Query(ge=1)] = None,
 ) -> DiffOut:
     advisory = service.readable(ctx.session, ctx.principal, advisory_id)
-    newest = _visible_revisions(ctx, advisory)
-    after = newest if to is None else to
-    before = max(after - 1, 1) if from_ is None else from_
-    if max(before, after) > newest:
-        raise NotFound(f"{advisory_id} has no revision {max(before, after)}")
+    shown = [r.number for r in service.visible_revisions(ctx.session, ctx.principal, advisory)]
+    after = _newest_visible(ctx, advisory) if to is None else to
+    # By default, from the revision before ``after`` that the caller may see.
+    before = max((n for n in shown if n < after), default=after) if from_ is None else from_
+    for number in (before, after):
+        if number not in shown:
+            raise NotFound(f"{advisory_id} has no revision {number}")
     changes = service.diff(ctx.session, advisory, before, after)
     return DiffOut(from_revision=before, to_revision=after, changes=[c.as_json() for c in changes])
 
@@ -480,7 +488,7 @@ def diff_revisions(
 def schedule_advisory(advisory_id: str, body: ScheduleIn, ctx: CtxDep) -> AdvisoryOut:
     advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.PUBLISH)
     publish.schedule(ctx.session, advisory, actor=ctx.principal, now=ctx.now(), at=body.at)
-    return _out(advisory)
+    return _out(ctx, advisory)
 
 
 @router.delete(
@@ -491,12 +499,12 @@ def schedule_advisory(advisory_id: str, body: ScheduleIn, ctx: CtxDep) -> Adviso
 def unschedule_advisory(advisory_id: str, ctx: CtxDep) -> AdvisoryOut:
     advisory = service.writable(ctx.session, ctx.principal, advisory_id, AdvisoryAction.PUBLISH)
     publish.unschedule(ctx.session, advisory, actor=ctx.principal, now=ctx.now())
-    return _out(advisory)
+    return _out(ctx, advisory)
 
 
-def _publish_out(result: publish.PublishResult) -> PublishOut:
+def _publish_out(ctx: Ctx, result: publish.PublishResult) -> PublishOut:
     return PublishOut(
-        advisory=_out(result.advisory),
+        advisory=_out(ctx, result.advisory),
         revision=result.revision,
         already=result.already,
         renditions=[_rendition_out(r) for r in result.renditions],
@@ -518,7 +526,7 @@ def publish_advisory(advisory_id: str, body: PublishIn, ctx: CtxDep) -> PublishO
         render=_render_ctx(ctx),
         summary=body.summary,
     )
-    return _publish_out(result)
+    return _publish_out(ctx, result)
 
 
 @router.post(
@@ -536,7 +544,7 @@ def withdraw_advisory(advisory_id: str, body: WithdrawIn, ctx: CtxDep) -> Publis
         reason=body.reason,
         render=_render_ctx(ctx),
     )
-    return _publish_out(result)
+    return _publish_out(ctx, result)
 
 
 @router.get(
@@ -558,8 +566,9 @@ def export_advisory(
     revision: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     advisory = service.readable(ctx.session, ctx.principal, advisory_id)
-    if revision is not None and revision > _visible_revisions(ctx, advisory):
-        raise NotFound(f"{advisory_id} has no revision {revision}")
-    number = revision or _visible_revisions(ctx, advisory)
+    if revision is None:
+        number = _newest_visible(ctx, advisory)
+    else:
+        number = service.visible(ctx.session, ctx.principal, advisory, revision).number
     content = export(ctx.session, advisory, format, _render_ctx(ctx), revision=number, key=key)
     return Response(orjson.dumps(content), media_type="application/json")

@@ -10,6 +10,10 @@ history), so that what was published is always a stored revision.
 
 What is *served* (to anyone who is not drafting): the published revision of a published
 advisory; the current revision of a draft (to the operator and the case's participants).
+Each other revision is also read on its own marking, and the drafts newer than the served
+revision in order, up to the first a reader may not see (:func:`visible_revision`,
+:func:`visible_revisions`, :func:`visible`): a draft re-marked TLP:RED after a CLEAR
+publication reaches its named people only.
 """
 
 from __future__ import annotations
@@ -50,7 +54,9 @@ from clearinghouse.policy import (
     MISSING,
     AdvisoryAction,
     AdvisoryFacts,
-    can_advisory,
+    RevisionFacts,
+    can_revision,
+    drafts_shown,
     require_advisory,
 )
 from clearinghouse.principal import Principal
@@ -129,16 +135,32 @@ def _uuids(values: Sequence[str]) -> frozenset[uuid.UUID]:
     return frozenset(out)
 
 
-def facts(session: Session, advisory: Advisory, *, drafts: bool = False) -> AdvisoryFacts:
-    """Facts for the policy. ``drafts``: ask about the unpublished revisions of a
-    published advisory (who may see work in progress) rather than what is served."""
+def facts(session: Session, advisory: Advisory) -> AdvisoryFacts:
+    """Facts for the policy: the advisory's, those of the revision it serves (another
+    revision is read on :func:`revision_facts`)."""
     return AdvisoryFacts(
-        published=advisory.state in PUBLISHED_STATES and not drafts,
+        published=advisory.state in PUBLISHED_STATES,
         tlp=advisory.tlp,
         participant_org_ids=participant_org_ids(session, advisory.case_id),
         recipient_org_ids=_uuids(advisory.recipient_org_ids),
         recipient_user_ids=_uuids(advisory.recipient_user_ids),
     )
+
+
+def marking(stored: AdvisoryRevision) -> m.Tlp | None:
+    """A stored revision's own TLP (``None``, the strictest, if it carries none)."""
+    try:
+        return m.Tlp(str(stored.document.get("tlp")))
+    except ValueError:
+        return None
+
+
+def revision_facts(
+    advisory: Advisory, stored: AdvisoryRevision, served: AdvisoryFacts
+) -> RevisionFacts:
+    """Facts for the policy about one stored revision (``served``: :func:`facts`)."""
+    draft = advisory.published_revision is None or stored.number > advisory.published_revision
+    return RevisionFacts(served, marking(stored), draft)
 
 
 def readable(session: Session, principal: Principal, public_id: str) -> Advisory:
@@ -164,16 +186,43 @@ def writable(
     return advisory
 
 
-def sees_drafts(session: Session, principal: Principal, advisory: Advisory) -> bool:
-    """May ``principal`` see revisions that are not (yet) published?"""
-    return can_advisory(principal, AdvisoryAction.READ, facts(session, advisory, drafts=True))
-
-
 def visible_revision(session: Session, principal: Principal, advisory: Advisory) -> int:
-    """The newest revision number ``principal`` may see (a draft's, when it may)."""
-    if sees_drafts(session, principal, advisory):
-        return advisory.current_revision
-    return served_revision(advisory)
+    """The newest revision number ``principal``, a reader of ``advisory``, may see: the
+    served one, or the newest of the drafts the policy shows it
+    (:func:`~clearinghouse.policy.drafts_shown`)."""
+    served = served_revision(advisory)
+    if advisory.current_revision == served:
+        return served
+    drafts = revisions(session, advisory, after=served)
+    base = facts(session, advisory)
+    return served + drafts_shown(principal, [revision_facts(advisory, r, base) for r in drafts])
+
+
+def visible_revisions(
+    session: Session, principal: Principal, advisory: Advisory
+) -> list[AdvisoryRevision]:
+    """The revisions ``principal``, a reader of ``advisory``, may see, oldest first: up to
+    :func:`visible_revision`, each one the policy lets it read on its own facts."""
+    newest = visible_revision(session, principal, advisory)
+    base = facts(session, advisory)
+    return [
+        r
+        for r in revisions(session, advisory, up_to=newest)
+        if can_revision(principal, revision_facts(advisory, r, base))
+    ]
+
+
+def visible(
+    session: Session, principal: Principal, advisory: Advisory, number: int
+) -> AdvisoryRevision:
+    """Revision ``number``, if ``principal``, a reader of ``advisory``, may see it; else the
+    :class:`NotFound` a revision that does not exist gets."""
+    if number <= visible_revision(session, principal, advisory):
+        stored = revision(session, advisory, number)
+        served = facts(session, advisory)
+        if can_revision(principal, revision_facts(advisory, stored, served)):
+            return stored
+    raise NotFound(f"{advisory.public_id} has no revision {number}")
 
 
 def served_revision(advisory: Advisory) -> int:
@@ -200,7 +249,7 @@ def document(session: Session, advisory: Advisory, number: int | None = None) ->
 
 
 def revisions(
-    session: Session, advisory: Advisory, *, up_to: int | None = None
+    session: Session, advisory: Advisory, *, up_to: int | None = None, after: int | None = None
 ) -> list[AdvisoryRevision]:
     query = (
         select(AdvisoryRevision)
@@ -209,6 +258,8 @@ def revisions(
     )
     if up_to is not None:
         query = query.where(AdvisoryRevision.number <= up_to)
+    if after is not None:
+        query = query.where(AdvisoryRevision.number > after)
     return list(session.scalars(query))
 
 

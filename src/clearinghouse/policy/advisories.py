@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy.core import Decision, Missing, missing, noted, raise_for, scoped
@@ -29,6 +30,9 @@ class AdvisoryFacts:
     in the case it was drafted from (they may read the draft while the embargo holds).
     ``recipient_org_ids`` / ``recipient_user_ids``: who is named to receive TLP:AMBER
     (organisations) and TLP:RED (people) material.
+
+    These are the facts of the revision the advisory serves; another revision is read on
+    :class:`RevisionFacts`.
     """
 
     published: bool
@@ -53,6 +57,8 @@ def decide_advisory(
     * TLP:AMBER / AMBER+STRICT: the named recipient organisations and the case's
       participants; TLP:RED: the named people only;
     * not yet published: the operator and the case's participants (within the TLP rules);
+    * a revision other than the one served: also by its own marking (:func:`decide_revision`),
+      and drafts newer than the served revision in order (:func:`drafts_shown`);
     * a suspended organisation receives nothing pre-publication and nothing beyond CLEAR;
     * no marking: the operator only.
 
@@ -110,6 +116,48 @@ def _read(principal: Principal, facts: AdvisoryFacts | None) -> Decision:
         named_user=principal.user_id is not None and principal.user_id in facts.recipient_user_ids,
     )
     return allowed if entitled else Decision.HIDDEN
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionFacts:
+    """One stored revision of an advisory, for reading it.
+
+    ``advisory``: the advisory's facts (those of the revision it serves); ``tlp``: the
+    revision's own marking; ``draft``: it is newer than the published revision, or the
+    advisory is not yet published. The recipients are the advisory's.
+    """
+
+    advisory: AdvisoryFacts
+    tlp: Tlp | None
+    draft: bool
+
+
+def decide_revision(principal: Principal, facts: RevisionFacts) -> Decision:
+    """Reading one revision: a draft as an advisory not yet published, and under the
+    stricter of its own marking and the advisory's (each must allow the reader). So a draft
+    re-marked TLP:RED after a TLP:CLEAR publication reaches its named people only, and an
+    earlier revision marked beyond a reader stays hidden from it once a later one is not."""
+    advisory = replace(facts.advisory, published=facts.advisory.published and not facts.draft)
+    decision = _decide(principal, AdvisoryAction.READ, advisory)
+    if decision is Decision.ALLOW:
+        decision = _decide(principal, AdvisoryAction.READ, replace(advisory, tlp=facts.tlp))
+    return noted(AdvisoryAction.READ.value, decision)
+
+
+def can_revision(principal: Principal, facts: RevisionFacts) -> bool:
+    return decide_revision(principal, facts) is Decision.ALLOW
+
+
+def drafts_shown(principal: Principal, drafts: Sequence[RevisionFacts]) -> int:
+    """How many of the drafts newer than the served revision (oldest first) ``principal``
+    is shown: those up to the first it may not read, so that no newer draft, and no diff
+    to one, reveals the one withheld."""
+    shown = 0
+    for facts in drafts:
+        if not can_revision(principal, facts):
+            break
+        shown += 1
+    return shown
 
 
 def require_advisory(

@@ -435,6 +435,34 @@ def require_group(
 # ---- who sighted: revealed only by the sighter's own choice ----------------------------------
 
 
+def curates(principal: Principal) -> bool:
+    """The platform's own jobs (publication, sync, the operator's import) and its
+    operator, who reads every object: they may add a version of any object, and a refusal
+    to lower a marking may name any stored version's."""
+    return principal.via is Via.SYSTEM or (principal.is_authenticated and principal.is_operator)
+
+
+def may_add_version(principal: Principal, owner_org_id: uuid.UUID | None, *, known: bool) -> bool:
+    """Whether ``principal`` may store a new version of a STIX object. ``known``: some
+    version of that id is stored already, anywhere on the platform; ``owner_org_id``: the
+    organisation that stored its first one (None: the platform's own jobs). STIX 2.1 (3.6)
+    lets only an object's creator version it, so a member versions the ids it introduced
+    and new ones; those who :func:`curate <curates>` any. A refusal names no marking and
+    does not depend on whether the writer may read the stored versions: it says only
+    that the id is another's, which the writer, who sent that id, already held."""
+    if not known or curates(principal):
+        return True
+    return principal.org_id is not None and owner_org_id == principal.org_id
+
+
+def sighting_counted(principal: Principal, tlp: Tlp) -> bool:
+    """Whether a sighting marked ``tlp`` counts in the sightings summary that ``principal``
+    reads of what its organisation shared: every sighting for an organisation in good
+    standing (sightings exist to tell the producer); TLP:CLEAR ones only for a suspended
+    one, which receives TLP:CLEAR only."""
+    return not principal.suspended or tlp is Tlp.CLEAR
+
+
 def sighter_reveals(principal: Principal, asked: bool) -> bool:
     """Whether a sighting ``principal`` posts now names its organisation to the producer of
     what it sighted. Only when asked for explicitly (the REST API's ``reveal_sighter``, the

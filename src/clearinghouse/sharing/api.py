@@ -17,7 +17,8 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.api.deps import Ctx, CtxDep
@@ -37,6 +38,7 @@ from clearinghouse.policy import (
     require_group,
     sighter_reveals,
     sighter_shown,
+    sighting_counted,
 )
 from clearinghouse.policy.core import raise_for
 from clearinghouse.sharing import access_log, service, store
@@ -416,7 +418,7 @@ def sightings(ctx: CtxDep) -> Response:
     posted their sightings (``reveal_sighter``), and how many sightings are anonymous.
     Nobody is named without its consent."""
     raise_for(decide_sharing(ctx.principal, SharingAction.SIGHTINGS_READ), "sightings")
-    own = select(SharedObject.stix_id).where(SharedObject.producer_org_id == ctx.principal.org_id)
+    own = _introduced(ctx.principal.org_id)
     rows = ctx.session.execute(
         select(
             SharedObject.sighting_of,
@@ -424,13 +426,16 @@ def sightings(ctx: CtxDep) -> Response:
             SharedObject.body,
             SharedObject.reveal_sighter,
             SharedObject.producer_org_id,
+            SharedObject.tlp,
         )
         .where(SharedObject.sighting_of.in_(own.scalar_subquery()))
         .order_by(SharedObject.sighting_of)
         .limit(100_000)
     ).all()
     latest: dict[str, _Sighting] = {}
-    for sighted, sighting_id, raw, revealed, poster in rows:  # the newest version counts
+    for sighted, sighting_id, raw, revealed, poster, tlp in rows:  # the newest version counts
+        if not sighting_counted(ctx.principal, tlp):
+            continue
         obj = orjson.loads(raw)
         known = latest.get(sighting_id)
         if known is None or obj.get("modified", "") > known.obj.get("modified", ""):
@@ -441,10 +446,30 @@ def sightings(ctx: CtxDep) -> Response:
         _tally(summary.setdefault(item.of, _empty_summary(item.of)), item, names)
     for entry in summary.values():
         entry["revealed"] = sorted(entry["revealed"].values(), key=lambda r: r["slug"])
-    total = ctx.session.scalar(select(func.count()).select_from(own.subquery()))
+    total = ctx.session.scalar(select(func.count()).select_from(own.distinct().subquery()))
     return _json(
         {"shared_objects": total or 0, "items": sorted(summary.values(), key=lambda e: e["object"])}
     )
+
+
+def _introduced(org_id: uuid.UUID | None) -> Any:
+    """The ids ``org_id`` introduced: one of its versions was the first stored anywhere
+    (within a collection, the sequence orders versions added at one instant; across
+    collections such a tie leaves the id to nobody). A version of the same id stored
+    later by another organisation gains that one nothing, and today it is refused."""
+    mine, other = SharedObject, aliased(SharedObject)
+    earlier = exists().where(
+        other.stix_id == mine.stix_id,
+        or_(other.producer_org_id.is_(None), other.producer_org_id != org_id),
+        or_(
+            other.date_added < mine.date_added,
+            and_(
+                other.date_added == mine.date_added,
+                or_(other.collection_id != mine.collection_id, other.seq < mine.seq),
+            ),
+        ),
+    )
+    return select(mine.stix_id).where(mine.producer_org_id == org_id, ~earlier)
 
 
 @dataclass(frozen=True, slots=True)

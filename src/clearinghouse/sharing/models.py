@@ -94,6 +94,8 @@ class SharedObject(Base):
         Index("ix_shared_objects_page", "collection_id", "date_added", "seq"),
         Index("ix_shared_objects_versions", "collection_id", "stix_id", "version"),
         Index("ix_shared_objects_sighting_of", "sighting_of"),
+        # Who introduced an id (its first stored version, platform-wide): its owner.
+        Index("ix_shared_objects_stix_id", "stix_id", "date_added"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

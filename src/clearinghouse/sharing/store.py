@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     exists,
     false,
+    func,
     insert,
     or_,
     select,
@@ -49,6 +50,8 @@ from clearinghouse.policy import (
     ObjectFacts,
     ObjectScope,
     SharingAction,
+    curates,
+    may_add_version,
     require_collection,
 )
 from clearinghouse.principal import Principal
@@ -183,21 +186,47 @@ def _prepare(raw: object, collection: Collection, apply_default: bool) -> _Accep
 
 def _existing(
     session: Session, collection_id: uuid.UUID, ids: list[str]
-) -> tuple[set[tuple[str, datetime]], dict[str, Tlp]]:
-    """Versions already stored, and each object's most restrictive marking so far."""
+) -> tuple[set[tuple[str, datetime]], list[tuple[str, Tlp, uuid.UUID | None]]]:
+    """Versions already stored in the collection, and each one's marking and producer."""
     versions: set[tuple[str, datetime]] = set()
-    highest: dict[str, Tlp] = {}
+    marks: list[tuple[str, Tlp, uuid.UUID | None]] = []
+    o = SharedObject
     for start in range(0, len(ids), 500):
-        for stix_id, version, tlp in session.execute(
-            select(SharedObject.stix_id, SharedObject.version, SharedObject.tlp).where(
-                SharedObject.collection_id == collection_id,
-                SharedObject.stix_id.in_(ids[start : start + 500]),
+        for stix_id, version, tlp, producer in session.execute(
+            select(o.stix_id, o.version, o.tlp, o.producer_org_id).where(
+                o.collection_id == collection_id, o.stix_id.in_(ids[start : start + 500])
             )
         ):
             versions.add((stix_id, version))
-            if stix_id not in highest or stix.TLP_RANK[tlp] > stix.TLP_RANK[highest[stix_id]]:
-                highest[stix_id] = tlp
-    return versions, highest
+            marks.append((stix_id, tlp, producer))
+    return versions, marks
+
+
+def _owners(session: Session, ids: list[str]) -> dict[str, uuid.UUID | None]:
+    """For each id stored anywhere on the platform, the organisation that stored its first
+    version (None: the platform's own jobs, or nobody can tell: two organisations' first
+    versions added at the same instant to different collections)."""
+    owners: dict[str, uuid.UUID | None] = {}
+    o = SharedObject
+    for start in range(0, len(ids), 500):
+        first = (
+            select(o.stix_id, func.min(o.date_added).label("at"))
+            .where(o.stix_id.in_(ids[start : start + 500]))
+            .group_by(o.stix_id)
+            .subquery()
+        )
+        found = session.execute(
+            select(o.stix_id, o.collection_id, o.producer_org_id)
+            .join(first, and_(o.stix_id == first.c.stix_id, o.date_added == first.c.at))
+            .order_by(o.stix_id, o.seq)
+        )
+        where: dict[str, uuid.UUID] = {}
+        for stix_id, collection_id, producer in found:
+            if stix_id not in owners:  # within a collection, the sequence orders a tie
+                owners[stix_id], where[stix_id] = producer, collection_id
+            elif where[stix_id] != collection_id and owners[stix_id] != producer:
+                owners[stix_id] = None
+    return owners
 
 
 def _lock(session: Session, collection: Collection) -> tuple[int, datetime | None]:
@@ -262,12 +291,37 @@ def add_objects(
     # PostgreSQL a writer that committed since this transaction began is seen).
     locked = _lock(session, collection)
     ids = sorted({a.checked.id for a in accepted})
-    stored, highest = _existing(session, collection.id, ids)
+    stored, marks = _existing(session, collection.id, ids)
+    owners = _owners(session, ids)
+    # The most restrictive marking so far of each object, among the versions the writer
+    # may be told of: its own organisation's (or every one, for those who curate).
+    every = curates(principal)
+    highest: dict[str, Tlp] = {}
+    for stix_id, tlp, producer in marks:
+        if not every and (producer is None or producer != principal.org_id):
+            continue
+        if stix_id not in highest or stix.TLP_RANK[tlp] > stix.TLP_RANK[highest[stix_id]]:
+            highest[stix_id] = tlp
     fresh: list[_Accepted] = []
     seen: set[tuple[str, datetime | None]] = set()
     for item in accepted:
         checked = item.checked
         key = (checked.id, checked.modified)
+        duplicate = key in seen or (checked.modified is not None and key in stored)
+        if not may_add_version(principal, owners.get(checked.id), known=checked.id in owners):
+            if duplicate:  # a re-sent copy of what is stored: not an error, nothing stored
+                outcome.successes.append({"id": checked.id, "version": _version_of(checked, None)})
+                continue
+            outcome.failures.append(
+                {
+                    "id": checked.id,
+                    "version": _version_of(checked, None),
+                    "message": "this id belongs to an object another organisation shared, "
+                    "and only an object's creator adds versions of it (STIX 2.1, 3.6): "
+                    "give your object its own id",
+                }
+            )
+            continue
         top = highest.get(checked.id)
         if top is not None and stix.TLP_RANK[item.tlp] < stix.TLP_RANK[top]:
             outcome.failures.append(
@@ -279,7 +333,7 @@ def add_objects(
                 }
             )
             continue
-        if key in seen or (checked.modified is not None and key in stored):
+        if duplicate:
             outcome.successes.append({"id": checked.id, "version": _version_of(checked, None)})
             continue
         seen.add(key)

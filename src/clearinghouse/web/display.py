@@ -1,7 +1,7 @@
 """Instants, durations and numbers as the viewer reads them: in the viewer's time zone with
 the zone named, in the viewer's language.
 
-An instant is shown as ``<time datetime="...Z">26 Nov 2021, 10:00 CST (UTC+8)</time>``; a
+An instant is shown as ``<time datetime="...Z">Nov 26, 2021, 10:00 CST (UTC+8)</time>``; a
 deadline also carries the UTC instant beside it, because the people who must meet it sit
 in different zones. Every value keeps its machine-readable UTC form in ``datetime`` so
 that tests and scripts read the page without parsing prose.

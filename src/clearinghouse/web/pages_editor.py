@@ -114,9 +114,13 @@ def draft_from_case(page: PageDep) -> Response:
     return page.redirect(f"{BASE}/{saved.advisory.public_id}")
 
 
-def _pair(newest: int, before: int | None, after: int | None) -> tuple[int, int]:
-    to = min(after or newest, newest)
-    return (min(before, to) if before else max(to - 1, 1)), to
+def _pair(shown: list[int], before: int | None, after: int | None) -> tuple[int, int]:
+    """The revisions to compare, both among those ``shown`` to the reader (ascending): the
+    newest at or below ``after`` (else the newest), and the newest at or below ``before``
+    (else the one before it). A hidden revision is never an end of the diff."""
+    to = max((n for n in shown if n <= (after or shown[-1])), default=shown[0])
+    below = [n for n in shown if n <= min(before, to)] if before else [n for n in shown if n < to]
+    return (below[-1] if below else to), to
 
 
 def _editor_page(
@@ -130,7 +134,8 @@ def _editor_page(
 ) -> HTMLResponse:
     newest = service.visible_revision(page.session, page.principal, advisory)
     doc = service.document(page.session, advisory, newest)
-    start, end = _pair(newest, before, after)
+    shown = service.visible_revisions(page.session, page.principal, advisory)
+    start, end = _pair([r.number for r in shown] or [newest], before, after)
     changes = service.diff(page.session, advisory, start, end) if start != end else []
     return page.render(
         "editor.html",
@@ -138,7 +143,7 @@ def _editor_page(
         advisory=advisory,
         document=doc,
         newest=newest,
-        revisions=service.revisions(page.session, advisory, up_to=newest),
+        revisions=shown,
         changes=changes,
         diff_from=start,
         diff_to=end,

@@ -9,7 +9,15 @@ import uuid
 import pytest
 
 from clearinghouse.formats.model import Tlp
-from clearinghouse.policy import AdvisoryAction, AdvisoryFacts, Decision, decide_advisory
+from clearinghouse.policy import (
+    AdvisoryAction,
+    AdvisoryFacts,
+    Decision,
+    RevisionFacts,
+    decide_advisory,
+    decide_revision,
+    drafts_shown,
+)
 from clearinghouse.principal import ANONYMOUS, SYSTEM, Principal, Scope, Via
 from clearinghouse.vocab import OrgKind, Role
 
@@ -120,3 +128,48 @@ def test_writes_are_the_operators(action: AdvisoryAction) -> None:
     assert decide_advisory(WHO["participant"], action, _facts("draft", "AMBER")) is Decision.DENY
     assert decide_advisory(WHO["member"], action, _facts("draft", "AMBER")) is H
     assert decide_advisory(WHO["member"], action) is Decision.DENY
+
+
+def test_a_draft_re_marked_red_after_a_clear_publication_reaches_its_named_people_only() -> None:
+    draft = RevisionFacts(_facts("published", "CLEAR"), Tlp.RED, draft=True)
+    named_participant = _member(PARTICIPANT_ORG, user=RED_USER)
+    assert decide_revision(named_participant, draft) is A
+    assert decide_revision(_operator(Role.VIEWER), draft) is A
+    assert decide_revision(SYSTEM, draft) is A
+    for who in ("anonymous", "member", "participant", "recipient", "red recipient", "link"):
+        assert decide_revision(WHO[who], draft) is H, who
+    assert decide_revision(WHO["operator token without read"], draft) is Decision.DENY
+
+
+def test_a_draft_is_read_as_unpublished_whatever_its_own_marking() -> None:
+    draft = RevisionFacts(_facts("published", "CLEAR"), Tlp.CLEAR, draft=True)
+    assert decide_revision(WHO["participant"], draft) is A
+    for who in ("anonymous", "member", "recipient", "suspended participant"):
+        assert decide_revision(WHO[who], draft) is H, who
+
+
+def test_a_revision_is_read_under_both_its_own_marking_and_the_advisorys() -> None:
+    # Published RED now, AMBER before: the RED person outside the AMBER audience sees the
+    # served revision only, and the AMBER audience not even that.
+    history = RevisionFacts(_facts("published", "RED"), Tlp.AMBER, draft=False)
+    assert decide_revision(WHO["red recipient"], history) is H
+    assert decide_revision(WHO["recipient"], history) is H
+    assert decide_revision(_member(RECIPIENT_ORG, user=RED_USER), history) is A
+    # Published CLEAR now, AMBER before: the AMBER audience only.
+    history = RevisionFacts(_facts("published", "CLEAR"), Tlp.AMBER, draft=False)
+    assert decide_revision(ANONYMOUS, history) is H
+    assert decide_revision(WHO["member"], history) is H
+    assert decide_revision(WHO["recipient"], history) is A
+    # No marking of its own: never CLEAR.
+    history = RevisionFacts(_facts("published", "CLEAR"), None, draft=False)
+    assert decide_revision(ANONYMOUS, history) is H
+    assert decide_revision(_operator(Role.VIEWER), history) is A
+
+
+def test_drafts_are_shown_in_order_up_to_the_first_the_reader_may_not_read() -> None:
+    served = _facts("published", "CLEAR")
+    drafts = [RevisionFacts(served, t, draft=True) for t in (Tlp.AMBER, Tlp.RED, Tlp.AMBER)]
+    assert drafts_shown(WHO["participant"], drafts) == 1
+    assert drafts_shown(_member(PARTICIPANT_ORG, user=RED_USER), drafts) == 3
+    assert drafts_shown(ANONYMOUS, drafts) == 0
+    assert drafts_shown(_operator(Role.VIEWER), drafts) == 3

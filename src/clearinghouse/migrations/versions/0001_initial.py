@@ -899,6 +899,7 @@ def upgrade() -> None:
             "ix_shared_objects_page", ["collection_id", "date_added", "seq"], unique=False
         )
         batch_op.create_index("ix_shared_objects_sighting_of", ["sighting_of"], unique=False)
+        batch_op.create_index("ix_shared_objects_stix_id", ["stix_id", "date_added"], unique=False)
         batch_op.create_index(
             "ix_shared_objects_versions", ["collection_id", "stix_id", "version"], unique=False
         )
@@ -2165,6 +2166,7 @@ def downgrade() -> None:
     op.drop_table("sharing_groups")
     with op.batch_alter_table("shared_objects", schema=None) as batch_op:
         batch_op.drop_index("ix_shared_objects_versions")
+        batch_op.drop_index("ix_shared_objects_stix_id")
         batch_op.drop_index("ix_shared_objects_sighting_of")
         batch_op.drop_index("ix_shared_objects_page")
 
