@@ -155,7 +155,7 @@ def test_a_digest_user_gets_one_email_for_many_notifications_once_a_day(env: Env
     [received] = env.smtp.inbox.received
     assert received.rcpt_tos == ["bob@apache.test"]
     message = received.message
-    assert message["Subject"] == "[Clearinghouse] Daily digest for 2021-12-09: 2 notifications"
+    assert message["Subject"] == "[Clearinghouse] Daily digest for Dec 9, 2021: 2 notifications"
     text = message.get_content()
     assert text.index("Embargo proposal") < text.index("Vendor statement added")
     assert text.count("https://ch.test/cases/CH-2021-0001") == 2
@@ -176,7 +176,7 @@ def test_a_digest_user_gets_one_email_for_many_notifications_once_a_day(env: Env
     assert env.worker.run_until_idle() == 2
     assert len(env.smtp.inbox.received) == 2
     latest = env.smtp.inbox.received[-1].message
-    assert latest["Subject"] == "[Clearinghouse] Daily digest for 2021-12-10: 1 notification"
+    assert latest["Subject"] == "[Clearinghouse] Daily digest for Dec 10, 2021: 1 notification"
     assert "Advisory draft ready" in latest.get_content()
     assert _notification(env, third[0].id).digest_sent_at == T0.replace(day=10, hour=7)
     with env.database.transaction(write=False) as s:

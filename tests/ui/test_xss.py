@@ -13,6 +13,7 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.formats.model import Tlp
 from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.notify.wording import Basis, ClockAlert
 from tests.conftest import REPO
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
@@ -246,6 +247,35 @@ def test_payloads_in_the_members_and_editors_fields_stay_text(
                 created_at=platform.clock.now(),
             )
         )
+        # A notice worded from its parameters: every word a payload, and a link that is
+        # not a path of the platform (shown as text, never as a link).
+        alert = ClockAlert(
+            missed=True,
+            threshold="missed",
+            organisation=f"organisation {PAYLOAD}",
+            organisation_slug="member",
+            regime="cn-miit-2021",
+            regime_title=f"regime {PAYLOAD}",
+            stage="report",
+            stage_name=f"stage {PAYLOAD}",
+            subject=f"case {PAYLOAD}",
+            due=platform.clock.now(),
+            basis=Basis("override", f"override: applies: basis {PAYLOAD}"),
+            flags=(f"flag {PAYLOAD}",),
+        )
+        s.add(
+            Notification(
+                user_id=user.id,
+                organisation_id=None,
+                kind=alert.kind.value,
+                subject="stored",
+                body="stored",
+                params=alert.params(),
+                link="javascript:alert(4)",
+                delivery=Delivery.IMMEDIATE,
+                created_at=platform.clock.now(),
+            )
+        )
     operator_api = platform.login(platform.world.operator_admin)
     draft = log4shell_draft(title=f"editor {PAYLOAD}", summary=f"editor summary {PAYLOAD}")
     advisory = operator_api.post("/api/v1/advisories", json=draft).json()["id"]
@@ -280,11 +310,14 @@ def test_payloads_in_the_members_and_editors_fields_stay_text(
         for path in paths:
             page.goto(base + path)
             shown.append(page.locator("body").inner_text())
+            assert page.locator('a[href^="javascript:"]').count() == 0
             assert (
                 page.evaluate("() => document.querySelectorAll('main img, main svg').length") == 0
             )
     text = "\n".join(shown)
-    for label in ("token", "hook", "subject", "body", "editor", "revised"):
+    labels = ["token", "hook", "subject", "body", "editor", "revised"]
+    labels += ["organisation", "regime", "stage", "case", "basis", "flag"]  # a worded notice
+    for label in labels:
         assert f"{label} <img src=x onerror=alert(1)>" in text, label
     watch.check()
 

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,8 +47,8 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
-from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import notify_users
+from clearinghouse.notify.service import notify_message
+from clearinghouse.notify.wording import FailedRendition, RenditionsFailed
 from clearinghouse.policy import AdvisoryAction, MessageFacts, Sensitivity, require_advisory
 from clearinghouse.principal import SYSTEM, Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
@@ -197,21 +198,17 @@ def alert_operator(
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Organisation.kind == OrgKind.OPERATOR, Membership.role == Role.ADMIN)
     ).all()
-    lines = [
-        f"- {r.format.value}{' ' + r.key if r.key else ''}: {(r.detail or '')[:300]}"
-        for r in failed
-    ]
-    body = (
-        f"{advisory.public_id} was published, but {len(failed)} rendition(s) failed and were not "
-        "published. The other renditions are live.\n\n" + "\n".join(lines)
+    message = RenditionsFailed(
+        advisory=advisory.public_id,
+        failed=tuple(
+            FailedRendition(r.format.value, r.key or None, (r.detail or "")[:300]) for r in failed
+        ),
     )
-    notify_users(
+    notify_message(
         session,
         admins,
-        MessageKind.ADVISORY_RENDITION_FAILED,
-        f"{advisory.public_id}: {len(failed)} rendition(s) failed",
-        body[:20_000],
-        f"/api/v1/advisories/{advisory.public_id}/renditions",
+        message,
+        f"/advisories/{quote(advisory.public_id)}#downloads",  # its page lists each rendition
         now,
         about=MessageFacts(Sensitivity.PRE_PUBLICATION, advisory.tlp),
     )

@@ -41,6 +41,8 @@ from clearinghouse.clocks.model import (
     Role,
     SubmissionForm,
     Thresholds,
+    TimeLimit,
+    TimeUnit,
 )
 from clearinghouse.clocks.schema import (
     Classification,
@@ -90,6 +92,8 @@ __all__ = [
     "SubmissionError",
     "SubmissionForm",
     "Thresholds",
+    "TimeLimit",
+    "TimeUnit",
     "UnknownCalendarError",
     "View",
     "alerts_due",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from clearinghouse.clocks.model import DEFAULT_THRESHOLDS, Obligation, Thresholds
 from clearinghouse.timeutil import ensure_utc, format_instant
@@ -37,6 +37,10 @@ class Alert:
     kind: AlertKind
     fires_at: datetime
     due: datetime
+    # ``threshold`` as a value (not in the JSON): the share of the window of a fraction
+    # alert, the time left of a before-due one; pages word them in the reader's language.
+    fraction: float | None = None
+    lead: timedelta | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,25 +69,34 @@ def lead_label(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-def schedule(
-    anchor_at: datetime, due: datetime, thresholds: Thresholds
-) -> list[tuple[str, AlertKind, datetime]]:
-    """Every threshold of a window as (label, kind, instant it fires), in time order.
+class Step(NamedTuple):
+    """One threshold of a window: its label, kind and the instant it fires, with the share
+    of the window (fractions) or the time left (lead times) it stands for."""
+
+    label: str
+    kind: AlertKind
+    fires_at: datetime
+    fraction: float | None = None
+    lead: timedelta | None = None
+
+
+def schedule(anchor_at: datetime, due: datetime, thresholds: Thresholds) -> list[Step]:
+    """Every threshold of a window, in the order it fires.
 
     A lead time longer than the window fires at the window's start. A deadline is met up
     to and including its instant, so ``missed`` fires one second after ``due``.
     """
     window = due - anchor_at
-    out: list[tuple[str, AlertKind, datetime]] = [
-        (fraction_label(f), AlertKind.FRACTION, anchor_at + window * f)
+    out = [
+        Step(fraction_label(f), AlertKind.FRACTION, anchor_at + window * f, fraction=f)
         for f in thresholds.fractions
     ]
     out += [
-        (lead_label(d), AlertKind.BEFORE_DUE, max(anchor_at, due - d))
+        Step(lead_label(d), AlertKind.BEFORE_DUE, max(anchor_at, due - d), lead=d)
         for d in thresholds.before_due
     ]
-    out.sort(key=lambda item: item[2])
-    out.append(("missed", AlertKind.MISSED, due + MISSED_AFTER))
+    out.sort(key=lambda step: step.fires_at)
+    out.append(Step("missed", AlertKind.MISSED, due + MISSED_AFTER))
     return out
 
 
@@ -96,9 +109,9 @@ def warning_started(
 ) -> bool:
     """Whether any pre-due threshold has fired: the engine's ``due_soon`` rule."""
     return any(
-        has_fired(when, at)
-        for _, kind, when in schedule(anchor_at, due, thresholds)
-        if kind is not AlertKind.MISSED
+        has_fired(step.fires_at, at)
+        for step in schedule(anchor_at, due, thresholds)
+        if step.kind is not AlertKind.MISSED
     )
 
 
@@ -111,18 +124,20 @@ def _alerts(
     org, subject, regime, stage = obligation.key
     return [
         Alert(
-            key="|".join((org, subject, regime, stage, label)),
+            key="|".join((org, subject, regime, stage, step.label)),
             organisation=org,
             subject=subject,
             regime=regime,
             stage=stage,
-            threshold=label,
-            kind=kind,
-            fires_at=when,
+            threshold=step.label,
+            kind=step.kind,
+            fires_at=step.fires_at,
             due=obligation.due,
+            fraction=step.fraction,
+            lead=step.lead,
         )
-        for label, kind, when in schedule(obligation.anchor_at, obligation.due, thresholds)
-        if has_fired(when, at) is fired
+        for step in schedule(obligation.anchor_at, obligation.due, thresholds)
+        if has_fired(step.fires_at, at) is fired
     ]
 
 

@@ -255,7 +255,10 @@ def _basis(
     if override is not None:
         verdict = "applies" if override.applies else "does not apply"
         return Basis(
-            BasisKind.OVERRIDE, f"override: {verdict}: {override.reason}"
+            BasisKind.OVERRIDE,
+            f"override: {verdict}: {override.reason}",
+            applies=override.applies,
+            override_reason=override.reason,
         ), override.applies
     if not (regime.enabled_by_default or regime.id in enabled):
         return None
@@ -289,12 +292,13 @@ def _obligation(
     anchor: Event | None = None,
     anchor_at: datetime | None = None,
     submission: Event | None = None,
-    duration: str = "",
+    duration: Duration | None = None,
     note: str = "",
     deadlines: tuple[Deadline, ...] = (),
     displaced_by: str | None = None,
 ) -> Obligation:
     notes = " ".join(n for n in (note, stage.note) if n)
+    period = duration or stage.duration
     return Obligation(
         organisation=ctx.profile.id,
         subject=ctx.subject,
@@ -314,11 +318,12 @@ def _obligation(
         submitted_at=submission.occurred_at if submission else None,
         recipients=stage.recipients_for(ctx.profile),
         optional=stage.optional,
-        duration=duration or stage.duration.describe(),
+        duration=period.describe(),
         note=notes,
         forms=stage.forms,
         deadlines=deadlines,
         displaced_by=displaced_by,
+        time_limit=period.limit(ctx.regime.reference_time_zone),
     )
 
 
@@ -423,7 +428,7 @@ def _stage(ctx: _Context, stage: Stage) -> Obligation:
         anchor=governing.anchor,
         anchor_at=governing.start,
         submission=submission,
-        duration=governing.duration.describe(),
+        duration=governing.duration,
         note=" ".join(notes),
         deadlines=deadlines,
     )

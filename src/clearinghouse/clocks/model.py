@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from clearinghouse.clocks.errors import EventError
@@ -211,12 +211,16 @@ class BasisKind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Basis:
     """Why an organisation is (or is not) bound: a matched role and jurisdiction of its
-    profile, or an operator's override."""
+    profile, or an operator's override (``applies``, with the operator's own words in
+    ``override_reason``). ``reason`` is the same in English for the JSON; pages word the
+    fields in the reader's language."""
 
     kind: BasisKind
     reason: str
     role: Role | None = None
     jurisdiction: str | None = None
+    applies: bool | None = None
+    override_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -225,6 +229,29 @@ class Basis:
             "role": self.role.value if self.role else None,
             "jurisdiction": self.jurisdiction,
         }
+
+
+class TimeUnit(enum.StrEnum):
+    """The unit a regime counts a stage's period in."""
+
+    HOURS = "hours"  # elapsed hours
+    CALENDAR_DAYS = "calendar_days"
+    BUSINESS_DAYS = "business_days"  # over a named holiday calendar
+    MONTHS = "months"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLimit:
+    """A stage's period as fields: ``amount`` of ``unit``; for business days the holiday
+    ``calendar`` and the ``cutoff`` local time on the last day (in the regime's reference
+    ``zone``; UTC when it names none). ``Obligation.duration`` is the same in English for
+    the JSON; pages word these fields in the reader's language."""
+
+    amount: int
+    unit: TimeUnit
+    calendar: str | None = None
+    cutoff: time | None = None
+    zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +315,8 @@ class Obligation:
     forms: tuple[SubmissionForm, ...] = (SubmissionForm.WRITTEN,)  # accepted report forms
     deadlines: tuple[Deadline, ...] = ()  # the candidates when the earliest of several counts
     displaced_by: str | None = None  # the regime that displaces this one for the organisation
+    # ``duration`` as fields (not in the JSON, which keeps ``duration``).
+    time_limit: TimeLimit | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:

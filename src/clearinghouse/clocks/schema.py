@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clearinghouse.clocks.calendar import UnknownCalendarError, check_calendar_name
-from clearinghouse.clocks.model import EventType, FlagNote, OrgProfile, Role, SubmissionForm
+from clearinghouse.clocks.model import (
+    EventType,
+    FlagNote,
+    OrgProfile,
+    Role,
+    SubmissionForm,
+    TimeLimit,
+    TimeUnit,
+)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
 FlagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
@@ -174,6 +182,23 @@ class Duration(_Frozen):
         elif self.calendar is not None or self.at_local_time is not None:
             raise ValueError("calendar and at_local_time apply to business_days only")
         return self
+
+    def limit(self, zone: str | None = None) -> TimeLimit:
+        """The period as fields; ``zone``: the regime's reference time zone, in which a
+        business-day cut-off is read."""
+        if self.hours is not None:
+            return TimeLimit(self.hours, TimeUnit.HOURS)
+        if self.calendar_days is not None:
+            return TimeLimit(self.calendar_days, TimeUnit.CALENDAR_DAYS)
+        if self.months is not None:
+            return TimeLimit(self.months, TimeUnit.MONTHS)
+        return TimeLimit(
+            self.business_days or 0,
+            TimeUnit.BUSINESS_DAYS,
+            calendar=self.calendar,
+            cutoff=self.at_local_time,
+            zone=zone,
+        )
 
     def describe(self) -> str:
         if self.hours is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,8 +36,14 @@ router = APIRouter(prefix="/api/v1", tags=["notifications"])
 class NotificationOut(BaseModel):
     id: uuid.UUID
     kind: str
-    subject: str
-    body: str
+    subject: str = Field(description="In English, instants in UTC (see params)")
+    body: str = Field(description="In English, instants in UTC (see params)")
+    params: dict[str, Any] | None = Field(
+        description="What the notice says without words, for the kinds that have them "
+        "(clocks.alert, standing.reassessment_reminder, advisory.rendition_failed): ids, "
+        "names, instants in RFC 3339 UTC. The pages and e-mails word it in the reader's "
+        "language and time zone. null: a notice recorded as text only."
+    )
     link: str | None
     organisation_id: uuid.UUID | None
     delivery: Delivery
@@ -52,6 +58,7 @@ def _notification_out(n: Notification) -> NotificationOut:
         kind=n.kind,
         subject=n.subject,
         body=n.body,
+        params=n.params,
         link=n.link,
         organisation_id=n.organisation_id,
         delivery=n.delivery,

@@ -26,9 +26,10 @@ from clearinghouse.accounts.models import User
 from clearinghouse.crypto import SecretDecryptionError
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
-from clearinghouse.notify import compose, service, signing
+from clearinghouse.notify import compose, service, signing, wording
 from clearinghouse.notify.mail import MailRejectedError
 from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
+from clearinghouse.notify.reader import Reader, reader_for
 from clearinghouse.notify.service import KIND_SEND
 from clearinghouse.notify.webhooks import KIND_DELIVER
 from clearinghouse.services import Pins
@@ -97,8 +98,14 @@ def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
 
 
-def _notice(n: Notification) -> compose.Notice:
-    return compose.Notice(n.subject, n.body, n.link, n.created_at)
+def _reader(user: User) -> Reader:
+    """The recipient's saved language and time zone (no language saved: English)."""
+    return reader_for(user.language, user.timezone)
+
+
+def _notice(n: Notification, reader: Reader) -> compose.Notice:
+    text = wording.word(n.kind, n.params, n.subject, n.body, reader)
+    return compose.Notice(text.subject, text.body, n.link, n.created_at)
 
 
 def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -109,8 +116,10 @@ def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
     user = ctx.session.get(User, notification.user_id)
     if user is None or not user.is_active:
         return
+    reader = _reader(user)
     letter = compose.immediate(
-        _notice(notification),
+        _notice(notification, reader),
+        reader=reader,
         platform=ctx.settings.platform_name,
         base_url=ctx.settings.base_url,
     )
@@ -146,9 +155,11 @@ def send_digest(ctx: JobContext, payload: dict[str, Any]) -> None:
     user = ctx.session.get(User, user_id)
     if user is None or not user.is_active:
         return
+    reader = _reader(user)
     letter = compose.digest(
-        [_notice(n) for n in notices],
+        [_notice(n, reader) for n in notices],
         day=day,
+        reader=reader,
         platform=ctx.settings.platform_name,
         base_url=ctx.settings.base_url,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,7 +22,12 @@ class Delivery(enum.StrEnum):
 
 class Notification(Base):
     """One notice to one user. ``body`` is text the caller vouches is safe to e-mail:
-    never embargoed detail, which stays behind the link."""
+    never embargoed detail, which stays behind the link.
+
+    ``params``: what the notice says without words (ids, names, instants in ISO UTC), for
+    the kinds :mod:`clearinghouse.notify.wording` words; pages and e-mails word it in the
+    reader's language and zone. ``subject`` and ``body`` then hold its English wording in
+    UTC (for the API). ``None``: a notice recorded as text only, shown as stored."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
@@ -34,6 +40,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any] | None]
     link: Mapped[str | None] = mapped_column(String(2000))
     delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery))
     created_at: Mapped[datetime]

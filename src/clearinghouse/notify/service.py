@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
@@ -24,6 +25,8 @@ from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify.gate import Gate
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import Delivery, Notification
+from clearinghouse.notify.reader import english
+from clearinghouse.notify.wording import Message
 from clearinghouse.policy import MessageFacts
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
@@ -49,12 +52,15 @@ def notify_users(
     about: MessageFacts,
     organisation_id: uuid.UUID | None = None,
     deliver_by: datetime | None = None,
+    params: dict[str, Any] | None = None,
 ) -> list[Notification]:
     """Record one notification per (active, distinct) user the policy lets the message
     reach (:mod:`clearinghouse.notify.gate`) and, for users who want immediate e-mail,
     enqueue it. ``about``: what the message concerns. ``body`` must be safe to e-mail: no
     embargoed detail. ``deliver_by``: worth nothing later (a deadline alert): e-mailed at
     once whatever the user's digest preference, retried until then (``Job.deliver_by``).
+    ``params``: the notice without words, for a kind :mod:`~clearinghouse.notify.wording`
+    words (use :func:`notify_message`); ``subject`` and ``body`` are then its English.
     """
     subject = " ".join(subject.split())
     if not subject or len(subject) > MAX_SUBJECT:
@@ -77,6 +83,7 @@ def notify_users(
             kind=kind.value,
             subject=subject,
             body=body,
+            params=params,
             link=link,
             delivery=delivery,
             created_at=now,
@@ -95,6 +102,36 @@ def notify_users(
                 deliver_by=deliver_by,
             )
     return created
+
+
+def notify_message(
+    session: Session,
+    users: Iterable[User],
+    message: Message,
+    link: str | None,
+    now: datetime,
+    *,
+    about: MessageFacts,
+    organisation_id: uuid.UUID | None = None,
+    deliver_by: datetime | None = None,
+) -> list[Notification]:
+    """:func:`notify_users` with a message stored by its kind and parameters, worded for
+    each reader when shown or e-mailed; its English wording (in UTC) is stored as the
+    subject and body. ``link``: a platform path (``/members/alibaba-cloud``)."""
+    stored = message.word(english())
+    return notify_users(
+        session,
+        users,
+        message.kind,
+        stored.subject[:MAX_SUBJECT],
+        stored.body[:MAX_BODY],
+        link,
+        now,
+        about=about,
+        organisation_id=organisation_id,
+        deliver_by=deliver_by,
+        params=message.params(),
+    )
 
 
 def email_address(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ from clearinghouse.clocks.alerts import AlertKind, alerts_due
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry
 from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import notify_users
+from clearinghouse.notify.service import notify_message
+from clearinghouse.notify.wording import Basis, ClockAlert, ReassessmentDue
 from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.settings import Settings
 from clearinghouse.standing import alert_scan
@@ -31,6 +33,7 @@ from clearinghouse.vocab import OrgKind, Role
 KIND_ALERT = MessageKind.CLOCK_ALERT.value  # the job that sends one alert
 KIND_REASSESSMENT = MessageKind.REASSESSMENT_DUE.value
 REASSESSMENT_LEADS = (timedelta(days=14), timedelta(days=1), timedelta(0))
+OBLIGATIONS_PAGE: Final = "/obligations"  # the obligations the reader may read, with "Draft"
 
 
 def _users(session: Session, org_id: uuid.UUID, roles: set[Role] | None = None) -> list[User]:
@@ -77,6 +80,7 @@ def scan_alerts(session: Session, now: datetime, settings: Settings) -> int:
                 "regime_title": o.regime_title,
                 "stage_name": o.stage_name,
                 "basis": o.basis.reason,
+                "why": o.basis.to_json(),
                 "flags": [f.id for f in o.flags],
             },
             now=now,
@@ -88,37 +92,40 @@ def scan_alerts(session: Session, now: datetime, settings: Settings) -> int:
 
 
 def send_alert(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Notify the organisation's users and the operator's: stored by its parameters,
+    worded for each reader (:class:`clearinghouse.notify.wording.ClockAlert`)."""
     alert = payload["alert"]
     org = ctx.session.get(Organisation, uuid.UUID(payload["org_id"]))
     if org is None:
         return
     missed = alert["kind"] == AlertKind.MISSED.value
-    what = f"{payload['regime_title']}: {payload['stage_name']}"
-    subject = (
-        f"MISSED: {what} for {alert['subject']} was due {alert['due']}"
-        if missed
-        else f"Due soon ({alert['threshold']}): {what} for {alert['subject']} is due {alert['due']}"
+    message = ClockAlert(
+        missed=missed,
+        threshold=str(alert["threshold"]),
+        organisation=org.name,
+        organisation_slug=org.slug,
+        regime=str(alert["regime"]),
+        regime_title=str(payload["regime_title"]),
+        stage=str(alert["stage"]),
+        stage_name=str(payload["stage_name"]),
+        subject=str(alert["subject"]),
+        due=parse_instant(alert["due"]),
+        # "why": the basis as the engine gives it; "basis" (its words) in older payloads
+        basis=Basis.from_json(payload.get("why", payload.get("basis", ""))),
+        flags=tuple(str(f) for f in payload.get("flags") or ()),
     )
-    flags = f"\nFlags: {', '.join(payload['flags'])}" if payload.get("flags") else ""
-    body = (
-        f"Organisation: {org.name}\nRegime: {payload['regime_title']}\n"
-        f"Stage: {payload['stage_name']}\nSubject: {alert['subject']}\nDue: {alert['due']}\n"
-        f"Why you are bound: {payload['basis']}{flags}\n\n"
-        "Draft the report from the obligation's page; marking it submitted settles the obligation."
-    )
-    link = f"{ctx.settings.base_url.rstrip('/')}/obligations?organisation={org.slug}"
     recipients = _users(ctx.session, org.id) + _operator_admins(ctx.session)
-    notify_users(
+    # the obligation's own entry on /obligations (its id there: the key with "-" for "/")
+    anchor = "-".join([org.slug, message.subject, message.regime, message.stage])
+    notify_message(
         ctx.session,
         recipients,
-        MessageKind.CLOCK_ALERT,
-        subject,
-        body,
-        link,
+        message,
+        f"{OBLIGATIONS_PAGE}#{quote(anchor)}",
         ctx.now(),
         about=MessageFacts(Sensitivity.OWN_RECORD),
         organisation_id=org.id,
-        deliver_by=None if missed else parse_instant(alert["due"]),
+        deliver_by=None if missed else message.due,
     )
 
 
@@ -141,25 +148,24 @@ def scan_reassessments(session: Session, now: datetime) -> int:
 
 
 def send_reassessment_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Remind the operator's administrators and analysts, linking the member's page."""
     sanction = ctx.session.get(MemberSanction, uuid.UUID(payload["sanction_id"]))
     if sanction is None:
         return
     org = ctx.session.get(Organisation, sanction.org_id)
-    name = org.name if org else str(sanction.org_id)
-    subject = f"Reassessment of {name}'s suspension is due {sanction.reassessment_at:%Y-%m-%d}"
-    body = (
-        f"The suspension decided {sanction.decided_at:%Y-%m-%d} ({sanction.reason}) is due "
-        f"for reassessment on {sanction.reassessment_at:%Y-%m-%d %H:%M} UTC. "
-        "Decide: reinstate or extend."
+    message = ReassessmentDue(
+        organisation=org.name if org else str(sanction.org_id),
+        organisation_slug=org.slug if org else "",
+        decided_at=sanction.decided_at,
+        reassessment_at=sanction.reassessment_at,
+        reason=sanction.reason,
+        lead=str(payload.get("lead", "")),
     )
-    link = f"{ctx.settings.base_url.rstrip('/')}/organisations/{org.slug if org else ''}/standing"
-    notify_users(
+    notify_message(
         ctx.session,
         _operator_admins(ctx.session),
-        MessageKind.REASSESSMENT_DUE,
-        subject,
-        body,
-        link,
+        message,
+        f"/members/{quote(org.slug)}" if org else "/members",
         ctx.now(),
         about=MessageFacts(Sensitivity.PUBLIC),  # to the operator: who is suspended, when
     )

@@ -10,8 +10,7 @@ that tests and scripts read the page without parsing prose.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -19,19 +18,25 @@ from babel.numbers import format_decimal
 from babel.units import format_unit
 from markupsafe import Markup
 
+from clearinghouse.reading import UTC_NAME, instant_text, utc_offset, zone_label, zone_or_utc
 from clearinghouse.timeutil import ensure_utc
 
-UTC_NAME: Final = "UTC"
-
-
-def zone_or_utc(name: str | None) -> ZoneInfo:
-    """The IANA zone ``name``, or UTC when it is absent or unknown."""
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return ZoneInfo(UTC_NAME)
+__all__ = [
+    "UTC_NAME",
+    "deadline",
+    "duration",
+    "instant",
+    "instant_text",
+    "is_zone",
+    "machine",
+    "number",
+    "short_date",
+    "size",
+    "utc_offset",
+    "zone_label",
+    "zone_names",
+    "zone_or_utc",
+]
 
 
 def is_zone(name: str) -> bool:
@@ -48,36 +53,6 @@ def zone_names() -> list[str]:
     return _ZONES
 
 
-def utc_offset(local: datetime) -> str:
-    """``UTC+8``, ``UTC+5:30``, ``UTC-3``, ``UTC``."""
-    offset = local.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    if minutes == 0:
-        return UTC_NAME
-    sign = "+" if minutes > 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-
-
-def zone_label(local: datetime) -> str:
-    """The zone named: its abbreviation and offset (``CST (UTC+8)``), or just the offset
-    where the zone has no abbreviation of its own (``UTC+4``)."""
-    offset = utc_offset(local)
-    abbreviation = local.tzname() or ""
-    if not abbreviation or abbreviation[0] in "+-" or abbreviation == offset:
-        return offset
-    if abbreviation == UTC_NAME:
-        return UTC_NAME
-    return f"{abbreviation} ({offset})"
-
-
-def _date_time(local: datetime, locale: Locale) -> str:
-    pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
-    day = format_skeleton("yMMMd", local, locale=locale)
-    time = format_skeleton("Hm", local, locale=locale)
-    return pattern.replace("{1}", day).replace("{0}", time)
-
-
 def short_date(local: datetime, locale: Locale, *, with_year: bool = False) -> str:
     """A day and month for an axis ("24 Nov", "11月24日"); with the year where asked."""
     return format_skeleton("yMMMd" if with_year else "MMMd", local, locale=locale)
@@ -85,11 +60,6 @@ def short_date(local: datetime, locale: Locale, *, with_year: bool = False) -> s
 
 def machine(value: datetime) -> str:
     return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def instant_text(value: datetime, zone: ZoneInfo, locale: Locale) -> str:
-    local = ensure_utc(value).astimezone(zone)
-    return f"{_date_time(local, locale)} {zone_label(local)}"
 
 
 def instant(value: datetime | None, zone: ZoneInfo, locale: Locale) -> Markup:

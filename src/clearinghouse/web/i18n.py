@@ -10,20 +10,17 @@ browser's ``Accept-Language``, else English.
 from __future__ import annotations
 
 import gettext
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from babel import Locale
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import Translations
 
+from clearinghouse.reading import DOMAIN, compile_catalogue
 from clearinghouse.vocab import Language
 
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
-DOMAIN: Final = "messages"
 LANGUAGE_COOKIE: Final = "ch_lang"
 MAX_ACCEPT_LANGUAGE: Final = 40  # entries of Accept-Language looked at
 
@@ -98,19 +95,11 @@ class Catalogues:
         translations: dict[Language, gettext.NullTranslations] = {}
         for language in Language:
             po = directory / babel_id(language) / "LC_MESSAGES" / f"{DOMAIN}.po"
-            translations[language] = _compile(po) if po.exists() else gettext.NullTranslations()
+            translations[language] = (
+                compile_catalogue(po) if po.exists() else gettext.NullTranslations()
+            )
         locales = {language: Locale.parse(babel_id(language)) for language in Language}
         return cls(translations, locales)
-
-
-def _compile(po: Path) -> Translations:
-    """A ``.po`` file compiled in memory (fuzzy entries are left out, as msgfmt does)."""
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
 
 
 def untranslated(po: Path) -> list[str]:

@@ -50,6 +50,7 @@ from clearinghouse.standing import submissions
 from clearinghouse.standing.models import Submission, SubmissionState
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of
+from clearinghouse.web.obligation_words import ObligationWords
 
 router = APIRouter(include_in_schema=False)
 
@@ -199,6 +200,7 @@ def obligations_page(
         obligation_states=status_words(page),
         state_css={k.value: v for k, v in STATE_CSS.items()},
         can_draft={r.key: _may_draft(page, r.obligation.organisation, orgs) for r in rows},
+        obligation_words=ObligationWords(page.viewer),
         now=page.now(),
     )
 

@@ -5,6 +5,7 @@ term per concept."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from clearinghouse.advisories.models import AdvisoryState, RenditionFormat
@@ -16,6 +17,9 @@ from clearinghouse.clocks.model import EventType, ObligationStatus
 from clearinghouse.exposure.models import FindingState
 from clearinghouse.formats.model import Justification
 from clearinghouse.jobs.models import JobStatus
+from clearinghouse.notify.models import Notification
+from clearinghouse.notify.reader import Reader
+from clearinghouse.notify.wording import Text, word
 from clearinghouse.standing.models import ReassessmentOutcome
 from clearinghouse.standing.sanctions import SanctionStatus
 from clearinghouse.vocab import EmbargoPhase, Language, OrgKind, ParticipantRole
@@ -227,6 +231,28 @@ JOB_STATES: Final = {
 }
 
 
+def notice_reader(viewer: Viewer) -> Reader:
+    """The viewer as the notices' wording needs it: the same catalogue, locale and zone."""
+    return Reader(viewer.language, viewer.locale, viewer.zone, viewer.translations)
+
+
+def notice_words(viewer: Viewer) -> Callable[[Notification], Text]:
+    """A stored notice in the viewer's language and zone (``notice_text(n)`` in templates)."""
+    reader = notice_reader(viewer)
+
+    def text(n: Notification) -> Text:
+        return word(n.kind, n.params, n.subject, n.body, reader)
+
+    return text
+
+
+def notice_link(link: str | None) -> str | None:
+    """A notice's link when it is a page of this platform (a path), else ``None``."""
+    if link and link.startswith("/") and not link.startswith("//"):
+        return link
+    return None
+
+
 def words(viewer: Viewer) -> dict[str, Any]:
     """The render context's vocabulary, translated once per page."""
     _ = viewer.gettext
@@ -257,4 +283,6 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "justification_words": {k.value: _(v) for k, v in JUSTIFICATIONS.items()},
         "languages": list(Language),
         "endonyms": ENDONYMS,
+        "notice_text": notice_words(viewer),
+        "notice_link": notice_link,
     }

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from clearinghouse.reading import DOMAIN
 from clearinghouse.vocab import Language
-from clearinghouse.web.i18n import DOMAIN, LOCALE_DIR, Catalogues, babel_id, untranslated
+from clearinghouse.web.i18n import LOCALE_DIR, Catalogues, babel_id, untranslated
 
 REPO = Path(__file__).resolve().parents[3]
 ZH = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / f"{DOMAIN}.po"

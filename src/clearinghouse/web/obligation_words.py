@@ -1,0 +1,156 @@
+"""An obligation's basis, period and alerts in the reader's words.
+
+The clocks give these as fields (:class:`~clearinghouse.clocks.model.Basis`,
+:class:`~clearinghouse.clocks.model.TimeLimit`, :class:`~clearinghouse.clocks.alerts.Alert`)
+and keep an English sentence of each for the JSON (``basis.reason``, ``duration``,
+``threshold``). Pages never show those sentences: they word the fields here, through the
+catalogues, with plural forms where a count appears. Countries are named from CLDR (Babel),
+identifiers (regime ids, IANA zone names) are not translated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from babel.numbers import format_percent
+
+from clearinghouse.clocks.alerts import Alert, AlertKind
+from clearinghouse.clocks.model import Basis, BasisKind, Role, TimeLimit, TimeUnit
+from clearinghouse.web import display
+from clearinghouse.web.forms import N_
+from clearinghouse.web.viewer import Viewer
+
+ROLES: Final = {
+    Role.MANUFACTURER: N_("manufacturer"),
+    Role.PRODUCT_PROVIDER: N_("network product provider"),
+    Role.ESSENTIAL_ENTITY: N_("essential entity"),
+    Role.IMPORTANT_ENTITY: N_("important entity"),
+    Role.TRUST_SERVICE_PROVIDER: N_("trust service provider"),
+    Role.SEC_REGISTRANT: N_("SEC registrant"),
+    Role.SERVICE_PROVIDER: N_("service provider"),
+    Role.COVERED_ENTITY: N_("covered entity (CIRCIA)"),
+    Role.PLATFORM_PARTNER: N_("platform partner"),
+    Role.CII_OPERATOR: N_("critical information infrastructure operator"),
+    Role.STATE_ORGAN_UNIT: N_("central or state organ unit"),
+    Role.NETWORK_OPERATOR: N_("network operator"),
+    Role.FINANCIAL_ENTITY: N_("financial entity"),
+    Role.CONTROLLER: N_("data controller"),
+    Role.RESPONSIBLE_ENTITY: N_("responsible entity (SOCI Act)"),
+    Role.NYDFS_COVERED_ENTITY: N_("covered entity (NYDFS)"),
+    Role.OPERATOR_OF_ESSENTIAL_SERVICE: N_("operator of an essential service"),
+}
+
+# The holiday calendars of clocks/calendar.py with fixed names (weekends are skipped in
+# every one); the others are named by their market or country.
+WEEKENDS_ONLY: Final = "weekends-only"
+CALENDARS: Final = {
+    "US-federal": N_("US federal holidays"),
+    "US-federal-with-closures": N_("US federal holidays and closures"),
+}
+PERCENT: Final = "#,##0.##%"
+
+
+@dataclass(frozen=True)
+class ObligationWords:
+    """What a template calls to word an obligation's fields for ``viewer``."""
+
+    viewer: Viewer
+
+    def role(self, role: Role) -> str:
+        return self.viewer.gettext(ROLES[role])
+
+    def place(self, code: str) -> str:
+        """A jurisdiction (ISO 3166 code or ``EU``) by its name in the reader's language."""
+        return str(self.viewer.locale.territories.get(code.upper(), code))
+
+    def basis(self, basis: Basis) -> str:
+        _ = self.viewer.gettext
+        match basis.kind:
+            case BasisKind.OVERRIDE:
+                reason = basis.override_reason or ""
+                if basis.applies:
+                    if reason:
+                        return _("regime override: applies (%(reason)s)", reason=reason)
+                    return _("regime override: applies")
+                if reason:
+                    return _("regime override: does not apply (%(reason)s)", reason=reason)
+                return _("regime override: does not apply")
+            case BasisKind.ROLE_JURISDICTION:
+                role = self.role(basis.role) if basis.role is not None else ""
+                if basis.jurisdiction:
+                    return _(
+                        "%(role)s in %(place)s", role=role, place=self.place(basis.jurisdiction)
+                    )
+                return role
+
+    def calendar(self, name: str) -> str:
+        """The holidays a business-day calendar skips besides weekends."""
+        _ = self.viewer.gettext
+        if name in CALENDARS:
+            return _(CALENDARS[name])
+        kind, _sep, rest = name.partition(":")
+        if kind == "financial" and rest:
+            return _("%(market)s trading holidays", market=rest)
+        if kind == "holidays" and rest:
+            country, _sep, region = rest.partition("-")
+            place = self.place(country)
+            if region:
+                place = _("%(country)s (%(region)s)", country=place, region=region)
+            return _("public holidays of %(place)s", place=place)
+        return name
+
+    def time_limit(self, limit: TimeLimit) -> str:
+        """``48 hours``, ``14 calendar days``, ``1 month``, ``4 business days (weekends
+        and US federal holidays skipped), by 17:30 America/New_York time on the last
+        day``."""
+        ngettext = self.viewer.translations.ngettext
+        n = limit.amount
+        number = display.number(n, self.viewer.locale)
+        match limit.unit:
+            case TimeUnit.HOURS:
+                return ngettext("%(num)s hour", "%(num)s hours", n) % {"num": number}
+            case TimeUnit.CALENDAR_DAYS:
+                text = ngettext("%(num)s calendar day", "%(num)s calendar days", n)
+                return text % {"num": number}
+            case TimeUnit.MONTHS:
+                return ngettext("%(num)s month", "%(num)s months", n) % {"num": number}
+            case TimeUnit.BUSINESS_DAYS:
+                if limit.calendar in (None, WEEKENDS_ONLY):
+                    text = ngettext(
+                        "%(num)s business day (weekends skipped)",
+                        "%(num)s business days (weekends skipped)",
+                        n,
+                    )
+                else:
+                    text = ngettext(
+                        "%(num)s business day (weekends and %(calendar)s skipped)",
+                        "%(num)s business days (weekends and %(calendar)s skipped)",
+                        n,
+                    )
+                days = text % {"num": number, "calendar": self.calendar(limit.calendar or "")}
+                if limit.cutoff is None:
+                    return days
+                return self.viewer.gettext(
+                    "%(days)s, by %(time)s %(zone)s time on the last day",
+                    days=days,
+                    time=f"{limit.cutoff:%H:%M}",
+                    zone=limit.zone or display.UTC_NAME,
+                )
+
+    def alert(self, alert: Alert) -> str:
+        """Which threshold an alert marks: a share of the window, a time before the
+        deadline, or the deadline passed."""
+        _ = self.viewer.gettext
+        locale = self.viewer.locale
+        match alert.kind:
+            case AlertKind.FRACTION if alert.fraction is not None:
+                share = format_percent(alert.fraction, format=PERCENT, locale=locale)
+                return _("%(share)s of the time allowed had passed", share=share)
+            case AlertKind.BEFORE_DUE if alert.lead is not None:
+                left = display.duration(alert.lead, locale)
+                return _("%(left)s before the deadline", left=left)
+            case AlertKind.MISSED:
+                return _("the deadline passed")
+            case _:
+                return alert.threshold
