@@ -216,3 +216,36 @@ def test_a_reader_who_may_not_see_drafts_is_given_the_served_revision_and_its_in
     detail = op.get(base).json()
     assert detail["current_revision"] == 3
     assert detail["updated_at"] != published["updated_at"]
+
+
+def test_recipients_named_by_a_draft_receive_nothing_until_it_is_published(
+    platform: AdvisoryPlatform,
+) -> None:
+    op = platform.operator()
+    admin = _user_id(platform, platform.world.member_admin)
+    viewer_id = _user_id(platform, platform.world.member_viewer)
+    pid = create_draft(op, tlp="RED", recipient_user_ids=[admin])["id"]
+    published = op.post(f"/api/v1/advisories/{pid}/publish", json={}).json()["advisory"]
+    served = published["published_revision"]
+    base = f"/api/v1/advisories/{pid}"
+    viewer = platform.login(platform.world.member_viewer)
+    named = platform.login(platform.world.member_admin)
+    assert (_status(viewer, base), _status(named, base)) == (404, 200)
+
+    # A draft that only adds a person: a revision of its own, and the published one still
+    # reaches the people it names, no one more.
+    saved = _revise(platform, pid, recipient_user_ids=[admin, viewer_id])
+    assert saved["current_revision"] == served + 1
+    assert _status(viewer, base) == 404
+    assert _status(viewer, f"{base}/revisions/{served}") == 404
+    assert named.get(base).json()["current_revision"] == served  # a draft: not theirs yet
+    listed = viewer.get("/api/v1/advisories").json()["items"]
+    assert pid not in {a["id"] for a in listed}
+
+    again = op.post(f"/api/v1/advisories/{pid}/publish", json={}).json()["advisory"]
+    assert viewer.get(base).json()["current_revision"] == again["published_revision"]
+    # A draft that drops a person takes nothing from them until it is published either.
+    _revise(platform, pid, recipient_user_ids=[admin])
+    assert viewer.get(base).json()["current_revision"] == again["published_revision"]
+    assert op.post(f"/api/v1/advisories/{pid}/publish", json={}).status_code == 200
+    assert _status(viewer, base) == 404

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.db import Base, enum_column, new_id
@@ -73,7 +73,8 @@ class Advisory(Base):
     last_published_at: Mapped[datetime | None]  # newest (re)publication
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
-    # Who may receive it beyond what TLP alone allows (AMBER: organisations; RED: people).
+    # Who may receive it beyond what TLP alone allows (AMBER: organisations; RED: people):
+    # the served revision's (each revision keeps its own; ``service.serve`` copies them).
     recipient_org_ids: Mapped[list[str]] = mapped_column(default=list)
     recipient_user_ids: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
@@ -100,6 +101,10 @@ class AdvisoryRevision(Base):
     # The document as the source sent it (imports only): kept for audit and comparison.
     source_document: Mapped[dict[str, Any] | None]
     summary: Mapped[str] = mapped_column(Text)
+    # Who this revision names (see ``Advisory``): a draft's recipients reach nobody until
+    # it is served, and the published revision's stay as they were meanwhile.
+    recipient_org_ids: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
+    recipient_user_ids: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
     author_user_id: Mapped[uuid.UUID | None]
     author_label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]

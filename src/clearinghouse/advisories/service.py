@@ -160,7 +160,13 @@ def revision_facts(
 ) -> RevisionFacts:
     """Facts for the policy about one stored revision (``served``: :func:`facts`)."""
     draft = advisory.published_revision is None or stored.number > advisory.published_revision
-    return RevisionFacts(served, marking(stored), draft)
+    return RevisionFacts(
+        served,
+        marking(stored),
+        draft,
+        recipient_org_ids=_uuids(stored.recipient_org_ids),
+        recipient_user_ids=_uuids(stored.recipient_user_ids),
+    )
 
 
 def readable(session: Session, principal: Principal, public_id: str) -> Advisory:
@@ -290,14 +296,27 @@ def store_revision(
     source_revision: str | None = None,
     source_document: dict[str, Any] | None = None,
     force: bool = False,
+    recipients: Recipients | None = None,
 ) -> Saved:
-    """Add ``doc`` as the next revision unless it equals the current one (and not ``force``)."""
+    """Add ``doc`` as the next revision unless it equals the current one and names the
+    same recipients (and not ``force``). ``recipients``: whom it names; by default the
+    current revision's (the first revision: the advisory's)."""
     body = neutral.to_json(doc)
     body_digest = digest(body)
-    if advisory.current_revision:
-        current = revision(session, advisory, advisory.current_revision)
-        if current.digest == body_digest and not force:
-            return Saved(advisory, current, created=False)
+    current = (
+        revision(session, advisory, advisory.current_revision)
+        if advisory.current_revision
+        else None
+    )
+    if recipients is None:
+        recipients = Recipients.of(current) if current is not None else Recipients.of(advisory)
+    unchanged = (
+        current is not None
+        and current.digest == body_digest
+        and Recipients.of(current) == recipients
+    )
+    if current is not None and unchanged and not force:
+        return Saved(advisory, current, created=False)
     number = advisory.current_revision + 1
     stored = AdvisoryRevision(
         id=uuid.uuid4(),
@@ -308,6 +327,8 @@ def store_revision(
         source_revision=source_revision,
         source_document=source_document,
         summary=summary,
+        recipient_org_ids=list(recipients.org_ids),
+        recipient_user_ids=list(recipients.user_ids),
         author_user_id=actor.user_id,
         author_label=actor.label,
         created_at=now,
@@ -324,8 +345,14 @@ def store_revision(
 def serve(
     session: Session, advisory: Advisory, number: int, doc: m.Advisory, *, now: datetime
 ) -> None:
-    """Make revision ``number`` the one the index (and the TLP on the row) describes."""
+    """Make revision ``number`` the one the index (and the TLP and recipients on the row)
+    describes."""
     advisory.tlp = doc.tlp
+    named = Recipients.of(revision(session, advisory, number))
+    advisory.recipient_org_ids, advisory.recipient_user_ids = (
+        list(named.org_ids),
+        list(named.user_ids),
+    )
     advisory.title = doc.title[:500]
     index.replace_index(session, advisory.id, number, doc, advisory.source, now)
 
@@ -456,12 +483,17 @@ def revise(
         references=_references(body) if body.references is not None else current.references,
         current_release=now if advisory.state is AdvisoryState.DRAFT else current.current_release,
     )
-    if body.recipient_org_ids is not None:
-        advisory.recipient_org_ids = [str(uuid.UUID(v)) for v in body.recipient_org_ids]
-    if body.recipient_user_ids is not None:
-        advisory.recipient_user_ids = [str(uuid.UUID(v)) for v in body.recipient_user_ids]
     before = advisory.current_revision
-    if _same_content(current, doc):
+    named = Recipients.of(revision(session, advisory, before))
+    recipients = Recipients(
+        org_ids=_ids(body.recipient_org_ids)
+        if body.recipient_org_ids is not None
+        else named.org_ids,
+        user_ids=(
+            _ids(body.recipient_user_ids) if body.recipient_user_ids is not None else named.user_ids
+        ),
+    )
+    if _same_content(current, doc) and recipients == named:
         return Saved(advisory, revision(session, advisory, before), created=False)
     saved = store_revision(
         session,
@@ -470,6 +502,8 @@ def revise(
         actor=actor,
         now=now,
         summary=body.revision_summary or "Draft revised",
+        recipients=recipients,
+        force=True,  # the recipients alone may have changed
     )
     if advisory.published_revision is None:
         serve(session, advisory, saved.revision.number, doc, now=now)
@@ -495,6 +529,25 @@ def revise(
         },
     )
     return saved
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Whom a revision names beyond what its TLP allows: organisations (AMBER) and people
+    (RED), as stored (sorted UUID strings, so that equal sets compare equal)."""
+
+    org_ids: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, stored: Advisory | AdvisoryRevision) -> Recipients:
+        return cls(
+            tuple(sorted(stored.recipient_org_ids)), tuple(sorted(stored.recipient_user_ids))
+        )
+
+
+def _ids(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted({str(uuid.UUID(v)) for v in values}))
 
 
 def _same_content(a: m.Advisory, b: m.Advisory) -> bool:

@@ -124,23 +124,33 @@ class RevisionFacts:
 
     ``advisory``: the advisory's facts (those of the revision it serves); ``tlp``: the
     revision's own marking; ``draft``: it is newer than the published revision, or the
-    advisory is not yet published. The recipients are the advisory's.
+    advisory is not yet published; ``recipient_org_ids`` / ``recipient_user_ids``: whom
+    the revision itself names (a draft's recipients reach nobody before it is served).
     """
 
     advisory: AdvisoryFacts
     tlp: Tlp | None
     draft: bool
+    recipient_org_ids: frozenset[uuid.UUID] = frozenset()
+    recipient_user_ids: frozenset[uuid.UUID] = frozenset()
 
 
 def decide_revision(principal: Principal, facts: RevisionFacts) -> Decision:
     """Reading one revision: a draft as an advisory not yet published, and under the
-    stricter of its own marking and the advisory's (each must allow the reader). So a draft
-    re-marked TLP:RED after a TLP:CLEAR publication reaches its named people only, and an
+    stricter of its own marking and recipients and the advisory's (each must allow the
+    reader). So a draft re-marked TLP:RED after a TLP:CLEAR publication reaches its named
+    people only, a person a draft names reads nothing more until it is served, and an
     earlier revision marked beyond a reader stays hidden from it once a later one is not."""
     advisory = replace(facts.advisory, published=facts.advisory.published and not facts.draft)
     decision = _decide(principal, AdvisoryAction.READ, advisory)
     if decision is Decision.ALLOW:
-        decision = _decide(principal, AdvisoryAction.READ, replace(advisory, tlp=facts.tlp))
+        own = replace(
+            advisory,
+            tlp=facts.tlp,
+            recipient_org_ids=facts.recipient_org_ids,
+            recipient_user_ids=facts.recipient_user_ids,
+        )
+        decision = _decide(principal, AdvisoryAction.READ, own)
     return noted(AdvisoryAction.READ.value, decision)
 
 

@@ -5,6 +5,7 @@ case participant, named recipient, operator roles, tokens without scope) x state
 from __future__ import annotations
 
 import uuid
+from typing import Any, Final
 
 import pytest
 
@@ -89,6 +90,13 @@ MATRIX: dict[tuple[str, str | None], tuple[Decision, ...]] = {
 }
 
 
+# A revision naming the same recipients as the served one (the usual case).
+NAMED: Final[dict[str, Any]] = {
+    "recipient_org_ids": frozenset({RECIPIENT_ORG}),
+    "recipient_user_ids": frozenset({RED_USER}),
+}
+
+
 def _facts(state: str, tlp: str | None) -> AdvisoryFacts:
     return AdvisoryFacts(
         published=state == "published",
@@ -131,7 +139,7 @@ def test_writes_are_the_operators(action: AdvisoryAction) -> None:
 
 
 def test_a_draft_re_marked_red_after_a_clear_publication_reaches_its_named_people_only() -> None:
-    draft = RevisionFacts(_facts("published", "CLEAR"), Tlp.RED, draft=True)
+    draft = RevisionFacts(_facts("published", "CLEAR"), Tlp.RED, draft=True, **NAMED)
     named_participant = _member(PARTICIPANT_ORG, user=RED_USER)
     assert decide_revision(named_participant, draft) is A
     assert decide_revision(_operator(Role.VIEWER), draft) is A
@@ -142,7 +150,7 @@ def test_a_draft_re_marked_red_after_a_clear_publication_reaches_its_named_peopl
 
 
 def test_a_draft_is_read_as_unpublished_whatever_its_own_marking() -> None:
-    draft = RevisionFacts(_facts("published", "CLEAR"), Tlp.CLEAR, draft=True)
+    draft = RevisionFacts(_facts("published", "CLEAR"), Tlp.CLEAR, draft=True, **NAMED)
     assert decide_revision(WHO["participant"], draft) is A
     for who in ("anonymous", "member", "recipient", "suspended participant"):
         assert decide_revision(WHO[who], draft) is H, who
@@ -151,25 +159,48 @@ def test_a_draft_is_read_as_unpublished_whatever_its_own_marking() -> None:
 def test_a_revision_is_read_under_both_its_own_marking_and_the_advisorys() -> None:
     # Published RED now, AMBER before: the RED person outside the AMBER audience sees the
     # served revision only, and the AMBER audience not even that.
-    history = RevisionFacts(_facts("published", "RED"), Tlp.AMBER, draft=False)
+    history = RevisionFacts(_facts("published", "RED"), Tlp.AMBER, draft=False, **NAMED)
     assert decide_revision(WHO["red recipient"], history) is H
     assert decide_revision(WHO["recipient"], history) is H
     assert decide_revision(_member(RECIPIENT_ORG, user=RED_USER), history) is A
     # Published CLEAR now, AMBER before: the AMBER audience only.
-    history = RevisionFacts(_facts("published", "CLEAR"), Tlp.AMBER, draft=False)
+    history = RevisionFacts(_facts("published", "CLEAR"), Tlp.AMBER, draft=False, **NAMED)
     assert decide_revision(ANONYMOUS, history) is H
     assert decide_revision(WHO["member"], history) is H
     assert decide_revision(WHO["recipient"], history) is A
     # No marking of its own: never CLEAR.
-    history = RevisionFacts(_facts("published", "CLEAR"), None, draft=False)
+    history = RevisionFacts(_facts("published", "CLEAR"), None, draft=False, **NAMED)
     assert decide_revision(ANONYMOUS, history) is H
     assert decide_revision(_operator(Role.VIEWER), history) is A
 
 
 def test_drafts_are_shown_in_order_up_to_the_first_the_reader_may_not_read() -> None:
     served = _facts("published", "CLEAR")
-    drafts = [RevisionFacts(served, t, draft=True) for t in (Tlp.AMBER, Tlp.RED, Tlp.AMBER)]
+    drafts = [
+        RevisionFacts(served, t, draft=True, **NAMED) for t in (Tlp.AMBER, Tlp.RED, Tlp.AMBER)
+    ]
     assert drafts_shown(WHO["participant"], drafts) == 1
     assert drafts_shown(_member(PARTICIPANT_ORG, user=RED_USER), drafts) == 3
     assert drafts_shown(ANONYMOUS, drafts) == 0
     assert drafts_shown(_operator(Role.VIEWER), drafts) == 3
+
+
+def test_a_draft_names_its_own_recipients_and_they_read_nothing_more_until_it_is_served() -> None:
+    served = _facts("published", "RED")  # names RED_USER
+    newcomer = uuid.uuid4()
+    draft = RevisionFacts(
+        served,
+        Tlp.RED,
+        draft=True,
+        recipient_org_ids=frozenset(),
+        recipient_user_ids=frozenset({RED_USER, newcomer}),
+    )
+    # Named by the draft only: neither the published revision nor the draft, for now.
+    assert (
+        decide_advisory(_member(PARTICIPANT_ORG, user=newcomer), AdvisoryAction.READ, served) is H
+    )
+    assert decide_revision(_member(PARTICIPANT_ORG, user=newcomer), draft) is H
+    assert decide_revision(_member(PARTICIPANT_ORG, user=RED_USER), draft) is A
+    # Named by the served revision but dropped from the draft: the draft is not theirs.
+    dropped = RevisionFacts(served, Tlp.RED, draft=True, recipient_user_ids=frozenset({newcomer}))
+    assert decide_revision(_member(PARTICIPANT_ORG, user=RED_USER), dropped) is H

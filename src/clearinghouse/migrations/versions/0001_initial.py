@@ -482,6 +482,18 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column(
+            "recipient_org_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            server_default=sa.text("'[]'"),
+            nullable=False,
+        ),
+        sa.Column(
+            "recipient_user_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            server_default=sa.text("'[]'"),
+            nullable=False,
+        ),
         sa.Column("author_user_id", sa.Uuid(), nullable=True),
         sa.Column("author_label", sa.String(length=200), nullable=False),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
