@@ -16,6 +16,7 @@ import pytest
 from clearinghouse.db import Database
 from clearinghouse.timeutil import FixedClock
 from tests.support.advisories import AdvisoryPlatform, advisory_platform
+from tests.unit.scan.damaged import damages, log4j_core_jar
 
 LOG4SHELL = {
     "GHSA-jfh8-c2jp-5v3q",
@@ -79,6 +80,39 @@ def test_scan_jars_bad_arguments_exit_2(jars: Path, tmp_path: Path) -> None:
     both = scan("jars", str(jars), "--advisories", str(tmp_path), "--server", "http://127.0.0.1:9")
     assert both.returncode == 2
     assert "not both" in both.stderr
+
+
+def _damaged_corpus(directory: Path, good: bytes) -> list[str]:
+    """One jar per kind of damage zipfile can meet, and a good log4j-core; the damaged names."""
+    for damage in damages():
+        (directory / f"{damage.name}.jar").write_bytes(damage.archive)
+    (directory / "log4j-core.jar").write_bytes(good)
+    return sorted(str(directory / f"{damage.name}.jar") for damage in damages())
+
+
+def test_scan_jars_lists_each_damaged_archive_and_goes_on(tmp_path: Path) -> None:
+    damaged = _damaged_corpus(tmp_path, log4j_core_jar("2.14.1"))
+    done = scan("jars", str(tmp_path), "--format", "json")
+    assert done.returncode == 0, done.stderr  # problems never change the exit code
+    report = json.loads(done.stdout)
+    assert [(c["purl"], c["location"]) for c in report["components"]] == [
+        ("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", str(tmp_path / "log4j-core.jar"))
+    ]
+    assert sorted(p["chain"][0] for p in report["problems"]) == damaged
+    assert {p["kind"] for p in report["problems"]} == {"corrupt", "encrypted"}
+
+
+@pytest.mark.shared_data
+def test_scan_jars_finds_the_vulnerable_jar_beside_damaged_ones(
+    jars: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    damaged = _damaged_corpus(tmp_path, (jars / "log4j-core-2.14.1.jar").read_bytes())
+    ghsa = str(shared_data / "osv" / "ghsa")
+    done = scan("jars", str(tmp_path), "--advisories", ghsa, "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert advisories_by_version(report) == {"2.14.1": LOG4SHELL}
+    assert sorted(p["chain"][0] for p in report["problems"]) == damaged
 
 
 def test_scan_logs_exit_codes_and_reports(tmp_path: Path) -> None:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import errno
 import io
+import lzma
 import os
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -36,15 +38,26 @@ ARCHIVE_SUFFIXES: Final = frozenset(
 MIB: Final = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# Every way zipfile fails on a damaged or unusual archive or member; each becomes a problem
+# of that archive, and the scan goes on. tests/unit/scan/test_archive_damage.py builds one
+# archive per kind.
 _ZIP_ERRORS: Final = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    ValueError,
-    NotImplementedError,
+    zipfile.BadZipFile,  # bad magic, bad CRC-32, names that disagree, truncated headers
+    zipfile.LargeZipFile,  # a writer's error in 3.11; caught should a reader raise it
+    zlib.error,  # deflate data
+    lzma.LZMAError,  # LZMA data or properties
+    EOFError,  # member data cut short
+    OSError,  # bzip2 data; I/O errors
+    OverflowError,  # a ZIP64 offset past what a seek takes (in-memory nested archives)
+    struct.error,  # a header shorter than its format (3.11 checks lengths first)
+    ValueError,  # names not UTF-8 as flagged; offsets a file's seek refuses
+    NotImplementedError,  # unsupported compression method, strong encryption, patched data
     RuntimeError,  # zipfile: encrypted member, or a password is required
     KeyError,
+)
+
+_READABLE_METHODS: Final = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 )
 
 
@@ -288,7 +301,10 @@ class _MemberReader:
             with archive.open(info) as member:
                 data = member.read(info.file_size)
         except _ZIP_ERRORS as exc:
-            self.problems.append(ArchiveProblem(where, ProblemKind.CORRUPT, _reason(exc)))
+            reason = _reason(exc)
+            if info.compress_type not in _READABLE_METHODS:
+                reason = f"unsupported compression method {info.compress_type} ({reason})"
+            self.problems.append(ArchiveProblem(where, ProblemKind.CORRUPT, reason))
             return None
         self.budget.remaining -= len(data)
         return data
@@ -297,8 +313,8 @@ class _MemberReader:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, zipfile.BadZipFile) and "not a zip file" in str(exc):
         return "not a zip archive (no end of central directory: truncated or not an archive)"
-    text = str(exc) or type(exc).__name__
-    return display_name(f"{type(exc).__name__}: {text}", 200)
+    text = str(exc)
+    return display_name(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, 200)
 
 
 Visitor = Callable[[OpenArchive], None]

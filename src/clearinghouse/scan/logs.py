@@ -39,7 +39,9 @@ CANDIDATE: Final = re.compile(_DOLLAR + _BRACE)
 # memory speed) and the byte after them checked; "%2[45]" and "&#"/"&dollar;" with regexes
 # that have a literal prefix (sre's fast prefix scan). A block holding none of them costs
 # these four scans and a newline count; the full pattern runs only where one occurs.
-_AFTER: Final = ((b"$", frozenset(b"{%\\&")), (b"\\", frozenset(b"uUxX\\")))
+_AFTER_DOLLAR: Final = frozenset(b"{%\\&")
+_AFTER_BACKSLASH: Final = frozenset(b"uUxX\\")
+_BACKSLASHES: Final = re.compile(rb"\\+")
 _PREFIXED: Final = (re.compile(rb"%2[45]"), re.compile(rb"&(?:#|dollar;)"))
 BLOCK: Final = 4 * 1024 * 1024
 MAX_LINE: Final = 1024 * 1024  # a longer line is cut (an attempt across the cut is missed)
@@ -98,27 +100,50 @@ class LogScan:
 
 
 def candidate_starts(data: bytes) -> list[int]:
-    """Offsets in ``data`` where a CANDIDATE match starts, in order, one per match."""
+    """Offsets in ``data`` where a CANDIDATE match starts, in order, one per match.
+
+    Linear in ``len(data)``: each byte is read by a bounded number of scans, also in runs of
+    backslashes (see :func:`_backslash_starts`).
+    """
     starts: set[int] = set()
     match_at = CANDIDATE.match
-    for byte, after in _AFTER:
-        index = data.find(byte)
-        while index >= 0:
-            found = (
-                match_at(data, index)
-                if data[index + 1 : index + 2] and data[index + 1] in after
-                else None
-            )
-            if found is not None:
-                starts.add(index)
-                index = data.find(byte, found.end())
-            else:
-                index = data.find(byte, index + 1)
+    index = data.find(b"$")
+    while index >= 0:
+        after = data[index + 1 : index + 2]
+        found = match_at(data, index) if after and after[0] in _AFTER_DOLLAR else None
+        if found is not None:
+            starts.add(index)
+            index = data.find(b"$", found.end())
+        else:
+            index = data.find(b"$", index + 1)
+    _backslash_starts(data, starts)
     for token in _PREFIXED:
         for hit in token.finditer(data):
             if match_at(data, hit.start()):
                 starts.add(hit.start())
     return sorted(starts)
+
+
+def _backslash_starts(data: bytes, starts: set[int]) -> None:
+    """Add the CANDIDATEs that start with a backslash (``\\u0024{``, ``\\\\x24\\x7b``...).
+
+    A run of backslashes is tried once, from its first byte, and skipped whole when that
+    fails: ``\\+[uUxX]`` can only end where the run ends, so a try from inside the run
+    succeeds or fails with the one from its start, and would re-read the rest of the run
+    for every backslash in it (n backslashes: n²/2 steps). A match is reported at its
+    run's first byte, as before.
+    """
+    match_at = CANDIDATE.match
+    index = data.find(b"\\")
+    while index >= 0:
+        after = data[index + 1 : index + 2]
+        found = match_at(data, index) if after and after[0] in _AFTER_BACKSLASH else None
+        if found is not None:
+            starts.add(index)
+            index = data.find(b"\\", found.end())
+        else:
+            run = _BACKSLASHES.match(data, index)
+            index = data.find(b"\\", run.end() if run is not None else index + 1)
 
 
 def detect_compression(head: bytes) -> Compression:

