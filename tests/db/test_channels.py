@@ -43,16 +43,17 @@ from clearinghouse.exposure import inventories
 from clearinghouse.exposure.inventories import KIND_MATCH_INVENTORY
 from clearinghouse.jobs.models import Job
 from clearinghouse.jobs.worker import Worker
-from clearinghouse.notify import webhooks
+from clearinghouse.notify import webhooks, wording
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import Notification
+from clearinghouse.notify.reader import english
 from clearinghouse.notify.service import KIND_EMAIL
 from clearinghouse.notify.webhooks import KIND_DELIVER
 from clearinghouse.principal import SYSTEM, Via
 from clearinghouse.settings import Settings
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import FixedClock
-from clearinghouse.vocab import OrgKind, ParticipantRole, Role
+from clearinghouse.vocab import Language, OrgKind, ParticipantRole, Role
 from tests.conftest import REPO
 from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
@@ -445,6 +446,19 @@ def test_a_message_reaches_the_recipient_only_as_the_policy_allows(
     else:
         # the in-platform notice, its immediate e-mail and (case events) the webhook
         assert reached == Reached(1, 1, 1 if kind in WEBHOOK else 0)
+        _worded_from_parameters(env, kind)
+
+
+def _worded_from_parameters(env: Env, kind: MessageKind) -> None:
+    """What every sender records is its kind's message, worded when read (so a Chinese
+    reader never gets it in English), and links a page (a path)."""
+    with env.database.transaction(write=False) as s:
+        for notice in s.scalars(select(Notification).where(Notification.kind == kind.value)):
+            message = wording.message_of(notice.kind, notice.params)
+            assert message is not None, (notice.kind, notice.params)
+            assert message.word(english()) == wording.Text(notice.subject, notice.body, Language.EN)
+            assert notice.link is not None
+            assert notice.link.startswith("/"), notice.link
 
 
 @pytest.mark.parametrize("subject", list(Subject))
@@ -467,6 +481,10 @@ def test_an_invitation_reaches_the_address_outside_the_platform(
         sent = [j for j in s.scalars(select(Job)) if j.kind == "email.send"]
     assert [j.payload["to"] for j in sent] == ["pmc@apache.test"]
     assert "/invitations/open#" in sent[0].payload["text"]
+    # an address has no saved language or zone: English, its instants in UTC
+    assert sent[0].payload["subject"].startswith("[Clearinghouse] You are invited to coordinate")
+    assert "The link is personal and expires on Oct " in sent[0].payload["text"]
+    assert " UTC. Please state, for each vulnerability" in sent[0].payload["text"]
 
 
 def test_operator_kinds_reach_the_operator_whoever_is_suspended(database: Database) -> None:

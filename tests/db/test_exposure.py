@@ -195,9 +195,14 @@ def test_a_new_inventory_finds_its_published_advisory_and_the_member_is_told(env
     assert finding.state is FindingState.NEW
     assert finding.matching
     assert finding.told_at == env.clock.now()
-    assert {n.subject for n in env.notices()} == {
-        f"{advisory} affects 1 of your inventories (1 finding(s))"
+    (notice,) = {
+        (n.subject, n.link, (n.params or {})["advisories"][0]["id"]) for n in env.notices()
     }
+    assert notice == (
+        f"{advisory} affects 1 of your inventories (1 finding)",
+        f"/exposure/findings?advisory={advisory}",  # the page a person reads, not the API
+        advisory,
+    )
     with env.database.transaction(write=False) as s:
         event = s.get(TimelineEvent, finding.aware_event_id)
         assert event is not None

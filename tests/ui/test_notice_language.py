@@ -55,6 +55,10 @@ def test_work_shows_a_notice_in_chinese_in_the_readers_zone(world: Replayed, bro
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     notices = page.locator("ol.notices li")
     assert "MISSED" not in page.locator("ol.notices").inner_text()
+    # every notice the member has on the replay (its clock alerts, being added to the case)
+    # is worded in Chinese: none is left in English
+    assert notices.count() > 1
+    assert page.locator('ol.notices [lang="en"]').count() == 0
     # Due 2021-11-26 02:00 UTC: 10:00 in Shanghai, the zone named.
     miit = notices.filter(has_text="已逾期：CH-2021-0001").filter(has_text="MIIT")
     notice = miit.first

@@ -13,7 +13,14 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import Organisation, User
 from clearinghouse.formats.model import Tlp
 from clearinghouse.notify.models import Delivery, Notification
-from clearinghouse.notify.wording import Basis, ClockAlert
+from clearinghouse.notify.wording import (
+    Basis,
+    ClockAlert,
+    ExposureMatch,
+    MatchedAdvisory,
+    Message,
+    VendorEscalated,
+)
 from tests.conftest import REPO
 from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
@@ -263,19 +270,33 @@ def test_payloads_in_the_members_and_editors_fields_stay_text(
             basis=Basis("override", f"override: applies: basis {PAYLOAD}"),
             flags=(f"flag {PAYLOAD}",),
         )
-        s.add(
-            Notification(
-                user_id=user.id,
-                organisation_id=None,
-                kind=alert.kind.value,
-                subject="stored",
-                body="stored",
-                params=alert.params(),
-                link="javascript:alert(4)",
-                delivery=Delivery.IMMEDIATE,
-                created_at=platform.clock.now(),
-            )
+        # The case's and exposure's notices words too: names, titles, packages.
+        match = ExposureMatch(
+            advisories=(MatchedAdvisory("CHSA-2026-0001", f"title {PAYLOAD}"),),
+            advisory_count=1,
+            inventories=(f"inventory {PAYLOAD}",),
+            inventory_count=1,
+            packages=(f"package {PAYLOAD}",),
+            package_count=1,
+            findings=1,
+            aware_at=platform.clock.now(),
         )
+        late = VendorEscalated("CH-2026-0001", f"vendor {PAYLOAD}", platform.clock.now())
+        worded: list[Message] = [alert, match, late]
+        for message in worded:
+            s.add(
+                Notification(
+                    user_id=user.id,
+                    organisation_id=None,
+                    kind=message.kind.value,
+                    subject="stored",
+                    body="stored",
+                    params=message.params(),
+                    link="javascript:alert(4)",
+                    delivery=Delivery.IMMEDIATE,
+                    created_at=platform.clock.now(),
+                )
+            )
     operator_api = platform.login(platform.world.operator_admin)
     draft = log4shell_draft(title=f"editor {PAYLOAD}", summary=f"editor summary {PAYLOAD}")
     advisory = operator_api.post("/api/v1/advisories", json=draft).json()["id"]
@@ -317,6 +338,7 @@ def test_payloads_in_the_members_and_editors_fields_stay_text(
     text = "\n".join(shown)
     labels = ["token", "hook", "subject", "body", "editor", "revised"]
     labels += ["organisation", "regime", "stage", "case", "basis", "flag"]  # a worded notice
+    labels += ["title", "inventory", "package", "vendor"]
     for label in labels:
         assert f"{label} <img src=x onerror=alert(1)>" in text, label
     watch.check()

@@ -43,8 +43,8 @@ from clearinghouse.cases.timeline import CaseEventType, record_report_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
-from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import email_address, notify_users
+from clearinghouse.notify.service import email_message, notify_message
+from clearinghouse.notify.wording import ReportStatus
 from clearinghouse.policy import MessageFacts, ReportFacts, Sensitivity, report_scope
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
@@ -415,33 +415,28 @@ def transition(
 def _tell_finder(
     session: Session, report: Report, state: rules.ReportState, now: datetime, platform: str
 ) -> None:
-    subject = f"Your vulnerability report is now {state.value}"
-    key = f"report.status:{report.id}:{state.value}"
+    """A member finder: a notice in its users' saved language. A finder without an
+    account: an e-mail to the address it left, in English (the report does not record the
+    language of the page it was sent from)."""
     if report.reporter_user_id is not None:
         user = session.get(User, report.reporter_user_id)
         if user is not None:
-            notify_users(
+            notify_message(
                 session,
                 [user],
-                MessageKind.REPORT_STATUS,
-                subject,
-                f"Your report {report.id} is now {state.value}. Sign in to read why.",
+                ReportStatus(report=str(report.id), state=state.value),
                 f"/reports/{report.id}",
                 now,
                 about=MessageFacts(Sensitivity.OWN_RECORD),
                 organisation_id=report.reporter_org_id,
             )
     elif report.contact_email:
-        email_address(
+        email_message(
             session,
             to=report.contact_email,
-            subject=subject,
-            text=(
-                f"Your report {report.id} is now {state.value}. Open the tracking link you "
-                "received when you reported it to read why.\n"
-            ),
+            message=ReportStatus(report=str(report.id), state=state.value, tracked=True),
             now=now,
-            key=key,
+            key=f"report.status:{report.id}:{state.value}",
             about=MessageFacts(Sensitivity.OWN_RECORD),
             platform=platform,
         )

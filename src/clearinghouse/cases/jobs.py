@@ -27,8 +27,8 @@ from clearinghouse.cases.participants import KIND_DEADLINE
 from clearinghouse.cases.rules import vendor_status as vs
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
-from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import notify_users
+from clearinghouse.notify.service import notify_message
+from clearinghouse.notify.wording import VendorEscalated, VendorReminder
 from clearinghouse.principal import SYSTEM
 
 
@@ -110,13 +110,10 @@ def _escalate(ctx: JobContext, case: Case, participant: Participant, due: dateti
     watchers = notices.operator_users(ctx.session) + notices.org_users(
         ctx.session, case.coordinator_org_id
     )
-    notify_users(
+    notify_message(
         ctx.session,
         watchers,
-        MessageKind.CASE_VENDOR_ESCALATED,
-        f"Vendor did not respond in case {case.public_id}",
-        f"{participant.name} has not responded by its deadline "
-        f"({due.date().isoformat()}) in case {case.public_id}.",
+        VendorEscalated(case=case.public_id, vendor=participant.name, due=due),
         f"/cases/{case.public_id}",
         now,
         about=notices.about_case(ctx.session, case),
@@ -147,13 +144,7 @@ def _remind(
         ctx.session,
         case=case,
         participants=[participant],
-        kind=MessageKind.CASE_VENDOR_REMINDER,
-        subject=f"Reminder: your response is due in case {case.public_id}",
-        body=(
-            f"Please state whether your product is affected, in case {case.public_id}, "
-            f"by {due.date().isoformat()} ({due.isoformat()}). Use the link from your "
-            "invitation, or sign in."
-        ),
+        message=VendorReminder(case=case.public_id, due=due),
         link=f"/cases/{case.public_id}",
         now=now,
         base_url=ctx.settings.base_url,

@@ -1,15 +1,17 @@
 """Telling participants that something happened, through the foundation's outbox.
 
 * A participant organisation on the platform: each of its active users gets a
-  notification (:func:`clearinghouse.notify.service.notify_users`: an in-platform notice
-  and an e-mail now or in the daily digest), and its webhooks get a ``case.*`` event.
-* A participant without an account (an invited vendor, a finder who left an address):
-  one ``email.send`` job to its contact address.
+  notification (:func:`clearinghouse.notify.service.notify_message`: an in-platform notice
+  stored by kind and parameters, worded in each reader's language and zone, and an e-mail
+  now or in the daily digest), and its webhooks get a ``case.*`` event.
+* A participant without an account (an invited vendor): one ``email.send`` job to its
+  contact address, worded in English in UTC (an address has no saved language).
 
 What is sent says *what happened and where to look*, never embargoed detail: the
-subject and body callers pass must be safe to e-mail. When an organisation registered
-an OpenPGP key and the caller has detail worth sending, the detail travels encrypted to
-that key (:mod:`clearinghouse.pgp`), appended to the body.
+message callers pass (:mod:`clearinghouse.notify.wording`) must be safe to e-mail. When
+an organisation registered an OpenPGP key and the caller has detail worth sending, the
+detail travels encrypted to that key (:mod:`clearinghouse.pgp`), last in the body
+(:class:`~clearinghouse.notify.wording.Sealed`).
 
 Everything is enqueued in the caller's transaction with idempotency keys, so a notice
 exists exactly when the change that caused it was committed, and only once.
@@ -29,10 +31,9 @@ from sqlalchemy.orm import Session
 from clearinghouse import pgp
 from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.cases.models import Case, Embargo, Participant
-from clearinghouse.notify import compose
-from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import email_address, notify_users
+from clearinghouse.notify.service import email_message, notify_message
 from clearinghouse.notify.webhooks import emit_event
+from clearinghouse.notify.wording import Message, Sealed
 from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.vocab import EmbargoPhase, OrgKind
 
@@ -90,20 +91,18 @@ def tell_participants(
     *,
     case: Case,
     participants: Iterable[Participant],
-    kind: MessageKind,
-    subject: str,
-    body: str,
     link: str,
     now: datetime,
     base_url: str,
     key: str,
+    message: Message,
     detail: str | None = None,
     event: dict[str, Any] | None = None,
     platform: str = "Clearinghouse",
 ) -> list[Participant]:
-    """Notify each participant the policy lets a message about the case reach (a
-    suspended organisation hears nothing before the embargo ends); returns those that
-    were reached somehow."""
+    """Tell each participant the policy lets a message about the case reach (a suspended
+    organisation hears nothing before the embargo ends) ``message``, linking ``link`` (a
+    page of the platform); returns those that were reached somehow."""
     about = about_case(session, case)
     reached: list[Participant] = []
     for participant in participants:
@@ -113,34 +112,39 @@ def tell_participants(
             if org is None:
                 continue
             sealed = encrypted_detail(org, detail, now)
-            text = (
-                body if sealed is None else f"{body}\n\nDetail, encrypted to your key:\n\n{sealed}"
-            )
-            told = notify_users(
-                session, users, kind, subject, text, link, now, about=about, organisation_id=org.id
+            told = notify_message(
+                session,
+                users,
+                message if sealed is None else Sealed(message, sealed),
+                link,
+                now,
+                about=about,
+                organisation_id=org.id,
             )
             if told:
                 reached.append(participant)
             emit_event(
                 session,
                 org.id,
-                kind,
+                message.kind,
                 {"case": case.public_id, **(event or {})},
                 now,
                 about=about,
                 event_id=f"msg_{uuid.uuid5(uuid.NAMESPACE_URL, key + str(org.id)).hex}",
             )
-        elif participant.contact_email:
-            url = compose.absolute_link(link, base_url)
-            if email_address(
-                session,
-                to=participant.contact_email,
-                subject=subject,
-                text=f"{body}\n\n{url or ''}".strip() + "\n",
-                now=now,
-                key=f"{key}:{participant.id}",
-                about=about,
-                platform=platform,
-            ):
-                reached.append(participant)
+        elif participant.contact_email and email_message(
+            session,
+            to=participant.contact_email,
+            message=message,
+            link=link,
+            base_url=base_url,
+            now=now,
+            key=f"{key}:{participant.id}",
+            about=about,
+            platform=platform,
+        ):
+            reached.append(participant)
     return reached
+
+
+# A thread's messages are read on the case's page (there is no page per thread).

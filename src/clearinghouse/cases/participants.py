@@ -37,7 +37,8 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats.model import Justification
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import email_address
+from clearinghouse.notify.service import email_message
+from clearinghouse.notify.wording import AddedToCase, VendorInvitation
 from clearinghouse.principal import Principal
 from clearinghouse.vocab import ParticipantRole
 
@@ -186,22 +187,21 @@ def _invite(
     secret: str,
     platform: str,
 ) -> str:
-    """E-mail a signed invitation link to a vendor outside the platform; returns the link."""
+    """E-mail a signed invitation link to a vendor outside the platform; returns the link.
+    In English, its instants in UTC: the address has no saved language or zone, and the
+    finder's language says nothing of the vendor's."""
     issued = invitations.issue(
         session, participant=participant, email=email, now=now, secret=secret
     )
     url = issued.url(base_url)
-    email_address(
+    email_message(
         session,
         to=email,
-        subject=f"You are invited to coordinate a vulnerability (case {case.public_id})",
-        text=(
-            f"A vulnerability that concerns a product you maintain is being coordinated "
-            f"privately on {platform} as case {case.public_id}.\n\n"
-            f"Open your part of the case (no account needed):\n{url}\n\n"
-            f"The link is personal and expires on "
-            f"{issued.invitation.expires_at.date().isoformat()}. Please state, for each "
-            "vulnerability, whether your product is affected.\n"
+        message=VendorInvitation(
+            case=case.public_id,
+            platform=platform,
+            url=url,
+            expires_at=issued.invitation.expires_at,
         ),
         now=now,
         key=f"{MessageKind.CASE_INVITATION}:{issued.invitation.id}",
@@ -227,12 +227,7 @@ def _tell_organisation(
         session,
         case=case,
         participants=[participant],
-        kind=MessageKind.CASE_PARTICIPANT_ADDED,
-        subject=f"You were added to case {case.public_id}",
-        body=(
-            f"Your organisation was added to case {case.public_id} as {participant.role.value}. "
-            "Sign in to read it."
-        ),
+        message=AddedToCase(case=case.public_id, role=participant.role.value),
         link=f"/cases/{case.public_id}",
         now=now,
         base_url=base_url,

@@ -29,8 +29,8 @@ from clearinghouse.cases.notices import operator_users
 from clearinghouse.cases.rules._text import clean_text
 from clearinghouse.cases.timeline import CaseEventType, record_report_action
 from clearinghouse.errors import Conflict
-from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import email_address, notify_users
+from clearinghouse.notify.service import email_message, notify_message
+from clearinghouse.notify.wording import COORDINATOR, FINDER, ReportMessagePosted, Sealed
 from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc
@@ -106,16 +106,16 @@ def post(
 def _tell_finder(
     session: Session, report: Report, message: ReportMessage, now: datetime, platform: str
 ) -> None:
-    subject = "The coordinator replied to your vulnerability report"
+    """A member finder: a notice in its users' saved language. A finder without an
+    account: an e-mail in English (the report does not record the language of the page it
+    was sent from), with the reply encrypted to its OpenPGP key when it gave one."""
     if report.reporter_user_id is not None:
         user = session.get(User, report.reporter_user_id)
         if user is not None:
-            notify_users(
+            notify_message(
                 session,
                 [user],
-                MessageKind.REPORT_MESSAGE,
-                subject,
-                f"There is a reply on your report {report.id}. Sign in to read it.",
+                ReportMessagePosted(report=str(report.id), author=COORDINATOR),
                 f"/reports/{report.id}",
                 now,
                 about=_OWN,
@@ -124,18 +124,12 @@ def _tell_finder(
         return
     if not report.contact_email:
         return
-    text = (
-        f"There is a reply on your report {report.id}. Open the tracking link you received "
-        "when you reported it to read it and answer.\n"
-    )
+    told = ReportMessagePosted(report=str(report.id), author=COORDINATOR, tracked=True)
     sealed = _sealed(report, message.body, now)
-    if sealed is not None:
-        text += f"\nThe reply, encrypted to your OpenPGP key:\n\n{sealed}"
-    email_address(
+    email_message(
         session,
         to=report.contact_email,
-        subject=subject,
-        text=text,
+        message=told if sealed is None else Sealed(told, sealed),
         now=now,
         key=f"report.message:{message.id}",
         about=_OWN,
@@ -155,12 +149,10 @@ def _sealed(report: Report, body: str, now: datetime) -> str | None:
 
 
 def _tell_coordinator(session: Session, report: Report, now: datetime) -> None:
-    notify_users(
+    notify_message(
         session,
         operator_users(session),
-        MessageKind.REPORT_MESSAGE,
-        "The finder wrote on a report",
-        f"The finder of report {report.id} wrote a message.",
+        ReportMessagePosted(report=str(report.id), author=FINDER),
         f"/reports/{report.id}",
         now,
         about=_OWN,

@@ -3,7 +3,7 @@ and a single participant.
 
 A private thread is visible to the coordinator (and the operator) and to its one
 participant only; to anyone else it does not exist (404). Posting notifies the other
-people who can read the thread: members through :func:`clearinghouse.notify.service.notify_users`
+people who can read the thread: members through :func:`clearinghouse.notify.service.notify_message`
 (in-platform notice, e-mail now or in the digest), invited vendors without an account by
 an e-mail to their contact address. Notifications say *that* something was posted,
 never *what*: the message stays behind the login or the invitation link.
@@ -28,6 +28,7 @@ from clearinghouse.cases.rules._text import clean_text
 from clearinghouse.cases.timeline import CaseEventType, record_action
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.notify.kinds import MessageKind
+from clearinghouse.notify.wording import CaseMessagePosted
 from clearinghouse.principal import Principal
 from clearinghouse.vocab import ParticipantRole
 
@@ -210,13 +211,8 @@ def _notify_readers(
         session,
         case=case,
         participants=readers,
-        kind=MessageKind.CASE_MESSAGE,
-        subject=f"New message in case {case.public_id}",
-        body=(
-            f"A new message was posted in case {case.public_id}. Sign in (or use your "
-            "invitation link) to read it."
-        ),
-        link=f"/cases/{case.public_id}/threads/{thread.id}",
+        message=CaseMessagePosted(case=case.public_id),
+        link=f"/cases/{case.public_id}#thread-{thread.id}",
         now=now,
         base_url=base_url,
         key=f"{MessageKind.CASE_MESSAGE}:{message_id}",

@@ -3,11 +3,13 @@
 After a matching pass, the findings not yet told are grouped by (organisation, advisory).
 For each group the policy is asked, per user of the organisation, whether that user may
 be told (:func:`clearinghouse.policy.may_be_told`: a published advisory the user may
-read). Those who may get an in-platform notice (and e-mail, as their preferences say),
-the organisation's webhooks get an ``exposure.match`` event, and its **aware** event is
-recorded at that instant, with its source, so that its regulatory clocks start from the
-moment the platform told it. Nothing is told about a draft or an embargoed advisory:
-those findings wait (``told_at`` empty) until a later pass, such as the publication.
+read). Those who may get an in-platform notice (and e-mail, as their preferences say;
+stored by its parameters, :class:`~clearinghouse.notify.wording.ExposureMatch`, worded in
+each reader's language and zone, linking the findings page), the organisation's webhooks
+get an ``exposure.match`` event, and its **aware** event is recorded at that instant, with
+its source, so that its regulatory clocks start from the moment the platform told it.
+Nothing is told about a draft or an embargoed advisory: those findings wait (``told_at``
+empty) until a later pass, such as the publication.
 
 The aware event's subject is the advisory's case when the organisation takes part in it
 (its clocks on that case then run from the earlier of what it knew), else the advisory's
@@ -23,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -40,8 +43,9 @@ from clearinghouse.exposure.findings import MatchScope
 from clearinghouse.exposure.models import Finding, Inventory
 from clearinghouse.formats.model import Tlp
 from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.service import notify_users
+from clearinghouse.notify.service import notify_message
 from clearinghouse.notify.webhooks import emit_event
+from clearinghouse.notify.wording import ExposureMatch, MatchedAdvisory
 from clearinghouse.policy import (
     MISSING,
     AdvisoryFacts,
@@ -59,6 +63,7 @@ SOURCE_KIND: Final = "exposure_match"
 MATCHER: Final = dataclasses.replace(SYSTEM, label="exposure matching")
 MAX_REASON: Final = 4_000
 LISTED: Final = 10  # components named in a notice and in an event (then "and N more")
+FINDINGS_PAGE: Final = "/exposure/findings"  # the member's findings (?advisory=: one's)
 
 
 @dataclasses.dataclass
@@ -84,10 +89,13 @@ class Untold:
     version: str
 
 
-def tell(session: Session, scope: MatchScope, now: datetime, *, base_url: str) -> Told:
+def tell(
+    session: Session, scope: MatchScope, now: datetime, *, base_url: str | None = None
+) -> Told:
     """Tell every organisation of ``scope``'s untold findings what the policy lets it hear:
     per organisation, one notice per user (and one webhook event) for the whole pass, and
-    one aware event per advisory it may be told of."""
+    one aware event per advisory it may be told of. The notice links the findings page by
+    its path (its e-mail makes it absolute): ``base_url`` is no longer used."""
     now = ensure_utc(now)
     by_org: dict[uuid.UUID, dict[uuid.UUID, list[Untold]]] = defaultdict(lambda: defaultdict(list))
     for row in session.execute(
@@ -135,7 +143,7 @@ def tell(session: Session, scope: MatchScope, now: datetime, *, base_url: str) -
                 users[user.id] = user
                 told[user.id].append(advisory)
         if told:
-            _notify(session, org, by_org[org_id], told, users, now, base_url)
+            _notify(session, org, by_org[org_id], told, users, now)
             result.organisations += 1
             result.users += len(told)
     session.flush()
@@ -285,7 +293,6 @@ def _notify(
     told: dict[uuid.UUID, list[Advisory]],
     users: dict[uuid.UUID, User],
     now: datetime,
-    base_url: str,
 ) -> None:
     """One notice per group of users told the same advisories (usually everyone alike),
     and one webhook event for what the whole organisation may hear (not TLP:RED)."""
@@ -294,14 +301,11 @@ def _notify(
         groups[tuple(a.id for a in advisories_told)].append(users[user_id])
     for ids, hearing in groups.items():
         chosen = [next(a for a in told[hearing[0].id] if a.id == i) for i in ids]
-        subject, body, link = _notice(session, chosen, found, base_url)
-        notify_users(
+        notify_message(
             session,
             hearing,
-            MessageKind.EXPOSURE_MATCH,
-            subject,
-            body,
-            link,
+            _notice(session, chosen, found, now),
+            _findings_page(chosen),
             now,
             about=MessageFacts(Sensitivity.PUBLIC, tlp=_widest(chosen)),
             organisation_id=org.id,
@@ -346,38 +350,30 @@ def _widest(items: list[Advisory]) -> Tlp:
 
 
 def _notice(
-    session: Session,
-    chosen: list[Advisory],
-    found: dict[uuid.UUID, list[Untold]],
-    base_url: str,
-) -> tuple[str, str, str]:
+    session: Session, chosen: list[Advisory], found: dict[uuid.UUID, list[Untold]], now: datetime
+) -> ExposureMatch:
+    """What the users are told: the advisories, the inventories and packages they name (the
+    first few of each, and how many), the findings, and the instant they are aware from."""
     findings_ = [f for a in chosen for f in found[a.id]]
     names = sorted(_inventory_names(session, {f.inventory_id for f in findings_}).values())
     packages = sorted({f"{f.package} {f.version}" for f in findings_})
-    shown = ", ".join(packages[:LISTED]) + (
-        f" and {len(packages) - LISTED} more" if len(packages) > LISTED else ""
+    return ExposureMatch(
+        advisories=tuple(MatchedAdvisory(a.public_id, a.title) for a in chosen[:LISTED]),
+        advisory_count=len(chosen),
+        inventories=tuple(names[:LISTED]),
+        inventory_count=len(names),
+        packages=tuple(packages[:LISTED]),
+        package_count=len(packages),
+        findings=len(findings_),
+        aware_at=now,
     )
-    ids = [a.public_id for a in chosen]
+
+
+def _findings_page(chosen: list[Advisory]) -> str:
+    """The findings page, filtered to the advisory when there is one."""
     if len(chosen) == 1:
-        subject = f"{ids[0]} affects {len(names)} of your inventories ({len(findings_)} finding(s))"
-        link = f"{base_url.rstrip('/')}/api/v1/findings?advisory={ids[0]}"
-    else:
-        subject = (
-            f"{len(chosen)} advisories affect {len(names)} of your inventories "
-            f"({len(findings_)} finding(s))"
-        )
-        link = f"{base_url.rstrip('/')}/api/v1/findings"
-    listed = ", ".join(f"{a.public_id} ({a.title})" for a in chosen[:LISTED])
-    more = f" and {len(chosen) - LISTED} more" if len(chosen) > LISTED else ""
-    body = (
-        f"{listed}{more} name packages your inventories contain: {shown}.\n\n"
-        f"Inventories: {', '.join(names[:LISTED])}.\n\n"
-        "The platform recorded that your organisation is aware of each from now: reporting "
-        "obligations that run from awareness start at this instant. If a match is wrong, "
-        "withdraw the awareness with a reason, and answer each finding (acknowledged, fixed, "
-        "or not affected with a VEX justification)."
-    )
-    return subject, body, link
+        return f"{FINDINGS_PAGE}?{urlencode({'advisory': chosen[0].public_id})}"
+    return FINDINGS_PAGE
 
 
 # ---- withdrawing an aware event the matching recorded ----------------------------------------

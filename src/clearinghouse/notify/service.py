@@ -22,10 +22,11 @@ from clearinghouse.accounts.models import NotifyMode, User
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs.queue import enqueue
+from clearinghouse.notify.compose import absolute_link
 from clearinghouse.notify.gate import Gate
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import Delivery, Notification
-from clearinghouse.notify.reader import english
+from clearinghouse.notify.reader import Reader, english
 from clearinghouse.notify.wording import Message
 from clearinghouse.policy import MessageFacts
 from clearinghouse.principal import Principal
@@ -159,6 +160,42 @@ def email_address(
         idempotency_key=f"{KIND_SEND}:{key}:{to}"[:300],
     )
     return True
+
+
+def email_message(
+    session: Session,
+    *,
+    to: str,
+    message: Message,
+    now: datetime,
+    key: str,
+    about: MessageFacts,
+    reader: Reader | None = None,
+    link: str | None = None,
+    base_url: str = "",
+    org_id: uuid.UUID | None = None,
+    platform: str = "Clearinghouse",
+) -> bool:
+    """:func:`email_address` with ``message`` worded for ``reader``, and ``link`` (a
+    platform path) under ``base_url`` after it. An address without an account has no
+    saved language or zone: ``None`` words it in English in UTC."""
+    reader = reader or english()
+    text = message.word(reader)
+    parts = [text.body.strip()]
+    url = absolute_link(link, base_url)
+    if url:
+        parts.append(reader.gettext("Open: %(link)s", link=url))
+    return email_address(
+        session,
+        to=to,
+        subject=" ".join(text.subject.split())[:MAX_SUBJECT],
+        text="\n\n".join(parts) + "\n",
+        now=now,
+        key=key,
+        about=about,
+        org_id=org_id,
+        platform=platform,
+    )
 
 
 def list_notifications(
