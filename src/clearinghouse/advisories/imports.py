@@ -12,7 +12,9 @@ Limits, because archives come from outside: a file over ``max_file_bytes`` is re
 before it is read; a zip is refused when it declares more than ``max_members`` members
 or more than ``max_total_bytes`` uncompressed, and every member is read through a
 bounded reader, so a member that lies about its size cannot inflate past the limit (zip
-bombs). ``max_total_bytes`` is the setting ``CLEARINGHOUSE_IMPORT_MAX_TOTAL_BYTES``.
+bombs). ``max_total_bytes`` is the setting ``CLEARINGHOUSE_IMPORT_MAX_TOTAL_BYTES``. A zip
+that cannot be read (a corrupt member, whatever its compression; an encrypted document,
+refused before anything is read) is refused whole with :class:`ImportRefusedError`.
 Documents are read one at a time and stored in chunks bounded by count and by bytes, so
 an import holds one chunk in memory, whatever the archive's size. YAML is read by the
 safe loader with aliases refused (billion laughs).
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import io
+import lzma
 import uuid
 import zipfile
 import zlib
@@ -183,22 +186,16 @@ def _iter_directory(root: Path, limits: ImportLimits) -> Iterator[tuple[str, byt
 
 
 def iter_zip(handle: Any, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tuple[str, bytes]]:
-    try:
-        archive = zipfile.ZipFile(handle)
-    except zipfile.BadZipFile as exc:
-        raise ImportRefusedError(f"not a zip archive: {exc}") from None
+    """(name, bytes) of every JSON or YAML member of a zip.
+
+    The whole archive is refused (:class:`ImportRefusedError`, or :class:`PayloadTooLarge`
+    for the limits) when it cannot be read, declares too much, holds an encrypted document,
+    or a member's data turns out corrupt as it is read.
+    """
+    archive = _open_zip(handle)
     with archive:
         members = [i for i in archive.infolist() if not i.is_dir()]
-        if len(members) > limits.max_members:
-            raise PayloadTooLarge(
-                f"the archive holds {len(members)} members; the limit is {limits.max_members}"
-            )
-        declared = sum(i.file_size for i in members)
-        if declared > limits.max_total_bytes:
-            raise PayloadTooLarge(
-                f"the archive expands to {declared} bytes; the limit is "
-                f"{limits.max_total_bytes}{_SETTING}"
-            )
+        _check_members(members, limits)
         total = 0
         for info in members:
             if not info.filename.lower().endswith(SUFFIXES):
@@ -206,19 +203,74 @@ def iter_zip(handle: Any, limits: ImportLimits = DEFAULT_LIMITS) -> Iterator[tup
             if info.file_size > limits.max_file_bytes:
                 yield info.filename, b""
                 continue
-            try:
-                with archive.open(info) as member:
-                    # Bounded whatever the header says (zipfile also stops at the declared
-                    # size and then fails the CRC check of a member that lied).
-                    data = member.read(limits.max_file_bytes + 1)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-                raise ImportRefusedError(f"{info.filename}: corrupt zip member ({exc})") from None
+            data = _read_member(archive, info, limits)
             total += len(data)
             if len(data) > limits.max_file_bytes or total > limits.max_total_bytes:
                 raise PayloadTooLarge(
                     f"{info.filename} expands beyond its declared size or the limits"
                 )
             yield info.filename, data
+
+
+# What zipfile raises for a damaged archive or member: its own BadZipFile, and whatever
+# the decompressor or the header reading meets (deflate: zlib.error; bzip2: OSError; LZMA:
+# LZMAError; truncated data: EOFError; a bad offset or a name that is not UTF-8:
+# ValueError; an encrypted member: RuntimeError; an unknown method or version:
+# NotImplementedError).
+_UNREADABLE: Final = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+)
+_ENCRYPTED: Final = 0x1  # general purpose flag bit 0 (APPNOTE 4.4.4)
+
+
+def _open_zip(handle: Any) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(handle)
+    except _UNREADABLE as exc:
+        raise ImportRefusedError(f"not a readable zip archive: {exc}") from None
+
+
+def _check_members(members: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
+    """Refuse, before anything is read, an archive declaring too much or holding an
+    encrypted document (there is no password to give)."""
+    if len(members) > limits.max_members:
+        raise PayloadTooLarge(
+            f"the archive holds {len(members)} members; the limit is {limits.max_members}"
+        )
+    declared = sum(i.file_size for i in members)
+    if declared > limits.max_total_bytes:
+        raise PayloadTooLarge(
+            f"the archive expands to {declared} bytes; the limit is "
+            f"{limits.max_total_bytes}{_SETTING}"
+        )
+    encrypted = [
+        i.filename
+        for i in members
+        if i.flag_bits & _ENCRYPTED and i.filename.lower().endswith(SUFFIXES)
+    ]
+    if encrypted:
+        more = f" and {len(encrypted) - 1} more" if len(encrypted) > 1 else ""
+        raise ImportRefusedError(
+            f"{encrypted[0]}{more}: encrypted zip members cannot be imported; "
+            "zip the documents again without a password"
+        )
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ImportLimits) -> bytes:
+    try:
+        with archive.open(info) as member:
+            # Bounded whatever the header says (zipfile also stops at the declared size
+            # and then fails the CRC check of a member that lied).
+            return member.read(limits.max_file_bytes + 1)
+    except _UNREADABLE as exc:
+        raise ImportRefusedError(f"{info.filename}: corrupt zip member ({exc})") from None
 
 
 def is_zip(data: bytes) -> bool:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearinghouse.api.freeform import FreeformObject
 from clearinghouse.api.instants import Instant
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases.models import (
@@ -283,10 +284,17 @@ class OpenCaseIn(BaseModel):
 # ---- cases -----------------------------------------------------------------------------------
 
 
+# A version in a range event or a product's list: as long as the advisory draft and the
+# OSV query API take (the orderings read every character, so every one is bounded).
+MAX_VERSION_CHARS = 200
+EventKindText = Annotated[str, Field(max_length=20, description="introduced, fixed, ...")]
+RangeVersion = Annotated[str, Field(min_length=1, max_length=MAX_VERSION_CHARS)]
+
+
 class RangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["SEMVER", "ECOSYSTEM", "GIT"] = "ECOSYSTEM"
-    events: list[dict[str, str]] = Field(min_length=1, max_length=100)
+    events: list[dict[EventKindText, RangeVersion]] = Field(min_length=1, max_length=100)
     repo: str | None = Field(None, max_length=500)
 
 
@@ -294,7 +302,9 @@ class ProductIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purl: str = Field(max_length=500)
     ranges: list[RangeIn] = Field(default_factory=list, max_length=50)
-    versions: list[str] = Field(default_factory=list, max_length=1000)
+    versions: list[Annotated[str, Field(max_length=MAX_VERSION_CHARS)]] = Field(
+        default_factory=list, max_length=1000
+    )
 
 
 class VulnerabilityIn(BaseModel):
@@ -660,7 +670,11 @@ class EventIn(BaseModel):
         description="slug of the organisation it concerns (default: yours; coordinators may "
         "name a participant, or 'case' for a case-wide fact)",
     )
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: FreeformObject = Field(
+        default_factory=dict,
+        description="free-form JSON: at most 32 levels and 64 KiB, integers of 64 bits, "
+        "finite numbers",
+    )
     evidence: str | None = Field(None, max_length=4000)
     supersedes_id: uuid.UUID | None = None
 

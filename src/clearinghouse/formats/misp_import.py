@@ -35,6 +35,11 @@ Each object left out, and each raised or missing report, is listed in ``skipped`
 Identifiers are stable: the MISP uuid itself when it is a valid STIX uuid, else a UUIDv5
 of it, so importing an event again adds no second copy (the store keeps one row per
 version) and a changed attribute (a newer ``timestamp``) is a new version.
+
+**Limits**, each checked as the event is read, before the work it would cost: at most
+:data:`MAX_ATTRIBUTES` attributes (the event's and its MISP objects' together),
+:data:`MAX_OBJECTS` MISP objects and :data:`MAX_TAGS` tags on the event (beyond them the
+event is refused); an attribute with more than :data:`MAX_TAGS` tags is skipped.
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ from clearinghouse.formats import stix
 from clearinghouse.formats.model import Tlp
 
 NAMESPACE: Final = uuid.UUID("c0b1e7a4-5d2f-4e8b-9a61-3f7d2c8e4b15")  # ours; fixed forever
-MAX_ATTRIBUTES: Final = 10_000
+MAX_ATTRIBUTES: Final = 10_000  # in one event, its MISP objects' included
+MAX_OBJECTS: Final = 10_000  # MISP objects in one event
+MAX_TAGS: Final = 1_000  # on one event, or one attribute
 MAX_VALUE_CHARS: Final = 2048
 _STIX_UUID: Final = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -109,8 +116,26 @@ def _higher(a: Tlp | None, b: Tlp | None) -> Tlp | None:
     return a if stix.TLP_RANK[a] >= stix.TLP_RANK[b] else b
 
 
+def _text(value: object) -> str:
+    """A string or number as text; anything else (an object, an array, however deeply
+    nested) as empty: never ``str()`` of a whole structure."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) else ""
+
+
+def _printable(value: object, limit: int) -> str:
+    """At most ``limit`` characters of ``value`` as text JSON can carry (a lone surrogate,
+    which the standard library's JSON parser lets through, shown escaped)."""
+    return _text(value)[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _stix_id(kind: str, misp_uuid: object) -> str:
-    text = str(misp_uuid or "").strip().lower()
+    text = _text(misp_uuid).strip().lower()
+    try:
+        text.encode("utf-8")  # uuid5 hashes it as UTF-8
+    except UnicodeEncodeError:
+        text = ""
     if not text or len(text) > 100:
         raise InvalidInput("every MISP event and attribute needs its uuid", field="uuid")
     if _STIX_UUID.match(text):
@@ -120,7 +145,7 @@ def _stix_id(kind: str, misp_uuid: object) -> str:
 
 def _instant(epoch: object, fallback: datetime) -> datetime:
     try:
-        seconds = int(str(epoch))
+        seconds = int(_text(epoch))
     except ValueError:
         return fallback
     if not 0 <= seconds < 253402300800:  # before year 10000
@@ -152,12 +177,15 @@ def _marked(obj: dict[str, Any], tlp: Tlp | None) -> dict[str, Any]:
 def _attribute_object(
     attribute: dict[str, Any], event_tlp: Tlp | None, event_time: datetime
 ) -> tuple[dict[str, Any] | None, str]:
-    kind = str(attribute.get("type", ""))
+    kind = _text(attribute.get("type", ""))
     value = attribute.get("value")
+    tags = attribute.get("Tag")
+    if isinstance(tags, list) and len(tags) > MAX_TAGS:
+        return None, f"more than {MAX_TAGS} tags"
     if not isinstance(value, str) or not value or len(value) > MAX_VALUE_CHARS:
         return None, f"no value of at most {MAX_VALUE_CHARS} characters"
     moment = stix.stix_time(_instant(attribute.get("timestamp"), event_time))
-    tlp = _higher(event_tlp, tlp_of_tags(attribute.get("Tag")))
+    tlp = _higher(event_tlp, tlp_of_tags(tags))
     common = {"spec_version": "2.1", "created": moment, "modified": moment}
     if kind == "vulnerability":
         obj: dict[str, Any] = {
@@ -193,13 +221,11 @@ def convert_event(document: Any) -> Converted:
     event = document.get("Event", document) if isinstance(document, dict) else None
     if not isinstance(event, dict):
         raise InvalidInput('a MISP event is a JSON object, {"Event": {...}}')
-    attributes = event.get("Attribute", [])
-    for obj in event.get("Object", []) if isinstance(event.get("Object"), list) else []:
-        if isinstance(obj, dict) and isinstance(obj.get("Attribute"), list):
-            attributes = [*attributes, *obj["Attribute"]]
-    if not isinstance(attributes, list) or len(attributes) > MAX_ATTRIBUTES:
-        raise InvalidInput(f"a MISP event holds at most {MAX_ATTRIBUTES} attributes")
-    event_tlp = tlp_of_tags(event.get("Tag"))
+    attributes = _attributes(event)
+    tags = event.get("Tag")
+    if isinstance(tags, list) and len(tags) > MAX_TAGS:
+        raise InvalidInput(f"a MISP event carries at most {MAX_TAGS} tags")
+    event_tlp = tlp_of_tags(tags)
     event_time = _instant(event.get("timestamp"), datetime(1970, 1, 1, tzinfo=UTC))
     out = Converted(tlp=event_tlp)
     placed: list[tuple[dict[str, Any], Tlp | None, dict[str, Any]]] = []
@@ -217,6 +243,30 @@ def convert_event(document: Any) -> Converted:
         if report is not None:
             out.objects.append(report)
     return out
+
+
+def _attributes(event: dict[str, Any]) -> list[Any]:
+    """The event's attributes, then its MISP objects' (copied once, in place); refused as
+    soon as a count passes its limit."""
+    own = event.get("Attribute", [])
+    if not isinstance(own, list):
+        raise InvalidInput("a MISP event's Attribute is a list of attributes")
+    too_many = InvalidInput(f"a MISP event holds at most {MAX_ATTRIBUTES} attributes")
+    if len(own) > MAX_ATTRIBUTES:
+        raise too_many
+    attributes = list(own)
+    objects = event.get("Object")
+    if not isinstance(objects, list):
+        return attributes
+    if len(objects) > MAX_OBJECTS:
+        raise InvalidInput(f"a MISP event holds at most {MAX_OBJECTS} objects")
+    for obj in objects:
+        more = obj.get("Attribute") if isinstance(obj, dict) else None
+        if isinstance(more, list):
+            if len(attributes) + len(more) > MAX_ATTRIBUTES:
+                raise too_many
+            attributes.extend(more)
+    return attributes
 
 
 def _report(
@@ -266,7 +316,7 @@ def _report(
         "id": _stix_id("report", event.get("uuid")),
         "created": stix.stix_time(event_time),
         "modified": stix.stix_time(event_time),
-        "name": str(event.get("info", "") or "MISP event")[:1024],
+        "name": (_text(event.get("info", "")) or "MISP event")[:1024],
         "report_types": ["threat-report"],
         "published": stix.stix_time(_published(event, event_time)),
         "object_refs": refs,
@@ -288,14 +338,14 @@ def _label(tlp: Tlp | None) -> str:
 
 def _skip(attribute: dict[str, Any], reason: str) -> dict[str, str]:
     return {
-        "uuid": str(attribute.get("uuid", ""))[:100],
-        "type": str(attribute.get("type", ""))[:100],
+        "uuid": _printable(attribute.get("uuid", ""), 100),
+        "type": _printable(attribute.get("type", ""), 100),
         "reason": reason,
     }
 
 
 def _skip_report(event: dict[str, Any], reason: str) -> dict[str, str]:
-    return {"uuid": str(event.get("uuid", ""))[:100], "type": "report", "reason": reason}
+    return {"uuid": _printable(event.get("uuid", ""), 100), "type": "report", "reason": reason}
 
 
 def _published(event: dict[str, Any], fallback: datetime) -> datetime:

@@ -9,7 +9,8 @@ the schema permits for the nullable lists.
 
 Parsing checks what the OSV specification requires of a record's meaning (an ``id``, an
 RFC 3339 ``modified``, known enum values, range events with one ``introduced`` and never
-both ``fixed`` and ``last_affected``, GIT ranges with a ``repo``) and raises one
+both ``fixed`` and ``last_affected``, GIT ranges with a ``repo``) and the bounds of
+:class:`OsvLimits` (counts, and versions of at most 200 characters), and raises one
 :class:`OsvError` whose ``path`` names the offending field. The JSON schema
 (:func:`validate_osv_schema`) additionally checks registered id prefixes, ecosystem names,
 CVSS vector patterns and full-length commit hashes.
@@ -254,6 +255,9 @@ class OsvLimits:
     max_ranges: int = 1_000  # per affected entry
     max_events: int = 1_000  # per range
     max_versions: int = 100_000  # per affected entry
+    # characters of a range event's version or a listed version (the longest real one is
+    # under 50; the draft API and the OSV query API take 200 as well)
+    max_version_length: int = 200
     max_items: int = 10_000  # aliases, related, upstream, severity, references, credits
 
     def document(self) -> DocumentLimits:
@@ -361,6 +365,22 @@ class _Parser:
                 )
         return tuple(items)
 
+    def versions(self, obj: Mapping[str, Any], path: _Path) -> tuple[str, ...] | None:
+        items = self.strings(obj, "versions", path, self.limits.max_versions)
+        for i, value in enumerate(items or ()):
+            self.check_version(value, (*path, "versions", i))
+        return items
+
+    def check_version(self, value: str, path: _Path) -> None:
+        """Refuse a version longer than the limit: orderings read every character (and
+        every digit of a number), so the limit bounds what one comparison costs."""
+        limit = self.limits.max_version_length
+        if len(value) > limit:
+            raise OsvError(
+                f"a version of {len(value)} characters; the limit is {limit}",
+                path=json_path(path),
+            )
+
     def severity(self, data: object, path: _Path) -> OsvSeverity:
         obj = _object(data, path)
         kind = _enum(SeverityType, _required(obj, "type", path), (*path, "type"))
@@ -376,7 +396,7 @@ class _Parser:
             package=package,
             severity=self.each(obj, "severity", path, self.limits.max_items, self.severity),
             ranges=self.each(obj, "ranges", path, self.limits.max_ranges, self.range),
-            versions=self.strings(obj, "versions", path, self.limits.max_versions),
+            versions=self.versions(obj, path),
             ecosystem_specific=self.opaque(obj, "ecosystem_specific", path),
             database_specific=self.opaque(obj, "database_specific", path),
             extra=self.leftovers(obj, _AFFECTED_KEYS, path),
@@ -418,6 +438,7 @@ class _Parser:
                 path=json_path(path),
             )
         value = _required(obj, kinds[0], path)
+        self.check_version(value, (*path, kinds[0]))
         try:
             return OsvEvent(_EVENT_KINDS[kinds[0]], value, self.leftovers(obj, _EVENT_KINDS, path))
         except OsvError as exc:

@@ -16,8 +16,10 @@ that matter (timestamps) themselves.
 
 Why bounded loading: documents arrive from other organisations. :func:`load_document`
 refuses oversized input, YAML aliases (the "billion laughs" expansion and self-referencing
-nodes), duplicate YAML keys, values JSON cannot carry, and nesting beyond a depth limit,
-each as the caller's typed error with the path of the offending value.
+nodes), duplicate YAML keys, values JSON cannot carry (YAML integers beyond 64 bits among
+them: reading a long one is quadratic, and Python refuses more than 4,300 digits), and
+nesting beyond a depth limit, each as the caller's typed error with the path of the
+offending value (a YAML integer, refused as it is read, by its line and column).
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ def freeze_json(
     if isinstance(value, int):
         if not _INT_MIN <= value <= _INT_MAX:
             raise error(
-                f"integer {value} is beyond 64 bits; stored JSON cannot keep it exactly",
+                f"integer {_int_text(value)} is beyond 64 bits; stored JSON cannot keep it exactly",
                 path=json_path(path),
             )
         return value
@@ -220,6 +222,14 @@ def freeze_json(
             freeze_json(child, (*path, i), max_depth, error=error) for i, child in enumerate(value)
         )
     raise error(f"{describe_json(value)} cannot be represented in JSON", path=json_path(path))
+
+
+def _int_text(value: int) -> str:
+    """The integer for a message; a huge one by its size (``str()`` of more than 4,300
+    digits raises, and a message must not echo a megabyte anyway)."""
+    if value.bit_length() <= 256:
+        return str(value)
+    return f"of {value.bit_length()} bits"
 
 
 def freeze_json_object(
@@ -345,6 +355,41 @@ class _StrictYamlLoader(_SafeLoader):
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+# The longest integer scalar read: 64 bits take at most 66 characters (0b and 64 digits);
+# the margin is for underscores and leading zeros. Longer ones are refused unconverted,
+# since converting them is quadratic (decimal, sexagesimal) or limited to 4,300 digits.
+_MAX_INT_TEXT = 256
+
+
+def _construct_bounded_int(loader: _SafeLoader, node: yaml.ScalarNode) -> int:
+    """PyYAML's integer, refused (with its line and column) beyond what stored JSON keeps."""
+    text = str(node.value)
+    if len(text) > _MAX_INT_TEXT:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"an integer written in {len(text)} characters is beyond 64 bits",
+            node.start_mark,
+        )
+    try:
+        value: int = _SafeLoader.construct_yaml_int(loader, node)
+    except ValueError as exc:  # Python's limit on decimal digits, whatever it is set to
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the integer cannot be read: {exc}", node.start_mark
+        ) from None
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"integer {_int_text(value)} is beyond 64 bits; stored JSON cannot keep it exactly",
+            node.start_mark,
+        )
+    return value
+
+
+_StrictYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_bounded_int)
 
 
 def _load_yaml(text: str, *, filename: str, error: PathError) -> Any:

@@ -16,6 +16,11 @@ TLP: object-level ``object_marking_refs`` naming a TLP 2.0 marking definition (o
 one: WHITE reads as CLEAR). Several TLP markings on one object: the most restrictive wins,
 never the least. No TLP marking: :attr:`Checked.tlp` is ``None``, which the sharing domain
 refuses or replaces by a collection's default on request; never CLEAR.
+
+Limits: a pattern of at most :data:`MAX_PATTERN_CHARS` is parsed, and one the parser cannot
+get through (too deeply nested for Python's stack, or a crash) is an invalid object, never
+an exception; :data:`MAX_DEPTH` and :data:`MAX_OBJECT_BYTES` are enforced where the store
+serialises each object (``sharing/store.py``), so that each fails alone.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ TLP_ORDER: Final = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)
 TLP_RANK: Final = {tlp: rank for rank, tlp in enumerate(TLP_ORDER)}
 
 MAX_OBJECT_BYTES: Final = 1024 * 1024  # one object, serialised
+MAX_DEPTH: Final = 32  # nesting of one object's objects and arrays, the object being level 1
+# An indicator's pattern: stix2-patterns parses ~100 kB a second of operators and recurses
+# once per parenthesis or AND/OR term (a RecursionError from ~250 nested parentheses or
+# ~1,000 terms); real patterns are far shorter.
+MAX_PATTERN_CHARS: Final = 10_000
 MAX_LIST_ITEMS: Final = 10_000  # object_refs, labels...
 MAX_SIGHTING_COUNT: Final = 999_999_999
 
@@ -277,14 +287,26 @@ def pattern_problem(pattern: str) -> str | None:
     return parsed_pattern_problem(pattern)
 
 
+_TOO_DEEP: Final = (
+    "nested too deeply to check (parentheses, or a chain of AND/OR terms); split it into "
+    "several indicators"
+)
+
+
 @functools.lru_cache(maxsize=65_536)
 def parsed_pattern_problem(pattern: str) -> str | None:
-    """What stix2-patterns says of a pattern (cached)."""
+    """What stix2-patterns says of a pattern (cached); a pattern it cannot get through
+    (nested too deeply for Python's stack, or a crash of the parser) is a problem too."""
     from stix2patterns.validator import run_validator
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        errors = run_validator(pattern, stix_version="2.1")
+        try:
+            errors = run_validator(pattern, stix_version="2.1")
+        except RecursionError:
+            return _TOO_DEEP
+        except Exception as exc:  # noqa: BLE001 (the ANTLR parser raises bare errors on junk)
+            return f"the pattern parser failed on it ({type(exc).__name__})"
     return errors[0] if errors else None
 
 
@@ -379,6 +401,8 @@ def validator_problems(obj: Json) -> list[str]:
         warnings.simplefilter("ignore")
         try:
             result = validate_instance(obj, ValidationOptions(version="2.1"))
+        except RecursionError:
+            return [f"{obj.get('id')}: {_TOO_DEEP}"]
         except Exception as exc:  # noqa: BLE001 (the validator raises bare errors on junk)
             return [f"{obj.get('id')}: {exc}"]
     return [str(error) for error in result.errors]
@@ -400,6 +424,13 @@ def check(obj: object) -> Checked:
     """Check one STIX 2.1 object; raise :class:`StixError` saying what is wrong."""
     if not isinstance(obj, dict):
         raise StixError("a STIX object is a JSON object")
+    pattern = obj.get("pattern") if obj.get("type") == "indicator" else None
+    if isinstance(pattern, str) and len(pattern) > MAX_PATTERN_CHARS:
+        raise _fail(
+            obj.get("id"),
+            f"a pattern of {len(pattern):,} characters; at most {MAX_PATTERN_CHARS:,} are "
+            "checked: split it into several indicators",
+        )
     try:
         _fast(obj)
         fast = True

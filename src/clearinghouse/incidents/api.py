@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
+from clearinghouse.api import freeform
 from clearinghouse.api.deps import Ctx, CtxDep
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
@@ -33,7 +34,8 @@ from clearinghouse.standing.schemas import BoardOut
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
-# Limits on what a client controls (sizes, counts; nesting is ruled out by the types).
+# Limits on what a client controls (sizes, counts; nesting is ruled out by the types;
+# integers of 64 bits and finite numbers: freeform.STORABLE).
 MAX_FACTS = 100
 MAX_EVENT_DATA_KEYS = 50
 FactKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -45,6 +47,7 @@ FactValue = (
 DataKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 DataScalar = Annotated[str, StringConstraints(max_length=2_000)] | int | float | bool | None
 DataValue = DataScalar | Annotated[list[DataScalar], Field(max_length=50)]
+EventData = Annotated[dict[DataKey, DataValue], freeform.STORABLE]
 Slug = Annotated[str, StringConstraints(max_length=64)]
 
 
@@ -90,7 +93,7 @@ class IncidentEventIn(BaseModel):
         "report_submitted, handling_concluded, ...",
     )
     occurred_at: Instant = Field(description="when it happened; may lie in the past")
-    data: dict[DataKey, DataValue] = Field(default_factory=dict, max_length=MAX_EVENT_DATA_KEYS)
+    data: EventData = Field(default_factory=dict, max_length=MAX_EVENT_DATA_KEYS)
     evidence: str | None = Field(None, max_length=4000)
 
 
@@ -100,7 +103,7 @@ class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str | None = Field(None, max_length=60)
     occurred_at: Instant | None = None
-    data: dict[DataKey, DataValue] | None = Field(None, max_length=MAX_EVENT_DATA_KEYS)
+    data: EventData | None = Field(None, max_length=MAX_EVENT_DATA_KEYS)
     evidence: str | None = Field(None, max_length=4000)
     withdraw: bool = Field(False, description="retract the event instead of replacing it")
 

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from clearinghouse.api import freeform
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import stix
 from clearinghouse.formats.model import Tlp
@@ -152,9 +153,15 @@ def version_text(moment: datetime) -> str:
     return stix.stix_time(moment)
 
 
+def _printable(text: str) -> str:
+    """``text`` as it can be written in JSON: a lone surrogate (which the standard library's
+    parser lets through) shown escaped, as ``\\ud800``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class _Refused(Exception):
     def __init__(self, message: str) -> None:
-        self.message = message
+        self.message = _printable(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,18 +169,22 @@ class _Accepted:
     checked: stix.Checked
     tlp: Tlp
     applied: bool  # the collection's default marking was given
+    body: str  # the object serialised: stored, then served as it is
 
 
 def _prepare(raw: object, collection: Collection, apply_default: bool) -> _Accepted:
+    """The object checked, marked and serialised, or :class:`_Refused` saying why: every
+    step that can fail on what a client sent happens here, so it fails this object alone."""
     try:
         checked = stix.check(raw)
+        if checked.tlp is not None:
+            return _serialised(checked, checked.tlp, applied=False)
+        default = collection.default_tlp
+        if apply_default and collection.mark_unmarked and default is not None:
+            marked = stix.check(stix.with_marking(checked.obj, default))
+            return _serialised(marked, default, applied=True)
     except InvalidInput as exc:
         raise _Refused(exc.detail) from None
-    if checked.tlp is not None:
-        return _Accepted(checked, checked.tlp, False)
-    default = collection.default_tlp
-    if apply_default and collection.mark_unmarked and default is not None:
-        return _Accepted(stix.check(stix.with_marking(checked.obj, default)), default, True)
     raise _Refused(
         f"{checked.id}: no TLP marking (object_marking_refs); unmarked objects are refused"
         + (
@@ -182,6 +193,25 @@ def _prepare(raw: object, collection: Collection, apply_default: bool) -> _Accep
             else ""
         )
     )
+
+
+def _serialised(checked: stix.Checked, tlp: Tlp, *, applied: bool) -> _Accepted:
+    """Within bounds (:data:`stix.MAX_DEPTH`, :data:`stix.MAX_OBJECT_BYTES`) and as JSON
+    every backend keeps exactly: integers of 64 bits, finite numbers, valid Unicode."""
+    if not checked.fast:  # what the fast check passed is shallow and typed throughout
+        found = freeform.problem(checked.obj, max_depth=stix.MAX_DEPTH)
+        if found is not None:
+            raise _Refused(f"{checked.id}: {found}")
+    try:
+        body = orjson.dumps(checked.obj)
+    except orjson.JSONEncodeError as exc:
+        raise _Refused(f"{checked.id}: cannot be stored as JSON: {exc}") from None
+    if len(body) > stix.MAX_OBJECT_BYTES:
+        raise _Refused(
+            f"{checked.id}: {len(body):,} bytes as JSON, over the {stix.MAX_OBJECT_BYTES:,} "
+            "allowed for one object"
+        )
+    return _Accepted(checked, tlp, applied, body.decode())
 
 
 def _existing(
@@ -283,7 +313,10 @@ def add_objects(
         except _Refused as refused:
             obj_id = raw.get("id") if isinstance(raw, dict) else None
             outcome.failures.append(
-                {"id": str(obj_id)[:300] if obj_id else None, "message": refused.message}
+                {
+                    "id": _printable(str(obj_id)[:300]) if obj_id else None,
+                    "message": refused.message,
+                }
             )
     if not accepted:
         return outcome
@@ -384,7 +417,7 @@ def add_objects(
                 "producer_user_id": principal.user_id,
                 "sighting_of": _sighting_of(checked),
                 "reveal_sighter": reveal_sighter and checked.type == "sighting",
-                "body": orjson.dumps(checked.obj).decode(),
+                "body": item.body,
                 "newest": newest[checked.id] == version,
             }
         )

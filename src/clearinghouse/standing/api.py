@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from clearinghouse.accounts.models import MemberSanction, Organisation
 from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.freeform import FreeformObject
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.media import answers
 from clearinghouse.cases.access import load_case
@@ -54,7 +55,11 @@ class SanctionIn(BaseModel):
     days: int | None = Field(None, ge=1, le=3650)
     reassessment_at: Instant | None = None
     reason: str = Field(min_length=1, max_length=4000)
-    basis: dict[str, Any] = Field(default_factory=dict)
+    basis: FreeformObject = Field(
+        default_factory=dict,
+        description="free-form JSON: at most 32 levels and 64 KiB, integers of 64 bits, "
+        "finite numbers",
+    )
 
 
 class SanctionOut(BaseModel):

@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-from clearinghouse.versions.errors import InvalidVersion
+from clearinghouse.versions.errors import InvalidVersion, shown
 from clearinghouse.versions.generic import PaddedItem, padded_key
 
 __all__ = ["SortKey", "compare", "sort_key"]
@@ -70,20 +70,20 @@ def _part_items(text: str) -> list[PaddedItem]:
 def _split(version: str) -> tuple[int, str, str]:
     text = version.strip()
     if not text or len(text) > _MAX_LENGTH:
-        raise InvalidVersion(f"{version!r} is not a Debian version (empty or too long)")
+        raise InvalidVersion(f"{shown(version)} is not a Debian version (empty or too long)")
     if any(character.isspace() for character in text):
-        raise InvalidVersion(f"{version!r} is not a Debian version (white space inside)")
+        raise InvalidVersion(f"{shown(version)} is not a Debian version (white space inside)")
     epoch = 0
     if ":" in text:
         epoch_text, text = text.split(":", 1)
-        if not epoch_text.isdigit():
-            raise InvalidVersion(f"{version!r}: the epoch before ':' must be a number")
+        if not (epoch_text.isascii() and epoch_text.isdigit()):  # int() refuses "²"
+            raise InvalidVersion(f"{shown(version)}: the epoch before ':' must be a number")
         epoch = int(epoch_text)
     upstream, separator, revision = text.rpartition("-")
     if not separator:
         upstream, revision = text, ""
     if not upstream:
-        raise InvalidVersion(f"{version!r}: nothing before the Debian revision")
+        raise InvalidVersion(f"{shown(version)}: nothing before the Debian revision")
     return epoch, upstream, revision
 
 

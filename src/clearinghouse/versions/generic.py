@@ -17,6 +17,9 @@ own tools. The rule:
 * Other words (``sp``, ``post``, ``patch``, ``dfsg``...) sort after the end and before
   any number at the same place, alphabetically among themselves (``1.0 < 1.0-sp1 <
   1.0.1``).
+
+Numbers (the epoch too) are read with :func:`~clearinghouse.versions.numbers.number_key`,
+so a digit run of any length orders by its value instead of raising.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final, TypeAlias
+
+from clearinghouse.versions.numbers import number_key
 
 __all__ = ["PaddedItem", "SortKey", "compare", "padded_key", "sort_key"]
 
@@ -85,7 +90,7 @@ def padded_key(items: Iterable[PaddedItem]) -> SortKey:
 
 def _item(token: str) -> PaddedItem:
     if token.isdigit():
-        number = int(token)
+        number = number_key(token)
         return (1 if number else 0, _NUMBER, number)
     if token == "~":  # noqa: S105 - a version character, not a password
         return (-1, _TILDE, 0)
@@ -104,7 +109,7 @@ def sort_key(version: str) -> SortKey:
     epoch = 0
     match = _EPOCH.match(text)
     if match is not None:
-        epoch = int(match.group(1))
+        epoch = number_key(match.group(1))
         text = text[match.end() :]
     if text[:1] == "v" and text[1:2].isdigit():
         text = text[1:]

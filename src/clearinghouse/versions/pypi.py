@@ -1,8 +1,11 @@
 """PyPI version ordering: PEP 440, with a legacy fallback for strings that are not PEP 440.
 
-PEP 440 versions are parsed by ``packaging.version.Version`` and turned into a plain
-tuple that orders exactly as ``Version`` does (the test suite checks the two agree), so
-comparisons on hot paths are tuple comparisons rather than calls into ``Version``.
+PEP 440 versions are read with ``packaging``'s own pattern (``VERSION_PATTERN``) and
+turned into a plain tuple that orders exactly as ``packaging.version.Version`` does (the
+test suite checks the two agree), so comparisons on hot paths are tuple comparisons
+rather than calls into ``Version``. Numbers are read with
+:func:`~clearinghouse.versions.numbers.number_key`: ``Version`` itself raises
+``ValueError`` (not ``InvalidVersion``) for a number of more than 4,300 digits.
 
 About 75 strings in the PyPA advisory database are not PEP 440 (``0.7.10p1``,
 ``1.0-SNAPSHOT``...). They get the ordering setuptools and ``packaging`` used to give
@@ -21,10 +24,10 @@ import re
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-from packaging.version import InvalidVersion as _PackagingInvalid
-from packaging.version import Version
+from packaging.version import VERSION_PATTERN
 
-from clearinghouse.versions.errors import InvalidVersion
+from clearinghouse.versions.errors import InvalidVersion, shown
+from clearinghouse.versions.numbers import number_key
 
 __all__ = ["SortKey", "compare", "is_pep440", "sort_key", "strict_sort_key"]
 
@@ -70,52 +73,70 @@ def _legacy_parts(version: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _pep440_key(version: Version) -> SortKey:
-    release = version.release
-    end = len(release)
-    while end and release[end - 1] == 0:
-        end -= 1
-    pre = version.pre
-    post = version.post
-    dev = version.dev
+# packaging's own reading of PEP 440 (what ``Version`` matches), so both accept the same.
+_PEP440_PATTERN: Final = re.compile(r"\s*" + VERSION_PATTERN + r"\s*", re.VERBOSE | re.IGNORECASE)
+_LETTER_SPELLINGS: Final[dict[str, str]] = {
+    "alpha": "a",
+    "beta": "b",
+    "c": "rc",
+    "pre": "rc",
+    "preview": "rc",
+}
+_LOCAL_SEPARATORS: Final = re.compile(r"[._-]")
+
+
+def _pep440_key(match: re.Match[str]) -> SortKey:
+    """The key of a PEP 440 match: (1, epoch, release without trailing zeros, pre, post,
+    dev, local), each number a :func:`~clearinghouse.versions.numbers.number_key`."""
+    release = [number_key(part) for part in match["release"].split(".")]
+    while release and release[-1] == 0:
+        release.pop()
+    pre_letter = match["pre_l"]
+    has_post = match["post"] is not None
+    has_dev = match["dev"] is not None
     # A bare .devN (no pre, no post) sorts before the pre-releases of its release.
-    if pre is None and post is None and dev is not None:
+    if pre_letter is None and not has_post and has_dev:
         pre_key: tuple[object, ...] = (0,)
-    elif pre is None:
+    elif pre_letter is None:
         pre_key = (2,)
     else:
-        pre_key = (1, pre[0], pre[1])
-    post_key = (0,) if post is None else (1, post)
-    dev_key = (1,) if dev is None else (0, dev)
-    local = version.local
+        letter = pre_letter.lower()
+        pre_key = (1, _LETTER_SPELLINGS.get(letter, letter), number_key(match["pre_n"] or ""))
+    post_number = match["post_n1"] or match["post_n2"] or ""
+    post_key = (1, number_key(post_number)) if has_post else (0,)
+    dev_key = (0, number_key(match["dev_n"] or "")) if has_dev else (1,)
+    local = match["local"]
     if local is None:
         local_key: tuple[object, ...] = (0,)
     else:
         # Within a local label, words sort before numbers; numbers compare as numbers.
-        local_key = (1, tuple((1, int(s)) if s.isdigit() else (0, s) for s in local.split(".")))
-    return (_PEP440, version.epoch, release[:end], pre_key, post_key, dev_key, local_key)
+        local_key = (
+            1,
+            tuple(
+                (1, number_key(part)) if part.isdigit() else (0, part.lower())
+                for part in _LOCAL_SEPARATORS.split(local)
+            ),
+        )
+    epoch = number_key(match["epoch"] or "")
+    return (_PEP440, epoch, tuple(release), pre_key, post_key, dev_key, local_key)
 
 
 def is_pep440(version: str) -> bool:
     """True when ``packaging`` accepts ``version`` as PEP 440."""
-    try:
-        Version(version)
-    except _PackagingInvalid:
-        return False
-    return True
+    return _PEP440_PATTERN.fullmatch(version) is not None
 
 
 @lru_cache(maxsize=1 << 16)
 def sort_key(version: str) -> SortKey:
     """A hashable key ordering PEP 440 versions as ``packaging`` does, legacy ones first.
 
-    Every string is accepted. Equal keys mean equal versions (``1.0`` and ``1.0.0``).
+    Every string is accepted, numbers of any length included. Equal keys mean equal
+    versions (``1.0`` and ``1.0.0``).
     """
-    try:
-        parsed = Version(version)
-    except _PackagingInvalid:
+    match = _PEP440_PATTERN.fullmatch(version)
+    if match is None:
         return (_LEGACY, _legacy_parts(version))
-    return _pep440_key(parsed)
+    return _pep440_key(match)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -127,13 +148,10 @@ def strict_sort_key(version: str) -> SortKey:
     every PEP 440 version, so a legacy ``fixed`` boundary (``0.2.0-n653``) would clear every
     real version, and a legacy query (``not-a-version``) would fall below every range.
     """
-    try:
-        parsed = Version(version)
-    except _PackagingInvalid:
-        raise InvalidVersion(
-            f"{version!r} is not a PEP 440 version", version=version[:200]
-        ) from None
-    return _pep440_key(parsed)
+    match = _PEP440_PATTERN.fullmatch(version)
+    if match is None:
+        raise InvalidVersion(f"{shown(version)} is not a PEP 440 version", version=version[:200])
+    return _pep440_key(match)
 
 
 def compare(a: str, b: str) -> int:

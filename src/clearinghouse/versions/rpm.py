@@ -23,7 +23,7 @@ import re
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-from clearinghouse.versions.errors import InvalidVersion
+from clearinghouse.versions.errors import InvalidVersion, shown
 
 __all__ = ["SortKey", "compare", "sort_key"]
 
@@ -56,12 +56,12 @@ def _segments(text: str) -> SortKey:
 def _split(evr: str) -> tuple[int, str, str]:
     text = evr.strip()
     if not text or len(text) > _MAX_LENGTH:
-        raise InvalidVersion(f"{evr!r} is not an RPM version (empty or too long)")
+        raise InvalidVersion(f"{shown(evr)} is not an RPM version (empty or too long)")
     epoch = 0
     head, colon, rest = text.partition(":")
     if colon:
-        if not head.isdigit():
-            raise InvalidVersion(f"{evr!r}: the epoch before ':' must be a number")
+        if not (head.isascii() and head.isdigit()):  # int() refuses "²"
+            raise InvalidVersion(f"{shown(evr)}: the epoch before ':' must be a number")
         epoch, text = int(head), rest
     version, dash, release = text.rpartition("-")
     if not dash:

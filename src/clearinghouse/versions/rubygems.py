@@ -8,7 +8,8 @@ a string sorts before any number, so any version with letters is a pre-release o
 version without them (``1.0.0.rc1 < 1.0.0``).
 
 Strings RubyGems itself would reject as malformed are still ordered by the same rule
-rather than refused; the OSV data for RubyGems only carries valid versions.
+rather than refused; the OSV data for RubyGems only carries valid versions. Digit runs
+are read with :func:`~clearinghouse.versions.numbers.number_key`, whatever their length.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import lru_cache
 from typing import Final
 
 from clearinghouse.versions.generic import PaddedItem, SortKey, padded_key
+from clearinghouse.versions.numbers import number_key
 
 __all__ = ["compare", "sort_key"]
 
@@ -38,7 +40,7 @@ def sort_key(version: str) -> SortKey:
     """A hashable key ordering gem versions as RubyGems does; accepts every string."""
     text = version.strip().replace("-", ".pre.")
     segments: list[int | str] = [
-        int(token) if token.isdigit() else token for token in _SEGMENT.findall(text)
+        number_key(token) if token.isdigit() else token for token in _SEGMENT.findall(text)
     ]
     first_string = next(
         (index for index, segment in enumerate(segments) if isinstance(segment, str)),

@@ -13,6 +13,9 @@ version.
 NuGet: one to four dot-separated numbers (missing ones are zero, leading zeros
 allowed), then SemVer-style pre-release labels compared case-insensitively; build
 metadata ignored.
+
+Numbers are read with :func:`~clearinghouse.versions.numbers.number_key`, so one of any
+length orders by its value instead of raising.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import re
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-from clearinghouse.versions.errors import InvalidVersion
+from clearinghouse.versions.errors import InvalidVersion, shown
+from clearinghouse.versions.numbers import number_key
 
 __all__ = ["SortKey", "compare", "nuget_sort_key", "sort_key"]
 
@@ -48,7 +52,7 @@ _RELEASE: Final = (1,)  # no pre-release: above every pre-release of the same nu
 
 def _prerelease_key(prerelease: str) -> SortKey:
     identifiers: list[tuple[int, object]] = [
-        (0, int(part)) if part.isdigit() else (1, part) for part in prerelease.split(".")
+        (0, number_key(part)) if part.isdigit() else (1, part) for part in prerelease.split(".")
     ]
     return (0, *identifiers)
 
@@ -63,13 +67,13 @@ def sort_key(version: str) -> SortKey:
     match = _SEMVER.fullmatch(version)
     if match is None:
         raise InvalidVersion(
-            f"{version!r} is not a SemVer 2.0.0 version (expected MAJOR.MINOR.PATCH with "
-            "optional -PRERELEASE and +BUILD, numbers without leading zeros)",
-            version=version,
+            f"{shown(version)} is not a SemVer 2.0.0 version (expected MAJOR.MINOR.PATCH "
+            "with optional -PRERELEASE and +BUILD, numbers without leading zeros)",
+            version=version[:200],
         )
     major, minor, patch, prerelease = match.groups()
     pre_key = _RELEASE if prerelease is None else _prerelease_key(prerelease)
-    return (int(major), int(minor), int(patch), pre_key)
+    return (number_key(major), number_key(minor), number_key(patch), pre_key)
 
 
 def compare(a: str, b: str) -> int:
@@ -84,11 +88,11 @@ def nuget_sort_key(version: str) -> SortKey:
     match = _NUGET.fullmatch(version)
     if match is None:
         raise InvalidVersion(
-            f"{version!r} is not a NuGet version (expected 1 to 4 dot-separated numbers "
-            "with optional -PRERELEASE and +BUILD)",
-            version=version,
+            f"{shown(version)} is not a NuGet version (expected 1 to 4 dot-separated "
+            "numbers with optional -PRERELEASE and +BUILD)",
+            version=version[:200],
         )
     *numbers, prerelease = match.groups()
-    parts = tuple(int(number) if number else 0 for number in numbers)
+    parts = tuple(number_key(number) if number else 0 for number in numbers)
     pre_key = _RELEASE if prerelease is None else _prerelease_key(prerelease.lower())
     return (*parts, pre_key)

@@ -5,6 +5,7 @@ attribute tags, none included), and no report naming an object marked above the 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -206,3 +207,78 @@ def test_unknown_types_are_skipped_and_bad_events_refused() -> None:
         misp_import.convert_event({"Event": {"Attribute": "many"}})
     with pytest.raises(InvalidInput):
         misp_import.convert_event(["not", "an", "event"])
+
+
+# ---- limits, checked as the event is read --------------------------------------------------
+
+
+def _objects(count: int, attributes_each: int) -> Any:
+    """An event of ``count`` MISP objects (one shared object: building it costs nothing)."""
+    shared = {"Attribute": [{"type": "ip-dst", "value": "198.51.100.7"}] * attributes_each}
+    return {"Event": {"uuid": "e", "Object": [shared] * count}}
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        (_objects(80_000, 1), "at most 10000 objects"),
+        (_objects(10_000, 50), "at most 10000 attributes"),
+    ],
+    ids=["80,000 MISP objects", "10,000 MISP objects of 50 attributes"],
+)
+def test_an_event_over_a_limit_is_refused_before_the_work_it_would_cost(
+    document: Any, says: str
+) -> None:
+    # The quadratic gathering took 6 s for the first and 12 s for the second on the
+    # project's machine; checked as it goes, each is refused in well under a millisecond.
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput) as refused:
+        misp_import.convert_event(document)
+    assert time.perf_counter() - started < 1.0
+    assert says in refused.value.detail
+
+
+def test_attributes_of_the_event_and_its_objects_count_together_up_to_the_limit() -> None:
+    own = [{"uuid": f"a{i}", "type": "ip-dst", "value": "198.51.100.7"} for i in range(4_000)]
+    grouped = [{"Attribute": own[:3]}] * 2_000  # 6,000 more: exactly the limit
+    document = {"Event": {"uuid": "e", "Tag": [{"name": "tlp:green"}], "Attribute": own}}
+    document["Event"]["Object"] = grouped
+    converted = misp_import.convert_event(document)
+    assert len(converted.objects) == misp_import.MAX_ATTRIBUTES + 1  # and the report
+    document["Event"]["Attribute"] = [*own, own[0]]
+    with pytest.raises(InvalidInput):
+        misp_import.convert_event(document)
+    with pytest.raises(InvalidInput):
+        misp_import.convert_event({"Event": {"uuid": "e", "Attribute": [{}] * 10_001}})
+
+
+def test_tags_are_bounded_on_the_event_and_on_each_attribute() -> None:
+    many = [{"name": "tlp:green"}] * (misp_import.MAX_TAGS + 1)
+    document = _event(["tlp:green"], [])
+    document["Event"]["Tag"] = many
+    with pytest.raises(InvalidInput, match="at most 1000 tags"):
+        misp_import.convert_event(document)
+    document = _event(["tlp:green"], [])
+    document["Event"]["Attribute"][0]["Tag"] = many
+    converted = misp_import.convert_event(document)
+    assert converted.objects == []
+    assert converted.skipped[0]["reason"] == "more than 1000 tags"
+
+
+def test_text_json_cannot_carry_is_refused_or_shown_escaped_never_a_crash() -> None:
+    document = _event(["tlp:green"], [], kind="regkey")
+    document["Event"]["Attribute"][0]["uuid"] = "\ud800"
+    converted = misp_import.convert_event(document)  # skipped before its uuid is used
+    assert converted.skipped[0]["uuid"] == "\\ud800"
+    orjson.dumps(converted.skipped)
+    document = _event(["tlp:green"], [])
+    document["Event"]["Attribute"][0]["uuid"] = "\ud800"
+    with pytest.raises(InvalidInput, match="needs its uuid"):
+        misp_import.convert_event(document)
+    deep: Any = []
+    for _ in range(5_000):
+        deep = [deep]
+    document = _event(["tlp:green"], [])
+    document["Event"]["Attribute"][0].update(uuid=deep, timestamp=deep)
+    with pytest.raises(InvalidInput, match="needs its uuid"):
+        misp_import.convert_event(document)

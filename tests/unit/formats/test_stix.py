@@ -222,3 +222,56 @@ def test_the_shortcut_covers_the_common_shape(pattern: str) -> None:
 def test_patterns_outside_the_shortcut_still_go_to_the_parser() -> None:
     assert stix.pattern_problem("[ipv4-addr:value = 'a\\qb']") is not None
     assert stix.pattern_problem("[ipv4-addr:value = '1'] AND [file:name = 'x']") is None
+
+
+# ---- hostile patterns: a typed refusal, never a crash ------------------------------------
+
+
+def _indicator(pattern: str, **extra: Any) -> dict[str, Any]:
+    return _base("indicator", pattern=pattern, pattern_type="stix", valid_from=T, **extra)
+
+
+NESTED = "(" * 1000 + "[file:name = 'a']" + ")" * 1000
+OR_CHAIN = " OR ".join(f"[file:name = 'a{i}']" for i in range(3000))
+
+
+@pytest.mark.parametrize("extra", [{}, {"x_custom": 1}], ids=["fast path", "validator path"])
+@pytest.mark.parametrize(
+    ("pattern", "says"),
+    [
+        (NESTED, "nested too deeply to check"),
+        (OR_CHAIN, "at most 10,000 are checked"),
+        ("[file:name = '" + "a" * 10_000 + "']", "at most 10,000 are checked"),
+    ],
+    ids=["1,000 nested parentheses", "3,000-term OR chain", "a long literal"],
+)
+def test_a_pattern_too_long_or_too_deep_is_a_stix_error_not_a_recursion_error(
+    pattern: str, says: str, extra: dict[str, Any]
+) -> None:
+    with pytest.raises(stix.StixError) as refused:
+        stix.check(_indicator(pattern, **extra))
+    assert says in refused.value.detail
+    assert refused.value.detail.startswith(f"indicator--{ID}: ")
+
+
+def test_the_pattern_parser_crashing_is_a_problem_not_an_exception(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import stix2patterns.validator
+
+    def crash(pattern: str, stix_version: str) -> list[str]:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(stix2patterns.validator, "run_validator", crash)
+    stix.parsed_pattern_problem.cache_clear()
+    try:
+        problem = stix.parsed_pattern_problem("[file:name = 'a'] AND [file:name = 'b']")
+    finally:
+        stix.parsed_pattern_problem.cache_clear()
+    assert problem == "the pattern parser failed on it (IndexError)"
+
+
+def test_the_limits_are_the_documented_ones() -> None:
+    assert stix.MAX_OBJECT_BYTES == 1024 * 1024
+    assert stix.MAX_DEPTH == 32
+    assert stix.MAX_PATTERN_CHARS == 10_000
