@@ -139,6 +139,7 @@ def create_app(
         settings.argon2_time_cost, settings.argon2_memory_kib
     )
     rt = build_runtime(settings, clock=clock, database=database)
+    rt.withheld_payload = build_registry(settings, rt.services).withheld()
     advisories_feeds.signing_key(rt)  # a bad CSAF signing key stops the start, not a request
     starters = list(background or [])
 

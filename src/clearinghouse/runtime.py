@@ -8,7 +8,7 @@ these fields, which the wiring fills.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from threading import Lock
@@ -61,3 +61,5 @@ class Runtime:
     services: Services
     authenticate: Authenticate = anonymous_only
     caches: Caches = field(default_factory=Caches)
+    # Payload fields of each job kind that no one is shown (``JobRegistry.withheld``).
+    withheld_payload: Mapping[str, frozenset[str]] = field(default_factory=dict)

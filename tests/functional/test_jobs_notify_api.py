@@ -87,6 +87,38 @@ def test_operator_lists_and_reruns_dead_jobs(site: Platform) -> None:
     assert [e["action"] for e in trail["items"]] == ["job.requeued"]
 
 
+def test_an_e_mails_text_is_never_shown_only_sent(site: Platform) -> None:
+    """An e-mail's text carries invitation links and tracking tokens: the jobs API shows
+    whom it is for and its subject, never its text, also when it is dead and re-run."""
+    secret = "https://platform.example/invitations/very-secret-token"
+    with site.database.transaction() as s:
+        job = queue.enqueue(
+            s,
+            "email.send",
+            {"to": "vendor@example.org", "subject": "You are invited", "text": secret},
+            now=site.clock.now(),
+        )
+        job_id = str(job.id)
+        s.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.DEAD))
+    admin = site.login(site.world.operator_admin)
+    shown = [
+        admin.get("/api/v1/jobs").text,
+        admin.get(f"/api/v1/jobs/{job_id}").text,
+        admin.post(f"/api/v1/jobs/{job_id}/requeue").text,
+    ]
+    assert all(secret not in text and "very-secret-token" not in text for text in shown)
+    payload = admin.get(f"/api/v1/jobs/{job_id}").json()["payload"]
+    assert payload == {
+        "to": "vendor@example.org",
+        "subject": "You are invited",
+        "text": f"[withheld: {len(secret)} characters]",
+    }
+    with site.database.transaction(write=False) as s:
+        stored = s.get(Job, job.id)
+        assert stored is not None
+        assert stored.payload["text"] == secret  # the handler still sends it whole
+
+
 def test_jobs_are_for_operator_administrators_only(site: Platform) -> None:
     [job_id] = _dead_jobs(site, 1)
     _problem(site.client().get("/api/v1/jobs"), 401, "unauthenticated")

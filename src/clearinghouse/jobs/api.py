@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -36,7 +37,12 @@ class JobOut(BaseModel):
     payload: dict[str, Any]
 
 
-def _out(job: Job) -> JobOut:
+def _out(job: Job, withheld: Mapping[str, frozenset[str]]) -> JobOut:
+    hidden = withheld.get(job.kind, frozenset())
+    payload = {
+        k: (f"[withheld: {len(str(v))} characters]" if k in hidden else v)
+        for k, v in job.payload.items()
+    }
     return JobOut(
         id=job.id,
         kind=job.kind,
@@ -50,7 +56,7 @@ def _out(job: Job) -> JobOut:
         locked_until=job.locked_until,
         last_error=job.last_error,
         idempotency_key=job.idempotency_key,
-        payload=job.payload,
+        payload=payload,
     )
 
 
@@ -80,7 +86,9 @@ def list_jobs(
     if len(rows) > n:
         last = rows[n - 1]
         next_cursor = issue_cursor(ctx, [format_instant(last.created_at, micro=True), str(last.id)])
-    return Page(items=[_out(j) for j in rows[:n]], next_cursor=next_cursor)
+    return Page(
+        items=[_out(j, ctx.runtime.withheld_payload) for j in rows[:n]], next_cursor=next_cursor
+    )
 
 
 @router.get("/counts", response_model=dict[JobStatus, int], summary="Jobs per status")
@@ -92,10 +100,11 @@ def counts(ctx: CtxDep) -> dict[JobStatus, int]:
 @router.get("/{job_id}", response_model=JobOut, summary="One job")
 def get_job(job_id: uuid.UUID, ctx: CtxDep) -> JobOut:
     require_account(ctx.principal, AccountAction.JOBS_ADMIN)
-    return _out(queue.get_job(ctx.session, job_id))
+    return _out(queue.get_job(ctx.session, job_id), ctx.runtime.withheld_payload)
 
 
 @router.post("/{job_id}/requeue", response_model=JobOut, summary="Run a dead job again")
 def requeue(job_id: uuid.UUID, ctx: CtxDep) -> JobOut:
     require_account(ctx.principal, AccountAction.JOBS_ADMIN)
-    return _out(queue.requeue_dead(ctx.session, job_id, ctx.principal, ctx.now()))
+    job = queue.requeue_dead(ctx.session, job_id, ctx.principal, ctx.now())
+    return _out(job, ctx.runtime.withheld_payload)

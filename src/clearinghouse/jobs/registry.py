@@ -13,7 +13,7 @@ dead-letters the job at once; anything else is retried with backoff.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,14 +100,23 @@ class JobRegistry:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._handlers: dict[str, Handler] = {}
+        self._withheld: dict[str, frozenset[str]] = {}
         self._schedules: dict[str, Schedule] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, withheld: Iterable[str] = ()) -> None:
+        """``withheld``: payload fields no one is shown (``/api/v1/jobs``), only the
+        handler reads them: an e-mail's text carries invitation links and tracking tokens."""
         if not kind or len(kind) > 100:
             raise ValueError("a job kind is 1-100 characters")
         if kind in self._handlers:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         self._handlers[kind] = handler
+        if withheld:
+            self._withheld[kind] = frozenset(withheld)
+
+    def withheld(self) -> dict[str, frozenset[str]]:
+        """Each kind's withheld payload fields (see :meth:`register`)."""
+        return dict(self._withheld)
 
     def handler(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)

@@ -277,7 +277,7 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 
 def register(registry: JobRegistry) -> None:
-    registry.register(KIND_SEND, send_email)
+    registry.register(KIND_SEND, send_email, withheld=("text", "html"))
     registry.register(service.KIND_EMAIL, email_notification)
     registry.register(service.KIND_DIGEST, send_digest)
     registry.register(KIND_DELIVER, deliver_webhook)
