@@ -227,3 +227,38 @@ def test_an_invitation_link_becomes_a_cookie_scoped_to_the_vendors_pages(
     assert get(platform.client(), "/invitation").status_code == 401
     posted = submit(platform.client(), link.path, link.path, {"token": link.fragment})
     assert posted.status_code == 303
+
+
+def test_a_finder_is_written_to_in_the_language_and_zone_it_reported_in(
+    platform: Platform,
+) -> None:
+    """A finder without an account has no saved settings: its e-mails follow the page it
+    reported from (here Chinese, Shanghai); a report sent through the API gets English."""
+    finder = platform.client()
+    finder.cookies.set("ch_lang", "zh-Hans")
+    finder.cookies.set("ch_tz", "Asia/Shanghai")
+    sent = submit(finder, "/report", "/report", {**REPORT, "contact_email": "zh@example.org"})
+    assert sent.status_code == 303
+    operator = platform.client()
+    sign_in(operator, platform.world.operator_admin, PASSWORD)
+    with platform.database.transaction(write=False) as s:
+        report = s.scalars(select(Report).where(Report.contact_email == "zh@example.org")).one()
+        assert (report.finder_language, report.finder_timezone) == ("zh-Hans", "Asia/Shanghai")
+        report_id = report.id
+    view = f"/reports/{report_id}"
+    assert submit(operator, view, f"{view}/messages", {"body": "收到"}).status_code == 303
+    api = platform.client().post(
+        "/api/v1/reports",
+        json={**REPORT, "title": "Via the API", "contact_email": "en@example.org"},
+    )
+    assert api.status_code == 201, api.text
+    view = f"/reports/{api.json()['id']}"
+    assert submit(operator, view, f"{view}/messages", {"body": "Thanks"}).status_code == 303
+    with platform.database.transaction(write=False) as s:
+        mails = {
+            j.payload["to"]: j.payload for j in s.scalars(select(Job)) if j.kind == "email.send"
+        }
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    assert chinese.search(mails["zh@example.org"]["subject"])
+    assert chinese.search(mails["zh@example.org"]["text"])
+    assert not chinese.search(mails["en@example.org"]["subject"] + mails["en@example.org"]["text"])

@@ -43,6 +43,7 @@ from clearinghouse.cases.timeline import CaseEventType, record_report_action
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
+from clearinghouse.notify.reader import Reader, reader_for
 from clearinghouse.notify.service import email_message, notify_message
 from clearinghouse.notify.wording import ReportStatus
 from clearinghouse.policy import MessageFacts, ReportFacts, Sensitivity, report_scope
@@ -126,9 +127,11 @@ def submit(
     client: str,
     limit: int = INTAKE_LIMIT,
     finder_key: str | None = None,
+    reader: FinderReader | None = None,
 ) -> Submitted:
     """Record a report as ``received`` (flushes; the caller commits). ``finder_key``: an
-    OpenPGP public key for replies, refused unless it can be encrypted to now.
+    OpenPGP public key for replies, refused unless it can be encrypted to now. ``reader``:
+    the language and zone of the page it came from, for the finder's e-mails.
 
     Likely duplicates are flagged by a job enqueued here (:func:`flag_duplicates`), not in
     the intake transaction: comparing with thousands of open reports must not hold the
@@ -163,6 +166,8 @@ def submit(
         credit_preference=fields.credit_preference.value,
         credit_as=fields.credit_as,
         contact_email=contact_email,
+        finder_language=reader.language if reader else None,
+        finder_timezone=reader.zone if reader else None,
         references=list(fields.references),
         cves=list(fields.cves),
         signature=signature.to_dict(),
@@ -243,6 +248,7 @@ def receive(
     client: str,
     limit: int,
     max_bytes: int,
+    reader: FinderReader | None = None,
 ) -> Submitted:
     """A report as the API and the report form send it: the rules check the fields, the
     attachments are checked, then :func:`submit` records it."""
@@ -259,7 +265,24 @@ def receive(
         client=client,
         limit=limit,
         finder_key=body.pgp_public_key,
+        reader=reader,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FinderReader:
+    """The language (``en``, ``zh-Hans``) and IANA zone a finder read the report form in."""
+
+    language: str
+    zone: str
+
+
+def finder_reader(report: Report) -> Reader | None:
+    """The reader a finder without an account is written to as: the page's language and
+    zone it reported from (``None``, English in UTC, for a report sent through the API)."""
+    if report.finder_language is None:
+        return None
+    return reader_for(report.finder_language, report.finder_timezone)
 
 
 def _finder_key(armored: str | None, now: datetime) -> pgp.KeyInfo | None:
@@ -416,8 +439,8 @@ def _tell_finder(
     session: Session, report: Report, state: rules.ReportState, now: datetime, platform: str
 ) -> None:
     """A member finder: a notice in its users' saved language. A finder without an
-    account: an e-mail to the address it left, in English (the report does not record the
-    language of the page it was sent from)."""
+    account: an e-mail to the address it left, in the language and zone of the page it
+    reported from (:func:`finder_reader`)."""
     if report.reporter_user_id is not None:
         user = session.get(User, report.reporter_user_id)
         if user is not None:
@@ -438,6 +461,7 @@ def _tell_finder(
             now=now,
             key=f"report.status:{report.id}:{state.value}",
             about=MessageFacts(Sensitivity.OWN_RECORD),
+            reader=finder_reader(report),
             platform=platform,
         )
 

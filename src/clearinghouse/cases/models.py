@@ -77,6 +77,10 @@ class Report(Base):
     credit_preference: Mapped[str] = mapped_column(String(40))  # rules.reports.CreditPreference
     credit_as: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # The language and zone of the page a finder without an account reported from: its
+    # e-mails are written in them (a report sent through the API: English, UTC).
+    finder_language: Mapped[str | None] = mapped_column(String(20))
+    finder_timezone: Mapped[str | None] = mapped_column(String(64))
     references: Mapped[list[str]] = mapped_column(default=list)
     cves: Mapped[list[str]] = mapped_column(default=list)
     # rules.duplicates.Signature.to_dict(): compared with later reports at their intake.

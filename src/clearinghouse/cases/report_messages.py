@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse import pgp
 from clearinghouse.accounts.models import User
+from clearinghouse.cases import intake
 from clearinghouse.cases.models import Case, Report, ReportAuthor, ReportMessage
 from clearinghouse.cases.notices import operator_users
 from clearinghouse.cases.rules._text import clean_text
@@ -133,6 +134,7 @@ def _tell_finder(
         now=now,
         key=f"report.message:{message.id}",
         about=_OWN,
+        reader=intake.finder_reader(report),
         platform=platform,
     )
 

@@ -142,6 +142,7 @@ def submit_report(page: PageDep) -> Response:
                 client=page.ctx.client,
                 limit=page.settings.intake_max_per_hour,
                 max_bytes=max_attachment_bytes(page.settings),
+                reader=intake.FinderReader(page.viewer.language.value, page.viewer.zone.key),
             )
     except ValidationError as exc:
         return _report_form(page, values, validation_errors(page._, exc), status=422)

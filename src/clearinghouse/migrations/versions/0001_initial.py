@@ -821,6 +821,8 @@ def upgrade() -> None:
         sa.Column("credit_preference", sa.String(length=40), nullable=False),
         sa.Column("credit_as", sa.String(length=200), nullable=True),
         sa.Column("contact_email", sa.String(length=320), nullable=True),
+        sa.Column("finder_language", sa.String(length=20), nullable=True),
+        sa.Column("finder_timezone", sa.String(length=64), nullable=True),
         sa.Column(
             "references",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
