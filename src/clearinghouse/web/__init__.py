@@ -11,6 +11,7 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``assets`` | static files under versioned, long-cached URLs |
 | ``forms`` | form errors: the summary and the field messages |
 | ``words`` | closed sets (report states, answers...) in the viewer's language |
+| ``obligation_words`` | an obligation's basis, time allowed and alerts, in the viewer's words |
 | ``errors`` | error pages (problem documents shown as HTML) |
 | ``links`` | tokens arriving in URLs, exchanged for short-lived cookies |
 | ``pages_public`` | home, advisories |
