@@ -11,12 +11,17 @@ what a status means in VEX is the cases rules' answer (``to_product_statement``)
 
 Credit (``Report.credit_preference``): ``name`` and ``handle`` credit ``credit_as`` as
 the finder; ``anonymous`` credits nobody, and nothing about the finder is written.
+
+A range or listed version a draft cannot hold (stored before case versions were bounded
+to 200 characters) is left out of the draft, and the draft's revision summary says which
+and why, so that the operator fixes the draft rather than getting no draft at all.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +36,7 @@ from clearinghouse.advisories.schemas import (
     RemediationIn,
     StatementIn,
     VulnerabilityIn,
+    to_range,
 )
 from clearinghouse.cases.coordination import find_case
 from clearinghouse.cases.models import (
@@ -53,6 +59,9 @@ from clearinghouse.policy import AdvisoryAction, require_advisory
 from clearinghouse.principal import Principal
 
 _MAX_URL = 2000
+_MAX_VERSION = 200  # AffectedIn.versions
+_MAX_SUMMARY = 1000  # DraftIn.revision_summary
+_MAX_NOTE = 300  # characters of one left-out item in it
 CVE_RECORD_URL = "https://www.cve.org/CVERecord?id="
 
 
@@ -68,15 +77,66 @@ def _package(product: AffectedProduct) -> m.Package:
     return m.Package(found.ecosystem, found.name, base_purl)
 
 
-def _affected(product: AffectedProduct) -> AffectedIn:
+def _affected(product: AffectedProduct, left_out: list[str]) -> AffectedIn:
+    """The product as a draft holds it; what it cannot hold is added to ``left_out``."""
     package = _package(product)
+    ranges: list[RangeIn] = []
+    for i, stored in enumerate(product.ranges):
+        try:
+            checked = RangeIn.model_validate(stored)
+            to_range(checked)  # the model's rules: an 'introduced' event, one kind per event...
+        except ValidationError as exc:
+            left_out.append(f"{product.purl[:100]} ranges.{i}: {_reason(exc)}")
+        except InvalidInput as exc:
+            left_out.append(f"{product.purl[:100]} ranges.{i}: {exc.detail}")
+        else:
+            ranges.append(checked)
+    versions: list[str] = []
+    for i, version in enumerate(product.versions):
+        if 0 < len(version) <= _MAX_VERSION:
+            versions.append(version)
+        else:
+            left_out.append(f"{product.purl[:100]} versions.{i}: {_version_reason(version)}")
     return AffectedIn(
         ecosystem=package.ecosystem,
         name=package.name,
         purl=package.purl,
-        ranges=[RangeIn.model_validate(r) for r in product.ranges],
-        versions=list(product.versions),
+        ranges=ranges,
+        versions=versions,
     )
+
+
+def _version_reason(version: str) -> str:
+    if not version:
+        return "an empty version"
+    return f"a version of {len(version)} characters; the limit is {_MAX_VERSION}"
+
+
+def _reason(exc: ValidationError) -> str:
+    """The first complaint, located, without echoing the value (it may be 4,400 digits)."""
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"])
+    value = error.get("input")
+    too_long = error["type"] == "string_too_long" and isinstance(value, str)
+    reason = _version_reason(value) if too_long else error["msg"]
+    return f"{where}: {reason}" if where else reason
+
+
+def _revision_summary(case: Case, left_out: list[str]) -> str:
+    """'Drafted from case ...', then what was left out and why, as much as fits."""
+    summary = f"Drafted from case {case.public_id}"
+    if not left_out:
+        return summary
+    summary += "; left out, as a draft cannot hold them (add them by hand): "
+    room = _MAX_SUMMARY - len(summary) - len(f"; and {len(left_out)} more")
+    shown: list[str] = []
+    for item in left_out:
+        clipped = item[:_MAX_NOTE]
+        if len("; ".join([*shown, clipped])) > room:
+            break
+        shown.append(clipped)
+    hidden = len(left_out) - len(shown)
+    return summary + "; ".join(shown) + (f"; and {hidden} more" if hidden else "")
 
 
 def _statements(
@@ -165,6 +225,7 @@ def case_draft(session: Session, case: Case, *, tlp: m.Tlp, summary: str = "") -
     """The draft input a case gives (nothing stored)."""
     report = session.get(Report, case.report_id) if case.report_id else None
     vulnerabilities: list[VulnerabilityIn] = []
+    left_out: list[str] = []
     for vuln in session.scalars(
         select(CaseVulnerability)
         .where(CaseVulnerability.case_id == case.id)
@@ -178,6 +239,9 @@ def case_draft(session: Session, case: Case, *, tlp: m.Tlp, summary: str = "") -
             )
         )
         statements, remediations = _statements(session, vuln, products)
+        skipped: list[str] = []
+        affected = [_affected(p, skipped) for p in products]
+        left_out += (f"vulnerability {vuln.title[:80]!r}: {item}" for item in skipped)
         vulnerabilities.append(
             VulnerabilityIn(
                 cve=vuln.cve_id,
@@ -185,7 +249,7 @@ def case_draft(session: Session, case: Case, *, tlp: m.Tlp, summary: str = "") -
                 details=vuln.description,
                 cwes=list(vuln.cwes),
                 cvss=[vuln.cvss_vector] if vuln.cvss_vector else [],
-                affected=[_affected(p) for p in products],
+                affected=affected,
                 statements=statements,
                 references=_cve_record(vuln.cve_id),
                 credits=_credits(report),
@@ -200,7 +264,7 @@ def case_draft(session: Session, case: Case, *, tlp: m.Tlp, summary: str = "") -
         tlp=tlp,
         vulnerabilities=vulnerabilities,
         references=_references(report),
-        revision_summary=summary or f"Drafted from case {case.public_id}",
+        revision_summary=summary or _revision_summary(case, left_out),
     )
 
 

@@ -4,6 +4,12 @@
 Versions are integers or semantic versions (``version_t``); where the BSI
 csaf-validator-lib (the reference, compared on every OASIS vector by the test suite)
 reads an integer prefix of a string, so does :func:`_leading_int`.
+
+Numbers are compared as digit strings (:func:`digits_key`), never converted with
+``int()``: the schema bounds neither an integer version nor a semantic version's parts,
+and ``int()`` refuses more than 4,300 digits. Digits are ASCII only, as semantic
+versioning and the BSI library (JavaScript's regular expressions and ``parseInt``)
+read them.
 """
 
 from __future__ import annotations
@@ -16,18 +22,24 @@ from datetime import datetime
 from typing import Any
 
 from clearinghouse.formats.csaf_checks_tree import dicts
-from clearinghouse.formats.csaf_vocab import CsafFinding
+from clearinghouse.formats.csaf_vocab import CsafFinding, digits_key
 from clearinghouse.timeutil import parse_instant
 
 Json = dict[str, Any]
 
 _SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$"
 )
-_LEADING_INT = re.compile(r"^\s*([+-]?\d+)")
-SemverKey = tuple[int, int, int, tuple[tuple[int, int | str], ...]]
+_LEADING_INT = re.compile(r"^\s*([+-]?)([0-9]+)")
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # an integer written as JavaScript writes it
+_REVERSED = str.maketrans("0123456789", "9876543210")
+_EXACT_DIGITS = 18  # a number of at most this many significant digits is read as an int
+DigitsKey = tuple[int, str]
+SemverKey = tuple[DigitsKey, DigitsKey, DigitsKey, tuple[tuple[int, DigitsKey | str], ...]]
+IntKey = tuple[int, int, str]  # sign, then the magnitude's order (reversed when negative)
 
 
 def _semver(version: str) -> SemverKey | None:
@@ -37,10 +49,13 @@ def _semver(version: str) -> SemverKey | None:
         return None
     pre = match.group(4)
     # A release ranks above its pre-releases: an empty tuple sorts first, so mark it.
-    parts: tuple[tuple[int, int | str], ...] = (
-        tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ((2, 0),)
+    parts: tuple[tuple[int, DigitsKey | str], ...] = (
+        tuple((0, digits_key(p)) if p.isdigit() else (1, p) for p in pre.split("."))
+        if pre
+        else ((2, ""),)
     )
-    return int(match.group(1)), int(match.group(2)), int(match.group(3)), parts
+    major, minor, patch = (digits_key(match.group(i)) for i in (1, 2, 3))
+    return major, minor, patch, parts
 
 
 def _is_prerelease(version: str) -> bool:
@@ -48,15 +63,41 @@ def _is_prerelease(version: str) -> bool:
     return match is not None and match.group(4) is not None
 
 
-def _leading_int(text: str) -> int | None:
+def _int_key(sign: str, digits: str) -> IntKey:
+    """An integer (its sign and ASCII digits) ordered as its value, of any length."""
+    count, significant = digits_key(digits)
+    if not count:
+        return 0, 0, ""
+    if sign == "-":  # the longer, or the higher digit by digit, the lower
+        return -1, -count, significant.translate(_REVERSED)
+    return 1, count, significant
+
+
+def _leading_int(text: str) -> IntKey | None:
+    """The key of the integer ``text`` starts with (None when it starts with none)."""
     match = _LEADING_INT.match(text)
-    return int(match.group(1)) if match else None
+    return _int_key(match.group(1), match.group(2)) if match else None
+
+
+def _value(key: IntKey) -> int | None:
+    """The integer of a key, when it has at most ``_EXACT_DIGITS`` significant digits."""
+    sign, count, digits = key
+    if abs(count) > _EXACT_DIGITS:
+        return None
+    return sign * int((digits if sign >= 0 else digits.translate(_REVERSED)) or "0")
+
+
+def _key_of(value: int) -> IntKey:
+    return _int_key("-" if value < 0 else "", str(abs(value)))
+
+
+_ZERO, _ONE = _key_of(0), _key_of(1)
 
 
 def _instant(text: str) -> datetime | None:
     try:
         return parse_instant(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: out of range in UTC (year 1 at +01:00)
         return None
 
 
@@ -75,7 +116,7 @@ def _compare_numbers(a: str, b: str) -> int:
     int_a, int_b = _leading_int(a), _leading_int(b)
     if int_a is None or int_b is None:
         return 0
-    return int_a - int_b
+    return -1 if int_a < int_b else 1 if int_a > int_b else 0
 
 
 def _tracking(doc: Json) -> Json:
@@ -160,7 +201,7 @@ def test_6_1_16(doc: Json) -> Iterator[CsafFinding]:
 
 def _is_zero_major(number: str) -> bool:
     key = _semver(number)
-    return number == "0" or (key is not None and key[0] == 0)
+    return number == "0" or (key is not None and key[0] == digits_key("0"))
 
 
 def test_6_1_17(doc: Json) -> Iterator[CsafFinding]:
@@ -210,6 +251,10 @@ def test_6_1_21(doc: Json) -> Iterator[CsafFinding]:
     Revisions of one instant are ordered by number, as OASIS's test cases expect (the BSI
     library keeps their document order, and so fails the valid vectors 6-1-14-12,
     6-1-16-16 and 6-1-16-17, whose history lists "2" before "1" at one instant).
+
+    Majors of any length are compared; when the first is longer than ``_EXACT_DIGITS``
+    digits (so the history does not start at 0 or 1), the majors missing after it are not
+    counted out: that finding stands alone.
     """
     history = _history(doc)
     if not history:
@@ -218,13 +263,14 @@ def test_6_1_21(doc: Json) -> Iterator[CsafFinding]:
     majors = list(dict.fromkeys(_leading_int(r["number"]) for r in ordered))
     path = "/document/tracking/revision_history"
     first = majors[0]
-    if first not in (0, 1):
+    if first not in (_ZERO, _ONE):
         yield CsafFinding("6.1.21", path, "the history does not start at 0 or 1")
-    if first is None:
+    start = None if first is None else _value(first)
+    if start is None:
         return
     for offset, major in enumerate(majors):
-        if major is not None and major > first + offset:
-            yield CsafFinding("6.1.21", path, f"major version {first + offset} is missing")
+        if major is not None and major > _key_of(start + offset):
+            yield CsafFinding("6.1.21", path, f"major version {start + offset} is missing")
 
 
 def test_6_1_22(doc: Json) -> Iterator[CsafFinding]:
@@ -251,7 +297,7 @@ def test_6_1_28(doc: Json) -> Iterator[CsafFinding]:
 
 
 def _scheme(number: str) -> str:
-    return "integer" if str(_leading_int(number)) == number else "semantic"
+    return "integer" if _INTEGER.fullmatch(number) else "semantic"
 
 
 def test_6_1_30(doc: Json) -> Iterator[CsafFinding]:

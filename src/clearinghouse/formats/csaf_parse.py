@@ -87,6 +87,10 @@ class CsafLimits:
     max_nodes: int = 2_000_000
     max_products: int = 100_000
     max_vulnerabilities: int = 10_000
+    # characters of /document/tracking/version and of each revision number (the longest
+    # in the OASIS corpus has 21; an import keeps the version as the source's revision,
+    # at most 100 characters)
+    max_version_length: int = 100
 
 
 DEFAULT_LIMITS = CsafLimits()
@@ -147,6 +151,7 @@ def parse_csaf(
     imports it with the findings in ``advisory.extra["csaf_findings"]``.
     """
     _check_limits(doc, limits)
+    _check_versions(doc, limits)
     if check_schema:
         findings = validate_csaf_schema(doc)
         if findings:
@@ -202,6 +207,30 @@ def _check_limits(doc: Any, limits: CsafLimits) -> None:
         raise CsafError("a CSAF document is a JSON object")
 
 
+def _check_versions(doc: Json, limits: CsafLimits) -> None:
+    """Refuse a tracking version or revision number over ``limits.max_version_length``
+    characters, naming it (the schema bounds neither: ``1`` and 5,000 zeros is a valid
+    integer version)."""
+    document = doc.get("document")
+    tracking = document.get("tracking") if isinstance(document, dict) else None
+    if not isinstance(tracking, dict):
+        return
+    located = [("/document/tracking/version", tracking.get("version"))]
+    history = tracking.get("revision_history")
+    if isinstance(history, list):
+        located += [
+            (f"/document/tracking/revision_history/{i}/number", revision.get("number"))
+            for i, revision in enumerate(history)
+            if isinstance(revision, dict)
+        ]
+    limit = limits.max_version_length
+    for path, value in located:
+        if isinstance(value, str) and len(value) > limit:
+            raise CsafError(
+                f"{path}: a version of {len(value)} characters; the limit is {limit}", path=path
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class _ProductInfo:
     """What the product tree says about one product id."""
@@ -240,6 +269,8 @@ def _instant(value: Any, what: str) -> Any:
         return parse_instant(_text(value, what))
     except ValueError as exc:
         raise CsafError(f"{what} is not an RFC 3339 date-time: {value!r}") from exc
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise CsafError(f"{what} is beyond the dates UTC can hold: {value!r}") from exc
 
 
 class _Reader:
@@ -460,7 +491,7 @@ class _Reader:
             aliases=aliases,
             cve=cve,
             cwes=tuple(dict.fromkeys(cwes)),
-            severity=_severities(vuln),
+            severity=_severities(vuln, index),
             affected=affected,
             statements=statements,
             references=tuple(_reference(r) for r in _objs(vuln.get("references"))),
@@ -625,20 +656,35 @@ def _credit(ack: Json) -> Credit | None:
     return Credit(name=name, kind=kind if kind in CREDIT_KINDS else "OTHER", contact=urls)
 
 
-def _severities(vuln: Json) -> tuple[Severity, ...]:
+def _severities(vuln: Json, index: int) -> tuple[Severity, ...]:
     out: list[Severity] = []
-    for score in _objs(vuln.get("scores")):
+    scores = vuln.get("scores")
+    for position, score in enumerate(scores if isinstance(scores, list) else ()):
+        if not isinstance(score, dict):
+            continue
         for key, kind in (("cvss_v3", "CVSS_V3"), ("cvss_v2", "CVSS_V2")):
             cvss = score.get(key)
             if not isinstance(cvss, dict) or not isinstance(cvss.get("vectorString"), str):
                 continue
-            base = cvss.get("baseScore")
+            path = f"/vulnerabilities/{index}/scores/{position}/{key}/baseScore"
             sev = Severity(
                 type=kind,
                 vector=cvss["vectorString"],
-                base_score=float(base) if isinstance(base, int | float) else None,
+                base_score=_base_score(cvss.get("baseScore"), path),
                 base_severity=_opt_text(cvss.get("baseSeverity")),
             )
             if all(s.vector != sev.vector for s in out):
                 out.append(sev)
     return tuple(out)
+
+
+def _base_score(value: Any, path: str) -> float | None:
+    """A score as a float (None when it is not a number). Only a document parsed without
+    the schema check (which allows 0 to 10) can hold an integer too large for a float:
+    Python's ``json`` reads one of up to 4,300 digits."""
+    if not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError as exc:
+        raise CsafError(f"{path}: a score beyond the range of numbers", path=path) from exc

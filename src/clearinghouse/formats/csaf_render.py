@@ -53,6 +53,7 @@ from clearinghouse.formats.csaf_vocab import (
     CsafCategory,
     CsafError,
     CsafProfile,
+    digits_key,
     fix_text,
     product_id,
     prohibited_category,
@@ -90,6 +91,7 @@ _VERSION_T = re.compile(
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?)$"
 )
 _CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
 _VERS_SAFE = "-._~+:"
 
 
@@ -333,11 +335,12 @@ def _product_tree(keys: Iterable[ProductKey], vendors: Mapping[Package, str]) ->
     return tree
 
 
-def _natural(text: str) -> tuple[tuple[int, int, str], ...]:
-    """Sort key that puts 2.3.1 before 2.12.2 (digits compare as numbers)."""
+def _natural(text: str) -> tuple[tuple[int, tuple[int, str], str], ...]:
+    """Sort key that puts 2.3.1 before 2.12.2 (runs of ASCII digits compare as numbers,
+    of any length: :func:`digits_key`)."""
     return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
-        for part in re.split(r"(\d+)", text)
+        (0, digits_key(part), "") if part.isascii() and part.isdigit() else (1, (0, ""), part)
+        for part in _DIGIT_RUNS.split(text)
         if part
     )
 
@@ -562,12 +565,13 @@ def _document_notes(advisory: Advisory) -> list[Json]:
     return notes
 
 
-def _revision_order(revision: Revision) -> tuple[datetime, tuple[int, ...]]:
-    """By date, then by number (two revisions of one instant: the higher number is later)."""
+def _revision_order(revision: Revision) -> tuple[datetime, tuple[tuple[int, str], ...]]:
+    """By date, then by number (two revisions of one instant: the higher number is later;
+    numbers of any length, :func:`digits_key`)."""
     release = revision.number.split("+", 1)[0]
     core, _, pre = release.partition("-")
-    numbers = tuple(int(p) for p in core.split(".") if p.isdigit())
-    return revision.date, (*numbers, 0 if pre else 1)
+    numbers = tuple(digits_key(p) for p in core.split(".") if p.isascii() and p.isdigit())
+    return revision.date, (*numbers, digits_key("0" if pre else "1"))
 
 
 def _tracking(advisory: Advisory, generated_at: datetime | None) -> Json:

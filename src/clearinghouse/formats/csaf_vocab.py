@@ -294,6 +294,15 @@ EXTRA_SOURCE_LANG = "csaf_source_lang"  # a translation's source language
 EXTRA_FINDINGS = "csaf_findings"  # mandatory-test findings of a document imported anyway
 
 
+def digits_key(digits: str) -> tuple[int, str]:
+    """ASCII digits ordered as the number they write, of any length: by how many
+    significant digits, then digit by digit. Never ``int()``, which refuses more than 4,300
+    digits. (:func:`clearinghouse.versions.numbers.number_key` does this for the version
+    orderings; ``formats`` sits below ``versions`` and cannot import it.)"""
+    significant = digits.lstrip("0")
+    return len(significant), significant
+
+
 def vers_scheme(package: Package) -> str:
     """The vers versioning scheme for a package's ranges: its purl type, else generic."""
     return ECOSYSTEM_TO_PURL_TYPE.get(package.ecosystem, GENERIC_VERS_SCHEME)
