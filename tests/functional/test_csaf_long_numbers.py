@@ -11,9 +11,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +24,7 @@ from clearinghouse.db import Database
 from clearinghouse.formats import csaf
 from clearinghouse.timeutil import FixedClock
 from tests.support.advisories import AdvisoryPlatform, advisory_platform
+from tests.support.cli import run_cli
 from tests.unit.formats.csaf_cases import log4shell
 
 LONG = "1" + "0" * 5000  # int() refuses it: 5,001 digits
@@ -131,29 +129,12 @@ def test_a_product_version_of_5001_digits_is_stored_and_rendered(
 # ---- the command line --------------------------------------------------------------------------
 
 
-def _cli(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CLEARINGHOUSE_DATABASE_URL": database.url,
-        "CLEARINGHOUSE_LOG_JSON": "false",
-        "CLEARINGHOUSE_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.run(
-        [sys.executable, "-c", "from clearinghouse.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_the_cli_reports_each_long_version_and_imports_the_rest(
     database: Database, tmp_path: Path
 ) -> None:
     for name, doc in BATCH.items():
         (tmp_path / name).write_text(json.dumps(doc))
-    done = _cli(database, "advisory", "import", str(tmp_path), "--tlp", "CLEAR")
+    done = run_cli(database, "advisory", "import", str(tmp_path), "--tlp", "CLEAR")
     assert done.returncode == 1, (done.stdout, done.stderr[:2000])
     for name, reason in REASONS.items():
         assert f"{name}: {reason}" in done.stderr, done.stderr[:2000]

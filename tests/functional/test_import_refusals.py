@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +23,7 @@ from clearinghouse.advisories.models import Advisory
 from clearinghouse.db import Database
 from clearinghouse.timeutil import FixedClock
 from tests.support.advisories import FIXTURES, PROBLEM, AdvisoryPlatform, advisory_platform
+from tests.support.cli import run_cli
 
 STORED = FIXTURES / "osv"  # imported first: what a refused import must leave alone
 NEW = FIXTURES / "osv_green" / "PYSEC-2099-9.json"  # the good member of each bad zip
@@ -174,30 +172,13 @@ def test_a_record_with_an_unreadable_number_fails_alone_over_http(
 # ---- the command line --------------------------------------------------------------------------
 
 
-def _cli(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CLEARINGHOUSE_DATABASE_URL": database.url,
-        "CLEARINGHOUSE_LOG_JSON": "false",
-        "CLEARINGHOUSE_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.run(
-        [sys.executable, "-c", "from clearinghouse.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_the_cli_refuses_each_unreadable_zip_with_exit_code_2(
     database: Database, tmp_path: Path
 ) -> None:
     for kind in _GARBAGE:
         path = tmp_path / f"{kind}.zip"
         path.write_bytes(bad_zip(kind))
-        done = _cli(database, "advisory", "import", str(path), "--tlp", "CLEAR")
+        done = run_cli(database, "advisory", "import", str(path), "--tlp", "CLEAR")
         assert done.returncode == 2, (kind, done.stdout, done.stderr)
         assert "error: b_bad.json: " in done.stderr, (kind, done.stderr)
         assert "internal error" not in done.stderr
@@ -211,7 +192,7 @@ def test_the_cli_reports_records_it_cannot_read_and_imports_the_rest(
     (tmp_path / "bigver.json").write_bytes(BIG_VERSION)
     (tmp_path / "bigint.yaml").write_bytes(BIG_YAML_INT)
     (tmp_path / "good.json").write_bytes(NEW.read_bytes())
-    done = _cli(database, "advisory", "import", str(tmp_path), "--tlp", "CLEAR")
+    done = run_cli(database, "advisory", "import", str(tmp_path), "--tlp", "CLEAR")
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "bigver.json: $.affected[0].ranges[0].events[1].fixed: " in done.stderr
     assert "bigint.yaml: " in done.stderr

@@ -121,18 +121,23 @@ def _world(platform: Platform) -> str:
     return advisory
 
 
+def _mailing_worker(platform: Platform, smtp: SmtpServer) -> Worker:
+    """A job worker that mails through ``smtp`` and links to the platform under test."""
+    settings = make_settings(
+        platform.database.url,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        base_url=platform.url,
+        platform_name="Clearinghouse",
+    )
+    return Worker(platform.database, build_registry(settings), platform.clock, settings, "t")
+
+
 @pytest.fixture
 def sent(platform: Platform) -> Iterator[Sent]:
     advisory = _world(platform)
     with smtp_server() as smtp:
-        settings = make_settings(
-            platform.database.url,
-            smtp_host=smtp.host,
-            smtp_port=smtp.port,
-            base_url=platform.url,
-            platform_name="Clearinghouse",
-        )
-        worker = Worker(platform.database, build_registry(settings), platform.clock, settings, "t")
+        worker = _mailing_worker(platform, smtp)
         for _ in range(2):  # the alerts and reminders, then the digest of what they made
             worker.run_schedules()
             worker.run_until_idle()
@@ -321,14 +326,7 @@ def _member_in_a_case_and_exposed(platform: Platform, worker: Worker) -> tuple[s
 @pytest.fixture
 def told(platform: Platform) -> Iterator[Told]:
     with smtp_server() as smtp:
-        settings = make_settings(
-            platform.database.url,
-            smtp_host=smtp.host,
-            smtp_port=smtp.port,
-            base_url=platform.url,
-            platform_name="Clearinghouse",
-        )
-        worker = Worker(platform.database, build_registry(settings), platform.clock, settings, "t")
+        worker = _mailing_worker(platform, smtp)
         yield Told(smtp, *_member_in_a_case_and_exposed(platform, worker))
 
 
