@@ -109,6 +109,27 @@ def test_a_page_that_needs_an_account_offers_to_sign_in_and_comes_back(
     assert get(c, "/settings").status_code == 200
 
 
+def test_the_sign_in_offer_comes_back_to_the_page_with_its_query(platform: Platform) -> None:
+    c = platform.client()
+    wanted = "/cases?status=closed&view=all"
+    r = get(c, wanted)
+    assert r.status_code == 401
+    assert 'name="next" value="/cases?status=closed&amp;view=all"' in r.text
+    assert 'href="/sign-in?next=/cases%3Fstatus%3Dclosed%26view%3Dall"' in r.text
+    back = c.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_of(r.text),
+            "next": wanted,
+            "email": platform.world.member_admin,
+            "password": PASSWORD,
+        },
+        headers=HTML,
+    )
+    assert back.status_code == 303
+    assert back.headers["location"] == wanted
+
+
 def test_a_hidden_advisory_page_is_exactly_the_missing_one(platform: Platform) -> None:
     operator = platform.login(platform.world.operator_admin)
     draft = operator.post("/api/v1/advisories", json=log4shell_draft(title="Embargoed <b>x</b>"))

@@ -136,6 +136,27 @@ class Chrome:
     who: str = ""
 
 
+def here_of(request: Request) -> str:
+    """Where the request is, path and query: the language switch and the sign-in form
+    come back here."""
+    url = request.url
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def chrome_for(p: Principal, csrf_token: str, request: Request) -> Chrome:
+    """The layout for ``p`` reading ``request``: the one builder for pages and error
+    pages."""
+    return Chrome(
+        csrf_token=csrf_token,
+        here=here_of(request),
+        signed_in=p.via is Via.SESSION,
+        operator=p.is_operator,
+        member=p.is_authenticated and p.org_id is not None,
+        jobs=p.is_operator and can_account(p, AccountAction.JOBS_ADMIN),
+        who=p.label if p.is_authenticated else "",
+    )
+
+
 @dataclass
 class Page:
     """A page request: the transaction and principal (:attr:`ctx`), who reads it
@@ -223,17 +244,7 @@ class Page:
         self.keep(link.cookie, token, max_age=link.max_age, path=link.path)
 
     def chrome(self) -> Chrome:
-        p = self.principal
-        url = self.request.url
-        return Chrome(
-            csrf_token=self.csrf_token(),
-            here=url.path + (f"?{url.query}" if url.query else ""),
-            signed_in=p.via is Via.SESSION,
-            operator=p.is_operator,
-            member=p.is_authenticated and p.org_id is not None,
-            jobs=p.is_operator and can_account(p, AccountAction.JOBS_ADMIN),
-            who=p.label if p.is_authenticated else "",
-        )
+        return chrome_for(self.principal, self.csrf_token(), self.request)
 
     def render(self, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
         body = render_page(self.web, self.viewer, template, chrome=self.chrome(), **values)

@@ -32,14 +32,15 @@ from clearinghouse.accounts.models import User
 from clearinghouse.api.deps import SESSION_COOKIE
 from clearinghouse.db import DatabaseBusy
 from clearinghouse.errors import ClearinghouseError
-from clearinghouse.policy import AccountAction, can_account
 from clearinghouse.principal import Principal
 from clearinghouse.runtime import Runtime
 from clearinghouse.web.context import (
     CSRF_COOKIE,
     Chrome,
     anonymous_csrf,
+    chrome_for,
     finish,
+    here_of,
     render_page,
     web_of,
 )
@@ -193,9 +194,9 @@ class PageErrors:
             explanation = CSRF_EXPLANATION
         if user is None:
             csrf = anonymous_csrf(request.cookies.get(CSRF_COOKIE), cookies, settings)
-            chrome = Chrome(csrf_token=mask_csrf(csrf), here=request.url.path)
+            chrome = Chrome(csrf_token=mask_csrf(csrf), here=here_of(request))
         else:
-            chrome = _chrome(user, request.url.path)
+            chrome = chrome_for(user.principal, mask_csrf(user.csrf_token), request)
         html = render_page(
             web,
             reader,
@@ -212,17 +213,3 @@ class PageErrors:
                 response.headers[name] = problem.headers[name]
         finish(response, reader, cookies)
         return response
-
-
-def _chrome(user: SignedIn, here: str) -> Chrome:
-    """The layout for a signed-in reader, as :meth:`Page.chrome` builds it."""
-    p = user.principal
-    return Chrome(
-        csrf_token=mask_csrf(user.csrf_token),
-        here=here,
-        signed_in=True,
-        operator=p.is_operator,
-        member=p.is_authenticated and p.org_id is not None,
-        jobs=p.is_operator and can_account(p, AccountAction.JOBS_ADMIN),
-        who=p.label,
-    )
