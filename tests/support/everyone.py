@@ -531,7 +531,7 @@ def _exposure(session: Session, world: Everyone, settings: Settings) -> None:
     scope = MatchScope(inventory_id=uploaded.inventory.id)
     pairs = inventory_pairs(session, uploaded.inventory.id, Checker(RangeCache()))
     reconcile(session, pairs, scope, T0)
-    tell(session, scope, T0, base_url=settings.base_url)
+    tell(session, scope, T0)
     for name in ("clear", "amber", "draft"):
         advisory = service.get(session, world.ids[f"advisory:{name}"])
         finding = session.scalars(select(Finding).where(Finding.advisory_id == advisory.id)).one()

@@ -49,7 +49,7 @@ class Matching:
         scope = findings.MatchScope(advisory_id=advisory_id)
         pairs = advisory_pairs(session, advisory_id, Checker(self.cache))
         done = findings.reconcile(session, pairs, scope, now)
-        told = telling.tell(session, scope, now, base_url=ctx.settings.base_url)
+        told = telling.tell(session, scope, now)
         log.info(
             "advisory matched",
             extra={"advisory": str(advisory_id), "findings": done.__dict__, "told": told.__dict__},
@@ -64,7 +64,7 @@ class Matching:
         scope = findings.MatchScope(inventory_id=inventory_id)
         pairs = inventory_pairs(session, inventory_id, Checker(self.cache))
         done = findings.reconcile(session, pairs, scope, now)
-        told = telling.tell(session, scope, now, base_url=ctx.settings.base_url)
+        told = telling.tell(session, scope, now)
         log.info(
             "inventory matched",
             extra={

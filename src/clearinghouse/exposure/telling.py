@@ -89,13 +89,11 @@ class Untold:
     version: str
 
 
-def tell(
-    session: Session, scope: MatchScope, now: datetime, *, base_url: str | None = None
-) -> Told:
+def tell(session: Session, scope: MatchScope, now: datetime) -> Told:
     """Tell every organisation of ``scope``'s untold findings what the policy lets it hear:
     per organisation, one notice per user (and one webhook event) for the whole pass, and
     one aware event per advisory it may be told of. The notice links the findings page by
-    its path (its e-mail makes it absolute): ``base_url`` is no longer used."""
+    its path (its e-mail makes it absolute)."""
     now = ensure_utc(now)
     by_org: dict[uuid.UUID, dict[uuid.UUID, list[Untold]]] = defaultdict(lambda: defaultdict(list))
     for row in session.execute(
