@@ -29,7 +29,7 @@ from clearinghouse.cli_exit import EXIT_CHECK_FAILED
 from clearinghouse.crypto import SecretBox
 from clearinghouse.db import Database
 from clearinghouse.errors import InvalidInput, NotFound
-from clearinghouse.formats import misp_import
+from clearinghouse.formats import jsontext, misp_import
 from clearinghouse.principal import SYSTEM
 from clearinghouse.settings import Settings
 from clearinghouse.sharing import store, sync
@@ -182,8 +182,8 @@ def misp_import_files(
         if len(data) > MAX_EVENT_FILE_BYTES:
             raise InvalidInput(f"{path}: over {MAX_EVENT_FILE_BYTES} bytes")
         try:
-            document = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
+            document = jsontext.loads(data)
+        except jsontext.JSONTextError as exc:
             raise InvalidInput(f"{path}: not JSON ({exc})") from exc
         converted.append(misp_import.convert_event(document))
     objects = [obj for c in converted for obj in c.objects]

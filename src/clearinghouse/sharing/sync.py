@@ -35,14 +35,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.audit import service as audit
 from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound
-from clearinghouse.formats import stix
+from clearinghouse.formats import jsontext, stix
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.principal import SYSTEM, Principal
@@ -268,8 +267,8 @@ def _get(client: httpx.Client, remote: _Remote, params: dict[str, str]) -> _Answ
 
 def _page(answer: _Answer) -> tuple[_Page, str | None]:
     try:
-        envelope = orjson.loads(answer.body) if answer.body else {}
-    except orjson.JSONDecodeError as exc:
+        envelope = jsontext.loads(answer.body) if answer.body else {}
+    except jsontext.JSONTextError as exc:
         raise SyncError(f"the remote page is not JSON: {exc}") from exc
     if not isinstance(envelope, dict):
         raise SyncError("the remote page is not a TAXII envelope")

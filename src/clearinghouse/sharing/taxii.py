@@ -28,7 +28,7 @@ from clearinghouse.accounts.service import TOKEN_PREFIX
 from clearinghouse.api.deps import Ctx, in_transaction
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Forbidden, NotFound, Unauthenticated
-from clearinghouse.formats import stix
+from clearinghouse.formats import jsontext, stix
 from clearinghouse.policy import (
     MISSING,
     Channel,
@@ -359,8 +359,8 @@ RawBody = Annotated[bytes, Depends(_body)]
 
 def _envelope_objects(raw: bytes) -> list[Any]:
     try:
-        envelope = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        envelope = jsontext.loads(raw)  # exact: orjson would read a huge integer as a float
+    except jsontext.JSONTextError as exc:
         raise TaxiiBadRequest(f"the body is not JSON: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise TaxiiBadRequest('a TAXII envelope is {"objects": [...]}')
