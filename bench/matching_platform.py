@@ -249,7 +249,7 @@ def _full_jobs(database: Database, inventory_ids: list[uuid.UUID], cache: RangeC
         with database.transaction() as s:
             scope = findings.MatchScope(inventory_id=inventory_id)
             findings.reconcile(s, inventory_pairs(s, inventory_id, Checker(cache)), scope, NOW)
-            telling.tell(s, scope, NOW, base_url="http://bench")
+            telling.tell(s, scope, NOW)
 
 
 def _agrees(
@@ -381,7 +381,7 @@ def _advisory_job(session: Any, advisory_id: uuid.UUID) -> int:
     scope = findings.MatchScope(advisory_id=advisory_id)
     pairs = advisory_pairs(session, advisory_id, Checker(RangeCache()))
     findings.reconcile(session, pairs, scope, NOW)
-    return telling.tell(session, scope, NOW, base_url="http://bench").organisations
+    return telling.tell(session, scope, NOW).organisations
 
 
 def _new_inventory(
@@ -407,7 +407,7 @@ def _new_inventory(
 
         def rest() -> None:
             findings.reconcile(s, pairs, scope, NOW)
-            telling.tell(s, scope, NOW, base_url="http://bench")
+            telling.tell(s, scope, NOW)
 
         findings_seconds, _ = time_once(rest)
     return {

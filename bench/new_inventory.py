@@ -136,7 +136,7 @@ def one_run(
         )
         out["tell"], _ = _section(
             "tell",
-            lambda: telling.tell(s, scope, platform.NOW, base_url="http://bench"),
+            lambda: telling.tell(s, scope, platform.NOW),
             profile_dir,
             tag,
         )
