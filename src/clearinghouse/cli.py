@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from clearinghouse.runtime import Runtime
     from clearinghouse.settings import Settings
 
+MAX_TOKEN_DAYS = 3650  # as POST /api/v1/tokens' expires_in_days
+
 app = typer.Typer(
     name="clearinghouse",
     help="Clearinghouse: coordinated vulnerability disclosure, regulatory clocks and sharing.",
@@ -197,7 +199,9 @@ def token_create(
     scope: Annotated[
         list[str] | None, typer.Option(help="read, write, admin, taxii (repeatable; default read)")
     ] = None,
-    days: Annotated[int, typer.Option(help="days until it expires (0: never)")] = 90,
+    days: Annotated[
+        int, typer.Option(help=f"days until it expires, at most {MAX_TOKEN_DAYS} (0: never)")
+    ] = 90,
     org_slug: Annotated[
         str | None, typer.Option("--org", help="organisation, when several")
     ] = None,
@@ -213,6 +217,8 @@ def token_create(
         scopes = {Scope(s) for s in scope or ["read"]}
     except ValueError as exc:
         raise InvalidInput(f"unknown scope: {exc}") from exc
+    if not 0 <= days <= MAX_TOKEN_DAYS:  # as the API's expires_in_days (a bigger one overflowed)
+        raise InvalidInput(f"--days must be between 0 (never expires) and {MAX_TOKEN_DAYS}")
     rt = _runtime()
     now = rt.clock.now()
     with rt.database.transaction() as s:

@@ -69,8 +69,13 @@ def date_time(local: datetime, locale: Locale) -> str:
 
 
 def instant_text(value: datetime, zone: ZoneInfo, locale: Locale) -> str:
-    """``value`` in ``zone``, the zone named."""
-    local = ensure_utc(value).astimezone(zone)
+    """``value`` in ``zone``, the zone named; in UTC when its local date in ``zone`` lies
+    outside the years 0001 to 9999 (an imported ``0001-01-01T00:00:00Z`` in New York)."""
+    utc = ensure_utc(value)
+    try:
+        local = utc.astimezone(zone)
+    except OverflowError:
+        local = utc.astimezone(ZoneInfo(UTC_NAME))
     return f"{date_time(local, locale)} {zone_label(local)}"
 
 

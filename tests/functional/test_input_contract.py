@@ -1,7 +1,8 @@
 """Hostile input on every ``/api/v1`` route, found from the application itself rather than
-listed by hand: every instant it reads (query or body) refuses a naive date-time and an
-epoch number with 422, and every list route refuses a cursor it did not issue with 422,
-each as a problem document on a connection that stays usable (issue #9, items 2, 6, 9).
+listed by hand: every instant it reads (query or body) refuses a naive date-time, an
+epoch number and an instant outside 1970 up to year 9999 with 422, and every list route
+refuses a cursor it did not issue with 422, each as a problem document on a connection
+that stays usable (issue #9, items 2, 6, 9).
 
 The routes and their instants come from the OpenAPI document; the world, the bodies and
 the path bindings are the route table's (:mod:`tests.functional.test_route_table`)."""
@@ -111,16 +112,27 @@ def _problem_422(response: httpx.Response, field: str, code: str = "invalid-inpu
     assert body["field"] == field, body
 
 
-NOT_INSTANTS = ["2021-11-25T03:00:00", "1700000000", 1700000000, "2021-11-25"]
+NOT_INSTANTS = [
+    "2021-11-25T03:00:00",
+    "1700000000",
+    1700000000,
+    "2021-11-25",
+    # no UTC instant at all (OverflowError: a 500), and outside 1970 up to year 9999
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "1969-12-31T23:59:59Z",
+    "9999-12-31T23:59:59Z",
+]
 
 
 @pytest.mark.parametrize("item", INSTANT_INPUTS, ids=[_name(i) for i in INSTANT_INPUTS])
-def test_every_instant_refuses_naive_and_epoch_values(
+def test_every_instant_refuses_naive_epoch_and_out_of_range_values(
     platform: Platform, item: tuple[str, str, str, str, Any]
 ) -> None:
     """Item 2: ``at=2021-11-25T03:00:00`` on /obligations raised NaiveDatetimeError (500,
     and the keep-alive connection was reset); item 9: ``occurred_at: 1700000000`` was
-    read as epoch seconds. Each is a 422 naming the field, and the connection lives on."""
+    read as epoch seconds; ``0001-01-01T00:00:00+01:00`` raised OverflowError (500). Each
+    is a 422 naming the field, and the connection lives on."""
     method, path, where, field, _ = item
     ids = platform.world.ids
     url = _url(path, ids, "incident" if path.startswith("/api/v1/incidents/{ref}") else "")

@@ -1,6 +1,8 @@
-"""Instants at the HTTP edge: RFC 3339 date-times with ``Z`` or an offset, and nothing
-else. A naive date-time is not an instant, and an epoch number is not RFC 3339: both are
-refused with 422 (pydantic alone would accept either).
+"""Instants at the HTTP edge: RFC 3339 date-times with ``Z`` or an offset, from 1970 up to
+year 9999 in UTC (:func:`clearinghouse.timeutil.accepted`), and nothing else. A naive
+date-time is not an instant, an epoch number is not RFC 3339, and ``0001-01-01T00:00:00+01:00``
+has no UTC instant at all: each is refused with 422 (pydantic alone would accept the
+first two; the last was a 500).
 
 Every instant a ``/api/v1`` route reads, in its query or its body, is an :data:`Instant`;
 its OpenAPI schema carries :data:`INSTANT_PATTERN`, by which a test finds any date-time
@@ -32,7 +34,8 @@ Instant = Annotated[
             "type": "string",
             "format": "date-time",
             "pattern": INSTANT_PATTERN,
-            "description": "RFC 3339 with Z or an offset, e.g. 2026-10-01T10:00:00Z",
+            "description": "RFC 3339 with Z or an offset, e.g. 2026-10-01T10:00:00Z; "
+            "from 1970-01-01T00:00:00Z up to 9999-01-01T00:00:00Z (not included)",
         }
     ),
 ]

@@ -35,7 +35,7 @@ from clearinghouse.clocks.model import EventType as ClockEventType
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.principal import Principal
-from clearinghouse.timeutil import ensure_utc, format_instant
+from clearinghouse.timeutil import InstantOutOfRange, accepted, ensure_utc, format_instant
 from clearinghouse.vocab import EmbargoPhase, ParticipantRole
 
 KIND_EXPIRE: Final = "case.embargo_expire"
@@ -258,7 +258,10 @@ def parse_end(ends_at: str, tz_name: str) -> rules.EmbargoEnd:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return rules.EmbargoEnd(ensure_utc(parsed), tz_name)
+    try:
+        return rules.EmbargoEnd(accepted(parsed), tz_name)
+    except InstantOutOfRange as exc:
+        raise InvalidInput(str(exc), field="ends_at") from None
 
 
 def propose(

@@ -39,8 +39,9 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from clearinghouse.clocks.alerts import warning_started
 from clearinghouse.clocks.calendar import (
@@ -76,7 +77,15 @@ from clearinghouse.clocks.schema import (
     Stage,
     Trigger,
 )
-from clearinghouse.timeutil import ensure_utc, parse_instant
+from clearinghouse.timeutil import (
+    ACCEPTED_TEXT,
+    EARLIEST,
+    LATEST,
+    InstantOutOfRange,
+    ensure_utc,
+    format_instant,
+    parse_accepted,
+)
 
 T = TypeVar("T")
 
@@ -186,7 +195,12 @@ def compute_due(
         raw = anchor.data.get(duration.from_event_field)
         if raw is not None:
             try:
-                stated = parse_instant(str(raw))
+                stated = parse_accepted(str(raw))
+            except InstantOutOfRange:
+                note = (
+                    f"data.{duration.from_event_field} of {anchor.id} is outside the instants "
+                    f"the platform takes ({ACCEPTED_TEXT}): default period used"
+                )
             except ValueError:
                 note = f"data.{duration.from_event_field} of {anchor.id} is not an instant"
             else:
@@ -196,20 +210,28 @@ def compute_due(
     else:
         note = ""
     tz = zone(time_zone)
-    if duration.hours is not None:
-        return add_hours(start, duration.hours), note
-    if duration.calendar_days is not None:
-        return add_calendar_days(start, duration.calendar_days, tz), note
-    if duration.months is not None:
-        return add_months(start, duration.months, tz), note
-    if duration.business_days is not None and duration.calendar is not None:
-        calendar = BusinessCalendar(duration.calendar)
-        return (
-            add_business_days_at(
-                start, duration.business_days, calendar, tz, duration.at_local_time
-            ),
-            note,
-        )
+    calendar = BusinessCalendar(duration.calendar) if duration.calendar is not None else None
+    try:
+        if duration.hours is not None:
+            return add_hours(start, duration.hours), note
+        if duration.calendar_days is not None:
+            return add_calendar_days(start, duration.calendar_days, tz), note
+        if duration.months is not None:
+            return add_months(start, duration.months, tz), note
+        if duration.business_days is not None and calendar is not None:
+            return (
+                add_business_days_at(
+                    start, duration.business_days, calendar, tz, duration.at_local_time
+                ),
+                note,
+            )
+    # OverflowError: past datetime's range in UTC or in the zone; ValueError: a date in
+    # year 10000 (months, business days)
+    except (OverflowError, ValueError):
+        raise EventError(
+            f"the due of {duration.describe()} from {format_instant(start)} (time zone "
+            f"{tz.key}) falls outside the years 0001 to 9999, which the platform cannot hold"
+        ) from None
     raise EventError("unreachable: a validated duration has exactly one unit")  # pragma: no cover
 
 
@@ -217,13 +239,20 @@ def in_force(regime: Regime, instant: datetime) -> bool:
     """Whether ``instant`` is within the regime's effective dates (read at 00:00 in its
     reference time zone, UTC when it names none)."""
     tz = zone(regime.reference_time_zone)
-    start = datetime.combine(regime.effective_from, time(0), tzinfo=tz).astimezone(UTC)
-    if instant < start:
+    if instant < _day_start(regime.effective_from, tz):
         return False
     if regime.effective_until is None:
         return True
-    end = datetime.combine(regime.effective_until, time(0), tzinfo=tz).astimezone(UTC)
-    return instant < end
+    return instant < _day_start(regime.effective_until, tz)
+
+
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    """00:00 of ``day`` in ``tz``: the first or the last instant datetime holds when that
+    is before year 1 or after year 9999 in UTC (0001-01-01 east of UTC, 9999-12-31 west)."""
+    try:
+        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if day.year == 1 else LATEST
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,10 +33,11 @@ from clearinghouse.clocks.model import (
     Thresholds,
 )
 from clearinghouse.clocks.submissions import draft_submission
-from clearinghouse.timeutil import format_instant, parse_instant
+from clearinghouse.timeutil import accepted, format_instant, parse_accepted
 
 FORMAT = "clearinghouse-clocks/1"
 RESULT_FORMAT = "clearinghouse-clocks-result/1"
+MAX_LEAD_HOURS: Final = 8_784
 
 
 class _Strict(BaseModel):
@@ -44,11 +45,12 @@ class _Strict(BaseModel):
 
 
 def _instant(value: object) -> datetime:
+    """An RFC 3339 string in the range the platform takes (:func:`accepted`)."""
     if isinstance(value, datetime):
-        return value
+        return accepted(value)
     if not isinstance(value, str):
         raise ValueError("an instant must be an RFC 3339 string such as 2026-10-01T10:00:00Z")
-    return parse_instant(value)
+    return parse_accepted(value)
 
 
 class _Organisation(_Strict):
@@ -85,7 +87,10 @@ class _Override(_Strict):
 
 class _Thresholds(_Strict):
     fractions: list[float] = Field(default_factory=lambda: list(DEFAULT_THRESHOLDS.fractions))
-    before_due_hours: list[float] = Field(default_factory=lambda: [2.0])
+    # at most a leap year before the due (8,784 h): a lead of 1e20 hours is no timedelta
+    before_due_hours: list[Annotated[float, Field(gt=0, le=MAX_LEAD_HOURS)]] = Field(
+        default_factory=lambda: [2.0]
+    )
 
 
 class _Document(_Strict):

@@ -97,7 +97,7 @@ _ZERO, _ONE = _key_of(0), _key_of(1)
 def _instant(text: str) -> datetime | None:
     try:
         return parse_instant(text)
-    except (ValueError, OverflowError):  # OverflowError: out of range in UTC (year 1 at +01:00)
+    except ValueError:  # InstantOutOfRange too: out of range in UTC (year 1 at +01:00)
         return None
 
 

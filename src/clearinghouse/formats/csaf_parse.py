@@ -73,7 +73,7 @@ from clearinghouse.formats.model import (
     Tlp,
     Vulnerability,
 )
-from clearinghouse.timeutil import parse_instant
+from clearinghouse.timeutil import InstantOutOfRange, parse_instant
 
 Json = dict[str, Any]
 
@@ -267,10 +267,10 @@ def _opt_text(value: Any) -> str | None:
 def _instant(value: Any, what: str) -> Any:
     try:
         return parse_instant(_text(value, what))
+    except InstantOutOfRange as exc:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise CsafError(f"{what} is beyond the dates UTC can hold: {value!r}") from exc
     except ValueError as exc:
         raise CsafError(f"{what} is not an RFC 3339 date-time: {value!r}") from exc
-    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise CsafError(f"{what} is beyond the dates UTC can hold: {value!r}") from exc
 
 
 class _Reader:

@@ -221,8 +221,8 @@ def model_to_cve5(
 
 def cve_time(value: datetime) -> str:
     """CVE 5.x timestamp: UTC, milliseconds, ``Z`` (as CVE Services writes them)."""
-    utc = ensure_utc(value)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = ensure_utc(value).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"  # strftime's %Y: "1" for year 1
 
 
 def _clip(text: str, limit: int) -> str:
@@ -506,9 +506,9 @@ def _time(text: str, path: _Path) -> datetime:
     # CVE timestamps may omit the offset; the format defines that as UTC.
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return ensure_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    except ValueError:  # InstantOutOfRange too: 0001-01-01T00:00:00+01:00 is before year 1
         raise Cve5Error(f"{text!r} is not a timestamp", path=json_path(path)) from None
-    return ensure_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
 
 def _first_time(*candidates: tuple[Mapping[str, Any], str, _Path]) -> datetime | None:

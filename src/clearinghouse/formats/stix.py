@@ -81,15 +81,16 @@ class StixError(FormatError):
 
 
 def stix_time(moment: datetime) -> str:
-    """A STIX timestamp: UTC with milliseconds and a ``Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """A STIX timestamp: UTC with milliseconds and a ``Z`` (a four-digit year, which
+    strftime's ``%Y`` does not give before year 1000)."""
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
 
 
 def taxii_time(moment: datetime) -> str:
-    """A TAXII ``date_added``: UTC with microseconds and a ``Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond:06d}Z"
+    """A TAXII ``date_added``: UTC with microseconds and a ``Z`` (a four-digit year)."""
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_timestamp(text: object) -> datetime:

@@ -48,6 +48,7 @@ from clearinghouse.principal import SYSTEM, Principal
 from clearinghouse.sharing import store
 from clearinghouse.sharing.models import Collection, SyncSource
 from clearinghouse.sharing.taxii_http import TAXII_MEDIA
+from clearinghouse.timeutil import EARLIEST
 
 KIND: Final = "sharing.sync"
 PAGE_LIMIT: Final = 1000  # objects asked for per page
@@ -239,8 +240,11 @@ def _remote(source: SyncSource, box: SecretBox) -> _Remote:
 
 
 def resume_point(cursor: str) -> str:
-    """``added_after`` for a cursor: one microsecond before it (see the module docstring)."""
-    return stix.taxii_time(stix.parse_timestamp(cursor) - timedelta(microseconds=1))
+    """``added_after`` for a cursor: one microsecond before it (see the module docstring);
+    the cursor itself when it is the first instant there is (a remote's ``date_added`` of
+    0001-01-01T00:00:00Z has no microsecond before it)."""
+    at = stix.parse_timestamp(cursor)
+    return stix.taxii_time(at - timedelta(microseconds=1) if at > EARLIEST else at)
 
 
 @dataclass(frozen=True, slots=True)

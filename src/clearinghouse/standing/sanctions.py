@@ -39,7 +39,18 @@ def add_months(start: datetime, months: int) -> datetime:
             return start.replace(year=year, month=month, day=day)
         except ValueError:
             continue
-    raise InvalidInput("cannot add months to this date")  # pragma: no cover
+    raise InvalidInput(f"{months} months after {format_instant(start)} is past the year 9999")
+
+
+def add_days(start: datetime, days: int, field: str) -> datetime:
+    """``days`` days after ``start``; :class:`InvalidInput` naming ``field`` when that is
+    past the year 9999 (a start late in 9998 and ten years)."""
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        raise InvalidInput(
+            f"{days} days after {format_instant(start)} is past the year 9999", field=field
+        ) from None
 
 
 class SanctionStatus(enum.StrEnum):
@@ -111,7 +122,7 @@ def suspend(
             raise InvalidInput("give the suspension's length in months or in days", field="days")
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
-        ends_at = starts_at + timedelta(days=days)
+        ends_at = add_days(starts_at, days, "days")
     reassess = reassessment_at or ends_at
     if reassess < starts_at:
         raise InvalidInput("reassessment cannot precede the start", field="reassessment_at")
@@ -190,7 +201,7 @@ def reassess(
         new_end = (
             add_months(base, extend_months)
             if extend_months
-            else base + timedelta(days=extend_days or 0)
+            else add_days(base, extend_days or 0, "extend_days")
         )
         sanction.ends_at = new_end
         sanction.reassessment_at = new_end

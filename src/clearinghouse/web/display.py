@@ -19,7 +19,7 @@ from babel.units import format_unit
 from markupsafe import Markup
 
 from clearinghouse.reading import UTC_NAME, instant_text, utc_offset, zone_label, zone_or_utc
-from clearinghouse.timeutil import ensure_utc
+from clearinghouse.timeutil import format_instant
 
 __all__ = [
     "UTC_NAME",
@@ -59,7 +59,7 @@ def short_date(local: datetime, locale: Locale, *, with_year: bool = False) -> s
 
 
 def machine(value: datetime) -> str:
-    return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_instant(value)  # a four-digit year (strftime's %Y: "1" for year 1)
 
 
 def instant(value: datetime | None, zone: ZoneInfo, locale: Locale) -> Markup:

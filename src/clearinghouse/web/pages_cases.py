@@ -58,7 +58,7 @@ from clearinghouse.policy import (
     decide_standing,
 )
 from clearinghouse.standing import api as standing_api
-from clearinghouse.timeutil import parse_instant
+from clearinghouse.timeutil import InstantOutOfRange, parse_accepted, parse_instant
 from clearinghouse.web import case_picture
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
@@ -71,11 +71,14 @@ T = TypeVar("T")
 
 
 def parse_at(value: str | None) -> datetime | None:
-    """The ``at`` query parameter: an RFC 3339 instant (a malformed one is bad input)."""
+    """The ``at`` query parameter: an RFC 3339 instant in the range the platform takes (a
+    malformed one, or one outside that range, is bad input)."""
     if not value:
         return None
     try:
-        return parse_instant(value)
+        return parse_accepted(value)
+    except InstantOutOfRange as exc:
+        raise InvalidInput(f"at: {exc}", field="at") from None
     except ValueError:
         raise InvalidInput("at is not an RFC 3339 instant with a zone", field="at") from None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Query
@@ -33,6 +33,7 @@ from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.errors import ClearinghouseError, NotFound
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
+from clearinghouse.timeutil import accepted
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of, validation_errors
 
@@ -223,12 +224,12 @@ def _act(page: Page, advisory_id: str) -> Advisory:
 
 
 def _local_instant(page: Page, text: str) -> datetime | None:
-    """A browser's datetime-local value, read in the viewer's zone (None when empty)."""
+    """A browser's datetime-local value, read in the viewer's zone (None when empty);
+    ``ValueError`` when it is not one, or not an instant the platform takes."""
     if not text.strip():
         return None
     local = datetime.fromisoformat(text.strip()[:40])
-    zoned = local if local.tzinfo else local.replace(tzinfo=page.viewer.zone)
-    return zoned.astimezone(UTC)
+    return accepted(local if local.tzinfo else local.replace(tzinfo=page.viewer.zone))
 
 
 def _release(page: Page, found: Advisory, change: Callable[[], object]) -> Response:

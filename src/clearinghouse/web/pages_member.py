@@ -48,6 +48,7 @@ from clearinghouse.policy import (
 from clearinghouse.standing import obligations as obl
 from clearinghouse.standing import submissions
 from clearinghouse.standing.models import Submission, SubmissionState
+from clearinghouse.timeutil import accepted
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of
 from clearinghouse.web.obligation_words import ObligationWords
@@ -346,10 +347,10 @@ def mark_submitted(submission_id: str, page: PageDep) -> Response:
     if when_text:
         try:  # a browser's datetime-local field: read in the viewer's zone
             local = datetime.fromisoformat(when_text)
-            submitted_at = (
+            submitted_at = accepted(
                 local if local.tzinfo else local.replace(tzinfo=page.viewer.zone)
-            ).astimezone(UTC)
-        except ValueError:
+            )
+        except ValueError:  # InstantOutOfRange too: 0001-01-01T00:00 in Asia/Shanghai
             errors.add("submitted_at", page._(NEED_INSTANT))
         else:
             if submitted_at > page.now():
