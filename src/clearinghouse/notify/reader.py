@@ -27,6 +27,7 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.units import format_unit
 
+from clearinghouse.clocks.messages import translated
 from clearinghouse.reading import DOMAIN, UTC_NAME, compile_catalogue, instant_text, zone_or_utc
 from clearinghouse.vocab import Language
 
@@ -53,6 +54,12 @@ class Reader:
         """The form for ``n`` (``%(num)d`` is ``n``)."""
         values.setdefault("num", n)
         return self.translations.ngettext(singular, plural, n) % values
+
+    def regime_text(self, text: str) -> str:
+        """A regime file's text (its title, a stage's name) in the reader's language, as
+        the pages show it; as written where the catalogue does not hold it (an operator's
+        own regime). Never formatted: it is data, not a message with placeholders."""
+        return translated(self.translations.gettext, text)
 
     def instant(self, value: datetime) -> str:
         """An instant in the reader's zone, the zone named."""

@@ -230,9 +230,10 @@ class ClockAlert:
         )
 
     def word(self, r: Reader) -> Text:
+        regime, stage = r.regime_text(self.regime_title), r.regime_text(self.stage_name)
         values = {
-            "regime": self.regime_title,
-            "stage": self.stage_name,
+            "regime": regime,
+            "stage": stage,
             "subject": self.subject,
             "due": r.instant(self.due),
         }
@@ -248,8 +249,8 @@ class ClockAlert:
             )
         lines = [
             r.gettext("Organisation: %(organisation)s", organisation=self.organisation),
-            r.gettext("Regime: %(regime)s", regime=self.regime_title),
-            r.gettext("Stage: %(stage)s", stage=self.stage_name),
+            r.gettext("Regime: %(regime)s", regime=regime),
+            r.gettext("Stage: %(stage)s", stage=stage),
             r.gettext("Subject: %(subject)s", subject=self.subject),
             r.gettext("Due: %(due)s", due=r.deadline(self.due)),
             r.gettext("Why you are bound: %(basis)s", basis=self.basis.word(r)),

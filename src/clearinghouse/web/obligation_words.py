@@ -1,22 +1,27 @@
-"""An obligation's basis, period and alerts in the reader's words.
+"""An obligation's basis, period, alerts and note in the reader's words.
 
 The clocks give these as fields (:class:`~clearinghouse.clocks.model.Basis`,
 :class:`~clearinghouse.clocks.model.TimeLimit`, :class:`~clearinghouse.clocks.alerts.Alert`)
 and keep an English sentence of each for the JSON (``basis.reason``, ``duration``,
 ``threshold``). Pages never show those sentences: they word the fields here, through the
 catalogues, with plural forms where a count appears. Countries are named from CLDR (Babel),
-identifiers (regime ids, IANA zone names) are not translated.
+identifiers (regime ids, IANA zone names) are not translated. A regime file's own texts
+(titles, names, recipients) are messages of the catalogue too: templates show them through
+the ``regime_text`` filter, and :meth:`ObligationWords.note` the ones inside a note.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 from babel.numbers import format_percent
 
 from clearinghouse.clocks.alerts import Alert, AlertKind
-from clearinghouse.clocks.model import Basis, BasisKind, Role, TimeLimit, TimeUnit
+from clearinghouse.clocks.messages import translated
+from clearinghouse.clocks.model import Basis, BasisKind, Obligation, Role, TimeLimit, TimeUnit
+from clearinghouse.clocks.schema import Regime
 from clearinghouse.web import display
 from clearinghouse.web.forms import N_
 from clearinghouse.web.viewer import Viewer
@@ -53,9 +58,11 @@ PERCENT: Final = "#,##0.##%"
 
 @dataclass(frozen=True)
 class ObligationWords:
-    """What a template calls to word an obligation's fields for ``viewer``."""
+    """What a template calls to word an obligation's fields for ``viewer``; ``regimes``
+    (by id) give the regime texts inside a note."""
 
     viewer: Viewer
+    regimes: Mapping[str, Regime] = field(default_factory=dict)
 
     def role(self, role: Role) -> str:
         return self.viewer.gettext(ROLES[role])
@@ -154,3 +161,25 @@ class ObligationWords:
                 return _("the deadline passed")
             case _:
                 return alert.threshold
+
+    def note(self, obligation: Obligation) -> str:
+        """The obligation's note with the regime's sentences in it in the reader's
+        language: the stage's note, a role's note, a displacing regime's citation and note.
+        The clock's own remarks (waiting for an anchor, a limit not applied, the candidates
+        of an earliest-of deadline) are the engine's English for the JSON and stay so."""
+        text = obligation.note
+        for piece in sorted(self._regime_sentences(obligation), key=len, reverse=True):
+            text = text.replace(piece, translated(self.viewer.translations.gettext, piece))
+        return text
+
+    def _regime_sentences(self, obligation: Obligation) -> set[str]:
+        found: set[str] = set()
+        regime = self.regimes.get(obligation.regime)
+        for stage in regime.stages if regime is not None else ():
+            if stage.id == obligation.stage:
+                found |= {stage.note, *(v.note for v in stage.duration_by_role)}
+        displacer = self.regimes.get(obligation.displaced_by or "")
+        for rule in displacer.displaces if displacer is not None else ():
+            if rule.regime == obligation.regime:
+                found |= {rule.citation, rule.note}
+        return found - {""}

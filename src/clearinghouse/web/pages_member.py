@@ -201,7 +201,7 @@ def obligations_page(
         obligation_states=status_words(page),
         state_css={k.value: v for k, v in STATE_CSS.items()},
         can_draft={r.key: _may_draft(page, r.obligation.organisation, orgs) for r in rows},
-        obligation_words=ObligationWords(page.viewer),
+        obligation_words=ObligationWords(page.viewer, obl.regimes_for(page.settings)),
         now=page.now(),
     )
 

@@ -1,5 +1,6 @@
 """The Jinja2 environment: autoescaped HTML, gettext in the viewer's language, and the
-filters every page uses to show instants, deadlines, durations and TLP labels.
+filters every page uses to show instants, deadlines, durations, TLP labels and a regime
+file's texts.
 
 Templates never decide access: a page's route loads what the policy allows and hands the
 template plain values. Translations are per request (passed in the render context), so
@@ -16,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from clearinghouse.clocks.messages import translated
 from clearinghouse.timeutil import parse_instant
 from clearinghouse.web import display
 from clearinghouse.web.assets import Assets
@@ -63,6 +65,14 @@ def _number(context: Context, value: float) -> str:
 @pass_context
 def _size(context: Context, value: int) -> str:
     return display.size(value, _viewer(context).locale)
+
+
+@pass_context
+def _regime_text(context: Context, value: str | None) -> str:
+    """A regime file's text (a title, a stage's name or note, a recipient, a flag's
+    explanation, a field's label) in the viewer's language; as written where the catalogue
+    does not hold it (clocks/messages.py). Escaped like any value."""
+    return translated(_viewer(context).translations.gettext, value or "")
 
 
 def _tlp(label: object) -> Markup:
@@ -131,6 +141,7 @@ def environment(assets: Assets, platform_name: str) -> Environment:
     env.filters["number"] = _number
     env.filters["size"] = _size
     env.filters["tlp"] = _tlp
+    env.filters["regime_text"] = _regime_text
     env.filters["machine"] = display.machine
     env.filters["parse_instant"] = parse_instant
     return env

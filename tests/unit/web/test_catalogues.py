@@ -1,6 +1,7 @@
 """The Chinese catalogue is complete, current and safe to format: a message the pages
 show that is untranslated, fuzzy, missing from the catalogue, or whose placeholders the
-translation drops fails here (make messages, then translate; docs/web.md)."""
+translation drops fails here (make messages, then translate; docs/web.md). The shipped
+regime files' texts are messages too, extracted from the YAML (clocks/messages.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from clearinghouse.clocks import load_regimes
+from clearinghouse.clocks.messages import regime_texts
 from clearinghouse.reading import DOMAIN
 from clearinghouse.vocab import Language
 from clearinghouse.web.i18n import LOCALE_DIR, Catalogues, babel_id, untranslated
@@ -41,9 +44,10 @@ def test_an_untranslated_or_fuzzy_message_is_reported(tmp_path: Path) -> None:
     assert untranslated(po) == ["Sign in", "Settings"]
 
 
-def test_the_catalogue_holds_every_message_of_the_sources(tmp_path: Path) -> None:
-    """Extract afresh, as ``make messages`` does: nothing the pages say is missing."""
-    pot = tmp_path / "messages.pot"
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """Every message of the sources, extracted afresh as ``make messages`` does."""
+    pot = tmp_path_factory.mktemp("extracted") / "messages.pot"
     subprocess.run(
         [
             sys.executable,
@@ -63,9 +67,26 @@ def test_the_catalogue_holds_every_message_of_the_sources(tmp_path: Path) -> Non
         check=True,
         capture_output=True,
     )
-    extracted = _ids(pot)
+    return _ids(pot)
+
+
+def test_the_catalogue_holds_every_message_of_the_sources(extracted: set[str]) -> None:
+    """Nothing the pages, the notices or the regime files say is missing."""
     assert len(extracted) > 100
     assert sorted(extracted - _ids(ZH)) == []
+
+
+def test_every_text_of_the_shipped_regimes_is_extracted_and_translated(
+    extracted: set[str],
+) -> None:
+    """A regime's title, stages' names and notes, recipients, labels... are messages
+    (babel.cfg extracts the YAML), each with its Chinese."""
+    texts = {t.text for regime in load_regimes().values() for t in regime_texts(regime)}
+    assert len(texts) > 200
+    assert sorted(texts - extracted) == []
+    chinese = Catalogues.load().translations[Language.ZH_HANS]
+    untranslated = sorted(t for t in texts if chinese.gettext(t) == t and t != "CISA")
+    assert untranslated == []
 
 
 def test_translations_keep_every_placeholder() -> None:
