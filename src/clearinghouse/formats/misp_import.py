@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -214,6 +215,19 @@ def _attribute_object(
     if isinstance(comment, str) and comment:
         obj["description"] = comment[:5000]
     return _marked(obj, tlp), ""
+
+
+def convert_events(documents: Iterable[Any], max_objects: int) -> list[Converted]:
+    """Each event converted in turn, refused (:class:`InvalidInput`) as soon as the objects
+    so far pass ``max_objects``: the work a request costs stops at its limit."""
+    converted: list[Converted] = []
+    total = 0
+    for document in documents:
+        converted.append(convert_event(document))
+        total += len(converted[-1].objects)
+        if total > max_objects:
+            raise InvalidInput(f"at most {max_objects} objects per request")
+    return converted
 
 
 def convert_event(document: Any) -> Converted:

@@ -388,10 +388,8 @@ def import_misp_events(collection: str, body: MispEventsIn, ctx: CtxDep) -> Resp
     found, _facts = store.load_collection(
         ctx.session, ctx.principal, collection, SharingAction.OBJECT_WRITE, API
     )
-    converted = [misp_import.convert_event(event) for event in body.events]
+    converted = misp_import.convert_events(body.events, store.MAX_OBJECTS_PER_REQUEST)
     objects = [obj for c in converted for obj in c.objects]
-    if len(objects) > store.MAX_OBJECTS_PER_REQUEST:
-        raise InvalidInput(f"at most {store.MAX_OBJECTS_PER_REQUEST} objects per request")
     outcome = store.add_objects(
         ctx.session,
         found,

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import orjson
 import typer
@@ -165,6 +165,17 @@ def sync_remove(collection: Alias) -> None:
         out.print(f"sync source of {collection} removed")
 
 
+def _event_file(path: Path) -> Any:
+    """One MISP event file's JSON, within its size bound."""
+    data = path.read_bytes()
+    if len(data) > MAX_EVENT_FILE_BYTES:
+        raise InvalidInput(f"{path}: over {MAX_EVENT_FILE_BYTES} bytes")
+    try:
+        return jsontext.loads(data)
+    except jsontext.JSONTextError as exc:
+        raise InvalidInput(f"{path}: not JSON ({exc})") from exc
+
+
 @app.command("misp-import")
 def misp_import_files(
     collection: Alias,
@@ -176,16 +187,7 @@ def misp_import_files(
     """Import MISP events as STIX objects, keeping each event's and attribute's TLP (never
     lowered; no TLP at all: refused). Prints what was added, refused and skipped; exit 1
     when anything was refused."""
-    converted = []
-    for path in files:
-        data = path.read_bytes()
-        if len(data) > MAX_EVENT_FILE_BYTES:
-            raise InvalidInput(f"{path}: over {MAX_EVENT_FILE_BYTES} bytes")
-        try:
-            document = jsontext.loads(data)
-        except jsontext.JSONTextError as exc:
-            raise InvalidInput(f"{path}: not JSON ({exc})") from exc
-        converted.append(misp_import.convert_event(document))
+    converted = misp_import.convert_events(map(_event_file, files), store.MAX_OBJECTS_PER_REQUEST)
     objects = [obj for c in converted for obj in c.objects]
     with _database() as (_settings, database), database.transaction() as s:
         outcome = store.add_objects(

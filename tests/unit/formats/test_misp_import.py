@@ -282,3 +282,18 @@ def test_text_json_cannot_carry_is_refused_or_shown_escaped_never_a_crash() -> N
     document["Event"]["Attribute"][0].update(uuid=deep, timestamp=deep)
     with pytest.raises(InvalidInput, match="needs its uuid"):
         misp_import.convert_event(document)
+
+
+def test_events_converted_together_stop_at_the_requests_limit() -> None:
+    pulled: list[int] = []
+
+    def events() -> Any:
+        for n in range(1_000):  # 1,000 events of 2 objects each (a report and an indicator)
+            pulled.append(n)
+            yield _event(["tlp:green"], [])
+
+    with pytest.raises(InvalidInput, match="at most 5 objects per request"):
+        misp_import.convert_events(events(), max_objects=5)
+    assert pulled == [0, 1, 2]  # the third event passed the limit; none after it was read
+    kept = misp_import.convert_events([_event(["tlp:green"], [])] * 2, max_objects=4)
+    assert [len(c.objects) for c in kept] == [2, 2]
