@@ -40,7 +40,7 @@ from clearinghouse.vocab import Language, OrgKind, Role
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 TOKEN_PREFIX = "chk_"  # noqa: S105 (a public prefix, not a secret)
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}\Z")  # \Z: $ passes a final newline
 MIN_PASSWORD = 12
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {

@@ -19,8 +19,9 @@ from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import cvss
 from clearinghouse.formats import model as m
 
-_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
-_CWE = re.compile(r"^CWE-\d{1,6}$")
+# \Z, not $ (which also matches before a final newline); [0-9], not \d (any script's digits)
+_CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}\Z")
+_CWE = re.compile(r"CWE-[0-9]{1,6}\Z")
 
 Text = Annotated[str, Field(max_length=20_000)]
 Short = Annotated[str, Field(min_length=1, max_length=300)]
@@ -96,7 +97,8 @@ class VulnerabilityIn(_In):
     id: (
         Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")] | None
     ) = Field(None, description="kept across revisions; assigned from the advisory id when absent")
-    cve: str | None = None
+    # CVE-YYYY- and at most 19 digits (the CVE record format); the rendition key holds it
+    cve: Annotated[str, Field(max_length=30)] | None = None
     summary: Annotated[str, Field(max_length=1000)] = ""
     details: Text = ""
     aliases: list[Annotated[str, Field(max_length=100)]] = Field(

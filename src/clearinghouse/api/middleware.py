@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("clearinghouse.access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")  # \Z: $ passes a final newline
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -104,7 +104,7 @@ _STATUS_ORDER: tuple[tuple[str, ProductStatus], ...] = (
     ("first_fixed", ProductStatus.FIXED),
     ("under_investigation", ProductStatus.UNDER_INVESTIGATION),
 )
-_FIX_TEXT = re.compile(r"^Update (?P<name>.+) to version (?P<version>.+) or later\.$")
+_FIX_TEXT = re.compile(r"Update (?P<name>.+) to version (?P<version>.+) or later\.\Z")
 _CWE = re.compile(r"CWE-[0-9]+")
 
 

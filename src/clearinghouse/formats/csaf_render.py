@@ -86,11 +86,12 @@ PUBLISHER_CATEGORIES = frozenset(
     {"coordinator", "discoverer", "other", "translator", "user", "vendor"}
 )
 _VERSION_T = re.compile(
-    r"^(0|[1-9][0-9]*)$|^((0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"^(0|[1-9][0-9]*)\Z|^((0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?)$"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?)\Z",
+    re.ASCII,  # \d as in the schema (ECMA-262): 0-9 only
 )
-_CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
+_CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}\Z")
 _DIGIT_RUNS = re.compile(r"([0-9]+)")
 _VERS_SAFE = "-._~+:"
 

@@ -28,6 +28,7 @@ from clearinghouse.formats.csaf_checks_tree import TREE_TESTS
 from clearinghouse.formats.csaf_checks_tree import dicts as _dicts
 from clearinghouse.formats.csaf_checks_tree import strings as _strings
 from clearinghouse.formats.csaf_vocab import CsafFinding, prohibited_category
+from clearinghouse.formats.schemas import ecma_validator
 
 __all__ = [
     "MANDATORY_TESTS",
@@ -66,7 +67,11 @@ def _validator() -> Draft202012Validator:
     registry: Registry[Any] = Registry().with_resources(pairs)
     schema = _load(CSAF_SCHEMA_FILE)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, registry=registry)
+    # patterns as ECMA-262 (and the BSI validator) read them: formats.schemas.ecma_pattern
+    validator: Draft202012Validator = ecma_validator(Draft202012Validator)(
+        schema, registry=registry
+    )
+    return validator
 
 
 def validate_csaf_schema(doc: Any) -> tuple[CsafFinding, ...]:

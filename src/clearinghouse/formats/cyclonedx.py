@@ -54,7 +54,7 @@ from clearinghouse.formats.inventory import (
     SbomLimits,
 )
 from clearinghouse.formats.purl import PurlError, canonical_purl
-from clearinghouse.formats.schemas import SchemaViolation, json_path
+from clearinghouse.formats.schemas import SchemaViolation, ecma_validator, json_path
 
 __all__ = [
     "SPEC_VERSIONS",
@@ -400,7 +400,9 @@ def _validator(spec_version: str) -> Validator:
         )
         registry = registry.with_resource(_SCHEMA_BASE + name, resource)
     schema = orjson.loads(_schema_text(f"bom-{spec_version}.SNAPSHOT.schema.json"))
-    cls = validators.extend(validators.validator_for(schema), {"uniqueItems": _unique_items})
+    # patterns as ECMA-262 (and jsonschema_rs) read them: formats.schemas.ecma_pattern
+    base = ecma_validator(validators.validator_for(schema))
+    cls = validators.extend(base, {"uniqueItems": _unique_items})
     built: Validator = cls(schema, registry=registry)  # no format_checker: see the module notes
     return built
 

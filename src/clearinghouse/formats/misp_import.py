@@ -61,9 +61,9 @@ MAX_OBJECTS: Final = 10_000  # MISP objects in one event
 MAX_TAGS: Final = 1_000  # on one event, or one attribute
 MAX_VALUE_CHARS: Final = 2048
 _STIX_UUID: Final = re.compile(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 )
-_CVE: Final = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_CVE: Final = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}\Z")  # \Z: $ passes a final newline
 TLP_TAGS: Final = {
     "tlp:clear": Tlp.CLEAR,
     "tlp:white": Tlp.CLEAR,
@@ -364,7 +364,7 @@ def _skip_report(event: dict[str, Any], reason: str) -> dict[str, str]:
 
 def _published(event: dict[str, Any], fallback: datetime) -> datetime:
     date = event.get("date")
-    if isinstance(date, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", date):
+    if isinstance(date, str) and re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", date):
         try:
             return datetime.fromisoformat(date).replace(tzinfo=UTC)
         except ValueError:

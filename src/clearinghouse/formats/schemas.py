@@ -1,4 +1,4 @@
-"""Bundled JSON Schemas, schema validation, and bounded reading of untrusted documents.
+r"""Bundled JSON Schemas, schema validation, and bounded reading of untrusted documents.
 
 Shared by the format codecs (OSV, CVE 5.x; others may use it too).
 
@@ -13,6 +13,13 @@ Why no format checker: with ``rfc3987-syntax`` installed, jsonschema's ``uri`` a
 ``iri-reference`` checks cost seconds per large document (STANDARDS.md measured ~100 s for a
 CycloneDX SBOM). ``format`` stays an annotation here; the codecs check the few formats
 that matter (timestamps) themselves.
+
+Why patterns are read as ECMA-262 reads them (:func:`ecma_pattern`, :func:`ecma_validator`):
+a schema's ``pattern`` is an ECMA-262 regular expression, where ``$`` is the end of the
+text and ``\d`` is 0-9; jsonschema hands it to Python's ``re``, where ``$`` also matches
+before a final newline and ``\d`` is any script's digit, so ``"CVE-2021-44228\n"`` passed
+``^CVE-[0-9]{4}-[0-9]{4,}$``. The Rust validator (``jsonschema_rs``) and the BSI CSAF
+validator read them as ECMA-262 does, and so do the validators built here.
 
 Why bounded loading: documents arrive from other organisations. :func:`load_document`
 refuses oversized input, YAML aliases (the "billion laughs" expansion and self-referencing
@@ -30,10 +37,10 @@ import importlib.resources
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import orjson
 import yaml
@@ -71,10 +78,143 @@ def validator(schema: BundledSchema) -> Validator:
     No ``format_checker`` is attached on purpose (see the module docstring).
     """
     document = load_schema(schema)
-    cls = validators.validator_for(document)
-    cls.check_schema(document)
-    built: Validator = cls(document)
+    base = validators.validator_for(document)
+    base.check_schema(document)
+    built: Validator = ecma_validator(base)(document)
     return built
+
+
+# ECMA-262's white space and line terminators (Python's \s adds U+001C-U+001F and U+0085
+# and leaves out U+FEFF).
+_ECMA_SPACE: Final = (
+    "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+)
+# The class escapes Python's re reads otherwise: (what a class holds, whether negated).
+_ECMA_ESCAPES: Final = {
+    "d": ("0-9", False),
+    "D": ("0-9", True),
+    "w": ("A-Za-z0-9_", False),
+    "W": ("A-Za-z0-9_", True),
+    "s": (_ECMA_SPACE, False),
+    "S": (_ECMA_SPACE, True),
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    r"""A JSON Schema ``pattern`` (ECMA-262, no flags) compiled to match what ECMA-262
+    matches: ``$`` outside a class is the end of the text (``\Z``), ``\d`` and ``\w`` are
+    ASCII, ``\s`` is ECMA-262's white space (in a class too), ``[]`` matches nothing and
+    ``[^]`` any character. Other escapes are copied as they are."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            escape = _ECMA_ESCAPES.get(pattern[i + 1])
+            if escape is None:
+                out.append(pattern[i : i + 2])
+            else:
+                out.append(f"[{'^' if escape[1] else ''}{escape[0]}]")
+            i += 2
+        elif char == "[":
+            translated, i = _ecma_class(pattern, i)
+            out.append(translated)
+        else:
+            out.append("\\Z" if char == "$" else char)
+            i += 1
+    return re.compile("".join(out))
+
+
+def _ecma_class(pattern: str, start: int) -> tuple[str, int]:
+    """The class opening at ``start``, and where the pattern goes on after it."""
+    i = start + 1
+    negated = pattern.startswith("^", i)
+    i += negated
+    items: list[str] = []  # what the class holds, as Python writes it
+    outside: list[str] = []  # \D, \W, \S: each adds whatever is outside its body
+    while i < len(pattern) and pattern[i] != "]":
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            escape = _ECMA_ESCAPES.get(pattern[i + 1])
+            if escape is None:
+                items.append(pattern[i : i + 2])
+            elif escape[1]:
+                outside.append(escape[0])
+            else:
+                items.append(escape[0])
+            i += 2
+            continue
+        items.append("\\[" if pattern[i] == "[" else pattern[i])
+        i += 1
+    end = i + 1
+    body = "".join(items)
+    if not outside:
+        if not body:  # ECMA-262: [] matches nothing, [^] any character
+            return ("[\\s\\S]" if negated else "(?!)"), end
+        return f"[{'^' if negated else ''}{body}]", end
+    if not negated:  # one of the items, or outside one of the bodies
+        return "(?:" + "|".join(
+            ([f"[{body}]"] if body else []) + [f"[^{b}]" for b in outside]
+        ) + ")", end
+    # none of the items, and inside every body
+    ahead = "".join(f"(?=[{b}])" for b in outside[1:])
+    return (f"(?![{body}])" if body else "") + ahead + f"[{outside[0]}]", end
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, _schema: Any
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: Mapping[str, Any], instance: Any, _schema: Any
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if ecma_pattern(pattern).search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(
+    validator: Any, additional: Any, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """jsonschema's ``additionalProperties`` with the patterns of ``patternProperties``
+    read by :func:`ecma_pattern`."""
+    if not validator.is_type(instance, "object"):
+        return
+    declared = schema.get("properties", {})
+    patterns = [ecma_pattern(p) for p in schema.get("patternProperties", {})]
+    extras = [
+        key for key in instance if key not in declared and not any(p.search(key) for p in patterns)
+    ]
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif additional is False and extras:
+        listed = ", ".join(repr(e) for e in sorted(extras))
+        if patterns:
+            regexes = ", ".join(repr(p) for p in sorted(schema["patternProperties"]))
+            yield ValidationError(f"{listed} do(es) not match any of the regexes: {regexes}")
+        else:
+            yield ValidationError(f"Additional properties are not allowed ({listed} unexpected)")
+
+
+def ecma_validator(cls: type[Validator]) -> type[Validator]:
+    """``cls`` with ``pattern``, ``patternProperties`` and ``additionalProperties`` reading
+    patterns as ECMA-262 does (see the module docstring)."""
+    extended: type[Validator] = validators.extend(
+        cls,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
+    return extended
 
 
 @dataclass(frozen=True, slots=True)

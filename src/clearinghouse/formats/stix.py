@@ -66,13 +66,16 @@ MAX_PATTERN_CHARS: Final = 10_000
 MAX_LIST_ITEMS: Final = 10_000  # object_refs, labels...
 MAX_SIGHTING_COUNT: Final = 999_999_999
 
-_TYPE = re.compile(r"^-?[a-z0-9]+(-[a-z0-9]+)*-?$")
+# \Z, not $ (which also matches before a final newline); [0-9], not \d (any script's digits)
+_TYPE = re.compile(r"-?[a-z0-9]+(-[a-z0-9]+)*-?\Z")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
-_ID = re.compile(rf"^([a-z][a-z0-9-]+[a-z0-9])--{_UUID}$")
-_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?Z$")
-_MILLIS = re.compile(r"\.\d{3}Z$")
-_CVE = re.compile(r"^CVE-\d{4}-(0\d{3}|[1-9]\d{3,})$")
-_CAPEC = re.compile(r"^CAPEC-\d+$")
+_ID = re.compile(rf"([a-z][a-z0-9-]+[a-z0-9])--{_UUID}\Z")
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?Z\Z"
+)
+_MILLIS = re.compile(r"\.[0-9]{3}Z\Z")
+_CVE = re.compile(r"CVE-[0-9]{4}-(0[0-9]{3}|[1-9][0-9]{3,})\Z")
+_CAPEC = re.compile(r"CAPEC-[0-9]+\Z")
 
 
 class StixError(FormatError):
@@ -277,7 +280,7 @@ def _external_reference(ref: object, obj_id: object) -> None:
 # (``[ipv4-addr:value = '10.0.0.1']``). Every pattern of this shape parses (a property
 # test holds it to stix2-patterns); parsing one with the ANTLR grammar costs ~1 ms.
 SIMPLE_PATTERN: Final = re.compile(
-    r"^\[[a-z][a-z0-9-]*:[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)* = '(?:[^'\\]|\\['\\])*'\]$"
+    r"\[[a-z][a-z0-9-]*:[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)* = '(?:[^'\\]|\\['\\])*'\]\Z"
 )
 
 
@@ -394,6 +397,22 @@ def _fast(obj: Json) -> None:
         raise _Unknown  # a zero count is a best-practice matter the validator decides
 
 
+def _ids_and_times(obj: Json) -> None:
+    """What stix2-validator lets through (its patterns end in ``$``, which also matches
+    before a final newline): the id and every reference (``*_ref``, ``*_refs``) are
+    identifiers, the timestamps this module knows are timestamps."""
+    obj_id = obj.get("id")
+    _ref(obj_id, "id", obj_id)
+    for key, value in obj.items():
+        if key.endswith("_ref"):
+            _ref(value, key, obj_id)
+        elif key.endswith("_refs") and isinstance(value, list):
+            for i, item in enumerate(value):
+                _ref(item, f"{key}[{i}]", obj_id)
+        elif key in _TIMES:
+            _time(value, key, obj_id)
+
+
 def validator_problems(obj: Json) -> list[str]:
     """The errors ``stix2-validator`` finds in one object (its warnings are advice)."""
     from stix2validator import ValidationOptions, validate_instance
@@ -443,6 +462,8 @@ def check(obj: object) -> Checked:
     kind, obj_id = obj.get("type"), obj.get("id")
     if not isinstance(kind, str) or not isinstance(obj_id, str):
         raise StixError("a STIX object needs a type and an id")
+    if not fast:
+        _ids_and_times(obj)
     created = parse_timestamp(obj["created"]) if "created" in obj else None
     stamp = obj.get("modified", obj.get("created"))
     modified = parse_timestamp(stamp) if stamp is not None else None

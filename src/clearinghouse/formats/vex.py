@@ -82,7 +82,7 @@ RESPONSE: dict[str, str] = {
     "no_fix_planned": "will_not_fix",
 }
 _SERIAL_NAMESPACE = uuid.UUID("6f1c1a52-8f0e-5d1e-9a57-3c9e4f0a2b17")
-_CWE = re.compile(r"^CWE-([0-9]+)$")
+_CWE = re.compile(r"CWE-([0-9]+)\Z")
 
 
 class VexError(FormatError):

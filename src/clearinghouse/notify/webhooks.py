@@ -35,7 +35,7 @@ from clearinghouse.timeutil import ensure_utc, format_instant
 
 KIND_DELIVER = "webhook.deliver"
 ALL_EVENTS = "*"
-_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\Z")  # \Z: $ passes a final newline
 MAX_EVENT_TYPES = 50
 
 

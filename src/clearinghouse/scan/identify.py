@@ -28,8 +28,8 @@ MANIFEST: Final = "META-INF/MANIFEST.MF"
 LOG4J_GROUP: Final = "org.apache.logging.log4j"
 LOG4J_CORE: Final = "log4j-core"
 _PLACEHOLDER = re.compile(r"\$\{")
-_COORDINATE = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
-_VERSION = re.compile(r"^[A-Za-z0-9_.\-+]{1,100}$")
+_COORDINATE = re.compile(r"[A-Za-z0-9_.\-]{1,200}\Z")  # \Z: $ passes a final newline
+_VERSION = re.compile(r"[A-Za-z0-9_.\-+]{1,100}\Z")
 
 
 @dataclass(frozen=True, slots=True)

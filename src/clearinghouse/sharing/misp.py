@@ -38,7 +38,7 @@ from clearinghouse.sharing import access_log, store
 router = APIRouter(prefix="/feeds/misp", tags=["feeds"])
 MAX_EVENTS: Final = 1000  # reports per collection in one feed
 NAMESPACE: Final = uuid.UUID("8a6f0f3e-2b1d-4c7e-9d5a-1e3b7c9f0a24")  # ours; fixed forever
-_EQUALS: Final = re.compile(r"^\[([a-z0-9-]+):([a-z_.]+) = '((?:[^'\\]|\\['\\])*)'\]$")
+_EQUALS: Final = re.compile(r"\[([a-z0-9-]+):([a-z_.]+) = '((?:[^'\\]|\\['\\])*)'\]\Z")
 # (STIX observable type, property) -> (MISP attribute type, category)
 _ATTRIBUTES: Final = {
     ("ipv4-addr", "value"): ("ip-dst", "Network activity"),

@@ -27,7 +27,7 @@ from clearinghouse.sharing.models import (
     TaxiiStatus,
 )
 
-_SLUG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$")
+_SLUG: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}[a-z0-9]\Z")  # \Z: $ passes a final newline
 MAX_NAMED: Final = 500  # organisations, people or groups named on one collection
 
 
