@@ -6,24 +6,34 @@ the job) owns the transaction; helpers flush, never commit.
 On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers
 queue on the database lock instead of failing on upgrade; read-only sessions use a
 plain deferred ``BEGIN``.
+
+Text lengths: SQLite ignores ``String(n)``, PostgreSQL refuses a longer value with a
+``DataError`` that nothing expects. Input is bounded where it arrives (request schemas, the
+format parsers); :func:`overlong` checks a row against its table where rows are built from
+documents (imports, Core inserts), and every session refuses, before it flushes, an object
+whose text would not fit (:class:`ValueTooLong`), so both backends answer alike.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, create_engine, event
+from sqlalchemy import JSON, DateTime, Enum, MetaData, String, Table, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from clearinghouse.errors import InvalidInput
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,6 +84,106 @@ class Base(DeclarativeBase):
 def enum_column(cls: type[enum.Enum]) -> Enum:
     """A closed set stored as its string values (portable, readable in raw SQL)."""
     return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+# ---- text that would not fit its column ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Overlong:
+    """A text value longer than its column holds."""
+
+    table: str
+    column: str  # the column's key: the attribute, or the row's key in a Core insert
+    length: int
+    limit: int
+
+    def __str__(self) -> str:
+        return f"{self.column} is {self.length} characters long; at most {self.limit} can be stored"
+
+
+class ValueTooLong(InvalidInput):
+    """A text longer than the column that would hold it, refused before the database sees
+    it (PostgreSQL would fail the statement, SQLite would keep it): 422, exit 2. The input
+    should have been bounded where it arrived; this is the last line, which names the
+    column."""
+
+    def __init__(self, found: Overlong) -> None:
+        super().__init__(f"{found}: shorten it", field=found.column, max_length=found.limit)
+        self.found = found
+
+
+def string_limits(table: Table | type[Base]) -> Mapping[str, int]:
+    """The length of every length-bounded text column of ``table``, by column key."""
+    return _string_limits(_table(table))
+
+
+def overlong(table: Table | type[Base], row: Mapping[str, Any]) -> Overlong | None:
+    """The first text of ``row`` (column key -> value, as a Core insert takes it) longer
+    than its column of ``table`` holds, or None."""
+    target = _table(table)
+    for key, limit in _string_limits(target).items():
+        value = row.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            return Overlong(target.name, key, len(value), limit)
+    return None
+
+
+def require_fits(
+    table: Table | type[Base], row: Mapping[str, Any], *, field: str, what: str
+) -> None:
+    """:class:`InvalidInput` naming ``field`` when a value of ``row`` (derived from it:
+    ``what`` says how) is longer than its column of ``table`` keeps."""
+    found = overlong(table, row)
+    if found is not None:
+        raise InvalidInput(
+            f"{what}: {found.length} characters, where at most {found.limit} can be stored",
+            field=field,
+            max_length=found.limit,
+        )
+
+
+def _table(table: Table | type[Base]) -> Table:
+    return table if isinstance(table, Table) else cast(Table, table.__table__)
+
+
+@functools.cache
+def _string_limits(table: Table) -> Mapping[str, int]:
+    return {
+        column.key: column.type.length
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length is not None
+    }
+
+
+@functools.cache
+def _attribute_limits(mapper: Mapper[Any]) -> tuple[tuple[str, int], ...]:
+    out = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if isinstance(column.type, String) and column.type.length is not None:
+            out.append((prop.key, column.type.length))
+    return tuple(out)
+
+
+def overlong_attributes(obj: Base) -> Overlong | None:
+    """The first text attribute of a mapped object longer than its column holds, or None."""
+    state = inspect(obj)
+    values = state.dict
+    for key, limit in _attribute_limits(state.mapper):
+        value = values.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            return Overlong(state.mapper.local_table.name, key, len(value), limit)  # type: ignore[attr-defined]
+    return None
+
+
+def refuse_overlong(session: Session, _context: Any, _instances: Any) -> None:
+    """``before_flush``: :class:`ValueTooLong` for a new or changed object whose text would
+    not fit its column (on PostgreSQL a DataError, on SQLite kept as it is)."""
+    for obj in (*session.new, *session.dirty):
+        found = overlong_attributes(obj)
+        if found is not None:
+            raise ValueTooLong(found)
 
 
 class DatabaseBusy(TimeoutError):
@@ -239,6 +349,8 @@ class Database:
             expire_on_commit=False,
             info={"write": False},
         )
+        for factory in (self._sessions, self._read_sessions):
+            event.listen(factory, "before_flush", refuse_overlong)
 
     @property
     def dialect(self) -> str:

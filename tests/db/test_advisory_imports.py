@@ -27,7 +27,7 @@ from clearinghouse.advisories.models import (
 from clearinghouse.advisories.schemas import DraftIn
 from clearinghouse.audit import service as audit
 from clearinghouse.db import Database
-from clearinghouse.errors import PayloadTooLarge
+from clearinghouse.errors import InvalidInput, PayloadTooLarge
 from clearinghouse.formats import csaf
 from clearinghouse.formats import model as m
 from clearinghouse.principal import SYSTEM
@@ -324,3 +324,79 @@ def test_a_csaf_document_without_vulnerabilities_imports_and_exports_back(
         assert csaf.validate_csaf(again) == ()
         with pytest.raises(ExportError, match="does not apply: the advisory describes no"):
             export(s, advisory, RenditionFormat.OSV, RENDER)
+
+
+def test_values_longer_than_their_columns_refuse_that_document_alone(database: Database) -> None:
+    """On PostgreSQL such a value failed the whole import (a DataError: a 500, or exit 70);
+    on SQLite it was stored. Now each such document is refused by name, on both, and the
+    rest of the import is stored."""
+    long_tracking_id = _csaf_document("X" * 201)
+    long_vulnerability_id = _csaf_document("VENDOR-LONG-VULN-ID")
+    long_vulnerability_id["vulnerabilities"][0]["ids"] = [
+        {"system_name": "vendor", "text": "V" * 300}
+    ]
+    record = json.loads((OSV / "PYSEC-2099-2.json").read_text())
+    long_osv_id = {**record, "id": "PYSEC-" + "9" * 250}
+    long_modified = {
+        **record,
+        "id": "PYSEC-2099-77",
+        "modified": "2024-06-01T00:00:00." + "0" * 100 + "Z",
+    }
+    files = {
+        **_fixture_files(),
+        "long-tracking-id.json": json.dumps(long_tracking_id).encode(),
+        "long-vulnerability-id.json": json.dumps(long_vulnerability_id).encode(),
+        "long-osv-id.json": json.dumps(long_osv_id).encode(),
+        "long-modified.json": json.dumps(long_modified).encode(),
+    }
+    with database.transaction() as s:
+        report = imports.import_upload(s, "long.zip", _zip(files), _options())
+    assert report.counts()["created"] == 4
+    failed = {i.name: i.error for i in report.failed}
+    assert failed == {
+        "long-tracking-id.json": "document.tracking.id is 201 characters long; "
+        "at most 200 can be stored",
+        "long-vulnerability-id.json": "cannot be stored: advisory_renditions.key is 302 "
+        "characters long; at most 200 can be stored",
+        "long-osv-id.json": "id is 256 characters long; at most 200 can be stored",
+        "long-modified.json": "modified is 121 characters long; at most 100 can be stored",
+    }
+    with database.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Advisory)) == 4
+
+
+def test_a_newer_revision_holding_an_overlong_value_is_refused_and_the_stored_one_kept(
+    database: Database,
+) -> None:
+    document = _csaf_document("VENDOR-2021-0002")
+    with database.transaction() as s:
+        (item,) = imports.import_upload(
+            s, "v1.json", json.dumps(document).encode(), _options(tlp=None)
+        ).items
+    assert item.outcome is imports.Outcome.CREATED, item
+    newer = json.loads(json.dumps(document))
+    tracking = newer["document"]["tracking"]
+    tracking["version"] = "3"
+    tracking["current_release_date"] = "2026-01-01T00:00:00Z"
+    tracking["revision_history"].append(
+        {"number": "3", "date": "2026-01-01T00:00:00Z", "summary": "Another vendor id."}
+    )
+    newer["vulnerabilities"][0]["ids"] = [{"system_name": "vendor", "text": "V" * 300}]
+    with database.transaction() as s:
+        (item,) = imports.import_upload(
+            s, "v2.json", json.dumps(newer).encode(), _options(tlp=None)
+        ).items
+    assert item.outcome is imports.Outcome.FAILED, item
+    assert item.error is not None
+    assert "at most 200 can be stored" in item.error
+    with database.transaction(write=False) as s:
+        advisory = service.get(s, "VENDOR-2021-0002")
+        assert advisory.current_revision == 1
+
+
+def test_a_source_longer_than_advisories_keep_is_refused_before_reading(
+    database: Database,
+) -> None:
+    with database.transaction() as s, pytest.raises(InvalidInput) as refused:
+        imports.import_path(s, OSV, _options(source="osv:" + "x" * 300))
+    assert refused.value.extensions["field"] == "source"

@@ -158,7 +158,7 @@ class MemberSanction(Base):
     reason: Mapped[str] = mapped_column(Text)
     basis: Mapped[dict[str, Any]] = mapped_column(default=dict)  # obligations, regime, case
     decided_by_user_id: Mapped[uuid.UUID | None]
-    decided_by_label: Mapped[str] = mapped_column(String(200))
+    decided_by_label: Mapped[str] = mapped_column(String(320))
     decided_at: Mapped[datetime]
     # starts_at lies before decided_at, as the decision said in so many words
     retroactive: Mapped[bool] = mapped_column(default=False)

@@ -24,7 +24,9 @@ TLP: OSV has no marking; the importer must say how to treat records that carry n
 document's own TLP label wins; one without a label gets ``tlp`` if given, else AMBER.
 
 Each document is imported in its own savepoint: one bad record is reported and the
-others still import.
+others still import. That includes a document holding a value longer than its column
+keeps (an id, a source, a package name): it is refused by name before anything is
+inserted, on SQLite as on PostgreSQL, never cut.
 """
 
 from __future__ import annotations
@@ -48,12 +50,15 @@ from sqlalchemy.orm import Session
 from clearinghouse.advisories import index, service
 from clearinghouse.advisories.models import (
     Advisory,
+    AdvisoryIdentifier,
+    AdvisoryPackage,
     AdvisoryRevision,
     AdvisoryState,
     Rendition,
 )
 from clearinghouse.advisories.renditions import source_renditions, store_renditions
 from clearinghouse.audit import service as audit
+from clearinghouse.db import overlong, string_limits
 from clearinghouse.errors import ClearinghouseError, Conflict, InvalidInput, PayloadTooLarge
 from clearinghouse.formats import csaf, neutral, osv
 from clearinghouse.formats import model as m
@@ -329,6 +334,9 @@ def import_documents(
     """Import (name, bytes) documents as they come: parse each, then store them in chunks
     (:data:`CHUNK`, :data:`CHUNK_BYTES`), so that memory holds one chunk at a time."""
     require_advisory(options.actor, AdvisoryAction.WRITE)
+    limit = string_limits(Advisory)["source"]
+    if options.source is not None and len(options.source) > limit:
+        raise InvalidInput(f"a source has at most {limit} characters", field="source")
     report = ImportReport()
     pending: list[_Parsed] = []
     pending_bytes = 0
@@ -380,14 +388,37 @@ def _parse_one(name: str, value: Any, options: ImportOptions) -> _Parsed:
         )
         source = options.source or f"csaf:{doc.publisher.namespace}"
         revision = _csaf_version(value) or format_instant(doc.current_release)
+        _check_storable(
+            (doc.id, "document.tracking.id"),
+            (source, "the source (csaf: and document.publisher.namespace)"),
+            (revision, "document.tracking.version"),
+        )
         return _Parsed(
             name, doc, value, source, revision, _csaf_warnings(doc) + _range_warnings(doc)
         )
     record = osv.parse_osv(value)
     prefix = record.id.split("-", 1)[0]
     source = options.source or _OSV_SOURCES.get(prefix, f"osv:{prefix}")
+    _check_storable((record.id, "id"), (source, "the source"), (record.modified, "modified"))
     doc = osv.osv_to_model(record, tlp=options.tlp, source=source)
     return _Parsed(name, doc, value, source, record.modified, _range_warnings(doc))
+
+
+def _check_storable(
+    id_: tuple[str, str], source: tuple[str, str], revision: tuple[str, str]
+) -> None:
+    """Refuse, naming the field, a document whose id, source or revision is longer than
+    the advisory keeps (``Advisory.public_id``, ``source``, ``source_revision``)."""
+    limits = string_limits(Advisory)
+    for (value, what), column in (
+        (id_, "public_id"),
+        (source, "source"),
+        (revision, "source_revision"),
+    ):
+        if len(value) > limits[column]:
+            raise ImportRefusedError(
+                f"{what} is {len(value)} characters long; at most {limits[column]} can be stored"
+            )
 
 
 def _csaf_warnings(doc: m.Advisory) -> tuple[str, ...]:
@@ -462,7 +493,11 @@ def _store_chunk(
                     )
                 )
                 continue
-            bulk.add(parsed)
+            try:
+                bulk.add(parsed)
+            except ImportRefusedError as exc:
+                report.items.append(_item(parsed, Outcome.FAILED, error=exc.detail))
+                continue
             owners[parsed.doc.id] = parsed.source
             continue
         if existing.source_revision == parsed.revision:
@@ -517,11 +552,12 @@ class _Bulk:
         self.pending: list[_NewRows] = []
 
     def add(self, parsed: _Parsed) -> None:
+        """Queue the rows of a new advisory; :class:`ImportRefusedError` (nothing queued)
+        when one of its values is longer than its column keeps."""
         now, actor, doc = self.options.now, self.options.actor, parsed.doc
         advisory_id = uuid.uuid4()
         body = neutral.to_json(doc)
         body_digest = service.digest(body)
-        self.added[(parsed.source, doc.id)] = parsed.revision
         rows = _NewRows(
             parsed=parsed,
             advisory={
@@ -584,6 +620,8 @@ class _Bulk:
             },
         )
         rows.index.add(advisory_id, 1, doc, parsed.source)
+        _check_rows(rows)
+        self.added[(parsed.source, doc.id)] = parsed.revision
         self.pending.append(rows)
 
     def flush(self, session: Session, report: ImportReport) -> None:
@@ -627,6 +665,23 @@ class _Bulk:
             savepoint.commit()
             stored.append(rows)
         return stored
+
+
+def _check_rows(rows: _NewRows) -> None:
+    """Every value of a new advisory's rows fits its column (else the whole batch would
+    fail on PostgreSQL, where SQLite keeps it)."""
+    tables: list[tuple[Any, list[dict[str, Any]]]] = [
+        (Advisory, [rows.advisory]),
+        (AdvisoryRevision, [rows.revision]),
+        (Rendition, rows.renditions),
+        (AdvisoryPackage, rows.index.packages),
+        (AdvisoryIdentifier, rows.index.identifiers),
+    ]
+    for model, table_rows in tables:
+        for row in table_rows:
+            found = overlong(model, row)
+            if found is not None:
+                raise ImportRefusedError(f"cannot be stored: {found.table}.{found}")
 
 
 def _insert(session: Session, batch: list[_NewRows]) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from clearinghouse.advisories.models import AdvisoryIdentifier, AdvisoryPackage
+from clearinghouse.db import ValueTooLong, overlong
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
@@ -194,6 +195,15 @@ class IndexRows:
                 )
 
     def insert(self, session: Session) -> None:
+        """Insert the rows (:class:`ValueTooLong` first if a value would not fit)."""
+        for model, rows in (
+            (AdvisoryPackage, self.packages),
+            (AdvisoryIdentifier, self.identifiers),
+        ):
+            for row in rows:
+                found = overlong(model, row)
+                if found is not None:
+                    raise ValueTooLong(found)
         if self.packages:
             session.execute(insert(AdvisoryPackage), self.packages)
         if self.identifiers:

@@ -79,7 +79,7 @@ class Advisory(Base):
     recipient_user_ids: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    created_by_label: Mapped[str] = mapped_column(String(200))
+    created_by_label: Mapped[str] = mapped_column(String(320))
 
     @property
     def is_local(self) -> bool:
@@ -106,7 +106,7 @@ class AdvisoryRevision(Base):
     recipient_org_ids: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
     recipient_user_ids: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
     author_user_id: Mapped[uuid.UUID | None]
-    author_label: Mapped[str] = mapped_column(String(200))
+    author_label: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
 
 

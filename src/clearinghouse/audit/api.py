@@ -48,7 +48,7 @@ class VerifyOut(BaseModel):
 def trail(
     ctx: CtxDep,
     object_type: Annotated[str | None, Query(max_length=50)] = None,
-    object_id: Annotated[str | None, Query(max_length=100)] = None,
+    object_id: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[
         str | None,
         Query(max_length=100, description="an action, or a prefix ending in '.' (member.)"),

@@ -24,10 +24,10 @@ class AuditEntry(Base):
     at: Mapped[datetime]
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     actor_org_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    actor_label: Mapped[str] = mapped_column(String(200))
+    actor_label: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(100))
     object_type: Mapped[str] = mapped_column(String(50))
-    object_id: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str] = mapped_column(String(200))  # a UUID or a public id (advisories: 200)
     # The organisation that owns the object (lets members read their own objects' trails).
     owner_org_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     change: Mapped[dict[str, Any]]

@@ -40,6 +40,7 @@ from clearinghouse.cases.models import (
 from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.cases.rules._text import clean_text
 from clearinghouse.cases.timeline import CaseEventType, record_action
+from clearinghouse.db import require_fits
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.formats import cvss
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
@@ -290,7 +291,15 @@ def package_of(purl_text: str) -> tuple[str, str | None, str]:
     name = str(purl.name)
     if purl.namespace:
         name = f"{purl.namespace}{':' if ecosystem == 'Maven' else '/'}{name}"
-    return purl.to_string(), ecosystem, name
+    canonical = str(purl.to_string())
+    # percent-encoding can make the canonical form several times longer than the input
+    require_fits(
+        AffectedProduct,
+        {"purl": canonical, "name": name},
+        field="purl",
+        what="the package URL written canonically, or its package name",
+    )
+    return canonical, ecosystem, name
 
 
 def check_ranges(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from clearinghouse.cases.rules import links
 from clearinghouse.cases.rules import reports as rules
 from clearinghouse.cases.schemas import ReportIn
 from clearinghouse.cases.timeline import CaseEventType, record_report_action
+from clearinghouse.db import require_fits
 from clearinghouse.errors import InvalidInput, NotFound, RateLimited
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext
@@ -81,9 +82,14 @@ def check_purl(value: str | None, *, field: str = "purl") -> str | None:
         return None
     text = value.strip()
     try:
-        return PackageURL.from_string(text).to_string()
+        canonical = PackageURL.from_string(text).to_string()
     except ValueError as exc:
         raise InvalidInput(f"{text[:100]!r} is not a package URL: {exc}", field=field) from exc
+    # percent-encoding can make the canonical form several times longer than the input
+    require_fits(
+        Report, {"purl": canonical}, field=field, what="the package URL written canonically"
+    )
+    return str(canonical)
 
 
 def _client_key(client: str) -> str:

@@ -117,7 +117,7 @@ class ReportMessage(Base):
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     author: Mapped[ReportAuthor] = mapped_column(enum_column(ReportAuthor))
     author_user_id: Mapped[uuid.UUID | None]
-    author_label: Mapped[str] = mapped_column(String(200))
+    author_label: Mapped[str] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
@@ -136,7 +136,7 @@ class ReportTransition(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
     actor_user_id: Mapped[uuid.UUID | None]
-    actor_label: Mapped[str] = mapped_column(String(200))
+    actor_label: Mapped[str] = mapped_column(String(320))
 
 
 class ReportDuplicate(Base):
@@ -184,7 +184,7 @@ class TriageRecord(Base):
     current: Mapped[bool] = mapped_column(default=True)
     decided_at: Mapped[datetime]
     decided_by_user_id: Mapped[uuid.UUID | None]
-    decided_by_label: Mapped[str] = mapped_column(String(200))
+    decided_by_label: Mapped[str] = mapped_column(String(320))
 
 
 # ---- cases -----------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class Case(Base):
     )
     created_at: Mapped[datetime]
     created_by_user_id: Mapped[uuid.UUID | None]
-    created_by_label: Mapped[str] = mapped_column(String(200))
+    created_by_label: Mapped[str] = mapped_column(String(320))
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 
@@ -279,10 +279,11 @@ class Participant(Base):
     report_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="SET NULL")
     )
-    name: Mapped[str] = mapped_column(String(200))
+    # The organisation's name, the name given, or the address a vendor was invited at.
+    name: Mapped[str] = mapped_column(String(320))
     contact_email: Mapped[str | None] = mapped_column(String(320))
     added_at: Mapped[datetime]
-    added_by_label: Mapped[str] = mapped_column(String(200))
+    added_by_label: Mapped[str] = mapped_column(String(320))
     notified_at: Mapped[datetime | None]
     seen_at: Mapped[datetime | None]
     response_due_at: Mapped[datetime | None]
@@ -335,11 +336,11 @@ class VendorStatusRecord(Base):
     status: Mapped[str] = mapped_column(String(40))  # rules.vendor_status
     justification: Mapped[str | None] = mapped_column(String(80))
     statement: Mapped[str | None] = mapped_column(Text)
-    fixed_version: Mapped[str | None] = mapped_column(String(100))
+    fixed_version: Mapped[str | None] = mapped_column(String(200))  # rules: FIXED_VERSION_MAX
     current: Mapped[bool] = mapped_column(default=True)
     recorded_at: Mapped[datetime]
     recorded_by_user_id: Mapped[uuid.UUID | None]
-    recorded_by_label: Mapped[str] = mapped_column(String(200))
+    recorded_by_label: Mapped[str] = mapped_column(String(320))
 
 
 class Embargo(Base):
@@ -383,7 +384,7 @@ class Thread(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
-    created_by_label: Mapped[str] = mapped_column(String(200))
+    created_by_label: Mapped[str] = mapped_column(String(320))
 
 
 class Message(Base):
@@ -396,7 +397,7 @@ class Message(Base):
     author_user_id: Mapped[uuid.UUID | None]
     author_org_id: Mapped[uuid.UUID | None]
     author_participant_id: Mapped[uuid.UUID | None]
-    author_label: Mapped[str] = mapped_column(String(200))
+    author_label: Mapped[str] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
@@ -424,7 +425,7 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     uploaded_at: Mapped[datetime]
-    uploaded_by_label: Mapped[str] = mapped_column(String(200))
+    uploaded_by_label: Mapped[str] = mapped_column(String(320))
 
 
 # ---- the timeline ----------------------------------------------------------------------------
@@ -470,7 +471,7 @@ class TimelineEvent(Base):
     recorded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    recorded_by_label: Mapped[str] = mapped_column(String(200))
+    recorded_by_label: Mapped[str] = mapped_column(String(320))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("timeline_events.id", ondelete="SET NULL"), index=True

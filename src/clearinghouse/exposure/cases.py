@@ -29,6 +29,7 @@ from clearinghouse.cases import participants
 from clearinghouse.cases.access import participant_of
 from clearinghouse.cases.coordination import find_case
 from clearinghouse.cases.models import AffectedProduct, Case, Participant, Vulnerability
+from clearinghouse.db import require_fits
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.exposure.models import DeclaredProduct, Finding, Inventory, InventoryComponent
 from clearinghouse.formats.purl import (
@@ -279,11 +280,17 @@ def product_package(purl: str) -> tuple[str, str, str]:
     coordinates = osv_coordinates(parsed)
     if coordinates is None:
         raise InvalidInput(f"{purl}: a package URL type OSV does not cover", field="purls")
-    return (
-        ecosystem_key(coordinates.ecosystem),
-        normalise_name(coordinates.ecosystem, coordinates.name),
-        canonical_purl(purl),
+    ecosystem = ecosystem_key(coordinates.ecosystem)
+    name = normalise_name(coordinates.ecosystem, coordinates.name)
+    canonical = canonical_purl(purl)
+    # percent-encoding can make the canonical form several times longer than the input
+    require_fits(
+        DeclaredProduct,
+        {"ecosystem": ecosystem, "name": name, "purl": canonical},
+        field="purls",
+        what=f"{purl[:100]}: the package URL written canonically, or its package name",
     )
+    return ecosystem, name, canonical
 
 
 def declared(session: Session, org_id: uuid.UUID) -> list[DeclaredProduct]:

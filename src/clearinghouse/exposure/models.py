@@ -87,7 +87,7 @@ class InventoryUpload(Base):
     )
     number: Mapped[int]
     uploaded_at: Mapped[datetime]
-    uploaded_by_label: Mapped[str] = mapped_column(String(200))
+    uploaded_by_label: Mapped[str] = mapped_column(String(320))
     uploaded_by_user_id: Mapped[uuid.UUID | None]
     format: Mapped[str] = mapped_column(String(40))  # formats.inventory.SbomFormat
     spec_version: Mapped[str] = mapped_column(String(40))
@@ -196,7 +196,7 @@ class FindingEvent(Base):
     )
     at: Mapped[datetime]
     source: Mapped[FindingSource] = mapped_column(enum_column(FindingSource))
-    actor_label: Mapped[str] = mapped_column(String(200))
+    actor_label: Mapped[str] = mapped_column(String(320))
     actor_user_id: Mapped[uuid.UUID | None]
     from_state: Mapped[FindingState | None] = mapped_column(enum_column(FindingState))
     to_state: Mapped[FindingState] = mapped_column(enum_column(FindingState))
@@ -222,7 +222,7 @@ class VexStatement(Base):
     justification: Mapped[Justification | None] = mapped_column(_justification())
     document: Mapped[dict[str, Any]]
     published_at: Mapped[datetime]
-    published_by_label: Mapped[str] = mapped_column(String(200))
+    published_by_label: Mapped[str] = mapped_column(String(320))
     published_by_user_id: Mapped[uuid.UUID | None]
 
 

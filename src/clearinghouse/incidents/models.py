@@ -29,5 +29,5 @@ class Incident(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
-    created_by_label: Mapped[str] = mapped_column(String(200))
+    created_by_label: Mapped[str] = mapped_column(String(320))
     updated_at: Mapped[datetime]

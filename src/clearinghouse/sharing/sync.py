@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.audit import service as audit
 from clearinghouse.crypto import SecretBox
+from clearinghouse.db import string_limits
 from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound
 from clearinghouse.formats import jsontext, stix
 from clearinghouse.jobs.queue import enqueue
@@ -288,6 +289,12 @@ def _page(answer: _Answer) -> tuple[_Page, str | None]:
             stix.parse_timestamp(last)
         except InvalidInput as exc:
             raise SyncError(f"X-TAXII-Date-Added-Last {last[:40]!r} is not a timestamp") from exc
+        limit = string_limits(SyncSource)["cursor"]  # it becomes the cursor
+        if len(last) > limit:
+            raise SyncError(
+                f"X-TAXII-Date-Added-Last {last[:40]!r}... is {len(last)} characters long; "
+                f"at most {limit} are kept"
+            )
     return _Page(objects, last if objects else None), nxt if more is True else None
 
 

@@ -35,7 +35,7 @@ class ReassessmentDecision(Base):
     previous_reassessment_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text)
     decided_by_user_id: Mapped[uuid.UUID | None]
-    decided_by_label: Mapped[str] = mapped_column(String(200))
+    decided_by_label: Mapped[str] = mapped_column(String(320))
     decided_at: Mapped[datetime]
 
 
@@ -53,7 +53,7 @@ class RegimeOverride(Base):
     regime: Mapped[str] = mapped_column(String(100))
     applies: Mapped[bool]
     reason: Mapped[str] = mapped_column(Text)
-    decided_by_label: Mapped[str] = mapped_column(String(200))
+    decided_by_label: Mapped[str] = mapped_column(String(320))
     decided_at: Mapped[datetime]
 
 
@@ -82,7 +82,7 @@ class Submission(Base):
     reference: Mapped[str | None] = mapped_column(String(300))
     submitted_at: Mapped[datetime | None]
     event_id: Mapped[str | None] = mapped_column(String(64))
-    created_by_label: Mapped[str] = mapped_column(String(200))
+    created_by_label: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
 
 

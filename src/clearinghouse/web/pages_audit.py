@@ -37,7 +37,7 @@ def _seq(value: str | None) -> int | None:
 def trail(
     page: PageDep,
     object_type: Annotated[str | None, Query(max_length=50)] = None,
-    object_id: Annotated[str | None, Query(max_length=100)] = None,
+    object_id: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     at: Annotated[str | None, Query(max_length=asat.MAX_LENGTH)] = None,
     after: Annotated[str | None, Query(max_length=20)] = None,

@@ -76,7 +76,7 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("created_by_label", sa.String(length=320), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_advisories")),
         sa.UniqueConstraint("public_id", name=op.f("uq_advisories_public_id")),
         sa.UniqueConstraint("source", "source_id", name="uq_advisories_source_source_id"),
@@ -124,10 +124,10 @@ def upgrade() -> None:
         sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_user_id", sa.Uuid(), nullable=True),
         sa.Column("actor_org_id", sa.Uuid(), nullable=True),
-        sa.Column("actor_label", sa.String(length=200), nullable=False),
+        sa.Column("actor_label", sa.String(length=320), nullable=False),
         sa.Column("action", sa.String(length=100), nullable=False),
         sa.Column("object_type", sa.String(length=50), nullable=False),
-        sa.Column("object_id", sa.String(length=100), nullable=False),
+        sa.Column("object_id", sa.String(length=200), nullable=False),
         sa.Column("owner_org_id", sa.Uuid(), nullable=True),
         sa.Column(
             "change",
@@ -495,7 +495,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("author_user_id", sa.Uuid(), nullable=True),
-        sa.Column("author_label", sa.String(length=200), nullable=False),
+        sa.Column("author_label", sa.String(length=320), nullable=False),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["advisory_id"],
@@ -609,7 +609,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("created_by_label", sa.String(length=320), nullable=False),
         sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
@@ -679,7 +679,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_by_label", sa.String(length=320), nullable=False),
         sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("retroactive", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -777,7 +777,7 @@ def upgrade() -> None:
         sa.Column("regime", sa.String(length=100), nullable=False),
         sa.Column("applies", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_by_label", sa.String(length=320), nullable=False),
         sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
@@ -992,7 +992,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=300), nullable=True),
         sa.Column("submitted_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("event_id", sa.String(length=64), nullable=True),
-        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("created_by_label", sa.String(length=320), nullable=False),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
@@ -1087,7 +1087,7 @@ def upgrade() -> None:
         sa.Column("report_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("created_by_label", sa.String(length=320), nullable=False),
         sa.Column("updated_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -1154,7 +1154,7 @@ def upgrade() -> None:
         sa.Column("inventory_id", sa.Uuid(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("uploaded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("uploaded_by_label", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_by_label", sa.String(length=320), nullable=False),
         sa.Column("uploaded_by_user_id", sa.Uuid(), nullable=True),
         sa.Column("format", sa.String(length=40), nullable=False),
         sa.Column("spec_version", sa.String(length=40), nullable=False),
@@ -1209,7 +1209,7 @@ def upgrade() -> None:
         ),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_by_label", sa.String(length=320), nullable=False),
         sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["sanction_id"],
@@ -1271,7 +1271,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("author_user_id", sa.Uuid(), nullable=True),
-        sa.Column("author_label", sa.String(length=200), nullable=False),
+        sa.Column("author_label", sa.String(length=320), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1296,7 +1296,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_user_id", sa.Uuid(), nullable=True),
-        sa.Column("actor_label", sa.String(length=200), nullable=False),
+        sa.Column("actor_label", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"],
             ["reports.id"],
@@ -1378,7 +1378,7 @@ def upgrade() -> None:
         sa.Column("current", sa.Boolean(), nullable=False),
         sa.Column("decided_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("decided_by_label", sa.String(length=200), nullable=False),
+        sa.Column("decided_by_label", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"],
             ["reports.id"],
@@ -1469,10 +1469,10 @@ def upgrade() -> None:
         sa.Column("org_id", sa.Uuid(), nullable=True),
         sa.Column("user_id", sa.Uuid(), nullable=True),
         sa.Column("report_id", sa.Uuid(), nullable=True),
-        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name", sa.String(length=320), nullable=False),
         sa.Column("contact_email", sa.String(length=320), nullable=True),
         sa.Column("added_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("added_by_label", sa.String(length=200), nullable=False),
+        sa.Column("added_by_label", sa.String(length=320), nullable=False),
         sa.Column("notified_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("seen_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("response_due_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
@@ -1628,7 +1628,7 @@ def upgrade() -> None:
         sa.Column("participant_id", sa.Uuid(), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by_label", sa.String(length=200), nullable=False),
+        sa.Column("created_by_label", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -1655,11 +1655,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=40), nullable=False),
         sa.Column("justification", sa.String(length=80), nullable=True),
         sa.Column("statement", sa.Text(), nullable=True),
-        sa.Column("fixed_version", sa.String(length=100), nullable=True),
+        sa.Column("fixed_version", sa.String(length=200), nullable=True),
         sa.Column("current", sa.Boolean(), nullable=False),
         sa.Column("recorded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("recorded_by_label", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by_label", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -1699,7 +1699,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_by_user_id", sa.Uuid(), nullable=True),
-        sa.Column("recorded_by_label", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by_label", sa.String(length=320), nullable=False),
         sa.Column(
             "data",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -1770,7 +1770,7 @@ def upgrade() -> None:
         sa.Column("author_user_id", sa.Uuid(), nullable=True),
         sa.Column("author_org_id", sa.Uuid(), nullable=True),
         sa.Column("author_participant_id", sa.Uuid(), nullable=True),
-        sa.Column("author_label", sa.String(length=200), nullable=False),
+        sa.Column("author_label", sa.String(length=320), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1895,7 +1895,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=True),
         sa.Column("uploaded_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("uploaded_by_label", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_by_label", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_attachments_case_id_cases"), ondelete="CASCADE"
         ),
@@ -1930,7 +1930,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("actor_label", sa.String(length=200), nullable=False),
+        sa.Column("actor_label", sa.String(length=320), nullable=False),
         sa.Column("actor_user_id", sa.Uuid(), nullable=True),
         sa.Column(
             "from_state",
@@ -2019,7 +2019,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("published_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("published_by_label", sa.String(length=200), nullable=False),
+        sa.Column("published_by_label", sa.String(length=320), nullable=False),
         sa.Column("published_by_user_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["advisory_id"],
