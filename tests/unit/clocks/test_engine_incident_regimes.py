@@ -16,8 +16,9 @@ from clearinghouse.clocks import (
     ObligationStatus,
     OrgProfile,
     Role,
+    draft_submission,
 )
-from tests.unit.clocks.helpers import by_stage, ev, run, submitted, t
+from tests.unit.clocks.helpers import REGIMES, by_stage, ev, run, submitted, t
 
 CAC = "cn-cac-2025-incident"
 DORA = "eu-dora-art19"
@@ -101,6 +102,10 @@ def test_cac_critical_infrastructure_one_hour_to_its_own_recipients() -> None:
     assert report.deadlines[0].governs
     assert len(report.deadlines) == 1
     assert "No incident_noticed recorded" in report.note
+    # and the draft names them, not the recipients of other network operators
+    draft = draft_submission(report, REGIMES[CAC], {"title": "Grid outage"})
+    assert draft.recipients == report.recipients
+    assert "Recipients:** The CII protection department" in draft.render_markdown()
 
 
 def test_cac_state_organ_unit_two_hours() -> None:
