@@ -130,6 +130,17 @@ def test_the_sign_in_offer_comes_back_to_the_page_with_its_query(platform: Platf
     assert back.headers["location"] == wanted
 
 
+def test_a_visitor_is_offered_sign_in_whatever_the_query_holds(platform: Platform) -> None:
+    c = platform.client()
+    for path in ("/cases", "/jobs"):
+        for query in ("status=no-such-status", "cursor=forged", "status=open&after=x"):
+            r = get(c, f"{path}?{query}")
+            assert r.status_code == 401, (path, query, r.status_code)
+            assert 'name="next"' in r.text
+    # signed in, the same query is the page's 422
+    assert get(platform.login(platform.world.operator_admin), "/jobs?status=zz").status_code == 422
+
+
 def test_a_hidden_advisory_page_is_exactly_the_missing_one(platform: Platform) -> None:
     operator = platform.login(platform.world.operator_admin)
     draft = operator.post("/api/v1/advisories", json=log4shell_draft(title="Embargoed <b>x</b>"))

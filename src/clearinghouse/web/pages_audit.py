@@ -112,11 +112,16 @@ def _job_list(
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs(
     page: PageDep,
-    status: JobStatus | None = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
     after: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
+    # asked before the query is read, so a visitor is offered the sign-in page whatever it holds
     require_account(page.principal, AccountAction.JOBS_ADMIN)
-    return _job_list(page, status, after)
+    try:
+        state = JobStatus(status) if status else None
+    except ValueError:
+        raise InvalidInput("not a job status", field="status") from None
+    return _job_list(page, state, after)
 
 
 @router.post("/jobs/{job_id}/requeue", response_class=HTMLResponse)

@@ -56,6 +56,7 @@ from clearinghouse.policy import (
     can_advisory,
     can_case,
     decide_standing,
+    require_case,
 )
 from clearinghouse.standing import api as standing_api
 from clearinghouse.timeutil import InstantOutOfRange, parse_accepted, parse_instant
@@ -100,6 +101,8 @@ def cases(
     status: Annotated[str | None, Query(max_length=20)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> HTMLResponse:
+    # asked first, so a visitor is offered the sign-in page whatever the query holds
+    require_case(page.principal, CaseAction.CASE_LIST)
     try:
         state = CaseStatus(status) if status else None
     except ValueError:
