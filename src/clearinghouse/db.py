@@ -296,7 +296,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Every session in UTC, whatever the server's or the client's (PGTZ) default: instants
+    # come back as UTC, and year 1 (an import may keep 0001-01-01T00:00:00Z) is still a
+    # date Python holds (in New York it is 1 BC: a DataError on reading the row).
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "connect", _session_in_utc)
+    return engine
+
+
+def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
+    """``connect`` (PostgreSQL): the session's time zone set to UTC (a startup option
+    would lose to the client's ``PGTZ``)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine) -> None:
