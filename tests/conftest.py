@@ -4,6 +4,7 @@ instead when CLEARINGHOUSE_REQUIRE_POSTGRES=1 (as in .ci/run)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,23 @@ from tests.support.db import (
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _platform_loggers_restored() -> Iterator[None]:
+    """Each test leaves the platform's loggers as it found them: building an app
+    configures ``clearinghouse`` (its own handler, no propagation) and import-linter's run
+    disables every logger there is, which hid later tests' records from ``caplog``."""
+    loggers = [logging.getLogger("clearinghouse")] + [
+        found
+        for name, found in logging.root.manager.loggerDict.items()
+        if name.startswith("clearinghouse.") and isinstance(found, logging.Logger)
+    ]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    yield
+    for lg, handlers, level, propagate, disabled in saved:
+        lg.handlers[:], lg.propagate, lg.disabled = handlers, propagate, disabled
+        lg.setLevel(level)  # (and forget what the loggers had cached)
 
 
 @pytest.fixture(scope="session")
