@@ -64,6 +64,7 @@ from clearinghouse.clocks.model import (
     Obligation,
     ObligationStatus,
     OrgProfile,
+    Remark,
     SubmissionForm,
     Thresholds,
 )
@@ -88,6 +89,36 @@ from clearinghouse.timeutil import (
 )
 
 T = TypeVar("T")
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for "extract, do not translate")
+    """Marks a remark's English for extraction (babel.cfg): pages translate it."""
+    return message
+
+
+# The clock's own remarks on an obligation (Obligation.remarks; the note is their English)
+WAITING = N_("waiting for %(anchor)s.")
+LIMIT_SKIPPED = N_("No %(anchor)s recorded: that limit is not applied.")
+EARLIEST_OF = N_("Due at the earliest of: %(candidates)s.")
+CANDIDATE = N_("%(duration)s after %(event_type)s (%(event)s)")
+ASIDE = N_("(%(remark)s)")
+STATED = N_("deadline stated in event %(event)s")
+NOT_AN_INSTANT = N_("data.%(field)s of %(event)s is not an instant")
+OUT_OF_RANGE = N_(
+    "data.%(field)s of %(event)s is outside the instants the platform takes "
+    "(%(accepted)s): default period used"
+)
+NO_FIELD = N_("no data.%(field)s on %(event)s: default period used")
+EXCLUDED = N_("Excluded by override.")
+NOT_IN_FORCE = N_("Not in force when triggered (%(triggered)s); applies from %(start)s.")
+NOT_IN_FORCE_UNTIL = N_(
+    "Not in force when triggered (%(triggered)s); applies from %(start)s until %(end)s."
+)
+DISPLACED = N_("Displaced by %(regime)s: %(citation)s.")
+
+
+def _regime_sentence(text: str) -> Remark:
+    return Remark(text, regime=True)
 
 
 class View(enum.StrEnum):
@@ -191,24 +222,29 @@ def compute_due(
 ) -> tuple[datetime, str]:
     """The due instant of a window starting at ``start``, and a note when the anchor
     event's own deadline (``from_event_field``) was used or could not be read."""
+    due, remark = _due(start, duration, time_zone, anchor)
+    return due, remark.english() if remark is not None else ""
+
+
+def _due(
+    start: datetime, duration: Duration, time_zone: str | None, anchor: Event | None = None
+) -> tuple[datetime, Remark | None]:
+    """:func:`compute_due`, its note as a :class:`Remark`."""
+    note: Remark | None = None
     if duration.from_event_field and anchor is not None:
+        where = {"field": duration.from_event_field, "event": anchor.id}
         raw = anchor.data.get(duration.from_event_field)
         if raw is not None:
             try:
                 stated = parse_accepted(str(raw))
             except InstantOutOfRange:
-                note = (
-                    f"data.{duration.from_event_field} of {anchor.id} is outside the instants "
-                    f"the platform takes ({ACCEPTED_TEXT}): default period used"
-                )
+                note = Remark(OUT_OF_RANGE, {**where, "accepted": ACCEPTED_TEXT})
             except ValueError:
-                note = f"data.{duration.from_event_field} of {anchor.id} is not an instant"
+                note = Remark(NOT_AN_INSTANT, where)
             else:
-                return max(stated, start), f"deadline stated in event {anchor.id}"
+                return max(stated, start), Remark(STATED, {"event": anchor.id})
         else:
-            note = f"no data.{duration.from_event_field} on {anchor.id}: default period used"
-    else:
-        note = ""
+            note = Remark(NO_FIELD, where)
     tz = zone(time_zone)
     calendar = BusinessCalendar(duration.calendar) if duration.calendar is not None else None
     try:
@@ -322,11 +358,11 @@ def _obligation(
     anchor_at: datetime | None = None,
     submission: Event | None = None,
     duration: Duration | None = None,
-    note: str = "",
+    remarks: Iterable[Remark] = (),
     deadlines: tuple[Deadline, ...] = (),
     displaced_by: str | None = None,
 ) -> Obligation:
-    notes = " ".join(n for n in (note, stage.note) if n)
+    said = (*remarks, *((_regime_sentence(stage.note),) if stage.note else ()))
     period = duration or stage.duration
     return Obligation(
         organisation=ctx.profile.id,
@@ -348,7 +384,8 @@ def _obligation(
         recipients=stage.recipients_for(ctx.profile),
         optional=stage.optional,
         duration=period.describe(),
-        note=notes,
+        note=" ".join(r.english() for r in said),
+        remarks=said,
         forms=stage.forms,
         deadlines=deadlines,
         displaced_by=displaced_by,
@@ -385,28 +422,32 @@ class _Candidate:
     anchor: Event
     start: datetime
     duration: Duration
-    label: str
+    label: Remark
     due: datetime
-    note: str
+    note: Remark | None
 
 
 def _candidate(ctx: _Context, anchor: Event, start: datetime, duration: Duration) -> _Candidate:
-    due, note = compute_due(start, duration, ctx.regime.reference_time_zone, anchor)
-    label = f"{duration.describe()} after {anchor.type.value} ({anchor.id})"
+    due, note = _due(start, duration, ctx.regime.reference_time_zone, anchor)
+    label = Remark(
+        CANDIDATE, {"duration": duration, "event_type": anchor.type.value, "event": anchor.id}
+    )
     return _Candidate(anchor, start, duration, label, due, note)
 
 
-def _candidates(ctx: _Context, stage: Stage, anchor: Event) -> tuple[list[_Candidate], list[str]]:
+def _candidates(
+    ctx: _Context, stage: Stage, anchor: Event
+) -> tuple[list[_Candidate], list[Remark]]:
     """The stage's own deadline (its window never starts before the trigger) and each
     ``no_later_than`` limit whose anchor has been recorded (a limit may start earlier)."""
     duration, variant_note = stage.duration_for(ctx.profile)
     own_start = max(anchor.occurred_at, ctx.trigger.occurred_at)
     found = [_candidate(ctx, anchor, own_start, duration)]
-    notes = [variant_note] if variant_note else []
+    notes = [_regime_sentence(variant_note)] if variant_note else []
     for limit in stage.no_later_than:
         limit_anchor = _anchor(ctx, limit.anchor)
         if limit_anchor is None:
-            notes.append(f"No {limit.anchor.describe()} recorded: that limit is not applied.")
+            notes.append(Remark(LIMIT_SKIPPED, {"anchor": limit.anchor}))
             continue
         found.append(
             _candidate(ctx, limit_anchor, limit_anchor.occurred_at, limit.duration or duration)
@@ -437,18 +478,25 @@ def _stage(ctx: _Context, stage: Stage) -> Obligation:
         if submission is not None:
             return _obligation(ctx, stage, ObligationStatus.MET, submission=submission)
         status = ObligationStatus.NOT_APPLICABLE if stage.optional else ObligationStatus.WAITING
-        return _obligation(ctx, stage, status, note=f"waiting for {stage.anchor.describe()}.")
+        return _obligation(ctx, stage, status, remarks=[Remark(WAITING, {"anchor": stage.anchor})])
     candidates, notes = _candidates(ctx, stage, anchor)
     governing = min(candidates, key=lambda c: c.due)
     deadlines: tuple[Deadline, ...] = ()
     if stage.no_later_than:
         deadlines = tuple(
-            Deadline(c.label, c.anchor.id, c.start, c.duration.describe(), c.due, c is governing)
+            Deadline(
+                c.label.english(),
+                c.anchor.id,
+                c.start,
+                c.duration.describe(),
+                c.due,
+                c is governing,
+            )
             for c in candidates
         )
-        notes.append(f"Due at the earliest of: {'; '.join(c.label for c in candidates)}.")
-    if governing.note:
-        notes.append(f"({governing.note})")
+        notes.append(Remark(EARLIEST_OF, {"candidates": tuple(c.label for c in candidates)}))
+    if governing.note is not None:
+        notes.append(Remark(ASIDE, {"remark": governing.note}))
     return _obligation(
         ctx,
         stage,
@@ -458,7 +506,7 @@ def _stage(ctx: _Context, stage: Stage) -> Obligation:
         anchor_at=governing.start,
         submission=submission,
         duration=governing.duration,
-        note=" ".join(notes),
+        remarks=notes,
         deadlines=deadlines,
     )
 
@@ -576,25 +624,33 @@ def _regime(
         return []
     ctx = _Context(regime, profile, subject, basis, trigger, events, run.at, run.thresholds)
     if not applies:
-        return _every_stage(ctx, "Excluded by override.")
+        return _every_stage(ctx, [Remark(EXCLUDED)])
     if not in_force(regime, trigger.occurred_at):
-        until = f" until {regime.effective_until}" if regime.effective_until else ""
-        return _every_stage(
-            ctx,
-            f"Not in force when triggered ({trigger.occurred_at:%Y-%m-%d %H:%M} UTC); "
-            f"applies from {regime.effective_from}{until}.",
-        )
+        when = {"triggered": trigger.occurred_at, "start": regime.effective_from}
+        if regime.effective_until:
+            said = Remark(NOT_IN_FORCE_UNTIL, {**when, "end": regime.effective_until})
+        else:
+            said = Remark(NOT_IN_FORCE, when)
+        return _every_stage(ctx, [said])
     displaced = _displacement(regime, profile, subject, trigger.occurred_at, run)
     if displaced is not None:
         other, rule = displaced
-        note = " ".join(n for n in (f"Displaced by {other.id}: {rule.citation}.", rule.note) if n)
-        return _every_stage(ctx, note, displaced_by=other.id)
+        remarks = [
+            Remark(DISPLACED, {"regime": other.id, "citation": _regime_sentence(rule.citation)})
+        ]
+        if rule.note:
+            remarks.append(_regime_sentence(rule.note))
+        return _every_stage(ctx, remarks, displaced_by=other.id)
     return [_stage(ctx, s) for s in regime.stages]
 
 
-def _every_stage(ctx: _Context, note: str, *, displaced_by: str | None = None) -> list[Obligation]:
+def _every_stage(
+    ctx: _Context, remarks: list[Remark], *, displaced_by: str | None = None
+) -> list[Obligation]:
     """Every stage ``not_applicable``, with the reason."""
     return [
-        _obligation(ctx, s, ObligationStatus.NOT_APPLICABLE, note=note, displaced_by=displaced_by)
+        _obligation(
+            ctx, s, ObligationStatus.NOT_APPLICABLE, remarks=remarks, displaced_by=displaced_by
+        )
         for s in ctx.regime.stages
     ]

@@ -263,6 +263,37 @@ class FlagNote:
 
 
 @dataclass(frozen=True, slots=True)
+class Remark:
+    """One sentence of an obligation's note as fields. ``text`` is its English with
+    ``%(name)s`` placeholders, a message of the pages' catalogue; ``values`` fill them: a
+    text, an instant, an anchor or a duration of the regime, or more remarks (joined with
+    "; "). A regime's own sentence (a stage's or a role's note, a displacing rule's) has
+    ``regime=True`` and is its text as written. ``Obligation.note`` is the English of the
+    remarks for the JSON; pages word them in the reader's language."""
+
+    text: str
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+    regime: bool = False
+
+    def english(self) -> str:
+        """The sentence in English, as ``Obligation.note`` keeps it."""
+        if self.regime:
+            return self.text
+        return self.text % {key: _english(value) for key, value in self.values.items()}
+
+
+def _english(value: object) -> str:
+    if isinstance(value, Remark):
+        return value.english()
+    if isinstance(value, tuple):
+        return "; ".join(_english(v) for v in value)
+    if isinstance(value, datetime):
+        return f"{ensure_utc(value):%Y-%m-%d %H:%M} UTC"
+    describe = getattr(value, "describe", None)  # a regime's Anchor or Duration
+    return str(describe()) if callable(describe) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """One candidate due instant of a stage that is due at the *earlier* of several
     (DORA: 4 h after classification, and no later than 24 h after awareness).
@@ -317,6 +348,8 @@ class Obligation:
     displaced_by: str | None = None  # the regime that displaces this one for the organisation
     # ``duration`` as fields (not in the JSON, which keeps ``duration``).
     time_limit: TimeLimit | None = field(default=None, compare=False)
+    # ``note`` as fields (not in the JSON, which keeps ``note``).
+    remarks: tuple[Remark, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -7,21 +7,35 @@ and keep an English sentence of each for the JSON (``basis.reason``, ``duration`
 catalogues, with plural forms where a count appears. Countries are named from CLDR (Babel),
 identifiers (regime ids, IANA zone names) are not translated. A regime file's own texts
 (titles, names, recipients) are messages of the catalogue too: templates show them through
-the ``regime_text`` filter, and :meth:`ObligationWords.note` the ones inside a note.
+the ``regime_text`` filter. A note is worded from its remarks (``Obligation.remarks``):
+the regime's sentences translated, the clock's own remarks through the catalogue, their
+anchors, periods and instants as the other fields are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Final
 
+from babel.dates import format_date
 from babel.numbers import format_percent
 
 from clearinghouse.clocks.alerts import Alert, AlertKind
 from clearinghouse.clocks.messages import translated
-from clearinghouse.clocks.model import Basis, BasisKind, Obligation, Role, TimeLimit, TimeUnit
-from clearinghouse.clocks.schema import Regime
+from clearinghouse.clocks.model import (
+    Basis,
+    BasisKind,
+    Obligation,
+    Remark,
+    Role,
+    SubmissionForm,
+    TimeLimit,
+    TimeUnit,
+)
+from clearinghouse.clocks.schema import Anchor, Duration, Occurrence, Regime
+from clearinghouse.reading import instant_text
 from clearinghouse.web import display
 from clearinghouse.web.forms import N_
 from clearinghouse.web.viewer import Viewer
@@ -54,6 +68,7 @@ CALENDARS: Final = {
     "US-federal-with-closures": N_("US federal holidays and closures"),
 }
 PERCENT: Final = "#,##0.##%"
+FORMS: Final = {SubmissionForm.WRITTEN: N_("written"), SubmissionForm.ORAL: N_("oral")}
 
 
 @dataclass(frozen=True)
@@ -163,14 +178,65 @@ class ObligationWords:
                 return alert.threshold
 
     def note(self, obligation: Obligation) -> str:
-        """The obligation's note with the regime's sentences in it in the reader's
-        language: the stage's note, a role's note, a displacing regime's citation and note.
-        The clock's own remarks (waiting for an anchor, a limit not applied, the candidates
-        of an earliest-of deadline) are the engine's English for the JSON and stay so."""
+        """The obligation's note in the reader's language: each of its remarks (the
+        clock's own, and the regime's sentences) worded here. An obligation without
+        remarks (read back from JSON) has its note with the regime's sentences in it
+        translated, the rest as the engine wrote it."""
+        if obligation.remarks:
+            regime = self.regimes.get(obligation.regime)
+            return " ".join(self.remark(r, regime) for r in obligation.remarks)
         text = obligation.note
         for piece in sorted(self._regime_sentences(obligation), key=len, reverse=True):
             text = text.replace(piece, translated(self.viewer.translations.gettext, piece))
         return text
+
+    def remark(self, remark: Remark, regime: Regime | None = None) -> str:
+        """One sentence of a note (:class:`~clearinghouse.clocks.model.Remark`)."""
+        if remark.regime:
+            return translated(self.viewer.translations.gettext, remark.text)
+        values = {key: self._value(value, regime) for key, value in remark.values.items()}
+        return self.viewer.translations.gettext(remark.text) % values
+
+    def _value(self, value: object, regime: Regime | None) -> str:
+        match value:
+            case Remark():
+                return self.remark(value, regime)
+            case tuple():
+                return self.viewer.gettext("; ").join(self._value(v, regime) for v in value)
+            case Anchor():
+                return self.anchor(value, regime)
+            case Duration():
+                zone = regime.reference_time_zone if regime is not None else None
+                return self.time_limit(value.limit(zone))
+            case datetime():
+                return instant_text(value, self.viewer.zone, self.viewer.locale)
+            case date():
+                return format_date(value, format="medium", locale=self.viewer.locale)
+            case _:
+                return str(value)
+
+    def anchor(self, anchor: Anchor, regime: Regime | None = None) -> str:
+        """What a stage or a limit runs from: the trigger, an event (its type, an
+        identifier), or the submission of an earlier stage (by its name)."""
+        _ = self.viewer.gettext
+        if anchor.trigger:
+            return _("the trigger")
+        latest = anchor.occurrence is Occurrence.LATEST
+        if anchor.event is not None:
+            events = _(" or ").join(t.value for t in anchor.event.any_of)
+            return _("the latest %(events)s", events=events) if latest else events
+        stage = anchor.stage_submitted or ""
+        for found in regime.stages if regime is not None else ():
+            if found.id == stage:
+                stage = translated(self.viewer.translations.gettext, found.name)
+        if anchor.form is not None:
+            form = _(FORMS[anchor.form])
+            if latest:
+                return _("the latest %(form)s submission of “%(stage)s”", form=form, stage=stage)
+            return _("the %(form)s submission of “%(stage)s”", form=form, stage=stage)
+        if latest:
+            return _("the latest submission of “%(stage)s”", stage=stage)
+        return _("the submission of “%(stage)s”", stage=stage)
 
     def _regime_sentences(self, obligation: Obligation) -> set[str]:
         found: set[str] = set()
