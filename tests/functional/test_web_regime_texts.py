@@ -134,6 +134,7 @@ def test_the_other_pages_too_and_the_api_keeps_the_english(platform: Platform) -
         row = re.search(pattern, board.text, re.S)
         assert row is not None
         assert RECIPIENT[shown] in _text(row.group(0))
+        assert STAGE[shown] in _text(row.group(0))  # the stage by its name, not its id
         assert html.escape(FLAG[shown], quote=True) in row.group(0)  # the badge's title
         api: dict[str, Any] = reader.get("/api/v1/obligations").json()
         initial = next(o for o in api["obligations"] if o["stage"] == "initial_notification")
