@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -25,6 +26,12 @@ from clearinghouse.timeutil import ensure_utc
 
 UTC_NAME: Final = "UTC"
 DOMAIN: Final = "messages"
+
+
+@cache
+def available_zones() -> frozenset[str]:
+    """Every IANA zone name this machine knows (a setting is checked against these)."""
+    return frozenset(available_timezones())
 
 
 def zone_or_utc(name: str | None) -> ZoneInfo:

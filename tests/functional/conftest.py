@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -15,6 +16,9 @@ from clearinghouse.settings import Environment, Settings
 from clearinghouse.timeutil import FixedClock
 from tests.support.factory import PASSWORD, World, seed
 from tests.support.server import serve
+
+if TYPE_CHECKING:
+    from clearinghouse.jobs.worker import Worker
 
 
 @dataclass
@@ -41,6 +45,21 @@ class Platform:
             self.database, build_registry(self.settings), self.clock, self.settings, "test"
         )
         return worker.run_until_idle()
+
+    def mailing_worker(self, smtp_host: str, smtp_port: int) -> Worker:
+        """A job worker that mails through the SMTP server given and links to this
+        platform."""
+        from clearinghouse.app import build_registry
+        from clearinghouse.jobs.worker import Worker
+
+        settings = make_settings(
+            self.database.url,
+            smtp_host=smtp_host,
+            smtp_port=smtp_port,
+            base_url=self.url,
+            platform_name="Clearinghouse",
+        )
+        return Worker(self.database, build_registry(settings), self.clock, settings, "t")
 
     def close(self) -> None:
         for c in self._clients:

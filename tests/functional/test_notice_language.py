@@ -21,7 +21,6 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import NotifyMode, Organisation, User
 from clearinghouse.advisories import publish
 from clearinghouse.advisories.models import Advisory, Rendition, RenditionFormat
-from clearinghouse.app import build_registry
 from clearinghouse.cases import coordination, participants, threads
 from clearinghouse.cases.models import Case, Participant, TimelineEvent
 from clearinghouse.jobs.worker import Worker
@@ -29,7 +28,7 @@ from clearinghouse.principal import SYSTEM
 from clearinghouse.standing import sanctions
 from clearinghouse.vocab import ParticipantRole
 from tests.conftest import REPO
-from tests.functional.conftest import Platform, make_settings
+from tests.functional.conftest import Platform
 from tests.support.advisories import log4shell_draft
 from tests.support.smtp import SmtpServer, smtp_server
 from tests.support.web import HTML, get
@@ -121,23 +120,11 @@ def _world(platform: Platform) -> str:
     return advisory
 
 
-def _mailing_worker(platform: Platform, smtp: SmtpServer) -> Worker:
-    """A job worker that mails through ``smtp`` and links to the platform under test."""
-    settings = make_settings(
-        platform.database.url,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        base_url=platform.url,
-        platform_name="Clearinghouse",
-    )
-    return Worker(platform.database, build_registry(settings), platform.clock, settings, "t")
-
-
 @pytest.fixture
 def sent(platform: Platform) -> Iterator[Sent]:
     advisory = _world(platform)
     with smtp_server() as smtp:
-        worker = _mailing_worker(platform, smtp)
+        worker = platform.mailing_worker(smtp.host, smtp.port)
         for _ in range(2):  # the alerts and reminders, then the digest of what they made
             worker.run_schedules()
             worker.run_until_idle()
@@ -326,7 +313,7 @@ def _member_in_a_case_and_exposed(platform: Platform, worker: Worker) -> tuple[s
 @pytest.fixture
 def told(platform: Platform) -> Iterator[Told]:
     with smtp_server() as smtp:
-        worker = _mailing_worker(platform, smtp)
+        worker = platform.mailing_worker(smtp.host, smtp.port)
         yield Told(smtp, *_member_in_a_case_and_exposed(platform, worker))
 
 

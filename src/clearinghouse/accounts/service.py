@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -36,6 +35,7 @@ from clearinghouse.errors import (
     Unauthenticated,
 )
 from clearinghouse.principal import Principal, Scope, Via
+from clearinghouse.reading import available_zones
 from clearinghouse.vocab import Language, OrgKind, Role
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
@@ -196,9 +196,6 @@ def update_organisation(
     return change
 
 
-_zones = cache(available_timezones)
-
-
 def set_display(
     session: Session,
     *,
@@ -210,7 +207,7 @@ def set_display(
 ) -> dict[str, Any]:
     """A user's time zone (an IANA name) and language for the pages (``None``: the
     browser's); audited when something changed."""
-    if timezone not in _zones():
+    if timezone not in available_zones():
         raise InvalidInput(f"{timezone[:64]!r} is not an IANA time zone", field="timezone")
     change: dict[str, Any] = {}
     if user.timezone != timezone:

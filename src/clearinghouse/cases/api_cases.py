@@ -368,6 +368,7 @@ def _add_participant(ctx: Ctx, case: Case, body: VendorIn) -> participants.Added
         name=body.name,
         response_days=body.response_days,
         platform=ctx.settings.platform_name,
+        wording=participants.Wording(body.language, body.timezone),
     )
 
 

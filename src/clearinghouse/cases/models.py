@@ -282,6 +282,10 @@ class Participant(Base):
     # The organisation's name, the name given, or the address a vendor was invited at.
     name: Mapped[str] = mapped_column(String(320))
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # how e-mail to ``contact_email`` is worded (the operator's choice when inviting; an
+    # address has no saved settings): a language tag and an IANA zone, None for English/UTC
+    contact_language: Mapped[str | None] = mapped_column(String(20))
+    contact_timezone: Mapped[str | None] = mapped_column(String(64))
     added_at: Mapped[datetime]
     added_by_label: Mapped[str] = mapped_column(String(320))
     notified_at: Mapped[datetime | None]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from clearinghouse import pgp
 from clearinghouse.accounts.models import Membership, Organisation, User
 from clearinghouse.cases.models import Case, Embargo, Participant
+from clearinghouse.notify.reader import Reader, reader_for
 from clearinghouse.notify.service import email_message, notify_message
 from clearinghouse.notify.webhooks import emit_event
 from clearinghouse.notify.wording import Message, Sealed
@@ -136,6 +137,7 @@ def tell_participants(
             session,
             to=participant.contact_email,
             message=message,
+            reader=contact_reader(participant),
             link=link,
             base_url=base_url,
             now=now,
@@ -148,3 +150,12 @@ def tell_participants(
 
 
 # A thread's messages are read on the case's page (there is no page per thread).
+
+
+def contact_reader(participant: Participant) -> Reader | None:
+    """How e-mail to a participant's address (a vendor invited by e-mail, without an
+    account) is worded: the language and zone chosen when it was invited; None (English,
+    UTC) when none was."""
+    if participant.contact_language is None and participant.contact_timezone is None:
+        return None
+    return reader_for(participant.contact_language, participant.contact_timezone)

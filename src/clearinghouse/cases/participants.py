@@ -40,7 +40,8 @@ from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.service import email_message
 from clearinghouse.notify.wording import AddedToCase, VendorInvitation
 from clearinghouse.principal import Principal
-from clearinghouse.vocab import ParticipantRole
+from clearinghouse.reading import available_zones
+from clearinghouse.vocab import Language, ParticipantRole
 
 DEFAULT_RESPONSE_DAYS: Final = 7
 KIND_DEADLINE: Final = "case.vendor_deadline"
@@ -79,13 +80,17 @@ def add(
     name: str | None = None,
     response_days: int = DEFAULT_RESPONSE_DAYS,
     platform: str = "Clearinghouse",
+    wording: Wording | None = None,
 ) -> Added:
     """Add an organisation on the platform (``org``) or invite one by ``email``: check the
     party is new, record it, tell it (an invitation link, or a notice to its members),
     and for a vendor start its response clock and its part in the embargo."""
     require_open(case)
     email = _check_new_party(session, case, role, org, email)
+    wording = _check_wording(wording or Wording(), email)
     participant = _record(session, actor, case, role, org, email, name, now)
+    participant.contact_language = wording.language.value if wording.language else None
+    participant.contact_timezone = wording.timezone
     url: str | None = None
     if email is not None:
         url = _invite(session, actor, case, participant, email, now, base_url, secret, platform)
@@ -105,6 +110,27 @@ def add(
             session, actor=actor, case=case, participant=participant, now=now
         )
     return Added(participant, url)
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How e-mail to an invited address is worded: it has no saved settings, so the one
+    inviting chooses (None: English, UTC)."""
+
+    language: Language | None = None
+    timezone: str | None = None
+
+
+def _check_wording(wording: Wording, email: str | None) -> Wording:
+    if email is None and (wording.language is not None or wording.timezone is not None):
+        raise InvalidInput(
+            "a language and a time zone are chosen for an address invited by e-mail; "
+            "an organisation's members read in their own",
+            field="language" if wording.language is not None else "timezone",
+        )
+    if wording.timezone is not None and wording.timezone not in available_zones():
+        raise InvalidInput(f"{wording.timezone[:64]!r} is not an IANA time zone", field="timezone")
+    return wording
 
 
 def _check_new_party(
@@ -188,11 +214,13 @@ def _invite(
     platform: str,
 ) -> str:
     """E-mail a signed invitation link to a vendor outside the platform; returns the link.
-    In English, its instants in UTC: the address has no saved language or zone, and the
-    finder's language says nothing of the vendor's."""
+    In the language and zone the one inviting chose (:class:`Wording`), else English in
+    UTC: the address has no saved settings, and the finder's language says nothing of the
+    vendor's."""
     issued = invitations.issue(
         session, participant=participant, email=email, now=now, secret=secret
     )
+    reader = notices.contact_reader(participant)
     url = issued.url(base_url)
     email_message(
         session,
@@ -204,6 +232,7 @@ def _invite(
             expires_at=issued.invitation.expires_at,
         ),
         now=now,
+        reader=reader,
         key=f"{MessageKind.CASE_INVITATION}:{issued.invitation.id}",
         about=notices.about_case(session, case),
         platform=platform,

@@ -36,6 +36,7 @@ from clearinghouse.cases.models import (
 )
 from clearinghouse.cases.rules import embargo as embargo_rules
 from clearinghouse.pgp import MAX_KEY_BYTES
+from clearinghouse.vocab import Language
 
 MAX_KEY_CHARS = MAX_KEY_BYTES  # an armored key is ASCII: one byte per character
 
@@ -326,6 +327,16 @@ class VendorIn(BaseModel):
     name: str | None = Field(None, max_length=200)
     role: Literal["vendor", "member"] = "vendor"
     response_days: int = Field(7, ge=1, le=365)
+    language: Language | None = Field(
+        None,
+        description="with email: the language the invitation and later e-mail to the "
+        "address are written in (default English)",
+    )
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="with email: the IANA zone their instants are shown in (default UTC)",
+    )
 
 
 class CaseIn(BaseModel):
@@ -396,6 +407,12 @@ class ParticipantOut(BaseModel):
     name: str
     organisation_id: uuid.UUID | None
     contact_email: str | None
+    contact_language: str | None = Field(
+        None, description="the language e-mail to contact_email is written in (None: English)"
+    )
+    contact_timezone: str | None = Field(
+        None, description="the zone e-mail to contact_email shows instants in (None: UTC)"
+    )
     added_at: datetime
     notified_at: datetime | None
     seen_at: datetime | None
@@ -418,6 +435,8 @@ def participant_out(p: Participant, *, full: bool) -> ParticipantOut:
         name=p.name,
         organisation_id=p.org_id,
         contact_email=p.contact_email if full else None,
+        contact_language=p.contact_language if full else None,
+        contact_timezone=p.contact_timezone if full else None,
         added_at=p.added_at,
         notified_at=p.notified_at,
         seen_at=p.seen_at,

@@ -1471,6 +1471,8 @@ def upgrade() -> None:
         sa.Column("report_id", sa.Uuid(), nullable=True),
         sa.Column("name", sa.String(length=320), nullable=False),
         sa.Column("contact_email", sa.String(length=320), nullable=True),
+        sa.Column("contact_language", sa.String(length=20), nullable=True),
+        sa.Column("contact_timezone", sa.String(length=64), nullable=True),
         sa.Column("added_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("added_by_label", sa.String(length=320), nullable=False),
         sa.Column("notified_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
