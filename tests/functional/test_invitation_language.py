@@ -12,7 +12,9 @@ from email.message import EmailMessage
 from typing import Any
 
 from tests.functional.conftest import Platform
+from tests.support.factory import PASSWORD
 from tests.support.smtp import smtp_server
+from tests.support.web import get, sign_in, submit
 
 
 def _text(message: EmailMessage) -> str:
@@ -97,3 +99,47 @@ def test_a_language_for_an_organisation_or_an_unknown_zone_adds_no_one(
         assert r.headers["content-type"].startswith("application/problem+json")
         assert field in r.text
     assert operator.get(f"/api/v1/cases/{ref}/participants").json() == before
+
+
+def test_a_coordinator_invites_from_the_case_page_and_a_refusal_keeps_the_form(
+    platform: Platform,
+) -> None:
+    api, ref = _case(platform)
+    pages = platform.client()
+    assert sign_in(pages, platform.world.operator_admin, PASSWORD).status_code == 303
+    path = f"/cases/{ref}"
+    shown = get(pages, path)
+    assert f'action="/cases/{ref}/participants#participants"' in shown.text
+    assert '<option value="Asia/Shanghai">' in shown.text
+    before = api.get(f"/api/v1/cases/{ref}/participants").json()
+    refused = submit(pages, path, f"{path}/participants", {"email": "", "language": "zh-Hans"})
+    assert refused.status_code == 422
+    assert 'class="error-summary"' in refused.text
+    assert 'href="#email"' in refused.text
+    assert api.get(f"/api/v1/cases/{ref}/participants").json() == before
+    invited = submit(
+        pages,
+        path,
+        f"{path}/participants",
+        {
+            "email": "psirt@vendor-cn.test",
+            "name": "Vendor CN",
+            "language": "zh-Hans",
+            "timezone": "Asia/Shanghai",
+            "response_days": "10",
+        },
+    )
+    assert invited.status_code == 303, invited.text[:1000]
+    assert invited.headers["location"] == f"{path}#participants"
+    added = [
+        p
+        for p in api.get(f"/api/v1/cases/{ref}/participants").json()
+        if p["contact_email"] == "psirt@vendor-cn.test"
+    ]
+    assert [(p["name"], p["contact_language"], p["contact_timezone"]) for p in added] == [
+        ("Vendor CN", "zh-Hans", "Asia/Shanghai")
+    ]
+    # whoever may not add participants is not offered the form
+    member = platform.client()
+    assert sign_in(member, platform.world.member_admin, PASSWORD).status_code == 303
+    assert "/participants#participants" not in get(member, path).text

@@ -257,6 +257,12 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/{report_id}/transitions": lambda ids: {"to": "valid", "reason": "Reproduced."},
     "POST /reports/{report_id}/case": lambda ids: {"title": "A case from the form"},
     "POST /cases/{ref}/threads/{thread_id}/messages": lambda ids: {"body": "Hello."},
+    "POST /cases/{ref}/participants": lambda ids: {
+        "email": "psirt@new-vendor.test",
+        "language": "zh-Hans",
+        "timezone": "Asia/Shanghai",
+        "response_days": "7",
+    },
     "POST /members/{slug}/regime-overrides": lambda ids: {
         "regime": "cn-miit-2021",
         "applies": "false",

@@ -38,7 +38,7 @@ from clearinghouse.cases import attachments as files
 from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
 from clearinghouse.cases.models import CaseStatus, Thread
-from clearinghouse.cases.schemas import CaseOut, EventOut
+from clearinghouse.cases.schemas import CaseOut, EventOut, VendorIn
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import (
     ClearinghouseError,
@@ -60,7 +60,8 @@ from clearinghouse.policy import (
 )
 from clearinghouse.standing import api as standing_api
 from clearinghouse.timeutil import InstantOutOfRange, parse_accepted, parse_instant
-from clearinghouse.web import case_picture
+from clearinghouse.vocab import Language
+from clearinghouse.web import case_picture, display
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
 from clearinghouse.web.pages_report import uploads_of
@@ -261,6 +262,11 @@ def _case_page(
         matrix=_matrix(case),
         threads=_threads(page, ref),
         may_post=can_case(page.principal, CaseAction.CASE_THREAD_POST, acc.facts),
+        may_invite=at is None
+        and case.status == CaseStatus.OPEN.value
+        and can_case(page.principal, CaseAction.CASE_PARTICIPANTS, acc.facts),
+        zones=display.zone_names(),
+        invite_languages=[(Language.EN.value, "English"), (Language.ZH_HANS.value, "简体中文")],
         events=events,
         board=board,
         obligations=_obligation_rows(board),
@@ -348,6 +354,40 @@ def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
     except ClearinghouseError as exc:
         return _case_page(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
     return page.redirect(f"/cases/{acc.case.public_id}#thread-{thread.id}")
+
+
+def _invitation(page: Page) -> VendorIn:
+    """The invitation form's fields as the API takes them (each error names its field)."""
+    days_text = page.field("response_days").strip() or "7"
+    if not days_text.isdigit() or not 1 <= int(days_text) <= 365:
+        raise InvalidInput(page._("Give a number of days from 1 to 365."), field="response_days")
+    email = page.field("email").strip()
+    if not email:
+        raise InvalidInput(page._("Give the address to invite."), field="email")
+    language = page.field("language")
+    if language not in {lang.value for lang in Language}:
+        raise InvalidInput(page._("Choose a language."), field="language")
+    return VendorIn(
+        email=email[:320],
+        name=page.field("name").strip()[:200] or None,
+        role="vendor",
+        response_days=int(days_text),
+        language=Language(language),
+        timezone=page.field("timezone").strip()[:64] or "UTC",
+    )
+
+
+@router.post("/cases/{ref}/participants", response_class=HTMLResponse)
+def invite_vendor(ref: str, page: PageDep) -> Response:
+    """A coordinator invites a vendor outside the platform by e-mail, choosing the
+    language and zone its e-mail is written in (``POST /api/v1/cases/{ref}/participants``)."""
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
+    try:
+        with page.attempt():
+            cases_api.add_participant(ref, _invitation(page), page.ctx)
+    except ClearinghouseError as exc:
+        return _case_page(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
+    return page.redirect(f"/cases/{acc.case.public_id}#participants")
 
 
 # ---- an incident's clock board (issue #15) ----------------------------------------------------
