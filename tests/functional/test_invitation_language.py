@@ -111,6 +111,10 @@ def test_a_coordinator_invites_from_the_case_page_and_a_refusal_keeps_the_form(
     shown = get(pages, path)
     assert f'action="/cases/{ref}/participants#participants"' in shown.text
     assert '<option value="Asia/Shanghai">' in shown.text
+    # each language by its own name, marked as written in it
+    assert '<label lang="zh-Hans"><input type="radio" name="language" value="zh-Hans">' in (
+        shown.text
+    )
     before = api.get(f"/api/v1/cases/{ref}/participants").json()
     refused = submit(pages, path, f"{path}/participants", {"email": "", "language": "zh-Hans"})
     assert refused.status_code == 422

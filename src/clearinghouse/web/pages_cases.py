@@ -64,6 +64,7 @@ from clearinghouse.vocab import Language
 from clearinghouse.web import case_picture, display
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
+from clearinghouse.web.i18n import ENDONYMS
 from clearinghouse.web.pages_report import uploads_of
 
 router = APIRouter(include_in_schema=False)
@@ -266,7 +267,8 @@ def _case_page(
         and case.status == CaseStatus.OPEN.value
         and can_case(page.principal, CaseAction.CASE_PARTICIPANTS, acc.facts),
         zones=display.zone_names(),
-        invite_languages=[(Language.EN.value, "English"), (Language.ZH_HANS.value, "简体中文")],
+        # each by its own name, in its own language
+        invite_languages=[(lang.value, ENDONYMS[lang], lang.value) for lang in Language],
         events=events,
         board=board,
         obligations=_obligation_rows(board),
