@@ -50,8 +50,6 @@ from sqlalchemy.orm import Session
 from clearinghouse.advisories import index, service
 from clearinghouse.advisories.models import (
     Advisory,
-    AdvisoryIdentifier,
-    AdvisoryPackage,
     AdvisoryRevision,
     AdvisoryState,
     Rendition,
@@ -674,14 +672,15 @@ def _check_rows(rows: _NewRows) -> None:
         (Advisory, [rows.advisory]),
         (AdvisoryRevision, [rows.revision]),
         (Rendition, rows.renditions),
-        (AdvisoryPackage, rows.index.packages),
-        (AdvisoryIdentifier, rows.index.identifiers),
     ]
     for model, table_rows in tables:
         for row in table_rows:
             found = overlong(model, row)
             if found is not None:
                 raise ImportRefusedError(f"cannot be stored: {found.table}.{found}")
+    found = rows.index.overlong()
+    if found is not None:
+        raise ImportRefusedError(f"cannot be stored: {found.table}.{found}")
 
 
 def _insert(session: Session, batch: list[_NewRows]) -> None:
@@ -694,7 +693,7 @@ def _insert(session: Session, batch: list[_NewRows]) -> None:
     for rows in batch:
         merged.packages.extend(rows.index.packages)
         merged.identifiers.extend(rows.index.identifiers)
-    merged.insert(session)
+    merged.insert(session, checked=True)  # each advisory's rows were (_check_rows)
 
 
 def _revise(

@@ -27,7 +27,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from clearinghouse.advisories.models import AdvisoryIdentifier, AdvisoryPackage
-from clearinghouse.db import ValueTooLong, overlong
+from clearinghouse.db import Overlong, ValueTooLong, overlong
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf_vocab import PURL_TYPE_TO_ECOSYSTEM
@@ -194,8 +194,8 @@ class IndexRows:
                     }
                 )
 
-    def insert(self, session: Session) -> None:
-        """Insert the rows (:class:`ValueTooLong` first if a value would not fit)."""
+    def overlong(self) -> Overlong | None:
+        """The first value of the rows longer than its column holds, or None."""
         for model, rows in (
             (AdvisoryPackage, self.packages),
             (AdvisoryIdentifier, self.identifiers),
@@ -203,7 +203,15 @@ class IndexRows:
             for row in rows:
                 found = overlong(model, row)
                 if found is not None:
-                    raise ValueTooLong(found)
+                    return found
+        return None
+
+    def insert(self, session: Session, *, checked: bool = False) -> None:
+        """Insert the rows (:class:`ValueTooLong` first if a value would not fit, unless
+        the caller ``checked`` them with :meth:`overlong` already)."""
+        found = None if checked else self.overlong()
+        if found is not None:
+            raise ValueTooLong(found)
         if self.packages:
             session.execute(insert(AdvisoryPackage), self.packages)
         if self.identifiers:
