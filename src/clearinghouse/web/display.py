@@ -10,7 +10,8 @@ that tests and scripts read the page without parsing prose.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, available_timezones
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -18,7 +19,14 @@ from babel.numbers import format_decimal
 from babel.units import format_unit
 from markupsafe import Markup
 
-from clearinghouse.reading import UTC_NAME, instant_text, utc_offset, zone_label, zone_or_utc
+from clearinghouse.reading import (
+    UTC_NAME,
+    available_zones,
+    instant_text,
+    utc_offset,
+    zone_label,
+    zone_or_utc,
+)
 from clearinghouse.timeutil import format_instant
 
 __all__ = [
@@ -40,17 +48,13 @@ __all__ = [
 
 
 def is_zone(name: str) -> bool:
-    return name in zone_names()
+    return name in available_zones()
 
 
-_ZONES: list[str] = []
-
-
+@cache
 def zone_names() -> list[str]:
     """Every IANA zone name this machine knows, sorted (for the settings form)."""
-    if not _ZONES:
-        _ZONES.extend(sorted(available_timezones()))
-    return _ZONES
+    return sorted(available_zones())
 
 
 def short_date(local: datetime, locale: Locale, *, with_year: bool = False) -> str:
