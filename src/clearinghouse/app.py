@@ -164,7 +164,6 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
-        dependencies=[deps.admission],
     )
     app.state.runtime = rt
     app.state.admission = deps.Admission(settings.max_concurrent_requests)
@@ -193,6 +192,7 @@ def create_app(
     app.include_router(exposure_api.router)
     system.mount_static(app)
     api_routing.gate_routers(app)
+    deps.require_admission(app)
     app.add_middleware(web.PageCompression)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, hsts=settings.base_url.startswith("https://"))

@@ -14,12 +14,14 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.pool import QueuePool
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import Membership, User
-from clearinghouse.api.deps import Admission
+from clearinghouse.api.deps import Admission, AdmittedRoute, require_admission
 from clearinghouse.app import create_app
 from clearinghouse.cases.models import Report
 from clearinghouse.db import Database
@@ -120,3 +122,28 @@ def test_a_request_that_waits_too_long_for_its_turn_answers_busy(database: Datab
     assert taxii.headers["retry-after"] == "5"
     with database.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_every_route_waits_its_turn_and_an_app_with_one_that_would_not_is_refused(
+    database: Database,
+) -> None:
+    """Admission is a property of each route (``AdmittedRoute``), so the platform checks
+    that every route of the app it builds has it, and a router made without it stops the
+    start rather than serving around the queue."""
+    app = create_app(make_settings(database.url), database=database)
+    assert require_admission(app) > 250  # the platform's routes, each checked
+    bare = APIRouter()
+
+    @bare.get("/bare")
+    def _bare() -> dict[str, str]:
+        return {}
+
+    other = FastAPI()
+    other.include_router(bare)
+    with pytest.raises(RuntimeError, match="/bare does not wait for admission"):
+        require_admission(other)
+    admitted = APIRouter(route_class=AdmittedRoute)
+    admitted.add_api_route("/fine", _bare)
+    fine = FastAPI()
+    fine.include_router(admitted)
+    assert require_admission(fine) == 1

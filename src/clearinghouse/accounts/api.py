@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import ApiToken, Membership, Organisation, User
-from clearinghouse.api.deps import SESSION_COOKIE, CtxDep, runtime
+from clearinghouse.api.deps import SESSION_COOKIE, CtxDep, admitted_router, runtime
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
 from clearinghouse.policy import (
@@ -26,7 +26,7 @@ from clearinghouse.policy import (
 from clearinghouse.principal import Scope, Via
 from clearinghouse.vocab import OrgKind, Role
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = admitted_router(prefix="/api/v1", tags=["accounts"])
 
 
 class LoginIn(BaseModel):

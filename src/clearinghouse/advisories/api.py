@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +25,7 @@ from clearinghouse.advisories.models import (
 )
 from clearinghouse.advisories.render import RenderContext
 from clearinghouse.advisories.schemas import DraftIn, VulnerabilityIn
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import NotFound
@@ -33,7 +33,7 @@ from clearinghouse.formats import model as m
 from clearinghouse.formats.csaf import OnFindings
 from clearinghouse.policy import AdvisoryAction, require_advisory
 
-router = APIRouter(prefix="/api/v1", tags=["advisories"])
+router = admitted_router(prefix="/api/v1", tags=["advisories"])
 
 
 class AdvisoryOut(BaseModel):

@@ -32,7 +32,6 @@ from datetime import datetime
 from typing import Final
 
 import orjson
-from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -45,7 +44,7 @@ from clearinghouse.advisories.models import (
     RenditionFormat,
     RenditionStatus,
 )
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.media import answers
 from clearinghouse.errors import ConfigurationError, NotFound
 from clearinghouse.formats import model as m
@@ -55,7 +54,7 @@ from clearinghouse.runtime import Runtime
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import format_instant
 
-router = APIRouter(tags=["feeds"])
+router = admitted_router(tags=["feeds"])
 
 CSAF_BASE: Final = "/.well-known/csaf"
 FOLDERS: Final = {

@@ -8,15 +8,17 @@ rolls back on any error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute, _IncludedRouter
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
 
 from clearinghouse.db import DatabaseBusy
 from clearinghouse.errors import Unauthenticated
@@ -66,12 +68,48 @@ class Admission:
             self._slots.release()
 
 
-async def admitted(request: Request) -> AsyncIterator[None]:
-    """Wait for the request's turn (:class:`Admission`); the app's every route depends
-    on it, before its transaction begins."""
-    admission: Admission = request.app.state.admission
-    async with admission.slot():
-        yield
+class AdmittedRoute(APIRoute):
+    """A route that waits for the request's turn (:class:`Admission`) before its work:
+    the body is read, the parameters checked, the route run and its response built inside
+    the turn; the response is sent after it. Every route of the platform is one (routers
+    are made by :func:`admitted_router`; :func:`require_admission` refuses any other).
+
+    Not an app-wide FastAPI dependency: one with ``yield`` took ~0.1-0.15 ms of FastAPI's
+    machinery on every request (``GET /healthz`` in process: ~0.7 ms with it, ~0.56 ms
+    without), about a fifth of a request that does nothing."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def admitted(request: Request) -> Response:
+            admission: Admission = request.app.state.admission
+            async with admission.slot():
+                return await handle(request)
+
+        return admitted
+
+
+def admitted_router(**options: Any) -> APIRouter:
+    """An :class:`APIRouter` whose routes are :class:`AdmittedRoute`."""
+    return APIRouter(route_class=AdmittedRoute, **options)
+
+
+def require_admission(app: FastAPI) -> int:
+    """Refuse (``RuntimeError``) an app with a route that would not wait for its turn;
+    the number of routes checked."""
+    checked = 0
+    pending: list[BaseRoute] = list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        if isinstance(route, _IncludedRouter):
+            pending.extend(route.original_router.routes)
+        elif isinstance(route, APIRoute):
+            if not isinstance(route, AdmittedRoute):
+                raise RuntimeError(
+                    f"route {route.path} does not wait for admission (deps.admitted_router)"
+                )
+            checked += 1
+    return checked
 
 
 def runtime(request: Request) -> Runtime:
@@ -177,5 +215,4 @@ async def in_transaction(
 
 
 context = Depends(_context, scope="function")
-admission = Depends(admitted, scope="function")
 CtxDep = Annotated[Ctx, context]

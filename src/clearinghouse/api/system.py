@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.responses import JSONResponse
 
 from clearinghouse import __version__
-from clearinghouse.api.deps import runtime
+from clearinghouse.api.deps import admitted_router, runtime
 from clearinghouse.api.problems import problem
 from clearinghouse.settings import Settings
 
-router = APIRouter(tags=["system"])
+router = admitted_router(tags=["system"])
 
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{name} API</title>

@@ -6,17 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
-from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.deps import CtxDep, admitted_router
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.audit import service as audit
 from clearinghouse.audit.models import AuditEntry
 from clearinghouse.policy import AccountAction, org_scope, require_account
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = admitted_router(prefix="/api/v1/audit", tags=["audit"])
 
 
 class EntryOut(BaseModel):

@@ -12,12 +12,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation, User
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import (
@@ -65,7 +65,7 @@ from clearinghouse.formats.model import Justification
 from clearinghouse.policy import CaseAction, can_case, case_scope, require_case
 from clearinghouse.vocab import ParticipantRole
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = admitted_router(prefix="/api/v1", tags=["cases"])
 
 
 def _sees_every_part(ctx: Ctx, acc: CaseAccess) -> bool:

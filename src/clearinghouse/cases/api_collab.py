@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import access, embargo_service, threads
@@ -43,7 +43,7 @@ from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.policy import CaseAction, can_case
 from clearinghouse.vocab import ParticipantRole
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = admitted_router(prefix="/api/v1", tags=["cases"])
 
 
 def _embargo(ctx: Ctx, acc: CaseAccess, tz: str | None = None) -> EmbargoOut:

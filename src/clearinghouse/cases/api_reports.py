@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.responses import JSONResponse, Response
 
 from clearinghouse.accounts.models import Organisation
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases import attachments as files
@@ -51,7 +51,7 @@ from clearinghouse.policy import MISSING, CaseAction, can_case, require_case
 from clearinghouse.principal import Via
 from clearinghouse.vocab import OrgKind
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = admitted_router(prefix="/api/v1", tags=["reports"])
 
 
 def _load(ctx: Ctx, report_id: uuid.UUID, action: CaseAction) -> Report:

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.advisories import service as advisories
 from clearinghouse.advisories.models import Advisory
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.exposure import cases as case_exposure
@@ -40,7 +40,7 @@ from clearinghouse.exposure.models import (
 from clearinghouse.formats.model import Justification
 from clearinghouse.policy import MISSING, ExposureAction, OwnerFacts, require_exposure
 
-router = APIRouter(prefix="/api/v1", tags=["exposure"])
+router = admitted_router(prefix="/api/v1", tags=["exposure"])
 
 Slug = Annotated[str, StringConstraints(max_length=64)]
 Cursor = Annotated[str | None, Query(max_length=512)]

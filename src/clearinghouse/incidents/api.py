@@ -13,13 +13,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.api import freeform
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.cases.models import TimelineEvent
@@ -32,7 +32,7 @@ from clearinghouse.standing import obligations as obl
 from clearinghouse.standing.api import SubmissionOut, submission_out
 from clearinghouse.standing.schemas import BoardOut
 
-router = APIRouter(prefix="/api/v1", tags=["incidents"])
+router = admitted_router(prefix="/api/v1", tags=["incidents"])
 
 # Limits on what a client controls (sizes, counts; nesting is ruled out by the types;
 # integers of 64 bits and finite numbers: freeform.STORABLE).

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
-from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.deps import CtxDep, admitted_router
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.errors import InvalidInput
 from clearinghouse.jobs import queue
@@ -18,7 +18,7 @@ from clearinghouse.jobs.models import Job, JobStatus
 from clearinghouse.policy import AccountAction, require_account
 from clearinghouse.timeutil import format_instant, parse_instant
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = admitted_router(prefix="/api/v1/jobs", tags=["jobs"])
 
 
 class JobOut(BaseModel):

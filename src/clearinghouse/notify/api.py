@@ -13,12 +13,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import NotifyMode, Organisation, User
-from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.deps import CtxDep, admitted_router
 from clearinghouse.api.pagination import Page, clamp_limit, issue_cursor, read_cursor
 from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import InvalidInput, NotFound, Unauthenticated
@@ -27,7 +27,7 @@ from clearinghouse.notify.models import Delivery, Notification, WebhookDelivery,
 from clearinghouse.policy import MISSING, AccountAction, OrgFacts, require_account
 from clearinghouse.timeutil import format_instant, parse_instant
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = admitted_router(prefix="/api/v1", tags=["notifications"])
 
 
 # ---- the caller's notifications ------------------------------------------------------------

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clearinghouse.accounts.models import Organisation, User
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.pagination import clamp_limit
 from clearinghouse.errors import InvalidInput
 from clearinghouse.formats import misp_import, stix
@@ -45,7 +45,7 @@ from clearinghouse.sharing import access_log, service, store
 from clearinghouse.sharing.models import SharedObject, SharingGroup
 from clearinghouse.sharing.taxii_http import TaxiiBadRequest, decode_next_value, encode_next
 
-router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+router = admitted_router(prefix="/api/v1/sharing", tags=["sharing"])
 API = Channel.API
 Slug = Annotated[str, StringConstraints(max_length=64)]
 MAX_NAMED = 100

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import and_, or_, select
 
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.pagination import clamp_limit
 from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import InvalidInput, NotFound
@@ -32,7 +32,7 @@ from clearinghouse.sharing.api import group_by_slug, group_facts, org_ids_of
 from clearinghouse.sharing.models import Collection, SharedAccess, SharingGroup
 from clearinghouse.timeutil import format_instant, parse_instant
 
-router = APIRouter(prefix="/api/v1/sharing", tags=["sharing"])
+router = admitted_router(prefix="/api/v1/sharing", tags=["sharing"])
 Slug = Annotated[str, StringConstraints(max_length=64)]
 MAX_NAMED = 100
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from fastapi import APIRouter
 from fastapi.responses import Response
 
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.media import answers
 from clearinghouse.errors import NotFound
 from clearinghouse.formats import stix
@@ -35,7 +34,7 @@ from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import Channel, SharingAction, can_collection, object_scope
 from clearinghouse.sharing import access_log, store
 
-router = APIRouter(prefix="/feeds/misp", tags=["feeds"])
+router = admitted_router(prefix="/feeds/misp", tags=["feeds"])
 MAX_EVENTS: Final = 1000  # reports per collection in one feed
 NAMESPACE: Final = uuid.UUID("8a6f0f3e-2b1d-4c7e-9d5a-1e3b7c9f0a24")  # ours; fixed forever
 _EQUALS: Final = re.compile(r"\[([a-z0-9-]+):([a-z_.]+) = '((?:[^'\\]|\\['\\])*)'\]\Z")

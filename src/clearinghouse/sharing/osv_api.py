@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,7 +50,7 @@ from clearinghouse.advisories.models import (
     RenditionFormat,
     RenditionStatus,
 )
-from clearinghouse.api.deps import Ctx, CtxDep
+from clearinghouse.api.deps import Ctx, CtxDep, admitted_router
 from clearinghouse.api.media import answers
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.errors import ClearinghouseError, InvalidInput
@@ -65,7 +65,7 @@ from clearinghouse.policy import (
 from clearinghouse.principal import Principal
 from clearinghouse.versions import InvalidVersion, Scheme, Verdict, range_key_function
 
-router = APIRouter(prefix="/osv/v1", tags=["osv"])
+router = admitted_router(prefix="/osv/v1", tags=["osv"])
 
 SortKey = tuple[object, ...]
 MAX_BATCH: Final = 1000  # queries per querybatch

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, Final, NoReturn
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from clearinghouse.accounts.service import TOKEN_PREFIX
-from clearinghouse.api.deps import Ctx, in_transaction
+from clearinghouse.api.deps import Ctx, admitted_router, in_transaction
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Forbidden, NotFound, Unauthenticated
 from clearinghouse.formats import jsontext, stix
@@ -92,7 +92,7 @@ async def _serve(request: Request, work: Callable[..., Response], *args: object)
 
 # The OpenAPI document declares what the TAXII routes answer: TAXII media, not JSON.
 _TAXII_ANSWER: dict[str, Any] = {"content": {TAXII_MEDIA: {}}}
-router = APIRouter(
+router = admitted_router(
     prefix="/taxii2",
     tags=["taxii"],
     default_response_class=Response,

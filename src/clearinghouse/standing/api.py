@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import MemberSanction, Organisation
-from clearinghouse.api.deps import CtxDep
+from clearinghouse.api.deps import CtxDep, admitted_router
 from clearinghouse.api.freeform import FreeformObject
 from clearinghouse.api.instants import Instant
 from clearinghouse.api.media import answers
@@ -40,7 +40,7 @@ from clearinghouse.standing.schemas import (
     RegimeRecordOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["obligations and standing"])
+router = admitted_router(prefix="/api/v1", tags=["obligations and standing"])
 
 
 class SanctionIn(BaseModel):

@@ -10,19 +10,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import User
-from clearinghouse.api.deps import SESSION_COOKIE
+from clearinghouse.api.deps import SESSION_COOKIE, admitted_router
 from clearinghouse.errors import NotFound, RateLimited, Unauthenticated
 from clearinghouse.policy import AccountAction, can_account, require_account
 from clearinghouse.web import display
 from clearinghouse.web.context import Page, PageDep, local_url
 from clearinghouse.web.i18n import LANGUAGE_COOKIE, parse_language
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 YEAR: Final = 365 * 24 * 3600
 EMAIL_MAX: Final = 320

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import HTMLResponse, Response
 
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import ClearinghouseError, InvalidInput
 from clearinghouse.jobs import queue
@@ -19,7 +20,7 @@ from clearinghouse.web import asat
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 PAGE_SIZE: Final = 50  # as the API's default page
 HEAD_PATTERN: Final = "^[0-9a-fA-F]{64}$"

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts.models import MemberSanction, Organisation
 from clearinghouse.advisories import service as advisory_service
 from clearinghouse.advisories.models import Advisory
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.api.pagination import MAX_LIMIT
 from clearinghouse.cases import access, threads
 from clearinghouse.cases import api_cases as cases_api
@@ -67,7 +68,7 @@ from clearinghouse.web.forms import FieldErrors, errors_of
 from clearinghouse.web.i18n import ENDONYMS
 from clearinghouse.web.pages_report import uploads_of
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 AtParam: TypeAlias = Annotated[str | None, Query(max_length=40)]
 T = TypeVar("T")

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Final
 
-from fastapi import APIRouter
 from sqlalchemy import func, select
 from starlette.responses import HTMLResponse
 
 from clearinghouse.accounts.models import Organisation
 from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.advisories.models import Advisory
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import access, intake
 from clearinghouse.cases.models import Case, Embargo, Report
 from clearinghouse.clocks.model import ObligationStatus
@@ -40,7 +40,7 @@ from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_
 from clearinghouse.web.pages_cases import AtParam, parse_at
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 SOON: Final = timedelta(days=7)
 EMBARGO_SOON: Final = timedelta(days=14)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
@@ -30,6 +30,7 @@ from clearinghouse.advisories.export import export
 from clearinghouse.advisories.models import Advisory, AdvisoryState, RenditionFormat
 from clearinghouse.advisories.render import RenderContext
 from clearinghouse.advisories.schemas import DraftIn
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.errors import ClearinghouseError, NotFound
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import AdvisoryAction, can_advisory, require_advisory
@@ -37,7 +38,7 @@ from clearinghouse.timeutil import accepted
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of, validation_errors
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 BASE: Final = "/editor/advisories"
 LIST_SIZE: Final = 50

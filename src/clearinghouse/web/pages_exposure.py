@@ -14,12 +14,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Final, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts.models import Organisation
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import access
 from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases.api_common import authorised_case
@@ -49,7 +50,7 @@ from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of, validation_errors
 from clearinghouse.web.words import FINDING_STATES
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 PAGE_SIZE: Final = 50
 BASE: Final = "/exposure"

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.api.pagination import MAX_LIMIT
 from clearinghouse.cases import access, invitations
 from clearinghouse.cases import api_cases as cases_api
@@ -40,7 +41,7 @@ from clearinghouse.web.forms import FieldErrors, errors_of, validation_errors
 from clearinghouse.web.links import LINK_COOKIES, TOKEN_PARAM
 from clearinghouse.web.pages_cases import post_from_form, postable_thread
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 INVITE: Final = LINK_COOKIES["invitation"]
 OPEN_PATH: Final = invitations.LINK_PATH

@@ -12,12 +12,12 @@ import uuid
 from datetime import timedelta
 from typing import Final
 
-from fastapi import APIRouter
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import ApiToken, NotifyMode, User
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.crypto import SecretBox
 from clearinghouse.errors import ClearinghouseError, NotFound
 from clearinghouse.notify import service as notices
@@ -29,7 +29,7 @@ from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of
 from clearinghouse.web.pages_account import own_user
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 NAME_MAX: Final = 100
 URL_MAX: Final = 2000

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts.models import MemberSanction, Organisation
 from clearinghouse.accounts.suspension import active_suspension
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import access
 from clearinghouse.cases.models import Case
 from clearinghouse.clocks.alerts import Alert, alerts_due
@@ -53,7 +54,7 @@ from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of
 from clearinghouse.web.obligation_words import ObligationWords
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 DASHBOARD_CASES: Final = 20
 DASHBOARD_NOTICES: Final = 20

@@ -14,12 +14,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import MemberSanction, Organisation
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound
 from clearinghouse.policy import (
     MISSING,
@@ -39,7 +40,7 @@ from clearinghouse.web import asat
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 PAGE_SIZE: Final = 50
 AtQuery = Annotated[str | None, Query(max_length=asat.MAX_LENGTH)]

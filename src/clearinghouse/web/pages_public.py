@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import HTMLResponse
 
 from clearinghouse.advisories import renditions, search, service
 from clearinghouse.advisories.models import AdvisoryState
 from clearinghouse.advisories.service import PUBLISHED_STATES
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.api.pagination import decode_cursor, encode_cursor
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import AdvisoryAction, require_advisory
 from clearinghouse.web.context import PageDep
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 LATEST: Final = 5
 PAGE_SIZE: Final = 25

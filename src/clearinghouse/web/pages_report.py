@@ -15,13 +15,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts.models import Organisation
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import attachments as files
 from clearinghouse.cases import coordination, intake, report_messages, triage
 from clearinghouse.cases.api_common import max_attachment_bytes
@@ -42,7 +43,7 @@ from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import N_, FieldErrors, errors_of, validation_errors
 from clearinghouse.web.links import LINK_COOKIES, TOKEN_PARAM
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 ONCE_COOKIE: Final = "ch_once"
 ONCE_PATH: Final = "/report/received"

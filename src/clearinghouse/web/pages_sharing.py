@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import HTMLResponse, Response
 
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.formats.model import Tlp
 from clearinghouse.formats.stix import tlp_of
 from clearinghouse.policy import Decision, SharingAction, decide_group, decide_sharing
@@ -25,7 +26,7 @@ from clearinghouse.sharing import api
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 BASE: Final = "/sharing"
 PAGE_SIZE: Final = 50

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
-from fastapi import APIRouter
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.accounts.models import Organisation
+from clearinghouse.api.deps import admitted_router
 from clearinghouse.errors import Conflict, InvalidInput, NotFound
 from clearinghouse.formats.model import Tlp
 from clearinghouse.formats.stix import TLP_MARKING, tlp_of
@@ -49,7 +49,7 @@ from clearinghouse.web.pages_sharing import (
     objects_page,
 )
 
-router = APIRouter(include_in_schema=False)
+router = admitted_router(include_in_schema=False)
 
 STIX_MAX: Final = 1_000_000  # characters of pasted STIX JSON
 _SEPARATORS: Final = re.compile(r"[\s,]+")
