@@ -362,7 +362,7 @@ def _obligation(
     deadlines: tuple[Deadline, ...] = (),
     displaced_by: str | None = None,
 ) -> Obligation:
-    said = (*remarks, *((_regime_sentence(stage.note),) if stage.note else ()))
+    said = (*remarks, *(_regime_sentence(n) for n in stage.notes_for(ctx.profile)))
     period = duration or stage.duration
     return Obligation(
         organisation=ctx.profile.id,

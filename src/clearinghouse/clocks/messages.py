@@ -49,6 +49,7 @@ def regime_texts(regime: Regime) -> list[RegimeText]:
     for stage in regime.stages:
         at = f"stages[{stage.id}]"
         found += [RegimeText(f"{at}.name", stage.name), RegimeText(f"{at}.note", stage.note)]
+        found += [RegimeText(f"{at}.default_note", stage.default_note)]
         found += [RegimeText(f"{at}.recipients", r) for r in stage.recipients]
         for i, variant in enumerate(stage.recipients_by_role):
             found += [RegimeText(f"{at}.recipients_by_role[{i}]", r) for r in variant.recipients]

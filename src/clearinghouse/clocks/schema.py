@@ -309,6 +309,9 @@ class Stage(_Frozen):
     recipients: tuple[Text, ...] = ()
     recipients_by_role: tuple[RecipientVariant, ...] = ()
     note: str = ""
+    # Shown only with the stage's own ``duration``: to an organisation none of
+    # ``duration_by_role`` matched (whose notes are shown with their durations).
+    default_note: str = ""
 
     @model_validator(mode="after")
     def _unique_fields(self) -> Self:
@@ -324,6 +327,14 @@ class Stage(_Frozen):
             if any(r in profile.roles for r in variant.roles):
                 return variant.duration, variant.note
         return self.duration, ""
+
+    def notes_for(self, profile: OrgProfile) -> tuple[str, ...]:
+        """The stage's notes for this organisation: ``note``, and ``default_note`` when no
+        role variant of the duration applies to it."""
+        default = not any(
+            r in profile.roles for variant in self.duration_by_role for r in variant.roles
+        )
+        return tuple(n for n in (self.note, self.default_note if default else "") if n)
 
     def recipients_for(self, profile: OrgProfile) -> tuple[str, ...]:
         """The recipients for this organisation (the first role variant that matches)."""

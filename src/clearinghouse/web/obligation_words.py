@@ -243,7 +243,8 @@ class ObligationWords:
         regime = self.regimes.get(obligation.regime)
         for stage in regime.stages if regime is not None else ():
             if stage.id == obligation.stage:
-                found |= {stage.note, *(v.note for v in stage.duration_by_role)}
+                found |= {stage.note, stage.default_note}
+                found |= {v.note for v in stage.duration_by_role}
         displacer = self.regimes.get(obligation.displaced_by or "")
         for rule in displacer.displaces if displacer is not None else ():
             if rule.regime == obligation.regime:

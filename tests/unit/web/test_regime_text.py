@@ -1,11 +1,14 @@
 """A regime file's texts as the pages show them: the ``regime_text`` filter gives the
 viewer's language (escaped, and as written where the catalogue does not hold the text),
 and an obligation's note is worded from its remarks: the regime's sentences in it (the
-stage's note, a role's note, a displacing regime's citation) and the clock's own remarks
-(a limit not applied, the candidates of an earliest-of deadline, waiting for an anchor,
-not in force) in the reader's language, the JSON's note staying English."""
+stage's note or, for an organisation no role variant matched, its default note, a role's
+note, a displacing regime's citation) and the clock's own remarks (a limit not applied,
+the candidates of an earliest-of deadline, waiting for an anchor, not in force) in the
+reader's language, the JSON's note staying English."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from clearinghouse.clocks import Event, EventType, OrgProfile, Role
 from clearinghouse.web.assets import Assets
@@ -20,13 +23,14 @@ EN = viewer(CATALOGUES, cookies={}, accept_language="en")
 ZH = viewer(CATALOGUES, cookies={}, accept_language="zh-CN")
 ENV = environment(Assets(), "Clearinghouse")
 CII = OrgProfile("grid", "Grid Co", {"CN"}, {Role.CII_OPERATOR})
+OPERATOR = OrgProfile("shop", "Shop Co", {"CN"}, {Role.NETWORK_OPERATOR})
 BANK = OrgProfile("bank", "Bank AG", {"EU", "DE"}, {Role.FINANCIAL_ENTITY, Role.ESSENTIAL_ENTITY})
 ROLE_NOTE = (
     "An incident involving critical information infrastructure is reported at once and within "
     "1 hour at the latest.",
     "涉及关键信息基础设施的，应当第一时间报告，最迟不得超过 1 小时。",
 )
-STAGE_NOTE = (
+DEFAULT_NOTE = (  # the stage's default_note: for an operator no role note applies to
     "Other network operators report within 4 hours at the latest.",
     "其他网络运营者应当及时报告，最迟不得超过 4 小时。",
 )
@@ -69,20 +73,30 @@ def test_a_notes_regime_sentences_and_the_engines_remarks_are_translated() -> No
     events = [_graded("graded", "2026-10-01T08:00:00Z", "grid", "cn-cac-2025", "major")]
     report = by_stage(run(events, "2026-10-01T08:30:00Z", [CII]), "cn-cac-2025-incident")["report"]
     assert ROLE_NOTE[0] in report.note
-    assert STAGE_NOTE[0] in report.note
+    assert DEFAULT_NOTE[0] not in report.note  # the 4 hours are for the others
     limit = "No incident_noticed recorded: that limit is not applied."
     assert limit in report.note  # the JSON's note, in the engine's English
     english = ObligationWords(EN, REGIMES).note(report)
     chinese = ObligationWords(ZH, REGIMES).note(report)
     # English pages word periods as the other fields do ("1 hour", where the JSON has "1 h")
     assert english == report.note.replace("1 h after", "1 hour after")
-    for sentence in (ROLE_NOTE, STAGE_NOTE):
-        assert sentence[1] in chinese
-        assert sentence[0] not in chinese
+    assert ROLE_NOTE[1] in chinese
+    assert ROLE_NOTE[0] not in chinese
+    assert DEFAULT_NOTE[1] not in chinese
     assert "未记录 incident_noticed：该时限不适用。" in chinese
     assert "recorded" not in chinese
     # The remarks need no regime to be translated (the regimes name stages and zones).
     assert ObligationWords(ZH).note(report) == chinese
+
+
+def test_an_operator_no_role_note_applies_to_reads_the_stages_default_note() -> None:
+    events = [_graded("graded", "2026-10-01T08:00:00Z", "shop", "cn-cac-2025", "major")]
+    obligations = run(events, "2026-10-01T08:30:00Z", [OPERATOR])
+    report = by_stage(obligations, "cn-cac-2025-incident")["report"]
+    assert report.due == datetime(2026, 10, 1, 12, 0, tzinfo=UTC)  # 4 hours after grading
+    assert DEFAULT_NOTE[0] in report.note
+    assert ROLE_NOTE[0] not in report.note
+    assert DEFAULT_NOTE[1] in ObligationWords(ZH, REGIMES).note(report)
 
 
 def test_an_earliest_of_deadline_is_worded_with_its_candidates() -> None:
