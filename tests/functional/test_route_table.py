@@ -257,6 +257,16 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "POST /reports/{report_id}/transitions": lambda ids: {"to": "valid", "reason": "Reproduced."},
     "POST /reports/{report_id}/case": lambda ids: {"title": "A case from the form"},
     "POST /cases/{ref}/threads/{thread_id}/messages": lambda ids: {"body": "Hello."},
+    "POST /cases/{ref}/statuses": lambda ids: {
+        "vulnerability_id": ids["vulnerability"],
+        "status": "under_investigation",
+    },
+    "POST /cases/{ref}/embargo/answer": lambda ids: {"answer": "accept"},
+    "POST /cases/{ref}/embargo/proposal": lambda ids: {
+        "embargo_ends_at": "2027-03-01T10:00",
+        "embargo_timezone": "Asia/Shanghai",
+    },
+    "POST /cases/{ref}/embargo/activation": lambda ids: {"reason": "The vendor is unreachable."},
     "POST /cases/{ref}/participants": lambda ids: {
         "email": "psirt@new-vendor.test",
         "language": "zh-Hans",

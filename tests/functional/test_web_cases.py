@@ -14,7 +14,7 @@ from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import Platform
 from tests.support.cases import COORDINATE, coordinate, report
 from tests.support.factory import PASSWORD
-from tests.support.web import HTML, get, sign_in, submit, title_of
+from tests.support.web import HTML, get, signed_in, submit, title_of
 
 XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 T0 = datetime(2021, 11, 24, 2, 0, tzinfo=UTC)
@@ -26,9 +26,7 @@ def clock() -> FixedClock:
 
 
 def _signed_in(platform: Platform, email: str) -> httpx.Client:
-    c = platform.client()
-    assert sign_in(c, email, PASSWORD).status_code == 303
-    return c
+    return signed_in(platform.client(), email, PASSWORD)
 
 
 def _values(page: str, attribute: str) -> list[str]:

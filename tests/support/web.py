@@ -45,3 +45,10 @@ def submit(
 
 def sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
     return submit(client, "/sign-in", "/sign-in", {"email": email, "password": password})
+
+
+def signed_in(client: httpx.Client, email: str, password: str) -> httpx.Client:
+    """``client``, signed in through the form as ``email``."""
+    answer = sign_in(client, email, password)
+    assert answer.status_code == 303, answer.text[:500]
+    return client

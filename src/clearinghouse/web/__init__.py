@@ -17,6 +17,8 @@ services and the one policy. docs/web.md is the guide to adding a page.
 | ``pages_public`` | home, advisories |
 | ``pages_report`` | the report form, its confirmation, the finder's status page, reports, triage |
 | ``pages_cases`` | cases, one case, its timeline picture, an incident's clock board |
+| ``case_forms`` | what a vendor's status and embargo answer forms post, and a refused change |
+| ``pages_case_actions`` | a case's forms: a vendor's status, the embargo's answers and steps |
 | ``pages_dashboard`` | the operator's dashboard |
 | ``charts`` | the dashboard's charts as inline SVG |
 | ``case_picture`` | what a timeline picture shows, in the viewer's words |
@@ -43,6 +45,7 @@ from clearinghouse.settings import Settings
 from clearinghouse.web import (
     pages_account,
     pages_audit,
+    pages_case_actions,
     pages_cases,
     pages_dashboard,
     pages_editor,
@@ -76,6 +79,7 @@ def install(app: FastAPI, settings: Settings) -> PageErrors:
         pages_public,
         pages_report,
         pages_cases,
+        pages_case_actions,
         pages_dashboard,
         pages_account,
         pages_invitation,

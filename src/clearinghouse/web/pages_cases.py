@@ -17,6 +17,7 @@ obligations evaluated then, with what is known now (the what-if view of
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ from clearinghouse.policy import (
 from clearinghouse.standing import api as standing_api
 from clearinghouse.timeutil import InstantOutOfRange, parse_accepted, parse_instant
 from clearinghouse.vocab import Language
-from clearinghouse.web import case_picture, display
+from clearinghouse.web import case_forms, case_picture, display
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
 from clearinghouse.web.i18n import ENDONYMS
@@ -238,7 +239,7 @@ def _acceptances(case: CaseOut, events: list[EventOut]) -> list[tuple[str, str, 
     return out
 
 
-def _case_page(
+def show_case(
     page: Page,
     ref: str,
     at_text: str | None,
@@ -247,13 +248,28 @@ def _case_page(
     status: int = 200,
 ) -> HTMLResponse:
     at = parse_at(at_text)
-    case = cases_api.get_case(ref, page.ctx, None, at)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
+    # A GET reads as the API's GET does (a first read marks the case seen, in a write
+    # transaction of its own); a form shown again after a POST only reads, inside the
+    # POST's transaction (which holds the write lock a second transaction would wait for).
+    if page.request.method == "GET":
+        case = cases_api.get_case(ref, page.ctx, None, at)
+    else:
+        case = cases_api.case_view(page.ctx, acc, None, at)
     events = _events(page, ref, at)
     when = at or page.now()
     board = _board(page, ref, at)
     svg, facts = _picture(page, case, events, board, when, as_at=at is not None)
-    acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
     end = case.embargo.ends_at
+    # What the viewer may change here (never on a view of the past): its own status as a
+    # vendor, its answer to an open proposal, and a coordinator's proposal or activation.
+    changing = at is None and case.status == CaseStatus.OPEN.value
+    own = case.your_participant_id
+    phase = case.embargo.state
+    may = functools.partial(can_case, page.principal, facts=acc.facts)
+    mine = {s.vulnerability_id: s for s in case.vendor_statuses if s.participant_id == own}
+    may_state = changing and case.your_role == "vendor" and may(CaseAction.CASE_VENDOR_STATUS)
+    manages = changing and may(CaseAction.CASE_EMBARGO_MANAGE)
     return page.render(
         "case.html",
         status=status,
@@ -268,6 +284,19 @@ def _case_page(
         and case.status == CaseStatus.OPEN.value
         and can_case(page.principal, CaseAction.CASE_PARTICIPANTS, acc.facts),
         zones=display.zone_names(),
+        own_rows=[(v, mine.get(v.id)) for v in case.vulnerabilities] if may_state else [],
+        statuses=case_forms.STATUSES,
+        justifications=case_forms.JUSTIFICATIONS,
+        my_answer=next(
+            (a for a in case.embargo.answers if a.get("participant_id") == str(own)), None
+        ),
+        may_answer=changing
+        and own is not None
+        and phase in ("proposed", "revising")
+        and may(CaseAction.CASE_EMBARGO_ANSWER),
+        may_propose=manages and phase in ("none", "proposed"),
+        may_activate=manages and phase in ("proposed", "revising"),
+        viewer_zone=page.viewer.zone.key,
         # each by its own name, in its own language
         invite_languages=[(lang.value, ENDONYMS[lang], lang.value) for lang in Language],
         events=events,
@@ -289,7 +318,7 @@ def _case_page(
 
 @router.get("/cases/{ref}", response_class=HTMLResponse)
 def case_page(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
-    return _case_page(page, ref, at)
+    return show_case(page, ref, at)
 
 
 @router.get("/cases/{ref}/timeline", response_class=HTMLResponse)
@@ -355,7 +384,7 @@ def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
             )
             post_from_form(page, acc, thread, checked)
     except ClearinghouseError as exc:
-        return _case_page(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
+        return show_case(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
     return page.redirect(f"/cases/{acc.case.public_id}#thread-{thread.id}")
 
 
@@ -389,7 +418,7 @@ def invite_vendor(ref: str, page: PageDep) -> Response:
         with page.attempt():
             cases_api.add_participant(ref, _invitation(page), page.ctx)
     except ClearinghouseError as exc:
-        return _case_page(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
+        return show_case(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
     return page.redirect(f"/cases/{acc.case.public_id}#participants")
 
 

@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import Query
-from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.api.deps import admitted_router
@@ -31,13 +30,13 @@ from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases import api_collab as collab_api
 from clearinghouse.cases.api_common import authorised_case
 from clearinghouse.cases.models import Case, Invitation, Participant
-from clearinghouse.cases.schemas import EmbargoAnswerIn, StatementIn, StatusIn
-from clearinghouse.errors import ClearinghouseError, InvalidInput, NotFound, Unauthenticated
-from clearinghouse.formats.model import Justification
+from clearinghouse.cases.schemas import StatementIn
+from clearinghouse.errors import NotFound, Unauthenticated
 from clearinghouse.policy import CaseAction, can_case, require_case
 from clearinghouse.principal import Credentials, Via
+from clearinghouse.web import case_forms
 from clearinghouse.web.context import Page, PageDep
-from clearinghouse.web.forms import FieldErrors, errors_of, validation_errors
+from clearinghouse.web.forms import FieldErrors
 from clearinghouse.web.links import LINK_COOKIES, TOKEN_PARAM
 from clearinghouse.web.pages_cases import post_from_form, postable_thread
 
@@ -98,10 +97,6 @@ def _opened(page: Page) -> tuple[Case, Invitation, Participant]:
     return case, found, participant
 
 
-# The statuses a vendor states (``not_yet_assessed`` is what no statement means).
-STATUSES: Final = ("unknown", "under_investigation", "affected", "not_affected", "fixed")
-
-
 def _invitation_page(
     page: Page, *, errors: FieldErrors | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -144,8 +139,8 @@ def _invitation_page(
         may_answer=can_case(page.principal, CaseAction.CASE_EMBARGO_ANSWER, acc.facts),
         may_state=can_case(page.principal, CaseAction.CASE_VENDOR_STATUS, acc.facts),
         remaining=(end - now) if end is not None and end > now else None,
-        statuses=STATUSES,
-        justifications=[j.value for j in Justification],
+        statuses=case_forms.STATUSES,
+        justifications=case_forms.JUSTIFICATIONS,
         errors=errors or FieldErrors(),
     )
 
@@ -165,37 +160,17 @@ def _change(
     error about one of ``fields`` (a field with its own id on the page) links to it, any
     other to the form's section (``anchor``)."""
     case, _found, _participant = _opened(page)
-    try:
-        with page.attempt():
-            change(case.public_id)
-    except ValidationError as exc:
-        errors, status = validation_errors(page._, exc), 422
-    except ClearinghouseError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        errors, status = errors_of(page._, exc), exc.status
-    else:
+    named = {name: name for name in fields}
+    refusal = case_forms.refused(page, lambda: change(case.public_id), named, anchor)
+    if refusal is None:
         return page.redirect(f"{INVITE.path}#{anchor}")
-    for item in errors.items:
-        if item.field not in fields:
-            item.field = anchor
+    errors, status = refusal
     return _invitation_page(page, errors=errors, status=status)
 
 
 @router.post(INVITE.path + "/statuses", response_class=HTMLResponse)
 def set_status(page: PageDep) -> Response:
-    def change(ref: str) -> object:
-        body = StatusIn.model_validate(
-            {
-                "vulnerability_id": page.field("vulnerability_id")[:100],
-                "status": page.field("status")[:40],
-                "justification": page.field("justification")[:80] or None,
-                "fixed_version": page.field("fixed_version").strip()[:200] or None,
-            }
-        )
-        return cases_api.set_status(ref, body, page.ctx)
-
-    return _change(page, "statuses", change)
+    return _change(page, "statuses", lambda ref: case_forms.set_status(page, ref))
 
 
 @router.post(INVITE.path + "/statement", response_class=HTMLResponse)
@@ -210,16 +185,9 @@ def set_statement(page: PageDep) -> Response:
 
 @router.post(INVITE.path + "/embargo", response_class=HTMLResponse)
 def answer_embargo(page: PageDep) -> Response:
-    def change(ref: str) -> object:
-        answer = page.field("answer")
-        body = EmbargoAnswerIn.model_validate({"comment": page.field("comment").strip() or None})
-        if answer == "accept":
-            return collab_api.accept_embargo(ref, body, page.ctx)
-        if answer == "reject":
-            return collab_api.reject_embargo(ref, body, page.ctx)
-        raise InvalidInput("answer accept or reject", field="answer")
-
-    return _change(page, "embargo", change, frozenset({"comment"}))
+    return _change(
+        page, "embargo", lambda ref: case_forms.answer_embargo(page, ref), frozenset({"comment"})
+    )
 
 
 @router.post(INVITE.path + "/threads/{thread_id}/messages", response_class=HTMLResponse)

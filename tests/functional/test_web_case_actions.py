@@ -1,0 +1,175 @@
+"""The case page's forms for the parties' own part: a vendor on the platform states its
+status per vulnerability and answers the embargo; the coordinator proposes an end (a
+local date and time in a zone) and activates it without every answer. Each change goes
+through the API's route function, so the API then answers what the form did; a refused
+form shows its errors on the page and stores nothing; whoever may not make a change does
+not see its form and is refused when posting it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from clearinghouse.timeutil import FixedClock
+from tests.functional.conftest import Platform
+from tests.support.cases import Coordinated, coordinate
+from tests.support.factory import PASSWORD
+from tests.support.web import get, signed_in, submit
+
+T0 = datetime(2021, 11, 24, 2, 0, tzinfo=UTC)
+VENDOR = "psirt@vendor-a.test"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+def _signed_in(platform: Platform, email: str) -> httpx.Client:
+    return signed_in(platform.client(), email, PASSWORD)
+
+
+def _embargo(c: Coordinated) -> dict[str, object]:
+    r = c.coordinator.get(f"/api/v1/cases/{c.case}/embargo")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _answer_of(c: Coordinated, participant: str) -> str | None:
+    for answer in _embargo(c)["answers"]:  # type: ignore[attr-defined]
+        if answer["participant_id"] == participant:
+            return str(answer["decision"]) if answer["decision"] else None
+    return None
+
+
+def test_the_coordinator_proposes_the_vendor_answers_and_the_coordinator_activates(
+    platform: Platform,
+) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    vendor = _signed_in(platform, VENDOR)
+    assert "/embargo/proposal" in get(coordinator, page_of).text
+    assert "/embargo/proposal" not in get(vendor, page_of).text
+    assert "/embargo/answer" not in get(vendor, page_of).text  # nothing proposed yet
+
+    # A date that is not one: the field says so, nothing is proposed.
+    r = submit(
+        coordinator,
+        page_of,
+        f"{page_of}/embargo/proposal",
+        {"embargo_ends_at": "next Friday", "embargo_timezone": "Asia/Shanghai"},
+    )
+    assert r.status_code == 422
+    assert 'id="embargo_ends_at-error"' in r.text
+    assert _embargo(c)["state"] == "none"
+
+    # 10:00 on 10 December in Shanghai: 02:00 UTC, kept with its zone.
+    r = submit(
+        coordinator,
+        page_of,
+        f"{page_of}/embargo/proposal",
+        {"embargo_ends_at": "2021-12-10T10:00", "embargo_timezone": "Asia/Shanghai"},
+    )
+    assert r.status_code == 303, r.text[:2000]
+    assert r.headers["location"] == f"{page_of}#embargo"
+    embargo = _embargo(c)
+    assert embargo["state"] == "proposed"
+    assert embargo["ends_at"] == "2021-12-10T02:00:00Z"
+    assert embargo["timezone"] == "Asia/Shanghai"
+
+    # The vendor declines without saying why: refused, no answer recorded.
+    shown = get(vendor, page_of).text
+    assert f"{page_of}/embargo/answer" in shown
+    assert 'data-your-answer=""' in shown
+    r = submit(vendor, page_of, f"{page_of}/embargo/answer", {"answer": "reject"})
+    assert r.status_code == 422
+    assert 'class="error-summary"' in r.text
+    assert _answer_of(c, c.vendor_participant) is None
+    r = submit(vendor, page_of, f"{page_of}/embargo/answer", {"answer": "accept"})
+    assert r.status_code == 303, r.text[:2000]
+    assert r.headers["location"] == f"{page_of}#your-answer"
+    assert _answer_of(c, c.vendor_participant) == "accept"
+    assert 'data-your-answer="accept"' in get(vendor, page_of).text
+    # the party that has not answered yet is shown as such (it read "None")
+    answers = get(coordinator, page_of).text
+    assert re.search(
+        r"<td>Apache Logging PMC</td><td><span class=\"muted\">not yet</span>", answers
+    )
+    assert "<td>None</td>" not in answers
+
+    # The vendor invited by e-mail has not answered: the coordinator activates anyway.
+    assert "/embargo/activation" not in get(vendor, page_of).text
+    r = submit(vendor, page_of, f"{page_of}/embargo/activation", {"reason": "mine"})
+    assert r.status_code == 403
+    r = submit(coordinator, page_of, f"{page_of}/embargo/activation", {"reason": ""})
+    assert r.status_code == 422
+    assert _embargo(c)["state"] == "proposed"
+    r = submit(
+        coordinator,
+        page_of,
+        f"{page_of}/embargo/activation",
+        {"reason": "The Apache Logging PMC answered by e-mail."},
+    )
+    assert r.status_code == 303, r.text[:2000]
+    assert _embargo(c)["state"] == "active"
+    timeline = c.coordinator.get(f"/api/v1/cases/{c.case}/timeline").json()["items"]
+    assert "embargo_activated" in {e["type"] for e in timeline}
+    page = get(coordinator, page_of).text
+    assert "/embargo/proposal" not in page  # an active embargo is moved, not proposed
+    assert "/embargo/activation" not in page
+
+
+def test_a_vendor_on_the_platform_states_its_status_on_the_case_page(
+    platform: Platform,
+) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    vendor = _signed_in(platform, VENDOR)
+    shown = get(vendor, page_of).text
+    assert f'data-own-status="{c.vuln}"' in shown
+    assert 'data-vendor-status="not_yet_assessed"' in shown
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    assert "data-own-status" not in get(coordinator, page_of).text  # not a vendor
+
+    r = submit(
+        vendor,
+        page_of,
+        f"{page_of}/statuses",
+        {"vulnerability_id": c.vuln, "status": "exploited-maybe"},
+    )
+    assert r.status_code == 422
+    assert c.vendor.get(f"/api/v1/cases/{c.case}/statuses").json() == []
+
+    r = submit(
+        vendor,
+        page_of,
+        f"{page_of}/statuses",
+        {
+            "vulnerability_id": c.vuln,
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_present",
+        },
+    )
+    assert r.status_code == 303, r.text[:2000]
+    assert r.headers["location"] == f"{page_of}#your-statuses"
+    (status,) = c.vendor.get(f"/api/v1/cases/{c.case}/statuses").json()
+    assert status["participant_id"] == c.vendor_participant
+    assert status["status"] == "not_affected"
+    assert status["justification"] == "vulnerable_code_not_present"
+    shown = get(vendor, page_of).text
+    assert re.search(r'data-own-status="[^"]+".*?data-vendor-status="not_affected"', shown, re.S)
+    # The coordinator sees it in the matrix; the coordinator cannot state it for itself.
+    assert 'data-vendor-status="not_affected"' in get(coordinator, page_of).text
+    r = submit(
+        coordinator,
+        page_of,
+        f"{page_of}/statuses",
+        {"vulnerability_id": c.vuln, "status": "affected"},
+    )
+    assert r.status_code == 422  # a coordinator names the vendor (the API does)
+    (status,) = c.vendor.get(f"/api/v1/cases/{c.case}/statuses").json()
+    assert status["status"] == "not_affected"
