@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, time
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Final, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -138,16 +138,24 @@ class Trigger(_Frozen):
         return self.all_of or self.any_of
 
 
+MAX_HOURS: Final = 10 * 366 * 24
+MAX_DAYS: Final = 10 * 366
+MAX_BUSINESS_DAYS: Final = 10 * 261
+MAX_MONTHS: Final = 10 * 12
+
+
 class Duration(_Frozen):
     """Exactly one of ``hours``, ``calendar_days``, ``business_days`` (with
     ``calendar``) or ``months``. ``at_local_time`` (business days only) is the local
     cut-off on the last day. ``from_event_field`` names an anchor-event data key whose
     instant, when present, is the due instead (an authority's stated deadline)."""
 
-    hours: int | None = Field(default=None, gt=0)
-    calendar_days: int | None = Field(default=None, gt=0)
-    business_days: int | None = Field(default=None, gt=0)
-    months: int | None = Field(default=None, gt=0)
+    # Up to ten years each: no law gives longer, and a business-day count is walked day
+    # by day (a regime file's ``business_days: 10000000`` took minutes on every board).
+    hours: int | None = Field(default=None, gt=0, le=MAX_HOURS)
+    calendar_days: int | None = Field(default=None, gt=0, le=MAX_DAYS)
+    business_days: int | None = Field(default=None, gt=0, le=MAX_BUSINESS_DAYS)
+    months: int | None = Field(default=None, gt=0, le=MAX_MONTHS)
     calendar: str | None = None
     at_local_time: time | None = None
     from_event_field: str | None = None

@@ -17,12 +17,19 @@ from clearinghouse.clocks import (
     DocumentError,
     EventError,
     EventType,
+    RegimeError,
     compute_due,
     evaluate_document,
     in_force,
     load_regimes,
 )
-from clearinghouse.clocks.schema import Duration
+from clearinghouse.clocks.schema import (
+    MAX_BUSINESS_DAYS,
+    MAX_DAYS,
+    MAX_HOURS,
+    MAX_MONTHS,
+    Duration,
+)
 from tests.unit.clocks.helpers import ev, t
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "clocks-cra.json"
@@ -84,20 +91,43 @@ def _with_gdpr_copy(
     }
 
 
+def _late(document: dict[str, Any], at: str = "9995-06-01T10:00:00Z") -> dict[str, Any]:
+    for event in document["events"]:
+        event["occurred_at"] = at
+    return document
+
+
 @pytest.mark.parametrize(
     "duration",
     [
-        {"hours": 10**12},  # no timedelta holds it
-        {"hours": 10**8},  # past year 9999
-        {"calendar_days": 10**7},
-        {"months": 10**6},  # a date in year 85,359
-        {"business_days": 3 * 10**6, "calendar": "weekends-only"},
+        {"hours": MAX_HOURS},
+        {"calendar_days": MAX_DAYS},
+        {"months": MAX_MONTHS},
+        {"business_days": MAX_BUSINESS_DAYS, "calendar": "weekends-only"},
     ],
 )
 def test_a_deadline_past_year_9999_is_an_event_error(duration: dict[str, Any]) -> None:
     with pytest.raises(EventError, match="falls outside the years 0001 to 9999") as raised:
+        evaluate_document(_late(_with_gdpr_copy({}, duration)))
+    assert "from 9995-06-01T10:00:00Z" in raised.value.detail
+
+
+@pytest.mark.parametrize(
+    ("duration", "field"),
+    [
+        ({"hours": 10**12}, "hours"),  # no timedelta holds it
+        ({"calendar_days": 10**7}, "calendar_days"),
+        ({"months": 10**6}, "months"),
+        ({"business_days": 3 * 10**6, "calendar": "weekends-only"}, "business_days"),
+    ],
+)
+def test_a_period_over_ten_years_is_a_regime_error_naming_it(
+    duration: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(RegimeError) as raised:
         evaluate_document(_with_gdpr_copy({}, duration))
-    assert "from 2026-10-01T10:00:00Z" in raised.value.detail
+    assert raised.value.field == f"stages[0].duration.{field}"
+    assert "less than or equal to" in str(raised.value)
 
 
 @pytest.mark.parametrize("hours", [1e20, -1e20, 8785])

@@ -67,6 +67,12 @@ def _changed(name: str, change: Any) -> dict[str, Any]:
             "anchors to an event",
         ),
         (
+            "us-sec-8k-105",
+            lambda d: d["stages"][0]["duration"].update(business_days=10_000_000),
+            "stages[0].duration.business_days",
+            "less than or equal to 2610",
+        ),
+        (
             "au-soci-part2b",
             lambda d: d["stages"][0].update(forms=[]),
             "stages[0].forms",
