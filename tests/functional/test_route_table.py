@@ -267,6 +267,12 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
         "embargo_timezone": "Asia/Shanghai",
     },
     "POST /cases/{ref}/embargo/activation": lambda ids: {"reason": "The vendor is unreachable."},
+    "POST /cases/{ref}/embargo/exit": lambda ids: {
+        "category": "public_disclosure_seen",
+        "evidence_url": "https://example.test/advisory",
+    },
+    "POST /cases/{ref}/statement": lambda ids: {"statement": "We are investigating."},
+    "POST /cases/{ref}/participants/{participant_id}/deadline": lambda ids: {"days": "7"},
     "POST /cases/{ref}/participants": lambda ids: {
         "email": "psirt@new-vendor.test",
         "language": "zh-Hans",

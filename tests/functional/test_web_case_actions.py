@@ -173,3 +173,102 @@ def test_a_vendor_on_the_platform_states_its_status_on_the_case_page(
     assert r.status_code == 422  # a coordinator names the vendor (the API does)
     (status,) = c.vendor.get(f"/api/v1/cases/{c.case}/statuses").json()
     assert status["status"] == "not_affected"
+
+
+def _participant(c: Coordinated, participant: str) -> dict[str, object]:
+    listed = c.coordinator.get(f"/api/v1/cases/{c.case}/participants").json()
+    return dict(next(p for p in listed if p["id"] == participant))
+
+
+def test_the_coordinator_restarts_a_vendors_clock_and_removes_a_participant(
+    platform: Platform, clock: FixedClock
+) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    vendor = _signed_in(platform, VENDOR)
+    assert f"/participants/{c.vendor_participant}/deadline" in get(coordinator, page_of).text
+    assert "/deadline" not in get(vendor, page_of).text
+    assert "/removal" not in get(vendor, page_of).text
+    due = _participant(c, c.vendor_participant)["response_due_at"]
+
+    deadline = f"{page_of}/participants/{c.vendor_participant}/deadline"
+    r = submit(coordinator, page_of, deadline, {"days": "0"})
+    assert r.status_code == 422
+    assert f'id="days-{c.vendor_participant}-error"' in r.text
+    assert _participant(c, c.vendor_participant)["response_due_at"] == due
+    r = submit(vendor, page_of, deadline, {"days": "30"})
+    assert r.status_code == 403
+    r = submit(coordinator, page_of, deadline, {"days": "14"})
+    assert r.status_code == 303, r.text[:2000]
+    assert r.headers["location"] == f"{page_of}#participants"
+    restarted = _participant(c, c.vendor_participant)["response_due_at"]
+    assert restarted == "2021-12-08T02:00:00Z"  # 14 days from the clock's now
+
+    removal = f"{page_of}/participants/{c.outside_participant}/removal"
+    assert submit(vendor, page_of, removal, {}).status_code == 403
+    r = submit(coordinator, page_of, removal, {})
+    assert r.status_code == 303, r.text[:2000]
+    names = [p["name"] for p in c.coordinator.get(f"/api/v1/cases/{c.case}").json()["participants"]]
+    assert "Apache Logging PMC" not in names
+    assert "Vendor-A" in names
+    r = submit(coordinator, page_of, f"{page_of}/participants/not-an-id/removal", {})
+    assert r.status_code == 404
+
+
+def test_the_coordinator_ends_the_embargo_early_with_evidence(platform: Platform) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    base = f"/api/v1/cases/{c.case}/embargo"
+    proposed = c.coordinator.post(
+        f"{base}/propose", json={"ends_at": "2021-12-10T10:00:00", "timezone": "Asia/Shanghai"}
+    )
+    assert proposed.status_code == 200, proposed.text
+    activated = c.coordinator.post(f"{base}/activate", json={"reason": "agreed by e-mail"})
+    assert activated.status_code == 200, activated.text
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    vendor = _signed_in(platform, VENDOR)
+    assert "/embargo/exit" not in get(vendor, page_of).text
+    assert submit(vendor, page_of, f"{page_of}/embargo/exit", {}).status_code == 403
+
+    # A disclosure seen needs its evidence: refused, the embargo stays.
+    exit_form = f"{page_of}/embargo/exit"
+    r = submit(coordinator, page_of, exit_form, {"category": "public_disclosure_seen"})
+    assert r.status_code == 422
+    assert _embargo(c)["state"] == "active"
+    r = submit(
+        coordinator,
+        page_of,
+        exit_form,
+        {
+            "category": "public_disclosure_seen",
+            "evidence_url": "https://github.com/apache/logging-log4j2/pull/608",
+            "evidence": "The fix's pull request describes the flaw in public.",
+        },
+    )
+    assert r.status_code == 303, r.text[:2000]
+    embargo = _embargo(c)
+    assert embargo["state"] == "exited"
+    assert embargo["exit_category"] == "public_disclosure_seen"
+    page = get(coordinator, page_of).text
+    assert "(a public disclosure was seen)" in page  # in words, not the category's id
+    assert "/embargo/exit" not in page  # ended: nothing more to end
+
+
+def test_a_vendor_states_its_view_of_the_case_for_the_coordinator(platform: Platform) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    vendor = _signed_in(platform, VENDOR)
+    words = "We ship log4j-core 2.14.1 in two products; fixes follow."
+    r = submit(vendor, page_of, f"{page_of}/statement", {"statement": words})
+    assert r.status_code == 303, r.text[:2000]
+    assert r.headers["location"] == f"{page_of}#your-statement"
+    assert _participant(c, c.vendor_participant)["statement"] == words
+    assert words in get(vendor, page_of).text  # the form keeps it
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    shown = get(coordinator, page_of).text
+    assert f'data-statement-of="{c.vendor_participant}"' in shown
+    assert words in shown
+    too_long = {"statement": "x" * 5001}
+    assert submit(vendor, page_of, f"{page_of}/statement", too_long).status_code == 422
+    assert _participant(c, c.vendor_participant)["statement"] == words

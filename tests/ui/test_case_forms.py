@@ -1,7 +1,8 @@
 """The case page's forms in real Chromium, by clicking and typing, in both languages: the
 coordinator proposes an embargo end (a date and time picked in a zone), the vendor on the
 platform accepts it and states its status, the coordinator activates the embargo without
-the answer of the vendor invited by e-mail. Screenshots into var/screenshots/{en,zh-Hans}/;
+the answer of the vendor invited by e-mail, restarts the vendor's response clock and ends
+the embargo early. Screenshots into var/screenshots/{en,zh-Hans}/;
 axe-core finds no serious or critical violation; any console error, uncaught exception,
 dialog or 5xx fails it. On SQLite and PostgreSQL."""
 
@@ -98,6 +99,19 @@ def test_the_parties_agree_an_embargo_and_a_status_on_the_case_page(
     assert page.locator("[data-embargo=active]").count() == 1
     assert page.locator("[data-vendor-status=fixed]").count() == 1  # the matrix
     coordinator.shot("active")
+
+    # Give the vendor two more weeks, then end the embargo: the fix is public.
+    row = page.locator(f"tr[data-participant-id='{c.vendor_participant}']")
+    row.locator("input[name=days]").fill("14")
+    row.locator("form[action$='/deadline'] button[type=submit]").click()
+    page.wait_for_url(f"**/cases/{c.case}#participants")
+    assert row.locator('time[datetime="2021-12-08T02:00:00Z"]').count() >= 1
+    page.locator("#category").select_option("fix_released_early")
+    page.locator("#evidence_url").fill("https://logging.apache.org/log4j/2.x/security.html")
+    page.locator("form[action$='/embargo/exit'] button[type=submit]").click()
+    page.wait_for_url(f"**/cases/{c.case}#end-early")
+    assert page.locator("[data-embargo=exited]").count() == 1
+    coordinator.shot("ended")
 
     for visit in (coordinator, vendor):
         visit.context.close()

@@ -8,7 +8,15 @@ route function (so the policy is asked exactly as for the API):
 * ``POST /cases/{ref}/embargo/proposal``: a coordinator proposes an end, a local date and
   time in a zone (``/embargo/propose``);
 * ``POST /cases/{ref}/embargo/activation``: a coordinator activates the proposal (or
-  applies the move) without every answer, saying why (``/embargo/activate``).
+  applies the move) without every answer, saying why (``/embargo/activate``);
+* ``POST /cases/{ref}/embargo/exit``: a coordinator ends the embargo early, saying why
+  and, for a disclosure or exploitation seen, with evidence (``/embargo/exit``);
+* ``POST /cases/{ref}/statement``: a vendor's statement on the case
+  (``PUT /api/v1/cases/{ref}/statement``);
+* ``POST /cases/{ref}/participants/{id}/deadline``: a coordinator restarts a vendor's
+  response clock, ``days`` from now (``/participants/{id}/deadline``);
+* ``POST /cases/{ref}/participants/{id}/removal``: a coordinator removes a participant
+  (``DELETE /api/v1/cases/{ref}/participants/{id}``).
 
 A refusal shows the case page again with the form's errors and changes nothing (each
 change is made in a savepoint); success goes back to the form's section.
@@ -16,6 +24,7 @@ change is made in a savepoint); success goes back to the form's section.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Final
 
@@ -23,9 +32,18 @@ from starlette.responses import HTMLResponse, Response
 
 from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import access
+from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases import api_collab as collab_api
+from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case
-from clearinghouse.cases.schemas import EmbargoActivateIn, EmbargoProposeIn
+from clearinghouse.cases.schemas import (
+    DeadlineIn,
+    EmbargoActivateIn,
+    EmbargoExitIn,
+    EmbargoProposeIn,
+    StatementIn,
+)
+from clearinghouse.errors import NotFound
 from clearinghouse.policy import CaseAction
 from clearinghouse.web import case_forms
 from clearinghouse.web.context import Page, PageDep
@@ -104,3 +122,65 @@ def activate_embargo(ref: str, page: PageDep) -> Response:
         return collab_api.activate_embargo(ref, body, page.ctx)
 
     return _change(page, ref, "embargo", change, {"reason": "reason"})
+
+
+@router.post("/cases/{ref}/embargo/exit", response_class=HTMLResponse)
+def exit_embargo(ref: str, page: PageDep) -> Response:
+    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+
+    def change() -> object:
+        body = EmbargoExitIn.model_validate(
+            {
+                "category": page.field("category")[:40],
+                "evidence_url": page.field("evidence_url").strip()[:2000] or None,
+                "evidence": page.field("evidence").strip()[:2000] or None,
+            }
+        )
+        return collab_api.exit_embargo(ref, body, page.ctx)
+
+    fields = {"category": "category", "evidence_url": "evidence_url", "evidence": "evidence"}
+    return _change(page, ref, "end-early", change, fields)
+
+
+@router.post("/cases/{ref}/statement", response_class=HTMLResponse)
+def set_statement(ref: str, page: PageDep) -> Response:
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
+    own = acc.participant.id if acc.participant is not None else None
+    access.with_target(page.session, page.principal, acc, CaseAction.CASE_VENDOR_STATUS, own)
+
+    def change() -> object:
+        text = page.field("statement").strip()
+        body = StatementIn.model_validate({"statement": text or None})
+        return cases_api.set_statement(ref, body, page.ctx)
+
+    return _change(page, ref, "your-statement", change, {"statement": "statement"})
+
+
+def _participant(page: Page, ref: str, participant_id: str) -> tuple[CaseAccess, uuid.UUID]:
+    """The case, asked for ``case.participants``, and the participant the form names (an
+    id that is not one is no participant of the case: 404, as the API's path says)."""
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
+    try:
+        return acc, uuid.UUID(participant_id)
+    except ValueError:
+        raise NotFound("no such participant in this case") from None
+
+
+@router.post("/cases/{ref}/participants/{participant_id}/deadline", response_class=HTMLResponse)
+def restart_clock(ref: str, participant_id: str, page: PageDep) -> Response:
+    _acc, target = _participant(page, ref, participant_id)
+
+    def change() -> object:
+        days = page.field("days").strip()[:6]
+        body = DeadlineIn.model_validate({"days": days})
+        return cases_api.set_deadline(ref, target, body, page.ctx)
+
+    return _change(page, ref, "participants", change, {"days": f"days-{target}"})
+
+
+@router.post("/cases/{ref}/participants/{participant_id}/removal", response_class=HTMLResponse)
+def remove_participant(ref: str, participant_id: str, page: PageDep) -> Response:
+    _acc, target = _participant(page, ref, participant_id)
+    return _change(
+        page, ref, "participants", lambda: cases_api.remove_participant(ref, target, page.ctx)
+    )

@@ -40,6 +40,7 @@ from clearinghouse.cases import attachments as files
 from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
 from clearinghouse.cases.models import CaseStatus, Thread
+from clearinghouse.cases.rules.embargo import ExitCategory
 from clearinghouse.cases.schemas import CaseOut, EventOut, VendorIn
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import (
@@ -68,6 +69,7 @@ from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
 from clearinghouse.web.i18n import ENDONYMS
 from clearinghouse.web.pages_report import uploads_of
+from clearinghouse.web.words import EXIT_CATEGORIES
 
 router = admitted_router(include_in_schema=False)
 
@@ -280,9 +282,7 @@ def show_case(
         matrix=_matrix(case),
         threads=_threads(page, ref),
         may_post=can_case(page.principal, CaseAction.CASE_THREAD_POST, acc.facts),
-        may_invite=at is None
-        and case.status == CaseStatus.OPEN.value
-        and can_case(page.principal, CaseAction.CASE_PARTICIPANTS, acc.facts),
+        manages_participants=changing and may(CaseAction.CASE_PARTICIPANTS),
         zones=display.zone_names(),
         own_rows=[(v, mine.get(v.id)) for v in case.vulnerabilities] if may_state else [],
         statuses=case_forms.STATUSES,
@@ -296,6 +296,9 @@ def show_case(
         and may(CaseAction.CASE_EMBARGO_ANSWER),
         may_propose=manages and phase in ("none", "proposed"),
         may_activate=manages and phase in ("proposed", "revising"),
+        may_end_early=manages and phase in ("proposed", "active", "revising"),
+        exit_choices=[c for c in EXIT_CATEGORIES if c is not ExitCategory.END_REACHED],
+        own_statement=next((p.statement for p in case.participants if p.id == own), None),
         viewer_zone=page.viewer.zone.key,
         # each by its own name, in its own language
         invite_languages=[(lang.value, ENDONYMS[lang], lang.value) for lang in Language],

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from clearinghouse.advisories.models import AdvisoryState, RenditionFormat
 from clearinghouse.cases.models import Answer, CaseStatus
+from clearinghouse.cases.rules.embargo import ExitCategory
 from clearinghouse.cases.rules.reports import CreditPreference, ReportState
 from clearinghouse.cases.rules.vendor_status import VendorStatus
 from clearinghouse.cases.timeline import CaseEventType
@@ -99,6 +100,13 @@ PARTICIPANT_ROLES: Final = {
     ParticipantRole.MEMBER: N_("member"),
 }
 EMBARGO_ANSWERS: Final = {"accept": N_("accepted"), "reject": N_("rejected")}
+EXIT_CATEGORIES: Final = {
+    ExitCategory.PUBLIC_DISCLOSURE_SEEN: N_("a public disclosure was seen"),
+    ExitCategory.EXPLOITATION_OBSERVED: N_("exploitation was observed"),
+    ExitCategory.FIX_RELEASED_EARLY: N_("the fix was released early"),
+    ExitCategory.COORDINATOR_DECISION: N_("the coordinator decided"),
+    ExitCategory.END_REACHED: N_("the agreed end was reached"),
+}
 OBLIGATION_STATUSES: Final = {
     ObligationStatus.PENDING: N_("pending"),
     ObligationStatus.DUE_SOON: N_("due soon"),
@@ -269,6 +277,7 @@ def words(viewer: Viewer) -> dict[str, Any]:
         "embargo_phases": {k.value: _(v) for k, v in EMBARGO_PHASES.items()},
         "participant_roles": {k.value: _(v) for k, v in PARTICIPANT_ROLES.items()},
         "embargo_answers": {k: _(v) for k, v in EMBARGO_ANSWERS.items()},
+        "exit_categories": {k.value: _(v) for k, v in EXIT_CATEGORIES.items()},
         "ssvc_points": {k: (_(n), _(q)) for k, (n, q) in SSVC_POINTS.items()},
         "ssvc_values": {k: _(v) for k, v in SSVC_VALUES.items()},
         "triage_outcomes": {k: _(v) for k, v in TRIAGE_OUTCOMES.items()},
