@@ -272,6 +272,12 @@ FORMS: dict[str, Callable[[Ids], dict[str, str]]] = {
         "evidence_url": "https://example.test/advisory",
     },
     "POST /cases/{ref}/statement": lambda ids: {"statement": "We are investigating."},
+    "POST /cases/{ref}/embargo/move": lambda ids: {
+        "move_ends_at": "2026-10-21T10:00",
+        "move_timezone": "Asia/Shanghai",
+        "move_reason": "The fix needs another release.",
+    },
+    "POST /cases/{ref}/embargo/move-withdrawal": lambda ids: {"withdraw_reason": "Not needed."},
     "POST /cases/{ref}/participants/{participant_id}/deadline": lambda ids: {"days": "7"},
     "POST /cases/{ref}/participants": lambda ids: {
         "email": "psirt@new-vendor.test",

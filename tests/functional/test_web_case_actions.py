@@ -175,6 +175,18 @@ def test_a_vendor_on_the_platform_states_its_status_on_the_case_page(
     assert status["status"] == "not_affected"
 
 
+def _active_embargo(c: Coordinated) -> None:
+    """An embargo to 10:00 on 10 December 2021 in Shanghai, active (proposed and activated
+    through the API)."""
+    base = f"/api/v1/cases/{c.case}/embargo"
+    proposed = c.coordinator.post(
+        f"{base}/propose", json={"ends_at": "2021-12-10T10:00:00", "timezone": "Asia/Shanghai"}
+    )
+    assert proposed.status_code == 200, proposed.text
+    activated = c.coordinator.post(f"{base}/activate", json={"reason": "agreed by e-mail"})
+    assert activated.status_code == 200, activated.text
+
+
 def _participant(c: Coordinated, participant: str) -> dict[str, object]:
     listed = c.coordinator.get(f"/api/v1/cases/{c.case}/participants").json()
     return dict(next(p for p in listed if p["id"] == participant))
@@ -219,13 +231,7 @@ def test_the_coordinator_restarts_a_vendors_clock_and_removes_a_participant(
 def test_the_coordinator_ends_the_embargo_early_with_evidence(platform: Platform) -> None:
     c = coordinate(platform)
     page_of = f"/cases/{c.case}"
-    base = f"/api/v1/cases/{c.case}/embargo"
-    proposed = c.coordinator.post(
-        f"{base}/propose", json={"ends_at": "2021-12-10T10:00:00", "timezone": "Asia/Shanghai"}
-    )
-    assert proposed.status_code == 200, proposed.text
-    activated = c.coordinator.post(f"{base}/activate", json={"reason": "agreed by e-mail"})
-    assert activated.status_code == 200, activated.text
+    _active_embargo(c)
     coordinator = _signed_in(platform, platform.world.member_admin)
     vendor = _signed_in(platform, VENDOR)
     assert "/embargo/exit" not in get(vendor, page_of).text
@@ -272,3 +278,79 @@ def test_a_vendor_states_its_view_of_the_case_for_the_coordinator(platform: Plat
     too_long = {"statement": "x" * 5001}
     assert submit(vendor, page_of, f"{page_of}/statement", too_long).status_code == 422
     assert _participant(c, c.vendor_participant)["statement"] == words
+
+
+def test_the_coordinator_adds_an_organisation_and_is_warned_of_the_law(
+    platform: Platform,
+) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    admin = platform.login(platform.world.operator_admin)
+    r = admin.patch("/api/v1/organisations/member", json={"regulatory_roles": ["product_provider"]})
+    assert r.status_code == 200, r.text
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    form = {"organisation": "", "role": "member", "org_response_days": "7"}
+    r = submit(coordinator, page_of, f"{page_of}/participants", form)
+    assert r.status_code == 422
+    assert 'id="organisation-error"' in r.text
+    r = submit(coordinator, page_of, f"{page_of}/participants", {**form, "organisation": "nobody"})
+    assert r.status_code == 422
+    # Another member in Germany, before publication: added, and the page says why the
+    # member's own law (cn-miit-2021 Art. 9(7)) may restrict it.
+    r = submit(coordinator, page_of, f"{page_of}/participants", {**form, "organisation": "other"})
+    assert r.status_code == 200, r.text[:2000]
+    assert 'data-warning-regime="cn-miit-2021"' in r.text
+    assert "cn-miit-2021 Art. 9(7)" in r.text
+    participants = c.coordinator.get(f"/api/v1/cases/{c.case}/participants").json()
+    assert "Other" in {p["name"] for p in participants}
+    # A vendor of the product is exempt: back to the participants, no warning.
+    made = admin.post(
+        "/api/v1/organisations",
+        json={"slug": "vendor-b", "name": "Vendor B", "kind": "vendor", "country": "US"},
+    )
+    assert made.status_code == 201, made.text
+    added = {**form, "organisation": "vendor-b", "role": "vendor"}
+    r = submit(coordinator, page_of, f"{page_of}/participants", added)
+    assert r.status_code == 303, r.text[:2000]
+    assert r.headers["location"] == f"{page_of}#participants"
+
+
+def test_a_party_proposes_moving_the_end_and_the_coordinator_withdraws_it(
+    platform: Platform,
+) -> None:
+    c = coordinate(platform)
+    page_of = f"/cases/{c.case}"
+    _active_embargo(c)
+    vendor = _signed_in(platform, VENDOR)
+    coordinator = _signed_in(platform, platform.world.member_admin)
+    assert "/embargo/move" in get(vendor, page_of).text
+    moving = {"move_ends_at": "2021-12-17T10:00", "move_timezone": "Asia/Shanghai"}
+    r = submit(vendor, page_of, f"{page_of}/embargo/move", moving)
+    assert r.status_code == 422  # a move says why
+    assert 'id="move_reason-error"' in r.text
+    assert _embargo(c)["state"] == "active"
+    r = submit(
+        vendor,
+        page_of,
+        f"{page_of}/embargo/move",
+        {**moving, "move_reason": "Two products need another week."},
+    )
+    assert r.status_code == 303, r.text[:2000]
+    embargo = _embargo(c)
+    assert embargo["state"] == "revising"
+    assert embargo["pending_ends_at"] == "2021-12-17T02:00:00Z"
+    assert embargo["ends_at"] == "2021-12-10T02:00:00Z"  # the agreed end stays until agreed
+    assert "/embargo/move-withdrawal" not in get(vendor, page_of).text
+    assert f"{page_of}/embargo/answer" in get(coordinator, page_of).text  # answer the move
+    r = submit(coordinator, page_of, f"{page_of}/embargo/move-withdrawal", {"withdraw_reason": ""})
+    assert r.status_code == 422
+    r = submit(
+        coordinator,
+        page_of,
+        f"{page_of}/embargo/move-withdrawal",
+        {"withdraw_reason": "The release is on time after all."},
+    )
+    assert r.status_code == 303, r.text[:2000]
+    embargo = _embargo(c)
+    assert embargo["state"] == "active"
+    assert embargo["ends_at"] == "2021-12-10T02:00:00Z"

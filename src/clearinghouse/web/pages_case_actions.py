@@ -9,6 +9,10 @@ route function (so the policy is asked exactly as for the API):
   time in a zone (``/embargo/propose``);
 * ``POST /cases/{ref}/embargo/activation``: a coordinator activates the proposal (or
   applies the move) without every answer, saying why (``/embargo/activate``);
+* ``POST /cases/{ref}/embargo/move``: a party proposes moving the agreed end, saying
+  why (``/embargo/propose-move``); the parties answer it as a proposal;
+* ``POST /cases/{ref}/embargo/move-withdrawal``: a coordinator drops a proposed move,
+  saying why; the agreed end stays (``/embargo/withdraw-move``);
 * ``POST /cases/{ref}/embargo/exit``: a coordinator ends the embargo early, saying why
   and, for a disclosure or exploitation seen, with evidence (``/embargo/exit``);
 * ``POST /cases/{ref}/statement``: a vendor's statement on the case
@@ -73,6 +77,15 @@ def _change(
     return show_case(page, ref, None, errors=errors, status=status)
 
 
+def _end(page: Page, form: str) -> dict[str, str]:
+    """An end as a form gives it: ``{form}_ends_at``, a local date and time, and the zone
+    it is read in, ``{form}_timezone``."""
+    return {
+        "ends_at": page.field(f"{form}_ends_at").strip()[:64],
+        "timezone": page.field(f"{form}_timezone").strip()[:64],
+    }
+
+
 # Each route asks the policy what the API's route asks before it reads the form, so that
 # whoever may not make the change is refused (403 or 404) whatever the form holds.
 
@@ -102,12 +115,7 @@ def propose_embargo(ref: str, page: PageDep) -> Response:
     authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
 
     def change() -> object:
-        body = EmbargoProposeIn.model_validate(
-            {
-                "ends_at": page.field("embargo_ends_at").strip()[:64],
-                "timezone": page.field("embargo_timezone").strip()[:64],
-            }
-        )
+        body = EmbargoProposeIn.model_validate(_end(page, "embargo"))
         return collab_api.propose_embargo(ref, body, page.ctx)
 
     return _change(page, ref, "embargo", change, PROPOSAL_FIELDS)
@@ -122,6 +130,39 @@ def activate_embargo(ref: str, page: PageDep) -> Response:
         return collab_api.activate_embargo(ref, body, page.ctx)
 
     return _change(page, ref, "embargo", change, {"reason": "reason"})
+
+
+# The move's fields, named apart from the proposal's and the activation's on the page.
+MOVE_FIELDS: Final = {
+    "ends_at": "move_ends_at",
+    "timezone": "move_timezone",
+    "reason": "move_reason",
+}
+
+
+@router.post("/cases/{ref}/embargo/move", response_class=HTMLResponse)
+def propose_move(ref: str, page: PageDep) -> Response:
+    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
+
+    def change() -> object:
+        reason = page.field("move_reason").strip()[:2000] or None
+        body = EmbargoProposeIn.model_validate({**_end(page, "move"), "reason": reason})
+        return collab_api.propose_move(ref, body, page.ctx)
+
+    return _change(page, ref, "move-end", change, MOVE_FIELDS)
+
+
+@router.post("/cases/{ref}/embargo/move-withdrawal", response_class=HTMLResponse)
+def withdraw_move(ref: str, page: PageDep) -> Response:
+    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+
+    def change() -> object:
+        reason = page.field("withdraw_reason").strip()[:2000]
+        return collab_api.withdraw_move(
+            ref, EmbargoActivateIn.model_validate({"reason": reason}), page.ctx
+        )
+
+    return _change(page, ref, "embargo", change, {"reason": "withdraw_reason"})
 
 
 @router.post("/cases/{ref}/embargo/exit", response_class=HTMLResponse)

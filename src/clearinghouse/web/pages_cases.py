@@ -248,7 +248,10 @@ def show_case(
     *,
     errors: FieldErrors | None = None,
     status: int = 200,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> HTMLResponse:
+    """The case page; ``errors`` of a refused form, or the legal ``warnings`` about a
+    participant just added."""
     at = parse_at(at_text)
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
     # A GET reads as the API's GET does (a first read marks the case seen, in a write
@@ -297,6 +300,8 @@ def show_case(
         may_propose=manages and phase in ("none", "proposed"),
         may_activate=manages and phase in ("proposed", "revising"),
         may_end_early=manages and phase in ("proposed", "active", "revising"),
+        may_move=changing and phase == "active" and may(CaseAction.CASE_EMBARGO_ANSWER),
+        may_withdraw_move=manages and phase == "revising",
         exit_choices=[c for c in EXIT_CATEGORIES if c is not ExitCategory.END_REACHED],
         own_statement=next((p.statement for p in case.participants if p.id == own), None),
         viewer_zone=page.viewer.zone.key,
@@ -314,6 +319,7 @@ def show_case(
         ],
         remaining=(end - when) if end is not None and end > when else None,
         errors=errors or FieldErrors(),
+        warnings=warnings or [],
         max_files=files.MAX_FILES_PER_UPLOAD,
         max_file_bytes=max_attachment_bytes(page.settings),
     )
@@ -391,11 +397,28 @@ def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
     return page.redirect(f"/cases/{acc.case.public_id}#thread-{thread.id}")
 
 
+def _days(page: Page, name: str) -> int:
+    days_text = page.field(name).strip() or "7"
+    if not days_text.isdigit() or not 1 <= int(days_text) <= 365:
+        raise InvalidInput(page._("Give a number of days from 1 to 365."), field=name)
+    return int(days_text)
+
+
+def _organisation(page: Page) -> VendorIn:
+    """The form adding an organisation on the platform (its short name, its role)."""
+    days = _days(page, "org_response_days")
+    slug = page.field("organisation").strip()
+    if not slug:
+        raise InvalidInput(page._("Give the organisation's short name."), field="organisation")
+    role = page.field("role")
+    if role not in ("vendor", "member"):
+        raise InvalidInput(page._("Choose a role."), field="role")
+    return VendorIn(organisation=slug[:64], role=role, response_days=days)
+
+
 def _invitation(page: Page) -> VendorIn:
     """The invitation form's fields as the API takes them (each error names its field)."""
-    days_text = page.field("response_days").strip() or "7"
-    if not days_text.isdigit() or not 1 <= int(days_text) <= 365:
-        raise InvalidInput(page._("Give a number of days from 1 to 365."), field="response_days")
+    days = _days(page, "response_days")
     email = page.field("email").strip()
     if not email:
         raise InvalidInput(page._("Give the address to invite."), field="email")
@@ -406,7 +429,7 @@ def _invitation(page: Page) -> VendorIn:
         email=email[:320],
         name=page.field("name").strip()[:200] or None,
         role="vendor",
-        response_days=int(days_text),
+        response_days=days,
         language=Language(language),
         timezone=page.field("timezone").strip()[:64] or "UTC",
     )
@@ -415,13 +438,19 @@ def _invitation(page: Page) -> VendorIn:
 @router.post("/cases/{ref}/participants", response_class=HTMLResponse)
 def invite_vendor(ref: str, page: PageDep) -> Response:
     """A coordinator invites a vendor outside the platform by e-mail, choosing the
-    language and zone its e-mail is written in (``POST /api/v1/cases/{ref}/participants``)."""
+    language and zone its e-mail is written in, or (with ``organisation``) adds an
+    organisation on the platform as a vendor or member
+    (``POST /api/v1/cases/{ref}/participants``)."""
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
+    on_platform = page.presented.form is not None and "organisation" in page.presented.form
     try:
         with page.attempt():
-            cases_api.add_participant(ref, _invitation(page), page.ctx)
+            added = _organisation(page) if on_platform else _invitation(page)
+            out = cases_api.add_participant(ref, added, page.ctx)
     except ClearinghouseError as exc:
         return show_case(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
+    if out.warnings:  # added, and the law of a party may forbid it: say so now (audited)
+        return show_case(page, ref, None, warnings=out.warnings)
     return page.redirect(f"/cases/{acc.case.public_id}#participants")
 
 
