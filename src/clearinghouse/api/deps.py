@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.routing import APIRoute, _IncludedRouter
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
@@ -101,8 +101,9 @@ def require_admission(app: FastAPI) -> int:
     pending: list[BaseRoute] = list(app.router.routes)
     while pending:
         route = pending.pop()
-        if isinstance(route, _IncludedRouter):
-            pending.extend(route.original_router.routes)
+        included = getattr(route, "original_router", None)  # an included router (FastAPI)
+        if included is not None:
+            pending.extend(included.routes)
         elif isinstance(route, APIRoute):
             if not isinstance(route, AdmittedRoute):
                 raise RuntimeError(
