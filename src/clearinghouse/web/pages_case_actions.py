@@ -38,7 +38,6 @@ from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import access
 from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases import api_collab as collab_api
-from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case
 from clearinghouse.cases.schemas import (
     DeadlineIn,
@@ -197,19 +196,20 @@ def set_statement(ref: str, page: PageDep) -> Response:
     return _change(page, ref, "your-statement", change, {"statement": "statement"})
 
 
-def _participant(page: Page, ref: str, participant_id: str) -> tuple[CaseAccess, uuid.UUID]:
-    """The case, asked for ``case.participants``, and the participant the form names (an
-    id that is not one is no participant of the case: 404, as the API's path says)."""
-    acc = authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
+def _participant(page: Page, ref: str, participant_id: str) -> uuid.UUID:
+    """The participant the form's path names, once the case is asked for
+    ``case.participants`` (an id that is not one is no participant of the case: 404, as
+    the API's path says)."""
+    authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
     try:
-        return acc, uuid.UUID(participant_id)
+        return uuid.UUID(participant_id)
     except ValueError:
         raise NotFound("no such participant in this case") from None
 
 
 @router.post("/cases/{ref}/participants/{participant_id}/deadline", response_class=HTMLResponse)
 def restart_clock(ref: str, participant_id: str, page: PageDep) -> Response:
-    _acc, target = _participant(page, ref, participant_id)
+    target = _participant(page, ref, participant_id)
 
     def change() -> object:
         days = page.field("days").strip()[:6]
@@ -221,7 +221,7 @@ def restart_clock(ref: str, participant_id: str, page: PageDep) -> Response:
 
 @router.post("/cases/{ref}/participants/{participant_id}/removal", response_class=HTMLResponse)
 def remove_participant(ref: str, participant_id: str, page: PageDep) -> Response:
-    _acc, target = _participant(page, ref, participant_id)
+    target = _participant(page, ref, participant_id)
     return _change(
         page, ref, "participants", lambda: cases_api.remove_participant(ref, target, page.ctx)
     )

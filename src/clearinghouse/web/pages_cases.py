@@ -4,7 +4,9 @@
 * ``/cases/{ref}``: one case: vulnerabilities with CVSS and affected ranges, participants
   with notified and seen, the vendor status matrix, the embargo with its countdown and
   each party's answer, threads with attachments (post a message), the timeline picture,
-  the clock board and the timeline.
+  the clock board and the timeline; inviting a vendor by e-mail or adding an
+  organisation (``POST /cases/{ref}/participants``), and the forms of
+  ``pages_case_actions`` for whoever may use them.
 * ``/cases/{ref}/timeline``: the timeline picture on its own, with its text alternative.
 * ``/incidents/{ref}/board``: an incident's clock board (issue #15), drawn the same way.
 
@@ -266,8 +268,10 @@ def show_case(
     board = _board(page, ref, at)
     svg, facts = _picture(page, case, events, board, when, as_at=at is not None)
     end = case.embargo.ends_at
-    # What the viewer may change here (never on a view of the past): its own status as a
-    # vendor, its answer to an open proposal, and a coordinator's proposal or activation.
+    # What the viewer may change here (never on a view of the past, never once the case is
+    # closed): as a vendor, its status and statement; as a party, its answer to an open
+    # proposal and a move of the agreed end; as a coordinator, the embargo's steps and the
+    # participants (the forms post to web/pages_case_actions.py).
     changing = at is None and case.status == CaseStatus.OPEN.value
     own = case.your_participant_id
     phase = case.embargo.state
