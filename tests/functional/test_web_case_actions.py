@@ -258,6 +258,7 @@ def test_the_coordinator_ends_the_embargo_early_with_evidence(platform: Platform
     assert embargo["exit_category"] == "public_disclosure_seen"
     page = get(coordinator, page_of).text
     assert "(a public disclosure was seen)" in page  # in words, not the category's id
+    assert "ends in" not in page  # the agreed end no longer counts down
     assert "/embargo/exit" not in page  # ended: nothing more to end
 
 

@@ -23,7 +23,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeAlias, TypeVar
 
 from fastapi import Query
@@ -43,7 +43,7 @@ from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
 from clearinghouse.cases.models import CaseStatus, Thread
 from clearinghouse.cases.rules.embargo import ExitCategory
-from clearinghouse.cases.schemas import CaseOut, EventOut, VendorIn
+from clearinghouse.cases.schemas import CaseOut, EmbargoOut, EventOut, VendorIn
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import (
     ClearinghouseError,
@@ -65,7 +65,7 @@ from clearinghouse.policy import (
 )
 from clearinghouse.standing import api as standing_api
 from clearinghouse.timeutil import InstantOutOfRange, parse_accepted, parse_instant
-from clearinghouse.vocab import Language
+from clearinghouse.vocab import EmbargoPhase, Language
 from clearinghouse.web import case_forms, case_picture, display
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors, errors_of
@@ -243,6 +243,15 @@ def _acceptances(case: CaseOut, events: list[EventOut]) -> list[tuple[str, str, 
     return out
 
 
+def remaining(embargo: EmbargoOut, now: datetime) -> timedelta | None:
+    """The time left before the embargo's end; none once it has ended (an early exit
+    keeps the end that had been agreed, which no longer counts down)."""
+    end = embargo.ends_at
+    if end is None or end <= now or embargo.state == EmbargoPhase.EXITED.value:
+        return None
+    return end - now
+
+
 def show_case(
     page: Page,
     ref: str,
@@ -267,7 +276,6 @@ def show_case(
     when = at or page.now()
     board = _board(page, ref, at)
     svg, facts = _picture(page, case, events, board, when, as_at=at is not None)
-    end = case.embargo.ends_at
     # What the viewer may change here (never on a view of the past, never once the case is
     # closed): as a vendor, its status and statement; as a party, its answer to an open
     # proposal and a move of the agreed end; as a coordinator, the embargo's steps and the
@@ -321,7 +329,7 @@ def show_case(
             {**a, "at": parse_instant(a["at"]) if isinstance(a.get("at"), str) else None}
             for a in case.embargo.answers
         ],
-        remaining=(end - when) if end is not None and end > when else None,
+        remaining=remaining(case.embargo, when),
         errors=errors or FieldErrors(),
         warnings=warnings or [],
         max_files=files.MAX_FILES_PER_UPLOAD,

@@ -38,7 +38,7 @@ from clearinghouse.web import case_forms
 from clearinghouse.web.context import Page, PageDep
 from clearinghouse.web.forms import FieldErrors
 from clearinghouse.web.links import LINK_COOKIES, TOKEN_PARAM
-from clearinghouse.web.pages_cases import post_from_form, postable_thread
+from clearinghouse.web.pages_cases import post_from_form, postable_thread, remaining
 
 router = admitted_router(include_in_schema=False)
 
@@ -117,7 +117,6 @@ def _invitation_page(
     thread_rows = [
         (t, collab_api.list_messages(ref, t.id, page.ctx, None, MAX_LIMIT).items) for t in listed
     ]
-    end = view.embargo.ends_at
     now = page.now()
     return page.render(
         "invitation.html",
@@ -138,7 +137,7 @@ def _invitation_page(
         may_post=can_case(page.principal, CaseAction.CASE_THREAD_POST, acc.facts),
         may_answer=can_case(page.principal, CaseAction.CASE_EMBARGO_ANSWER, acc.facts),
         may_state=can_case(page.principal, CaseAction.CASE_VENDOR_STATUS, acc.facts),
-        remaining=(end - now) if end is not None and end > now else None,
+        remaining=remaining(view.embargo, now),
         statuses=case_forms.STATUSES,
         justifications=case_forms.JUSTIFICATIONS,
         errors=errors or FieldErrors(),
