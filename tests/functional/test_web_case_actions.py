@@ -259,6 +259,7 @@ def test_the_coordinator_ends_the_embargo_early_with_evidence(platform: Platform
     page = get(coordinator, page_of).text
     assert "(a public disclosure was seen)" in page  # in words, not the category's id
     assert "ends in" not in page  # the agreed end no longer counts down
+    assert "<dt>Agreed end</dt>" in page
     assert "/embargo/exit" not in page  # ended: nothing more to end
 
 
