@@ -239,8 +239,9 @@ def test_the_coordinator_ends_the_embargo_early_with_evidence(platform: Platform
 
     # A disclosure seen needs its evidence: refused, the embargo stays.
     exit_form = f"{page_of}/embargo/exit"
-    r = submit(coordinator, page_of, exit_form, {"category": "public_disclosure_seen"})
+    r = submit(coordinator, page_of, exit_form, {"category": "exploitation_observed"})
     assert r.status_code == 422
+    assert '<option value="exploitation_observed" selected>' in r.text
     assert _embargo(c)["state"] == "active"
     r = submit(
         coordinator,
@@ -297,6 +298,7 @@ def test_the_coordinator_adds_an_organisation_and_is_warned_of_the_law(
     assert 'id="organisation-error"' in r.text
     r = submit(coordinator, page_of, f"{page_of}/participants", {**form, "organisation": "nobody"})
     assert r.status_code == 422
+    assert 'value="nobody"' in r.text
     # Another member in Germany, before publication: added, and the page says why the
     # member's own law (cn-miit-2021 Art. 9(7)) may restrict it.
     r = submit(coordinator, page_of, f"{page_of}/participants", {**form, "organisation": "other"})
@@ -330,6 +332,7 @@ def test_a_party_proposes_moving_the_end_and_the_coordinator_withdraws_it(
     r = submit(vendor, page_of, f"{page_of}/embargo/move", moving)
     assert r.status_code == 422  # a move says why
     assert 'id="move_reason-error"' in r.text
+    assert 'value="2021-12-17T10:00"' in r.text  # what was typed stays in the form
     assert _embargo(c)["state"] == "active"
     r = submit(
         vendor,

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, TypeAlias, TypeVar
+from typing import Annotated, Any, Final, TypeAlias, TypeVar
 
 from fastapi import Query
 from sqlalchemy import select
@@ -252,6 +252,38 @@ def remaining(embargo: EmbargoOut, now: datetime) -> timedelta | None:
     return end - now
 
 
+# What a refused form keeps of what was typed: its text fields and choices (each form of
+# the case page names its fields apart, so one form's values never fill another's).
+TYPED: Final = frozenset(
+    {
+        "organisation",
+        "role",
+        "org_response_days",
+        "email",
+        "name",
+        "language",
+        "timezone",
+        "response_days",
+        "statement",
+        "comment",
+        "embargo_ends_at",
+        "embargo_timezone",
+        "reason",
+        "move_ends_at",
+        "move_timezone",
+        "move_reason",
+        "withdraw_reason",
+        "category",
+        "evidence_url",
+        "evidence",
+    }
+)
+
+
+def _typed(page: Page) -> dict[str, str]:
+    return {name: page.field(name) for name in TYPED if page.field(name)}
+
+
 def show_case(
     page: Page,
     ref: str,
@@ -331,6 +363,7 @@ def show_case(
         ],
         remaining=remaining(case.embargo, when),
         errors=errors or FieldErrors(),
+        typed=_typed(page) if errors else {},
         warnings=warnings or [],
         max_files=files.MAX_FILES_PER_UPLOAD,
         max_file_bytes=max_attachment_bytes(page.settings),
