@@ -34,7 +34,7 @@ from clearinghouse.clocks.model import (
     TimeLimit,
     TimeUnit,
 )
-from clearinghouse.clocks.schema import Anchor, Duration, Occurrence, Regime
+from clearinghouse.clocks.schema import Anchor, Duration, Occurrence, Regime, Stage
 from clearinghouse.reading import instant_text
 from clearinghouse.web import display
 from clearinghouse.web.forms import N_
@@ -226,9 +226,9 @@ class ObligationWords:
             events = _(" or ").join(t.value for t in anchor.event.any_of)
             return _("the latest %(events)s", events=events) if latest else events
         stage = anchor.stage_submitted or ""
-        for found in regime.stages if regime is not None else ():
-            if found.id == stage:
-                stage = translated(self.viewer.translations.gettext, found.name)
+        found = _stage(regime, stage)
+        if found is not None:
+            stage = translated(self.viewer.translations.gettext, found.name)
         if anchor.form is not None:
             form = _(FORMS[anchor.form])
             if latest:
@@ -240,13 +240,22 @@ class ObligationWords:
 
     def _regime_sentences(self, obligation: Obligation) -> set[str]:
         found: set[str] = set()
-        regime = self.regimes.get(obligation.regime)
-        for stage in regime.stages if regime is not None else ():
-            if stage.id == obligation.stage:
-                found |= {stage.note, stage.default_note}
-                found |= {v.note for v in stage.duration_by_role}
+        stage = _stage(self.regimes.get(obligation.regime), obligation.stage)
+        if stage is not None:
+            found |= {stage.note, stage.default_note}
+            found |= {v.note for v in stage.duration_by_role}
         displacer = self.regimes.get(obligation.displaced_by or "")
         for rule in displacer.displaces if displacer is not None else ():
             if rule.regime == obligation.regime:
                 found |= {rule.citation, rule.note}
         return found - {""}
+
+
+def _stage(regime: Regime | None, stage_id: str) -> Stage | None:
+    """The regime's stage ``stage_id`` (None: no such regime or stage)."""
+    if regime is None:
+        return None
+    try:
+        return regime.stage(stage_id)
+    except KeyError:
+        return None

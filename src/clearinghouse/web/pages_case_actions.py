@@ -38,6 +38,7 @@ from clearinghouse.api.deps import admitted_router
 from clearinghouse.cases import access
 from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases import api_collab as collab_api
+from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case
 from clearinghouse.cases.schemas import (
     DeadlineIn,
@@ -61,17 +62,18 @@ PROPOSAL_FIELDS: Final = {"ends_at": "embargo_ends_at", "timezone": "embargo_tim
 
 def _change(
     page: Page,
-    ref: str,
+    acc: CaseAccess,
     anchor: str,
     change: Callable[[], object],
     fields: dict[str, str] | None = None,
 ) -> Response:
-    """Make the change, then back to ``anchor``; or the page again with the errors, an
-    error about one of ``fields`` on its field, any other on the form's section."""
-    acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
+    """Make the change on the case the route authorised (``acc``), then back to
+    ``anchor``; or the page again with the errors, an error about one of ``fields`` on
+    its field, any other on the form's section."""
+    ref = acc.case.public_id
     refusal = case_forms.refused(page, change, fields or {}, anchor)
     if refusal is None:
-        return page.redirect(f"/cases/{acc.case.public_id}#{anchor}")
+        return page.redirect(f"/cases/{ref}#{anchor}")
     errors, status = refusal
     return show_case(page, ref, None, errors=errors, status=status)
 
@@ -94,15 +96,15 @@ def set_status(ref: str, page: PageDep) -> Response:
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
     own = acc.participant.id if acc.participant is not None else None
     access.with_target(page.session, page.principal, acc, CaseAction.CASE_VENDOR_STATUS, own)
-    return _change(page, ref, "your-statuses", lambda: case_forms.set_status(page, ref))
+    return _change(page, acc, "your-statuses", lambda: case_forms.set_status(page, ref))
 
 
 @router.post("/cases/{ref}/embargo/answer", response_class=HTMLResponse)
 def answer_embargo(ref: str, page: PageDep) -> Response:
-    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
     return _change(
         page,
-        ref,
+        acc,
         "your-answer",
         lambda: case_forms.answer_embargo(page, ref),
         {"comment": "comment"},
@@ -111,24 +113,24 @@ def answer_embargo(ref: str, page: PageDep) -> Response:
 
 @router.post("/cases/{ref}/embargo/proposal", response_class=HTMLResponse)
 def propose_embargo(ref: str, page: PageDep) -> Response:
-    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
 
     def change() -> object:
         body = EmbargoProposeIn.model_validate(_end(page, "embargo"))
         return collab_api.propose_embargo(ref, body, page.ctx)
 
-    return _change(page, ref, "embargo", change, PROPOSAL_FIELDS)
+    return _change(page, acc, "embargo", change, PROPOSAL_FIELDS)
 
 
 @router.post("/cases/{ref}/embargo/activation", response_class=HTMLResponse)
 def activate_embargo(ref: str, page: PageDep) -> Response:
-    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
 
     def change() -> object:
         body = EmbargoActivateIn.model_validate({"reason": page.field("reason").strip()[:2000]})
         return collab_api.activate_embargo(ref, body, page.ctx)
 
-    return _change(page, ref, "embargo", change, {"reason": "reason"})
+    return _change(page, acc, "embargo", change, {"reason": "reason"})
 
 
 # The move's fields, named apart from the proposal's and the activation's on the page.
@@ -141,19 +143,19 @@ MOVE_FIELDS: Final = {
 
 @router.post("/cases/{ref}/embargo/move", response_class=HTMLResponse)
 def propose_move(ref: str, page: PageDep) -> Response:
-    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_ANSWER)
 
     def change() -> object:
         reason = page.field("move_reason").strip()[:2000] or None
         body = EmbargoProposeIn.model_validate({**_end(page, "move"), "reason": reason})
         return collab_api.propose_move(ref, body, page.ctx)
 
-    return _change(page, ref, "move-end", change, MOVE_FIELDS)
+    return _change(page, acc, "move-end", change, MOVE_FIELDS)
 
 
 @router.post("/cases/{ref}/embargo/move-withdrawal", response_class=HTMLResponse)
 def withdraw_move(ref: str, page: PageDep) -> Response:
-    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
 
     def change() -> object:
         reason = page.field("withdraw_reason").strip()[:2000]
@@ -161,12 +163,12 @@ def withdraw_move(ref: str, page: PageDep) -> Response:
             ref, EmbargoActivateIn.model_validate({"reason": reason}), page.ctx
         )
 
-    return _change(page, ref, "embargo", change, {"reason": "withdraw_reason"})
+    return _change(page, acc, "embargo", change, {"reason": "withdraw_reason"})
 
 
 @router.post("/cases/{ref}/embargo/exit", response_class=HTMLResponse)
 def exit_embargo(ref: str, page: PageDep) -> Response:
-    authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_EMBARGO_MANAGE)
 
     def change() -> object:
         body = EmbargoExitIn.model_validate(
@@ -179,7 +181,7 @@ def exit_embargo(ref: str, page: PageDep) -> Response:
         return collab_api.exit_embargo(ref, body, page.ctx)
 
     fields = {"category": "category", "evidence_url": "evidence_url", "evidence": "evidence"}
-    return _change(page, ref, "end-early", change, fields)
+    return _change(page, acc, "end-early", change, fields)
 
 
 @router.post("/cases/{ref}/statement", response_class=HTMLResponse)
@@ -193,35 +195,35 @@ def set_statement(ref: str, page: PageDep) -> Response:
         body = StatementIn.model_validate({"statement": text or None})
         return cases_api.set_statement(ref, body, page.ctx)
 
-    return _change(page, ref, "your-statement", change, {"statement": "statement"})
+    return _change(page, acc, "your-statement", change, {"statement": "statement"})
 
 
-def _participant(page: Page, ref: str, participant_id: str) -> uuid.UUID:
-    """The participant the form's path names, once the case is asked for
-    ``case.participants`` (an id that is not one is no participant of the case: 404, as
-    the API's path says)."""
-    authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
+def _participant(page: Page, ref: str, participant_id: str) -> tuple[CaseAccess, uuid.UUID]:
+    """The case, asked for ``case.participants``, and the participant the form's path
+    names (an id that is not one is no participant of the case: 404, as the API's path
+    says)."""
+    acc = authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
     try:
-        return uuid.UUID(participant_id)
+        return acc, uuid.UUID(participant_id)
     except ValueError:
         raise NotFound("no such participant in this case") from None
 
 
 @router.post("/cases/{ref}/participants/{participant_id}/deadline", response_class=HTMLResponse)
 def restart_clock(ref: str, participant_id: str, page: PageDep) -> Response:
-    target = _participant(page, ref, participant_id)
+    acc, target = _participant(page, ref, participant_id)
 
     def change() -> object:
         days = page.field("days").strip()[:6]
         body = DeadlineIn.model_validate({"days": days})
         return cases_api.set_deadline(ref, target, body, page.ctx)
 
-    return _change(page, ref, "participants", change, {"days": f"days-{target}"})
+    return _change(page, acc, "participants", change, {"days": f"days-{target}"})
 
 
 @router.post("/cases/{ref}/participants/{participant_id}/removal", response_class=HTMLResponse)
 def remove_participant(ref: str, participant_id: str, page: PageDep) -> Response:
-    target = _participant(page, ref, participant_id)
+    acc, target = _participant(page, ref, participant_id)
     return _change(
-        page, ref, "participants", lambda: cases_api.remove_participant(ref, target, page.ctx)
+        page, acc, "participants", lambda: cases_api.remove_participant(ref, target, page.ctx)
     )

@@ -43,7 +43,7 @@ from clearinghouse.cases.access import CaseAccess
 from clearinghouse.cases.api_common import authorised_case, max_attachment_bytes
 from clearinghouse.cases.models import CaseStatus, Thread
 from clearinghouse.cases.rules.embargo import ExitCategory
-from clearinghouse.cases.schemas import CaseOut, EmbargoOut, EventOut, VendorIn
+from clearinghouse.cases.schemas import CaseOut, EmbargoOut, EventOut, ParticipantOut, VendorIn
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import (
     ClearinghouseError,
@@ -449,6 +449,11 @@ def _days(page: Page, name: str) -> int:
     return int(days_text)
 
 
+# Each form's fields: an error about one of them is shown on it, any other on the form.
+ORGANISATION_FORM: Final = ("organisation", "role", "org_response_days")
+INVITE_FORM: Final = ("email", "name", "language", "timezone", "response_days")
+
+
 def _organisation(page: Page) -> VendorIn:
     """The form adding an organisation on the platform (its short name, its role)."""
     days = _days(page, "org_response_days")
@@ -488,14 +493,22 @@ def invite_vendor(ref: str, page: PageDep) -> Response:
     (``POST /api/v1/cases/{ref}/participants``)."""
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_PARTICIPANTS)
     on_platform = page.presented.form is not None and "organisation" in page.presented.form
-    try:
-        with page.attempt():
-            added = _organisation(page) if on_platform else _invitation(page)
-            out = cases_api.add_participant(ref, added, page.ctx)
-    except ClearinghouseError as exc:
-        return show_case(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
-    if out.warnings:  # added, and the law of a party may forbid it: say so now (audited)
-        return show_case(page, ref, None, warnings=out.warnings)
+    form, section = (
+        (ORGANISATION_FORM, "add-organisation") if on_platform else (INVITE_FORM, "invite")
+    )
+    added: list[ParticipantOut] = []
+
+    def change() -> None:
+        party = _organisation(page) if on_platform else _invitation(page)
+        added.append(cases_api.add_participant(ref, party, page.ctx))
+
+    refusal = case_forms.refused(page, change, {name: name for name in form}, section)
+    if refusal is not None:
+        errors, status = refusal
+        return show_case(page, ref, None, errors=errors, status=status)
+    warnings = added[0].warnings
+    if warnings:  # added, and the law of a party may forbid it: say so now (audited)
+        return show_case(page, ref, None, warnings=warnings)
     return page.redirect(f"/cases/{acc.case.public_id}#participants")
 
 
