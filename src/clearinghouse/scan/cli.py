@@ -316,7 +316,8 @@ def logs(
     token: Token = None,
 ) -> None:
     """Find Log4Shell-style JNDI lookup injection, however obfuscated or encoded, in log
-    files (plain, gzip, bzip2, xz, zstd, zip). Exit 1 when an attempt is found."""
+    files (plain, gzip, bzip2, xz, zstd, zip; UTF-8, Latin-1, UTF-16 or UTF-32). Exit 1
+    when an attempt is found."""
     from clearinghouse.scan.logs import scan_logs
     from clearinghouse.scan.render_logs import to_json, to_stix
 

