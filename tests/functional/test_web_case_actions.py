@@ -299,14 +299,35 @@ def test_the_coordinator_adds_an_organisation_and_is_warned_of_the_law(
     r = submit(coordinator, page_of, f"{page_of}/participants", {**form, "organisation": "nobody"})
     assert r.status_code == 422
     assert 'value="nobody"' in r.text
-    # Another member in Germany, before publication: added, and the page says why the
-    # member's own law (cn-miit-2021 Art. 9(7)) may restrict it.
+    # Another member in Germany, before publication: added, and the page it is sent back
+    # to (a redirect: a reload does not post again) says why the member's own law
+    # (cn-miit-2021 Art. 9(7)) may restrict it.
     r = submit(coordinator, page_of, f"{page_of}/participants", {**form, "organisation": "other"})
-    assert r.status_code == 200, r.text[:2000]
-    assert 'data-warning-regime="cn-miit-2021"' in r.text
-    assert "cn-miit-2021 Art. 9(7)" in r.text
+    assert r.status_code == 303, r.text[:2000]
     participants = c.coordinator.get(f"/api/v1/cases/{c.case}/participants").json()
-    assert "Other" in {p["name"] for p in participants}
+    other = next(p["id"] for p in participants if p["name"] == "Other")
+    assert r.headers["location"] == f"{page_of}?warned={other}#sharing-warnings"
+    warned = get(coordinator, r.headers["location"]).text
+    assert 'data-warning-regime="cn-miit-2021"' in warned
+    assert "cn-miit-2021 Art. 9(7)" in warned
+    assert 'data-warning-regime="cn-miit-2021"' in get(coordinator, r.headers["location"]).text
+    # recorded once, when it was added: showing it again records nothing
+    trail = platform.login(platform.world.operator_admin).get(
+        "/api/v1/audit", params={"object_type": "case", "object_id": c.case, "limit": 500}
+    )
+    assert trail.status_code == 200, trail.text
+    said = [e for e in trail.json()["items"] if e["action"] == "case.sharing_warning"]
+    assert len(said) == 1
+    # whoever may not add participants reads no warning there; a link naming a party
+    # whose sharing raises none (the vendor of the product), or no party, shows none
+    vendor = _signed_in(platform, VENDOR)
+    seen = get(vendor, r.headers["location"])
+    assert seen.status_code == 200
+    assert "data-warning-regime" not in seen.text
+    for named in (c.vendor_participant, "nobody", "x" * 5000):
+        seen = get(coordinator, f"{page_of}?warned={named}")
+        assert seen.status_code == 200
+        assert "data-warning-regime" not in seen.text
     # A vendor of the product is exempt: back to the participants, no warning.
     made = admin.post(
         "/api/v1/organisations",

@@ -14,7 +14,7 @@ from clearinghouse.timeutil import FixedClock
 from tests.functional.conftest import Platform
 from tests.support.cases import COORDINATE, coordinate, report
 from tests.support.factory import PASSWORD
-from tests.support.web import HTML, get, signed_in, submit, title_of
+from tests.support.web import HTML, get, signed_in, submit, textarea, title_of
 
 XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 T0 = datetime(2021, 11, 24, 2, 0, tzinfo=UTC)
@@ -104,6 +104,26 @@ def test_the_case_page_shows_the_status_matrix_and_posts_a_message_with_a_file(
     empty = submit(member, f"/cases/{c.case}", action, {"body": "  "})
     assert empty.status_code == 422
     assert 'class="error-summary"' in empty.text
+    # With two threads, each message form has fields of its own: a refused message keeps
+    # what was typed in its own form only, and its error links to its own field.
+    other = c.coordinator.post(
+        f"/api/v1/cases/{c.case}/threads", json={"kind": "case", "title": "Fix timing"}
+    ).json()
+    two = get(member, f"/cases/{c.case}").text
+    ids = re.findall(r'\sid="([^"]+)"', two)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {f"body-{thread['id']}", f"body-{other['id']}"} <= set(ids)
+    draft = "Our fix ships Tuesday. " + "x" * 50_000  # over the message limit
+    refused = submit(member, f"/cases/{c.case}", action, {"body": draft})
+    assert refused.status_code == 422, refused.text[:500]
+    summary = refused.text.split('id="error-summary"')[1].split("</div>")[0]
+    assert f'href="#body-{thread["id"]}"' in summary
+    assert f'id="body-{thread["id"]}-error"' in refused.text
+    assert f'id="body-{other["id"]}-error"' not in refused.text
+    assert textarea(refused.text, f"body-{thread['id']}") == draft
+    assert textarea(refused.text, f"body-{other['id']}") == ""
+    after = c.coordinator.get(f"/api/v1/cases/{c.case}/threads/{thread['id']}/messages").json()
+    assert [m["body"] for m in after["items"]] == [XSS]  # nothing stored
     # a vendor sees its own part only: the same participants as the API shows it
     vendor_page = get(_signed_in(platform, "psirt@vendor-a.test"), f"/cases/{c.case}")
     shown = set(_values(vendor_page.text, "data-participant-id"))

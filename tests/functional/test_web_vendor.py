@@ -6,13 +6,15 @@ escaped."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy import select
 
 from clearinghouse.accounts.models import Organisation
 from tests.functional.conftest import Platform
 from tests.support.casework import invited_to_a_proposal
-from tests.support.web import get, submit
+from tests.support.web import get, submit, textarea
 
 XSS = '"><script>alert(1)</script>'
 
@@ -107,8 +109,26 @@ def test_a_bad_form_is_shown_with_its_error_and_changes_nothing(platform: Platfo
     assert r.status_code == 422
     r = submit(vendor, "/invitation", "/invitation/threads/not-a-thread/messages", {"body": "x"})
     assert r.status_code == 404
+    # A refused form keeps what was typed in it, in that form only.
     api = platform.client()
     api.headers["Authorization"] = f"Invite {token}"
+    thread = api.get(f"/api/v1/cases/{case_id}/threads").json()[0]["id"]
+    long_words = "We need until March. " + "x" * 5000
+    r = submit(vendor, "/invitation", "/invitation/statement", {"statement": long_words})
+    assert r.status_code == 422
+    assert textarea(r.text, "statement") == long_words
+    assert textarea(r.text, f"body-{thread}") == ""
+    draft = "Fixed in 2.15.0. " + "x" * 50_000
+    r = submit(vendor, "/invitation", f"/invitation/threads/{thread}/messages", {"body": draft})
+    assert r.status_code == 422
+    assert f'href="#body-{thread}"' in r.text.split('id="error-summary"')[1].split("</div>")[0]
+    assert textarea(r.text, f"body-{thread}") == draft
+    assert textarea(r.text, "statement") == ""
+    r = submit(vendor, "/invitation", "/invitation/embargo", {"answer": "maybe", "comment": "Hm"})
+    assert r.status_code == 422
+    assert textarea(r.text, "comment") == "Hm"
+    ids = re.findall(r'\sid="([^"]+)"', r.text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     shown = api.get(f"/api/v1/cases/{case_id}").json()
     assert shown["vendor_statuses"] == []
     assert all(a["decision"] is None for a in shown["embargo"]["answers"])

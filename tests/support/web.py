@@ -52,3 +52,9 @@ def signed_in(client: httpx.Client, email: str, password: str) -> httpx.Client:
     answer = sign_in(client, email, password)
     assert answer.status_code == 303, answer.text[:500]
     return client
+
+
+def textarea(page: str, field_id: str) -> str | None:
+    """The text of the page's textarea with id ``field_id`` (None without one)."""
+    found = re.search(rf'<textarea id="{re.escape(field_id)}"[^>]*>([^<]*)</textarea>', page)
+    return None if found is None else html.unescape(found.group(1))

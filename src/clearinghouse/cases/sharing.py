@@ -46,7 +46,11 @@ def warnings_for(
     case: Case,
     participant: Participant,
     now: datetime,
+    record: bool = True,
 ) -> list[dict[str, Any]]:
+    """The legal warnings that sharing the case with ``participant`` raises for the
+    actor's organisation, as JSON; with ``record``, an audit entry when there are any
+    (the page that words them again after the participant was added records nothing)."""
     if actor.org_id is None:
         return []
     sharer_org = session.get(Organisation, actor.org_id)
@@ -67,7 +71,7 @@ def warnings_for(
         at=now,
     )
     out = [w.to_json() for w in found]
-    if out:
+    if out and record:
         audit.append(
             session,
             actor=actor,

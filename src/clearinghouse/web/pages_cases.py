@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final, TypeAlias, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Query
 from sqlalchemy import select
@@ -35,7 +36,7 @@ from clearinghouse.advisories import service as advisory_service
 from clearinghouse.advisories.models import Advisory
 from clearinghouse.api.deps import admitted_router
 from clearinghouse.api.pagination import MAX_LIMIT
-from clearinghouse.cases import access, threads
+from clearinghouse.cases import access, sharing, threads
 from clearinghouse.cases import api_cases as cases_api
 from clearinghouse.cases import api_collab as collab_api
 from clearinghouse.cases import attachments as files
@@ -46,7 +47,6 @@ from clearinghouse.cases.rules.embargo import ExitCategory
 from clearinghouse.cases.schemas import CaseOut, EmbargoOut, EventOut, ParticipantOut, VendorIn
 from clearinghouse.clocks.model import ObligationStatus
 from clearinghouse.errors import (
-    ClearinghouseError,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -68,7 +68,7 @@ from clearinghouse.timeutil import InstantOutOfRange, parse_accepted, parse_inst
 from clearinghouse.vocab import EmbargoPhase, Language
 from clearinghouse.web import case_forms, case_picture, display
 from clearinghouse.web.context import Page, PageDep
-from clearinghouse.web.forms import FieldErrors, errors_of
+from clearinghouse.web.forms import FieldErrors
 from clearinghouse.web.i18n import ENDONYMS
 from clearinghouse.web.pages_report import uploads_of
 from clearinghouse.web.words import EXIT_CATEGORIES
@@ -292,9 +292,11 @@ def show_case(
     errors: FieldErrors | None = None,
     status: int = 200,
     warnings: list[dict[str, Any]] | None = None,
+    kept: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The case page; ``errors`` of a refused form, or the legal ``warnings`` about a
-    participant just added."""
+    """The case page; ``errors`` of a refused form (and what was typed in it: its fields
+    in TYPED, and ``kept``, by field id), or the legal ``warnings`` about a participant
+    just added."""
     at = parse_at(at_text)
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
     # A GET reads as the API's GET does (a first read marks the case seen, in a write
@@ -319,6 +321,7 @@ def show_case(
     mine = {s.vulnerability_id: s for s in case.vendor_statuses if s.participant_id == own}
     may_state = changing and case.your_role == "vendor" and may(CaseAction.CASE_VENDOR_STATUS)
     manages = changing and may(CaseAction.CASE_EMBARGO_MANAGE)
+    manages_participants = changing and may(CaseAction.CASE_PARTICIPANTS)
     return page.render(
         "case.html",
         status=status,
@@ -329,7 +332,7 @@ def show_case(
         matrix=_matrix(case),
         threads=_threads(page, ref),
         may_post=can_case(page.principal, CaseAction.CASE_THREAD_POST, acc.facts),
-        manages_participants=changing and may(CaseAction.CASE_PARTICIPANTS),
+        manages_participants=manages_participants,
         zones=display.zone_names(),
         own_rows=[(v, mine.get(v.id)) for v in case.vulnerabilities] if may_state else [],
         statuses=case_forms.STATUSES,
@@ -363,16 +366,44 @@ def show_case(
         ],
         remaining=remaining(case.embargo, when),
         errors=errors or FieldErrors(),
-        typed=_typed(page) if errors else {},
-        warnings=warnings or [],
+        typed={**_typed(page), **(kept or {})} if errors else {},
+        warnings=warnings or _warnings(page, acc, manages_participants),
         max_files=files.MAX_FILES_PER_UPLOAD,
         max_file_bytes=max_attachment_bytes(page.settings),
     )
 
 
+# The case page after adding a participant whose sharing the law may restrict: which one
+# (``?warned=<participant id>``); the page words the warnings again, for who may add.
+WARNED: Final = "warned"
+
+
 @router.get("/cases/{ref}", response_class=HTMLResponse)
 def case_page(ref: str, page: PageDep, at: AtParam = None) -> HTMLResponse:
     return show_case(page, ref, at)
+
+
+def _warnings(page: Page, acc: CaseAccess, managing: bool) -> list[dict[str, Any]]:
+    """The legal warnings about the participant ``?warned=`` names, worded again (not
+    recorded again: adding it did), for a viewer who may manage the participants."""
+    named = page.request.query_params.get(WARNED)
+    if not named or not managing or page.request.method != "GET":
+        return []
+    found = next(
+        (p for p in access.participants_of(page.ctx.session, acc.case) if str(p.id) == named),
+        None,
+    )
+    if found is None:
+        return []
+    return sharing.warnings_for(
+        page.ctx.session,
+        page.settings,
+        actor=page.principal,
+        case=acc.case,
+        participant=found,
+        now=page.now(),
+        record=False,
+    )
 
 
 @router.get("/cases/{ref}/timeline", response_class=HTMLResponse)
@@ -431,14 +462,19 @@ def post_from_form(
 @router.post("/cases/{ref}/threads/{thread_id}/messages", response_class=HTMLResponse)
 def post_message(ref: str, thread_id: str, page: PageDep) -> Response:
     acc, thread = postable_thread(page, ref, thread_id)
-    try:
-        with page.attempt():
-            checked = files.check_all(
-                uploads_of(page), max_bytes=max_attachment_bytes(page.settings)
-            )
-            post_from_form(page, acc, thread, checked)
-    except ClearinghouseError as exc:
-        return show_case(page, ref, None, errors=errors_of(page._, exc), status=exc.status)
+
+    def change() -> None:
+        checked = files.check_all(uploads_of(page), max_bytes=max_attachment_bytes(page.settings))
+        post_from_form(page, acc, thread, checked)
+
+    # Every thread has a message form: its fields have the thread's id in theirs.
+    body, attachment = f"body-{thread.id}", f"attachment-{thread.id}"
+    named = {"body": body, "attachment": attachment}
+    refusal = case_forms.refused(page, change, named, f"thread-{thread.id}")
+    if refusal is not None:
+        errors, status = refusal
+        kept = {body: page.field("body")}
+        return show_case(page, ref, None, errors=errors, status=status, kept=kept)
     return page.redirect(f"/cases/{acc.case.public_id}#thread-{thread.id}")
 
 
@@ -506,9 +542,10 @@ def invite_vendor(ref: str, page: PageDep) -> Response:
     if refusal is not None:
         errors, status = refusal
         return show_case(page, ref, None, errors=errors, status=status)
-    warnings = added[0].warnings
-    if warnings:  # added, and the law of a party may forbid it: say so now (audited)
-        return show_case(page, ref, None, warnings=warnings)
+    if added[0].warnings:  # added, and the law of a party may restrict it (audited): the
+        # page says so (a redirect, so that a reload does not post again)
+        where = f"/cases/{acc.case.public_id}?{urlencode({WARNED: str(added[0].id)})}"
+        return page.redirect(f"{where}#sharing-warnings")
     return page.redirect(f"/cases/{acc.case.public_id}#participants")
 
 

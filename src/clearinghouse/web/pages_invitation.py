@@ -98,7 +98,11 @@ def _opened(page: Page) -> tuple[Case, Invitation, Participant]:
 
 
 def _invitation_page(
-    page: Page, *, errors: FieldErrors | None = None, status: int = 200
+    page: Page,
+    *,
+    errors: FieldErrors | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     case, found, participant = _opened(page)
     ref = case.public_id
@@ -141,6 +145,7 @@ def _invitation_page(
         statuses=case_forms.STATUSES,
         justifications=case_forms.JUSTIFICATIONS,
         errors=errors or FieldErrors(),
+        typed=typed or {},
     )
 
 
@@ -153,18 +158,19 @@ def _change(
     page: Page,
     anchor: str,
     change: Callable[[str], object],
-    fields: frozenset[str] = frozenset(),
+    fields: dict[str, str] | None = None,
 ) -> Response:
-    """Make one change through the API's route function, or show the form's errors: an
-    error about one of ``fields`` (a field with its own id on the page) links to it, any
-    other to the form's section (``anchor``)."""
+    """Make one change through the API's route function, or show the form's errors and
+    what was typed in it: an error about one of ``fields`` (a form field's name, and its
+    id on the page) links to that field, any other to the form's section (``anchor``)."""
     case, _found, _participant = _opened(page)
-    named = {name: name for name in fields}
+    named = fields or {}
     refusal = case_forms.refused(page, lambda: change(case.public_id), named, anchor)
     if refusal is None:
         return page.redirect(f"{INVITE.path}#{anchor}")
     errors, status = refusal
-    return _invitation_page(page, errors=errors, status=status)
+    typed = {key: page.field(name) for name, key in named.items() if page.field(name)}
+    return _invitation_page(page, errors=errors, status=status, typed=typed)
 
 
 @router.post(INVITE.path + "/statuses", response_class=HTMLResponse)
@@ -179,13 +185,13 @@ def set_statement(page: PageDep) -> Response:
         body = StatementIn.model_validate({"statement": text or None})
         return cases_api.set_statement(ref, body, page.ctx)
 
-    return _change(page, "your-statement", change, frozenset({"statement"}))
+    return _change(page, "your-statement", change, {"statement": "statement"})
 
 
 @router.post(INVITE.path + "/embargo", response_class=HTMLResponse)
 def answer_embargo(page: PageDep) -> Response:
     return _change(
-        page, "embargo", lambda ref: case_forms.answer_embargo(page, ref), frozenset({"comment"})
+        page, "embargo", lambda ref: case_forms.answer_embargo(page, ref), {"comment": "comment"}
     )
 
 
@@ -197,4 +203,5 @@ def post_message(thread_id: str, page: PageDep) -> Response:
     def change(_ref: str) -> None:
         post_from_form(page, acc, thread, [])
 
-    return _change(page, f"thread-{thread.id}", change)
+    # Every thread has a message form: its field has the thread's id in its own.
+    return _change(page, f"thread-{thread.id}", change, {"body": f"body-{thread.id}"})
