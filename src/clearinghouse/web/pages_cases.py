@@ -291,12 +291,11 @@ def show_case(
     *,
     errors: FieldErrors | None = None,
     status: int = 200,
-    warnings: list[dict[str, Any]] | None = None,
     kept: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The case page; ``errors`` of a refused form (and what was typed in it: its fields
-    in TYPED, and ``kept``, by field id), or the legal ``warnings`` about a participant
-    just added."""
+    """The case page; ``errors`` of a refused form, and what was typed in it (its fields
+    in TYPED, and ``kept``, by field id). After adding a participant whose sharing the law
+    may restrict, ``?warned=`` names it and the page words the warnings (``_warnings``)."""
     at = parse_at(at_text)
     acc = authorised_case(page.ctx, ref, CaseAction.CASE_READ)
     # A GET reads as the API's GET does (a first read marks the case seen, in a write
@@ -367,7 +366,7 @@ def show_case(
         remaining=remaining(case.embargo, when),
         errors=errors or FieldErrors(),
         typed={**_typed(page), **(kept or {})} if errors else {},
-        warnings=warnings or _warnings(page, acc, manages_participants),
+        warnings=_warnings(page, acc, manages_participants),
         max_files=files.MAX_FILES_PER_UPLOAD,
         max_file_bytes=max_attachment_bytes(page.settings),
     )
