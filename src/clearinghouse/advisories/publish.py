@@ -136,7 +136,7 @@ def publish(
     saved = service.store_revision(
         session, advisory, doc, actor=actor, now=now, summary=f"Published: {label}", force=True
     )
-    number = saved.revision.number
+    number, doc = saved.revision.number, saved.document
     rows = store_renditions(session, advisory, number, render_all(doc, render), now)
     service.serve(session, advisory, number, doc, now=now)
     previous = advisory.state
@@ -330,7 +330,7 @@ def withdraw(
     saved = service.store_revision(
         session, advisory, doc, actor=actor, now=now, summary=f"Withdrawn: {reason}", force=True
     )
-    number = saved.revision.number
+    number, doc = saved.revision.number, saved.document
     if advisory.is_local:
         rendered = render_all(doc, render)
     else:

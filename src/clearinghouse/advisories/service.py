@@ -283,6 +283,7 @@ class Saved:
     advisory: Advisory
     revision: AdvisoryRevision
     created: bool  # False: the content was identical, nothing was added
+    document: m.Advisory  # the revision's document as stored (:func:`withhold_history`)
 
 
 def store_revision(
@@ -301,8 +302,6 @@ def store_revision(
     """Add ``doc`` as the next revision unless it equals the current one and names the
     same recipients (and not ``force``). ``recipients``: whom it names; by default the
     current revision's (the first revision: the advisory's)."""
-    body = neutral.to_json(doc)
-    body_digest = digest(body)
     current = (
         revision(session, advisory, advisory.current_revision)
         if advisory.current_revision
@@ -310,13 +309,16 @@ def store_revision(
     )
     if recipients is None:
         recipients = Recipients.of(current) if current is not None else Recipients.of(advisory)
+    doc = withhold_history(session, advisory, doc, recipients)
+    body = neutral.to_json(doc)
+    body_digest = digest(body)
     unchanged = (
         current is not None
         and current.digest == body_digest
         and Recipients.of(current) == recipients
     )
     if current is not None and unchanged and not force:
-        return Saved(advisory, current, created=False)
+        return Saved(advisory, current, created=False, document=doc)
     number = advisory.current_revision + 1
     stored = AdvisoryRevision(
         id=uuid.uuid4(),
@@ -339,7 +341,69 @@ def store_revision(
     if source_revision is not None:
         advisory.source_revision = source_revision
     session.flush()
-    return Saved(advisory, stored, created=True)
+    return Saved(advisory, stored, created=True, document=doc)
+
+
+# ---- the revision history of what a revision's readers may not read ------------------------
+
+
+def _published_under(
+    session: Session, advisory: Advisory
+) -> dict[str, tuple[m.Tlp | None, Recipients]]:
+    """Each revision-history entry the platform stamped at a publication (by its number),
+    with the marking and recipients it was published under: those of the first stored
+    revision whose history ends with it (later edits carry it on under their own)."""
+    found: dict[str, tuple[m.Tlp | None, Recipients]] = {}
+    for stored in revisions(session, advisory):
+        history = stored.document.get("revisions")
+        if isinstance(history, list) and history and isinstance(history[-1], dict):
+            found.setdefault(
+                str(history[-1].get("number")), (marking(stored), Recipients.of(stored))
+            )
+    return found
+
+
+_MEMBERS_OR_FEWER: frozenset[m.Tlp | None] = frozenset(
+    {m.Tlp.GREEN, m.Tlp.AMBER, m.Tlp.AMBER_STRICT, m.Tlp.RED, None}
+)
+
+
+def _read_by_all_of(
+    then: tuple[m.Tlp | None, Recipients], now: tuple[m.Tlp | None, Recipients]
+) -> bool:
+    """Whether everyone a revision marked ``now`` reaches could read what was published
+    marked ``then`` (unmarked: the operator only, who reads everything)."""
+    (was, named_then), (tlp, named_now) = then, now
+    if was is m.Tlp.CLEAR or tlp is None:
+        return True
+    if was is m.Tlp.GREEN:
+        return tlp in _MEMBERS_OR_FEWER
+    return (
+        was is tlp
+        and set(named_now.org_ids) <= set(named_then.org_ids)
+        and set(named_now.user_ids) <= set(named_then.user_ids)
+    )
+
+
+def withhold_history(
+    session: Session, advisory: Advisory, doc: m.Advisory, recipients: Recipients
+) -> m.Advisory:
+    """``doc`` without the summary of each earlier publication that some of its own readers
+    may not read (its entry stays, numbered and dated, as "Revised." in CSAF): a revision
+    re-marked RED, published, then marked CLEAR again would otherwise carry the RED
+    publication's words to everyone, in its history and every rendition of it. An imported
+    advisory's history is its source's, kept as it came."""
+    if not doc.revisions or not advisory.is_local:
+        return doc
+    under = _published_under(session, advisory)
+    reach = (doc.tlp, recipients)
+    kept = tuple(
+        dataclasses.replace(r, summary="")
+        if r.summary and r.number in under and not _read_by_all_of(under[r.number], reach)
+        else r
+        for r in doc.revisions
+    )
+    return doc if kept == doc.revisions else dataclasses.replace(doc, revisions=kept)
 
 
 def serve(
@@ -494,7 +558,7 @@ def revise(
         ),
     )
     if _same_content(current, doc) and recipients == named:
-        return Saved(advisory, revision(session, advisory, before), created=False)
+        return Saved(advisory, revision(session, advisory, before), created=False, document=current)
     saved = store_revision(
         session,
         advisory,
@@ -506,7 +570,7 @@ def revise(
         force=True,  # the recipients alone may have changed
     )
     if advisory.published_revision is None:
-        serve(session, advisory, saved.revision.number, doc, now=now)
+        serve(session, advisory, saved.revision.number, saved.document, now=now)
     audit.append(
         session,
         actor=actor,

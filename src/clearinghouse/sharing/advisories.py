@@ -6,9 +6,10 @@ publishes); its handler here turns the served revision into STIX 2.1: one
 record) and one ``report`` carrying the advisory (title, summary, its vulnerabilities).
 Identifiers are UUIDv5 of the advisory and record, so every revision is a new version of
 the same objects (``modified`` = the revision's publication instant); a withdrawal is a
-version with ``revoked: true``. Each object carries the advisory's TLP marking and names
-its recipient organisations and people, and goes into every collection flagged for
-advisories whose audience the marking allows (:func:`clearinghouse.policy.audience_allows`).
+version with ``revoked: true``. Each object carries the revision's own TLP marking and
+names its recipient organisations and people (the revision's, and the case's parties),
+and goes into every collection flagged for advisories whose audience the marking allows
+(:func:`clearinghouse.policy.audience_allows`).
 Idempotent: a version already stored is not stored twice.
 """
 
@@ -23,8 +24,9 @@ from sqlalchemy import select
 from clearinghouse.advisories import service
 from clearinghouse.advisories.models import Advisory, AdvisoryState
 from clearinghouse.advisories.publish import KIND_SHARE
+from clearinghouse.errors import NotFound
 from clearinghouse.formats import model as m
-from clearinghouse.formats import stix
+from clearinghouse.formats import neutral, stix
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.policy import audience_allows
 from clearinghouse.principal import SYSTEM
@@ -120,32 +122,48 @@ def advisory_objects(
 
 
 def share(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Share the revision the job names as it was published: its own document, marking,
+    recipients and publication instant, whatever the advisory has become since (a job that
+    runs late, after a later revision re-marked it, must not carry one revision's words
+    under another's marking)."""
     try:
         advisory_id = uuid.UUID(str(payload["advisory_id"]))
-        revision = int(payload["revision"])
+        number = int(payload["revision"])
     except (KeyError, ValueError) as exc:
         raise PermanentJobError(f"bad {KIND_SHARE} payload: {exc}") from exc
     session = ctx.session
     advisory = session.get(Advisory, advisory_id)
     if advisory is None or advisory.state not in (AdvisoryState.PUBLISHED, AdvisoryState.WITHDRAWN):
         return
-    facts = service.facts(session, advisory)
-    named_orgs = facts.recipient_org_ids | facts.participant_org_ids
-    named_users = facts.recipient_user_ids
+    try:
+        stored = service.revision(session, advisory, number)
+    except NotFound:
+        raise PermanentJobError(f"{advisory.public_id} has no revision {number}") from None
+    tlp = service.marking(stored)
+    if tlp is None:  # unmarked: the operator's only, never shared
+        return
+    doc = neutral.from_json(stored.document)
+    named_orgs = (
+        _ids(stored.recipient_org_ids) | service.facts(session, advisory).participant_org_ids
+    )
+    named_users = _ids(stored.recipient_user_ids)
+    withdrawn = (
+        advisory.state is AdvisoryState.WITHDRAWN and number == advisory.published_revision
+    ) or (bool(doc.vulnerabilities) and all(v.withdrawn for v in doc.vulnerabilities))
     objects = advisory_objects(
-        service.document(session, advisory, revision),
+        doc,
         public_id=advisory.public_id,
-        tlp=advisory.tlp,
-        created=advisory.published_at or ctx.now(),
-        modified=advisory.last_published_at or ctx.now(),
-        withdrawn=advisory.state is AdvisoryState.WITHDRAWN,
+        tlp=tlp,
+        created=doc.initial_release,
+        modified=doc.current_release,
+        withdrawn=withdrawn,
         base_url=ctx.settings.base_url,
     )
     audience = store.Audience(org_ids=named_orgs, user_ids=named_users)
     for collection in session.scalars(select(Collection).where(Collection.advisories.is_(True))):
         allowed = audience_allows(
             store.collection_facts(session, collection),
-            advisory.tlp,
+            tlp,
             named_org_ids=named_orgs,
             named_user_ids=named_users,
         )
@@ -153,6 +171,10 @@ def share(ctx: JobContext, payload: dict[str, Any]) -> None:
             store.add_objects(
                 session, collection, SYSTEM, objects, now=ctx.now(), audience=audience
             )
+
+
+def _ids(values: list[str]) -> frozenset[uuid.UUID]:
+    return frozenset(uuid.UUID(v) for v in values)
 
 
 def register(registry: JobRegistry) -> None:
