@@ -150,3 +150,30 @@ def test_a_red_publication_between_two_clear_ones_reaches_nobody_else(
     red_csaf = red_reader.get(f"/api/v1/advisories/{ref}/export?format=csaf&revision=4")
     assert red_csaf.status_code == 200
     assert "REDPUBNOTE" in red_csaf.text
+
+
+def test_a_withdrawal_reaches_those_the_published_revision_named_not_a_drafts(
+    platform: AdvisoryPlatform,
+) -> None:
+    # RED for one member's viewer; a draft names another organisation's administrator too
+    # and is not published; the withdrawal is the published revision's, for its reader.
+    p = platform
+    collections = _collections(p)
+    viewer = str(p.login(p.world.member_viewer).get("/api/v1/me").json()["user_id"])
+    other = str(p.login(p.world.other_admin).get("/api/v1/me").json()["user_id"])
+    red = {"tlp": "RED", "recipient_user_ids": [viewer], "title": "REDTITLE a"}
+    ref = create_draft(p.operator(), **red)["id"]
+    _publish(p, ref, "REDPUBNOTE", None)
+    widened = {"recipient_user_ids": [viewer, other], "revision_summary": "REDNOTE"}
+    assert p.operator().patch(f"/api/v1/advisories/{ref}", json=widened).status_code == 200
+    r = p.operator().post(f"/api/v1/advisories/{ref}/withdraw", json={"reason": "Duplicate"})
+    assert r.status_code == 200, r.text
+    p.run_jobs()
+
+    outsider = p.login(p.world.other_admin)
+    assert outsider.get(f"/api/v1/advisories/{ref}").status_code == 404
+    assert _leaks(_read_everything(outsider, ref, collections)) == {}
+    reader = p.login(p.world.member_viewer)
+    shown = reader.get(f"/api/v1/advisories/{ref}")
+    assert shown.status_code == 200
+    assert shown.json()["state"] == "withdrawn"

@@ -45,6 +45,7 @@ from clearinghouse.advisories.renditions import imported_renditions, renditions_
 from clearinghouse.audit import service as audit
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.formats import model as m
+from clearinghouse.formats import neutral
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.notify.service import notify_message
@@ -325,10 +326,19 @@ def withdraw(
             f"{advisory.public_id} is {advisory.state.value}; "
             "only published advisories are withdrawn"
         )
-    served = service.document(session, advisory, advisory.published_revision)
-    doc = _stamp_withdrawn(served, now=now, reason=reason)
+    published = service.revision(session, advisory, advisory.published_revision)
+    doc = _stamp_withdrawn(neutral.from_json(published.document), now=now, reason=reason)
+    # The withdrawn revision is the published one, for those it was published to: not a
+    # pending draft's recipients (a draft names nobody new until it is published).
     saved = service.store_revision(
-        session, advisory, doc, actor=actor, now=now, summary=f"Withdrawn: {reason}", force=True
+        session,
+        advisory,
+        doc,
+        actor=actor,
+        now=now,
+        summary=f"Withdrawn: {reason}",
+        force=True,
+        recipients=service.Recipients.of(published),
     )
     number, doc = saved.revision.number, saved.document
     if advisory.is_local:
