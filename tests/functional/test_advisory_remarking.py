@@ -177,3 +177,29 @@ def test_a_withdrawal_reaches_those_the_published_revision_named_not_a_drafts(
     shown = reader.get(f"/api/v1/advisories/{ref}")
     assert shown.status_code == 200
     assert shown.json()["state"] == "withdrawn"
+
+
+def test_a_draft_pending_when_the_advisory_is_withdrawn_stays_a_draft(
+    platform: AdvisoryPlatform,
+) -> None:
+    # the withdrawal is of the published revision: the draft between them was never
+    # published, although numbered below the withdrawal that is now served
+    p = platform
+    ref = create_draft(p.operator(), title="Public title")["id"]
+    _publish(p, ref, "First", None)
+    draft = {"summary": "REDSUMMARY not published", "revision_summary": "REDNOTE"}
+    assert p.operator().patch(f"/api/v1/advisories/{ref}", json=draft).status_code == 200
+    r = p.operator().post(f"/api/v1/advisories/{ref}/withdraw", json={"reason": "Duplicate"})
+    assert r.status_code == 200, r.text
+    assert r.json()["revision"] == 4
+    p.run_jobs()
+    for c in (p.client(), p.login(p.world.member_viewer)):
+        assert [v["number"] for v in c.get(f"/api/v1/advisories/{ref}/revisions").json()] == [
+            1,
+            2,
+            4,
+        ]
+        assert c.get(f"/api/v1/advisories/{ref}/revisions/3").status_code == 404
+        assert _leaks(_read_everything(c, ref, [])) == {}
+    # its writers still read it
+    assert p.operator().get(f"/api/v1/advisories/{ref}/revisions/3").status_code == 200

@@ -156,10 +156,18 @@ def marking(stored: AdvisoryRevision) -> m.Tlp | None:
 
 
 def revision_facts(
-    advisory: Advisory, stored: AdvisoryRevision, served: AdvisoryFacts
+    advisory: Advisory,
+    stored: AdvisoryRevision,
+    served: AdvisoryFacts,
+    withheld: range = range(0),
 ) -> RevisionFacts:
-    """Facts for the policy about one stored revision (``served``: :func:`facts`)."""
-    draft = advisory.published_revision is None or stored.number > advisory.published_revision
+    """Facts for the policy about one stored revision (``served``: :func:`facts`;
+    ``withheld``: :func:`withdrawn_drafts`)."""
+    draft = (
+        advisory.published_revision is None
+        or stored.number > advisory.published_revision
+        or stored.number in withheld
+    )
     return RevisionFacts(
         served,
         marking(stored),
@@ -167,6 +175,28 @@ def revision_facts(
         recipient_org_ids=_uuids(stored.recipient_org_ids),
         recipient_user_ids=_uuids(stored.recipient_user_ids),
     )
+
+
+def _last_entry(stored: AdvisoryRevision) -> str | None:
+    history = stored.document.get("revisions")
+    if isinstance(history, list) and history and isinstance(history[-1], dict):
+        return str(history[-1].get("number"))
+    return None
+
+
+def withdrawn_drafts(session: Session, advisory: Advisory) -> range:
+    """The revisions of a withdrawn advisory drafted after its last publication: never
+    published (the withdrawal is the published revision's, stamped), so still drafts,
+    although numbered below the withdrawal that is now served."""
+    if advisory.state is not AdvisoryState.WITHDRAWN or advisory.published_revision is None:
+        return range(0)
+    stored = revisions(session, advisory, up_to=advisory.published_revision)
+    history = stored[-1].document.get("revisions") if stored else None
+    if not isinstance(history, list) or len(history) < 2 or not isinstance(history[-2], dict):
+        return range(0)
+    published = str(history[-2].get("number"))  # the publication the withdrawal was of
+    first = next((r.number for r in stored if _last_entry(r) == published), None)
+    return range(0) if first is None else range(first + 1, advisory.published_revision)
 
 
 def readable(session: Session, principal: Principal, public_id: str) -> Advisory:
@@ -211,10 +241,11 @@ def visible_revisions(
     :func:`visible_revision`, each one the policy lets it read on its own facts."""
     newest = visible_revision(session, principal, advisory)
     base = facts(session, advisory)
+    withheld = withdrawn_drafts(session, advisory)
     return [
         r
         for r in revisions(session, advisory, up_to=newest)
-        if can_revision(principal, revision_facts(advisory, r, base))
+        if can_revision(principal, revision_facts(advisory, r, base, withheld))
     ]
 
 
@@ -226,7 +257,8 @@ def visible(
     if number <= visible_revision(session, principal, advisory):
         stored = revision(session, advisory, number)
         served = facts(session, advisory)
-        if can_revision(principal, revision_facts(advisory, stored, served)):
+        withheld = withdrawn_drafts(session, advisory)
+        if can_revision(principal, revision_facts(advisory, stored, served, withheld)):
             return stored
     raise NotFound(f"{advisory.public_id} has no revision {number}")
 
@@ -355,11 +387,9 @@ def _published_under(
     revision whose history ends with it (later edits carry it on under their own)."""
     found: dict[str, tuple[m.Tlp | None, Recipients]] = {}
     for stored in revisions(session, advisory):
-        history = stored.document.get("revisions")
-        if isinstance(history, list) and history and isinstance(history[-1], dict):
-            found.setdefault(
-                str(history[-1].get("number")), (marking(stored), Recipients.of(stored))
-            )
+        last = _last_entry(stored)
+        if last is not None:
+            found.setdefault(last, (marking(stored), Recipients.of(stored)))
     return found
 
 
