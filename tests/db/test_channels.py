@@ -383,6 +383,9 @@ WEBHOOK = {
 # Kinds about a published TLP:GREEN advisory only: a draft is told to nobody, and a
 # suspended member hears nothing beyond TLP:CLEAR.
 PUBLISHED_GREEN = {MessageKind.EXPOSURE_MATCH}
+# Kinds told to the recipient as the case's coordinator: a suspended coordinator reads
+# nothing of its cases, embargo ended or not (policy.cases), so hears nothing of them.
+AS_COORDINATOR = {MessageKind.CASE_VENDOR_ESCALATED}
 
 
 def test_every_kind_is_covered() -> None:
@@ -441,6 +444,8 @@ def test_a_message_reaches_the_recipient_only_as_the_policy_allows(
     )
     if kind in PUBLISHED_GREEN:
         withheld = standing is Standing.SUSPENDED or subject is Subject.EMBARGOED
+    if kind in AS_COORDINATOR:
+        withheld = standing is Standing.SUSPENDED
     if withheld:
         assert reached == Reached(0, 0, 0)
     else:
@@ -459,6 +464,22 @@ def _worded_from_parameters(env: Env, kind: MessageKind) -> None:
             assert message.word(english()) == wording.Text(notice.subject, notice.body, Language.EN)
             assert notice.link is not None
             assert notice.link.startswith("/"), notice.link
+
+
+@pytest.mark.parametrize("standing", list(Standing))
+def test_a_coordinator_hears_of_a_message_in_its_ended_case_only_in_good_standing(
+    database: Database, standing: Standing
+) -> None:
+    # The embargo has ended: a suspended participant may read the case again, but a
+    # suspended coordinator may not (it read the message through its notice's sealed part).
+    env = _world(database, standing, Subject.PUBLISHED)
+    with env.database.transaction() as s:
+        _case(s, env).coordinator_org_id = env.recipient_org
+    _post_message(env)
+    suspended = standing is Standing.SUSPENDED
+    assert _reached(env, MessageKind.CASE_MESSAGE) == (
+        Reached(0, 0, 0) if suspended else Reached(1, 1, 1)
+    )
 
 
 @pytest.mark.parametrize("subject", list(Subject))

@@ -116,7 +116,7 @@ def _escalate(ctx: JobContext, case: Case, participant: Participant, due: dateti
         VendorEscalated(case=case.public_id, vendor=participant.name, due=due),
         f"/cases/{case.public_id}",
         now,
-        about=notices.about_case(ctx.session, case),
+        about=notices.about_case_for(ctx.session, case, case.coordinator_org_id),
     )
 
 

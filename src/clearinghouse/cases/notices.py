@@ -87,6 +87,15 @@ def about_case(session: Session, case: Case) -> MessageFacts:
     return MessageFacts(Sensitivity.PUBLIC if ended else Sensitivity.PRE_PUBLICATION)
 
 
+def about_case_for(session: Session, case: Case, org_id: uuid.UUID | None) -> MessageFacts:
+    """:func:`about_case`, told to ``org_id``: a suspended coordinator reads nothing of
+    its cases, embargo ended or not (``policy.cases``), so what it is told about one is held
+    back from it as pre-publication information is."""
+    if org_id is not None and org_id == case.coordinator_org_id:
+        return MessageFacts(Sensitivity.PRE_PUBLICATION)
+    return about_case(session, case)
+
+
 def tell_participants(
     session: Session,
     *,
@@ -104,9 +113,9 @@ def tell_participants(
     """Tell each participant the policy lets a message about the case reach (a suspended
     organisation hears nothing before the embargo ends) ``message``, linking ``link`` (a
     page of the platform); returns those that were reached somehow."""
-    about = about_case(session, case)
     reached: list[Participant] = []
     for participant in participants:
+        about = about_case_for(session, case, participant.org_id)
         if participant.org_id is not None:
             org = session.get(Organisation, participant.org_id)
             users = org_users(session, participant.org_id)
