@@ -227,7 +227,7 @@ class _Stream:
             self.block(data[:cut])
         self.carry = data[cut:]
         # Held until the next chunk is read: freed before it, glibc gives the 4 MiB back
-        # and maps it again for the read (~15 % of a plain log's scan, measured).
+        # and maps it again for the read (measured: a few per cent of a plain log's scan).
         self.held = data
 
     def finish(self) -> None:
@@ -349,8 +349,8 @@ _BOMS: Final = (  # UTF-32 first: its little-endian mark begins with UTF-16's
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]+")
 _ASTRAL: Final = re.compile(r"[\U00010000-\U0010ffff]")
 SNIFF: Final = 4096  # bytes looked at for UTF-16 without a byte-order mark
-# How far back (in UTF-8) an offset can still be located: what a block scans reaches back
-# at most its carry (a line's start, under MAX_LINE, or a block's) and one read.
+# How far back (in UTF-8) an offset can still be located: a block scans its carry (less
+# than one transcoded read: 4 MiB of UTF-16 is at most 6 MiB of UTF-8) and one read.
 KEEP_MARKS: Final = 3 * BLOCK
 
 
