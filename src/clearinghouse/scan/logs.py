@@ -318,23 +318,24 @@ def scan_stream(name: str, source: BinaryIO, scan: LogScan, limits: LogLimits) -
             break
         head += more
     wide = _Wide.of(head)
-    text = None if wide is None else _Stream(name, limits, scan, kept, wide.locate)
+    reading = None if wide is None else (wide, _Stream(name, limits, scan, kept, wide.locate))
     total = 0
     chunk = head
     while chunk:
         total += len(chunk)
         plain.feed(chunk)
-        if wide is not None and text is not None:
-            text.feed(wide.transcode(chunk))
+        if reading is not None:
+            reading[1].feed(reading[0].transcode(chunk))
         if total >= limits.max_bytes_per_stream:
             scan.problems.append(LogProblem(name, f"stopped after {total} bytes (limit)"))
             break
         chunk = source.read(BLOCK)
     plain.finish()
-    if wide is not None and text is not None:
-        text.feed(wide.transcode(b"", final=True))
+    if reading is not None:
+        reader, text = reading
+        text.feed(reader.transcode(b"", final=True))
         text.finish()
-    scan.lines += text.lines if text is not None else plain.lines  # a wide stream's: its text's
+    scan.lines += plain.lines if reading is None else reading[1].lines  # wide: its text's
     scan.bytes += plain.offset
 
 

@@ -139,14 +139,13 @@ def share(ctx: JobContext, payload: dict[str, Any]) -> None:
         stored = service.revision(session, advisory, number)
     except NotFound:
         raise PermanentJobError(f"{advisory.public_id} has no revision {number}") from None
-    tlp = service.marking(stored)
+    facts = service.revision_facts(advisory, stored, service.facts(session, advisory))
+    tlp = facts.tlp
     if tlp is None:  # unmarked: the operator's only, never shared
         return
     doc = neutral.from_json(stored.document)
-    named_orgs = (
-        _ids(stored.recipient_org_ids) | service.facts(session, advisory).participant_org_ids
-    )
-    named_users = _ids(stored.recipient_user_ids)
+    named_orgs = facts.recipient_org_ids | facts.advisory.participant_org_ids
+    named_users = facts.recipient_user_ids
     withdrawn = (
         advisory.state is AdvisoryState.WITHDRAWN and number == advisory.published_revision
     ) or (bool(doc.vulnerabilities) and all(v.withdrawn for v in doc.vulnerabilities))
@@ -171,10 +170,6 @@ def share(ctx: JobContext, payload: dict[str, Any]) -> None:
             store.add_objects(
                 session, collection, SYSTEM, objects, now=ctx.now(), audience=audience
             )
-
-
-def _ids(values: list[str]) -> frozenset[uuid.UUID]:
-    return frozenset(uuid.UUID(v) for v in values)
 
 
 def register(registry: JobRegistry) -> None:
