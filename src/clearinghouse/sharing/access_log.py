@@ -6,6 +6,7 @@ committed and before the response leaves: a page that fails to be logged is not 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Final
 
 from sqlalchemy import insert
@@ -14,16 +15,18 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from clearinghouse.api.deps import Ctx
 from clearinghouse.errors import Unavailable
 from clearinghouse.policy import Channel
-from clearinghouse.sharing.models import Collection, SharedAccess
+from clearinghouse.sharing.models import SharedAccess
 from clearinghouse.sharing.store import Page
 
 
-def record_page(ctx: Ctx, collection: Collection, channel: Channel, route: str, page: Page) -> None:
-    """Who was served which rows of ``collection`` (their ``seq`` range) and the query."""
+def record_page(
+    ctx: Ctx, collection_id: uuid.UUID, channel: Channel, route: str, page: Page
+) -> None:
+    """Who was served which rows of the collection (their ``seq`` range) and the query."""
     principal = ctx.principal
     entry = {
         "at": ctx.now(),
-        "collection_id": collection.id,
+        "collection_id": collection_id,
         "channel": channel.value,
         "route": route,
         "principal": principal.label[:320],

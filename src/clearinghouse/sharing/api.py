@@ -312,7 +312,7 @@ def list_objects(
     limit: Annotated[int | None, Query()] = None,
     type: Annotated[str | None, Query(max_length=250)] = None,
 ) -> Response:
-    found, facts = store.load_collection(
+    found, facts = store.view_collection(
         ctx.session, ctx.principal, collection, SharingAction.COLLECTION_READ, API
     )
     scope = object_scope(ctx.principal, facts, API)
@@ -326,7 +326,7 @@ def list_objects(
         limit=clamp_limit(limit),
         after=_cursor(cursor),
     )
-    access_log.record_page(ctx, found, API, "objects", page)
+    access_log.record_page(ctx, found.id, API, "objects", page)
     body: dict[str, Any] = {"items": [orjson.Fragment(r.body) for r in page.rows]}
     body["next_cursor"] = encode_next(page.next) if page.next else None
     return _json(body)

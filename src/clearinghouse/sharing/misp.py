@@ -120,7 +120,7 @@ def _events(ctx: Ctx) -> dict[str, _Shared]:
             ctx.session, collection.id, reader, store.Filters(types=("report",)), limit=MAX_EVENTS
         )
         if reports.rows:
-            access_log.record_page(ctx, collection, Channel.API, "misp-feed", reports)
+            access_log.record_page(ctx, collection.id, Channel.API, "misp-feed", reports)
         for row in reports.rows:
             report = orjson.loads(row.body)
             refs = tuple(r for r in report.get("object_refs", []) if isinstance(r, str))[:100]
@@ -129,7 +129,7 @@ def _events(ctx: Ctx) -> dict[str, _Shared]:
             )
             referenced = [orjson.loads(r.body) for r in objects.rows]
             if objects.rows:
-                access_log.record_page(ctx, collection, Channel.API, "misp-feed", objects)
+                access_log.record_page(ctx, collection.id, Channel.API, "misp-feed", objects)
             shared = _Shared(report, event(report, referenced, ctx.settings.platform_name))
             found[shared.event["Event"]["uuid"]] = shared
     return found

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -97,7 +97,19 @@ def group_orgs(session: Session, group_ids: Sequence[uuid.UUID]) -> frozenset[uu
     )
 
 
-def collection_facts(session: Session, collection: Collection) -> CollectionFacts:
+class _Audiences(Protocol):
+    """What the policy's facts are made of: a :class:`Collection`, or a row of its table."""
+
+    public: bool
+    community: bool
+    members_write: bool
+    reader_org_ids: list[str]
+    reader_user_ids: list[str]
+    group_ids: list[str]
+    writer_org_ids: list[str]
+
+
+def collection_facts(session: Session, collection: _Audiences) -> CollectionFacts:
     return CollectionFacts(
         public=collection.public,
         community=collection.community,
@@ -125,6 +137,46 @@ def load_collection(
     facts = collection_facts(session, collection)
     require_collection(principal, action, facts, channel)
     return collection, facts
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionView:
+    """A collection as a read shows it, loaded without the ORM: a ``session.get`` costs
+    ~0.15 ms more, on every page a client walks."""
+
+    id: uuid.UUID
+    alias: str
+    title: str
+    description: str
+
+
+_COLLECTIONS: Final[Table] = Collection.__table__  # type: ignore[assignment]
+_VIEW_BY_ID: Final = select(_COLLECTIONS).where(_COLLECTIONS.c.id == bindparam("key"))
+_VIEW_BY_ALIAS: Final = select(_COLLECTIONS).where(_COLLECTIONS.c.alias == bindparam("key"))
+
+
+def view_collection(
+    session: Session,
+    principal: Principal,
+    key: str,
+    action: SharingAction,
+    channel: Channel,
+) -> tuple[CollectionView, CollectionFacts]:
+    """:func:`load_collection` for reads: the same decision, a :class:`CollectionView`."""
+    found = None
+    if len(key) <= 100:
+        value: uuid.UUID | str
+        try:
+            query, value = _VIEW_BY_ID, uuid.UUID(key)
+        except ValueError:
+            query, value = _VIEW_BY_ALIAS, key
+        found = session.connection().execute(query, {"key": value}).first()
+    if found is None:
+        require_collection(principal, action, MISSING, channel)
+        raise AssertionError("unreachable: a missing collection is never allowed")
+    facts = collection_facts(session, found)
+    require_collection(principal, action, facts, channel)
+    return CollectionView(found.id, found.alias, found.title, found.description), facts
 
 
 # ---- adding objects ------------------------------------------------------------------------
@@ -739,8 +791,13 @@ def page(
         bodies_only=bodies_only,
     )
     # On the connection: the session's ORM layer costs ~0.3 ms a page and adds nothing
-    # to a Core select.
-    found = session.connection().execute(_statement(shape), values).all()
+    # to a Core select. The driver's own tuples: none of these columns has a result
+    # processor, and a Row for each of 1,000 costs ~0.3 ms more.
+    result = session.connection().execute(_statement(shape), values)
+    try:
+        found: Sequence[Any] = result.cursor.fetchall()
+    finally:
+        result.close()
     more = len(found) > limit
     kept = found[:limit]
     if not bodies_only:

@@ -153,7 +153,9 @@ def _max_content(ctx: Ctx) -> int:
     return min(ctx.settings.taxii_max_content_length, ctx.settings.max_request_bytes)
 
 
-def _collection_json(ctx: Ctx, collection: Collection, facts: Any) -> dict[str, Any]:
+def _collection_json(
+    ctx: Ctx, collection: Collection | store.CollectionView, facts: Any
+) -> dict[str, Any]:
     principal = ctx.principal
     return {
         "id": str(collection.id),
@@ -186,13 +188,21 @@ def _load(ctx: Ctx, api_root: str, key: str, action: SharingAction) -> tuple[Col
     return store.load_collection(ctx.session, ctx.principal, key, action, TAXII)
 
 
+def _view(ctx: Ctx, api_root: str, key: str) -> tuple[store.CollectionView, Any]:
+    """The collection, for a read (:func:`_load` for writes, which need the ORM's)."""
+    _root(api_root)
+    return store.view_collection(
+        ctx.session, ctx.principal, key, SharingAction.COLLECTION_READ, TAXII
+    )
+
+
 @router.get("/{api_root}/collections/{collection_id}/", summary="One TAXII collection")
 async def collection(api_root: str, collection_id: str, request: Request) -> Response:
     return await _serve(request, _collection, api_root, collection_id)
 
 
 def _collection(ctx: Ctx, api_root: str, collection_id: str) -> Response:
-    found, facts = _load(ctx, api_root, collection_id, SharingAction.COLLECTION_READ)
+    found, facts = _view(ctx, api_root, collection_id)
     return taxii_json(_collection_json(ctx, found, facts))
 
 
@@ -214,12 +224,17 @@ def _headers(page: store.Page) -> dict[str, str]:
     }
 
 
-def _log(ctx: Ctx, collection: Collection, route: str, page: store.Page) -> None:
-    access_log.record_page(ctx, collection, TAXII, route, page)
+def _log(ctx: Ctx, collection: store.CollectionView, route: str, page: store.Page) -> None:
+    access_log.record_page(ctx, collection.id, TAXII, route, page)
 
 
 def _page(
-    ctx: Ctx, collection: Collection, facts: Any, filters: Filters, *, bodies_only: bool = False
+    ctx: Ctx,
+    collection: store.CollectionView,
+    facts: Any,
+    filters: Filters,
+    *,
+    bodies_only: bool = False,
 ) -> store.Page:
     params = _params(ctx)
     limit = parse_limit(params, ctx.settings.taxii_max_page_size)
@@ -257,7 +272,7 @@ async def get_objects(api_root: str, collection_id: str, request: Request) -> Re
 
 
 def _get_objects(ctx: Ctx, api_root: str, collection_id: str) -> Response:
-    found, facts = _load(ctx, api_root, collection_id, SharingAction.COLLECTION_READ)
+    found, facts = _view(ctx, api_root, collection_id)
     filters = parse_filters(_params(ctx))
     page = _page(ctx, found, facts, filters, bodies_only=True)
     _log(ctx, found, "objects", page)
@@ -270,7 +285,7 @@ async def get_manifest(api_root: str, collection_id: str, request: Request) -> R
 
 
 def _get_manifest(ctx: Ctx, api_root: str, collection_id: str) -> Response:
-    found, facts = _load(ctx, api_root, collection_id, SharingAction.COLLECTION_READ)
+    found, facts = _view(ctx, api_root, collection_id)
     page = _page(ctx, found, facts, parse_filters(_params(ctx)))
     _log(ctx, found, "manifest", page)
     items = [
@@ -305,7 +320,7 @@ def _one_object(
 ) -> store.Page:
     """The page of one object's versions that the filters select (404 when none is
     visible); match[version] defaults to last, or to all for the versions route."""
-    found, facts = _load(ctx, api_root, collection_id, SharingAction.COLLECTION_READ)
+    found, facts = _view(ctx, api_root, collection_id)
     allowed = frozenset({"spec_version"}) if versions_route else _ONE_OBJECT
     filters = parse_filters(_params(ctx), allowed=allowed, default_last=not versions_route)
     filters = dataclasses.replace(filters, ids=(_object_id(object_id),))
