@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import MemberSanction, Organisation, User
+from clearinghouse.accounts.models import MemberSanction, NotifyMode, Organisation, User
 from clearinghouse.advisories import publish, service
 from clearinghouse.advisories.index import KIND_INDEX_CHANGED
 from clearinghouse.advisories.models import Advisory
@@ -43,11 +43,12 @@ from clearinghouse.exposure import inventories
 from clearinghouse.exposure.inventories import KIND_MATCH_INVENTORY
 from clearinghouse.jobs.models import Job
 from clearinghouse.jobs.worker import Worker
+from clearinghouse.notify import service as notices
 from clearinghouse.notify import webhooks, wording
 from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.models import Notification
+from clearinghouse.notify.models import Notification, WebhookSubscription
 from clearinghouse.notify.reader import english
-from clearinghouse.notify.service import KIND_EMAIL
+from clearinghouse.notify.service import KIND_DIGEST, KIND_EMAIL, KIND_SEND
 from clearinghouse.notify.webhooks import KIND_DELIVER
 from clearinghouse.principal import SYSTEM, Via
 from clearinghouse.settings import Settings
@@ -59,6 +60,8 @@ from tests.functional.conftest import make_settings
 from tests.support.advisories import log4shell_draft
 from tests.support.cases import LOG4SHELL_REPORT
 from tests.support.casework import embargo, suspend
+from tests.support.smtp import smtp_server
+from tests.support.webhooks import webhook_receiver
 
 T0 = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 EXPOSURE_SBOMS = REPO / "tests" / "fixtures" / "exposure" / "sbom"
@@ -536,3 +539,69 @@ def _operator_draft(s: Session) -> Advisory:
     return service.create_draft(
         s, body, actor=SYSTEM, now=T0, publisher=service.platform_publisher(make_settings("x"))
     ).advisory
+
+
+# ---- what is still waiting when the recipient's situation changes ----------------------------
+
+
+class Later(enum.StrEnum):
+    NOTHING = "nothing changes"
+    SUSPENDED = "its organisation is suspended"
+    MOVED = "its user moves to another organisation"
+
+
+@pytest.mark.parametrize("mode", [NotifyMode.IMMEDIATE, NotifyMode.DIGEST])
+@pytest.mark.parametrize("later", list(Later))
+def test_the_gate_is_asked_again_when_a_message_leaves(
+    database: Database, later: Later, mode: NotifyMode
+) -> None:
+    """A case message is queued while the recipient is in good standing (its notice, its
+    e-mail or digest, its webhook event); then, before any of it leaves, its organisation
+    is suspended, or its user moves to another organisation. What reaches the real SMTP
+    server and webhook receiver is what the gate allows at that moment."""
+    env = _world(database, Standing.GOOD, Subject.EMBARGOED)
+    with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
+        env.settings = make_settings(
+            database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
+        )
+        box = SecretBox(env.settings.secret_key.get_secret_value())
+        with env.database.transaction() as s:
+            sub = s.get(WebhookSubscription, env.subscription)
+            assert sub is not None
+            sub.url = receiver.url
+            receiver.secret = webhooks.reveal_secret(sub, box)
+            user = s.get(User, env.recipient_user)
+            assert user is not None
+            user.notify_mode = mode
+        _post_message(env)
+        assert _reached(env, MessageKind.CASE_MESSAGE).notifications == 1  # queued
+        with env.database.transaction() as s:
+            if later is Later.SUSPENDED:
+                suspend(s, env.recipient_org, env.clock.now())
+            if later is Later.MOVED:
+                other, _ = _org(s, "elsewhere", OrgKind.MEMBER)
+                membership = accounts.membership_of(s, env.recipient_user)
+                assert membership is not None
+                membership.organisation_id = other.id
+        if mode is NotifyMode.DIGEST:
+            with env.database.transaction() as s:
+                assert notices.schedule_digests(s, env.clock.now()) == 1
+            env.clock.set(T0 + timedelta(days=1))  # the next morning's digest is due
+        _run_jobs(env, only={KIND_EMAIL, KIND_DIGEST, KIND_SEND, KIND_DELIVER})
+        mail = [m for m in smtp.inbox.messages if m["To"] == "admin@recipient.test"]
+        assert len(mail) == (1 if later is Later.NOTHING else 0), [m["Subject"] for m in mail]
+        if mail:
+            text = str(mail[0].get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            assert "message was posted in case CH-" in text
+        # The webhook is the organisation's: a user who moved does not change it.
+        hooks = [d for d in receiver.deliveries if d.verified_id is not None]
+        assert len(hooks) == (0 if later is Later.SUSPENDED else 1)
+    with env.database.transaction(write=False) as s:
+        # Nothing waits to be sent later: the notices were taken, and no job is left over.
+        waiting = s.scalars(
+            select(Job).where(
+                Job.kind.in_({KIND_EMAIL, KIND_DIGEST, KIND_SEND, KIND_DELIVER}),
+                Job.finished_at.is_(None),
+            )
+        ).all()
+        assert waiting == []

@@ -27,6 +27,7 @@ from clearinghouse.crypto import SecretDecryptionError
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.notify import compose, service, signing, wording
+from clearinghouse.notify.gate import Gate, kept_facts, stored
 from clearinghouse.notify.mail import MailRejectedError
 from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
 from clearinghouse.notify.reader import Reader, reader_for
@@ -108,13 +109,23 @@ def _notice(n: Notification, reader: Reader) -> compose.Notice:
     return compose.Notice(text.subject, text.body, n.link, n.created_at)
 
 
+def _still_for(ctx: JobContext, user: User, notice: Notification, gate: Gate | None = None) -> bool:
+    """The gate, asked again as the notice's e-mail is composed (:mod:`~.gate`)."""
+    gate = gate or Gate(ctx.session, ctx.now())
+    about = stored(notice.sensitivity, notice.tlp)
+    if gate.still_reaches(user, about, notice.organisation_id):
+        return True
+    log.info("notice held back at delivery", extra={"notification_id": str(notice.id)})
+    return False
+
+
 def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Compose one immediate notification e-mail and queue it for sending."""
     notification = ctx.session.get(Notification, _uuid(payload, "notification_id"))
     if notification is None or notification.emailed_at is not None:
         return
     user = ctx.session.get(User, notification.user_id)
-    if user is None or not user.is_active:
+    if user is None or not _still_for(ctx, user, notification):
         return
     reader = _reader(user)
     letter = compose.immediate(
@@ -153,8 +164,12 @@ def send_digest(ctx: JobContext, payload: dict[str, Any]) -> None:
         notification.digest_sent_at = now
     ctx.session.flush()
     user = ctx.session.get(User, user_id)
-    if user is None or not user.is_active:
+    if user is None:
         return
+    gate = Gate(ctx.session, now)
+    notices = [n for n in notices if _still_for(ctx, user, n, gate)]
+    if not notices:
+        return  # all held back: taken all the same, so that a later digest skips them too
     reader = _reader(user)
     letter = compose.digest(
         [_notice(n, reader) for n in notices],
@@ -217,10 +232,17 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
     event_id = str(_required(payload, "event_id"))
     event_type = str(_required(payload, "event_type"))
     body = str(_required(payload, "body"))
+    about = kept_facts(payload.get("about"))
     # Read outside the job's transaction: the HTTP call below must not hold a write lock.
     with ctx.read() as reader:
         sub = reader.get(WebhookSubscription, subscription_id)
         target = (sub.url, sub.secret_ciphertext) if sub is not None and sub.active else None
+        # The gate again, as the event leaves: its organisation may be suspended by now.
+        if sub is not None and not Gate(reader, ctx.now()).may_reach_org(
+            sub.organisation_id, about
+        ):
+            log.info("webhook held back at delivery", extra={"event_id": event_id})
+            return
     if target is None:
         log.info("webhook skipped: subscription gone or inactive", extra={"event_id": event_id})
         return

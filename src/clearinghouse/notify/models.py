@@ -11,6 +11,8 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.db import Base, enum_column, new_id
+from clearinghouse.formats.model import Tlp
+from clearinghouse.policy import Sensitivity
 
 
 class Delivery(enum.StrEnum):
@@ -43,6 +45,12 @@ class Notification(Base):
     params: Mapped[dict[str, Any] | None]
     link: Mapped[str | None] = mapped_column(String(2000))
     delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery))
+    # What the notice is about, as the gate saw it (``policy.MessageFacts``): the gate asks
+    # again when its e-mail is composed, so that a recipient suspended, or moved to another
+    # organisation, in between gets none. ``None`` (a notice recorded before these columns)
+    # counts as pre-publication.
+    sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
+    tlp: Mapped[Tlp | None] = mapped_column(enum_column(Tlp))
     created_at: Mapped[datetime]
     emailed_at: Mapped[datetime | None]
     digest_sent_at: Mapped[datetime | None]

@@ -87,6 +87,8 @@ def notify_users(
             params=params,
             link=link,
             delivery=delivery,
+            sensitivity=about.sensitivity,
+            tlp=about.tlp,
             created_at=now,
         )
         session.add(notification)

@@ -26,10 +26,10 @@ from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs.models import Job
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify import signing
-from clearinghouse.notify.gate import Gate
+from clearinghouse.notify.gate import Gate, kept
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import WebhookDelivery, WebhookSubscription
-from clearinghouse.policy import MessageFacts
+from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import Principal
 from clearinghouse.timeutil import ensure_utc, format_instant
 
@@ -294,7 +294,7 @@ def emit_event(
         return []
     event_id = event_id or new_event_id()
     body = event_body(event_type, data, now)
-    return [_delivery(session, sub, event_id, event_type, body, now) for sub in wanted]
+    return [_delivery(session, sub, event_id, event_type, body, now, about) for sub in wanted]
 
 
 def _delivery(
@@ -304,8 +304,10 @@ def _delivery(
     event_type: str,
     body: str,
     now: datetime,
+    about: MessageFacts,
 ) -> Job:
-    """The job that delivers one event to one subscription (once per pair)."""
+    """The job that delivers one event to one subscription (once per pair); it keeps
+    ``about``, for the gate to ask again before the event is posted."""
     return enqueue(
         session,
         KIND_DELIVER,
@@ -314,6 +316,7 @@ def _delivery(
             "event_id": event_id,
             "event_type": event_type,
             "body": body,
+            "about": kept(about),
         },
         now=now,
         idempotency_key=f"{KIND_DELIVER}:{event_id}:{sub.id}",
@@ -332,6 +335,7 @@ def send_test(
     now = ensure_utc(now)
     event_id = new_event_id()
     body = event_body(TEST_EVENT, {"subscription": str(subscription.id)}, now)
-    job = _delivery(session, subscription, event_id, TEST_EVENT, body, now)
+    own = MessageFacts(Sensitivity.OWN_RECORD)  # about the subscription itself
+    job = _delivery(session, subscription, event_id, TEST_EVENT, body, now, own)
     _audit(session, actor, "webhook.tested", subscription, now, {"event_id": event_id})
     return job

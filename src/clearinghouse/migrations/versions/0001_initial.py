@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-05 16:33:39.630318
+Create Date: 2026-12-07 05:24:33.961816
 """
 
 from collections.abc import Sequence
@@ -742,6 +742,32 @@ def upgrade() -> None:
             "delivery",
             sa.Enum("immediate", "digest", name="delivery", native_enum=False, length=40),
             nullable=False,
+        ),
+        sa.Column(
+            "sensitivity",
+            sa.Enum(
+                "public",
+                "own-record",
+                "pre-publication",
+                name="sensitivity",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "tlp",
+            sa.Enum(
+                "CLEAR",
+                "GREEN",
+                "AMBER",
+                "AMBER+STRICT",
+                "RED",
+                name="tlp",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=True,
         ),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("emailed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
