@@ -32,6 +32,7 @@ from clearinghouse.cases import api_cases as cases_api_cases
 from clearinghouse.cases import api_collab as cases_api_collab
 from clearinghouse.cases import api_reports as cases_api_reports
 from clearinghouse.cases import jobs as cases_jobs
+from clearinghouse.cases import notices as cases_notices
 from clearinghouse.cases import tokens as case_tokens
 from clearinghouse.db import Database
 from clearinghouse.exposure import api as exposure_api
@@ -93,7 +94,7 @@ def build_runtime(
 def build_registry(settings: Settings, services: Services | None = None) -> JobRegistry:
     """Every job kind and schedule the platform runs (the app's worker and `worker`)."""
     registry = JobRegistry(services or build_services(settings))
-    notify_handlers.register(registry)
+    notify_handlers.register(registry, cases_notices.PARTS)
     standing_jobs.register(registry, settings)
     cases_jobs.register(registry)
     advisories_publish.register(registry)

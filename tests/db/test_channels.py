@@ -34,6 +34,7 @@ from clearinghouse.cases import (
     threads,
     timeline,
 )
+from clearinghouse.cases import invitations as cases_invitations
 from clearinghouse.cases.models import Case, Participant, Report
 from clearinghouse.cases.rules import reports as report_rules
 from clearinghouse.clocks.model import EventType
@@ -50,7 +51,7 @@ from clearinghouse.notify.models import Notification, WebhookSubscription
 from clearinghouse.notify.reader import english
 from clearinghouse.notify.service import KIND_DIGEST, KIND_EMAIL, KIND_SEND
 from clearinghouse.notify.webhooks import KIND_DELIVER
-from clearinghouse.principal import SYSTEM, Via
+from clearinghouse.principal import ANONYMOUS, SYSTEM, Via
 from clearinghouse.settings import Settings
 from clearinghouse.standing import jobs as standing_jobs
 from clearinghouse.timeutil import FixedClock
@@ -350,7 +351,7 @@ def _exposure_match(env: Env) -> None:
 def _run_jobs(env: Env, only: set[str]) -> None:
     registry = build_registry(env.settings, build_services(env.settings))
     worker = Worker(env.database, registry, env.clock, env.settings, "channels")
-    for _ in range(10):
+    for _ in range(50):  # run_once takes any due job, not only these kinds
         with env.database.transaction(write=False) as s:
             due = s.scalars(
                 select(Job.id).where(
@@ -548,6 +549,7 @@ class Later(enum.StrEnum):
     NOTHING = "nothing changes"
     SUSPENDED = "its organisation is suspended"
     MOVED = "its user moves to another organisation"
+    REMOVED = "its organisation is removed from the case"
 
 
 @pytest.mark.parametrize("mode", [NotifyMode.IMMEDIATE, NotifyMode.DIGEST])
@@ -557,8 +559,9 @@ def test_the_gate_is_asked_again_when_a_message_leaves(
 ) -> None:
     """A case message is queued while the recipient is in good standing (its notice, its
     e-mail or digest, its webhook event); then, before any of it leaves, its organisation
-    is suspended, or its user moves to another organisation. What reaches the real SMTP
-    server and webhook receiver is what the gate allows at that moment."""
+    is suspended, its user moves to another organisation, or it is removed from the case.
+    What reaches the real SMTP server and webhook receiver is what the gate allows at that
+    moment."""
     env = _world(database, Standing.GOOD, Subject.EMBARGOED)
     with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
         env.settings = make_settings(
@@ -583,6 +586,12 @@ def test_the_gate_is_asked_again_when_a_message_leaves(
                 membership = accounts.membership_of(s, env.recipient_user)
                 assert membership is not None
                 membership.organisation_id = other.id
+            if later is Later.REMOVED:
+                participant = s.get(Participant, env.vendor_participant)
+                assert participant is not None
+                participants.remove(
+                    s, actor=SYSTEM, case=_case(s, env), participant=participant, now=T0
+                )
         if mode is NotifyMode.DIGEST:
             with env.database.transaction() as s:
                 assert notices.schedule_digests(s, env.clock.now()) == 1
@@ -595,7 +604,7 @@ def test_the_gate_is_asked_again_when_a_message_leaves(
             assert "message was posted in case CH-" in text
         # The webhook is the organisation's: a user who moved does not change it.
         hooks = [d for d in receiver.deliveries if d.verified_id is not None]
-        assert len(hooks) == (0 if later is Later.SUSPENDED else 1)
+        assert len(hooks) == (1 if later in (Later.NOTHING, Later.MOVED) else 0)
     with env.database.transaction(write=False) as s:
         # Nothing waits to be sent later: the notices were taken, and no job is left over.
         waiting = s.scalars(
@@ -605,3 +614,106 @@ def test_the_gate_is_asked_again_when_a_message_leaves(
             )
         ).all()
         assert waiting == []
+
+
+class Invitation(enum.StrEnum):
+    OPEN = "open"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+@pytest.mark.parametrize("invitation", list(Invitation))
+def test_an_invited_address_hears_of_the_case_only_while_its_invitation_is_open(
+    database: Database, invitation: Invitation
+) -> None:
+    """A vendor invited by e-mail: its invitation, messages posted in the case (one queued
+    while the invitation is open, one posted after) and its response deadline's reminders
+    reach its address only while the link still opens the case: nothing once the
+    invitation has expired or was withdrawn, even what was queued before."""
+    env = _world(database, Standing.GOOD, Subject.EMBARGOED)
+    with smtp_server() as smtp:
+        env.settings = make_settings(
+            database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
+        )
+        with env.database.transaction() as s:
+            vendor = participants.add(
+                s,
+                actor=SYSTEM,
+                case=_case(s, env),
+                role=ParticipantRole.VENDOR,
+                email="pmc@apache.test",
+                now=T0,
+                base_url="http://test",
+                secret=env.settings.secret_key.get_secret_value(),
+            ).participant
+            participants.set_deadline(
+                s, actor=SYSTEM, case=_case(s, env), participant=vendor, days=20, now=T0
+            )
+        _post_message(env)  # queued while the invitation is open
+        if invitation is Invitation.WITHDRAWN:
+            with env.database.transaction() as s:
+                found = s.get(Participant, vendor.id)
+                assert found is not None
+                cases_invitations.revoke_for(s, found, T0)
+        if invitation is Invitation.EXPIRED:
+            env.clock.set(T0 + timedelta(days=31))  # invitation links live 30 days
+        _run_jobs(env, only={KIND_SEND})
+        _post_message(env)  # and again, now
+        if invitation is Invitation.OPEN:
+            env.clock.set(T0 + timedelta(days=19, hours=12))  # the reminders are due
+        _run_jobs(env, only={participants.KIND_DEADLINE, KIND_SEND})
+        subjects = sorted(
+            str(m["Subject"]) for m in smtp.inbox.messages if m["To"] == "pmc@apache.test"
+        )
+    if invitation is Invitation.OPEN:
+        assert len(subjects) >= 4, subjects  # the invitation, two messages, reminders
+        assert sum("New message in case" in x for x in subjects) == 2, subjects
+        assert sum("invited" in x for x in subjects) == 1, subjects
+    else:
+        assert subjects == []
+
+
+def test_the_finder_hears_of_its_case_at_its_address_without_an_invitation(
+    database: Database,
+) -> None:
+    """A finder who reported without an account takes part through its report's tracking
+    token, which does not expire: its address still hears of the case long after any
+    invitation would have expired."""
+    env = _world(database, Standing.GOOD, Subject.EMBARGOED)
+    with smtp_server() as smtp:
+        env.settings = make_settings(
+            database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
+        )
+        with env.database.transaction() as s:
+            fields = report_rules.parse_report(
+                {**{k: LOG4SHELL_REPORT[k] for k in ("title", "description", "product")},
+                 "contact_email": "finder@example.test"}
+            )  # fmt: skip
+            report = intake.submit(
+                s,
+                actor=ANONYMOUS,
+                fields=fields,
+                answers=intake.Answers(),
+                uploads=[],
+                now=T0,
+                client="channels",
+            ).report
+            s.add(
+                Participant(
+                    case_id=env.case_id,
+                    role=ParticipantRole.REPORTER,
+                    report_id=report.id,
+                    name="the finder",
+                    contact_email="finder@example.test",
+                    added_at=T0,
+                    added_by_label="test",
+                )
+            )
+        _forget_what_setting_up_sent(env.database)
+        env.clock.set(T0 + timedelta(days=60))
+        _post_message(env)
+        _run_jobs(env, only={KIND_SEND})
+        to_finder = [m for m in smtp.inbox.messages if m["To"] == "finder@example.test"]
+    assert [str(m["Subject"]) for m in to_finder] == [
+        "[Clearinghouse] New message in case CH-2026-0001"
+    ]

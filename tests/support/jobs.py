@@ -18,6 +18,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from sqlalchemy.engine import Engine
 
 from clearinghouse.app import build_services
+from clearinghouse.cases import notices
 from clearinghouse.jobs.registry import JobContext, JobRegistry
 from clearinghouse.notify import handlers as notify_handlers
 from clearinghouse.services import Services
@@ -94,7 +95,8 @@ class Calls:
 
 
 def notify_registry(services: Services) -> JobRegistry:
-    """A registry with the notify handlers only (e-mail, digests, webhooks)."""
+    """A registry with the notify handlers only (e-mail, digests, webhooks), and the case
+    domain's rules for the gate (as ``app.build_registry`` wires them)."""
     registry = JobRegistry(services)
-    notify_handlers.register(registry)
+    notify_handlers.register(registry, notices.PARTS)
     return registry

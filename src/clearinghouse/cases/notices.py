@@ -21,22 +21,24 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse import pgp
 from clearinghouse.accounts.models import Membership, Organisation, User
-from clearinghouse.cases.models import Case, Embargo, Participant
+from clearinghouse.cases.models import Case, Embargo, Invitation, Participant
+from clearinghouse.notify.gate import TakesPart
 from clearinghouse.notify.reader import Reader, reader_for
 from clearinghouse.notify.service import email_message, notify_message
 from clearinghouse.notify.webhooks import emit_event
 from clearinghouse.notify.wording import Message, Sealed
 from clearinghouse.policy import MessageFacts, Sensitivity
-from clearinghouse.vocab import EmbargoPhase, OrgKind
+from clearinghouse.vocab import EmbargoPhase, OrgKind, ParticipantRole
 
 log = logging.getLogger("clearinghouse.cases")
 
@@ -79,12 +81,23 @@ def encrypted_detail(org: Organisation, detail: str | None, now: datetime) -> st
         return None
 
 
+CASE: Final = "case"  # MessageFacts.ref: "case:<id>", told to organisations
+ADDRESS: Final = "participant"  # "participant:<id>", e-mailed to its contact address
+
+
 def about_case(session: Session, case: Case) -> MessageFacts:
     """What a message about ``case`` carries: pre-publication information until the
     case's embargo has ended (even its identifier and title are not public before)."""
     embargo = session.get(Embargo, case.id)
     ended = embargo is not None and embargo.state == EmbargoPhase.EXITED.value
-    return MessageFacts(Sensitivity.PUBLIC if ended else Sensitivity.PRE_PUBLICATION)
+    sensitivity = Sensitivity.PUBLIC if ended else Sensitivity.PRE_PUBLICATION
+    return MessageFacts(sensitivity, ref=f"{CASE}:{case.id}")
+
+
+def about_case_to(session: Session, case: Case, participant: Participant) -> MessageFacts:
+    """:func:`about_case`, e-mailed to ``participant``'s contact address (a vendor invited
+    by e-mail): it still reaches it only while the participant has a live invitation."""
+    return replace(about_case(session, case), ref=f"{ADDRESS}:{participant.id}")
 
 
 def about_case_for(session: Session, case: Case, org_id: uuid.UUID | None) -> MessageFacts:
@@ -92,8 +105,62 @@ def about_case_for(session: Session, case: Case, org_id: uuid.UUID | None) -> Me
     its cases, embargo ended or not (``policy.cases``), so what it is told about one is held
     back from it as pre-publication information is."""
     if org_id is not None and org_id == case.coordinator_org_id:
-        return MessageFacts(Sensitivity.PRE_PUBLICATION)
+        return MessageFacts(Sensitivity.PRE_PUBLICATION, ref=f"{CASE}:{case.id}")
     return about_case(session, case)
+
+
+def takes_part_in_case(
+    session: Session, case_id: uuid.UUID, org_id: uuid.UUID | None, _now: datetime
+) -> bool:
+    """The gate's rule, when a message about a case leaves: the organisation still takes
+    part in it (coordinates it, is a participant not removed, or is the operator). An
+    address outside the platform takes part only as an invited participant
+    (:func:`address_takes_part`)."""
+    case = session.get(Case, case_id)
+    if case is None or org_id is None:
+        return False
+    if org_id == case.coordinator_org_id:
+        return True
+    org = session.get(Organisation, org_id)
+    if org is not None and org.kind is OrgKind.OPERATOR:
+        return True
+    return (
+        session.scalar(
+            select(Participant.id).where(
+                Participant.case_id == case.id,
+                Participant.org_id == org_id,
+                Participant.removed_at.is_(None),
+            )
+        )
+        is not None
+    )
+
+
+def address_takes_part(
+    session: Session, participant_id: uuid.UUID, org_id: uuid.UUID | None, now: datetime
+) -> bool:
+    """The gate's rule for an e-mail to a participant's contact address: the participant is
+    not removed and still has its way into the case: the finder, its report's tracking
+    token (which does not expire); an invited vendor, an invitation still open (not
+    expired, withdrawn or claimed), as its link needs (:func:`.invitations.find`)."""
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.removed_at is not None:
+        return False
+    if participant.role is ParticipantRole.REPORTER and participant.report_id is not None:
+        return True
+    live = session.scalar(
+        select(Invitation.id).where(
+            Invitation.participant_id == participant.id,
+            Invitation.revoked_at.is_(None),
+            Invitation.claimed_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    return live is not None
+
+
+# What the gate asks, by kind of MessageFacts.ref (wired in by ``app.build_registry``).
+PARTS: Final[Mapping[str, TakesPart]] = {CASE: takes_part_in_case, ADDRESS: address_takes_part}
 
 
 def tell_participants(
@@ -142,17 +209,21 @@ def tell_participants(
                 about=about,
                 event_id=f"msg_{uuid.uuid5(uuid.NAMESPACE_URL, key + str(org.id)).hex}",
             )
-        elif participant.contact_email and email_message(
-            session,
-            to=participant.contact_email,
-            message=message,
-            reader=contact_reader(participant),
-            link=link,
-            base_url=base_url,
-            now=now,
-            key=f"{key}:{participant.id}",
-            about=about,
-            platform=platform,
+        elif (
+            participant.contact_email
+            and address_takes_part(session, participant.id, None, now)
+            and email_message(
+                session,
+                to=participant.contact_email,
+                message=message,
+                reader=contact_reader(participant),
+                link=link,
+                base_url=base_url,
+                now=now,
+                key=f"{key}:{participant.id}",
+                about=about_case_to(session, case, participant),
+                platform=platform,
+            )
         ):
             reached.append(participant)
     return reached

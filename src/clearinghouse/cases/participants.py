@@ -234,7 +234,7 @@ def _invite(
         now=now,
         reader=reader,
         key=f"{MessageKind.CASE_INVITATION}:{issued.invitation.id}",
-        about=notices.about_case(session, case),
+        about=notices.about_case_to(session, case, participant),
         platform=platform,
     )
     _notified(session, actor, case, participant, now, channel="email")

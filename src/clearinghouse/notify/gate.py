@@ -6,14 +6,18 @@ Callers of :func:`~clearinghouse.notify.service.notify_users`,
 :func:`~clearinghouse.notify.service.email_address` cannot skip it: they pass ``about``.
 
 The gate is asked twice: when a message is queued, and again when it leaves (a notice's
-e-mail composed, a digest gathered, a webhook posted), with the facts kept from the first
-time (:func:`stored`). What changed in between (a suspension, a user moved to another
-organisation) then holds back what is still waiting."""
+e-mail composed, a digest gathered, an e-mail to an address sent, a webhook posted), with
+the facts kept from the first time (:func:`stored`, :func:`kept_facts`). What changed in
+between holds back what is still waiting: a suspension, a user moved to another
+organisation, and, for a message about something the recipient takes part in
+(``MessageFacts.ref``: a case, an invited participant), that part ended. Whether a part
+still holds is the owning domain's rule, handed to the gate as :data:`Parts` by the
+application's wiring (``app.build_registry``): this layer knows no case."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -25,37 +29,46 @@ from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import MessageFacts, RecipientFacts, Sensitivity, may_deliver
 from clearinghouse.vocab import OrgKind
 
+# ``takes_part(session, subject id, recipient organisation or None (an address), now)``:
+# whether the recipient still takes part in the subject a message is about, by kind.
+TakesPart = Callable[[Session, uuid.UUID, uuid.UUID | None, datetime], bool]
+Parts = Mapping[str, TakesPart]
+MAX_REF = 100
 
-def stored(sensitivity: object, tlp: object) -> MessageFacts:
-    """The facts a queued message kept (a notice's columns, a webhook job's payload), as
+
+def stored(sensitivity: object, tlp: object, ref: object = None) -> MessageFacts:
+    """The facts a queued message kept (a notice's columns, a job's payload), as
     :class:`MessageFacts`; none kept, or none that this version knows: pre-publication,
     the most guarded (as a missing marking is never taken for TLP:CLEAR)."""
+    kept_ref = None if ref is None else str(ref)[:MAX_REF]
     try:
-        return MessageFacts(Sensitivity(str(sensitivity)), None if tlp is None else Tlp(str(tlp)))
+        tlp_ = None if tlp is None else Tlp(str(tlp))
+        return MessageFacts(Sensitivity(str(sensitivity)), tlp_, kept_ref)
     except ValueError:
-        return MessageFacts(Sensitivity.PRE_PUBLICATION)
+        return MessageFacts(Sensitivity.PRE_PUBLICATION, ref=kept_ref)
 
 
 def kept(about: MessageFacts) -> dict[str, str | None]:
     """``about`` as a queued job keeps it in its payload (read back by :func:`kept_facts`)."""
     tlp = about.tlp.value if about.tlp is not None else None
-    return {"sensitivity": about.sensitivity.value, "tlp": tlp}
+    return {"sensitivity": about.sensitivity.value, "tlp": tlp, "ref": about.ref}
 
 
 def kept_facts(value: object) -> MessageFacts:
     """What :func:`kept` wrote, read back (anything else: as :func:`stored` reads none)."""
     if not isinstance(value, dict):
         return stored(None, None)
-    return stored(value.get("sensitivity"), value.get("tlp"))
+    return stored(value.get("sensitivity"), value.get("tlp"), value.get("ref"))
 
 
 class Gate:
     """Decides per recipient, loading each organisation's facts once."""
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime, parts: Parts | None = None) -> None:
         self._session = session
         self._now = now
         self._orgs: dict[uuid.UUID, RecipientFacts] = {}
+        self._parts: Parts = parts or {}
 
     def organisation(self, org_id: uuid.UUID | None) -> RecipientFacts:
         if org_id is None:
@@ -91,19 +104,44 @@ class Gate:
             u for u in chosen if all(self.may_reach_org(o, about) for o in orgs[u.id] or [None])
         ]
 
+    def takes_part(self, ref: str | None, org_id: uuid.UUID | None) -> bool:
+        """Whether the recipient (``org_id``; ``None``: an address outside the platform)
+        still takes part in what ``ref`` names; nothing named: yes. A kind this gate was
+        not handed a rule for, or a malformed reference: no."""
+        if ref is None:
+            return True
+        kind, _, ident = ref.partition(":")
+        rule = self._parts.get(kind)
+        try:
+            subject = uuid.UUID(ident)
+        except ValueError:
+            return False
+        return rule is not None and rule(self._session, subject, org_id, self._now)
+
     def still_reaches(
         self, user: User, about: MessageFacts, organisation_id: uuid.UUID | None
     ) -> bool:
         """At delivery: whether a message queued for ``user`` (told about, or as a member
         of, ``organisation_id`` if given) may still reach them. Told as a member, they must
-        still be one; the operator's people are told of members' business as themselves."""
+        still be one; the operator's people are told of members' business as themselves.
+        About something one takes part in: one of their organisations (``organisation_id``,
+        if given) must still take part."""
         if not user.is_active:
             return False
+        orgs = self._session.scalars(
+            select(Membership.organisation_id).where(Membership.user_id == user.id)
+        ).all()
         if organisation_id is not None:
-            orgs = self._session.scalars(
-                select(Membership.organisation_id).where(Membership.user_id == user.id)
-            ).all()
             operator = any(self.organisation(o).org_kind is OrgKind.OPERATOR for o in orgs)
             if organisation_id not in orgs and not operator:
                 return False
+        if about.ref is not None:
+            taking_part = [organisation_id] if organisation_id is not None else orgs
+            if not any(self.takes_part(about.ref, o) for o in taking_part):
+                return False
         return bool(self.users([user], about, organisation_id))
+
+    def still_reaches_address(self, org_id: uuid.UUID | None, about: MessageFacts) -> bool:
+        """At delivery: whether an e-mail to an address (``org_id``: the organisation it
+        speaks for, if known) may still go."""
+        return self.may_reach_org(org_id, about) and self.takes_part(about.ref, org_id)

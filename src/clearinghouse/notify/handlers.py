@@ -8,6 +8,7 @@ so a repeat after a crash is recognisable. The others are database-only and exac
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import socket
@@ -27,7 +28,7 @@ from clearinghouse.crypto import SecretDecryptionError
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobError
 from clearinghouse.notify import compose, service, signing, wording
-from clearinghouse.notify.gate import Gate, kept_facts, stored
+from clearinghouse.notify.gate import Gate, Parts, kept_facts, stored
 from clearinghouse.notify.mail import MailRejectedError
 from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
 from clearinghouse.notify.reader import Reader, reader_for
@@ -81,10 +82,15 @@ def build_message(ctx: JobContext, payload: dict[str, Any]) -> EmailMessage:
     return message
 
 
-def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:
+def send_email(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> None:
     """Payload: ``to`` (address or list), ``subject``, ``text``, optional ``html``,
-    optional ``notification_ids`` (marked e-mailed once the server accepted it)."""
+    optional ``notification_ids`` (marked e-mailed once the server accepted it), optional
+    ``about`` and ``org_id`` (an e-mail to an address: the gate is asked again first; a
+    notice's e-mail was asked as it was composed, just before)."""
     message = build_message(ctx, payload)
+    if "about" in payload and not _address_still_reached(ctx, payload, parts):
+        log.info("e-mail held back at delivery", extra={"job_id": str(ctx.job_id)})
+        return
     try:
         ctx.services.mailer.send(message)  # before the first statement: no lock held
     except MailRejectedError as exc:
@@ -99,6 +105,17 @@ def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
 
 
+def _address_still_reached(ctx: JobContext, payload: dict[str, Any], parts: Parts) -> bool:
+    raw = payload.get("org_id")
+    try:
+        org_id = uuid.UUID(str(raw)) if raw is not None else None
+    except ValueError:
+        return False
+    with ctx.read() as reader:  # before the SMTP call: no lock held during it
+        gate = Gate(reader, ctx.now(), parts)
+        return gate.still_reaches_address(org_id, kept_facts(payload["about"]))
+
+
 def _reader(user: User) -> Reader:
     """The recipient's saved language and time zone (no language saved: English)."""
     return reader_for(user.language, user.timezone)
@@ -109,23 +126,22 @@ def _notice(n: Notification, reader: Reader) -> compose.Notice:
     return compose.Notice(text.subject, text.body, n.link, n.created_at)
 
 
-def _still_for(ctx: JobContext, user: User, notice: Notification, gate: Gate | None = None) -> bool:
+def _still_for(user: User, notice: Notification, gate: Gate) -> bool:
     """The gate, asked again as the notice's e-mail is composed (:mod:`~.gate`)."""
-    gate = gate or Gate(ctx.session, ctx.now())
-    about = stored(notice.sensitivity, notice.tlp)
+    about = stored(notice.sensitivity, notice.tlp, notice.about_ref)
     if gate.still_reaches(user, about, notice.organisation_id):
         return True
     log.info("notice held back at delivery", extra={"notification_id": str(notice.id)})
     return False
 
 
-def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
+def email_notification(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> None:
     """Compose one immediate notification e-mail and queue it for sending."""
     notification = ctx.session.get(Notification, _uuid(payload, "notification_id"))
     if notification is None or notification.emailed_at is not None:
         return
     user = ctx.session.get(User, notification.user_id)
-    if user is None or not _still_for(ctx, user, notification):
+    if user is None or not _still_for(user, notification, Gate(ctx.session, ctx.now(), parts)):
         return
     reader = _reader(user)
     letter = compose.immediate(
@@ -149,7 +165,7 @@ def email_notification(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
 
 
-def send_digest(ctx: JobContext, payload: dict[str, Any]) -> None:
+def send_digest(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> None:
     """Collect the user's waiting notices, mark them digested, queue one e-mail."""
     user_id = _uuid(payload, "user_id")
     try:
@@ -166,8 +182,8 @@ def send_digest(ctx: JobContext, payload: dict[str, Any]) -> None:
     user = ctx.session.get(User, user_id)
     if user is None:
         return
-    gate = Gate(ctx.session, now)
-    notices = [n for n in notices if _still_for(ctx, user, n, gate)]
+    gate = Gate(ctx.session, now, parts)
+    notices = [n for n in notices if _still_for(user, n, gate)]
     if not notices:
         return  # all held back: taken all the same, so that a later digest skips them too
     reader = _reader(user)
@@ -227,7 +243,7 @@ def resolve_target(url: str, *, allow_private: bool) -> Pins:
     return {(host, port): str(addresses[0])}
 
 
-def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
+def deliver_webhook(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> None:
     subscription_id = _uuid(payload, "subscription_id")
     event_id = str(_required(payload, "event_id"))
     event_type = str(_required(payload, "event_type"))
@@ -237,10 +253,10 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
     with ctx.read() as reader:
         sub = reader.get(WebhookSubscription, subscription_id)
         target = (sub.url, sub.secret_ciphertext) if sub is not None and sub.active else None
-        # The gate again, as the event leaves: its organisation may be suspended by now.
-        if sub is not None and not Gate(reader, ctx.now()).may_reach_org(
-            sub.organisation_id, about
-        ):
+        # The gate again, as the event leaves: its organisation may be suspended by now, or
+        # no longer take part in the case the event is about.
+        gate = Gate(reader, ctx.now(), parts)
+        if sub is not None and not gate.still_reaches_address(sub.organisation_id, about):
             log.info("webhook held back at delivery", extra={"event_id": event_id})
             return
     if target is None:
@@ -298,9 +314,13 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
     raise WebhookDeliveryError(f"POST {url} answered {status}")
 
 
-def register(registry: JobRegistry) -> None:
-    registry.register(KIND_SEND, send_email, withheld=("text", "html"))
-    registry.register(service.KIND_EMAIL, email_notification)
-    registry.register(service.KIND_DIGEST, send_digest)
-    registry.register(KIND_DELIVER, deliver_webhook)
+def register(registry: JobRegistry, parts: Parts) -> None:
+    """``parts``: the rules by which the gate asks, as a message leaves, whether its
+    recipient still takes part in what it is about (:mod:`~clearinghouse.notify.gate`)."""
+    registry.register(
+        KIND_SEND, functools.partial(send_email, parts=parts), withheld=("text", "html")
+    )
+    registry.register(service.KIND_EMAIL, functools.partial(email_notification, parts=parts))
+    registry.register(service.KIND_DIGEST, functools.partial(send_digest, parts=parts))
+    registry.register(KIND_DELIVER, functools.partial(deliver_webhook, parts=parts))
     registry.add_schedule("notify.digests", service.schedule_digests)

@@ -46,11 +46,12 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(2000))
     delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery))
     # What the notice is about, as the gate saw it (``policy.MessageFacts``): the gate asks
-    # again when its e-mail is composed, so that a recipient suspended, or moved to another
-    # organisation, in between gets none. ``None`` (a notice recorded before these columns)
-    # counts as pre-publication.
+    # again when its e-mail is composed, so that a recipient suspended, moved to another
+    # organisation, or no longer taking part in the case, in between gets none. ``None``
+    # (a notice recorded before these columns) counts as pre-publication.
     sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
     tlp: Mapped[Tlp | None] = mapped_column(enum_column(Tlp))
+    about_ref: Mapped[str | None] = mapped_column(String(100))  # MessageFacts.ref
     created_at: Mapped[datetime]
     emailed_at: Mapped[datetime | None]
     digest_sent_at: Mapped[datetime | None]

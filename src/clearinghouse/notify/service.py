@@ -23,7 +23,7 @@ from clearinghouse.audit import service as audit
 from clearinghouse.errors import InvalidInput, NotFound
 from clearinghouse.jobs.queue import enqueue
 from clearinghouse.notify.compose import absolute_link
-from clearinghouse.notify.gate import Gate
+from clearinghouse.notify.gate import Gate, kept
 from clearinghouse.notify.kinds import MessageKind
 from clearinghouse.notify.models import Delivery, Notification
 from clearinghouse.notify.reader import Reader, english
@@ -89,6 +89,7 @@ def notify_users(
             delivery=delivery,
             sensitivity=about.sensitivity,
             tlp=about.tlp,
+            about_ref=about.ref,
             created_at=now,
         )
         session.add(notification)
@@ -157,7 +158,14 @@ def email_address(
     enqueue(
         session,
         KIND_SEND,
-        {"to": to, "subject": f"[{platform}] {subject}", "text": text},
+        {
+            "to": to,
+            "subject": f"[{platform}] {subject}",
+            "text": text,
+            # for the gate's second look, as the e-mail leaves (``handlers.send_email``)
+            "about": kept(about),
+            "org_id": str(org_id) if org_id is not None else None,
+        },
         now=now,
         idempotency_key=f"{KIND_SEND}:{key}:{to}"[:300],
     )

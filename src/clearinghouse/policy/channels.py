@@ -24,10 +24,13 @@ class Sensitivity(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MessageFacts:
-    """``tlp``: the marking of shared material the message carries (``None``: none)."""
+    """``tlp``: the marking of shared material the message carries (``None``: none).
+    ``ref``: what it is about, as ``kind:uuid`` (a case, an invited participant), for the
+    message channels to ask, when it leaves, whether its recipient still takes part."""
 
     sensitivity: Sensitivity
     tlp: Tlp | None = None
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

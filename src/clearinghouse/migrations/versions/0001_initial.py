@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 05:24:33.961816
+Create Date: 2026-12-07 05:33:58.484845
 """
 
 from collections.abc import Sequence
@@ -769,6 +769,7 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
+        sa.Column("about_ref", sa.String(length=100), nullable=True),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("emailed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("digest_sent_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
