@@ -362,6 +362,10 @@ def _sniff(head: bytes) -> tuple[str, int, int] | None:
     nearly none of the other's); UTF-32 only by its mark."""
     for bom, codec, unit in _BOMS:
         if head.startswith(bom):
+            if codec == "utf-32-le" and not _utf32_le(head[4:SNIFF]):
+                # UTF-16's mark, then U+0000: UTF-16 text read four bytes at a time gives
+                # code points past U+10FFFF as soon as a character after it is not U+0000
+                return "utf-16-le", 2, 2
             return codec, unit, len(bom)
     sample = head[: SNIFF - SNIFF % 2]
     pairs = len(sample) // 2
@@ -373,6 +377,13 @@ def _sniff(head: bytes) -> tuple[str, int, int] | None:
     if even >= pairs * 0.6 and odd <= pairs * 0.05:
         return "utf-16-be", 2, 0
     return None
+
+
+def _utf32_le(data: bytes) -> bool:
+    """Whether ``data``'s whole 4-byte units are all Unicode scalar values, little-endian."""
+    whole = len(data) - len(data) % 4
+    units = (int.from_bytes(data[i : i + 4], "little") for i in range(0, whole, 4))
+    return all(u <= 0x10FFFF and not 0xD800 <= u <= 0xDFFF for u in units)
 
 
 class _Wide:

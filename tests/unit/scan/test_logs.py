@@ -605,3 +605,24 @@ class FirstRead(io.BytesIO):
     def read(self, size: int | None = -1) -> bytes:
         asked, self.first = (self.first or size), None
         return super().read(asked)
+
+
+def test_utf16_with_its_mark_and_a_first_nul_is_not_taken_for_utf32() -> None:
+    """FF FE 00 00 opens both UTF-32-LE and UTF-16-LE whose first character is U+0000;
+    what follows tells them apart (UTF-16 text read as UTF-32 is past U+10FFFF)."""
+    for codec, unit, text in (
+        ("utf-16-le", 2, "\0" + WIDE_TEXT),
+        ("utf-32-le", 4, WIDE_TEXT),
+        ("utf-32-le", 4, "\0" + WIDE_TEXT),
+    ):
+        data = (
+            codecs.BOM_UTF16_LE + text.encode(codec)
+            if unit == 2
+            else (codecs.BOM_UTF32_LE + text.encode(codec))
+        )
+        scan = stream(data)
+        assert [(f.line, f.payload.host) for f in scan.findings] == [
+            (4, "cb.evil.example"),
+            (5, "dotless.example"),
+        ], codec
+        assert _wide_points(data, codec, unit, scan) == ["${", "${"]
