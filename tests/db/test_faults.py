@@ -45,7 +45,8 @@ def test_a_mail_that_cannot_be_sent_is_retried_then_dead_lettered(database: Data
     settings = _settings(database, free_port())  # nothing listens there
     clock = FixedClock(AWARE)
     with database.transaction() as s:
-        enqueue(s, KIND_SEND, {"to": "a@b.test", "subject": "s", "text": "t"}, now=clock.now())
+        mail = {"to": "a@b.test", "subject": "s", "text": "t", "about": {"sensitivity": "public"}}
+        enqueue(s, KIND_SEND, mail, now=clock.now())
     worker = Worker(database, build_registry(settings), clock, settings, "w")
     for _ in range(settings.job_max_attempts):
         clock.advance(timedelta(hours=1))

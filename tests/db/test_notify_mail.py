@@ -19,6 +19,7 @@ from clearinghouse.db import Database
 from clearinghouse.jobs import queue
 from clearinghouse.jobs.models import JobStatus
 from clearinghouse.jobs.worker import Worker
+from clearinghouse.notify.gate import kept
 from clearinghouse.notify.handlers import message_id
 from clearinghouse.notify.mail import (
     LogMailer,
@@ -27,6 +28,7 @@ from clearinghouse.notify.mail import (
     SmtpMailer,
 )
 from clearinghouse.notify.service import KIND_SEND
+from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.services import Mailer
 from clearinghouse.settings import Settings
 from clearinghouse.timeutil import FixedClock
@@ -136,12 +138,18 @@ def test_an_unreachable_server_is_temporary() -> None:
 # ---- the email.send job ---------------------------------------------------------------------
 
 
+# What an e-mail to an address says it is about (``notify.service.email_address`` keeps it):
+# without it, the job sends nothing.
+PUBLIC = kept(MessageFacts(Sensitivity.PUBLIC))
+
+
 def _send_job(database: Database, **payload: object) -> uuid.UUID:
     with database.transaction() as s:
         job = queue.enqueue(
             s,
             KIND_SEND,
-            {"to": "psirt@vendor.test", "subject": "Hello", "text": "Body", **payload},
+            {"to": "psirt@vendor.test", "subject": "Hello", "text": "Body", "about": PUBLIC}
+            | payload,
             now=T0,
         )
     return job.id
@@ -186,3 +194,27 @@ def test_email_job_refused_for_good_is_dead_at_once(database: Database, smtp: Sm
     assert "550" in (refused.last_error or "")
     assert bad.status is JobStatus.DEAD
     assert "no valid recipient" in (bad.last_error or "")
+
+
+@pytest.mark.parametrize(
+    "about", [None, "public", {"sensitivity": "public", "ref": "case:nonsense"}]
+)
+def test_an_email_that_says_nothing_of_what_it_is_about_is_not_sent(
+    database: Database, smtp: SmtpServer, about: object
+) -> None:
+    """Every e-mail the platform queues names what it is about (its notices, or the facts
+    of an e-mail to an address), for the gate's last look as it leaves; one that names
+    neither, or names a subject no rule knows, is not sent (fails closed), and ends."""
+    settings = _settings(smtp)
+    worker = Worker(
+        database, notify_registry(build_services(settings)), FixedClock(T0), settings, "w"
+    )
+    with database.transaction() as s:
+        payload: dict[str, object] = {"to": "psirt@vendor.test", "subject": "Hi", "text": "Body"}
+        if about is not None:
+            payload["about"] = about
+        job_id = queue.enqueue(s, KIND_SEND, payload, now=T0).id
+    worker.run_until_idle()
+    with database.transaction(write=False) as s:
+        assert queue.get_job(s, job_id).status is JobStatus.DONE
+    assert smtp.inbox.messages == []

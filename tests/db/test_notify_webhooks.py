@@ -28,7 +28,7 @@ from clearinghouse.jobs.worker import Worker
 from clearinghouse.notify import webhooks
 from clearinghouse.notify.handlers import resolve_target
 from clearinghouse.notify.kinds import MessageKind
-from clearinghouse.notify.models import WebhookSubscription
+from clearinghouse.notify.models import WebhookDelivery, WebhookSubscription
 from clearinghouse.policy import MessageFacts, Sensitivity
 from clearinghouse.principal import SYSTEM
 from clearinghouse.services import Services
@@ -354,3 +354,31 @@ def test_a_name_resolving_to_a_private_address_is_refused_before_connecting() ->
         "127.0.0.1",
         "::1",
     )
+
+
+@pytest.mark.parametrize(
+    "about", [None, "public", {"sensitivity": "pre-publication", "ref": "advisory:1"}]
+)
+def test_an_event_that_says_nothing_of_what_it_is_about_is_not_posted(
+    env: Env, about: object
+) -> None:
+    """A delivery job whose payload lost what the event is about (or names something no
+    rule knows) is not posted: the gate fails closed (a job from before the facts were kept,
+    or altered). The job ends quietly: nothing to retry."""
+    _subscribe(env, [EVENT])
+    (job,) = _emit(env)
+    with env.database.transaction() as s:
+        stored = s.get(Job, job.id)
+        assert stored is not None
+        payload = dict(stored.payload)
+        if about is None:
+            del payload["about"]
+        else:
+            payload["about"] = about
+        stored.payload = payload
+    env.worker.run_until_idle()
+    assert _job(env, job.id).status is JobStatus.DONE
+    with env.database.transaction(write=False) as s:
+        sent = s.scalars(select(WebhookDelivery)).all()
+    assert env.receiver.deliveries == []
+    assert list(sent) == []

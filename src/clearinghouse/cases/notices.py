@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse import pgp
 from clearinghouse.accounts.models import Membership, Organisation, User
+from clearinghouse.accounts.suspension import active_suspension
 from clearinghouse.cases.models import Case, Embargo, Invitation, Participant
 from clearinghouse.notify.gate import TakesPart
 from clearinghouse.notify.reader import Reader, reader_for
@@ -96,7 +97,8 @@ def about_case(session: Session, case: Case) -> MessageFacts:
 
 def about_case_to(session: Session, case: Case, participant: Participant) -> MessageFacts:
     """:func:`about_case`, e-mailed to ``participant``'s contact address (a vendor invited
-    by e-mail): it still reaches it only while the participant has a live invitation."""
+    by e-mail): it reaches it while the participant takes part through that address
+    (:func:`address_takes_part`)."""
     return replace(about_case(session, case), ref=f"{ADDRESS}:{participant.id}")
 
 
@@ -110,17 +112,18 @@ def about_case_for(session: Session, case: Case, org_id: uuid.UUID | None) -> Me
 
 
 def takes_part_in_case(
-    session: Session, case_id: uuid.UUID, org_id: uuid.UUID | None, _now: datetime
+    session: Session, case_id: uuid.UUID, org_id: uuid.UUID | None, now: datetime
 ) -> bool:
     """The gate's rule, when a message about a case leaves: the organisation still takes
-    part in it (coordinates it, is a participant not removed, or is the operator). An
-    address outside the platform takes part only as an invited participant
+    part in it (coordinates it, and is not suspended: a suspended coordinator reads
+    nothing of its cases, :func:`about_case_for`; is a participant not removed; or is the
+    operator). An address outside the platform takes part only as an invited participant
     (:func:`address_takes_part`)."""
     case = session.get(Case, case_id)
     if case is None or org_id is None:
         return False
     if org_id == case.coordinator_org_id:
-        return True
+        return active_suspension(session, org_id, now) is None
     org = session.get(Organisation, org_id)
     if org is not None and org.kind is OrgKind.OPERATOR:
         return True
@@ -137,26 +140,27 @@ def takes_part_in_case(
 
 
 def address_takes_part(
-    session: Session, participant_id: uuid.UUID, org_id: uuid.UUID | None, now: datetime
+    session: Session, participant_id: uuid.UUID, _org_id: uuid.UUID | None, _now: datetime
 ) -> bool:
     """The gate's rule for an e-mail to a participant's contact address: the participant is
-    not removed and still has its way into the case: the finder, its report's tracking
-    token (which does not expire); an invited vendor, an invitation still open (not
-    expired, withdrawn or claimed), as its link needs (:func:`.invitations.find`)."""
+    not removed and still takes part through that address: the finder, by its report's
+    tracking token; an invited vendor, by an invitation neither withdrawn nor claimed (once
+    claimed, its new organisation is told instead). An invitation's link expires after 30
+    days, but that bounds the link, not the part: the vendor is still a participant, and
+    its response deadline may be months away."""
     participant = session.get(Participant, participant_id)
     if participant is None or participant.removed_at is not None:
         return False
     if participant.role is ParticipantRole.REPORTER and participant.report_id is not None:
         return True
-    live = session.scalar(
+    standing = session.scalar(
         select(Invitation.id).where(
             Invitation.participant_id == participant.id,
             Invitation.revoked_at.is_(None),
             Invitation.claimed_at.is_(None),
-            Invitation.expires_at > now,
         )
     )
-    return live is not None
+    return standing is not None
 
 
 # What the gate asks, by kind of MessageFacts.ref (wired in by ``app.build_registry``).

@@ -48,10 +48,11 @@ def stored(sensitivity: object, tlp: object, ref: object = None) -> MessageFacts
         return MessageFacts(Sensitivity.PRE_PUBLICATION, ref=kept_ref)
 
 
-def kept(about: MessageFacts) -> dict[str, str | None]:
-    """``about`` as a queued job keeps it in its payload (read back by :func:`kept_facts`)."""
+def kept(about: MessageFacts, *, ref: str = "ref") -> dict[str, str | None]:
+    """``about`` as a queued job keeps it in its payload (read back by :func:`kept_facts`),
+    or a notice in its columns (``ref``: the name of the reference's)."""
     tlp = about.tlp.value if about.tlp is not None else None
-    return {"sensitivity": about.sensitivity.value, "tlp": tlp, "ref": about.ref}
+    return {"sensitivity": about.sensitivity.value, "tlp": tlp, ref: about.ref}
 
 
 def kept_facts(value: object) -> MessageFacts:

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from clearinghouse.accounts.models import User
 from clearinghouse.crypto import SecretDecryptionError
@@ -30,7 +30,12 @@ from clearinghouse.jobs.registry import JobContext, JobRegistry, PermanentJobErr
 from clearinghouse.notify import compose, service, signing, wording
 from clearinghouse.notify.gate import Gate, Parts, kept_facts, stored
 from clearinghouse.notify.mail import MailRejectedError
-from clearinghouse.notify.models import Notification, WebhookDelivery, WebhookSubscription
+from clearinghouse.notify.models import (
+    Delivery,
+    Notification,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from clearinghouse.notify.reader import Reader, reader_for
 from clearinghouse.notify.service import KIND_SEND
 from clearinghouse.notify.webhooks import KIND_DELIVER
@@ -83,19 +88,21 @@ def build_message(ctx: JobContext, payload: dict[str, Any]) -> EmailMessage:
 
 
 def send_email(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> None:
-    """Payload: ``to`` (address or list), ``subject``, ``text``, optional ``html``,
-    optional ``notification_ids`` (marked e-mailed once the server accepted it), optional
-    ``about`` and ``org_id`` (an e-mail to an address: the gate is asked again first; a
-    notice's e-mail was asked as it was composed, just before)."""
+    """Payload: ``to`` (address or list), ``subject``, ``text``, optional ``html``, and
+    what the e-mail is about, for the gate's last look before it leaves (a retry after an
+    SMTP refusal, or a dead job run again, may come hours later): ``notification_ids`` (a
+    notice's or a digest's e-mail; marked e-mailed once the server accepted it), or
+    ``about`` and ``org_id`` (an e-mail to an address). Neither: not sent."""
     message = build_message(ctx, payload)
-    if "about" in payload and not _address_still_reached(ctx, payload, parts):
+    ids = _ids(payload)
+    reached = _notices_reached(ctx, ids, parts) if ids else _address_reached(ctx, payload, parts)
+    if not reached:
         log.info("e-mail held back at delivery", extra={"job_id": str(ctx.job_id)})
         return
     try:
-        ctx.services.mailer.send(message)  # before the first statement: no lock held
+        ctx.services.mailer.send(message)  # before the job's first statement: no lock held
     except MailRejectedError as exc:
         raise PermanentJobError(exc.detail) from exc
-    ids = [uuid.UUID(str(i)) for i in payload.get("notification_ids") or []]
     if ids:
         ctx.session.execute(
             update(Notification)
@@ -105,7 +112,16 @@ def send_email(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> Non
         )
 
 
-def _address_still_reached(ctx: JobContext, payload: dict[str, Any], parts: Parts) -> bool:
+def _ids(payload: dict[str, Any]) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(str(i)) for i in payload.get("notification_ids") or []]
+    except ValueError as exc:
+        raise PermanentJobError("the e-mail's notification_ids are not UUIDs") from exc
+
+
+def _address_reached(ctx: JobContext, payload: dict[str, Any], parts: Parts) -> bool:
+    if not isinstance(payload.get("about"), dict):
+        return False  # says nothing of what it is about
     raw = payload.get("org_id")
     try:
         org_id = uuid.UUID(str(raw)) if raw is not None else None
@@ -114,6 +130,30 @@ def _address_still_reached(ctx: JobContext, payload: dict[str, Any], parts: Part
     with ctx.read() as reader:  # before the SMTP call: no lock held during it
         gate = Gate(reader, ctx.now(), parts)
         return gate.still_reaches_address(org_id, kept_facts(payload["about"]))
+
+
+def _notices_reached(ctx: JobContext, ids: list[uuid.UUID], parts: Parts) -> bool:
+    """Whether every notice of a composed e-mail may still reach its user. If one may
+    not, nothing is sent, and the others of a digest wait for the user's next one."""
+    with ctx.read() as reader:
+        gate = Gate(reader, ctx.now(), parts)
+        notices = list(reader.scalars(select(Notification).where(Notification.id.in_(ids))))
+        held = len(notices) < len(set(ids))  # a notice gone (its user deleted)
+        waiting: list[uuid.UUID] = []
+        for notice in notices:
+            user = reader.get(User, notice.user_id)
+            if user is None or not _still_for(user, notice, gate):
+                held = True
+            elif notice.delivery is Delivery.DIGEST:
+                waiting.append(notice.id)
+    if held and waiting:
+        ctx.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(waiting), Notification.emailed_at.is_(None))
+            .values(digest_sent_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    return not held
 
 
 def _reader(user: User) -> Reader:
@@ -127,9 +167,10 @@ def _notice(n: Notification, reader: Reader) -> compose.Notice:
 
 
 def _still_for(user: User, notice: Notification, gate: Gate) -> bool:
-    """The gate, asked again as the notice's e-mail is composed (:mod:`~.gate`)."""
+    """The gate, asked again as the notice's e-mail is composed and sent (:mod:`~.gate`);
+    a notice that kept no facts (recorded before they were kept) is not e-mailed."""
     about = stored(notice.sensitivity, notice.tlp, notice.about_ref)
-    if gate.still_reaches(user, about, notice.organisation_id):
+    if notice.sensitivity is not None and gate.still_reaches(user, about, notice.organisation_id):
         return True
     log.info("notice held back at delivery", extra={"notification_id": str(notice.id)})
     return False
@@ -248,7 +289,6 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -
     event_id = str(_required(payload, "event_id"))
     event_type = str(_required(payload, "event_type"))
     body = str(_required(payload, "body"))
-    about = kept_facts(payload.get("about"))
     # Read outside the job's transaction: the HTTP call below must not hold a write lock.
     with ctx.read() as reader:
         sub = reader.get(WebhookSubscription, subscription_id)
@@ -256,7 +296,11 @@ def deliver_webhook(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -
         # The gate again, as the event leaves: its organisation may be suspended by now, or
         # no longer take part in the case the event is about.
         gate = Gate(reader, ctx.now(), parts)
-        if sub is not None and not gate.still_reaches_address(sub.organisation_id, about):
+        about = kept_facts(payload.get("about"))
+        held = not isinstance(payload.get("about"), dict) or (  # says nothing of what it is about
+            sub is not None and not gate.still_reaches_address(sub.organisation_id, about)
+        )
+        if held:
             log.info("webhook held back at delivery", extra={"event_id": event_id})
             return
     if target is None:

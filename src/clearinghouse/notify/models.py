@@ -11,8 +11,6 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.db import Base, enum_column, new_id
-from clearinghouse.formats.model import Tlp
-from clearinghouse.policy import Sensitivity
 
 
 class Delivery(enum.StrEnum):
@@ -47,10 +45,12 @@ class Notification(Base):
     delivery: Mapped[Delivery] = mapped_column(enum_column(Delivery))
     # What the notice is about, as the gate saw it (``policy.MessageFacts``): the gate asks
     # again when its e-mail is composed, so that a recipient suspended, moved to another
-    # organisation, or no longer taking part in the case, in between gets none. ``None``
-    # (a notice recorded before these columns) counts as pre-publication.
-    sensitivity: Mapped[Sensitivity | None] = mapped_column(enum_column(Sensitivity))
-    tlp: Mapped[Tlp | None] = mapped_column(enum_column(Tlp))
+    # organisation, or no longer taking part in the case, in between gets none. Plain
+    # strings, read by ``notify.gate.stored`` (a value it does not know is pre-publication;
+    # none at all, a notice recorded before these columns: not e-mailed), so that no value
+    # fails the row's loading.
+    sensitivity: Mapped[str | None] = mapped_column(String(40))  # policy.Sensitivity
+    tlp: Mapped[str | None] = mapped_column(String(40))  # formats.model.Tlp
     about_ref: Mapped[str | None] = mapped_column(String(100))  # MessageFacts.ref
     created_at: Mapped[datetime]
     emailed_at: Mapped[datetime | None]

@@ -87,9 +87,7 @@ def notify_users(
             params=params,
             link=link,
             delivery=delivery,
-            sensitivity=about.sensitivity,
-            tlp=about.tlp,
-            about_ref=about.ref,
+            **kept(about, ref="about_ref"),
             created_at=now,
         )
         session.add(notification)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 05:33:58.484845
+Create Date: 2026-12-07 05:49:12.012186
 """
 
 from collections.abc import Sequence
@@ -743,32 +743,8 @@ def upgrade() -> None:
             sa.Enum("immediate", "digest", name="delivery", native_enum=False, length=40),
             nullable=False,
         ),
-        sa.Column(
-            "sensitivity",
-            sa.Enum(
-                "public",
-                "own-record",
-                "pre-publication",
-                name="sensitivity",
-                native_enum=False,
-                length=40,
-            ),
-            nullable=True,
-        ),
-        sa.Column(
-            "tlp",
-            sa.Enum(
-                "CLEAR",
-                "GREEN",
-                "AMBER",
-                "AMBER+STRICT",
-                "RED",
-                name="tlp",
-                native_enum=False,
-                length=40,
-            ),
-            nullable=True,
-        ),
+        sa.Column("sensitivity", sa.String(length=40), nullable=True),
+        sa.Column("tlp", sa.String(length=40), nullable=True),
         sa.Column("about_ref", sa.String(length=100), nullable=True),
         sa.Column("created_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("emailed_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
