@@ -820,3 +820,59 @@ def test_a_suspended_organisation_made_coordinator_in_between_hears_nothing(
         _run_jobs(env, only={KIND_EMAIL, KIND_SEND, KIND_DELIVER})
         assert _to_recipient(smtp) == []
         assert [d for d in receiver.deliveries if d.verified_id] == []
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_an_operators_notice_does_not_follow_someone_who_left_the_operator(
+    database: Database, moved: bool
+) -> None:
+    """Notices for the operator's people (an advisory's failed renditions) are told to them
+    as members of the operator: one who has left it for a member organisation before the
+    e-mail leaves does not get it."""
+    env = _world(database, Standing.GOOD, Subject.EMBARGOED)
+    with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
+        _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
+        with env.database.transaction() as s:
+            publish.alert_operator(s, _operator_draft(s), [], env.clock.now())
+            if moved:
+                admin = s.scalars(select(User).where(User.email == "admin@operator.test")).one()
+                membership = accounts.membership_of(s, admin.id)
+                membership.organisation_id = env.recipient_org
+        _run_jobs(env, only={KIND_EMAIL, KIND_SEND})
+        to_admin = [
+            str(m["Subject"]) for m in smtp.inbox.messages if m["To"] == "admin@operator.test"
+        ]
+    assert len(to_admin) == (0 if moved else 1), to_admin
+
+
+def test_a_coordinators_news_does_not_follow_its_user_into_a_participant(
+    database: Database,
+) -> None:
+    """An escalation is told to the coordinator's people; one who moves, before it leaves,
+    into another organisation that takes part in the case (as a vendor) does not get it."""
+    env = _world(database, Standing.GOOD, Subject.EMBARGOED)
+    with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
+        _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
+        _escalate(env)  # the recipient coordinates; an e-mailed vendor missed its deadline
+        with env.database.transaction() as s:
+            other, _ = _org(s, "othervendor", OrgKind.MEMBER)
+            participants.add(
+                s,
+                actor=SYSTEM,
+                case=_case(s, env),
+                role=ParticipantRole.VENDOR,
+                org=other,
+                now=env.clock.now(),
+                base_url="http://test",
+                secret=env.settings.secret_key.get_secret_value(),
+            )
+            membership = accounts.membership_of(s, env.recipient_user)
+            membership.organisation_id = other.id
+        _run_jobs(env, only={KIND_EMAIL, KIND_SEND})
+        subjects = [str(m["Subject"]) for m in smtp.inbox.messages]
+    assert any("did not respond" in x for x in subjects), subjects  # the operator's
+    assert not any(
+        "did not respond" in str(m["Subject"])
+        for m in smtp.inbox.messages
+        if m["To"] == "admin@recipient.test"
+    )

@@ -218,3 +218,21 @@ def test_an_email_that_says_nothing_of_what_it_is_about_is_not_sent(
     with database.transaction(write=False) as s:
         assert queue.get_job(s, job_id).status is JobStatus.DONE
     assert smtp.inbox.messages == []
+
+
+@pytest.mark.parametrize("ids", [5, "x", ["not-a-uuid"], [{"id": 1}]])
+def test_an_email_with_malformed_notification_ids_is_dead_lettered_at_once(
+    database: Database, smtp: SmtpServer, ids: object
+) -> None:
+    settings = _settings(smtp)
+    worker = Worker(
+        database, notify_registry(build_services(settings)), FixedClock(T0), settings, "w"
+    )
+    job_id = _send_job(database, notification_ids=ids)
+    worker.run_until_idle()
+    with database.transaction(write=False) as s:
+        job = queue.get_job(s, job_id)
+    assert job.status is JobStatus.DEAD
+    assert job.attempts == 1
+    assert "notification_ids" in (job.last_error or "")
+    assert smtp.inbox.messages == []

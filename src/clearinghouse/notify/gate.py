@@ -70,6 +70,9 @@ class Gate:
         self._now = now
         self._orgs: dict[uuid.UUID, RecipientFacts] = {}
         self._parts: Parts = parts or {}
+        # Asked once per gate: a digest asks about many notices of the same few cases.
+        self._members: dict[uuid.UUID, list[uuid.UUID]] = {}
+        self._taking_part: dict[tuple[str, uuid.UUID | None], bool] = {}
 
     def organisation(self, org_id: uuid.UUID | None) -> RecipientFacts:
         if org_id is None:
@@ -94,16 +97,34 @@ class Gate:
         chosen = list(users)
         if organisation_id is not None:
             return chosen if self.may_reach_org(organisation_id, about) else []
-        orgs: dict[uuid.UUID, list[uuid.UUID | None]] = {u.id: [] for u in chosen}
-        for user_id, org_id in self._session.execute(
-            select(Membership.user_id, Membership.organisation_id).where(
-                Membership.user_id.in_(list(orgs))
-            )
-        ):
-            orgs[user_id].append(org_id)
-        return [
-            u for u in chosen if all(self.may_reach_org(o, about) for o in orgs[u.id] or [None])
-        ]
+        orgs = self.memberships(chosen)
+        none: list[uuid.UUID | None] = [None]  # a user of no organisation: as an address
+        return [u for u in chosen if all(self.may_reach_org(o, about) for o in orgs[u.id] or none)]
+
+    def memberships(self, users: Iterable[User]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Each user's organisations, looked up once per gate."""
+        wanted = {u.id for u in users}
+        missing = wanted - self._members.keys()
+        if missing:
+            for user_id in missing:
+                self._members[user_id] = []
+            for user_id, org_id in self._session.execute(
+                select(Membership.user_id, Membership.organisation_id).where(
+                    Membership.user_id.in_(sorted(missing))
+                )
+            ):
+                self._members[user_id].append(org_id)
+        return {u: self._members[u] for u in wanted}
+
+    def told_as_member_of(self, user: User, organisation_id: uuid.UUID | None) -> uuid.UUID | None:
+        """The organisation a notice to ``user`` is told to: ``organisation_id`` when the
+        sender named one, else the user's organisation if it has only one (so that, once
+        it has left it, the gate holds back what waits: an operator's notice no longer
+        reaches someone who left the operator). A user of several: none."""
+        if organisation_id is not None:
+            return organisation_id
+        orgs = self.memberships([user])[user.id]
+        return orgs[0] if len(orgs) == 1 else None
 
     def takes_part(self, ref: str | None, org_id: uuid.UUID | None) -> bool:
         """Whether the recipient (``org_id``; ``None``: an address outside the platform)
@@ -111,6 +132,13 @@ class Gate:
         not handed a rule for, or a malformed reference: no."""
         if ref is None:
             return True
+        known = self._taking_part.get((ref, org_id))
+        if known is None:
+            known = self._take_part(ref, org_id)
+            self._taking_part[(ref, org_id)] = known
+        return known
+
+    def _take_part(self, ref: str, org_id: uuid.UUID | None) -> bool:
         kind, _, ident = ref.partition(":")
         rule = self._parts.get(kind)
         try:
@@ -129,9 +157,7 @@ class Gate:
         if given) must still take part."""
         if not user.is_active:
             return False
-        orgs = self._session.scalars(
-            select(Membership.organisation_id).where(Membership.user_id == user.id)
-        ).all()
+        orgs = self.memberships([user])[user.id]
         if organisation_id is not None:
             operator = any(self.organisation(o).org_kind is OrgKind.OPERATOR for o in orgs)
             if organisation_id not in orgs and not operator:

@@ -113,15 +113,21 @@ def send_email(ctx: JobContext, payload: dict[str, Any], *, parts: Parts) -> Non
 
 
 def _ids(payload: dict[str, Any]) -> list[uuid.UUID]:
+    ids = payload.get("notification_ids") or []
     try:
-        return [uuid.UUID(str(i)) for i in payload.get("notification_ids") or []]
-    except ValueError as exc:
-        raise PermanentJobError("the e-mail's notification_ids are not UUIDs") from exc
+        if not isinstance(ids, list):
+            raise TypeError
+        return [uuid.UUID(str(i)) for i in ids]
+    except (TypeError, ValueError) as exc:
+        raise PermanentJobError("the e-mail's notification_ids are not a list of UUIDs") from exc
 
 
 def _address_reached(ctx: JobContext, payload: dict[str, Any], parts: Parts) -> bool:
     if not isinstance(payload.get("about"), dict):
-        return False  # says nothing of what it is about
+        log.warning(
+            "e-mail says nothing of what it is about: not sent", extra={"job_id": str(ctx.job_id)}
+        )
+        return False
     raw = payload.get("org_id")
     try:
         org_id = uuid.UUID(str(raw)) if raw is not None else None

@@ -71,7 +71,8 @@ def notify_users(
     now = ensure_utc(now)
     created: list[Notification] = []
     seen: set[uuid.UUID] = set()
-    for user in Gate(session, now).users(users, about, organisation_id):
+    gate = Gate(session, now)
+    for user in gate.users(users, about, organisation_id):
         if user.id in seen or not user.is_active:
             continue
         seen.add(user.id)
@@ -80,7 +81,7 @@ def notify_users(
         notification = Notification(
             id=uuid.uuid4(),
             user_id=user.id,
-            organisation_id=organisation_id,
+            organisation_id=gate.told_as_member_of(user, organisation_id),
             kind=kind.value,
             subject=subject,
             body=body,
