@@ -876,3 +876,38 @@ def test_a_coordinators_news_does_not_follow_its_user_into_a_participant(
         for m in smtp.inbox.messages
         if m["To"] == "admin@recipient.test"
     )
+
+
+@pytest.mark.parametrize("standing", list(Standing))
+def test_inviting_by_email_the_address_of_a_suspended_members_account_tells_it_nothing(
+    database: Database, standing: Standing
+) -> None:
+    """The coordinator invites by e-mail an address that is a suspended member's account:
+    neither the invitation nor the case's later news reaches it (the address speaks for
+    that organisation, whose suspension withholds them); in good standing, both do."""
+    env = _world(database, standing, Subject.EMBARGOED)
+    with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
+        _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
+        with env.database.transaction() as s:
+            participants.add(
+                s,
+                actor=SYSTEM,
+                case=_case(s, env),
+                role=ParticipantRole.VENDOR,
+                email="Admin@Recipient.test",  # the recipient's user, written otherwise
+                now=env.clock.now(),
+                base_url="http://test",
+                secret=env.settings.secret_key.get_secret_value(),
+            )
+        _post_message(env)
+        _run_jobs(env, only={KIND_SEND})
+        to_address = [
+            str(m["Subject"])
+            for m in smtp.inbox.messages
+            if "recipient.test" in str(m["To"]).lower()
+        ]
+    if standing is Standing.SUSPENDED:
+        assert to_address == []
+    else:
+        assert any("invited" in x for x in to_address), to_address
+        assert any("New message in case" in x for x in to_address), to_address

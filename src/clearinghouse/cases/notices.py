@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clearinghouse import pgp
@@ -163,6 +163,26 @@ def address_takes_part(
     return standing is not None
 
 
+def address_org(session: Session, email: str, now: datetime) -> uuid.UUID | None:
+    """The organisation an address speaks for, when it is the address of an account: the
+    gate then applies that organisation's standing to what is e-mailed to the address, so
+    that inviting a suspended member's people by e-mail does not tell them what its
+    suspension withholds. An account in several organisations: a suspended one among them,
+    if any. No account: ``None`` (an address outside the platform)."""
+    orgs = sorted(
+        set(
+            session.scalars(
+                select(Membership.organisation_id)
+                .join(User, User.id == Membership.user_id)
+                .where(func.lower(User.email) == email.strip().lower())
+            )
+        )
+    )
+    suspended = [o for o in orgs if active_suspension(session, o, now) is not None]
+    chosen = suspended or orgs
+    return chosen[0] if chosen else None
+
+
 # What the gate asks, by kind of MessageFacts.ref (wired in by ``app.build_registry``).
 PARTS: Final[Mapping[str, TakesPart]] = {CASE: takes_part_in_case, ADDRESS: address_takes_part}
 
@@ -226,6 +246,7 @@ def tell_participants(
                 now=now,
                 key=f"{key}:{participant.id}",
                 about=about_case_to(session, case, participant),
+                org_id=address_org(session, participant.contact_email, now),
                 platform=platform,
             )
         ):

@@ -235,6 +235,7 @@ def _invite(
         reader=reader,
         key=f"{MessageKind.CASE_INVITATION}:{issued.invitation.id}",
         about=notices.about_case_to(session, case, participant),
+        org_id=notices.address_org(session, email, now),
         platform=platform,
     )
     _notified(session, actor, case, participant, now, channel="email")
