@@ -20,7 +20,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts import service as accounts
-from clearinghouse.accounts.models import MemberSanction, NotifyMode, Organisation, User
+from clearinghouse.accounts.models import (
+    MemberSanction,
+    Membership,
+    NotifyMode,
+    Organisation,
+    User,
+)
 from clearinghouse.advisories import publish, service
 from clearinghouse.advisories.index import KIND_INDEX_CHANGED
 from clearinghouse.advisories.models import Advisory
@@ -822,22 +828,43 @@ def test_a_suspended_organisation_made_coordinator_in_between_hears_nothing(
         assert [d for d in receiver.deliveries if d.verified_id] == []
 
 
+class Also(enum.StrEnum):
+    NOTHING = "only the operator"
+    GOOD = "also a member in good standing"
+    SUSPENDED = "also a suspended member"
+
+
+@pytest.mark.parametrize("also", list(Also))
 @pytest.mark.parametrize("moved", [False, True])
 def test_an_operators_notice_does_not_follow_someone_who_left_the_operator(
-    database: Database, moved: bool
+    database: Database, moved: bool, also: Also
 ) -> None:
-    """Notices for the operator's people (an advisory's failed renditions) are told to them
-    as members of the operator: one who has left it for a member organisation before the
-    e-mail leaves does not get it."""
+    """Notices for the operator's people (an advisory's failed renditions, about a draft:
+    pre-publication) are told to them as the operator's, whatever other organisation they
+    are also in, even a suspended one; one who has left the operator before the e-mail
+    leaves does not get it."""
     env = _world(database, Standing.GOOD, Subject.EMBARGOED)
     with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
         _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
         with env.database.transaction() as s:
+            admin = s.scalars(select(User).where(User.email == "admin@operator.test")).one()
+            operator_membership = accounts.membership_of(s, admin.id)
+            if also is not Also.NOTHING:
+                member, _ = _org(s, "second", OrgKind.MEMBER)
+                if also is Also.SUSPENDED:
+                    suspend(s, member.id, env.clock.now())
+                s.add(
+                    Membership(
+                        user_id=admin.id, organisation_id=member.id, role=Role.ADMIN, created_at=T0
+                    )
+                )
+                s.flush()
             publish.alert_operator(s, _operator_draft(s), [], env.clock.now())
             if moved:
-                admin = s.scalars(select(User).where(User.email == "admin@operator.test")).one()
-                membership = accounts.membership_of(s, admin.id)
-                membership.organisation_id = env.recipient_org
+                if also is Also.NOTHING:
+                    operator_membership.organisation_id = env.recipient_org
+                else:
+                    s.delete(operator_membership)
         _run_jobs(env, only={KIND_EMAIL, KIND_SEND})
         to_admin = [
             str(m["Subject"]) for m in smtp.inbox.messages if m["To"] == "admin@operator.test"
@@ -878,18 +905,27 @@ def test_a_coordinators_news_does_not_follow_its_user_into_a_participant(
     )
 
 
-@pytest.mark.parametrize("standing", list(Standing))
+class Account(enum.StrEnum):
+    GOOD = "in good standing"
+    SUSPENDED = "suspended"
+    SUSPENDED_AFTER = "suspended once the e-mails are queued"
+
+
+@pytest.mark.parametrize("account", list(Account))
 def test_inviting_by_email_the_address_of_a_suspended_members_account_tells_it_nothing(
-    database: Database, standing: Standing
+    database: Database, account: Account
 ) -> None:
-    """The coordinator invites by e-mail an address that is a suspended member's account:
-    neither the invitation nor the case's later news reaches it (the address speaks for
-    that organisation, whose suspension withholds them); in good standing, both do."""
+    """The coordinator invites by e-mail an address that is a member's account: when that
+    member is suspended, by the time each e-mail would leave, neither the invitation nor
+    the case's later news reaches it (the address speaks for that organisation, whose
+    suspension withholds them), and the case does not record it as told; in good
+    standing, both reach it."""
+    standing = Standing.SUSPENDED if account is Account.SUSPENDED else Standing.GOOD
     env = _world(database, standing, Subject.EMBARGOED)
     with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
         _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
         with env.database.transaction() as s:
-            participants.add(
+            invited = participants.add(
                 s,
                 actor=SYSTEM,
                 case=_case(s, env),
@@ -898,16 +934,20 @@ def test_inviting_by_email_the_address_of_a_suspended_members_account_tells_it_n
                 now=env.clock.now(),
                 base_url="http://test",
                 secret=env.settings.secret_key.get_secret_value(),
-            )
+            ).participant
+            told = invited.notified_at is not None
         _post_message(env)
+        if account is Account.SUSPENDED_AFTER:
+            _change(env, Later.SUSPENDED)
         _run_jobs(env, only={KIND_SEND})
         to_address = [
             str(m["Subject"])
             for m in smtp.inbox.messages
             if "recipient.test" in str(m["To"]).lower()
         ]
-    if standing is Standing.SUSPENDED:
-        assert to_address == []
-    else:
+    assert told is (account is not Account.SUSPENDED)
+    if account is Account.GOOD:
         assert any("invited" in x for x in to_address), to_address
         assert any("New message in case" in x for x in to_address), to_address
+    else:
+        assert to_address == []

@@ -140,16 +140,24 @@ def takes_part_in_case(
 
 
 def address_takes_part(
-    session: Session, participant_id: uuid.UUID, _org_id: uuid.UUID | None, _now: datetime
+    session: Session, participant_id: uuid.UUID, _org_id: uuid.UUID | None, now: datetime
 ) -> bool:
     """The gate's rule for an e-mail to a participant's contact address: the participant is
     not removed and still takes part through that address: the finder, by its report's
     tracking token; an invited vendor, by an invitation neither withdrawn nor claimed (once
     claimed, its new organisation is told instead). An invitation's link expires after 30
     days, but that bounds the link, not the part: the vendor is still a participant, and
-    its response deadline may be months away."""
+    its response deadline may be months away. An address that is the account of a member
+    now suspended is told nothing of the case (stricter than for the organisation itself,
+    which hears of it again once the embargo ends: the address may speak for a coordinator
+    of the case, which may read nothing of it)."""
     participant = session.get(Participant, participant_id)
     if participant is None or participant.removed_at is not None:
+        return False
+    if participant.contact_email and any(  # asked again as it leaves: see address_org
+        active_suspension(session, o, now) is not None
+        for o in _account_orgs(session, participant.contact_email)
+    ):
         return False
     if participant.role is ParticipantRole.REPORTER and participant.report_id is not None:
         return True
@@ -169,18 +177,23 @@ def address_org(session: Session, email: str, now: datetime) -> uuid.UUID | None
     that inviting a suspended member's people by e-mail does not tell them what its
     suspension withholds. An account in several organisations: a suspended one among them,
     if any. No account: ``None`` (an address outside the platform)."""
-    orgs = sorted(
+    orgs = _account_orgs(session, email)
+    suspended = [o for o in orgs if active_suspension(session, o, now) is not None]
+    chosen = suspended or orgs
+    return chosen[0] if chosen else None
+
+
+def _account_orgs(session: Session, email: str) -> list[uuid.UUID]:
+    """The organisations of the active account whose address ``email`` is."""
+    return sorted(
         set(
             session.scalars(
                 select(Membership.organisation_id)
                 .join(User, User.id == Membership.user_id)
-                .where(func.lower(User.email) == email.strip().lower())
+                .where(func.lower(User.email) == email.strip().lower(), User.is_active.is_(True))
             )
         )
     )
-    suspended = [o for o in orgs if active_suspension(session, o, now) is not None]
-    chosen = suspended or orgs
-    return chosen[0] if chosen else None
 
 
 # What the gate asks, by kind of MessageFacts.ref (wired in by ``app.build_registry``).

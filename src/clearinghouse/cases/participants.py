@@ -222,7 +222,7 @@ def _invite(
     )
     reader = notices.contact_reader(participant)
     url = issued.url(base_url)
-    email_message(
+    sent = email_message(
         session,
         to=email,
         message=VendorInvitation(
@@ -238,7 +238,8 @@ def _invite(
         org_id=notices.address_org(session, email, now),
         platform=platform,
     )
-    _notified(session, actor, case, participant, now, channel="email")
+    if sent:  # held back by the gate: not recorded as told
+        _notified(session, actor, case, participant, now, channel="email")
     return url
 
 

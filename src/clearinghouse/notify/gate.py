@@ -93,13 +93,21 @@ class Gate:
     ) -> list[User]:
         """The users the message may reach. ``organisation_id``: the organisation they are
         told as members of; otherwise each user's own organisation(s), all of which must
-        allow it."""
+        allow it, unless one is the operator (whose people hear what it hears)."""
         chosen = list(users)
         if organisation_id is not None:
             return chosen if self.may_reach_org(organisation_id, about) else []
         orgs = self.memberships(chosen)
         none: list[uuid.UUID | None] = [None]  # a user of no organisation: as an address
-        return [u for u in chosen if all(self.may_reach_org(o, about) for o in orgs[u.id] or none)]
+        return [
+            u
+            for u in chosen
+            if self._operator_of(orgs[u.id])
+            or all(self.may_reach_org(o, about) for o in orgs[u.id] or none)
+        ]
+
+    def _operator_of(self, orgs: list[uuid.UUID]) -> uuid.UUID | None:
+        return next((o for o in orgs if self.organisation(o).org_kind is OrgKind.OPERATOR), None)
 
     def memberships(self, users: Iterable[User]) -> dict[uuid.UUID, list[uuid.UUID]]:
         """Each user's organisations, looked up once per gate."""
@@ -120,11 +128,12 @@ class Gate:
         """The organisation a notice to ``user`` is told to: ``organisation_id`` when the
         sender named one, else the user's organisation if it has only one (so that, once
         it has left it, the gate holds back what waits: an operator's notice no longer
-        reaches someone who left the operator). A user of several: none."""
+        reaches someone who left the operator); of several, the operator if it is one of
+        them, else none."""
         if organisation_id is not None:
             return organisation_id
         orgs = self.memberships([user])[user.id]
-        return orgs[0] if len(orgs) == 1 else None
+        return orgs[0] if len(orgs) == 1 else self._operator_of(orgs)
 
     def takes_part(self, ref: str | None, org_id: uuid.UUID | None) -> bool:
         """Whether the recipient (``org_id``; ``None``: an address outside the platform)
@@ -158,10 +167,9 @@ class Gate:
         if not user.is_active:
             return False
         orgs = self.memberships([user])[user.id]
-        if organisation_id is not None:
-            operator = any(self.organisation(o).org_kind is OrgKind.OPERATOR for o in orgs)
-            if organisation_id not in orgs and not operator:
-                return False
+        told = organisation_id is None or organisation_id in orgs
+        if not told and self._operator_of(orgs) is None:
+            return False
         if about.ref is not None:
             taking_part = [organisation_id] if organisation_id is not None else orgs
             if not any(self.takes_part(about.ref, o) for o in taking_part):
