@@ -872,14 +872,27 @@ def test_an_operators_notice_does_not_follow_someone_who_left_the_operator(
     assert len(to_admin) == (0 if moved else 1), to_admin
 
 
+@pytest.mark.parametrize("also_elsewhere", [False, True])
 def test_a_coordinators_news_does_not_follow_its_user_into_a_participant(
-    database: Database,
+    database: Database, also_elsewhere: bool
 ) -> None:
-    """An escalation is told to the coordinator's people; one who moves, before it leaves,
-    into another organisation that takes part in the case (as a vendor) does not get it."""
+    """An escalation is told to the coordinator's people as its members; one who moves,
+    before it leaves, into another organisation that takes part in the case (as a vendor)
+    does not get it, whatever other organisation it also belongs to."""
     env = _world(database, Standing.GOOD, Subject.EMBARGOED)
     with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
         _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
+        if also_elsewhere:
+            with env.database.transaction() as s:
+                unrelated, _ = _org(s, "unrelated", OrgKind.MEMBER)
+                s.add(
+                    Membership(
+                        user_id=env.recipient_user,
+                        organisation_id=unrelated.id,
+                        role=Role.ADMIN,
+                        created_at=T0,
+                    )
+                )
         _escalate(env)  # the recipient coordinates; an e-mailed vendor missed its deadline
         with env.database.transaction() as s:
             other, _ = _org(s, "othervendor", OrgKind.MEMBER)
@@ -893,7 +906,7 @@ def test_a_coordinators_news_does_not_follow_its_user_into_a_participant(
                 base_url="http://test",
                 secret=env.settings.secret_key.get_secret_value(),
             )
-            membership = accounts.membership_of(s, env.recipient_user)
+            membership = accounts.membership_of(s, env.recipient_user, env.recipient_org)
             membership.organisation_id = other.id
         _run_jobs(env, only={KIND_EMAIL, KIND_SEND})
         subjects = [str(m["Subject"]) for m in smtp.inbox.messages]

@@ -107,16 +107,25 @@ def _escalate(ctx: JobContext, case: Case, participant: Participant, due: dateti
         org_id=participant.org_id,
         audit_action="case.vendor_escalated",
     )
-    watchers = notices.operator_users(ctx.session) + notices.org_users(
-        ctx.session, case.coordinator_org_id
-    )
+    # The operator's people, and the coordinator's as its members (so that one who leaves
+    # the coordinator before the notice's e-mail leaves is not sent it: notify.gate).
+    operator = notices.operator_users(ctx.session)
+    told = {u.id for u in operator}
+    coordinator = [
+        u for u in notices.org_users(ctx.session, case.coordinator_org_id) if u.id not in told
+    ]
+    about = notices.about_case_for(ctx.session, case, case.coordinator_org_id)
+    message = VendorEscalated(case=case.public_id, vendor=participant.name, due=due)
+    link = f"/cases/{case.public_id}"
+    notify_message(ctx.session, operator, message, link, now, about=about)
     notify_message(
         ctx.session,
-        watchers,
-        VendorEscalated(case=case.public_id, vendor=participant.name, due=due),
-        f"/cases/{case.public_id}",
+        coordinator,
+        message,
+        link,
         now,
-        about=notices.about_case_for(ctx.session, case, case.coordinator_org_id),
+        about=about,
+        organisation_id=case.coordinator_org_id,
     )
 
 
