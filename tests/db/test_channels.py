@@ -598,9 +598,7 @@ def test_the_gate_is_asked_again_when_a_message_leaves(
 
 def _watch(env: Env, smtp: SmtpServer, receiver: Receiver, mode: NotifyMode) -> None:
     """Mail to ``smtp``, the recipient's webhook to ``receiver``, its user in ``mode``."""
-    env.settings = make_settings(
-        env.database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
-    )
+    _mail_to(env, smtp)
     box = SecretBox(env.settings.secret_key.get_secret_value())
     with env.database.transaction() as s:
         sub = s.get(WebhookSubscription, env.subscription)
@@ -610,6 +608,29 @@ def _watch(env: Env, smtp: SmtpServer, receiver: Receiver, mode: NotifyMode) -> 
         user = s.get(User, env.recipient_user)
         assert user is not None
         user.notify_mode = mode
+
+
+def _mail_to(env: Env, smtp: SmtpServer) -> None:
+    env.settings = make_settings(
+        env.database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
+    )
+
+
+def _vendor(
+    s: Session, env: Env, *, email: str | None = None, org: Organisation | None = None
+) -> Participant:
+    """A vendor added to the case: an organisation, or an address invited by e-mail."""
+    return participants.add(
+        s,
+        actor=SYSTEM,
+        case=_case(s, env),
+        role=ParticipantRole.VENDOR,
+        email=email,
+        org=org,
+        now=env.clock.now(),
+        base_url="http://test",
+        secret=env.settings.secret_key.get_secret_value(),
+    ).participant
 
 
 def _change(env: Env, later: Later) -> None:
@@ -698,20 +719,9 @@ def test_an_invited_address_hears_of_the_case_while_it_takes_part(
     its invitation is withdrawn, nothing does, not even what was queued before."""
     env = _world(database, Standing.GOOD, Subject.EMBARGOED)
     with smtp_server() as smtp:
-        env.settings = make_settings(
-            database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
-        )
+        _mail_to(env, smtp)
         with env.database.transaction() as s:
-            vendor = participants.add(
-                s,
-                actor=SYSTEM,
-                case=_case(s, env),
-                role=ParticipantRole.VENDOR,
-                email="pmc@apache.test",
-                now=T0,
-                base_url="http://test",
-                secret=env.settings.secret_key.get_secret_value(),
-            ).participant
+            vendor = _vendor(s, env, email="pmc@apache.test")
             participants.set_deadline(
                 s, actor=SYSTEM, case=_case(s, env), participant=vendor, days=60, now=T0
             )
@@ -744,9 +754,7 @@ def test_the_finder_hears_of_its_case_at_its_address_without_an_invitation(
     invitation would have expired."""
     env = _world(database, Standing.GOOD, Subject.EMBARGOED)
     with smtp_server() as smtp:
-        env.settings = make_settings(
-            database.url, base_url="http://test", smtp_host=smtp.host, smtp_port=smtp.port
-        )
+        _mail_to(env, smtp)
         with env.database.transaction() as s:
             fields = report_rules.parse_report(
                 {**{k: LOG4SHELL_REPORT[k] for k in ("title", "description", "product")},
@@ -896,16 +904,7 @@ def test_a_coordinators_news_does_not_follow_its_user_into_a_participant(
         _escalate(env)  # the recipient coordinates; an e-mailed vendor missed its deadline
         with env.database.transaction() as s:
             other, _ = _org(s, "othervendor", OrgKind.MEMBER)
-            participants.add(
-                s,
-                actor=SYSTEM,
-                case=_case(s, env),
-                role=ParticipantRole.VENDOR,
-                org=other,
-                now=env.clock.now(),
-                base_url="http://test",
-                secret=env.settings.secret_key.get_secret_value(),
-            )
+            _vendor(s, env, org=other)
             membership = accounts.membership_of(s, env.recipient_user, env.recipient_org)
             membership.organisation_id = other.id
         _run_jobs(env, only={KIND_EMAIL, KIND_SEND})
@@ -938,16 +937,8 @@ def test_inviting_by_email_the_address_of_a_suspended_members_account_tells_it_n
     with smtp_server() as smtp, webhook_receiver(env.clock) as receiver:
         _watch(env, smtp, receiver, NotifyMode.IMMEDIATE)
         with env.database.transaction() as s:
-            invited = participants.add(
-                s,
-                actor=SYSTEM,
-                case=_case(s, env),
-                role=ParticipantRole.VENDOR,
-                email="Admin@Recipient.test",  # the recipient's user, written otherwise
-                now=env.clock.now(),
-                base_url="http://test",
-                secret=env.settings.secret_key.get_secret_value(),
-            ).participant
+            # the recipient's user, written otherwise
+            invited = _vendor(s, env, email="Admin@Recipient.test")
             told = invited.notified_at is not None
         _post_message(env)
         if account is Account.SUSPENDED_AFTER:

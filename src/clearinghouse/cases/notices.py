@@ -154,10 +154,7 @@ def address_takes_part(
     participant = session.get(Participant, participant_id)
     if participant is None or participant.removed_at is not None:
         return False
-    if participant.contact_email and any(  # asked again as it leaves: see address_org
-        active_suspension(session, o, now) is not None
-        for o in _account_orgs(session, participant.contact_email)
-    ):
+    if participant.contact_email and _suspended_account(session, participant.contact_email, now):
         return False
     if participant.role is ParticipantRole.REPORTER and participant.report_id is not None:
         return True
@@ -171,29 +168,16 @@ def address_takes_part(
     return standing is not None
 
 
-def address_org(session: Session, email: str, now: datetime) -> uuid.UUID | None:
-    """The organisation an address speaks for, when it is the address of an account: the
-    gate then applies that organisation's standing to what is e-mailed to the address, so
-    that inviting a suspended member's people by e-mail does not tell them what its
-    suspension withholds. An account in several organisations: a suspended one among them,
-    if any. No account: ``None`` (an address outside the platform)."""
-    orgs = _account_orgs(session, email)
-    suspended = [o for o in orgs if active_suspension(session, o, now) is not None]
-    chosen = suspended or orgs
-    return chosen[0] if chosen else None
-
-
-def _account_orgs(session: Session, email: str) -> list[uuid.UUID]:
-    """The organisations of the active account whose address ``email`` is."""
-    return sorted(
-        set(
-            session.scalars(
-                select(Membership.organisation_id)
-                .join(User, User.id == Membership.user_id)
-                .where(func.lower(User.email) == email.strip().lower(), User.is_active.is_(True))
-            )
-        )
+def _suspended_account(session: Session, email: str, now: datetime) -> bool:
+    """Whether ``email`` is the address of an active account in a suspended organisation:
+    such an address speaks for it, so that inviting a suspended member's people by e-mail
+    does not tell them what its suspension withholds."""
+    orgs = session.scalars(
+        select(Membership.organisation_id)
+        .join(User, User.id == Membership.user_id)
+        .where(func.lower(User.email) == email.strip().lower(), User.is_active.is_(True))
     )
+    return any(active_suspension(session, o, now) is not None for o in set(orgs))
 
 
 # What the gate asks, by kind of MessageFacts.ref (wired in by ``app.build_registry``).
@@ -259,7 +243,6 @@ def tell_participants(
                 now=now,
                 key=f"{key}:{participant.id}",
                 about=about_case_to(session, case, participant),
-                org_id=address_org(session, participant.contact_email, now),
                 platform=platform,
             )
         ):

@@ -222,7 +222,8 @@ def _invite(
     )
     reader = notices.contact_reader(participant)
     url = issued.url(base_url)
-    sent = email_message(
+    # asked first, as for every e-mail to a participant's address (notices.tell_participants)
+    sent = notices.address_takes_part(session, participant.id, None, now) and email_message(
         session,
         to=email,
         message=VendorInvitation(
@@ -235,10 +236,9 @@ def _invite(
         reader=reader,
         key=f"{MessageKind.CASE_INVITATION}:{issued.invitation.id}",
         about=notices.about_case_to(session, case, participant),
-        org_id=notices.address_org(session, email, now),
         platform=platform,
     )
-    if sent:  # held back by the gate: not recorded as told
+    if sent:  # (one held back by the gate is not recorded as told)
         _notified(session, actor, case, participant, now, channel="email")
     return url
 
