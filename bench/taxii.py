@@ -391,42 +391,32 @@ _NEXT: Final = re.compile(rb'"next"\s*:\s*"([^"]+)"')
 # server does (authentication, the policy, the access log, the framework) comes on top. The
 # two bounds time each alone, on the same data, in the same run as the walk.
 
-_SENTINEL_SEQ: Final = -7_000_001  # a cursor no row has: marks where a cursor's values go
-
 
 def storage_walk(folder: Path, secret: str, collection_id: str, n: int) -> float:
-    """The database's share: the server's own page statement for this reader (the TLP
-    filter in it, compiled by SQLAlchemy as the server compiles it) run through the bare
-    driver (``sqlite3``), one read transaction per page, following the cursor; no HTTP and
-    none of SQLAlchemy's work per statement. Checks it reads the N objects once each."""
-    (first_sql, first), (next_sql, following) = _page_statements(folder, secret, collection_id)
-    at = following.index(_SENTINEL_SEQ) - 1  # the cursor's instant, then its sequence
+    """The database's share: every statement the server's page reading sends for this
+    reader over the whole walk (blocks and rows alike, the TLP filter in them, compiled
+    by SQLAlchemy as the server compiles them), replayed page by page through the bare
+    driver (``sqlite3``), one read transaction per page; no HTTP and none of SQLAlchemy's
+    work per statement. The walk that captured them must serve the N objects."""
+    pages = _page_statements(folder, secret, collection_id, n)
     connection = sqlite3.connect(folder / "ch.db", isolation_level=None)
-    read = 0
     try:
         started = time.perf_counter()
-        params = first
-        while True:
+        for statements in pages:
             connection.execute("BEGIN")
-            rows = connection.execute(first_sql if params is first else next_sql, params).fetchall()
+            for sql, params in statements:
+                connection.execute(sql, params).fetchall()
             connection.execute("COMMIT")
-            kept = rows[:PAGE]
-            read += len(kept)
-            if len(rows) <= PAGE:
-                elapsed = time.perf_counter() - started
-                break
-            params = [*following]
-            params[at], params[at + 1] = kept[-1][0], kept[-1][1]
+        return time.perf_counter() - started
     finally:
         connection.close()
-    if read != n:
-        raise RuntimeError(f"the storage walk read {read} rows, not {n}")
-    return elapsed
 
 
-def _page_statements(folder: Path, secret: str, collection_id: str) -> list[tuple[str, list[Any]]]:
-    """The SQL and driver parameters of the server's first page and of a page after a
-    cursor, captured as SQLAlchemy hands them to the driver."""
+def _page_statements(
+    folder: Path, secret: str, collection_id: str, n: int
+) -> list[list[tuple[str, list[Any]]]]:
+    """The SQL and driver parameters of each page of a whole walk, as SQLAlchemy hands them
+    to the driver (the walk itself in process, following the cursor)."""
     from datetime import UTC, datetime
 
     from sqlalchemy import event
@@ -437,14 +427,15 @@ def _page_statements(folder: Path, secret: str, collection_id: str) -> list[tupl
     from clearinghouse.sharing import store
 
     database = Database(f"sqlite:///{folder / 'ch.db'}")
-    sent: list[tuple[str, Any]] = []
+    pages: list[list[tuple[str, list[Any]]]] = []
 
     def capture(*args: Any) -> None:
         statement, parameters = args[2], args[3]
-        if "FROM shared_objects" in statement:
-            sent.append((statement, list(parameters)))
+        if "FROM shared_" in statement:
+            pages[-1].append((statement, list(parameters)))
 
     event.listen(database.engine, "before_cursor_execute", capture)
+    served = 0
     try:
         with database.transaction() as s:
             now = datetime.now(UTC)
@@ -453,14 +444,22 @@ def _page_statements(folder: Path, secret: str, collection_id: str) -> list[tupl
                 s, principal, collection_id, SharingAction.COLLECTION_READ, Channel.TAXII
             )
             reader = store.Reader(object_scope(principal, facts, Channel.TAXII))
-            for after in (None, (now, _SENTINEL_SEQ)):
-                store.page(
+            after = None
+            while True:
+                pages.append([])
+                page = store.page(
                     s, collection.id, reader, store.Filters(), limit=PAGE, after=after,
                     bodies_only=True,
                 )  # fmt: skip
+                served += page.count
+                if not page.more:
+                    break
+                after = page.next
     finally:
         database.dispose()
-    return sent
+    if served != n:
+        raise RuntimeError(f"the storage walk served {served} objects, not {n}")
+    return pages
 
 
 def transport_walk(folder: Path, pages: list[bytes]) -> float:
@@ -607,7 +606,7 @@ def report(rows: list[dict[str, Any]]) -> None:
             bound = storage + transport
             console.print(
                 f"N = {row['n']:,}: bounds, in orjson floors: the database alone (the page "
-                f"statement through bare sqlite3) {fmt_ms(storage)} = "
+                f"statements through bare sqlite3) {fmt_ms(storage)} = "
                 f"{storage / floor_seconds:.1f}x; the same bytes over HTTP from a bare ASGI "
                 f"app {fmt_ms(transport)} = {transport / floor_seconds:.1f}x; together "
                 f"{bound / floor_seconds:.1f}x. The server: "

@@ -251,6 +251,11 @@ class ObjectScope:
     named_org_id: uuid.UUID | None = None
     named_user_id: uuid.UUID | None = None
 
+    def admits_all_marked(self, marks: frozenset[Tlp]) -> bool:
+        """Every object marked one of ``marks`` is admitted, whoever produced it and
+        whatever its audience (a block of pre-joined objects is served whole, or not)."""
+        return not self.nothing and (self.everything or marks <= self.tlps)
+
     def admits(self, o: ObjectFacts) -> bool:
         """The same answer as the query this scope becomes (for single objects, tests)."""
         if self.nothing:

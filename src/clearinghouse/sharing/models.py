@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.db import Base, enum_column, new_id
@@ -91,6 +91,7 @@ class SharedObject(Base):
     __tablename__ = "shared_objects"
     __table_args__ = (
         UniqueConstraint("collection_id", "stix_id", "version"),
+        UniqueConstraint("collection_id", "seq", name="uq_shared_objects_collection_seq"),
         Index("ix_shared_objects_page", "collection_id", "date_added", "seq"),
         Index("ix_shared_objects_versions", "collection_id", "stix_id", "version"),
         Index("ix_shared_objects_sighting_of", "sighting_of"),
@@ -121,6 +122,35 @@ class SharedObject(Base):
     # No newer version of this object is stored in the collection (kept by the store on
     # every add and delete): lets a page skip looking for one on nearly every row.
     newest: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+
+class SharedBlock(Base):
+    """The objects of one collection whose ``seq`` lies in (``lo``, ``hi``], as a TAXII page
+    serves them by default (each object's newest version), pre-joined: a page of 1,000
+    is ten such rows instead of 1,000 (:mod:`clearinghouse.sharing.blocks`).
+
+    A block is served whole, to a reader the policy lets see every object marked one of
+    ``marks``, or not at all (the reader's page is then read row by row). It is rebuilt in
+    the transaction that changes any version of any object it holds, under the
+    collection's lock, so it is never staler than the rows."""
+
+    __tablename__ = "shared_blocks"
+
+    collection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    lo: Mapped[int] = mapped_column(primary_key=True)  # exclusive
+    hi: Mapped[int]  # inclusive
+    # The markings a reader must see wholesale: those of the versions served, and of the
+    # newest version of each object whose older version here is left out. Space-separated.
+    marks: Mapped[str] = mapped_column(String(80))
+    count: Mapped[int]  # versions served
+    first_at: Mapped[datetime | None]  # date_added of the first and last served
+    last_at: Mapped[datetime | None]
+    first_seq: Mapped[int | None]
+    last_seq: Mapped[int | None]
+    end_at: Mapped[datetime | None]  # date_added of the last version stored in the range
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # the served bodies, comma-separated
 
 
 class AudienceKind:

@@ -20,6 +20,7 @@ from clearinghouse.principal import Principal
 from clearinghouse.sharing.models import (
     Collection,
     SharedAudience,
+    SharedBlock,
     SharedObject,
     SharingGroup,
     SharingGroupMember,
@@ -262,6 +263,7 @@ def delete_collection(
     session.execute(
         delete(SharedAudience).where(SharedAudience.object_id.in_(objects.scalar_subquery()))
     )
+    session.execute(delete(SharedBlock).where(SharedBlock.collection_id == collection.id))
     removed = session.execute(
         delete(SharedObject).where(SharedObject.collection_id == collection.id)
     )

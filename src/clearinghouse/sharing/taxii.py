@@ -261,9 +261,13 @@ def _envelope(page: store.Page, key: str, items: list[Any]) -> dict[str, Any]:
 
 
 def _objects_response(page: store.Page) -> Response:
+    if page.pieces:  # from blocks: each piece is objects, comma-separated
+        head = orjson.dumps(_envelope(page, "objects", []))[:-1]
+        body = b"".join((head, b',"objects":[', b",".join(page.pieces), b"]}"))
+        return Response(body, media_type=TAXII_MEDIA, headers=_headers(page))
     bodies = page.bodies or [r.body for r in page.rows]
-    body = _envelope(page, "objects", [orjson.Fragment(b) for b in bodies])
-    return Response(orjson.dumps(body), media_type=TAXII_MEDIA, headers=_headers(page))
+    envelope = _envelope(page, "objects", [orjson.Fragment(b) for b in bodies])
+    return Response(orjson.dumps(envelope), media_type=TAXII_MEDIA, headers=_headers(page))
 
 
 @router.get("/{api_root}/collections/{collection_id}/objects/", summary="TAXII get objects")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 05:49:12.012186
+Create Date: 2026-12-07 11:21:05.200918
 """
 
 from collections.abc import Sequence
@@ -873,6 +873,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "shared_blocks",
+        sa.Column("collection_id", sa.Uuid(), nullable=False),
+        sa.Column("lo", sa.Integer(), nullable=False),
+        sa.Column("hi", sa.Integer(), nullable=False),
+        sa.Column("marks", sa.String(length=80), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("first_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_seq", sa.Integer(), nullable=True),
+        sa.Column("last_seq", sa.Integer(), nullable=True),
+        sa.Column("end_at", clearinghouse.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["sharing_collections.id"],
+            name=op.f("fk_shared_blocks_collection_id_sharing_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("collection_id", "lo", name=op.f("pk_shared_blocks")),
+    )
+    op.create_table(
         "shared_objects",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("collection_id", sa.Uuid(), nullable=False),
@@ -912,6 +933,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shared_objects")),
+        sa.UniqueConstraint("collection_id", "seq", name="uq_shared_objects_collection_seq"),
         sa.UniqueConstraint(
             "collection_id", "stix_id", "version", name=op.f("uq_shared_objects_collection_id")
         ),
@@ -2195,6 +2217,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_shared_objects_page")
 
     op.drop_table("shared_objects")
+    op.drop_table("shared_blocks")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_reporter_user_id"))
         batch_op.drop_index(batch_op.f("ix_reports_reporter_org_id"))

@@ -1,0 +1,235 @@
+"""Blocks: a collection's default TAXII pages, pre-joined.
+
+A reader walking a collection with no filter but the cursor (``match[version]=last``,
+the default) is served each object's newest version it may see, oldest first. Read row by
+row, a page of 1,000 costs the database ~1 ms: an index walk and a table lookup per row.
+A block holds the versions whose ``seq`` lies in (``lo``, ``hi``] as that page would serve
+them to anyone who sees every marking in the block, already joined, so that such a page is
+~10 rows. Within a collection ``seq`` grows with ``date_added`` (both are handed out under
+the collection's lock, ``date_added`` never going back), so a range of ``seq`` is a range
+of the page order.
+
+Which versions a block serves: every newest version in its range. An older version is
+left out, and the marking of its object's newest version is added to the block's
+``marks``: whoever is served the block sees that newest version, so the older one is not
+its "last" (for a reader who does not, the block is not served). A block is served only
+to a reader the policy (:meth:`ObjectScope.admits_all_marked`) lets see every object
+marked one of ``marks``; for anyone else, and for a page with any other filter, the page
+is read row by row, as before. The two readings must agree: ``tests/db/test_blocks.py``
+checks them against each other after every kind of change.
+
+When blocks change: in the transaction that adds or deletes versions, under the
+collection's lock (:func:`refresh`): the blocks ``seq`` completes (``hi`` reached by
+``Collection.last_seq``: no version will ever be added to the range), and every complete
+block holding a version of an object that was given a new newest version or lost one.
+The last, incomplete, range has no block: it is read row by row.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import Integer, bindparam, delete, insert, select
+from sqlalchemy.orm import Session
+
+from clearinghouse.formats.model import Tlp
+from clearinghouse.policy import ObjectScope
+from clearinghouse.sharing.models import SharedBlock, SharedObject
+
+SIZE: Final = 100  # sequence numbers per block built (blocks say their own bounds)
+UNKNOWN: Final = "?"  # in ``marks``: a newest version could not be found; never served
+
+
+def _block_of(seq: int, size: int) -> int:
+    """The ``lo`` of the block of ``size`` that holds ``seq`` (sequence numbers start at 1)."""
+    return (seq - 1) // size * size
+
+
+def refresh(
+    session: Session,
+    collection_id: uuid.UUID,
+    *,
+    before: int,
+    after: int,
+    touched: Iterable[int] = (),
+) -> None:
+    """Build the blocks a write completed (``Collection.last_seq`` went from ``before`` to
+    ``after``) and rebuild the complete ones holding any of the ``touched`` sequence
+    numbers. The caller holds the collection's lock and has written its rows."""
+    size = SIZE
+    starts = {_block_of(seq, size) for seq in touched if seq <= after}
+    starts.update(range(before // size * size, after // size * size, size))
+    for lo in sorted(s for s in starts if s + size <= after):
+        _build(session, collection_id, lo, lo + size)
+
+
+def _build(session: Session, collection_id: uuid.UUID, lo: int, hi: int) -> None:
+    o = SharedObject
+    rows = session.execute(
+        select(o.seq, o.date_added, o.stix_id, o.tlp, o.newest, o.body)
+        .where(o.collection_id == collection_id, o.seq > lo, o.seq <= hi)
+        .order_by(o.seq)
+    ).all()
+    older = sorted({r.stix_id for r in rows if not r.newest})
+    newest_marks: dict[str, Any] = {}
+    for start in range(0, len(older), 500):
+        newest_marks.update(
+            (stix_id, tlp)
+            for stix_id, tlp in session.execute(
+                select(o.stix_id, o.tlp).where(
+                    o.collection_id == collection_id,
+                    o.stix_id.in_(older[start : start + 500]),
+                    o.newest,
+                )
+            )
+        )
+    marks: set[str] = set()
+    served = []
+    for r in rows:
+        if r.newest:
+            marks.add(Tlp(r.tlp).value)
+            served.append(r)
+        else:
+            top = newest_marks.get(r.stix_id)
+            marks.add(Tlp(top).value if top is not None else UNKNOWN)
+    session.execute(delete(SharedBlock).where(_key(collection_id, lo)))
+    session.execute(
+        insert(SharedBlock),
+        {
+            "collection_id": collection_id,
+            "lo": lo,
+            "hi": hi,
+            "marks": " ".join(sorted(marks)),
+            "count": len(served),
+            "first_at": served[0].date_added if served else None,
+            "last_at": served[-1].date_added if served else None,
+            "first_seq": served[0].seq if served else None,
+            "last_seq": served[-1].seq if served else None,
+            "end_at": rows[-1].date_added if rows else None,
+            "body": ",".join(r.body for r in served).encode(),
+        },
+    )
+
+
+def _key(collection_id: uuid.UUID, lo: int) -> Any:
+    return (SharedBlock.collection_id == collection_id) & (SharedBlock.lo == lo)
+
+
+def seqs_of(session: Session, collection_id: uuid.UUID, stix_ids: Sequence[str]) -> set[int]:
+    """The sequence numbers of every stored version of ``stix_ids`` in the collection."""
+    o = SharedObject
+    found: set[int] = set()
+    for start in range(0, len(stix_ids), 500):
+        found.update(
+            session.scalars(
+                select(o.seq).where(
+                    o.collection_id == collection_id,
+                    o.stix_id.in_(stix_ids[start : start + 500]),
+                )
+            )
+        )
+    return found
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive blocks served as one page: their bodies, and what the page reports."""
+
+    pieces: list[bytes]  # each block's bodies, comma-separated (none empty)
+    count: int
+    first: tuple[datetime, int] | None  # (date_added, seq) of the first and last served
+    last: tuple[datetime, int] | None
+    end: tuple[datetime, int]  # the cursor after the run's last block
+    following: bool | None  # a block after the run is known to serve more; None: unknown
+
+
+_COLUMNS: Final = (
+    SharedBlock.lo,
+    SharedBlock.hi,
+    SharedBlock.marks,
+    SharedBlock.count,
+    SharedBlock.first_at,
+    SharedBlock.last_at,
+    SharedBlock.first_seq,
+    SharedBlock.last_seq,
+    SharedBlock.end_at,
+    SharedBlock.body,
+)
+_SELECT: Final = (
+    select(*_COLUMNS)
+    .where(
+        SharedBlock.collection_id == bindparam("collection"),
+        SharedBlock.lo >= bindparam("start"),
+    )
+    .order_by(SharedBlock.lo)
+    .limit(bindparam("blocks", type_=Integer))
+)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def run(
+    session: Session,
+    collection_id: uuid.UUID,
+    scope: ObjectScope,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None,
+    added_after: datetime | None,
+) -> Run | None:
+    """The page after ``after`` (at most ``limit`` versions) served from blocks, or None
+    where blocks cannot serve it exactly (the cursor is not at a block's start, the first
+    block is missing, holds more than ``limit``, or is not the reader's to see whole)."""
+    start = after[1] if after is not None else 0
+    rows: Sequence[Any] = session.execute(
+        _SELECT, {"collection": collection_id, "start": start, "blocks": limit // SIZE + 2}
+    ).all()
+    pieces: list[bytes] = []
+    count = 0
+    first: tuple[datetime, int] | None = None
+    last: tuple[datetime, int] | None = None
+    end_at = after[0] if after is not None else None
+    position = start
+    following: bool | None = None
+    for lo, hi, marks, n, first_at, last_at, first_seq, last_seq, block_end, body in rows:
+        if lo != position or not _whole(scope, marks):
+            break
+        if n and (
+            (after is not None and first_at < after[0])
+            or (added_after is not None and first_at <= added_after)
+        ):
+            break  # served versions not after the cursor or ``added_after``: row by row
+        if count + n > limit:
+            following = True
+            break
+        if n:
+            pieces.append(body)
+            count += n
+            first = first or (first_at, first_seq)
+            last = (last_at, last_seq)
+        if block_end is not None:
+            end_at = block_end
+        position = hi
+    if position == start:
+        return None
+    return Run(pieces, count, first, last, (end_at or _EPOCH, position), following)
+
+
+def _whole(scope: ObjectScope, marks: str) -> bool:
+    wanted = _marks(marks)
+    return wanted is not None and scope.admits_all_marked(wanted)
+
+
+@functools.lru_cache(maxsize=64)
+def _marks(text: str) -> frozenset[Tlp] | None:
+    try:
+        return frozenset(Tlp(m) for m in text.split())
+    except ValueError:  # UNKNOWN, or a marking this version does not know: never whole
+        return None
