@@ -24,8 +24,8 @@ cost at the start and end of the collection, and the same walk through httpx onc
 authenticated GET with ``limit=1``, whose median times the number of pages is taken off the
 walk to give the objects' own share, compared with the floor too; (5) the bounds, what no
 server of this design goes under on this machine: the database alone (the server's own
-page statement for this reader, captured as SQLAlchemy hands it to the driver, replayed
-through bare ``sqlite3`` over the whole walk) and HTTP alone (the walk's own pages, byte
+page statements for this reader, blocks and rows, captured as the driver ran them,
+replayed through bare ``sqlite3`` over the whole walk) and HTTP alone (the walk's own pages, byte
 for byte, from a bare ASGI app under the same uvicorn, ``bench.taxii_transport``); the
 server's time less both is its own work. Agreement: both
 servers must return exactly the N ids posted, none twice. Medallion's first page is
@@ -394,8 +394,8 @@ _NEXT: Final = re.compile(rb'"next"\s*:\s*"([^"]+)"')
 
 def storage_walk(folder: Path, secret: str, collection_id: str, n: int) -> float:
     """The database's share: every statement the server's page reading sends for this
-    reader over the whole walk (blocks and rows alike, the TLP filter in them, compiled
-    by SQLAlchemy as the server compiles them), replayed page by page through the bare
+    reader over the whole walk (blocks and rows alike, the TLP filter in them, as the
+    driver ran them, values written in), replayed page by page through the bare
     driver (``sqlite3``), one read transaction per page; no HTTP and none of SQLAlchemy's
     work per statement. The walk that captured them must serve the N objects."""
     pages = _page_statements(folder, secret, collection_id, n)
@@ -415,8 +415,8 @@ def storage_walk(folder: Path, secret: str, collection_id: str, n: int) -> float
 def _page_statements(
     folder: Path, secret: str, collection_id: str, n: int
 ) -> list[list[tuple[str, list[Any]]]]:
-    """The SQL and driver parameters of each page of a whole walk, as SQLAlchemy hands them
-    to the driver (the walk itself in process, following the cursor)."""
+    """The SQL of each page of a whole walk, as the driver runs it, values written in (the
+    walk itself in process, following the cursor)."""
     from datetime import UTC, datetime
 
     from sqlalchemy import event
@@ -429,12 +429,16 @@ def _page_statements(
     database = Database(f"sqlite:///{folder / 'ch.db'}")
     pages: list[list[tuple[str, list[Any]]]] = []
 
-    def capture(*args: Any) -> None:
-        statement, parameters = args[2], args[3]
+    def capture(statement: str) -> None:
         if "FROM shared_" in statement:
-            pages[-1].append((statement, list(parameters)))
+            pages[-1].append((statement, []))
 
-    event.listen(database.engine, "before_cursor_execute", capture)
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite's own trace: every statement the driver runs, those SQLAlchemy does not
+        # execute itself too (clearinghouse.prepared), its values written in.
+        dbapi_connection.set_trace_callback(capture)
+
+    event.listen(database.engine, "connect", trace)
     served = 0
     try:
         with database.transaction() as s:
@@ -464,7 +468,7 @@ def _page_statements(
 
 def transport_walk(folder: Path, pages: list[bytes]) -> float:
     """HTTP's share: the walk's own pages, byte for byte, served in order by a bare ASGI
-    app (``bench.taxii_transport``) under the same uvicorn and h11 as the server, fetched
+    app (``bench.taxii_transport``) under the same uvicorn and httptools as the server, fetched
     with the same ``http.client`` connection."""
     where = folder / "pages"
     where.mkdir()
@@ -474,7 +478,7 @@ def transport_walk(folder: Path, pages: list[bytes]) -> float:
     env = {**os.environ, "BENCH_TAXII_PAGES": str(where)}
     command = [
         sys.executable, "-m", "uvicorn", "bench.taxii_transport:app", "--host", "127.0.0.1",
-        "--port", str(port), "--http", "h11", "--lifespan", "off", "--log-level", "warning",
+        "--port", str(port), "--http", "httptools", "--lifespan", "off", "--log-level", "warning",
         "--no-access-log",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).parent.parent)

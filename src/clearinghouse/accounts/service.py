@@ -34,6 +34,7 @@ from clearinghouse.errors import (
     RateLimited,
     Unauthenticated,
 )
+from clearinghouse.prepared import Prepared
 from clearinghouse.principal import Principal, Scope, Via
 from clearinghouse.reading import available_zones
 from clearinghouse.vocab import Language, OrgKind, Role
@@ -545,7 +546,8 @@ def create_token(
 
 
 @cache
-def _token_lookup() -> Any:
+@cache
+def _token_lookup() -> Prepared:
     """The token, its membership, user and organisation, and whether a suspension of the
     organisation is in force: one query for every request a token makes (four ORM loads
     before: ~0.8 ms of a TAXII page's budget)."""
@@ -555,7 +557,7 @@ def _token_lookup() -> Any:
     at = bindparam("now", type_=t.created_at.type)
     suspended = exists().where(in_force(t.organisation_id, at)).label("suspended")
     columns = [t.id, t.user_id, t.organisation_id, t.scopes, t.expires_at, t.revoked_at]
-    return (
+    return Prepared(
         select(*columns, t.last_used_at, u.email, u.is_active, m.role, o.kind, suspended)
         .select_from(tokens)
         .outerjoin(members, and_(m.user_id == t.user_id, m.organisation_id == t.organisation_id))
@@ -570,9 +572,7 @@ def token_principal(session: Session, secret: str, now: datetime) -> Principal:
     authenticator asks the suspension itself for every other kind of credential)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise Unauthenticated("the bearer token is not one of ours")
-    found = (
-        session.connection().execute(_token_lookup(), {"hash": sha256(secret), "now": now}).first()
-    )
+    found = _token_lookup().first(session.connection(), {"hash": sha256(secret), "now": now})
     if found is None:
         raise Unauthenticated("unknown token")
     if found.revoked_at is not None:

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.accounts.models import MemberSanction, SanctionKind, SanctionState
@@ -23,7 +23,9 @@ def in_force(org_id: Any, at: Any) -> ColumnElement[bool]:
     return and_(
         s.org_id == org_id,
         s.kind == SanctionKind.SUSPENSION,
-        s.state.in_((SanctionState.ACTIVE, SanctionState.REINSTATED)),
+        # (not ``in_``: a list is expanded per execution, and the token look-up is a
+        # prepared statement, clearinghouse.prepared)
+        or_(s.state == SanctionState.ACTIVE, s.state == SanctionState.REINSTATED),
         s.decided_at <= at,
         s.starts_at <= at,
         s.ends_at > at,

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import ObjectScope
+from clearinghouse.prepared import Prepared
 from clearinghouse.sharing.models import SharedBlock, SharedObject
 
 SIZE: Final = 100  # sequence numbers per block built (blocks say their own bounds)
@@ -163,7 +164,7 @@ _COLUMNS: Final = (
     SharedBlock.end_at,
     SharedBlock.body,
 )
-_SELECT: Final = (
+_SELECT: Final = Prepared(
     select(*_COLUMNS)
     .where(
         SharedBlock.collection_id == bindparam("collection"),
@@ -188,9 +189,10 @@ def run(
     where blocks cannot serve it exactly (the cursor is not at a block's start, the first
     block is missing, holds more than ``limit``, or is not the reader's to see whole)."""
     start = after[1] if after is not None else 0
-    rows: Sequence[Any] = session.execute(
-        _SELECT, {"collection": collection_id, "start": start, "blocks": limit // SIZE + 2}
-    ).all()
+    rows: Sequence[Any] = _SELECT.rows(
+        session.connection(),
+        {"collection": collection_id, "start": start, "blocks": limit // SIZE + 2},
+    )
     pieces: list[bytes] = []
     count = 0
     first: tuple[datetime, int] | None = None

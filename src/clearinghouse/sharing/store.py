@@ -55,6 +55,7 @@ from clearinghouse.policy import (
     may_add_version,
     require_collection,
 )
+from clearinghouse.prepared import Prepared
 from clearinghouse.principal import Principal
 from clearinghouse.sharing import blocks
 from clearinghouse.sharing.models import (
@@ -152,8 +153,10 @@ class CollectionView:
 
 
 _COLLECTIONS: Final[Table] = Collection.__table__  # type: ignore[assignment]
-_VIEW_BY_ID: Final = select(_COLLECTIONS).where(_COLLECTIONS.c.id == bindparam("key"))
-_VIEW_BY_ALIAS: Final = select(_COLLECTIONS).where(_COLLECTIONS.c.alias == bindparam("key"))
+_VIEW_BY_ID: Final = Prepared(select(_COLLECTIONS).where(_COLLECTIONS.c.id == bindparam("key")))
+_VIEW_BY_ALIAS: Final = Prepared(
+    select(_COLLECTIONS).where(_COLLECTIONS.c.alias == bindparam("key"))
+)
 
 
 def view_collection(
@@ -171,7 +174,7 @@ def view_collection(
             query, value = _VIEW_BY_ID, uuid.UUID(key)
         except ValueError:
             query, value = _VIEW_BY_ALIAS, key
-        found = session.connection().execute(query, {"key": value}).first()
+        found = query.first(session.connection(), {"key": value})
     if found is None:
         require_collection(principal, action, MISSING, channel)
         raise AssertionError("unreachable: a missing collection is never allowed")
