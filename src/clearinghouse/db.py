@@ -21,6 +21,7 @@ import functools
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -312,6 +313,15 @@ def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: Engine) -> threading.Lock | None:
+    """The lock this process's writers of a SQLite database take before writing (None on
+    PostgreSQL): whoever writes outside SQLAlchemy's transactions takes it too."""
+    return _WRITERS.get(engine)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -327,7 +337,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # Writers in this process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
     # handler polls with sleeps of up to 100 ms, which turns contention into long tails;
     # a lock hands over at once. (Other processes still meet SQLite's busy timeout.)
-    writers = threading.Lock()
+    writers = _WRITERS[engine] = threading.Lock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -87,7 +87,14 @@ class Prepared:
         )
 
     def _execute(self, connection: Connection, values: Mapping[str, Any]) -> tuple[_Plan, Any]:
-        dialect = connection.dialect
+        driver = connection.connection.driver_connection
+        if driver is None:  # a connection invalidated in this transaction
+            raise DBAPIError.instance(None, None, RuntimeError("connection closed"), Exception)
+        return self._on_driver(driver, connection.dialect, values)
+
+    def _on_driver(
+        self, driver: Any, dialect: Dialect, values: Mapping[str, Any]
+    ) -> tuple[_Plan, Any]:
         plan = self._plan(dialect)
         given: dict[str, Any] = {}
         for name in plan.names:
@@ -95,9 +102,6 @@ class Prepared:
             process = plan.binds[name]
             given[name] = process(value) if process is not None else value
         parameters: Any = [given[n] for n in plan.names] if plan.positional else given
-        driver = connection.connection.driver_connection
-        if driver is None:  # a connection invalidated in this transaction
-            raise DBAPIError.instance(plan.sql, None, RuntimeError("connection closed"), Exception)
         cursor = driver.cursor()
         try:
             cursor.execute(plan.sql, parameters)
@@ -111,6 +115,12 @@ class Prepared:
     def run(self, connection: Connection, values: Mapping[str, Any]) -> None:
         """Execute (an insert, an update), in the connection's transaction."""
         _, cursor = self._execute(connection, values)
+        cursor.close()
+
+    def run_on_driver(self, driver: Any, dialect: Dialect, values: Mapping[str, Any]) -> None:
+        """Execute on a driver connection SQLAlchemy holds no transaction on (SQLite in
+        autocommit: the statement is its own transaction)."""
+        _, cursor = self._on_driver(driver, dialect, values)
         cursor.close()
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:

@@ -68,11 +68,14 @@ def _feed(session: Session) -> uuid.UUID:
     return service.create_collection(session, actor=SYSTEM, now=NOW, spec=spec).id
 
 
-def _expected(s: Session, collection_id: uuid.UUID, scope: ObjectScope, since: Any) -> list[Any]:
+def _rule(s: Session, collection_id: uuid.UUID, scope: ObjectScope, since: Any) -> list[Any]:
     """The page rule, read row by row (``bodies_only=False`` never reads blocks)."""
     filters = store.Filters(added_after=since)
-    rows = store.page(s, collection_id, store.Reader(scope), filters, limit=100_000).rows
-    return [orjson.loads(r.body) for r in rows]
+    return store.page(s, collection_id, store.Reader(scope), filters, limit=100_000).rows
+
+
+def _expected(s: Session, collection_id: uuid.UUID, scope: ObjectScope, since: Any) -> list[Any]:
+    return [orjson.loads(r.body) for r in _rule(s, collection_id, scope, since)]
 
 
 def _walk(
@@ -109,17 +112,21 @@ def _compare(database: Database, collection_id: uuid.UUID, since: Any = None) ->
     from_blocks = 0
     with database.transaction() as s:
         for name, scope in READERS.items():
-            expected = _expected(s, collection_id, scope, since)
+            rows = _rule(s, collection_id, scope, since)
+            expected = [orjson.loads(r.body) for r in rows]
             for limit in LIMITS:
                 served: list[Any] = []
                 for page in _walk(s, collection_id, scope, limit, since):
                     got = _objects(page)
                     assert page.count == len(got) <= limit, (name, limit)
                     assert (page.next is not None) is page.more
-                    if got:
+                    if got:  # the bounds the access log and the headers report
+                        first, last = rows[len(served)], rows[len(served) + len(got) - 1]
                         assert page.first is not None
                         assert page.last is not None
-                        assert page.first.seq <= page.last.seq
+                        assert (page.first.seq, page.last.seq) == (first.seq, last.seq)
+                        assert page.first.date_added == first.date_added
+                        assert page.last.date_added == last.date_added
                     from_blocks += bool(page.pieces)
                     served.extend(got)
                 assert served == expected, (name, limit, since)

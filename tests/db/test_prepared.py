@@ -134,3 +134,33 @@ def test_a_list_expanded_per_execution_is_refused(database: Database) -> None:
     expanding = Prepared(select(Collection.id).where(Collection.alias.in_(["a", "b"])))
     with database.transaction(write=False) as s, pytest.raises(ValueError, match="IN lists"):
         expanding.rows(s.connection(), {})
+
+
+def test_the_access_log_row_waits_for_the_process_writers_on_sqlite(database: Database) -> None:
+    """On SQLite the row is written outside SQLAlchemy's transactions, in autocommit: it
+    must still queue behind this process's writers, as a transaction of theirs would."""
+    import threading
+
+    from clearinghouse.db import write_lock
+
+    lock = write_lock(database.engine)
+    if database.engine.dialect.name != "sqlite":
+        assert lock is None
+        return
+    assert lock is not None
+    entry = {
+        "id": uuid.uuid4(), "at": T0, "collection_id": uuid.uuid4(), "channel": "taxii",
+        "route": "objects", "principal": "token:feed", "user_id": None, "org_id": None,
+        "count": 0, "first_seq": None, "last_seq": None, "query": "",
+    }  # fmt: skip
+    with lock:
+        writer = threading.Thread(target=access_log._write, args=(database.engine, entry))
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive()  # waiting for the lock
+        with database.transaction(write=False) as s:
+            assert s.get(SharedAccess, entry["id"]) is None
+    writer.join(10)
+    assert not writer.is_alive()
+    with database.transaction(write=False) as s:
+        assert s.get(SharedAccess, entry["id"]) is not None

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Integer, bindparam, delete, insert, select
+from sqlalchemy import Integer, bindparam, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from clearinghouse.formats.model import Tlp
 from clearinghouse.policy import ObjectScope
@@ -146,8 +147,10 @@ class Run:
 
     pieces: list[bytes]  # each block's bodies, comma-separated (none empty)
     count: int
-    first: tuple[datetime, int] | None  # (date_added, seq) of the first and last served
-    last: tuple[datetime, int] | None
+    # (date_added, seq) of the first and last served; the instant raw, as the driver
+    # reads it (:func:`instant` converts it), since a page needs it for two headers only
+    first: tuple[object, int] | None
+    last: tuple[object, int] | None
     end: tuple[datetime, int]  # the cursor after the run's last block
     following: bool | None  # a block after the run is known to serve more; None: unknown
 
@@ -157,11 +160,11 @@ _COLUMNS: Final = (
     SharedBlock.hi,
     SharedBlock.marks,
     SharedBlock.count,
-    SharedBlock.first_at,
-    SharedBlock.last_at,
+    type_coerce(SharedBlock.first_at, NullType()).label("first_at"),  # raw: see ``Run``
+    type_coerce(SharedBlock.last_at, NullType()).label("last_at"),
     SharedBlock.first_seq,
     SharedBlock.last_seq,
-    SharedBlock.end_at,
+    type_coerce(SharedBlock.end_at, NullType()).label("end_at"),
     SharedBlock.body,
 )
 _SELECT: Final = Prepared(
@@ -195,19 +198,20 @@ def run(
     )
     pieces: list[bytes] = []
     count = 0
-    first: tuple[datetime, int] | None = None
-    last: tuple[datetime, int] | None = None
-    end_at = after[0] if after is not None else None
+    first: tuple[object, int] | None = None
+    last: tuple[object, int] | None = None
+    end_at: object = after[0] if after is not None else _EPOCH
     position = start
     following: bool | None = None
     for lo, hi, marks, n, first_at, last_at, first_seq, last_seq, block_end, body in rows:
         if lo != position or not _whole(scope, marks):
             break
-        if n and (
-            (after is not None and first_at < after[0])
-            or (added_after is not None and first_at <= added_after)
-        ):
-            break  # served versions not after the cursor or ``added_after``: row by row
+        if n and first is None:  # the first versions served: every later one is later
+            at = instant(first_at)
+            if (after is not None and at < after[0]) or (
+                added_after is not None and at <= added_after
+            ):
+                break  # not after the cursor or ``added_after``: row by row
         if count + n > limit:
             following = True
             break
@@ -221,7 +225,14 @@ def run(
         position = hi
     if position == start:
         return None
-    return Run(pieces, count, first, last, (end_at or _EPOCH, position), following)
+    return Run(pieces, count, first, last, (instant(end_at), position), following)
+
+
+def instant(raw: object) -> datetime:
+    """A raw instant column (SQLite: text; PostgreSQL: a datetime) as an aware UTC one."""
+    if isinstance(raw, datetime):
+        return raw.replace(tzinfo=UTC) if raw.tzinfo is None else raw.astimezone(UTC)
+    return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
 
 
 def _whole(scope: ObjectScope, marks: str) -> bool:

@@ -15,7 +15,7 @@ import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, Protocol
 
 import orjson
@@ -719,11 +719,7 @@ def _statement(shape: _Shape) -> Any:
     return query.order_by(o.date_added, o.seq).limit(bindparam("limit", type_=Integer))
 
 
-def _instant(raw: object) -> datetime:
-    """A raw instant column (SQLite: text; PostgreSQL: a datetime) as an aware UTC one."""
-    if isinstance(raw, datetime):
-        return raw.replace(tzinfo=UTC) if raw.tzinfo is None else raw.astimezone(UTC)
-    return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
+_instant: Final = blocks.instant
 
 
 class Row:
