@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Integer, bindparam, delete, insert, select, type_coerce
+from sqlalchemy import Integer, Table, bindparam, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -71,19 +71,16 @@ def refresh(
 
 
 def _build(session: Session, collection_id: uuid.UUID, lo: int, hi: int) -> None:
-    o = SharedObject
-    rows = session.execute(
-        select(o.seq, o.date_added, o.stix_id, o.tlp, o.newest, o.body)
-        .where(o.collection_id == collection_id, o.seq > lo, o.seq <= hi)
-        .order_by(o.seq)
-    ).all()
+    connection = session.connection()
+    rows = _RANGE.rows(connection, {"collection": collection_id, "lo": lo, "hi": hi})
     older = sorted({r.stix_id for r in rows if not r.newest})
     newest_marks: dict[str, Any] = {}
+    o = SharedObject
     for start in range(0, len(older), 500):
         newest_marks.update(
             (stix_id, tlp)
             for stix_id, tlp in session.execute(
-                select(o.stix_id, o.tlp).where(
+                select(o.stix_id, type_coerce(o.tlp, NullType())).where(
                     o.collection_id == collection_id,
                     o.stix_id.in_(older[start : start + 500]),
                     o.newest,
@@ -94,32 +91,61 @@ def _build(session: Session, collection_id: uuid.UUID, lo: int, hi: int) -> None
     served = []
     for r in rows:
         if r.newest:
-            marks.add(Tlp(r.tlp).value)
+            marks.add(_mark(r.tlp))
             served.append(r)
         else:
-            top = newest_marks.get(r.stix_id)
-            marks.add(Tlp(top).value if top is not None else UNKNOWN)
-    session.execute(delete(SharedBlock).where(_key(collection_id, lo)))
-    session.execute(
-        insert(SharedBlock),
+            marks.add(_mark(newest_marks.get(r.stix_id)))
+    at = (instant(served[0].date_added), instant(served[-1].date_added)) if served else (None,) * 2
+    _DELETE.run(connection, {"collection": collection_id, "lo": lo})
+    _INSERT.run(
+        connection,
         {
             "collection_id": collection_id,
             "lo": lo,
             "hi": hi,
             "marks": " ".join(sorted(marks)),
             "count": len(served),
-            "first_at": served[0].date_added if served else None,
-            "last_at": served[-1].date_added if served else None,
+            "first_at": at[0],
+            "last_at": at[1],
             "first_seq": served[0].seq if served else None,
             "last_seq": served[-1].seq if served else None,
-            "end_at": rows[-1].date_added if rows else None,
+            "end_at": instant(rows[-1].date_added) if rows else None,
             "body": ",".join(r.body for r in served).encode(),
         },
     )
 
 
-def _key(collection_id: uuid.UUID, lo: int) -> Any:
-    return (SharedBlock.collection_id == collection_id) & (SharedBlock.lo == lo)
+def _mark(stored: str | None) -> str:
+    """A stored marking as ``marks`` holds it (UNKNOWN for none, or one not known here)."""
+    try:
+        return Tlp(stored).value if stored is not None else UNKNOWN
+    except ValueError:
+        return UNKNOWN
+
+
+_O: Final = SharedObject.__table__.c
+_RANGE: Final = Prepared(
+    select(
+        _O.seq,
+        type_coerce(_O.date_added, NullType()).label("date_added"),  # raw, as in ``Run``
+        _O.stix_id,
+        type_coerce(_O.tlp, NullType()).label("tlp"),
+        _O.newest,
+        _O.body,
+    )
+    .where(
+        _O.collection_id == bindparam("collection"),
+        _O.seq > bindparam("lo"),
+        _O.seq <= bindparam("hi"),
+    )
+    .order_by(_O.seq)
+)
+_BLOCKS: Final[Table] = SharedBlock.__table__  # type: ignore[assignment]
+_B: Final = _BLOCKS.c
+_DELETE: Final = Prepared(
+    delete(_BLOCKS).where(_B.collection_id == bindparam("collection"), _B.lo == bindparam("lo"))
+)
+_INSERT: Final = Prepared(insert(_BLOCKS).values({c.key: bindparam(c.key) for c in _B}))
 
 
 def seqs_of(session: Session, collection_id: uuid.UUID, stix_ids: Sequence[str]) -> set[int]:
