@@ -3,7 +3,9 @@ organisation in the audience, a suspended member, a named user), through every T
 (objects, manifest, one object, its versions, with filters) and through the OSV API
 (records of advisories marked at each level). Each reader must see exactly what TLP 2.0
 entitles it to: nothing more (a leak), nothing less. A hidden object answers exactly as a
-missing one. On SQLite and PostgreSQL.
+missing one. On SQLite and PostgreSQL. The TAXII walks once more with each level's
+versions in a block of their own, so that the default pages come from blocks wherever
+the reader may see one whole.
 
 The producer shares one indicator per level into a community collection; the AMBER one's
 audience is the sharing group holding ``audience``; AMBER+STRICT names ``named`` and
@@ -20,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from clearinghouse.accounts import service as accounts
 from clearinghouse.accounts.models import Organisation, User
@@ -30,8 +33,9 @@ from clearinghouse.db import Database
 from clearinghouse.formats.model import Tlp
 from clearinghouse.formats.stix import TLP_MARKING
 from clearinghouse.principal import SYSTEM, Scope, Via
+from clearinghouse.sharing import blocks, store
 from clearinghouse.sharing import service as sharing
-from clearinghouse.sharing import store
+from clearinghouse.sharing.models import SharedBlock
 from clearinghouse.sharing.taxii_http import TAXII_MEDIA
 from clearinghouse.timeutil import FixedClock
 from clearinghouse.vocab import OrgKind, Role
@@ -191,6 +195,23 @@ def _build(database: Database, base_url: str) -> tuple[str, dict[str, str], dict
 
 @pytest.fixture
 def world(database: Database) -> Iterator[World]:
+    yield from _world(database)
+
+
+@pytest.fixture
+def world_in_blocks(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The same world with blocks of 3 (``sharing/blocks.py``): each level's versions fill
+    one, so the default pages are served from blocks to whoever sees them whole."""
+    monkeypatch.setattr(blocks, "SIZE", 3)
+    built = _world(database)
+    found = next(built)
+    with database.transaction(write=False) as s:
+        assert len(s.scalars(select(SharedBlock.lo)).all()) == len(Tlp)
+    yield found
+    next(built, None)
+
+
+def _world(database: Database) -> Iterator[World]:
     collection, tokens, advisories = _build(database, "http://test")
     settings = make_settings(database.url, base_url="http://test")
     app = create_app(settings, clock=FixedClock(T0), database=database)
@@ -217,6 +238,17 @@ def _ids(levels: set[Tlp] | list[Tlp], kind: str = "indicator") -> set[str]:
 
 @pytest.mark.parametrize("who", READERS)
 def test_taxii_lists_exactly_what_tlp_entitles(world: World, who: str) -> None:
+    _lists_exactly_what_tlp_entitles(world, who)
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_taxii_pages_from_blocks_list_exactly_what_tlp_entitles(
+    world_in_blocks: World, who: str
+) -> None:
+    _lists_exactly_what_tlp_entitles(world_in_blocks, who)
+
+
+def _lists_exactly_what_tlp_entitles(world: World, who: str) -> None:
     client = world.clients[who]
     entitled = [tlp for tlp in Tlp if who in EXPECTED[tlp]]
     base = world.objects_url()
