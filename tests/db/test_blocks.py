@@ -242,3 +242,73 @@ def test_a_cursor_at_a_block_start_with_a_later_instant_skips_what_it_names(
                 bodies_only=True,
             )  # fmt: skip
             assert page.count == len(_objects(page)) == expected
+
+
+def _add(database: Database, collection_id: uuid.UUID, objects: list[Any], at: datetime) -> None:
+    with database.transaction() as s:
+        found = s.get(Collection, collection_id)
+        assert found is not None
+        outcome = store.add_objects(s, found, SYSTEM, objects, now=at)
+        assert not outcome.failures
+
+
+def _page(database: Database, collection_id: uuid.UUID, limit: int, after: Any) -> store.Page:
+    with database.transaction(write=False) as s:
+        return store.page(
+            s, collection_id, store.Reader(READERS["member"]), store.Filters(), limit=limit,
+            after=after, bodies_only=True,
+        )  # fmt: skip
+
+
+def test_blocks_that_serve_nothing_before_one_too_big_are_not_an_empty_page(
+    database: Database,
+) -> None:
+    """A block whose versions were all superseded serves nothing; the next is bigger than
+    the page: the page is read row by row, not served empty with ``more`` (a client, this
+    platform's sync among them, would stop or loop on it)."""
+    with database.transaction() as s:
+        collection_id = _feed(s)
+    _add(database, collection_id, [_indicator(n, 0, Tlp.GREEN) for n in range(1, 5)], NOW)
+    later = NOW + timedelta(minutes=1)
+    _add(database, collection_id, [_indicator(n, 1, Tlp.GREEN) for n in range(1, 5)], later)
+    for limit in (1, 2, 3):
+        page = _page(database, collection_id, limit, None)
+        assert page.count == len(_objects(page)) == limit
+        assert page.more
+
+
+def test_a_cursor_at_a_block_start_names_the_same_versions_read_either_way(
+    database: Database,
+) -> None:
+    """A page read row by row and cut at a block's start names the versions past that
+    start, read row by row or from blocks, even when a version before the start becomes
+    the newest again (its newer version deleted) between the two pages."""
+    with database.transaction() as s:
+        collection_id = _feed(s)
+    y = 90
+    t = [NOW + timedelta(minutes=m) for m in range(4)]
+    _add(database, collection_id, [_indicator(1, 0, Tlp.GREEN)], t[0])
+    amber = [_indicator(n, 0, Tlp.AMBER) for n in (2, 3)]
+    _add(database, collection_id, [_indicator(y, 1, Tlp.GREEN), *amber], t[1])
+    _add(database, collection_id, [_indicator(n, 0, Tlp.GREEN) for n in range(5, 9)], t[2])
+    newer = [_indicator(y, 2, Tlp.GREEN)] + [_indicator(n, 0, Tlp.GREEN) for n in (10, 11, 12)]
+    _add(database, collection_id, newer, t[3])
+    first = _page(database, collection_id, 4, None)
+    assert first.more
+    assert first.next is not None
+    assert first.next[1] == 4  # cut at the second block's start
+    with database.transaction() as s:
+        (newest_y,) = s.scalars(
+            select(SharedObject.id).where(
+                SharedObject.collection_id == collection_id, SharedObject.seq == 9
+            )
+        )
+        store.delete_versions(s, [newest_y])
+    second = _page(database, collection_id, 4, first.next)
+    with database.transaction(write=False) as s:
+        rows = store.page(
+            s, collection_id, store.Reader(READERS["member"]), store.Filters(), limit=4,
+            after=first.next,
+        ).rows  # fmt: skip
+    assert [o["id"] for o in _objects(second)] == [orjson.loads(r.body)["id"] for r in rows]
+    assert f"indicator--{uuid.UUID(int=y, version=4)}" not in [o["id"] for o in _objects(second)]

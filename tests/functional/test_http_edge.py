@@ -94,3 +94,55 @@ def test_a_content_length_that_is_not_a_length_is_a_problem_400(
     assert problem["code"] == "bad-request"
     assert problem["status"] == 400
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def _answer_to(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """As :func:`_exchange`, for a request the server may refuse before it is all sent."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=10) as s:
+        try:
+            for start in range(0, len(request), 65536):
+                s.sendall(request[start : start + 65536])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused midway: the answer was sent first
+        received = b""
+        try:
+            while chunk := s.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("head", "refused"),
+    [
+        (b"Host: test\r\nX-Big: " + b"a" * 3_000_000 + b"\r\n", True),  # arrives in pieces
+        (b"Host: test\r\nX-Big: " + b"a" * 20_000 + b"\r\n", True),  # in one read
+        (b"Host: test\r\nX-Big: " + b"a" * 8_000 + b"\r\n", False),
+        (b"X-No-Host: 1\r\n", True),
+        (b"Host: a\r\nHost: b\r\n", True),
+    ],
+)
+def test_a_head_over_16_kib_or_without_exactly_one_host_is_a_problem_400(
+    platform: Platform, head: bytes, refused: bool
+) -> None:
+    """What uvicorn's h11 parser refused and httptools does not (issue #11's lean path
+    moved the server to httptools): a head past 16 KiB (memory a client could make the
+    server hold) and a Host missing or repeated (RFC 9112, 3.2)."""
+    status, headers, answer = _answer_to(
+        platform.url, b"GET /healthz HTTP/1.1\r\n" + head + b"Connection: close\r\n\r\n"
+    )
+    if not refused:
+        assert status == 200, answer
+        return
+    assert status == 400, answer
+    assert _problem(headers, answer)["code"] == "bad-request"
+
+
+def test_http_1_0_without_host_is_answered(platform: Platform) -> None:
+    status, _, answer = _answer_to(platform.url, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert status == 200, answer

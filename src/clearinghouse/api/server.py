@@ -47,8 +47,44 @@ def _unparseable(msg: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return body, headers
 
 
+MAX_HEAD_BYTES = 16 * 1024  # a request's line and headers (h11's limit in uvicorn too)
+
+
+class _Refused(Exception):
+    """Raised inside the parser's callbacks: the parser turns it into a 400."""
+
+
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, with its unparseable-request answer as problem+json."""
+    """uvicorn's httptools protocol, with its unparseable-request answer as problem+json,
+    and what h11 refused and httptools does not: a head (request line and headers) over
+    :data:`MAX_HEAD_BYTES` (its bytes are counted as they arrive, so a client cannot make
+    the server hold more than that and one read), and an HTTP/1.1 request without exactly
+    one Host (RFC 9112, 3.2: a repeated Host would choose the host written into links)."""
+
+    _in_head = False
+    _head_bytes = 0
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head, self._head_bytes = True, 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+        hosts = sum(1 for name, _ in self.headers if name == b"host")
+        if size > MAX_HEAD_BYTES:
+            raise _Refused("the request line and headers are over 16 KiB")
+        if hosts > 1 or (hosts == 0 and self.parser.get_http_version() == "1.1"):
+            raise _Refused("an HTTP/1.1 request has exactly one Host header")
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        whole_in_head = self._in_head  # every byte of ``data`` is the head's if still in it
+        super().data_received(data)
+        if whole_in_head and self._in_head and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self.send_400_response("the request line and headers are over 16 KiB")
 
     def send_400_response(self, msg: str) -> None:
         body, headers = _unparseable(msg)

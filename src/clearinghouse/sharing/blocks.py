@@ -141,6 +141,12 @@ _RANGE: Final = Prepared(
     .order_by(_O.seq)
 )
 _BLOCKS: Final[Table] = SharedBlock.__table__  # type: ignore[assignment]
+_LAST_ADDED: Final = Prepared(
+    select(type_coerce(_O.date_added, NullType()).label("date_added"))
+    .where(_O.collection_id == bindparam("collection"), _O.seq <= bindparam("seq"))
+    .order_by(_O.seq.desc())
+    .limit(1)
+)
 _B: Final = _BLOCKS.c
 _DELETE: Final = Prepared(
     delete(_BLOCKS).where(_B.collection_id == bindparam("collection"), _B.lo == bindparam("lo"))
@@ -249,9 +255,17 @@ def run(
         if block_end is not None:
             end_at = block_end
         position = hi
-    if position == start:
-        return None
+    if position == start or (following and not count):
+        return None  # (nothing served before a block that would not fit: row by row)
     return Run(pieces, count, first, last, (instant(end_at), position), following)
+
+
+def last_added(session: Session, collection_id: uuid.UUID, seq: int) -> datetime | None:
+    """The ``date_added`` of the last version stored at or before ``seq``: with ``seq``,
+    the cursor after which exactly the versions past ``seq`` come, whatever is visible
+    (``date_added`` grows with ``seq``)."""
+    found = _LAST_ADDED.first(session.connection(), {"collection": collection_id, "seq": seq})
+    return instant(found[0]) if found is not None else None
 
 
 def instant(raw: object) -> datetime:

@@ -808,7 +808,7 @@ def page(
     if not bodies_only:
         return Page.of([Row(None, *r) for r in kept], more)
     if more and by_blocks and limit >= blocks.SIZE:  # (a smaller page never holds a block)
-        kept, resume = _to_block_start(kept)
+        kept, resume = _to_block_start(session, collection_id, kept)
         if resume is not None:
             first, last = (Row(None, "", None, r[0], r[1], "") for r in (kept[0], kept[-1]))
             return Page([], True, resume, len(kept), first, last, [r[2] for r in kept])
@@ -861,17 +861,21 @@ def _blocks_serve(filters: Filters) -> bool:
     )
 
 
-def _to_block_start(kept: Sequence[Any]) -> tuple[Sequence[Any], tuple[datetime, int] | None]:
+def _to_block_start(
+    session: Session, collection_id: uuid.UUID, kept: Sequence[Any]
+) -> tuple[Sequence[Any], tuple[datetime, int] | None]:
     """A page read row by row (``date_added, seq, body`` each) with more after it, cut
     after its last row before the last block start it passes, and the cursor naming that
     start; None if it passes none. The next visible row lies beyond that start (it was
-    cut off), and none between: the cursor skips nothing and the next page is read from
-    blocks, if built."""
+    cut off), and none between. The cursor's instant is the last stored version's at or
+    before the start, not the last row's: read row by row or from blocks, it then names
+    exactly the versions past the start, even if one before it becomes visible later."""
     start = kept[-1][1] // blocks.SIZE * blocks.SIZE
     if start < kept[0][1]:
         return kept, None
     cut = max(i for i, r in enumerate(kept) if r[1] <= start) + 1
-    return kept[:cut], (_instant(kept[cut - 1][0]), start)
+    at = blocks.last_added(session, collection_id, start) or _instant(kept[cut - 1][0])
+    return kept[:cut], (at, start)
 
 
 def _from_blocks(
@@ -882,9 +886,10 @@ def _from_blocks(
     served: blocks.Run,
     limit: int,
 ) -> Page:
-    """A page that starts with blocks, filled up row by row where they stop before
+    """A page that starts with blocks, filled up row by row where they run out before
     ``limit`` (the collection's last, incomplete range has no block), which also tells
-    whether anything the reader may see comes after."""
+    whether anything the reader may see comes after. Where the next block would not fit
+    (``following``), the page ends with the blocks before it."""
     pieces, count, end = list(served.pieces), served.count, served.end
     first, last = served.first, served.last
     more = served.following
@@ -894,7 +899,7 @@ def _from_blocks(
         more = len(found) > room
         kept = found[:room]
         if more and kept:
-            kept, resume = _to_block_start(kept)
+            kept, resume = _to_block_start(session, collection_id, kept)
         else:
             resume = None
         if kept:
