@@ -23,6 +23,7 @@ from clearinghouse.policy.sharing import ObjectScope
 from clearinghouse.principal import SYSTEM
 from clearinghouse.sharing import blocks, service, store
 from clearinghouse.sharing.models import Collection, SharedBlock, SharedObject
+from tests.support.collections import delete_some_versions
 
 NOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 MARKINGS = {
@@ -149,12 +150,7 @@ def test_blocks_serve_what_rows_serve_through_adds_and_deletes(database: Databas
             found = s.get(Collection, collection_id)
             assert found is not None
             if step % 6 == 5:
-                ids = list(
-                    s.scalars(
-                        select(SharedObject.id).where(SharedObject.collection_id == collection_id)
-                    )
-                )
-                store.delete_versions(s, rng.sample(ids, k=min(len(ids), rng.randint(1, 5))))
+                delete_some_versions(s, collection_id, rng, 5)
             else:
                 batch = []
                 for _ in range(rng.randint(2, 9)):

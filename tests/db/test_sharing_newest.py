@@ -21,6 +21,7 @@ from clearinghouse.policy.sharing import ObjectScope
 from clearinghouse.principal import SYSTEM
 from clearinghouse.sharing import service, store
 from clearinghouse.sharing.models import Collection, SharedObject
+from tests.support.collections import delete_some_versions
 
 NOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
@@ -82,12 +83,7 @@ def test_newest_flag_holds_through_adds_and_deletes(database: Database) -> None:
             found = s.get(Collection, collection_id)
             assert found is not None
             if step % 5 == 4:
-                ids = list(
-                    s.scalars(
-                        select(SharedObject.id).where(SharedObject.collection_id == collection_id)
-                    )
-                )
-                store.delete_versions(s, rng.sample(ids, k=min(len(ids), rng.randint(1, 4))))
+                delete_some_versions(s, collection_id, rng, 4)
             else:
                 batch = [
                     # GREEN then AMBER for later minutes: a marking is never lowered.
